@@ -1,0 +1,47 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "Vigil",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "vigil", targets: ["vigil"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        .target(name: "CSAF"),
+        .target(name: "Sources", dependencies: [
+            "CSAF",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .target(name: "Store", dependencies: [
+            "CSAF",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        .target(name: "Web", dependencies: [
+            "CSAF", "Store",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Mustache", package: "swift-mustache"),
+        ], resources: [.copy("Resources")]),
+        .executableTarget(name: "vigil", dependencies: [
+            "CSAF", "Sources", "Store", "Web",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "CSAFTests", dependencies: ["CSAF"]),
+        .testTarget(name: "SourcesTests", dependencies: ["Sources", "CSAF"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "CSAF", "Sources"]),
+        .testTarget(name: "WebTests", dependencies: [
+            "Web", "Store", "CSAF", "Sources",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
+    ]
+)

@@ -1,0 +1,149 @@
+/// How far a document's authenticity was established when it was stored.
+public enum IntegrityStatus: String, Codable, Sendable, CaseIterable {
+    /// The hash and the OpenPGP signature both verified.
+    case verified
+    /// A `.sha256`/`.sha512` sidecar matched; the signature was not verified (absent, or not checked by this path).
+    case hashOnly = "hash-only"
+    /// A signature is present but was not verified, and there was no hash to check.
+    case signatureUnchecked = "signature-unchecked"
+    /// Neither hash nor signature was available.
+    case unsigned
+    case hashMismatch = "hash-mismatch"
+    case badSignature = "bad-signature"
+    case unknownKey = "unknown-key"
+
+    /// Whether a document with this status may be shown as an advisory (the others are quarantined).
+    public var isAcceptable: Bool {
+        switch self {
+        case .verified, .hashOnly, .signatureUnchecked, .unsigned: true
+        case .hashMismatch, .badSignature, .unknownKey: false
+        }
+    }
+
+    /// A sentence a reader understands.
+    public var explanation: String {
+        switch self {
+        case .verified: "Hash and OpenPGP signature verified."
+        case .hashOnly: "The published hash matched; the OpenPGP signature was not verified."
+        case .signatureUnchecked: "An OpenPGP signature is stored but was not verified, and no hash was published."
+        case .unsigned: "Neither a hash nor a signature was published with this document."
+        case .hashMismatch: "The document does not match its published hash."
+        case .badSignature: "The OpenPGP signature does not verify."
+        case .unknownKey: "The signature was made by a key the provider does not list."
+        }
+    }
+}
+
+/// What is known about a document's integrity: the hashes Vigil computed, the sidecars it found, the signature bytes.
+public struct DocumentIntegrity: Sendable, Equatable {
+    public var status: IntegrityStatus
+    /// Lower-case hex SHA-256 of the exact bytes, computed by Vigil.
+    public var sha256: String
+    /// Lower-case hex SHA-512 of the exact bytes, computed by Vigil.
+    public var sha512: String
+    /// The sidecar files' contents as published (for serving them back), when present.
+    public var sha256Sidecar: String?
+    public var sha512Sidecar: String?
+    /// The detached ASCII-armored OpenPGP signature, when present.
+    public var signature: [UInt8]?
+    /// What was checked, e.g. `SHA-512 matched`.
+    public var detail: String
+
+    public init(status: IntegrityStatus, sha256: String, sha512: String, sha256Sidecar: String? = nil,
+                sha512Sidecar: String? = nil, signature: [UInt8]? = nil, detail: String) {
+        self.status = status
+        self.sha256 = sha256
+        self.sha512 = sha512
+        self.sha256Sidecar = sha256Sidecar
+        self.sha512Sidecar = sha512Sidecar
+        self.signature = signature
+        self.detail = detail
+    }
+}
+
+/// A CSAF document ready to be stored: verbatim bytes, where they came from, the parsed form and its integrity.
+public struct IncomingDocument: Sendable {
+    /// A file path or URL.
+    public var origin: String
+    public var bytes: [UInt8]
+    public var parsed: ParsedCSAF
+    public var integrity: DocumentIntegrity
+
+    public init(origin: String, bytes: [UInt8], parsed: ParsedCSAF, integrity: DocumentIntegrity) {
+        self.origin = origin
+        self.bytes = bytes
+        self.parsed = parsed
+        self.integrity = integrity
+    }
+}
+
+/// A file that could not be accepted, kept with its reason so nothing is dropped silently.
+public struct RejectedDocument: Sendable {
+    public var origin: String
+    public var reason: String
+    public var code: String
+    /// The bytes, when they were read and are not over the size limit.
+    public var bytes: [UInt8]?
+    public var sha256: String?
+    public var advisoryID: String?
+
+    public init(origin: String, reason: String, code: String, bytes: [UInt8]? = nil, sha256: String? = nil,
+                advisoryID: String? = nil) {
+        self.origin = origin
+        self.reason = reason
+        self.code = code
+        self.bytes = bytes
+        self.sha256 = sha256
+        self.advisoryID = advisoryID
+    }
+}
+
+/// What storing a document did.
+public enum IngestOutcome: String, Sendable, Codable {
+    /// The advisory was not known before.
+    case new
+    /// A newer revision replaced the current one; the older one stays in history.
+    case updated
+    /// The same bytes were already stored.
+    case unchanged
+    /// An older revision than the current one: added to history, the current one stays.
+    case historical
+    /// Same advisory ID and version as a stored revision but different bytes: recorded as a conflict, not applied.
+    case conflict
+}
+
+/// Where documents go: the store implements this, the importers and fetchers feed it.
+public protocol DocumentSink: Sendable {
+    func ingest(_ document: IncomingDocument) async throws -> IngestOutcome
+    func quarantine(_ document: RejectedDocument) async throws
+}
+
+/// Orders CSAF revisions: by `tracking.version` (integer or semantic versioning), then by current release date.
+public enum RevisionOrder {
+    /// Negative when `a` is older than `b`, zero when they are the same revision, positive when newer.
+    public static func compare(version a: String, date aDate: String, to b: String, date bDate: String) -> Int {
+        let byVersion = compareVersions(a, b)
+        if byVersion != 0 { return byVersion }
+        let ad = Timestamp.parse(aDate), bd = Timestamp.parse(bDate)
+        if let ad, let bd, ad != bd { return ad < bd ? -1 : 1 }
+        return 0
+    }
+
+    public static func compareVersions(_ a: String, _ b: String) -> Int {
+        func parts(_ s: String) -> ([Int], String) {
+            let core = s.split(separator: "+", maxSplits: 1).first.map(String.init) ?? s
+            let pieces = core.split(separator: "-", maxSplits: 1)
+            let numbers = (pieces.first ?? "").split(separator: ".").map { Int($0) ?? 0 }
+            return (numbers, pieces.count > 1 ? String(pieces[1]) : "")
+        }
+        let (an, ap) = parts(a), (bn, bp) = parts(b)
+        for i in 0..<max(an.count, bn.count) {
+            let x = i < an.count ? an[i] : 0, y = i < bn.count ? bn[i] : 0
+            if x != y { return x < y ? -1 : 1 }
+        }
+        // A pre-release sorts before the release it precedes.
+        if ap.isEmpty != bp.isEmpty { return ap.isEmpty ? 1 : -1 }
+        if ap != bp { return ap < bp ? -1 : 1 }
+        return 0
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+
+/// Reads and writes the RFC 3339 timestamps CSAF uses (`2022-06-21T00:00:00.000000Z`, `2024-01-09T08:00:00+01:00`).
+///
+/// Foundation's ISO 8601 formatter is strict about the number of fraction digits; CSAF producers are not.
+public enum Timestamp {
+    /// Parses an RFC 3339 date-time with any number of fraction digits and a `Z` or `±hh:mm` offset.
+    /// A bare date (`2022-06-21`) is read as midnight UTC, as some producers write it. Returns nil for anything else.
+    public static func parse(_ text: String) -> Date? {
+        var utf8 = Array(text.utf8)
+        while let last = utf8.last, last == 0x20 { utf8.removeLast() }
+        var i = 0
+        func digits(_ n: Int) -> Int? {
+            guard i + n <= utf8.count else { return nil }
+            var v = 0
+            for k in 0..<n {
+                let c = utf8[i + k]
+                guard c >= 0x30 && c <= 0x39 else { return nil }
+                v = v * 10 + Int(c - 0x30)
+            }
+            i += n
+            return v
+        }
+        func expect(_ c: UInt8) -> Bool {
+            guard i < utf8.count, utf8[i] == c else { return false }
+            i += 1
+            return true
+        }
+        guard let year = digits(4), expect(0x2D), let month = digits(2), expect(0x2D), let day = digits(2),
+              (1...12).contains(month), (1...31).contains(day) else { return nil }
+        var hour = 0, minute = 0, second = 0
+        var fraction = 0.0
+        var offset = 0
+        if i < utf8.count {
+            guard utf8[i] == 0x54 || utf8[i] == 0x74 || utf8[i] == 0x20 else { return nil }
+            i += 1
+            guard let h = digits(2), expect(0x3A), let m = digits(2), expect(0x3A), let s = digits(2),
+                  h < 24, m < 60, s <= 60 else { return nil }
+            hour = h; minute = m; second = s
+            if i < utf8.count, utf8[i] == 0x2E {
+                i += 1
+                var scale = 0.1
+                let start = i
+                while i < utf8.count, utf8[i] >= 0x30, utf8[i] <= 0x39 {
+                    fraction += Double(utf8[i] - 0x30) * scale
+                    scale /= 10
+                    i += 1
+                }
+                guard i > start else { return nil }
+            }
+            guard i < utf8.count else { return nil }
+            switch utf8[i] {
+            case 0x5A, 0x7A: i += 1
+            case 0x2B, 0x2D:
+                let sign = utf8[i] == 0x2B ? 1 : -1
+                i += 1
+                guard let oh = digits(2), expect(0x3A), let om = digits(2), oh < 24, om < 60 else { return nil }
+                offset = sign * (oh * 3600 + om * 60)
+            default: return nil
+            }
+            guard i == utf8.count else { return nil }
+        }
+        let days = daysFromCivil(year: year, month: month, day: day)
+        let seconds = Double(days * 86_400 + hour * 3600 + minute * 60 + second - offset) + fraction
+        return Date(timeIntervalSince1970: seconds)
+    }
+
+    /// Formats a date as `2022-06-21T00:00:00Z` (UTC, whole seconds): sortable as text.
+    public static func format(_ date: Date) -> String {
+        let (y, mo, d, h, mi, s) = components(date)
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02dZ", y, mo, d, h, mi, s)
+    }
+
+    /// Formats a date as `2022-06-21` (UTC).
+    public static func formatDay(_ date: Date) -> String {
+        let (y, mo, d, _, _, _) = components(date)
+        return String(format: "%04d-%02d-%02d", y, mo, d)
+    }
+
+    /// The UTC calendar year of a date.
+    public static func year(_ date: Date) -> Int { components(date).0 }
+
+    static func components(_ date: Date) -> (Int, Int, Int, Int, Int, Int) {
+        let total = Int(date.timeIntervalSince1970.rounded(.down))
+        var days = total / 86_400
+        var rest = total % 86_400
+        if rest < 0 { rest += 86_400; days -= 1 }
+        let (y, m, d) = civilFromDays(days)
+        return (y, m, d, rest / 3600, (rest % 3600) / 60, rest % 60)
+    }
+
+    // Howard Hinnant's days-from-civil algorithms: exact for the proleptic Gregorian calendar, no Calendar needed.
+    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let mp = (month + 9) % 12
+        let doy = (153 * mp + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    static func civilFromDays(_ z0: Int) -> (Int, Int, Int) {
+        let z = z0 + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
+    }
+}

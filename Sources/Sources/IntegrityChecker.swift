@@ -1,0 +1,93 @@
+import CSAF
+import Crypto
+
+/// Checks a document's bytes against the `.sha256`/`.sha512` sidecars published next to it.
+///
+/// Sidecars are read leniently, as providers write them: `<hex>  name.json`, `<hex>  2024/name.json`,
+/// `<hex> *name.json`, or the bare hex, with or without a trailing newline.
+public enum IntegrityChecker {
+    public struct Sidecars: Sendable {
+        public var sha256: String?
+        public var sha512: String?
+        public var signature: [UInt8]?
+        public init(sha256: String? = nil, sha512: String? = nil, signature: [UInt8]? = nil) {
+            self.sha256 = sha256
+            self.sha512 = sha512
+            self.signature = signature
+        }
+    }
+
+    /// The outcome: an integrity record, and the reason when the document must be rejected.
+    public static func check(bytes: [UInt8], fileName: String, sidecars: Sidecars) -> (DocumentIntegrity, failure: String?) {
+        let sha256 = hex(SHA256.hash(data: bytes))
+        let sha512 = hex(SHA512.hash(data: bytes))
+        var matched: [String] = []
+        var failure: String?
+        for (name, sidecar, actual) in [("SHA-512", sidecars.sha512, sha512), ("SHA-256", sidecars.sha256, sha256)] {
+            guard let sidecar else { continue }
+            switch parseSidecar(sidecar, expectedLength: actual.count) {
+            case .failure(let problem):
+                failure = failure ?? "the \(name) sidecar is unreadable: \(problem)"
+            case .success(let (expected, namedFile)):
+                if let namedFile, lastPathComponent(namedFile) != fileName {
+                    failure = failure ?? "the \(name) sidecar names \"\(namedFile)\", not \"\(fileName)\""
+                } else if expected != actual {
+                    failure = failure ?? "\(name) mismatch: the sidecar says \(expected.prefix(16))…, the file hashes to \(actual.prefix(16))… (the file was altered or truncated after publication)"
+                } else {
+                    matched.append(name)
+                }
+            }
+        }
+        let status: IntegrityStatus
+        let detail: String
+        if let failure {
+            status = .hashMismatch
+            detail = failure
+        } else if !matched.isEmpty {
+            status = .hashOnly
+            detail = matched.joined(separator: " and ") + " matched" + (sidecars.signature != nil ? "; OpenPGP signature stored, not verified" : "; no OpenPGP signature")
+        } else if sidecars.signature != nil {
+            status = .signatureUnchecked
+            detail = "no hash published; OpenPGP signature stored, not verified"
+        } else {
+            status = .unsigned
+            detail = "no hash or signature published"
+        }
+        let integrity = DocumentIntegrity(status: status, sha256: sha256, sha512: sha512, sha256Sidecar: sidecars.sha256,
+                                          sha512Sidecar: sidecars.sha512, signature: sidecars.signature, detail: detail)
+        return (integrity, failure)
+    }
+
+    static func parseSidecar(_ text: String, expectedLength: Int) -> Result<(String, String?), SidecarProblem> {
+        let fields = text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" })
+        guard let first = fields.first else { return .failure(SidecarProblem(text: "it is empty")) }
+        let digest = first.lowercased()
+        guard digest.count == expectedLength, digest.allSatisfy(\.isHexDigit) else {
+            return .failure(SidecarProblem(text: "\"\(first.prefix(20))\" is not a \(expectedLength / 2)-byte hex digest"))
+        }
+        var name = fields.count > 1 ? String(fields[1]) : nil
+        if name?.hasPrefix("*") == true { name?.removeFirst() }
+        return .success((digest, name))
+    }
+
+    struct SidecarProblem: Error { let text: String }
+
+    static func lastPathComponent(_ path: String) -> String {
+        path.split(separator: "/").last.map(String.init) ?? path
+    }
+
+    public static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
+        let table: [UInt8] = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(128)
+        for byte in digest {
+            out.append(table[Int(byte >> 4)])
+            out.append(table[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+extension IntegrityChecker.SidecarProblem: CustomStringConvertible {
+    var description: String { text }
+}

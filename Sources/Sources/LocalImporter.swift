@@ -1,0 +1,283 @@
+import CSAF
+import Crypto
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Imports CSAF documents from files and directory trees on disk (a provider's mirror, or a folder carried into an
+/// air-gapped site).
+///
+/// JSON is recognised by content: CSAF documents are stored, provider metadata, aggregator lists and ROLIE feeds are
+/// recognised and skipped, other JSON is rejected with its reason. Hash sidecars are checked. Files are read, hashed
+/// and parsed on all cores; documents are handed to the sink one at a time, in path order, so the result does not
+/// depend on timing. One bad file never stops the batch.
+public struct LocalImporter: Sendable {
+    public struct Options: Sendable {
+        public var maxBytes: Int
+        /// How many files are read and parsed ahead of the store.
+        public var window: Int
+        public init(maxBytes: Int = CSAFDocumentReader.defaultMaxBytes, window: Int = 32) {
+            self.maxBytes = maxBytes
+            self.window = window
+        }
+    }
+
+    /// Progress after each file: files done, files in all, the file just done.
+    public typealias Progress = @Sendable (_ done: Int, _ total: Int, _ path: String) -> Void
+
+    let options: Options
+
+    public init(options: Options = Options()) {
+        self.options = options
+    }
+
+    /// Imports every candidate file under `paths` into `sink`. Throws only when a path does not exist or the sink
+    /// itself fails (a database error): per-file problems are reported in the summary.
+    public func run(paths: [String], into sink: some DocumentSink, progress: Progress? = nil) async throws -> ImportSummary {
+        let candidates = try FileDiscovery.candidates(in: paths)
+        var summary = ImportSummary()
+        summary.files = candidates.count
+        let maxBytes = options.maxBytes
+        var pending: [Task<FileResult, Never>] = []
+        var next = 0
+        func schedule() {
+            while next < candidates.count, pending.count < options.window {
+                let candidate = candidates[next]
+                pending.append(Task.detached { LocalImporter.process(candidate, maxBytes: maxBytes) })
+                next += 1
+            }
+        }
+        schedule()
+        var done = 0
+        while !pending.isEmpty {
+            let result = await pending.removeFirst().value
+            schedule()
+            switch result {
+            case .document(let document):
+                let outcome = try await sink.ingest(document)
+                summary.count(outcome, path: document.origin, advisoryID: document.parsed.advisory.id)
+            case .rejected(let rejected):
+                try await sink.quarantine(rejected)
+                summary.rejected += 1
+                summary.errors.append(ImportSummary.FileError(path: rejected.origin, reason: rejected.reason))
+            case .skipped(let path, let kind):
+                summary.skipped += 1
+                summary.skippedFiles.append(ImportSummary.SkippedFile(path: path, kind: kind))
+            case .notJSON:
+                summary.ignored += 1
+            }
+            done += 1
+            progress?(done, candidates.count, result.path)
+        }
+        return summary
+    }
+
+    enum FileResult: Sendable {
+        case document(IncomingDocument)
+        case rejected(RejectedDocument)
+        case skipped(path: String, kind: String)
+        case notJSON(path: String)
+
+        var path: String {
+            switch self {
+            case .document(let d): d.origin
+            case .rejected(let r): r.origin
+            case .skipped(let path, _), .notJSON(let path): path
+            }
+        }
+    }
+
+    static func process(_ candidate: FileDiscovery.Candidate, maxBytes: Int) -> FileResult {
+        let path = candidate.path
+        let bytes: [UInt8]
+        switch FileReader.read(path, maxBytes: maxBytes) {
+        case .success(let read): bytes = read
+        case .failure(.tooLarge(let size)):
+            return .rejected(RejectedDocument(origin: path, reason: "the file is \(size) bytes, over the limit of \(maxBytes) bytes (raise it with --max-size if the document is genuine)", code: "too-large"))
+        case .failure(let error):
+            return .rejected(RejectedDocument(origin: path, reason: error.description, code: "unreadable"))
+        }
+        // Recognise JSON by content: directory walks meet changes.csv, index.txt, keys and HTML too.
+        if !candidate.explicit, !candidate.path.hasSuffix(".json"), !looksLikeJSON(bytes) { return .notJSON(path: path) }
+
+        let content: JSONFileContent
+        do {
+            content = try CSAFDocumentReader.read(bytes, maxBytes: maxBytes)
+        } catch {
+            let sha256 = IntegrityChecker.hex(sha256Digest(bytes))
+            return .rejected(RejectedDocument(origin: path, reason: error.message, code: error.code.rawValue, bytes: bytes, sha256: sha256))
+        }
+        guard case .csaf(let parsed) = content else {
+            if case .distribution(let kind) = content { return .skipped(path: path, kind: kind.rawValue) }
+            return .notJSON(path: path)
+        }
+        let fileName = IntegrityChecker.lastPathComponent(path)
+        let sidecars = IntegrityChecker.Sidecars(
+            sha256: FileReader.readText(path + ".sha256"),
+            sha512: FileReader.readText(path + ".sha512"),
+            signature: FileReader.readSmall(path + ".asc"))
+        let (integrity, failure) = IntegrityChecker.check(bytes: bytes, fileName: fileName, sidecars: sidecars)
+        if let failure {
+            return .rejected(RejectedDocument(origin: path, reason: failure, code: integrity.status.rawValue, bytes: bytes,
+                                              sha256: integrity.sha256, advisoryID: parsed.advisory.id))
+        }
+        return .document(IncomingDocument(origin: path, bytes: bytes, parsed: parsed, integrity: integrity))
+    }
+
+    static func looksLikeJSON(_ bytes: [UInt8]) -> Bool {
+        for byte in bytes.prefix(64) {
+            switch byte {
+            case 0x20, 0x09, 0x0A, 0x0D, 0xEF, 0xBB, 0xBF: continue
+            case 0x7B, 0x5B: return true
+            default: return false
+            }
+        }
+        return false
+    }
+}
+
+/// What an import did, file by file where it matters.
+public struct ImportSummary: Sendable, Codable, Equatable {
+    public struct FileError: Sendable, Codable, Equatable {
+        public var path: String
+        public var reason: String
+    }
+    public struct SkippedFile: Sendable, Codable, Equatable {
+        public var path: String
+        public var kind: String
+    }
+    public struct Conflict: Sendable, Codable, Equatable {
+        public var path: String
+        public var advisoryID: String
+    }
+
+    public var files = 0
+    public var new = 0
+    public var updated = 0
+    public var unchanged = 0
+    public var historical = 0
+    public var conflicts: [Conflict] = []
+    public var rejected = 0
+    /// Distribution files (provider metadata, aggregator, ROLIE) recognised and not imported.
+    public var skipped = 0
+    /// Files that are not JSON at all (indexes, sidecars of other files, keys).
+    public var ignored = 0
+    public var errors: [FileError] = []
+    public var skippedFiles: [SkippedFile] = []
+
+    public init() {}
+
+    mutating func count(_ outcome: IngestOutcome, path: String, advisoryID: String) {
+        switch outcome {
+        case .new: new += 1
+        case .updated: updated += 1
+        case .unchanged: unchanged += 1
+        case .historical: historical += 1
+        case .conflict: conflicts.append(Conflict(path: path, advisoryID: advisoryID))
+        }
+    }
+
+    /// Documents stored or confirmed: everything except rejections.
+    public var accepted: Int { new + updated + unchanged + historical + conflicts.count }
+}
+
+/// Finds the files an import considers.
+enum FileDiscovery {
+    struct Candidate: Sendable {
+        var path: String
+        /// Named on the command line rather than found by walking a directory.
+        var explicit: Bool
+    }
+
+    static let sidecarSuffixes = [".sha256", ".sha512", ".asc", ".sig"]
+
+    static func candidates(in paths: [String]) throws -> [Candidate] {
+        var result: [Candidate] = []
+        let manager = FileManager.default
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            guard manager.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                throw ImportPathError(path: path)
+            }
+            if !isDirectory.boolValue {
+                result.append(Candidate(path: path, explicit: true))
+                continue
+            }
+            var found: [String] = []
+            let base = path.hasSuffix("/") ? String(path.dropLast()) : path
+            guard let enumerator = manager.enumerator(atPath: base) else { throw ImportPathError(path: path) }
+            while let relative = enumerator.nextObject() as? String {
+                let name = relative.split(separator: "/").last.map(String.init) ?? relative
+                if name.hasPrefix(".") {
+                    enumerator.skipDescendants()
+                    continue
+                }
+                if sidecarSuffixes.contains(where: { name.hasSuffix($0) }) { continue }
+                let full = base + "/" + relative
+                var dir: ObjCBool = false
+                if manager.fileExists(atPath: full, isDirectory: &dir), !dir.boolValue { found.append(full) }
+            }
+            result.append(contentsOf: found.sorted().map { Candidate(path: $0, explicit: false) })
+        }
+        return result
+    }
+}
+
+/// A path given to an import that does not exist.
+public struct ImportPathError: Error, CustomStringConvertible, Sendable {
+    public var path: String
+    public var description: String { "\(path): no such file or directory" }
+}
+
+/// Reads whole files with a size limit, without Foundation's Data round trip.
+enum FileReader {
+    enum Failure: Error, CustomStringConvertible {
+        case tooLarge(Int)
+        case system(String, Int32)
+        var description: String {
+            switch self {
+            case .tooLarge(let size): "the file is \(size) bytes, over the limit"
+            case .system(let what, let code): "could not \(what) the file: \(String(cString: strerror(code)))"
+            }
+        }
+    }
+
+    static func read(_ path: String, maxBytes: Int) -> Result<[UInt8], Failure> {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return .failure(.system("open", errno)) }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return .failure(.system("stat", errno)) }
+        let size = Int(info.st_size)
+        guard size <= maxBytes else { return .failure(.tooLarge(size)) }
+        var bytes = [UInt8](repeating: 0, count: size)
+        var offset = 0
+        while offset < size {
+            let n = bytes.withUnsafeMutableBytes { buffer in
+                Glibc.read(fd, buffer.baseAddress! + offset, size - offset)
+            }
+            if n < 0 {
+                if errno == EINTR { continue }
+                return .failure(.system("read", errno))
+            }
+            if n == 0 { break }
+            offset += n
+        }
+        if offset < size { bytes.removeLast(size - offset) }
+        return .success(bytes)
+    }
+
+    static func readSmall(_ path: String) -> [UInt8]? {
+        guard case .success(let bytes) = read(path, maxBytes: 1 << 20) else { return nil }
+        return bytes
+    }
+
+    static func readText(_ path: String) -> String? {
+        readSmall(path).map { String(decoding: $0, as: UTF8.self) }
+    }
+}
+
+func sha256Digest(_ bytes: [UInt8]) -> [UInt8] {
+    Array(SHA256.hash(data: bytes))
+}

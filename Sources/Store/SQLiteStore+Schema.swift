@@ -1,0 +1,152 @@
+import GRDB
+
+extension SQLiteStore {
+    /// Migrations, in order. A shipped migration is never edited: add a new one.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-advisories") { db in
+            try db.execute(sql: """
+                CREATE TABLE documents (
+                  id INTEGER PRIMARY KEY,
+                  advisory_id TEXT NOT NULL,
+                  version TEXT NOT NULL,
+                  current_release_date TEXT,
+                  current_release_date_raw TEXT NOT NULL,
+                  sha256 TEXT NOT NULL,
+                  sha512 TEXT NOT NULL,
+                  size INTEGER NOT NULL,
+                  raw BLOB NOT NULL,
+                  origin TEXT NOT NULL,
+                  integrity TEXT NOT NULL,
+                  integrity_detail TEXT NOT NULL,
+                  sha256_sidecar TEXT,
+                  sha512_sidecar TEXT,
+                  signature BLOB,
+                  imported_at TEXT NOT NULL,
+                  UNIQUE (advisory_id, sha256)
+                );
+                CREATE INDEX documents_by_version ON documents(advisory_id, version);
+
+                CREATE TABLE advisories (
+                  seq INTEGER PRIMARY KEY,
+                  id TEXT NOT NULL UNIQUE,
+                  document_id INTEGER NOT NULL REFERENCES documents(id),
+                  title TEXT NOT NULL,
+                  publisher TEXT NOT NULL,
+                  publisher_namespace TEXT NOT NULL,
+                  publisher_category TEXT NOT NULL,
+                  category TEXT NOT NULL,
+                  status TEXT NOT NULL,
+                  tlp TEXT,
+                  version TEXT NOT NULL,
+                  initial_release_date TEXT,
+                  current_release_date TEXT,
+                  year INTEGER,
+                  cvss_score REAL,
+                  severity TEXT NOT NULL,
+                  severity_rank INTEGER NOT NULL,
+                  cvss_vector TEXT,
+                  risk_summary TEXT,
+                  source_url TEXT,
+                  vendors TEXT NOT NULL,
+                  cve_count INTEGER NOT NULL
+                );
+                CREATE INDEX advisories_by_date ON advisories(current_release_date DESC, id DESC);
+                CREATE INDEX advisories_by_publisher ON advisories(publisher);
+                CREATE INDEX advisories_by_year ON advisories(year);
+                CREATE INDEX advisories_by_severity ON advisories(severity);
+
+                CREATE TABLE vulnerabilities (
+                  advisory_seq INTEGER NOT NULL REFERENCES advisories(seq) ON DELETE CASCADE,
+                  position INTEGER NOT NULL,
+                  cve TEXT,
+                  title TEXT,
+                  cwe_id TEXT,
+                  cwe_name TEXT,
+                  cvss_score REAL,
+                  severity TEXT,
+                  cvss_vector TEXT,
+                  summary TEXT,
+                  PRIMARY KEY (advisory_seq, position)
+                ) WITHOUT ROWID;
+                CREATE INDEX vulnerabilities_by_cve ON vulnerabilities(cve);
+
+                CREATE TABLE vendors (
+                  id INTEGER PRIMARY KEY,
+                  name TEXT NOT NULL UNIQUE,
+                  slug TEXT NOT NULL UNIQUE
+                );
+                CREATE TABLE advisory_vendors (
+                  advisory_seq INTEGER NOT NULL REFERENCES advisories(seq) ON DELETE CASCADE,
+                  vendor_id INTEGER NOT NULL REFERENCES vendors(id),
+                  PRIMARY KEY (advisory_seq, vendor_id)
+                ) WITHOUT ROWID;
+                CREATE INDEX advisory_vendors_by_vendor ON advisory_vendors(vendor_id);
+
+                CREATE TABLE products (
+                  advisory_seq INTEGER NOT NULL REFERENCES advisories(seq) ON DELETE CASCADE,
+                  position INTEGER NOT NULL,
+                  product_id TEXT NOT NULL,
+                  vendor TEXT NOT NULL,
+                  product TEXT NOT NULL,
+                  version_text TEXT,
+                  full_name TEXT NOT NULL,
+                  status TEXT NOT NULL,
+                  cpe TEXT,
+                  purl TEXT,
+                  model_numbers TEXT,
+                  PRIMARY KEY (advisory_seq, position)
+                ) WITHOUT ROWID;
+
+                CREATE TABLE remediations (
+                  advisory_seq INTEGER NOT NULL REFERENCES advisories(seq) ON DELETE CASCADE,
+                  position INTEGER NOT NULL,
+                  category TEXT NOT NULL,
+                  details TEXT NOT NULL,
+                  url TEXT,
+                  product_ids TEXT NOT NULL,
+                  cves TEXT NOT NULL,
+                  PRIMARY KEY (advisory_seq, position)
+                ) WITHOUT ROWID;
+
+                CREATE TABLE sectors (
+                  advisory_seq INTEGER NOT NULL REFERENCES advisories(seq) ON DELETE CASCADE,
+                  sector TEXT NOT NULL,
+                  PRIMARY KEY (advisory_seq, sector)
+                ) WITHOUT ROWID;
+                CREATE INDEX sectors_by_name ON sectors(sector);
+
+                CREATE TABLE conflicts (
+                  id INTEGER PRIMARY KEY,
+                  advisory_id TEXT NOT NULL,
+                  version TEXT NOT NULL,
+                  stored_sha256 TEXT NOT NULL,
+                  incoming_sha256 TEXT NOT NULL,
+                  origin TEXT NOT NULL,
+                  raw BLOB NOT NULL,
+                  detected_at TEXT NOT NULL,
+                  UNIQUE (advisory_id, version, incoming_sha256)
+                );
+
+                CREATE TABLE quarantine (
+                  id INTEGER PRIMARY KEY,
+                  origin TEXT NOT NULL,
+                  reason TEXT NOT NULL,
+                  code TEXT NOT NULL,
+                  advisory_id TEXT,
+                  sha256 TEXT NOT NULL,
+                  size INTEGER,
+                  raw BLOB,
+                  detected_at TEXT NOT NULL,
+                  UNIQUE (origin, sha256)
+                );
+
+                CREATE VIRTUAL TABLE advisories_fts USING fts5(
+                  id UNINDEXED, title, summary, vendors, products, cves,
+                  tokenize = 'unicode61 remove_diacritics 2'
+                );
+                """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,213 @@
+import CSAF
+import Foundation
+import GRDB
+
+/// The embedded store: one SQLite file in WAL mode, opened through GRDB.
+///
+/// Each document is stored in its own transaction, so an import killed half-way leaves every document either fully
+/// stored or absent, and a re-run completes it.
+public struct SQLiteStore: AdvisoryStore {
+    let writer: any DatabaseWriter
+    /// Where the database lives, for messages.
+    public let path: String
+
+    /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            // WAL with synchronous=NORMAL: commits survive a killed process; only an OS crash may lose the last ones.
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        do {
+            let directory = (path as NSString).deletingLastPathComponent
+            if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
+                throw StoreError("the folder \(directory) for the database does not exist")
+            }
+            let pool = try DatabasePool(path: path, configuration: configuration)
+            try SQLiteStore.migrator.migrate(pool)
+            self.writer = pool
+            self.path = path
+        } catch let error as DatabaseError {
+            throw StoreError("could not open the database \(path): \(error.message ?? "\(error.resultCode)")")
+        }
+    }
+
+    // MARK: Ingest
+
+    public func ingest(_ document: IncomingDocument) async throws -> IngestOutcome {
+        try await writer.write { db in try SQLiteStore.ingest(document, db: db) }
+    }
+
+    public func quarantine(_ document: RejectedDocument) async throws {
+        try await writer.write { db in
+            try db.execute(sql: """
+                INSERT INTO quarantine(origin, reason, code, advisory_id, sha256, size, raw, detected_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(origin, sha256) DO UPDATE SET reason = excluded.reason, code = excluded.code
+                """, arguments: [document.origin, document.reason, document.code, document.advisoryID,
+                                 document.sha256 ?? "", document.bytes?.count, document.bytes.map { Data($0) },
+                                 Timestamp.format(Date())])
+        }
+    }
+
+    static func ingest(_ incoming: IncomingDocument, db: Database) throws -> IngestOutcome {
+        let advisory = incoming.parsed.advisory
+        let tracking = incoming.parsed.document.document.tracking
+        let sha256 = incoming.integrity.sha256
+
+        if try Bool.fetchOne(db, sql: "SELECT 1 FROM documents WHERE advisory_id = ? AND sha256 = ?",
+                             arguments: [advisory.id, sha256]) == true {
+            return .unchanged
+        }
+        let current = try Row.fetchOne(db, sql: """
+            SELECT a.seq, d.id AS document_id, d.version, d.current_release_date_raw, d.sha256
+            FROM advisories a JOIN documents d ON d.id = a.document_id WHERE a.id = ?
+            """, arguments: [advisory.id])
+        // Same version already stored with other bytes (current or in history): a conflict, never an overwrite.
+        if let clash = try Row.fetchOne(db, sql: "SELECT sha256 FROM documents WHERE advisory_id = ? AND version = ?",
+                                        arguments: [advisory.id, tracking.version]) {
+            let storedSHA: String = clash["sha256"]
+            let newer = current.map { row in
+                RevisionOrder.compare(version: tracking.version, date: tracking.currentReleaseDate,
+                                      to: row["version"], date: row["current_release_date_raw"]) > 0
+            } ?? false
+            if !newer {
+                try db.execute(sql: """
+                    INSERT INTO conflicts(advisory_id, version, stored_sha256, incoming_sha256, origin, raw, detected_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(advisory_id, version, incoming_sha256) DO NOTHING
+                    """, arguments: [advisory.id, tracking.version, storedSHA, sha256, incoming.origin,
+                                     Data(incoming.bytes), Timestamp.format(Date())])
+                return .conflict
+            }
+        }
+        let documentID = try insertDocument(incoming, db: db)
+        guard let current else {
+            try insertAdvisory(advisory, documentID: documentID, seq: nil, db: db)
+            return .new
+        }
+        let order = RevisionOrder.compare(version: tracking.version, date: tracking.currentReleaseDate,
+                                          to: current["version"], date: current["current_release_date_raw"])
+        if order > 0 {
+            let seq: Int64 = current["seq"]
+            try deleteAdvisoryRows(seq: seq, id: advisory.id, db: db)
+            try insertAdvisory(advisory, documentID: documentID, seq: seq, db: db)
+            return .updated
+        }
+        return .historical
+    }
+
+    static func insertDocument(_ incoming: IncomingDocument, db: Database) throws -> Int64 {
+        let tracking = incoming.parsed.document.document.tracking
+        let integrity = incoming.integrity
+        let statement = try db.cachedStatement(sql: """
+            INSERT INTO documents(advisory_id, version, current_release_date, current_release_date_raw, sha256, sha512,
+              size, raw, origin, integrity, integrity_detail, sha256_sidecar, sha512_sidecar, signature, imported_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        try statement.execute(arguments: [
+            incoming.parsed.advisory.id, tracking.version,
+            incoming.parsed.advisory.currentReleaseDate.map(Timestamp.format), tracking.currentReleaseDate,
+            integrity.sha256, integrity.sha512, incoming.bytes.count, Data(incoming.bytes), incoming.origin,
+            integrity.status.rawValue, integrity.detail, integrity.sha256Sidecar, integrity.sha512Sidecar,
+            integrity.signature.map { Data($0) }, Timestamp.format(Date()),
+        ])
+        return db.lastInsertedRowID
+    }
+
+    static func deleteAdvisoryRows(seq: Int64, id: String, db: Database) throws {
+        for table in ["vulnerabilities", "products", "remediations", "sectors", "advisory_vendors"] {
+            try db.cachedStatement(sql: "DELETE FROM \(table) WHERE advisory_seq = ?").execute(arguments: [seq])
+        }
+        try db.cachedStatement(sql: "DELETE FROM advisories_fts WHERE rowid = ?").execute(arguments: [seq])
+    }
+
+    static func insertAdvisory(_ a: Advisory, documentID: Int64, seq existingSeq: Int64?, db: Database) throws {
+        let year = (a.initialReleaseDate ?? a.currentReleaseDate).map(Timestamp.year)
+        let score = a.highestScore
+        let arguments: StatementArguments = [
+            a.id, documentID, a.title, a.publisher.name, a.publisher.namespace, a.publisher.category, a.category,
+            a.status, a.tlp, a.version, a.initialReleaseDate.map(Timestamp.format),
+            a.currentReleaseDate.map(Timestamp.format), year, score?.score, a.severity.rawValue, a.severity.rank,
+            score?.vector, a.riskSummary, a.sourceURL, a.vendors.joined(separator: "\n"), a.vulnerabilities.count,
+        ]
+        let seq: Int64
+        if let existingSeq {
+            try db.cachedStatement(sql: """
+                UPDATE advisories SET id = ?, document_id = ?, title = ?, publisher = ?, publisher_namespace = ?,
+                  publisher_category = ?, category = ?, status = ?, tlp = ?, version = ?, initial_release_date = ?,
+                  current_release_date = ?, year = ?, cvss_score = ?, severity = ?, severity_rank = ?, cvss_vector = ?,
+                  risk_summary = ?, source_url = ?, vendors = ?, cve_count = ?
+                WHERE seq = ?
+                """).execute(arguments: arguments + [existingSeq])
+            seq = existingSeq
+        } else {
+            try db.cachedStatement(sql: """
+                INSERT INTO advisories(id, document_id, title, publisher, publisher_namespace, publisher_category,
+                  category, status, tlp, version, initial_release_date, current_release_date, year, cvss_score,
+                  severity, severity_rank, cvss_vector, risk_summary, source_url, vendors, cve_count)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """).execute(arguments: arguments)
+            seq = db.lastInsertedRowID
+        }
+
+        let vulnerability = try db.cachedStatement(sql: """
+            INSERT INTO vulnerabilities(advisory_seq, position, cve, title, cwe_id, cwe_name, cvss_score, severity,
+              cvss_vector, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for (position, v) in a.vulnerabilities.enumerated() {
+            try vulnerability.execute(arguments: [seq, position, v.cve, v.title, v.cweID, v.cweName, v.score?.score,
+                                                  v.score?.severity.rawValue, v.score?.vector, v.summary])
+        }
+        let product = try db.cachedStatement(sql: """
+            INSERT INTO products(advisory_seq, position, product_id, vendor, product, version_text, full_name, status,
+              cpe, purl, model_numbers) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for (position, p) in a.products.enumerated() {
+            try product.execute(arguments: [seq, position, p.productID, p.vendor, p.product, p.version, p.fullName,
+                                            p.status.rawValue, p.cpe, p.purl,
+                                            p.modelNumbers.isEmpty ? nil : p.modelNumbers.joined(separator: "\n")])
+        }
+        let remediation = try db.cachedStatement(sql: """
+            INSERT INTO remediations(advisory_seq, position, category, details, url, product_ids, cves)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """)
+        for (position, r) in a.remediations.enumerated() {
+            try remediation.execute(arguments: [seq, position, r.category, r.details, r.url,
+                                                r.productIDs.joined(separator: "\n"), r.cves.joined(separator: "\n")])
+        }
+        let sector = try db.cachedStatement(sql: "INSERT OR IGNORE INTO sectors(advisory_seq, sector) VALUES (?, ?)")
+        for name in a.sectors { try sector.execute(arguments: [seq, name]) }
+        let link = try db.cachedStatement(sql: "INSERT OR IGNORE INTO advisory_vendors(advisory_seq, vendor_id) VALUES (?, ?)")
+        for name in a.vendors {
+            try link.execute(arguments: [seq, try vendorID(name, db: db)])
+        }
+        var productText = ""
+        for p in a.products {
+            productText += p.product
+            if let version = p.version { productText += " " + version }
+            for model in p.modelNumbers { productText += " " + model }
+            productText += "\n"
+        }
+        try db.cachedStatement(sql: """
+            INSERT INTO advisories_fts(rowid, id, title, summary, vendors, products, cves) VALUES (?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [seq, a.id, a.title, a.riskSummary ?? "", a.vendors.joined(separator: " "),
+                                     productText, a.cves.joined(separator: " ")])
+    }
+
+    static func vendorID(_ name: String, db: Database) throws -> Int64 {
+        if let id = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM vendors WHERE name = ?"), arguments: [name]) {
+            return id
+        }
+        let base = Slug.make(name)
+        var slug = base
+        var suffix = 2
+        while try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM vendors WHERE slug = ?"), arguments: [slug]) == true {
+            slug = "\(base)-\(suffix)"
+            suffix += 1
+        }
+        try db.cachedStatement(sql: "INSERT INTO vendors(name, slug) VALUES (?, ?)").execute(arguments: [name, slug])
+        return db.lastInsertedRowID
+    }
+}

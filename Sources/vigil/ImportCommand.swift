@@ -1,0 +1,129 @@
+import ArgumentParser
+import CSAF
+import Foundation
+import Sources
+import Store
+
+/// `vigil import PATH...`: imports CSAF documents from files and folders into the store.
+struct ImportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Import CSAF documents from files and folders (hash sidecars are checked).",
+        discussion: """
+            JSON files are recognised by content: CSAF documents are imported, provider metadata, aggregator lists and \
+            ROLIE feeds are skipped, other JSON is rejected with its reason. Importing the same files twice changes \
+            nothing. Exits with status 1 when any file was rejected.
+            """)
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Argument(help: ArgumentHelp("Files or folders to import.", valueName: "path"))
+    var paths: [String]
+
+    @Flag(help: "Print nothing but errors.")
+    var quiet = false
+
+    @Flag(help: "Print a machine-readable summary on standard output.")
+    var json = false
+
+    @Option(help: ArgumentHelp("Largest document accepted, in bytes.", valueName: "bytes"))
+    var maxSize = CSAFDocumentReader.defaultMaxBytes
+
+    func run() async throws {
+        let store: SQLiteStore
+        do {
+            store = try SQLiteStore(path: database.path)
+        } catch {
+            printError("vigil import: \(error)")
+            throw ExitCode(2)
+        }
+        let importer = LocalImporter(options: .init(maxBytes: maxSize))
+        let progress = (quiet || json) ? nil : ProgressDisplay(label: "Importing")
+        let started = ContinuousClock.now
+        var callback: LocalImporter.Progress?
+        if let progress {
+            callback = { done, total, _ in progress.update(done: done, total: total) }
+        }
+        let summary: ImportSummary
+        do {
+            summary = try await importer.run(paths: paths, into: store, progress: callback)
+        } catch let error as ImportPathError {
+            printError("vigil import: \(error)")
+            throw ExitCode(2)
+        }
+        progress?.finish()
+        let seconds = (ContinuousClock.now - started).seconds
+        if json {
+            print(try ImportReport(summary: summary, seconds: seconds, database: database.path).jsonString())
+        } else {
+            if !quiet { print(ImportReport.text(summary, seconds: seconds, database: database.path)) }
+            for error in summary.errors { printError("rejected \(error.path): \(error.reason)") }
+        }
+        if summary.rejected > 0 { throw ExitCode(1) }
+    }
+}
+
+/// The `--json` summary of an import.
+struct ImportReport: Encodable {
+    var new: Int
+    var updated: Int
+    var unchanged: Int
+    var historical: Int
+    var conflicts: [ImportSummary.Conflict]
+    var rejected: Int
+    var skipped: Int
+    var ignored: Int
+    var files: Int
+    var seconds: Double
+    var database: String
+    var errors: [ImportSummary.FileError]
+
+    init(summary: ImportSummary, seconds: Double, database: String) {
+        new = summary.new
+        updated = summary.updated
+        unchanged = summary.unchanged
+        historical = summary.historical
+        conflicts = summary.conflicts
+        rejected = summary.rejected
+        skipped = summary.skipped
+        ignored = summary.ignored
+        files = summary.files
+        self.seconds = (seconds * 1000).rounded() / 1000
+        self.database = database
+        errors = summary.errors
+    }
+
+    func jsonString() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+
+    static func text(_ s: ImportSummary, seconds: Double, database: String) -> String {
+        var lines = [
+            "Imported into \(database) in \(String(format: "%.2f", seconds)) s:",
+            "  new        \(s.new.grouped)",
+            "  updated    \(s.updated.grouped)",
+            "  unchanged  \(s.unchanged.grouped)",
+        ]
+        if s.historical > 0 { lines.append("  older revisions kept in history  \(s.historical.grouped)") }
+        lines.append("  rejected   \(s.rejected.grouped)")
+        if !s.conflicts.isEmpty {
+            lines.append("  conflicts  \(s.conflicts.count.grouped) (same ID and version as a stored revision, different bytes; recorded, not applied):")
+            for conflict in s.conflicts.prefix(20) { lines.append("    \(conflict.advisoryID)  \(conflict.path)") }
+        }
+        if s.skipped > 0 {
+            let kinds = Dictionary(grouping: s.skippedFiles, by: \.kind).map { "\($0.value.count) \($0.key)" }.sorted()
+            lines.append("  skipped    \(s.skipped.grouped) distribution files (\(kinds.joined(separator: ", ")))")
+        }
+        if s.ignored > 0 { lines.append("  ignored    \(s.ignored.grouped) files that are not JSON (indexes, keys)") }
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        let (s, attoseconds) = components
+        return Double(s) + Double(attoseconds) / 1e18
+    }
+}

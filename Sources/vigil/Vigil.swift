@@ -1,0 +1,41 @@
+import ArgumentParser
+import Foundation
+
+/// The `vigil` command: argument parsing and wiring only.
+@main
+struct Vigil: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vigil",
+        abstract: "Monitor OT/ICS security advisories (CSAF 2.0): import, verify, search and serve them.",
+        subcommands: [ServeCommand.self, ImportCommand.self, StatsCommand.self, BenchCommand.self])
+}
+
+/// `--db PATH`, shared by every command that opens the store.
+struct DatabaseOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The SQLite database file (default: $VIGIL_DB, else ./vigil.sqlite).", valueName: "path"))
+    var db: String?
+
+    var path: String {
+        if let db { return db }
+        if let fromEnvironment = ProcessInfo.processInfo.environment["VIGIL_DB"], !fromEnvironment.isEmpty { return fromEnvironment }
+        return "vigil.sqlite"
+    }
+}
+
+/// Writes to standard error.
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+extension Int {
+    /// `2,383`: thousands separated, as the summaries print counts.
+    var grouped: String {
+        let digits = String(Swift.abs(self))
+        var out = ""
+        for (i, ch) in digits.reversed().enumerated() {
+            if i > 0, i % 3 == 0 { out.append(",") }
+            out.append(ch)
+        }
+        return (self < 0 ? "-" : "") + String(out.reversed())
+    }
+}
