@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         .target(name: "CSAF"),
@@ -29,6 +30,7 @@ let package = Package(
             "CSAF", "Store",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Mustache", package: "swift-mustache"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
         ], resources: [.copy("Resources")]),
         .executableTarget(name: "vigil", dependencies: [
             "CSAF", "Sources", "Store", "Web",
@@ -38,7 +40,10 @@ let package = Package(
         ]),
         .testTarget(name: "CSAFTests", dependencies: ["CSAF"]),
         .testTarget(name: "SourcesTests", dependencies: ["Sources", "CSAF"]),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "CSAF", "Sources"]),
+        .testTarget(name: "StoreTests", dependencies: [
+            "Store", "CSAF", "Sources",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .testTarget(name: "WebTests", dependencies: [
             "Web", "Store", "CSAF", "Sources",
             .product(name: "HummingbirdTesting", package: "hummingbird"),

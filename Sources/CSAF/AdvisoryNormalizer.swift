@@ -9,7 +9,7 @@ public enum AdvisoryNormalizer {
         let doc = csaf.document
         let notes = doc.notes ?? []
 
-        let catalogue = ProductCatalogue(tree: csaf.productTree, publisher: doc.publisher)
+        var catalogue = ProductCatalogue(tree: csaf.productTree, publisher: doc.publisher)
         let statuses = productStatuses(csaf.vulnerabilities ?? [])
         var products = catalogue.products
         for index in products.indices {
@@ -173,6 +173,7 @@ struct ProductCatalogue {
     private(set) var products: [AffectedProduct] = []
     private var index: [String: Int] = [:]
     private var groups: [String: [String]] = [:]
+    private var displayNames: [String?] = []
 
     init(tree: ProductTree?, publisher: Publisher) {
         guard let tree else { return }
@@ -189,6 +190,7 @@ struct ProductCatalogue {
                 product: relationship.fullProductName.name, version: component?.version)
         }
         for group in tree.productGroups ?? [] { groups[group.groupID] = group.productIDs }
+        displayNames = Array(repeating: nil, count: products.count)
     }
 
     private mutating func walk(_ branch: Branch, vendor: String?, product: String?, family: String?, version: String?,
@@ -221,6 +223,7 @@ struct ProductCatalogue {
 
     /// Product IDs plus the members of the named groups, in order, without repeats.
     func expand(productIDs: [String]?, groupIDs: [String]?) -> [String] {
+        if groupIDs?.isEmpty ?? true, let productIDs, productIDs.count < 2 { return productIDs }
         var seen = Set<String>()
         var result: [String] = []
         for id in (productIDs ?? []) + (groupIDs ?? []).flatMap({ groups[$0] ?? [] }) where seen.insert(id).inserted {
@@ -230,13 +233,14 @@ struct ProductCatalogue {
     }
 
     /// `Vendor · Product  version` for a product ID; the ID itself when the tree does not define it.
-    func displayName(of id: String) -> String {
+    /// Made once per product: CISA lists every product under every remediation of every CVE.
+    mutating func displayName(of id: String) -> String {
         guard let position = index[id] else { return id }
+        if let cached = displayNames[position] { return cached }
         let product = products[position]
-        var parts: [String] = []
-        if !product.vendor.isEmpty { parts.append(product.vendor) }
-        parts.append(product.product)
-        let name = parts.joined(separator: " · ")
-        return product.version.map { "\(name) \($0)" } ?? name
+        var name = product.vendor.isEmpty ? product.product : product.vendor + " · " + product.product
+        if let version = product.version { name += " " + version }
+        displayNames[position] = name
+        return name
     }
 }

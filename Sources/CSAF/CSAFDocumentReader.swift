@@ -81,11 +81,16 @@ public enum CSAFDocumentReader {
         }
         let document: CSAFDocument
         do {
-            document = try JSONValueDecoder().decode(CSAFDocument.self, from: value)
-        } catch let error as DecodingError {
-            throw schemaError(error)
+            document = try CSAFDocument(fast: value)
         } catch {
-            throw CSAFReadError(code: .schema, message: "the document could not be decoded")
+            // The fast path says only that something is wrong; the Decodable path says what and where.
+            do {
+                document = try JSONValueDecoder().decode(CSAFDocument.self, from: value)
+            } catch let error as DecodingError {
+                throw schemaError(error)
+            } catch {
+                throw CSAFReadError(code: .schema, message: "the document could not be decoded")
+            }
         }
         let issues = CSAFValidator.validate(document)
         if let first = issues.first(where: { $0.severity == .error }) {

@@ -118,23 +118,37 @@ public protocol DocumentSink: Sendable {
     func quarantine(_ document: RejectedDocument) async throws
 }
 
-/// Orders CSAF revisions: by `tracking.version` (integer or semantic versioning), then by current release date.
+/// Orders CSAF revisions: by `tracking.version` (integer or semantic versioning), then by current release date, then
+/// by status (draft < interim < final), because an interim document is sometimes made final without a new version
+/// (CSAF 2.0 §3.2.1.12.7).
 public enum RevisionOrder {
     /// Negative when `a` is older than `b`, zero when they are the same revision, positive when newer.
-    public static func compare(version a: String, date aDate: String, to b: String, date bDate: String) -> Int {
+    public static func compare(version a: String, date aDate: String, status aStatus: Tracking.Status? = nil,
+                               to b: String, date bDate: String, status bStatus: Tracking.Status? = nil) -> Int {
         let byVersion = compareVersions(a, b)
         if byVersion != 0 { return byVersion }
         let ad = Timestamp.parse(aDate), bd = Timestamp.parse(bDate)
         if let ad, let bd, ad != bd { return ad < bd ? -1 : 1 }
+        if let aStatus, let bStatus, aStatus != bStatus { return rank(aStatus) < rank(bStatus) ? -1 : 1 }
         return 0
     }
 
+    static func rank(_ status: Tracking.Status) -> Int {
+        switch status {
+        case .draft: 0
+        case .interim: 1
+        case .final: 2
+        }
+    }
+
+    /// Semantic versioning precedence (semver 2.0.0 §11); an integer version is a one-part version.
     public static func compareVersions(_ a: String, _ b: String) -> Int {
-        func parts(_ s: String) -> ([Int], String) {
-            let core = s.split(separator: "+", maxSplits: 1).first.map(String.init) ?? s
-            let pieces = core.split(separator: "-", maxSplits: 1)
+        func parts(_ s: String) -> ([Int], [Substring]) {
+            let core = s.split(separator: "+", maxSplits: 1, omittingEmptySubsequences: false).first ?? Substring(s)
+            let pieces = core.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
             let numbers = (pieces.first ?? "").split(separator: ".").map { Int($0) ?? 0 }
-            return (numbers, pieces.count > 1 ? String(pieces[1]) : "")
+            let prerelease = pieces.count > 1 ? pieces[1].split(separator: ".", omittingEmptySubsequences: false) : []
+            return (numbers, prerelease)
         }
         let (an, ap) = parts(a), (bn, bp) = parts(b)
         for i in 0..<max(an.count, bn.count) {
@@ -143,7 +157,16 @@ public enum RevisionOrder {
         }
         // A pre-release sorts before the release it precedes.
         if ap.isEmpty != bp.isEmpty { return ap.isEmpty ? 1 : -1 }
-        if ap != bp { return ap < bp ? -1 : 1 }
+        // Identifier by identifier: numeric ones as numbers and below alphanumeric ones; a longer list wins a tie.
+        for (x, y) in zip(ap, bp) where x != y {
+            switch (Int(x), Int(y)) {
+            case let (xn?, yn?): return xn < yn ? -1 : 1
+            case (.some, nil): return -1
+            case (nil, .some): return 1
+            case (nil, nil): return x < y ? -1 : 1
+            }
+        }
+        if ap.count != bp.count { return ap.count < bp.count ? -1 : 1 }
         return 0
     }
 }

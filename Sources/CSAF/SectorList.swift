@@ -1,3 +1,5 @@
+import Foundation
+
 /// Splits CISA's free-text sector and country notes into clean lists.
 ///
 /// `"Critical Manufacturing, Energy, and Water and Wastewater Systems"` is three sectors, not four: the `and` inside
@@ -29,11 +31,14 @@ public enum SectorList {
 
     /// The sectors named in a CISA `Critical infrastructure sectors` note, deduplicated, in the order given.
     public static func split(_ text: String) -> [String] {
-        var work = text.replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "\t", with: " ")
-        // The one sector whose name holds commas: protect it before splitting on commas.
+        var work = String(String.UnicodeScalarView(text.unicodeScalars.map { $0 == "\n" || $0 == "\t" ? " " : $0 }))
+        // The one sector whose name holds commas: protect it before splitting on commas. (Checked natively first:
+        // Foundation's case-insensitive replace is slow and almost never needed.)
         let nuclear = "\u{1}NUCLEAR\u{1}"
-        for spelling in ["Nuclear Reactors, Materials, and Waste", "Nuclear Reactors, Materials and Waste"] {
-            work = work.replacingOccurrences(of: spelling, with: nuclear, options: .caseInsensitive)
+        if work.lowercased().utf8.firstRange(of: "nuclear reactors".utf8) != nil {
+            for spelling in ["Nuclear Reactors, Materials, and Waste", "Nuclear Reactors, Materials and Waste"] {
+                work = work.replacingOccurrences(of: spelling, with: nuclear, options: .caseInsensitive)
+            }
         }
         var result: [String] = []
         for rawPiece in work.split(whereSeparator: { $0 == "," || $0 == ";" }) {

@@ -7,8 +7,15 @@ public enum Timestamp {
     /// Parses an RFC 3339 date-time with any number of fraction digits and a `Z` or `±hh:mm` offset.
     /// A bare date (`2022-06-21`) is read as midnight UTC, as some producers write it. Returns nil for anything else.
     public static func parse(_ text: String) -> Date? {
-        var utf8 = Array(text.utf8)
-        while let last = utf8.last, last == 0x20 { utf8.removeLast() }
+        var text = text
+        // withUTF8 reads a native string's bytes in place: no array per date (they are parsed by the thousand).
+        return text.withUTF8 { parse(utf8: $0) }
+    }
+
+    static func parse(utf8 whole: UnsafeBufferPointer<UInt8>) -> Date? {
+        var end = whole.count
+        while end > 0, whole[end - 1] == 0x20 { end -= 1 }
+        let utf8 = UnsafeBufferPointer(rebasing: whole[0..<end])
         var i = 0
         func digits(_ n: Int) -> Int? {
             guard i + n <= utf8.count else { return nil }

@@ -59,7 +59,8 @@ public enum IntegrityChecker {
     }
 
     static func parseSidecar(_ text: String, expectedLength: Int) -> Result<(String, String?), SidecarProblem> {
-        let fields = text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" })
+        // `isWhitespace`, not a list of separators: "\r\n" is one Character, equal to neither "\r" nor "\n".
+        let fields = text.split(whereSeparator: \.isWhitespace)
         guard let first = fields.first else { return .failure(SidecarProblem(text: "it is empty")) }
         let digest = first.lowercased()
         guard digest.count == expectedLength, digest.allSatisfy(\.isHexDigit) else {

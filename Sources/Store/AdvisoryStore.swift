@@ -13,6 +13,8 @@ public protocol AdvisoryStore: DocumentSink {
     /// Every vendor with the number of advisories naming it.
     func vendors() async throws -> [VendorSummary]
     func vendor(slug: String) async throws -> VendorSummary?
+    /// The page slug of each named vendor (names not stored are left out).
+    func vendorSlugs(for names: [String]) async throws -> [String: String]
     /// The values the list filters offer (publishers, sectors, years).
     func filterOptions() async throws -> FilterOptions
     func statistics() async throws -> StoreStatistics
@@ -20,6 +22,8 @@ public protocol AdvisoryStore: DocumentSink {
     func quarantined(limit: Int) async throws -> [QuarantinedDocument]
     /// Revisions that clashed with a stored one (same ID and version, different bytes).
     func conflicts(advisoryID: String?) async throws -> [RevisionConflict]
+    /// A number that changes whenever stored data changes: caches of rendered pages compare it.
+    func generation() async throws -> Int64
 }
 
 /// Filters for the advisory list; every field is optional and they combine with AND.

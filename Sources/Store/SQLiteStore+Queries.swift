@@ -24,7 +24,7 @@ extension SQLiteStore {
 
     static func revisions(advisoryID: String, db: Database) throws -> [StoredRevision] {
         let rows = try Row.fetchAll(db, sql: """
-            SELECT d.id, d.version, d.current_release_date, d.current_release_date_raw, d.sha256, d.sha512, d.size,
+            SELECT d.id, d.version, d.current_release_date, d.current_release_date_raw, d.status, d.sha256, d.sha512, d.size,
               d.origin, d.imported_at, d.integrity, d.integrity_detail, d.sha256_sidecar IS NOT NULL AS has256,
               d.sha512_sidecar IS NOT NULL AS has512, d.signature IS NOT NULL AS hasSig,
               d.id = (SELECT document_id FROM advisories WHERE id = ?) AS current
@@ -41,8 +41,12 @@ extension SQLiteStore {
                 isCurrent: row["current"])
         }
         let raws = Dictionary(uniqueKeysWithValues: rows.map { ($0["id"] as Int64, $0["current_release_date_raw"] as String) })
+        let statuses = Dictionary(uniqueKeysWithValues: rows.map {
+            ($0["id"] as Int64, ($0["status"] as String?).flatMap(Tracking.Status.init(rawValue:)))
+        })
         revisions.sort {
-            RevisionOrder.compare(version: $0.version, date: raws[$0.documentID]!, to: $1.version, date: raws[$1.documentID]!) > 0
+            RevisionOrder.compare(version: $0.version, date: raws[$0.documentID]!, status: statuses[$0.documentID]!,
+                                  to: $1.version, date: raws[$1.documentID]!, status: statuses[$1.documentID]!) > 0
         }
         return revisions
     }
@@ -155,6 +159,16 @@ extension SQLiteStore {
                 FROM vendors v LEFT JOIN advisory_vendors av ON av.vendor_id = v.id
                 LEFT JOIN advisories a ON a.seq = av.advisory_seq WHERE v.slug = ? GROUP BY v.id
                 """, arguments: [slug]).map(SQLiteStore.vendorSummary)
+        }
+    }
+
+    public func vendorSlugs(for names: [String]) async throws -> [String: String] {
+        guard !names.isEmpty else { return [:] }
+        return try await writer.read { db in
+            let placeholders = Array(repeating: "?", count: names.count).joined(separator: ",")
+            let rows = try Row.fetchAll(db, sql: "SELECT name, slug FROM vendors WHERE name IN (\(placeholders))",
+                                        arguments: StatementArguments(names))
+            return Dictionary(rows.map { ($0["name"] as String, $0["slug"] as String) }, uniquingKeysWith: { a, _ in a })
         }
     }
 

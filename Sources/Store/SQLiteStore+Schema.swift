@@ -141,10 +141,22 @@ extension SQLiteStore {
                   UNIQUE (origin, sha256)
                 );
 
+                -- generation counts changes, so readers (the web page cache) can tell cheaply whether data moved.
+                CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+                INSERT INTO meta(key, value) VALUES ('generation', 0);
+
                 CREATE VIRTUAL TABLE advisories_fts USING fts5(
                   id UNINDEXED, title, summary, vendors, products, cves,
                   tokenize = 'unicode61 remove_diacritics 2'
                 );
+                """)
+        }
+        migrator.registerMigration("v2-document-status") { db in
+            // Revision order needs the status: an interim document is sometimes made final without a new version.
+            try db.execute(sql: """
+                ALTER TABLE documents ADD COLUMN status TEXT;
+                UPDATE documents SET status = json_extract(CAST(raw AS TEXT), '$.document.tracking.status')
+                WHERE json_valid(CAST(raw AS TEXT));
                 """)
         }
         return migrator

@@ -37,7 +37,19 @@ public struct SQLiteStore: AdvisoryStore {
     // MARK: Ingest
 
     public func ingest(_ document: IncomingDocument) async throws -> IngestOutcome {
-        try await writer.write { db in try SQLiteStore.ingest(document, db: db) }
+        try await writer.write { db in
+            let outcome = try SQLiteStore.ingest(document, db: db)
+            if outcome != .unchanged { try SQLiteStore.bumpGeneration(db) }
+            return outcome
+        }
+    }
+
+    public func generation() async throws -> Int64 {
+        try await writer.read { db in try Int64.fetchOne(db.cachedStatement(sql: "SELECT value FROM meta WHERE key = 'generation'")) ?? 0 }
+    }
+
+    static func bumpGeneration(_ db: Database) throws {
+        try db.cachedStatement(sql: "UPDATE meta SET value = value + 1 WHERE key = 'generation'").execute()
     }
 
     public func quarantine(_ document: RejectedDocument) async throws {
@@ -49,6 +61,7 @@ public struct SQLiteStore: AdvisoryStore {
                 """, arguments: [document.origin, document.reason, document.code, document.advisoryID,
                                  document.sha256 ?? "", document.bytes?.count, document.bytes.map { Data($0) },
                                  Timestamp.format(Date())])
+            try SQLiteStore.bumpGeneration(db)
         }
     }
 
@@ -62,16 +75,19 @@ public struct SQLiteStore: AdvisoryStore {
             return .unchanged
         }
         let current = try Row.fetchOne(db, sql: """
-            SELECT a.seq, d.id AS document_id, d.version, d.current_release_date_raw, d.sha256
+            SELECT a.seq, d.id AS document_id, d.version, d.current_release_date_raw, d.status, d.sha256
             FROM advisories a JOIN documents d ON d.id = a.document_id WHERE a.id = ?
             """, arguments: [advisory.id])
-        // Same version already stored with other bytes (current or in history): a conflict, never an overwrite.
-        if let clash = try Row.fetchOne(db, sql: "SELECT sha256 FROM documents WHERE advisory_id = ? AND version = ?",
-                                        arguments: [advisory.id, tracking.version]) {
+        // Same version and status already stored with other bytes (current or in history): a conflict, never an
+        // overwrite. The same version with another status (interim made final) is another revision.
+        if let clash = try Row.fetchOne(db, sql: """
+            SELECT sha256 FROM documents WHERE advisory_id = ? AND version = ? AND (status IS NULL OR status = ?)
+            """, arguments: [advisory.id, tracking.version, tracking.status.rawValue]) {
             let storedSHA: String = clash["sha256"]
             let newer = current.map { row in
-                RevisionOrder.compare(version: tracking.version, date: tracking.currentReleaseDate,
-                                      to: row["version"], date: row["current_release_date_raw"]) > 0
+                RevisionOrder.compare(version: tracking.version, date: tracking.currentReleaseDate, status: tracking.status,
+                                      to: row["version"], date: row["current_release_date_raw"],
+                                      status: (row["status"] as String?).flatMap(Tracking.Status.init(rawValue:))) > 0
             } ?? false
             if !newer {
                 try db.execute(sql: """
@@ -87,8 +103,9 @@ public struct SQLiteStore: AdvisoryStore {
             try insertAdvisory(advisory, documentID: documentID, seq: nil, db: db)
             return .new
         }
-        let order = RevisionOrder.compare(version: tracking.version, date: tracking.currentReleaseDate,
-                                          to: current["version"], date: current["current_release_date_raw"])
+        let order = RevisionOrder.compare(version: tracking.version, date: tracking.currentReleaseDate, status: tracking.status,
+                                          to: current["version"], date: current["current_release_date_raw"],
+                                          status: (current["status"] as String?).flatMap(Tracking.Status.init(rawValue:)))
         if order > 0 {
             let seq: Int64 = current["seq"]
             try deleteAdvisoryRows(seq: seq, id: advisory.id, db: db)
@@ -102,13 +119,14 @@ public struct SQLiteStore: AdvisoryStore {
         let tracking = incoming.parsed.document.document.tracking
         let integrity = incoming.integrity
         let statement = try db.cachedStatement(sql: """
-            INSERT INTO documents(advisory_id, version, current_release_date, current_release_date_raw, sha256, sha512,
-              size, raw, origin, integrity, integrity_detail, sha256_sidecar, sha512_sidecar, signature, imported_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO documents(advisory_id, version, current_release_date, current_release_date_raw, status, sha256,
+              sha512, size, raw, origin, integrity, integrity_detail, sha256_sidecar, sha512_sidecar, signature, imported_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         try statement.execute(arguments: [
             incoming.parsed.advisory.id, tracking.version,
             incoming.parsed.advisory.currentReleaseDate.map(Timestamp.format), tracking.currentReleaseDate,
+            tracking.status.rawValue,
             integrity.sha256, integrity.sha512, incoming.bytes.count, Data(incoming.bytes), incoming.origin,
             integrity.status.rawValue, integrity.detail, integrity.sha256Sidecar, integrity.sha512Sidecar,
             integrity.signature.map { Data($0) }, Timestamp.format(Date()),

@@ -1,10 +1,54 @@
 import ArgumentParser
+import Hummingbird
+import Logging
+import Sources
+import Store
+import Web
 
+/// `vigil serve`: the web interface, JSON API and Atom feed over the store.
 struct ServeCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Serve the web interface, JSON API and Atom feeds.")
-    func run() async throws {}
-}
-struct BenchCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "bench", abstract: "Benchmarks.")
-    func run() async throws {}
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the web interface, JSON API and Atom feed.",
+        discussion: "Open http://127.0.0.1:8080 once it runs. Import advisories first with `vigil import PATH`, or while it runs.")
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Option(help: "The address to listen on. Use 0.0.0.0 to listen on every interface.")
+    var host = "127.0.0.1"
+
+    @Option(help: "The TCP port to listen on.")
+    var port = 8080
+
+    @Option(name: .customLong("import"), help: ArgumentHelp("Import these files or folders before serving (as `vigil import` does).", valueName: "path"))
+    var importPaths: [String] = []
+
+    @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical.", valueName: "level"))
+    var logLevel: String = "info"
+
+    func validate() throws {
+        guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical") }
+    }
+
+    func run() async throws {
+        if !importPaths.isEmpty {
+            let store = try SQLiteStore(path: database.path)
+            let started = ContinuousClock.now
+            let summary = try await LocalImporter().run(paths: importPaths, into: store)
+            printError(ImportReport.text(summary, seconds: (ContinuousClock.now - started).seconds, database: database.path))
+            for error in summary.errors { printError("rejected \(error.path): \(error.reason)") }
+        }
+        let configuration = WebConfiguration(host: host, port: port, databasePath: database.path,
+                                             logLevel: Logger.Level(rawValue: logLevel) ?? .info)
+        let app: any ApplicationProtocol
+        do {
+            app = try await buildApplication(configuration)
+        } catch {
+            printError("vigil serve: \(error)")
+            throw ExitCode(2)
+        }
+        printError("Vigil is serving \(database.path) at http://\(host):\(port)/")
+        try await app.runService()
+    }
 }

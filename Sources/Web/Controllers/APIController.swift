@@ -1,0 +1,121 @@
+import CSAF
+import Foundation
+import Hummingbird
+import Store
+
+/// The JSON API under `/api/v1`: the advisory list with the page filters, one advisory, vendors, and the OpenAPI
+/// document describing them.
+struct APIController<Context: RequestContext>: Sendable {
+    let store: any AdvisoryStore
+
+    var routes: RouteCollection<Context> {
+        let routes = RouteCollection(context: Context.self)
+        routes.get("/advisories", use: list)
+        routes.get("/advisories/{id}", use: advisory)
+        routes.get("/vendors", use: vendors)
+        routes.get("/openapi.json") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
+                     body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+        }
+        return routes
+    }
+
+    struct ListResponse: Encodable {
+        let total: Int
+        let page: Int
+        let perPage: Int
+        let pageCount: Int
+        let items: [Item]
+    }
+
+    struct Item: Encodable {
+        let id: String
+        let title: String
+        let publisher: String
+        let vendors: [String]
+        let initialReleaseDate: Date?
+        let currentReleaseDate: Date?
+        let version: String
+        let cvssScore: Double?
+        let severity: Severity
+        let cvssVector: String?
+        let cveCount: Int
+        let integrity: IntegrityStatus
+        let url: String
+    }
+
+    struct AdvisoryResponse: Encodable {
+        let advisory: Advisory
+        let integrity: Integrity
+        let revisions: [Revision]
+        let validationWarnings: [ValidationIssue]
+        let conflicts: Int
+        let links: Links
+    }
+
+    struct Integrity: Encodable {
+        let status: IntegrityStatus
+        let explanation: String
+        let detail: String
+        let sha256: String
+        let sha512: String
+    }
+
+    struct Revision: Encodable {
+        let version: String
+        let currentReleaseDate: Date?
+        let sha256: String
+        let size: Int
+        let current: Bool
+        let importedAt: Date
+        let raw: String
+    }
+
+    struct Links: Encodable {
+        let html: String
+        let raw: String
+        let source: String?
+    }
+
+    @Sendable func list(_ request: Request, context: Context) async throws -> Response {
+        let query: AdvisoryQuery
+        do {
+            query = try ListQuery.parse(from: request, strict: true)
+        } catch let invalid as ListQuery.Invalid {
+            throw HTTPError(.badRequest, message: invalid.message)
+        }
+        let page = try await store.search(query)
+        return JSONResponse.make(ListResponse(
+            total: page.total, page: query.page, perPage: query.perPage, pageCount: page.pageCount,
+            items: page.items.map {
+                Item(id: $0.id, title: $0.title, publisher: $0.publisher, vendors: $0.vendors,
+                     initialReleaseDate: $0.initialReleaseDate, currentReleaseDate: $0.currentReleaseDate, version: $0.version,
+                     cvssScore: $0.score, severity: $0.severity, cvssVector: $0.vector, cveCount: $0.cveCount,
+                     integrity: $0.integrity, url: "/api/v1/advisories/\(Format.pathSegment($0.id))")
+            }))
+    }
+
+    @Sendable func advisory(_ request: Request, context: Context) async throws -> Response {
+        let raw = try context.parameters.require("id")
+        let id = raw.removingPercentEncoding ?? raw
+        guard let stored = try await store.advisory(id: id) else {
+            throw HTTPError(.notFound, message: "no advisory with the ID \"\(id)\" is stored")
+        }
+        let encoded = Format.pathSegment(id)
+        return JSONResponse.make(AdvisoryResponse(
+            advisory: stored.advisory,
+            integrity: Integrity(status: stored.document.integrity, explanation: stored.document.integrity.explanation,
+                                 detail: stored.document.integrityDetail, sha256: stored.document.sha256, sha512: stored.document.sha512),
+            revisions: stored.revisions.map {
+                Revision(version: $0.version, currentReleaseDate: $0.currentReleaseDate, sha256: $0.sha256, size: $0.size,
+                         current: $0.isCurrent, importedAt: $0.importedAt,
+                         raw: $0.isCurrent ? "/advisories/\(encoded).json" : "/advisories/\(encoded)/revisions/\($0.documentID).json")
+            },
+            validationWarnings: stored.warnings, conflicts: stored.conflictCount,
+            links: Links(html: "/advisories/\(encoded)", raw: "/advisories/\(encoded).json", source: stored.advisory.sourceURL)))
+    }
+
+    @Sendable func vendors(_ request: Request, context: Context) async throws -> Response {
+        JSONResponse.make(try await store.vendors())
+    }
+}

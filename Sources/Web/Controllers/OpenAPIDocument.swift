@@ -1,0 +1,98 @@
+/// The OpenAPI 3.1 description of `/api/v1`, served at `/api/v1/openapi.json`.
+enum OpenAPIDocument {
+    static let json = #"""
+    {
+      "openapi": "3.1.0",
+      "info": {
+        "title": "Vigil API",
+        "version": "1.0.0",
+        "description": "Read access to the CSAF advisories Vigil stores: the filtered advisory list, one advisory with its integrity and revisions, and vendors. Dates are RFC 3339 in UTC; keys are snake_case."
+      },
+      "paths": {
+        "/api/v1/advisories": {
+          "get": {
+            "operationId": "listAdvisories",
+            "summary": "Advisories, newest first (by relevance when q is given)",
+            "parameters": [
+              {"name": "q", "in": "query", "description": "Full-text search over title, risk summary, vendors, products and CVE IDs; every word must match (as a prefix).", "schema": {"type": "string", "maxLength": 500}},
+              {"name": "vendor", "in": "query", "description": "Vendor slug, as in /vendors/{slug}.", "schema": {"type": "string"}},
+              {"name": "sector", "in": "query", "description": "Critical infrastructure sector, e.g. Energy.", "schema": {"type": "string"}},
+              {"name": "severity", "in": "query", "schema": {"$ref": "#/components/schemas/Severity"}},
+              {"name": "year", "in": "query", "description": "Year of first publication.", "schema": {"type": "integer", "minimum": 1990, "maximum": 9999}},
+              {"name": "publisher", "in": "query", "description": "Publisher name, e.g. CISA.", "schema": {"type": "string"}},
+              {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
+              {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}}
+            ],
+            "responses": {
+              "200": {"description": "A page of advisories", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AdvisoryList"}}}},
+              "400": {"description": "A parameter is invalid", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+            }
+          }
+        },
+        "/api/v1/advisories/{id}": {
+          "get": {
+            "operationId": "getAdvisory",
+            "summary": "One advisory, normalised from its stored CSAF document, with integrity and stored revisions",
+            "parameters": [{"name": "id", "in": "path", "required": true, "description": "The CSAF tracking ID, e.g. ICSA-22-172-04.", "schema": {"type": "string"}}],
+            "responses": {
+              "200": {"description": "The advisory", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AdvisoryDetail"}}}},
+              "404": {"description": "No advisory with this ID", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+            }
+          }
+        },
+        "/api/v1/vendors": {
+          "get": {
+            "operationId": "listVendors",
+            "summary": "Every vendor named in a stored advisory, with counts",
+            "responses": {"200": {"description": "Vendors", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Vendor"}}}}}}
+          }
+        }
+      },
+      "components": {
+        "schemas": {
+          "Severity": {"type": "string", "enum": ["none", "low", "medium", "high", "critical"]},
+          "Integrity": {"type": "string", "enum": ["verified", "hash-only", "signature-unchecked", "unsigned", "hash-mismatch", "bad-signature", "unknown-key"]},
+          "Error": {"type": "object", "required": ["error", "status"], "properties": {"error": {"type": "string"}, "status": {"type": "integer"}}},
+          "AdvisoryList": {
+            "type": "object",
+            "required": ["total", "page", "per_page", "page_count", "items"],
+            "properties": {
+              "total": {"type": "integer"}, "page": {"type": "integer"}, "per_page": {"type": "integer"}, "page_count": {"type": "integer"},
+              "items": {"type": "array", "items": {"$ref": "#/components/schemas/AdvisorySummary"}}
+            }
+          },
+          "AdvisorySummary": {
+            "type": "object",
+            "required": ["id", "title", "publisher", "vendors", "version", "severity", "cve_count", "integrity", "url"],
+            "properties": {
+              "id": {"type": "string"}, "title": {"type": "string"}, "publisher": {"type": "string"},
+              "vendors": {"type": "array", "items": {"type": "string"}},
+              "initial_release_date": {"type": "string", "format": "date-time"},
+              "current_release_date": {"type": "string", "format": "date-time"},
+              "version": {"type": "string"},
+              "cvss_score": {"type": "number"}, "severity": {"$ref": "#/components/schemas/Severity"}, "cvss_vector": {"type": "string"},
+              "cve_count": {"type": "integer"}, "integrity": {"$ref": "#/components/schemas/Integrity"}, "url": {"type": "string"}
+            }
+          },
+          "AdvisoryDetail": {
+            "type": "object",
+            "required": ["advisory", "integrity", "revisions", "validation_warnings", "conflicts", "links"],
+            "properties": {
+              "advisory": {"type": "object", "description": "The normalised advisory: id, title, publisher, dates, highest_score, risk_summary, vulnerabilities, remediations, vendors, products (vendor, product, version text as published, status), sectors, countries, headquarters, source_url, acknowledgments, references, revisions."},
+              "integrity": {"type": "object", "properties": {"status": {"$ref": "#/components/schemas/Integrity"}, "explanation": {"type": "string"}, "detail": {"type": "string"}, "sha256": {"type": "string"}, "sha512": {"type": "string"}}},
+              "revisions": {"type": "array", "items": {"type": "object", "properties": {"version": {"type": "string"}, "current_release_date": {"type": "string", "format": "date-time"}, "sha256": {"type": "string"}, "size": {"type": "integer"}, "current": {"type": "boolean"}, "imported_at": {"type": "string", "format": "date-time"}, "raw": {"type": "string"}}}},
+              "validation_warnings": {"type": "array", "items": {"type": "object", "properties": {"severity": {"type": "string"}, "path": {"type": "string"}, "message": {"type": "string"}}}},
+              "conflicts": {"type": "integer"},
+              "links": {"type": "object", "properties": {"html": {"type": "string"}, "raw": {"type": "string"}, "source": {"type": "string"}}}
+            }
+          },
+          "Vendor": {
+            "type": "object",
+            "required": ["name", "slug", "advisory_count"],
+            "properties": {"name": {"type": "string"}, "slug": {"type": "string"}, "advisory_count": {"type": "integer"}, "latest": {"type": "string", "format": "date-time"}}
+          }
+        }
+      }
+    }
+    """#
+}

@@ -1,0 +1,172 @@
+import CSAF
+import Foundation
+import Hummingbird
+import Store
+
+/// The HTML pages: advisory list, advisory page with its raw document and sidecars, vendors, static assets.
+struct PagesController<Context: RequestContext>: Sendable {
+    let store: any AdvisoryStore
+    let renderer: TemplateRenderer
+    let cache: PageCache
+    let stylesheet: ByteBuffer
+
+    var routes: RouteCollection<Context> {
+        let routes = RouteCollection(context: Context.self)
+        routes.get("/", use: home)
+        routes.get("/vendors", use: vendors)
+        routes.get("/vendors/{slug}", use: vendor)
+        routes.get("/advisories/{id}", use: advisory)
+        routes.get("/advisories/{id}/revisions/{document}", use: revision)
+        routes.get("/static/vigil.css", use: stylesheet)
+        routes.get("/favicon.ico", use: favicon)
+        routes.get("/healthz") { _, _ in "ok" }
+        return routes
+    }
+
+    /// Serves a cached rendering when the store has not changed since it was made.
+    func cached(_ request: Request, render: () async throws -> String) async throws -> Response {
+        let key = request.uri.description
+        let generation = try await store.generation()
+        if let body = cache.get(key, generation: generation) { return HTMLResponse.make(body) }
+        let body = ByteBuffer(string: try await render())
+        cache.put(key, generation: generation, body: body)
+        return HTMLResponse.make(body)
+    }
+
+    @Sendable func home(_ request: Request, context: Context) async throws -> Response {
+        try await cached(request) {
+            let query = (try? ListQuery.parse(from: request, strict: false)) ?? AdvisoryQuery()
+            return try await renderList(query: query, basePath: "/", vendor: nil)
+        }
+    }
+
+    func renderList(query: AdvisoryQuery, basePath: String, vendor: VendorSummary?) async throws -> String {
+        let page = try await store.search(query)
+        let options = try await store.filterOptions()
+        let storeIsEmpty = page.total == 0 ? try await store.statistics().advisories == 0 : false
+        let view = AdvisoryListView(page: page, options: options, storeIsEmpty: storeIsEmpty, basePath: basePath, vendor: vendor)
+        return try renderer.render(view, template: "index")
+    }
+
+    @Sendable func vendors(_ request: Request, context: Context) async throws -> Response {
+        try await cached(request) {
+            let vendors = try await store.vendors()
+            let filter = request.uri.queryParameters.get("q")?.trimmed.lowercased() ?? ""
+            let shown = filter.isEmpty ? vendors : vendors.filter { $0.name.lowercased().contains(filter) }
+            let view = VendorListView(vendors: shown, total: vendors.count, filter: filter)
+            return try renderer.render(view, template: "vendors")
+        }
+    }
+
+    @Sendable func vendor(_ request: Request, context: Context) async throws -> Response {
+        let slug = try context.parameters.require("slug")
+        guard let vendor = try await store.vendor(slug: slug) else {
+            throw HTTPError(.notFound, message: "No vendor is known as \"\(slug)\". The vendor list has every vendor named in a stored advisory.")
+        }
+        return try await cached(request) {
+            var query = (try? ListQuery.parse(from: request, strict: false)) ?? AdvisoryQuery()
+            query.vendor = vendor.slug
+            return try await renderList(query: query, basePath: "/vendors/\(vendor.slug)", vendor: vendor)
+        }
+    }
+
+    @Sendable func advisory(_ request: Request, context: Context) async throws -> Response {
+        let raw = try context.parameters.require("id")
+        let id = raw.removingPercentEncoding ?? raw
+        for suffix in [".json.sha512", ".json.sha256", ".json.asc", ".json"] where id.hasSuffix(suffix) {
+            return try await rawFile(advisoryID: String(id.dropLast(suffix.count)), documentID: nil, suffix: suffix)
+        }
+        return try await cached(request) {
+            guard let stored = try await store.advisory(id: id) else {
+                throw HTTPError(.notFound, message: "No advisory with the ID \"\(id)\" is stored. Search for it on the advisory list, or import it with vigil import.")
+            }
+            let slugs = try await store.vendorSlugs(for: stored.advisory.vendors)
+            return try renderer.render(AdvisoryPageView(stored: stored, vendorSlugs: slugs), template: "advisory")
+        }
+    }
+
+    @Sendable func revision(_ request: Request, context: Context) async throws -> Response {
+        let raw = try context.parameters.require("id")
+        let id = raw.removingPercentEncoding ?? raw
+        let document = try context.parameters.require("document")
+        for suffix in [".json.sha512", ".json.sha256", ".json.asc", ".json"] where document.hasSuffix(suffix) {
+            if let documentID = Int64(document.dropLast(suffix.count)) {
+                return try await rawFile(advisoryID: id, documentID: documentID, suffix: suffix)
+            }
+        }
+        throw HTTPError(.notFound, message: "Revision documents are addressed as /advisories/ID/revisions/N.json.")
+    }
+
+    /// The exact stored bytes, or a sidecar as published.
+    func rawFile(advisoryID: String, documentID: Int64?, suffix: String) async throws -> Response {
+        guard let document = try await store.rawDocument(advisoryID: advisoryID, documentID: documentID) else {
+            throw HTTPError(.notFound, message: "No stored document for \"\(advisoryID)\".")
+        }
+        let body: [UInt8]?
+        let contentType: String
+        switch suffix {
+        case ".json": body = document.bytes; contentType = "application/json"
+        case ".json.sha512": body = document.sha512Sidecar.map { Array($0.utf8) }; contentType = "text/plain; charset=utf-8"
+        case ".json.sha256": body = document.sha256Sidecar.map { Array($0.utf8) }; contentType = "text/plain; charset=utf-8"
+        default: body = document.signature; contentType = "application/pgp-signature"
+        }
+        guard let body else {
+            throw HTTPError(.notFound, message: "The publisher did not provide a \(suffix.dropFirst(5)) file for this document.")
+        }
+        let fileName = document.fileName + suffix.dropFirst(5)
+        return Response(status: .ok, headers: [
+            .contentType: contentType,
+            .contentDisposition: "inline; filename=\"\(fileName.replacingOccurrences(of: "\"", with: ""))\"",
+        ], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    @Sendable func stylesheet(_ request: Request, context: Context) async throws -> Response {
+        Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=3600"],
+                 body: .init(byteBuffer: stylesheet))
+    }
+
+    @Sendable func favicon(_ request: Request, context: Context) async throws -> Response {
+        Response(status: .ok, headers: [.contentType: "image/svg+xml", .cacheControl: "public, max-age=86400"],
+                 body: .init(byteBuffer: ByteBuffer(string: StaticAssets.favicon)))
+    }
+}
+
+/// The vendor index.
+struct VendorListView {
+    struct Row {
+        let name: String
+        let href: String
+        let count: String
+        let latest: String?
+    }
+    let pageTitle = "Vendors"
+    let rows: [Row]
+    let total: String
+    let shown: String
+    let filter: String
+    let hasRows: Bool
+
+    init(vendors: [VendorSummary], total: Int, filter: String) {
+        rows = vendors.map { Row(name: $0.name, href: "/vendors/\($0.slug)", count: $0.advisoryCount.formatted(), latest: Format.day($0.latest)) }
+        self.total = total.formatted()
+        shown = vendors.count.formatted()
+        self.filter = filter
+        hasRows = !vendors.isEmpty
+    }
+}
+
+/// Files served from the `Web` target's resources.
+enum StaticAssets {
+    static func stylesheet() throws -> String {
+        guard let url = Bundle.module.url(forResource: "vigil", withExtension: "css", subdirectory: "Resources/static")
+            ?? Bundle.module.resourceURL?.appendingPathComponent("Resources/static/vigil.css"),
+              let text = try? String(contentsOf: url, encoding: .utf8) else {
+            throw WebSetupError("the stylesheet is missing from the installation")
+        }
+        return text
+    }
+
+    static let favicon = """
+        <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" fill="#1f3a5f"/><path d="M8 9l8 15 8-15" fill="none" stroke="#f5b700" stroke-width="3.5" stroke-linecap="round" stroke-linejoin="round"/></svg>
+        """
+}

@@ -1,0 +1,117 @@
+import CSAF
+import Store
+
+/// The advisory list (home page, vendor pages): filters, rows, pagination.
+struct AdvisoryListView {
+    struct Option {
+        let value: String
+        let label: String
+        let selected: Bool
+    }
+    struct Row {
+        let id: String
+        let href: String
+        let title: String
+        let vendors: String
+        let publisher: String
+        let date: String?
+        let dateMachine: String?
+        let updated: String?
+        let badge: SeverityBadge
+        let cveCount: Int
+        let hasCVEs: Bool
+        let cveLabel: String
+        let integrityWarning: Bool
+    }
+    struct Pagination {
+        let page: Int
+        let pageCount: Int
+        let previousHref: String?
+        let nextHref: String?
+        let firstItem: Int
+        let lastItem: Int
+    }
+
+    let pageTitle: String
+    let heading: String
+    let vendorHeading: String?
+    let vendorWatchHref: String?
+    let text: String
+    let publishers: [Option]
+    let sectors: [Option]
+    let severities: [Option]
+    let years: [Option]
+    let rows: [Row]
+    let total: String
+    let totalIsOne: Bool
+    let hasRows: Bool
+    let storeIsEmpty: Bool
+    let filtered: Bool
+    let pagination: Pagination
+    let feedHref: String
+    let apiHref: String
+    let clearHref: String
+    let formAction: String
+    let vendorSlug: String?
+
+    init(page: AdvisoryPage, options: FilterOptions, storeIsEmpty: Bool, basePath: String, vendor: VendorSummary? = nil) {
+        let query = page.query
+        self.pageTitle = vendor.map { "\($0.name) advisories" } ?? (query.text.map { "Search: \($0)" } ?? "Latest advisories")
+        self.heading = vendor.map { "\($0.name)" } ?? "Latest advisories"
+        self.vendorHeading = vendor?.name
+        self.vendorWatchHref = vendor.map { "/vendors/\($0.slug)#watch" }
+        self.vendorSlug = vendor?.slug
+        self.text = query.text ?? ""
+        self.publishers = options.publishers.map { Option(value: $0, label: $0, selected: $0 == query.publisher) }
+        self.sectors = options.sectors.map { Option(value: $0, label: $0, selected: $0 == query.sector) }
+        self.severities = Severity.allCases.reversed().map {
+            Option(value: $0.rawValue, label: $0.label.capitalized, selected: $0 == query.severity)
+        }
+        self.years = options.years.map { Option(value: "\($0)", label: "\($0)", selected: $0 == query.year) }
+        self.rows = page.items.map { item in
+            let published = Format.day(item.initialReleaseDate ?? item.currentReleaseDate)
+            let current = Format.day(item.currentReleaseDate)
+            return Row(
+                id: item.id, href: Format.advisoryHref(item.id), title: item.title,
+                vendors: item.vendors.joined(separator: ", "), publisher: item.publisher,
+                date: published, dateMachine: Format.machine(item.initialReleaseDate ?? item.currentReleaseDate),
+                updated: current != published ? current : nil,
+                badge: SeverityBadge(severity: item.severity, score: item.score), cveCount: item.cveCount,
+                hasCVEs: item.cveCount > 0, cveLabel: item.cveCount == 1 ? "1 CVE" : "\(item.cveCount) CVEs",
+                integrityWarning: !item.integrity.isAcceptable)
+        }
+        self.total = page.total.formatted()
+        self.totalIsOne = page.total == 1
+        self.hasRows = !page.items.isEmpty
+        self.storeIsEmpty = storeIsEmpty
+        self.filtered = query.text != nil || query.sector != nil || query.severity != nil || query.year != nil || query.publisher != nil
+        let queryString = ListQuery.queryString(query, includeVendor: vendor == nil)
+        func pageHref(_ number: Int) -> String {
+            let parts = [queryString, number > 1 ? "page=\(number)" : ""].filter { !$0.isEmpty }
+            return basePath + (parts.isEmpty ? "" : "?" + parts.joined(separator: "&"))
+        }
+        self.pagination = Pagination(
+            page: query.page, pageCount: page.pageCount,
+            previousHref: query.page > 1 ? pageHref(query.page - 1) : nil,
+            nextHref: query.page < page.pageCount ? pageHref(query.page + 1) : nil,
+            firstItem: page.total == 0 ? 0 : (query.page - 1) * query.perPage + 1,
+            lastItem: min(page.total, query.page * query.perPage))
+        let fullQuery = ListQuery.queryString(query, includeVendor: true)
+        self.feedHref = "/feed.atom" + (fullQuery.isEmpty ? "" : "?" + fullQuery)
+        self.apiHref = "/api/v1/advisories" + (fullQuery.isEmpty ? "" : "?" + fullQuery)
+        self.clearHref = basePath
+        self.formAction = basePath
+    }
+}
+
+extension Int {
+    func formatted() -> String {
+        let digits = String(Swift.abs(self))
+        var out = ""
+        for (i, ch) in digits.reversed().enumerated() {
+            if i > 0, i % 3 == 0 { out.append(",") }
+            out.append(ch)
+        }
+        return (self < 0 ? "-" : "") + String(out.reversed())
+    }
+}

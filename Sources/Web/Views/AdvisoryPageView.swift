@@ -1,0 +1,222 @@
+import CSAF
+import Foundation
+import Store
+
+/// Everything the advisory page shows, in the order it shows it.
+struct AdvisoryPageView {
+    struct Link {
+        let label: String
+        let href: String
+    }
+    struct CVE {
+        let cve: String
+        let anchor: String
+        let title: String?
+        let cwe: String?
+        let cweName: String?
+        let badge: SeverityBadge?
+        let vector: String?
+        let summary: String?
+        let nvdHref: String?
+        let ids: [String]
+    }
+    struct Remediation {
+        let label: String
+        let cssClass: String
+        let details: String
+        let url: String?
+        let products: [String]
+        let hasProducts: Bool
+        let productCount: String
+        let cves: String
+    }
+    struct Product {
+        let vendor: String
+        let product: String
+        let version: String
+        let status: String
+        let identifiers: String?
+    }
+    struct ProductGroup {
+        let title: String
+        let count: Int
+        let products: [Product]
+    }
+    struct Revision {
+        let number: String
+        let date: String?
+        let dateMachine: String?
+        let summary: String
+    }
+    struct StoredRevision {
+        let version: String
+        let date: String?
+        let sha256: String
+        let href: String
+        let current: Bool
+        let size: String
+        let integrity: String
+    }
+    struct Acknowledgment {
+        let text: String
+        let urls: [String]
+    }
+    struct Note {
+        let title: String
+        let text: String
+    }
+
+    let id: String
+    let title: String
+    let pageTitle: String
+    let publisher: String
+    let publishedDate: String?
+    let publishedMachine: String?
+    let updatedDate: String?
+    let updatedMachine: String?
+    let version: String
+    let status: String
+    let tlp: String?
+    let sourceLink: Link?
+    let badge: SeverityBadge
+    let vector: String?
+    let cvssVersion: String?
+    let riskSummary: String?
+    let cves: [CVE]
+    let cveCount: Int
+    let remediations: [Remediation]
+    let remediationCount: Int
+    let vendors: [Link]
+    let affectedProducts: [Product]
+    let affectedCount: Int
+    let hasAffected: Bool
+    let hasWarnings: Bool
+    let warningCount: Int
+    let hasAcknowledgments: Bool
+    let hasNotes: Bool
+    let hasConflicts: Bool
+    let otherProductGroups: [ProductGroup]
+    let sectors: [String]
+    let countries: String?
+    let headquarters: String?
+    let revisions: [Revision]
+    let storedRevisions: [StoredRevision]
+    let hasHistory: Bool
+    let acknowledgments: [Acknowledgment]
+    let references: [Link]
+    let notes: [Note]
+    let rawHref: String
+    let sidecars: [Link]
+    let integrityStatus: String
+    let integrityClass: String
+    let integrityExplanation: String
+    let integrityDetail: String
+    let integrityVerified: Bool
+    let sha256: String
+    let warnings: [String]
+    let conflictCount: Int
+    let watchHref: String
+    let watchVendors: String
+    let apiHref: String
+
+    init(stored: StoredAdvisory, vendorSlugs: [String: String]) {
+        let a = stored.advisory
+        let encodedID = Format.pathSegment(a.id)
+        id = a.id
+        title = a.title
+        pageTitle = "\(a.id): \(a.title)"
+        publisher = a.publisher.name
+        publishedDate = Format.dateTime(a.initialReleaseDate)
+        publishedMachine = Format.machine(a.initialReleaseDate)
+        let updated = a.currentReleaseDate != a.initialReleaseDate ? a.currentReleaseDate : nil
+        updatedDate = Format.dateTime(updated)
+        updatedMachine = Format.machine(updated)
+        version = a.version
+        status = a.status
+        tlp = a.tlp
+        sourceLink = a.sourceURL.map { Link(label: "View on \(a.publisher.name) ↗", href: $0) }
+        badge = SeverityBadge(severity: a.severity, score: a.highestScore?.score)
+        vector = a.highestScore?.vector
+        cvssVersion = a.highestScore.map { "CVSS v\($0.version)" }
+        riskSummary = a.riskSummary
+        cves = a.vulnerabilities.enumerated().map { index, v in
+            CVE(cve: v.cve ?? v.title ?? "Vulnerability \(index + 1)", anchor: v.cve ?? "vulnerability-\(index + 1)",
+                // CISA repeats the advisory title as every vulnerability's title: show it only when it adds something.
+                title: v.cve == nil || v.title == a.title ? nil : v.title, cwe: v.cweID, cweName: v.cweName,
+                badge: v.score.map { SeverityBadge(severity: $0.severity, score: $0.score) }, vector: v.score?.vector,
+                summary: v.summary, nvdHref: v.cve.map { "https://nvd.nist.gov/vuln/detail/\(Format.pathSegment($0))" },
+                ids: v.ids)
+        }
+        cveCount = a.vulnerabilities.count
+        remediations = a.remediations.map { r in
+            Remediation(label: Format.remediationLabel(r.category), cssClass: "rem-" + r.category.replacingOccurrences(of: "_", with: "-"),
+                        details: r.details, url: r.url, products: r.products, hasProducts: !r.products.isEmpty,
+                        productCount: r.products.count == 1 ? "1 product" : "\(r.products.count) products",
+                        cves: r.cves.joined(separator: ", "))
+        }
+        remediationCount = a.remediations.count
+        vendors = a.vendors.map { Link(label: $0, href: vendorSlugs[$0].map { "/vendors/\($0)" } ?? "/vendors") }
+        func product(_ p: AffectedProduct) -> Product {
+            var identifiers: [String] = []
+            if !p.modelNumbers.isEmpty { identifiers.append("Model: " + p.modelNumbers.joined(separator: ", ")) }
+            if let cpe = p.cpe { identifiers.append(cpe) }
+            if let purl = p.purl { identifiers.append(purl) }
+            return Product(vendor: p.vendor, product: p.product, version: p.version ?? "", status: p.status.label,
+                           identifiers: identifiers.isEmpty ? nil : identifiers.joined(separator: " · "))
+        }
+        let affected = a.products.filter { $0.status == .knownAffected }
+        affectedProducts = affected.map(product)
+        affectedCount = affected.count
+        hasAffected = !affected.isEmpty
+        otherProductGroups = [
+            (ProductStatusKind.underInvestigation, "Under investigation"), (.fixed, "Fixed"),
+            (.knownNotAffected, "Known not affected"), (.recommended, "Recommended"), (.unlisted, "Listed without a status"),
+        ].compactMap { kind, title in
+            let products = a.products.filter { $0.status == kind }
+            return products.isEmpty ? nil : ProductGroup(title: title, count: products.count, products: products.map(product))
+        }
+        sectors = a.sectors
+        countries = a.countries.isEmpty ? nil : a.countries.joined(separator: ", ")
+        headquarters = a.headquarters
+        revisions = a.revisions.reversed().map {
+            Revision(number: $0.number, date: Format.dateTime($0.date), dateMachine: Format.machine($0.date), summary: $0.summary)
+        }
+        storedRevisions = stored.revisions.map { r in
+            StoredRevision(version: r.version, date: Format.dateTime(r.currentReleaseDate), sha256: String(r.sha256.prefix(16)),
+                           href: r.isCurrent ? "/advisories/\(encodedID).json" : "/advisories/\(encodedID)/revisions/\(r.documentID).json",
+                           current: r.isCurrent, size: Format.bytes(r.size), integrity: r.integrity.rawValue)
+        }
+        hasHistory = stored.revisions.count > 1
+        acknowledgments = a.acknowledgments.map { ack in
+            var parts: [String] = []
+            if !ack.names.isEmpty { parts.append(ack.names.joined(separator: ", ")) }
+            if let organization = ack.organization { parts.append(parts.isEmpty ? organization : "of \(organization)") }
+            if let summary = ack.summary { parts.append("for \(summary)") }
+            return Acknowledgment(text: parts.joined(separator: " "), urls: ack.urls)
+        }
+        references = a.references.map { Link(label: $0.summary, href: $0.url) }
+        notes = a.notes.filter { $0.category != "legal_disclaimer" }.map { Note(title: $0.title ?? $0.category.capitalized, text: $0.text) }
+        rawHref = "/advisories/\(encodedID).json"
+        var sidecars: [Link] = []
+        if stored.document.hasSHA512Sidecar { sidecars.append(Link(label: ".sha512", href: "/advisories/\(encodedID).json.sha512")) }
+        if stored.document.hasSHA256Sidecar { sidecars.append(Link(label: ".sha256", href: "/advisories/\(encodedID).json.sha256")) }
+        if stored.document.hasSignature { sidecars.append(Link(label: ".asc", href: "/advisories/\(encodedID).json.asc")) }
+        self.sidecars = sidecars
+        integrityStatus = stored.document.integrity.rawValue
+        integrityClass = "integrity-" + stored.document.integrity.rawValue
+        integrityExplanation = stored.document.integrity.explanation
+        integrityDetail = stored.document.integrityDetail
+        integrityVerified = stored.document.integrity == .verified
+        sha256 = stored.document.sha256
+        warnings = stored.warnings.map(\.description)
+        conflictCount = stored.conflictCount
+        hasConflicts = stored.conflictCount > 0
+        hasWarnings = !stored.warnings.isEmpty
+        warningCount = stored.warnings.count
+        hasAcknowledgments = !acknowledgments.isEmpty
+        hasNotes = !notes.isEmpty
+        watchHref = a.vendors.first.flatMap { vendorSlugs[$0] }.map { "/vendors/\($0)#watch" } ?? "/vendors"
+        watchVendors = a.vendors.isEmpty ? "this publisher" : a.vendors.joined(separator: ", ")
+        apiHref = "/api/v1/advisories/\(encodedID)"
+    }
+}

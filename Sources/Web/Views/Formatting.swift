@@ -1,0 +1,86 @@
+import CSAF
+import Foundation
+
+/// How the interface writes dates, links and severities.
+enum Format {
+    /// `2022-06-21 00:00 UTC`: ISO order with the time zone, as the interface promises.
+    static func dateTime(_ date: Date?) -> String? {
+        date.map { Timestamp.format($0).replacingOccurrences(of: "T", with: " ").dropLast(4) + " UTC" }
+    }
+
+    /// `2022-06-21`.
+    static func day(_ date: Date?) -> String? { date.map(Timestamp.formatDay) }
+
+    /// The machine-readable form for `<time datetime=…>`.
+    static func machine(_ date: Date?) -> String? { date.map(Timestamp.format) }
+
+    /// Percent-encodes one path segment (advisory IDs may hold `:` or `/`).
+    static func pathSegment(_ text: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+    }
+
+    /// Percent-encodes a query value.
+    static func queryValue(_ text: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+    }
+
+    static func advisoryHref(_ id: String) -> String { "/advisories/" + pathSegment(id) }
+
+    static func score(_ value: Double?) -> String? { value.map { String(format: "%.1f", $0) } }
+
+    static func bytes(_ count: Int) -> String {
+        count >= 1_048_576 ? String(format: "%.1f MB", Double(count) / 1_048_576)
+            : count >= 1024 ? String(format: "%.1f KB", Double(count) / 1024) : "\(count) bytes"
+    }
+
+    static func remediationLabel(_ category: String) -> String {
+        switch category {
+        case "vendor_fix": "Vendor fix"
+        case "mitigation": "Mitigation"
+        case "workaround": "Workaround"
+        case "no_fix_planned": "No fix planned"
+        case "none_available": "None available"
+        default: category
+        }
+    }
+
+    /// Escapes text for XML (Atom feeds).
+    static func xml(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&apos;"
+            default:
+                // XML 1.0 forbids most control characters even when escaped.
+                if scalar.value < 0x20, scalar != "\n", scalar != "\t", scalar != "\r" { continue }
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
+    /// Short publisher name for the "View on … ↗" link.
+    static func publisherLabel(_ advisory: Advisory) -> String { advisory.publisher.name }
+}
+
+/// A severity badge: text label and CSS class, so colour is never the only signal.
+struct SeverityBadge {
+    let label: String
+    let cssClass: String
+    let score: String?
+
+    init(severity: Severity, score: Double?) {
+        self.label = severity == .none && score == nil ? "NOT SCORED" : severity.label
+        self.cssClass = "sev-" + severity.rawValue
+        self.score = Format.score(score)
+    }
+}

@@ -1,0 +1,59 @@
+import CSAF
+import Hummingbird
+import Store
+
+/// Reads the list filters from a URL's query (`?q=&vendor=&sector=&severity=&year=&publisher=&page=`), the same for
+/// pages, the JSON API and the Atom feed, so every filtered view is linkable.
+enum ListQuery {
+    struct Invalid: Error {
+        let parameter: String
+        let message: String
+    }
+
+    static func parse(from request: Request, strict: Bool) throws -> AdvisoryQuery {
+        let params = request.uri.queryParameters
+        func value(_ name: String) -> String? {
+            guard let raw = params.get(name) else { return nil }
+            let trimmed = raw.trimmed
+            return trimmed.isEmpty ? nil : trimmed
+        }
+        var query = AdvisoryQuery(text: value("q"), vendor: value("vendor"), sector: value("sector"),
+                                  publisher: value("publisher"))
+        if let severity = value("severity") {
+            if let parsed = Severity(rawValue: severity.lowercased()) { query.severity = parsed }
+            else if strict { throw Invalid(parameter: "severity", message: "severity must be one of none, low, medium, high, critical") }
+        }
+        if let year = value("year") {
+            if let parsed = Int(year), (1990...9999).contains(parsed) { query.year = parsed }
+            else if strict { throw Invalid(parameter: "year", message: "year must be a four-digit year") }
+        }
+        if let page = value("page") {
+            if let parsed = Int(page), parsed >= 1, parsed <= 1_000_000 { query.page = parsed }
+            else if strict { throw Invalid(parameter: "page", message: "page must be a positive integer") }
+        }
+        if let perPage = value("per_page") {
+            if let parsed = Int(perPage), (1...500).contains(parsed) { query.perPage = parsed }
+            else if strict { throw Invalid(parameter: "per_page", message: "per_page must be between 1 and 500") }
+        }
+        if let text = query.text, text.count > 500 {
+            if strict { throw Invalid(parameter: "q", message: "q must be at most 500 characters") }
+            query.text = String(text.prefix(500))
+        }
+        return query
+    }
+
+    /// The filters as a query string (without page), for links that keep them.
+    static func queryString(_ query: AdvisoryQuery, includeVendor: Bool) -> String {
+        var parts: [String] = []
+        func add(_ name: String, _ value: String?) {
+            if let value { parts.append("\(name)=\(Format.queryValue(value))") }
+        }
+        add("q", query.text)
+        if includeVendor { add("vendor", query.vendor) }
+        add("sector", query.sector)
+        add("severity", query.severity?.rawValue)
+        add("year", query.year.map(String.init))
+        add("publisher", query.publisher)
+        return parts.joined(separator: "&")
+    }
+}

@@ -1,0 +1,123 @@
+import CSAF
+import Foundation
+import Sources
+import Store
+import Testing
+
+@Suite("Search over CISA's advisories")
+struct SearchTests {
+    /// Every CISA advisory read straight from the files: the oracle the store's answers are checked against.
+    static func advisories() throws -> [Advisory] {
+        var result: [Advisory] = []
+        for path in try SharedData.jsonFiles(under: "providers/cisa/csaf_files") where path.contains("/white/20") {
+            guard case .csaf(let parsed) = try CSAFDocumentReader.read(try SharedData.bytes("providers/cisa/csaf_files/\(path)")) else { continue }
+            result.append(parsed.advisory)
+        }
+        return result
+    }
+
+    static func ids(_ store: SQLiteStore, _ query: AdvisoryQuery) async throws -> Set<String> {
+        var query = query
+        query.perPage = 500
+        var ids = Set<String>()
+        var page = try await store.search(query)
+        while true {
+            ids.formUnion(page.items.map(\.id))
+            guard query.page < page.pageCount else { break }
+            query.page += 1
+            page = try await store.search(query)
+        }
+        #expect(ids.count == page.total)
+        return ids
+    }
+
+    @Test("full-text search and every filter return exactly the advisories the documents say they should")
+    func searchAndFilters() async throws {
+        let all = try Self.advisories()
+        #expect(all.count == 2_383)
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let store = try folder.store()
+        let summary = try await LocalImporter().run(paths: [try SharedData.url("providers/cisa").path], into: store)
+        #expect(summary.new == 2_383)
+
+        // Full text.
+        let proconos = try await store.search(AdvisoryQuery(text: "ProConOS"))
+        #expect(proconos.items.first?.id == "ICSA-22-172-04")
+        for item in proconos.items {
+            let advisory = try #require(all.first { $0.id == item.id })
+            let text = ([advisory.title, advisory.riskSummary ?? ""] + advisory.products.map(\.product) + advisory.vendors).joined(separator: " ").lowercased()
+            #expect(text.contains("proconos"), "\(item.id) does not mention ProConOS")
+        }
+        let byCVE = try await Self.ids(store, AdvisoryQuery(text: "CVE-2022-31801"))
+        #expect(byCVE == Set(all.filter { $0.cves.contains("CVE-2022-31801") }.map(\.id)))
+        #expect(byCVE.contains("ICSA-22-172-04"))
+        #expect(try await store.search(AdvisoryQuery(text: "cve-2022-31801")).items.map(\.id).contains("ICSA-22-172-04"))
+        #expect(try await store.search(AdvisoryQuery(text: "ProConOS MULTIPROG phoenix")).items.map(\.id).contains("ICSA-22-172-04"))
+        #expect(try await store.search(AdvisoryQuery(text: "ProConOS xyzzyplugh")).total == 0)
+
+        // Vendor, by slug.
+        let phoenix = Set(all.filter { $0.vendors.contains("Phoenix Contact") }.map(\.id))
+        let vendor = try #require(try await store.vendor(slug: "phoenix-contact"))
+        #expect(vendor.name == "Phoenix Contact")
+        #expect(vendor.advisoryCount == phoenix.count)
+        #expect(try await Self.ids(store, AdvisoryQuery(vendor: "phoenix-contact")) == phoenix)
+        #expect(try await store.search(AdvisoryQuery(vendor: "no-such-vendor")).total == 0)
+        #expect(try await store.vendor(slug: "no-such-vendor") == nil)
+        let vendors = try await store.vendors()
+        #expect(Set(vendors.map(\.name)) == Set(all.flatMap(\.vendors)))
+        #expect(Set(vendors.map(\.slug)).count == vendors.count)
+
+        // Sector, severity, year, publisher.
+        #expect(try await Self.ids(store, AdvisoryQuery(sector: "Energy")) == Set(all.filter { $0.sectors.contains("Energy") }.map(\.id)))
+        #expect(try await Self.ids(store, AdvisoryQuery(sector: "Multiple Sectors")) == Set(all.filter { $0.sectors.contains("Multiple Sectors") }.map(\.id)))
+        for severity in Severity.allCases {
+            let expected = all.filter { $0.severity == severity }.count
+            #expect(try await store.search(AdvisoryQuery(severity: severity)).total == expected, "\(severity)")
+        }
+        #expect(try await Self.ids(store, AdvisoryQuery(severity: .critical)) == Set(all.filter { $0.severity == .critical }.map(\.id)))
+        func year(_ a: Advisory) -> Int? { (a.initialReleaseDate ?? a.currentReleaseDate).map(Timestamp.year) }
+        #expect(try await Self.ids(store, AdvisoryQuery(year: 2022)) == Set(all.filter { year($0) == 2022 }.map(\.id)))
+        #expect(try await store.search(AdvisoryQuery(year: 2017)).total == all.filter { year($0) == 2017 }.count)
+        #expect(try await store.search(AdvisoryQuery(publisher: "CISA")).total == 2_383)
+        #expect(try await store.search(AdvisoryQuery(publisher: "Siemens ProductCERT")).total == 0)
+
+        // Combined filters are ANDed.
+        let combined = try await Self.ids(store, AdvisoryQuery(text: "ProConOS", vendor: "phoenix-contact", sector: "Multiple Sectors",
+                                                               severity: .critical, year: 2022, publisher: "CISA"))
+        #expect(combined.contains("ICSA-22-172-04"))
+        #expect(combined.isSubset(of: phoenix))
+        #expect(try await Self.ids(store, AdvisoryQuery(vendor: "phoenix-contact", year: 2022))
+                == phoenix.intersection(all.filter { year($0) == 2022 }.map(\.id)))
+
+        // The filter choices are those the advisories have.
+        let options = try await store.filterOptions()
+        #expect(options.publishers == ["CISA"])
+        #expect(Set(options.sectors) == Set(all.flatMap(\.sectors)))
+        #expect(options.years == Array(Set(all.compactMap(year))).sorted(by: >))
+
+        // Paging: newest first, pages do not overlap.
+        let first = try await store.search(AdvisoryQuery(page: 1, perPage: 50))
+        let second = try await store.search(AdvisoryQuery(page: 2, perPage: 50))
+        #expect(first.items.count == 50)
+        #expect(first.pageCount == 48)
+        #expect(Set(first.items.map(\.id)).isDisjoint(with: second.items.map(\.id)))
+        let dates = (first.items + second.items).compactMap(\.currentReleaseDate)
+        #expect(dates == dates.sorted(by: >))
+    }
+
+    @Test("hostile full-text input never makes the query fail", arguments: [
+        "\"", "\"\"", "*", "**", "NEAR(", "NEAR(a b, 5)", "ProConOS\"", "\"ProConOS", "a OR", "AND", "NOT ProConOS", "(", ")",
+        "title:ProConOS", "^ProConOS", "-", "- -", "'; DROP TABLE advisories; --", "{title cves}: x", "x\u{0}y", "😀", "   ",
+        "ProConOS*\"*(", "\\", "%_", "CVE-", "...", "_",
+    ])
+    func hostileInput(_ text: String) async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let store = try folder.store()
+        #expect(try await store.ingest(try Incoming.document("providers/cisa/csaf_files/OT/white/2022/icsa-22-172-04.json")) == .new)
+        let page = try await store.search(AdvisoryQuery(text: text))
+        #expect(page.total <= 1)
+        #expect(try await store.statistics().advisories == 1)
+    }
+}

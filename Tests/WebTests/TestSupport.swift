@@ -1,0 +1,67 @@
+import CSAF
+import Foundation
+import Sources
+import Store
+import Testing
+
+/// Paths to the real provider data beside the repository (`../shared/data`), and temporary stores built from it.
+enum Fixtures {
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let shared = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/data")
+
+    static func data(_ relative: String) throws -> String {
+        let path = shared.appendingPathComponent(relative).path
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw FixtureError("the shared test data is missing: \(path) (clone ../shared beside the repository)")
+        }
+        return path
+    }
+
+    static var cisaAdvisory: String {
+        get throws { try data("providers/cisa/csaf_files/OT/white/2022/icsa-22-172-04.json") }
+    }
+
+    static func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-web-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// A fresh SQLite store holding the given files, imported the way `vigil import` does.
+    static func store(importing paths: [String]) async throws -> (SQLiteStore, URL) {
+        let directory = try temporaryDirectory()
+        let store = try SQLiteStore(path: directory.appendingPathComponent("vigil.sqlite").path)
+        let summary = try await LocalImporter().run(paths: paths, into: store)
+        #expect(summary.rejected == 0, "fixture import rejected: \(summary.errors)")
+        return (store, directory)
+    }
+
+    /// A small valid CSAF document with the given title and product name (for escaping and revision tests).
+    static func craftedDocument(id: String = "VIGIL-TEST-0001", title: String, product: String = "Widget <b>PLC</b>",
+                                version: String = "1", date: String = "2024-03-01T10:00:00Z") -> String {
+        """
+        {"document":{"category":"csaf_security_advisory","csaf_version":"2.0","title":\(json(title)),
+          "publisher":{"category":"vendor","name":"Acme & Sons <Industrial>","namespace":"https://acme.example"},
+          "notes":[{"category":"summary","title":"Risk evaluation","text":"Risky <script>alert(1)</script> text"}],
+          "references":[{"category":"self","summary":"Web page","url":"https://acme.example/advisories/\(id)"}],
+          "tracking":{"id":\(json(id)),"status":"final","version":\(json(version)),
+            "initial_release_date":"2024-03-01T10:00:00Z","current_release_date":\(json(date)),
+            "revision_history":[{"date":\(json(date)),"number":\(json(version)),"summary":"Published"}]}},
+         "product_tree":{"branches":[{"category":"vendor","name":"Acme & Sons <Industrial>","branches":[
+           {"category":"product_name","name":\(json(product)),"branches":[
+             {"category":"product_version_range","name":"<V2.14.1","product":{"name":"widget","product_id":"P1"}}]}]}]},
+         "vulnerabilities":[{"cve":"CVE-2024-0001","product_status":{"known_affected":["P1"]},
+           "scores":[{"products":["P1"],"cvss_v3":{"version":"3.1","vectorString":"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:N","baseScore":9.1,"baseSeverity":"CRITICAL"}}],
+           "remediations":[{"category":"vendor_fix","details":"Update to V2.14.1 <now>","product_ids":["P1"]}]}]}
+        """
+    }
+
+    static func json(_ text: String) -> String {
+        String(decoding: try! JSONEncoder().encode(text), as: UTF8.self)
+    }
+}
+
+struct FixtureError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
