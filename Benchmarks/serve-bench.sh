@@ -81,6 +81,7 @@ fi
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/vigil-serve-bench.XXXXXX")
 VIGIL_PID=
 NGINX_PID=
+CHILD_PID=
 
 stop() {
   local pid=$1
@@ -91,6 +92,7 @@ stop() {
 }
 
 cleanup() {
+  stop "$CHILD_PID"
   stop "$NGINX_PID"
   stop "$VIGIL_PID"
   if [ "$KEEP" = 1 ]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi
@@ -98,6 +100,17 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+# Runs a command in the background and waits for it: unlike a foreground command, `wait` lets the INT/TERM traps
+# run at once, and cleanup then stops the command too. Returns the command's exit status.
+run() {
+  "$@" &
+  CHILD_PID=$!
+  local status=0
+  wait "$CHILD_PID" || status=$?
+  CHILD_PID=
+  return "$status"
+}
 
 # A loopback port nothing listens on (checked by trying to connect).
 free_port() {
@@ -129,10 +142,8 @@ wait_for() {
 if [ -z "$DB" ]; then
   DB=$WORK/vigil.sqlite
   echo "importing $CORPUS into a temporary database..."
-  set +e
-  "$VIGIL" import --db "$DB" --quiet "$CORPUS"
-  status=$?
-  set -e
+  status=0
+  run "$VIGIL" import --db "$DB" --quiet "$CORPUS" || status=$?
   # Status 1 means some files were rejected: the rest is imported and can be served.
   [ "$status" -le 1 ] || die "the import failed (exit status $status)"
 fi
@@ -214,9 +225,9 @@ for page in "${PAGES[@]}"; do
   for server in vigil nginx; do
     port=$VIGIL_PORT; [ "$server" = nginx ] && port=$NGINX_PORT
     url="http://127.0.0.1:$port$page"
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d2s "$url" >/dev/null
+    run wrk -t"$THREADS" -c"$CONNECTIONS" -d2s "$url" >/dev/null
     out="$WORK/wrk-$server-$(echo "$page" | tr '/' '_').txt"
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$url" >"$out"
+    run wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$url" >"$out"
     key="$server $page"
     RPS[$key]=$(awk '/^Requests\/sec:/ {print $2}' "$out")
     P99[$key]=$(to_ms "$(awk '$1 == "99%" {print $2}' "$out")")

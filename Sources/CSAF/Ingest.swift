@@ -61,18 +61,26 @@ public struct DocumentIntegrity: Sendable, Equatable {
     }
 }
 
-/// A CSAF document ready to be stored: verbatim bytes, where they came from, the parsed form and its integrity.
+/// A CSAF document ready to be stored: verbatim bytes, where they came from, what the store needs of the parsed
+/// form, and its integrity.
+///
+/// It deliberately does not carry the decoded `CSAFDocument`: freeing that object graph is work, and it belongs on
+/// the thread that parsed the document, not on the single thread that writes to the store.
 public struct IncomingDocument: Sendable {
     /// A file path or URL.
     public var origin: String
     public var bytes: [UInt8]
-    public var parsed: ParsedCSAF
+    public var advisory: Advisory
+    public var tracking: Tracking
+    public var warnings: [ValidationIssue]
     public var integrity: DocumentIntegrity
 
     public init(origin: String, bytes: [UInt8], parsed: ParsedCSAF, integrity: DocumentIntegrity) {
         self.origin = origin
         self.bytes = bytes
-        self.parsed = parsed
+        self.advisory = parsed.advisory
+        self.tracking = parsed.document.document.tracking
+        self.warnings = parsed.warnings
         self.integrity = integrity
     }
 }

@@ -75,13 +75,34 @@ public enum Timestamp {
     /// Formats a date as `2022-06-21T00:00:00Z` (UTC, whole seconds): sortable as text.
     public static func format(_ date: Date) -> String {
         let (y, mo, d, h, mi, s) = components(date)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02dZ", y, mo, d, h, mi, s)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(20)
+        append(y, width: 4, to: &bytes); bytes.append(0x2D)
+        append(mo, width: 2, to: &bytes); bytes.append(0x2D)
+        append(d, width: 2, to: &bytes); bytes.append(0x54)
+        append(h, width: 2, to: &bytes); bytes.append(0x3A)
+        append(mi, width: 2, to: &bytes); bytes.append(0x3A)
+        append(s, width: 2, to: &bytes); bytes.append(0x5A)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Formats a date as `2022-06-21` (UTC).
     public static func formatDay(_ date: Date) -> String {
-        let (y, mo, d, _, _, _) = components(date)
-        return String(format: "%04d-%02d-%02d", y, mo, d)
+        String(format(date).prefix(10))
+    }
+
+    /// Zero-padded decimal digits, written by hand: `String(format:)` goes through Foundation and showed in profiles.
+    static func append(_ value: Int, width: Int, to bytes: inout [UInt8]) {
+        var digits = [UInt8](repeating: 0x30, count: width)
+        var rest = abs(value)
+        var index = width - 1
+        while index >= 0 {
+            digits[index] = UInt8(0x30 + rest % 10)
+            rest /= 10
+            index -= 1
+        }
+        if value < 0 { bytes.append(0x2D) }
+        if rest > 0 { bytes.append(contentsOf: Array(String(abs(value)).utf8)) } else { bytes.append(contentsOf: digits) }
     }
 
     /// The UTC calendar year of a date.

@@ -44,7 +44,16 @@ public struct LocalImporter: Sendable {
         func schedule() {
             while next < candidates.count, pending.count < options.window {
                 let candidate = candidates[next]
-                pending.append(Task.detached { LocalImporter.process(candidate, maxBytes: maxBytes) })
+                pending.append(Task.detached {
+                    // Parse on libdispatch's workers, not on the cooperative pool: with two cores, parse tasks
+                    // occupying both pool threads kept the loop below from resuming after each write, and the
+                    // single database writer sat idle half the time.
+                    await withCheckedContinuation { continuation in
+                        DispatchQueue.global(qos: .utility).async {
+                            continuation.resume(returning: LocalImporter.process(candidate, maxBytes: maxBytes))
+                        }
+                    }
+                })
                 next += 1
             }
         }
@@ -56,7 +65,7 @@ public struct LocalImporter: Sendable {
             switch result {
             case .document(let document):
                 let outcome = try await sink.ingest(document)
-                summary.count(outcome, path: document.origin, advisoryID: document.parsed.advisory.id)
+                summary.count(outcome, path: document.origin, advisoryID: document.advisory.id)
             case .rejected(let rejected):
                 try await sink.quarantine(rejected)
                 summary.rejected += 1

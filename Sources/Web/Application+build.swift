@@ -9,12 +9,16 @@ public struct WebConfiguration: Sendable {
     public var port: Int
     public var databasePath: String
     public var logLevel: Logger.Level
+    /// How long a rendered page may be served before the store is asked whether anything changed.
+    public var cacheFreshness: Duration
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, databasePath: String, logLevel: Logger.Level = .info) {
+    public init(host: String = "127.0.0.1", port: Int = 8080, databasePath: String, logLevel: Logger.Level = .info,
+                cacheFreshness: Duration = .milliseconds(250)) {
         self.host = host
         self.port = port
         self.databasePath = databasePath
         self.logLevel = logLevel
+        self.cacheFreshness = cacheFreshness
     }
 }
 
@@ -24,7 +28,7 @@ public func buildApplication(_ configuration: WebConfiguration) async throws -> 
     var logger = Logger(label: "vigil")
     logger.logLevel = configuration.logLevel
     let store = try SQLiteStore(path: configuration.databasePath)
-    let router = try await buildRouter(store: store)
+    let router = try await buildRouter(store: store, cacheFreshness: configuration.cacheFreshness)
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Vigil"),
@@ -32,13 +36,16 @@ public func buildApplication(_ configuration: WebConfiguration) async throws -> 
 }
 
 /// The router with every route and middleware, over any store (tests pass their own).
-public func buildRouter(store: any AdvisoryStore) async throws -> Router<BasicRequestContext> {
+public func buildRouter(store: any AdvisoryStore, cacheFreshness: Duration = .zero) async throws -> Router<BasicRequestContext> {
     let renderer = try await TemplateRenderer.load()
     let stylesheet = ByteBuffer(string: try StaticAssets.stylesheet())
-    let router = Router(context: BasicRequestContext.self)
+    // HEAD is answered for every GET route, as HTTP requires (monitoring probes and link checkers use it).
+    let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: ErrorPageMiddleware(renderer: renderer))
-    router.addRoutes(PagesController(store: store, renderer: renderer, cache: PageCache(), stylesheet: stylesheet).routes)
+    let generation = GenerationClock(store: store, freshness: cacheFreshness)
+    router.addRoutes(PagesController(store: store, renderer: renderer, cache: PageCache(), generation: generation,
+                                     stylesheet: stylesheet).routes)
     router.addRoutes(APIController(store: store).routes, atPath: "/api/v1")
     router.addRoutes(FeedController(store: store).routes)
     return router

@@ -10,7 +10,7 @@ actor RecordingSink: DocumentSink {
     private(set) var rejected: [RejectedDocument] = []
 
     func ingest(_ document: IncomingDocument) async throws -> IngestOutcome {
-        let seen = documents.contains { $0.parsed.advisory.id == document.parsed.advisory.id && $0.integrity.sha256 == document.integrity.sha256 }
+        let seen = documents.contains { $0.advisory.id == document.advisory.id && $0.integrity.sha256 == document.integrity.sha256 }
         documents.append(document)
         return seen ? .unchanged : .new
     }
@@ -88,7 +88,7 @@ struct LocalImporterTests {
             "\(base)/cisa/2022/icsa-22-172-01.json", "\(base)/cisa/2022/icsa-22-172-04.json",
             "\(base)/ni/ni_cve-2024-10494.json", "\(base)/stackable/2026/cve-2026-42581.json",
         ])
-        #expect(documents.map(\.parsed.advisory.id) == ["ICSA-22-172-01", "ICSA-22-172-04", "ni_CVE-2024-10494", "CVE-2026-42581"])
+        #expect(documents.map(\.advisory.id) == ["ICSA-22-172-01", "ICSA-22-172-04", "ni_CVE-2024-10494", "CVE-2026-42581"])
         for document in documents {
             #expect(document.integrity.status == .hashOnly, "\(document.origin): \(document.integrity.detail)")
             #expect(document.bytes == [UInt8](try Data(contentsOf: URL(fileURLWithPath: document.origin))))

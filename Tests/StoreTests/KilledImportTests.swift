@@ -25,14 +25,30 @@ struct KilledImportTests {
         return url
     }
 
-    /// Advisories stored so far, read through a separate read-only connection; nil while the schema is not there yet.
-    static func storedCount(_ path: String) -> Int? {
-        guard FileManager.default.fileExists(atPath: path) else { return nil }
-        var configuration = Configuration()
-        configuration.readonly = true
-        configuration.busyMode = .timeout(2)
-        guard let queue = try? DatabaseQueue(path: path, configuration: configuration) else { return nil }
-        return try? queue.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM advisories") }
+    /// Watches the database of the running import through one read-only connection, opened once the file and its
+    /// schema exist (reopening a connection on every poll was fragile under a loaded test run).
+    final class Watcher {
+        let path: String
+        var queue: DatabaseQueue?
+        var lastError: String = "the database file was never created"
+
+        init(path: String) { self.path = path }
+
+        func storedCount() -> Int? {
+            guard FileManager.default.fileExists(atPath: path) else { return nil }
+            do {
+                if queue == nil {
+                    var configuration = Configuration()
+                    configuration.readonly = true
+                    configuration.busyMode = .timeout(2)
+                    queue = try DatabaseQueue(path: path, configuration: configuration)
+                }
+                return try queue!.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM advisories") }
+            } catch {
+                lastError = "\(error)"
+                return nil
+            }
+        }
     }
 
     @Test("after SIGKILL the database opens, passes integrity_check, holds whole documents only, and a re-run completes it")
@@ -52,16 +68,18 @@ struct KilledImportTests {
 
         var seen = 0
         var polls = 0
+        let watcher = Watcher(path: database)
         while process.isRunning, seen < 200, polls < 6_000 {
-            seen = Self.storedCount(database) ?? 0
+            seen = watcher.storedCount() ?? seen
             polls += 1
             try await Task.sleep(for: .milliseconds(10))
         }
         guard process.isRunning else {
-            throw Failure(description: "the import ended (status \(process.terminationStatus)) before it could be killed; \(seen) advisories were seen")
+            throw Failure(description: "the import ended (status \(process.terminationStatus)) before it could be killed; \(seen) advisories were seen (last read error: \(watcher.lastError))")
         }
         #expect(seen >= 200, "the import stored \(seen) advisories in \(polls) polls")
         kill(process.processIdentifier, SIGKILL)
+        watcher.queue = nil
         process.waitUntilExit()
         #expect(process.terminationReason == .uncaughtSignal)
         #expect(process.terminationStatus == SIGKILL)

@@ -290,3 +290,79 @@ final class AtomCollector: NSObject, XMLParserDelegate, @unchecked Sendable {
         if name == "entry" { inEntry = false }
     }
 }
+
+@Suite("Page cache freshness")
+struct GenerationClockTests {
+    @Test("Within the freshness interval the store is not asked again; with zero it always is")
+    func freshnessInterval() async throws {
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let first = directory.appendingPathComponent("v1.json")
+        try Fixtures.craftedDocument(title: "First", version: "1").write(to: first, atomically: true, encoding: .utf8)
+        let (store, storeDirectory) = try await Fixtures.store(importing: [first.path])
+        defer { try? FileManager.default.removeItem(at: storeDirectory) }
+        let hourly = GenerationClock(store: store, freshness: .seconds(3600))
+        let always = GenerationClock(store: store, freshness: .zero)
+        let before = try await hourly.current()
+        #expect(try await always.current() == before)
+
+        let second = directory.appendingPathComponent("v2.json")
+        try Fixtures.craftedDocument(title: "Second", version: "2", date: "2024-04-01T10:00:00Z").write(to: second, atomically: true, encoding: .utf8)
+        _ = try await LocalImporter().run(paths: [second.path], into: store)
+        #expect(try await hourly.current() == before, "an hour-fresh clock asked the store again")
+        #expect(try await always.current() > before, "a zero-freshness clock missed the change")
+    }
+}
+
+@Suite("HEAD requests")
+struct HeadRequestTests {
+    @Test("HEAD answers like GET, without a body")
+    func headLikeGet() async throws {
+        let (store, directory) = try await Fixtures.store(importing: [try Fixtures.cisaAdvisory])
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let app = Application(router: try await buildRouter(store: store))
+        try await app.test(.router) { client in
+            let get = try await client.execute(uri: "/advisories/ICSA-22-172-04", method: .get)
+            try await client.execute(uri: "/advisories/ICSA-22-172-04", method: .head) { response in
+                #expect(response.status == .ok)
+                #expect(response.body.readableBytes == 0)
+                #expect(response.headers[.contentType] == "text/html; charset=utf-8")
+                #expect(response.headers[.contentLength] == String(get.body.readableBytes))
+            }
+            try await client.execute(uri: "/advisories/NOPE-1", method: .head) { response in
+                #expect(response.status == .notFound)
+            }
+        }
+    }
+}
+
+@Suite("Advisory page details")
+struct AdvisoryPageDetailTests {
+    @Test("A CVE without its own score, title or summary shows none, not the advisory's")
+    func unscoredCVEDoesNotBorrowAdvisoryValues() async throws {
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("two-cves.json")
+        let text = Fixtures.craftedDocument(title: "Advisory title only here")
+            .replacingOccurrences(of: #""vulnerabilities":[{"cve":"CVE-2024-0001","#,
+                                  with: #""vulnerabilities":[{"cve":"CVE-2024-0002","product_status":{"known_affected":["P1"]}},{"cve":"CVE-2024-0001","#)
+        #expect(text.contains("CVE-2024-0002"))
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        let (store, storeDirectory) = try await Fixtures.store(importing: [file.path])
+        defer { try? FileManager.default.removeItem(at: storeDirectory) }
+        let app = Application(router: try await buildRouter(store: store))
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/advisories/VIGIL-TEST-0001", method: .get) { response in
+                let html = String(buffer: response.body)
+                let start = try #require(html.range(of: "id=\"CVE-2024-0002\""))
+                let end = try #require(html.range(of: "id=\"CVE-2024-0001\""))
+                let block = String(html[start.upperBound..<end.lowerBound])
+                #expect(block.contains("NOT SCORED"))
+                #expect(!block.contains("9.1"), "the unscored CVE shows the advisory's score")
+                #expect(!block.contains("Advisory title only here"), "the CVE shows the advisory's title")
+                #expect(!block.contains("CVSS:3.1/"), "the unscored CVE shows the advisory's vector")
+                #expect(html.contains("CVSS 9.1 CRITICAL"))
+            }
+        }
+    }
+}

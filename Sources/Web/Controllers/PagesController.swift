@@ -8,6 +8,7 @@ struct PagesController<Context: RequestContext>: Sendable {
     let store: any AdvisoryStore
     let renderer: TemplateRenderer
     let cache: PageCache
+    let generation: GenerationClock
     let stylesheet: ByteBuffer
 
     var routes: RouteCollection<Context> {
@@ -26,7 +27,7 @@ struct PagesController<Context: RequestContext>: Sendable {
     /// Serves a cached rendering when the store has not changed since it was made.
     func cached(_ request: Request, render: () async throws -> String) async throws -> Response {
         let key = request.uri.description
-        let generation = try await store.generation()
+        let generation = try await self.generation.current()
         if let body = cache.get(key, generation: generation) { return HTMLResponse.make(body) }
         let body = ByteBuffer(string: try await render())
         cache.put(key, generation: generation, body: body)

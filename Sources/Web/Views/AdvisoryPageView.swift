@@ -8,15 +8,17 @@ struct AdvisoryPageView {
         let label: String
         let href: String
     }
+    /// Field names differ from the page's own: Mustache looks a missing (nil) name up in the enclosing context, so a
+    /// CVE without a score would otherwise show the advisory's badge as its own.
     struct CVE {
         let cve: String
         let anchor: String
-        let title: String?
+        let cveTitle: String?
         let cwe: String?
         let cweName: String?
-        let badge: SeverityBadge?
-        let vector: String?
-        let summary: String?
+        let cveBadge: SeverityBadge?
+        let cveVector: String?
+        let cveSummary: String?
         let nvdHref: String?
         let ids: [String]
     }
@@ -142,9 +144,9 @@ struct AdvisoryPageView {
         cves = a.vulnerabilities.enumerated().map { index, v in
             CVE(cve: v.cve ?? v.title ?? "Vulnerability \(index + 1)", anchor: v.cve ?? "vulnerability-\(index + 1)",
                 // CISA repeats the advisory title as every vulnerability's title: show it only when it adds something.
-                title: v.cve == nil || v.title == a.title ? nil : v.title, cwe: v.cweID, cweName: v.cweName,
-                badge: v.score.map { SeverityBadge(severity: $0.severity, score: $0.score) }, vector: v.score?.vector,
-                summary: v.summary, nvdHref: v.cve.map { "https://nvd.nist.gov/vuln/detail/\(Format.pathSegment($0))" },
+                cveTitle: v.cve == nil || v.title == a.title ? nil : v.title, cwe: v.cweID, cweName: v.cweName,
+                cveBadge: v.score.map { SeverityBadge(severity: $0.severity, score: $0.score) }, cveVector: v.score?.vector,
+                cveSummary: v.summary, nvdHref: v.cve.map { "https://nvd.nist.gov/vuln/detail/\(Format.pathSegment($0))" },
                 ids: v.ids)
         }
         cveCount = a.vulnerabilities.count

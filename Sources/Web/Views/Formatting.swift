@@ -76,11 +76,12 @@ enum Format {
 struct SeverityBadge {
     let label: String
     let cssClass: String
-    let score: String?
+    /// Named apart from every other field: Mustache would look a nil `score` up in the enclosing context.
+    let scoreText: String?
 
     init(severity: Severity, score: Double?) {
         self.label = severity == .none && score == nil ? "NOT SCORED" : severity.label
         self.cssClass = "sev-" + severity.rawValue
-        self.score = Format.score(score)
+        self.scoreText = Format.score(score)
     }
 }
