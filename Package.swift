@@ -38,14 +38,16 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .testTarget(name: "CSAFTests", dependencies: ["CSAF"]),
-        .testTarget(name: "SourcesTests", dependencies: ["Sources", "CSAF"]),
+        // Test helpers shared by every test target: the ../shared data locator, temporary folders, processes.
+        .target(name: "VigilTestSupport", path: "Tests/VigilTestSupport"),
+        .testTarget(name: "CSAFTests", dependencies: ["CSAF", "VigilTestSupport"]),
+        .testTarget(name: "SourcesTests", dependencies: ["Sources", "CSAF", "VigilTestSupport"]),
         .testTarget(name: "StoreTests", dependencies: [
-            "Store", "CSAF", "Sources",
+            "Store", "CSAF", "Sources", "VigilTestSupport",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "WebTests", dependencies: [
-            "Web", "Store", "CSAF", "Sources",
+            "Web", "Store", "CSAF", "Sources", "VigilTestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
     ]

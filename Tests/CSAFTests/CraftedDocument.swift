@@ -1,3 +1,4 @@
+import VigilTestSupport
 import Foundation
 
 /// Small hand-written CSAF documents for tests that need a particular defect.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigilTestSupport
 @testable import CSAF
 
 /// The fast decoding path must be indistinguishable from the Codable model it shortcuts.

@@ -1,6 +1,7 @@
 import CSAF
 import Foundation
 import Testing
+import VigilTestSupport
 
 /// The OASIS CSAF 2.0 validator test documents (`test/validator/data/testcases.json`).
 ///

@@ -1,6 +1,7 @@
 import CSAF
 import Foundation
 import Testing
+import VigilTestSupport
 
 /// Every JSON file the real providers publish, read the way an import reads it.
 @Suite("Real provider documents")

@@ -1,6 +1,7 @@
 import CSAF
 import Foundation
 import Testing
+import VigilTestSupport
 
 /// A document that breaks the schema is rejected with the JSON path of the field at fault.
 @Suite("Schema errors name their JSON path")

@@ -1,5 +1,6 @@
 import CSAF
 import Testing
+import VigilTestSupport
 
 @Suite("Sector and country notes")
 struct SectorListTests {

@@ -1,6 +1,7 @@
 import CSAF
 import Foundation
 import Testing
+import VigilTestSupport
 
 @Suite("RFC 3339 timestamps")
 struct TimestampTests {

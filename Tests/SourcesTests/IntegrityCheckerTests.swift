@@ -2,6 +2,7 @@ import CSAF
 import Foundation
 import Sources
 import Testing
+import VigilTestSupport
 
 @Suite("Hash sidecars")
 struct IntegrityCheckerTests {

@@ -2,6 +2,7 @@ import CSAF
 import Foundation
 import Sources
 import Testing
+import VigilTestSupport
 
 /// Collects what an import hands over. The SQLite store is not a dependency of this target; StoreTests runs the
 /// importer against the real store.

@@ -3,6 +3,7 @@ import Foundation
 import Sources
 import Store
 import Testing
+import VigilTestSupport
 
 @Suite("Importing CISA's repository into SQLite")
 struct CISAImportTests {

@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import Store
 import Testing
+import VigilTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,19 +11,8 @@ import Glibc
 /// `vigil import` killed with SIGKILL half-way: the database must be consistent and a re-run must complete it.
 @Suite("Killed import")
 struct KilledImportTests {
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .appendingPathComponent("../..").standardizedFileURL
-
     struct Failure: Error, CustomStringConvertible {
         var description: String
-    }
-
-    static func vigil() throws -> URL {
-        let url = packageRoot.appendingPathComponent(".build/debug/vigil")
-        guard FileManager.default.isExecutableFile(atPath: url.path) else {
-            throw Failure(description: "\(url.path) does not exist: run `swift build` in \(packageRoot.path) before the tests")
-        }
-        return url
     }
 
     /// Watches the database of the running import through one read-only connection, opened once the file and its
@@ -53,7 +43,7 @@ struct KilledImportTests {
 
     @Test("after SIGKILL the database opens, passes integrity_check, holds whole documents only, and a re-run completes it")
     func killedImport() async throws {
-        let vigil = try Self.vigil()
+        let vigil = URL(fileURLWithPath: try Executables.vigil())
         let cisa = try SharedData.url("providers/cisa").path
         let folder = try TemporaryFolder()
         defer { folder.remove() }
@@ -72,7 +62,10 @@ struct KilledImportTests {
         while process.isRunning, seen < 200, polls < 6_000 {
             seen = watcher.storedCount() ?? seen
             polls += 1
-            try await Task.sleep(for: .milliseconds(10))
+            // A blocking sleep on purpose: with two cores, other tests' blocking waits (Chromium, python, child
+            // processes) can hold both cooperative threads, and a Task.sleep here resumed only after the import
+            // had already finished.
+            usleep(10_000)
         }
         guard process.isRunning else {
             throw Failure(description: "the import ended (status \(process.terminationStatus)) before it could be killed; \(seen) advisories were seen (last read error: \(watcher.lastError))")

@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import Store
 import Testing
+import VigilTestSupport
 
 /// isduba's test advisory in three versions: `2` (draft), `3` (interim) and `3` again (final, one note more, same date).
 @Suite("Revisions and conflicts")

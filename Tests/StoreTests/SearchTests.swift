@@ -3,6 +3,7 @@ import Foundation
 import Sources
 import Store
 import Testing
+import VigilTestSupport
 
 @Suite("Search over CISA's advisories")
 struct SearchTests {

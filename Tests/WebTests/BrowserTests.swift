@@ -2,6 +2,7 @@ import Foundation
 import Sources
 import Store
 import Testing
+import VigilTestSupport
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -60,44 +61,6 @@ extension Fixtures {
     }
 }
 
-/// Finding and running programs for tests.
-enum Executables {
-    static func find(_ name: String, hint: String) throws -> String {
-        for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":") {
-            let path = "\(directory)/\(name)"
-            if FileManager.default.isExecutableFile(atPath: path) { return path }
-        }
-        throw FixtureError("\(name) is not installed: \(hint)")
-    }
-
-    /// The `vigil` executable built beside the test bundle.
-    static func vigil() throws -> String {
-        let besideTests = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("vigil").path
-        for candidate in [besideTests, Fixtures.packageRoot.appendingPathComponent(".build/debug/vigil").path]
-        where FileManager.default.isExecutableFile(atPath: candidate) {
-            return candidate
-        }
-        throw FixtureError("the vigil executable is not built: run `swift build` before `swift test`")
-    }
-
-    /// Runs a program to completion and returns its standard output.
-    static func run(_ path: String, arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw FixtureError("\(path) exited with status \(process.terminationStatus)")
-        }
-        return String(decoding: data, as: UTF8.self)
-    }
-}
-
 /// A `vigil serve` child process on a free loopback port.
 struct VigilServer {
     let process: Process
@@ -118,11 +81,11 @@ struct VigilServer {
                (response as? HTTPURLResponse)?.statusCode == 200 {
                 return server
             }
-            guard process.isRunning else { throw FixtureError("vigil serve exited with status \(process.terminationStatus)") }
+            guard process.isRunning else { throw TestSetupError("vigil serve exited with status \(process.terminationStatus)") }
             try await Task.sleep(for: .milliseconds(100))
         }
         server.stop()
-        throw FixtureError("vigil serve did not answer on \(server.baseURL) within 10 s")
+        throw TestSetupError("vigil serve did not answer on \(server.baseURL) within 10 s")
     }
 
     func stop() {
@@ -135,7 +98,7 @@ struct VigilServer {
     /// A port the kernel says is free right now.
     static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw FixtureError("socket() failed") }
+        guard fd >= 0 else { throw TestSetupError("socket() failed") }
         defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -147,7 +110,7 @@ struct VigilServer {
                 bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
             }
         }
-        guard bound else { throw FixtureError("could not find a free port") }
+        guard bound else { throw TestSetupError("could not find a free port") }
         return Int(UInt16(bigEndian: address.sin_port))
     }
 }

@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Sources
 import Store
 import Testing
+import VigilTestSupport
 @testable import Web
 
 #if canImport(FoundationXML)

@@ -3,18 +3,12 @@ import Foundation
 import Sources
 import Store
 import Testing
+import VigilTestSupport
 
 /// Paths to the real provider data beside the repository (`../shared/data`), and temporary stores built from it.
 enum Fixtures {
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let shared = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/data")
-
     static func data(_ relative: String) throws -> String {
-        let path = shared.appendingPathComponent(relative).path
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw FixtureError("the shared test data is missing: \(path) (clone ../shared beside the repository)")
-        }
-        return path
+        try SharedData.url(relative).path
     }
 
     static var cisaAdvisory: String {
@@ -22,9 +16,7 @@ enum Fixtures {
     }
 
     static func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-web-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
+        try TemporaryFolder().url
     }
 
     /// A fresh SQLite store holding the given files, imported the way `vigil import` does.
@@ -59,9 +51,4 @@ enum Fixtures {
     static func json(_ text: String) -> String {
         String(decoding: try! JSONEncoder().encode(text), as: UTF8.self)
     }
-}
-
-struct FixtureError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }

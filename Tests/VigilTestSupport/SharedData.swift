@@ -1,27 +1,27 @@
 import Foundation
 
 /// The real provider data and the standard's material in `../shared/data`, found from this file's location
-/// (`Tests/SourcesTests/SharedData.swift` → `../../../shared/data`). Nothing is copied into the repository.
-enum SharedData {
-    static let root = URL(fileURLWithPath: #filePath)
+/// (`Tests/VigilTestSupport/SharedData.swift` → `../../../shared/data`). Nothing is copied into the repository.
+public enum SharedData {
+    public static let root = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent()
         .appendingPathComponent("../../../shared/data")
         .standardizedFileURL
 
     /// The folder or file at `relative` under the shared data folder; throws a message saying what is missing.
-    static func url(_ relative: String) throws -> URL {
+    public static func url(_ relative: String) throws -> URL {
         guard FileManager.default.fileExists(atPath: root.path) else { throw MissingSharedData(path: root.path) }
         let url = root.appendingPathComponent(relative)
         guard FileManager.default.fileExists(atPath: url.path) else { throw MissingSharedData(path: url.path) }
         return url
     }
 
-    static func bytes(_ relative: String) throws -> [UInt8] {
+    public static func bytes(_ relative: String) throws -> [UInt8] {
         [UInt8](try Data(contentsOf: url(relative)))
     }
 
     /// Every `.json` file under a folder, as paths relative to it, sorted.
-    static func jsonFiles(under relative: String) throws -> [String] {
+    public static func jsonFiles(under relative: String) throws -> [String] {
         let base = try url(relative)
         guard let enumerator = FileManager.default.enumerator(atPath: base.path) else { throw MissingSharedData(path: base.path) }
         var files: [String] = []
@@ -33,27 +33,27 @@ enum SharedData {
 }
 
 /// The shared data folder (or a file in it) is absent: the tests that read real data cannot run.
-struct MissingSharedData: Error, CustomStringConvertible {
-    var path: String
-    var description: String {
+public struct MissingSharedData: Error, CustomStringConvertible {
+    public var path: String
+    public var description: String {
         "\(path) does not exist: these tests read the real provider data in ../shared/data next to the package root (CI always has it)"
     }
 }
 
 /// A temporary folder for one test; the test removes it with `defer { folder.remove() }`.
-struct TemporaryFolder {
-    let url: URL
+public struct TemporaryFolder {
+    public let url: URL
 
-    init() throws {
+    public init() throws {
         url = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-tests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     }
 
-    var path: String { url.path }
+    public var path: String { url.path }
 
     /// Copies a file from the shared data folder, with whichever sidecars it has, to `name` in this folder.
     @discardableResult
-    func copy(_ relative: String, as name: String? = nil, sidecars: Bool = true) throws -> String {
+    public func copy(_ relative: String, as name: String? = nil, sidecars: Bool = true) throws -> String {
         let source = try SharedData.url(relative)
         let target = url.appendingPathComponent(name ?? source.lastPathComponent)
         try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -69,14 +69,14 @@ struct TemporaryFolder {
         return target.path
     }
 
-    func write(_ bytes: [UInt8], to name: String) throws -> String {
+    public func write(_ bytes: [UInt8], to name: String) throws -> String {
         let target = url.appendingPathComponent(name)
         try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
         try Data(bytes).write(to: target)
         return target.path
     }
 
-    func remove() {
+    public func remove() {
         try? FileManager.default.removeItem(at: url)
     }
 }
