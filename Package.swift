@@ -18,8 +18,12 @@ let package = Package(
     ],
     targets: [
         .target(name: "CSAF"),
+        .target(name: "OpenPGP", dependencies: [
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+        ]),
         .target(name: "Sources", dependencies: [
-            "CSAF",
+            "CSAF", "OpenPGP",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "Store", dependencies: [
@@ -33,7 +37,7 @@ let package = Package(
             .product(name: "HTTPTypes", package: "swift-http-types"),
         ], resources: [.copy("Resources")]),
         .executableTarget(name: "vigil", dependencies: [
-            "CSAF", "Sources", "Store", "Web",
+            "CSAF", "OpenPGP", "Sources", "Store", "Web",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
@@ -41,9 +45,10 @@ let package = Package(
         // Test helpers shared by every test target: the ../shared data locator, temporary folders, processes.
         .target(name: "VigilTestSupport", path: "Tests/VigilTestSupport"),
         .testTarget(name: "CSAFTests", dependencies: ["CSAF", "VigilTestSupport"]),
-        .testTarget(name: "SourcesTests", dependencies: ["Sources", "CSAF", "VigilTestSupport"]),
+        .testTarget(name: "OpenPGPTests", dependencies: ["OpenPGP", "VigilTestSupport"]),
+        .testTarget(name: "SourcesTests", dependencies: ["Sources", "CSAF", "OpenPGP", "VigilTestSupport"]),
         .testTarget(name: "StoreTests", dependencies: [
-            "Store", "CSAF", "Sources", "VigilTestSupport",
+            "Store", "CSAF", "Sources", "OpenPGP", "VigilTestSupport",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "WebTests", dependencies: [

@@ -46,11 +46,14 @@ public struct DocumentIntegrity: Sendable, Equatable {
     public var sha512Sidecar: String?
     /// The detached ASCII-armored OpenPGP signature, when present.
     public var signature: [UInt8]?
+    /// The primary key fingerprint (upper-case hex) of the key whose signature verified.
+    public var signer: String?
     /// What was checked, e.g. `SHA-512 matched`.
     public var detail: String
 
     public init(status: IntegrityStatus, sha256: String, sha512: String, sha256Sidecar: String? = nil,
-                sha512Sidecar: String? = nil, signature: [UInt8]? = nil, detail: String) {
+                sha512Sidecar: String? = nil, signature: [UInt8]? = nil, signer: String? = nil, detail: String) {
+        self.signer = signer
         self.status = status
         self.sha256 = sha256
         self.sha512 = sha512

@@ -1,5 +1,7 @@
 import CSAF
 import Crypto
+import Foundation
+import OpenPGP
 
 /// Checks a document's bytes against the `.sha256`/`.sha512` sidecars published next to it.
 ///
@@ -18,7 +20,12 @@ public enum IntegrityChecker {
     }
 
     /// The outcome: an integrity record, and the reason when the document must be rejected.
-    public static func check(bytes: [UInt8], fileName: String, sidecars: Sidecars) -> (DocumentIntegrity, failure: String?) {
+    ///
+    /// With a keyring (even an empty one) the signature is verified: a document whose hash fails is `hash-mismatch`
+    /// whatever its signature says; otherwise a good signature makes it `verified`, a bad one `bad-signature`, one by
+    /// a key not in the keyring `unknown-key`. Without a keyring a signature is stored but not checked.
+    public static func check(bytes: [UInt8], fileName: String, sidecars: Sidecars, keyring: Keyring? = nil,
+                             now: Date = Date()) -> (DocumentIntegrity, failure: String?) {
         let sha256 = hex(SHA256.hash(data: bytes))
         let sha512 = hex(SHA512.hash(data: bytes))
         var matched: [String] = []
@@ -40,21 +47,45 @@ public enum IntegrityChecker {
         }
         let status: IntegrityStatus
         let detail: String
+        var signer: String?
+        let hashes = matched.isEmpty ? "no hash published" : matched.joined(separator: " and ") + " matched"
         if let failure {
             status = .hashMismatch
             detail = failure
+        } else if let keyring {
+            if let signature = sidecars.signature {
+                let verification = keyring.verify(signature: signature, of: bytes, now: now)
+                switch verification.outcome {
+                case .verified:
+                    status = .verified
+                    signer = verification.signer
+                    detail = hashes + "; " + verification.reason
+                case .badSignature:
+                    // No signer: the key a bad signature names did not sign these bytes.
+                    status = .badSignature
+                    detail = "the OpenPGP signature does not verify: " + verification.reason
+                    failure = detail
+                case .unknownKey:
+                    status = .unknownKey
+                    detail = "the OpenPGP signature cannot be checked: " + verification.reason
+                    failure = detail
+                }
+            } else {
+                status = matched.isEmpty ? .unsigned : .hashOnly
+                detail = hashes + "; no OpenPGP signature published"
+            }
         } else if !matched.isEmpty {
             status = .hashOnly
-            detail = matched.joined(separator: " and ") + " matched" + (sidecars.signature != nil ? "; OpenPGP signature stored, not verified" : "; no OpenPGP signature")
+            detail = hashes + (sidecars.signature != nil ? "; OpenPGP signature stored, not verified (no key is known for this source)" : "; no OpenPGP signature")
         } else if sidecars.signature != nil {
             status = .signatureUnchecked
-            detail = "no hash published; OpenPGP signature stored, not verified"
+            detail = "no hash published; OpenPGP signature stored, not verified (no key is known for this source)"
         } else {
             status = .unsigned
             detail = "no hash or signature published"
         }
         let integrity = DocumentIntegrity(status: status, sha256: sha256, sha512: sha512, sha256Sidecar: sidecars.sha256,
-                                          sha512Sidecar: sidecars.sha512, signature: sidecars.signature, detail: detail)
+                                          sha512Sidecar: sidecars.sha512, signature: sidecars.signature, signer: signer, detail: detail)
         return (integrity, failure)
     }
 

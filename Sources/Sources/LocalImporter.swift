@@ -1,6 +1,7 @@
 import CSAF
 import Crypto
 import Foundation
+import OpenPGP
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -17,9 +18,12 @@ public struct LocalImporter: Sendable {
         public var maxBytes: Int
         /// How many files are read and parsed ahead of the store.
         public var window: Int
-        public init(maxBytes: Int = CSAFDocumentReader.defaultMaxBytes, window: Int = 32) {
+        /// Keys trusted for every file (`--key`), on top of those the provider folders list.
+        public var keys: Keyring?
+        public init(maxBytes: Int = CSAFDocumentReader.defaultMaxBytes, window: Int = 32, keys: Keyring? = nil) {
             self.maxBytes = maxBytes
             self.window = window
+            self.keys = keys
         }
     }
 
@@ -38,6 +42,10 @@ public struct LocalImporter: Sendable {
         let candidates = try FileDiscovery.candidates(in: paths)
         var summary = ImportSummary()
         summary.files = candidates.count
+        let keys = ProviderKeys.discover(metadataPaths: candidates.map(\.path).filter(FileDiscovery.isProviderMetadata),
+                                         explicit: options.keys)
+        summary.keyProblems = keys.problems
+        summary.keys = keys.providers.map { ImportSummary.ProviderKeySummary(root: $0.root, name: $0.name, fingerprints: $0.keyring.certificates.map(\.fingerprintHex)) }
         let maxBytes = options.maxBytes
         var pending: [Task<FileResult, Never>] = []
         var next = 0
@@ -50,7 +58,8 @@ public struct LocalImporter: Sendable {
                     // single database writer sat idle half the time.
                     await withCheckedContinuation { continuation in
                         DispatchQueue.global(qos: .utility).async {
-                            continuation.resume(returning: LocalImporter.process(candidate, maxBytes: maxBytes))
+                            continuation.resume(returning: LocalImporter.process(candidate, maxBytes: maxBytes,
+                                                                                 keyring: keys.keyring(for: candidate.path)))
                         }
                     }
                 })
@@ -66,9 +75,11 @@ public struct LocalImporter: Sendable {
             case .document(let document):
                 let outcome = try await sink.ingest(document)
                 summary.count(outcome, path: document.origin, advisoryID: document.advisory.id)
+                summary.integrity[document.integrity.status.rawValue, default: 0] += 1
             case .rejected(let rejected):
                 try await sink.quarantine(rejected)
                 summary.rejected += 1
+                if IntegrityStatus(rawValue: rejected.code) != nil { summary.integrity[rejected.code, default: 0] += 1 }
                 summary.errors.append(ImportSummary.FileError(path: rejected.origin, reason: rejected.reason))
             case .skipped(let path, let kind):
                 summary.skipped += 1
@@ -97,7 +108,7 @@ public struct LocalImporter: Sendable {
         }
     }
 
-    static func process(_ candidate: FileDiscovery.Candidate, maxBytes: Int) -> FileResult {
+    static func process(_ candidate: FileDiscovery.Candidate, maxBytes: Int, keyring: Keyring?) -> FileResult {
         let path = candidate.path
         let bytes: [UInt8]
         switch FileReader.read(path, maxBytes: maxBytes) {
@@ -126,7 +137,7 @@ public struct LocalImporter: Sendable {
             sha256: FileReader.readText(path + ".sha256"),
             sha512: FileReader.readText(path + ".sha512"),
             signature: FileReader.readSmall(path + ".asc"))
-        let (integrity, failure) = IntegrityChecker.check(bytes: bytes, fileName: fileName, sidecars: sidecars)
+        let (integrity, failure) = IntegrityChecker.check(bytes: bytes, fileName: fileName, sidecars: sidecars, keyring: keyring)
         if let failure {
             return .rejected(RejectedDocument(origin: path, reason: failure, code: integrity.status.rawValue, bytes: bytes,
                                               sha256: integrity.sha256, advisoryID: parsed.advisory.id))
@@ -174,6 +185,24 @@ public struct ImportSummary: Sendable, Codable, Equatable {
     public var ignored = 0
     public var errors: [FileError] = []
     public var skippedFiles: [SkippedFile] = []
+    /// Documents per integrity status (`verified`, `hash-only`, …), quarantined ones included.
+    public var integrity: [String: Int] = [:]
+    /// The provider folders whose keys were found, and the keys.
+    public var keys: [ProviderKeySummary] = []
+    /// Keys listed by provider metadata that could not be used, and why.
+    public var keyProblems: [String] = []
+
+    public struct ProviderKeySummary: Sendable, Codable, Equatable {
+        public var root: String
+        public var name: String
+        public var fingerprints: [String]
+
+        public init(root: String, name: String, fingerprints: [String]) {
+            self.root = root
+            self.name = name
+            self.fingerprints = fingerprints
+        }
+    }
 
     public init() {}
 
@@ -200,6 +229,10 @@ enum FileDiscovery {
     }
 
     static let sidecarSuffixes = [".sha256", ".sha512", ".asc", ".sig"]
+
+    static func isProviderMetadata(_ path: String) -> Bool {
+        path.hasSuffix("/provider-metadata.json") || path == "provider-metadata.json"
+    }
 
     static func candidates(in paths: [String]) throws -> [Candidate] {
         var result: [Candidate] = []

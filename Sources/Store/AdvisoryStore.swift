@@ -99,6 +99,8 @@ public struct StoredRevision: Sendable, Equatable, Codable {
     public var hasSHA256Sidecar: Bool
     public var hasSHA512Sidecar: Bool
     public var hasSignature: Bool
+    /// The primary key fingerprint of the verified signer, when the signature verified.
+    public var signer: String?
     public var isCurrent: Bool
 }
 

@@ -26,7 +26,7 @@ extension SQLiteStore {
         let rows = try Row.fetchAll(db, sql: """
             SELECT d.id, d.version, d.current_release_date, d.current_release_date_raw, d.status, d.sha256, d.sha512, d.size,
               d.origin, d.imported_at, d.integrity, d.integrity_detail, d.sha256_sidecar IS NOT NULL AS has256,
-              d.sha512_sidecar IS NOT NULL AS has512, d.signature IS NOT NULL AS hasSig,
+              d.sha512_sidecar IS NOT NULL AS has512, d.signature IS NOT NULL AS hasSig, d.signer,
               d.id = (SELECT document_id FROM advisories WHERE id = ?) AS current
             FROM documents d WHERE d.advisory_id = ?
             """, arguments: [advisoryID, advisoryID])
@@ -38,7 +38,7 @@ extension SQLiteStore {
                 importedAt: Timestamp.parse(row["imported_at"]) ?? Date(timeIntervalSince1970: 0),
                 integrity: IntegrityStatus(rawValue: row["integrity"]) ?? .unsigned, integrityDetail: row["integrity_detail"],
                 hasSHA256Sidecar: row["has256"], hasSHA512Sidecar: row["has512"], hasSignature: row["hasSig"],
-                isCurrent: row["current"])
+                signer: row["signer"], isCurrent: row["current"])
         }
         let raws = Dictionary(uniqueKeysWithValues: rows.map { ($0["id"] as Int64, $0["current_release_date_raw"] as String) })
         let statuses = Dictionary(uniqueKeysWithValues: rows.map {

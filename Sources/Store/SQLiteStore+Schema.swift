@@ -159,6 +159,10 @@ extension SQLiteStore {
                 WHERE json_valid(CAST(raw AS TEXT));
                 """)
         }
+        migrator.registerMigration("v3-document-signer") { db in
+            // The fingerprint of the key whose OpenPGP signature verified, for the verification badge.
+            try db.execute(sql: "ALTER TABLE documents ADD COLUMN signer TEXT")
+        }
         return migrator
     }
 }

@@ -43,8 +43,10 @@ public struct SQLiteStore: AdvisoryStore {
 
     public func ingest(_ document: IncomingDocument) async throws -> IngestOutcome {
         try await writer.write { db in
+            let changesBefore = db.totalChangesCount
             let outcome = try SQLiteStore.ingest(document, db: db)
-            if outcome != .unchanged { try SQLiteStore.bumpGeneration(db) }
+            // An unchanged document may still have had its integrity raised: pages showing it must be rendered anew.
+            if outcome != .unchanged || db.totalChangesCount != changesBefore { try SQLiteStore.bumpGeneration(db) }
             return outcome
         }
     }
@@ -76,8 +78,21 @@ public struct SQLiteStore: AdvisoryStore {
         let sha256 = incoming.integrity.sha256
 
         // Cached statements throughout: an import runs these thousands of times.
-        if try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM documents WHERE advisory_id = ? AND sha256 = ?"),
-                             arguments: [advisory.id, sha256]) == true {
+        if let stored = try String.fetchOne(db.cachedStatement(sql: "SELECT integrity FROM documents WHERE advisory_id = ? AND sha256 = ?"),
+                                            arguments: [advisory.id, sha256]) {
+            // The same bytes again. When this time the check got further (a key became known and the signature
+            // verified), record that; a weaker check never overwrites a stronger one.
+            let integrity = incoming.integrity
+            if integrityRank(integrity.status) > integrityRank(IntegrityStatus(rawValue: stored) ?? .unsigned) {
+                try db.cachedStatement(sql: """
+                    UPDATE documents SET integrity = ?, integrity_detail = ?, signer = ?,
+                      signature = COALESCE(?, signature), sha256_sidecar = COALESCE(?, sha256_sidecar),
+                      sha512_sidecar = COALESCE(?, sha512_sidecar)
+                    WHERE advisory_id = ? AND sha256 = ?
+                    """).execute(arguments: [integrity.status.rawValue, integrity.detail, integrity.signer,
+                                             integrity.signature.map { Data($0) }, integrity.sha256Sidecar,
+                                             integrity.sha512Sidecar, advisory.id, sha256])
+            }
             return .unchanged
         }
         let current = try Row.fetchOne(db.cachedStatement(sql: """
@@ -121,13 +136,24 @@ public struct SQLiteStore: AdvisoryStore {
         return .historical
     }
 
+    /// How far an accepted document's check got: a stored status is only replaced by a higher one.
+    static func integrityRank(_ status: IntegrityStatus) -> Int {
+        switch status {
+        case .verified: 3
+        case .hashOnly: 2
+        case .signatureUnchecked: 1
+        case .unsigned, .hashMismatch, .badSignature, .unknownKey: 0
+        }
+    }
+
     static func insertDocument(_ incoming: IncomingDocument, db: Database) throws -> Int64 {
         let tracking = incoming.tracking
         let integrity = incoming.integrity
         let statement = try db.cachedStatement(sql: """
             INSERT INTO documents(advisory_id, version, current_release_date, current_release_date_raw, status, sha256,
-              sha512, size, raw, origin, integrity, integrity_detail, sha256_sidecar, sha512_sidecar, signature, imported_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+              sha512, size, raw, origin, integrity, integrity_detail, sha256_sidecar, sha512_sidecar, signature, imported_at,
+              signer)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         try statement.execute(arguments: [
             incoming.advisory.id, tracking.version,
@@ -135,7 +161,7 @@ public struct SQLiteStore: AdvisoryStore {
             tracking.status.rawValue,
             integrity.sha256, integrity.sha512, incoming.bytes.count, Data(incoming.bytes), incoming.origin,
             integrity.status.rawValue, integrity.detail, integrity.sha256Sidecar, integrity.sha512Sidecar,
-            integrity.signature.map { Data($0) }, Timestamp.format(Date()),
+            integrity.signature.map { Data($0) }, Timestamp.format(Date()), integrity.signer,
         ])
         return db.lastInsertedRowID
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CSAF
 import Foundation
+import OpenPGP
 import Sources
 import Store
 
@@ -8,11 +9,13 @@ import Store
 struct ImportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
-        abstract: "Import CSAF documents from files and folders (hash sidecars are checked).",
+        abstract: "Import CSAF documents from files and folders (hashes and OpenPGP signatures are checked).",
         discussion: """
             JSON files are recognised by content: CSAF documents are imported, provider metadata, aggregator lists and \
             ROLIE feeds are skipped, other JSON is rejected with its reason. Importing the same files twice changes \
-            nothing. Exits with status 1 when any file was rejected.
+            nothing. Signatures (.asc) are verified with the keys a provider folder's provider-metadata.json lists \
+            (pinned by fingerprint, read from the key files in that folder) and with the keys given by --key; a \
+            document whose hash or signature fails is quarantined. Exits with status 1 when any file was rejected.
             """)
 
     @OptionGroup var database: DatabaseOptions
@@ -29,6 +32,9 @@ struct ImportCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Largest document accepted, in bytes.", valueName: "bytes"))
     var maxSize = CSAFDocumentReader.defaultMaxBytes
 
+    @Option(name: .customLong("key"), help: ArgumentHelp("An OpenPGP public key file (armored or binary) trusted for every document; repeatable.", valueName: "keyfile"))
+    var keyFiles: [String] = []
+
     func run() async throws {
         let store: SQLiteStore
         do {
@@ -37,7 +43,14 @@ struct ImportCommand: AsyncParsableCommand {
             printError("vigil import: \(error)")
             throw ExitCode(2)
         }
-        let importer = LocalImporter(options: .init(maxBytes: maxSize))
+        let keys: Keyring?
+        do {
+            keys = try ProviderKeys.readKeyFiles(keyFiles)
+        } catch {
+            printError("vigil import: \(error)")
+            throw ExitCode(2)
+        }
+        let importer = LocalImporter(options: .init(maxBytes: maxSize, keys: keys))
         let progress = (quiet || json) ? nil : ProgressDisplay(label: "Importing")
         let started = ContinuousClock.now
         var callback: LocalImporter.Progress?
@@ -57,6 +70,7 @@ struct ImportCommand: AsyncParsableCommand {
             print(try ImportReport(summary: summary, seconds: seconds, database: database.path).jsonString())
         } else {
             if !quiet { print(ImportReport.text(summary, seconds: seconds, database: database.path)) }
+            for problem in summary.keyProblems { printError("warning: \(problem)") }
             for error in summary.errors { printError("rejected \(error.path): \(error.reason)") }
         }
         if summary.rejected > 0 { throw ExitCode(1) }
@@ -77,6 +91,10 @@ struct ImportReport: Encodable {
     var seconds: Double
     var database: String
     var errors: [ImportSummary.FileError]
+    /// Documents per integrity status.
+    var integrity: [String: Int]
+    var keys: [ImportSummary.ProviderKeySummary]
+    var keyProblems: [String]
 
     init(summary: ImportSummary, seconds: Double, database: String) {
         new = summary.new
@@ -91,6 +109,9 @@ struct ImportReport: Encodable {
         self.seconds = (seconds * 1000).rounded() / 1000
         self.database = database
         errors = summary.errors
+        integrity = summary.integrity
+        keys = summary.keys
+        keyProblems = summary.keyProblems
     }
 
     func jsonString() throws -> String {
@@ -117,6 +138,15 @@ struct ImportReport: Encodable {
             lines.append("  skipped    \(s.skipped.grouped) distribution files (\(kinds.joined(separator: ", ")))")
         }
         if s.ignored > 0 { lines.append("  ignored    \(s.ignored.grouped) files that are not JSON (indexes, keys)") }
+        if !s.integrity.isEmpty {
+            let order = IntegrityStatus.allCases.map(\.rawValue)
+            let parts = s.integrity.sorted { (order.firstIndex(of: $0.key) ?? 99) < (order.firstIndex(of: $1.key) ?? 99) }
+                .map { "\($0.value.grouped) \($0.key)" }
+            lines.append("  integrity  \(parts.joined(separator: ", "))")
+        }
+        for provider in s.keys {
+            lines.append("  keys       \(provider.name): \(provider.fingerprints.joined(separator: ", "))")
+        }
         return lines.joined(separator: "\n")
     }
 }

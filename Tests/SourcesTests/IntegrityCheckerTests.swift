@@ -32,7 +32,7 @@ struct IntegrityCheckerTests {
         let (integrity, failure) = IntegrityChecker.check(bytes: bytes, fileName: "cve-2026-42581.json", sidecars: sidecars)
         #expect(failure == nil)
         #expect(integrity.status == .hashOnly)
-        #expect(integrity.detail == "SHA-512 and SHA-256 matched; OpenPGP signature stored, not verified")
+        #expect(integrity.detail == "SHA-512 and SHA-256 matched; OpenPGP signature stored, not verified (no key is known for this source)")
         #expect(integrity.sha256 == String(sha256.prefix(64)))
         #expect(integrity.sha512 == String(sha512.prefix(128)))
         #expect(integrity.sha256Sidecar == sha256)
@@ -48,7 +48,7 @@ struct IntegrityCheckerTests {
         let (integrity, failure) = IntegrityChecker.check(bytes: try SharedData.bytes(Self.cisa), fileName: "icsa-22-172-04.json", sidecars: sidecars)
         #expect(failure == nil)
         #expect(integrity.status == .hashOnly)
-        #expect(integrity.detail == "SHA-512 matched; OpenPGP signature stored, not verified")
+        #expect(integrity.detail == "SHA-512 matched; OpenPGP signature stored, not verified (no key is known for this source)")
         #expect(integrity.sha512 == "a160b20bc86c5f9a04c0b18037fcff2488aed0483fdbe9f779b1a74005cb15f01530f0cbd6356e24d7da4a5bda8ba7697739dd24bfdda3d87a9a7601ab7c22bd")
     }
 

@@ -24,6 +24,10 @@ struct CISAImportTests {
         #expect(first.rejected == 0, "\(first.errors.prefix(5))")
         #expect(first.skipped == 3)   // provider-metadata.json and the two ROLIE feeds
         #expect(first.ignored == 4)   // index.txt and changes.csv, OT and IT
+        // provider-metadata.json pins CISA's key, which sits beside it: every signature is verified.
+        #expect(first.integrity == ["verified": 2_383])
+        #expect(first.keys.map(\.fingerprints) == [["144AED0A57BE7D4AE835D9D8CAC5AC4F74164B17"]])
+        #expect(first.keyProblems.isEmpty)
 
         let before = try await store.statistics()
         #expect(before.advisories == 2_383)
@@ -68,7 +72,10 @@ struct CISAImportTests {
         #expect(raw.sha256Sidecar == nil)
 
         let stored = try #require(try await store.advisory(id: "ICSA-22-172-04"))
+        // One file on its own: no provider metadata names a key, so the signature is stored but not checked.
         #expect(stored.document.integrity == .hashOnly)
+        #expect(stored.document.signer == nil)
+        #expect(stored.document.integrityDetail.contains("not verified (no key is known for this source)"))
         #expect(stored.document.hasSHA512Sidecar)
         #expect(stored.document.hasSignature)
         #expect(stored.document.isCurrent)

@@ -49,6 +49,38 @@ struct RouteTests {
         }
     }
 
+    @Test("A verified advisory shows its verification badge with the signer's fingerprint; the API names the signer")
+    func verificationBadge() async throws {
+        // A provider folder as CISA publishes it: metadata pinning the key, the key, a signed document.
+        let provider = try TemporaryFolder()
+        defer { provider.remove() }
+        try provider.copy("providers/cisa/provider-metadata.json", as: "cisa/provider-metadata.json")
+        try provider.copy("providers/cisa/cisacsafsigning_public.asc", as: "cisa/cisacsafsigning_public.asc")
+        try provider.copy("providers/cisa/csaf_files/OT/white/2022/icsa-22-172-04.json", as: "cisa/2022/icsa-22-172-04.json")
+        try await withApp(importing: [provider.path]) { client, _, _ in
+            try await client.execute(uri: "/advisories/ICSA-22-172-04", method: .get) { response in
+                let html = String(buffer: response.body)
+                #expect(html.contains("Integrity: <span class=\"integrity integrity-verified\">verified</span> <span class=\"signer\" title=\"OpenPGP key fingerprint of the signer\">signed by <code>144A ED0A 57BE 7D4A E835 D9D8 CAC5 AC4F 7416 4B17</code></span>"))
+                #expect(html.contains("Signed by the key with fingerprint <code class=\"fingerprint\">144A ED0A 57BE 7D4A E835 D9D8 CAC5 AC4F 7416 4B17</code>."))
+                #expect(html.contains("good RSA-4096 signature from 144AED0A57BE7D4AE835D9D8CAC5AC4F74164B17 (CISA CSAF Signing &lt;central@cisa.gov&gt;)"))
+            }
+            try await client.execute(uri: "/api/v1/advisories/ICSA-22-172-04", method: .get) { response in
+                let object = try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
+                let integrity = try #require(object["integrity"] as? [String: Any])
+                #expect(integrity["status"] as? String == "verified")
+                #expect(integrity["signer"] as? String == "144AED0A57BE7D4AE835D9D8CAC5AC4F74164B17")
+            }
+        }
+        // The same document imported on its own (no key known): hash-only, and no signer shown.
+        try await withApp(importing: [try Fixtures.cisaAdvisory]) { client, _, _ in
+            try await client.execute(uri: "/advisories/ICSA-22-172-04", method: .get) { response in
+                let html = String(buffer: response.body)
+                #expect(html.contains("<span class=\"integrity integrity-hash-only\">hash-only</span>"))
+                #expect(!html.contains("signed by"))
+            }
+        }
+    }
+
     @Test("Raw CSAF is served as the exact stored bytes, with its sidecars")
     func rawDocumentAndSidecars() async throws {
         let path = try Fixtures.cisaAdvisory

@@ -57,6 +57,8 @@ struct APIController<Context: RequestContext>: Sendable {
         let status: IntegrityStatus
         let explanation: String
         let detail: String
+        /// The primary key fingerprint of the verified signer.
+        let signer: String?
         let sha256: String
         let sha512: String
     }
@@ -105,7 +107,7 @@ struct APIController<Context: RequestContext>: Sendable {
         return JSONResponse.make(AdvisoryResponse(
             advisory: stored.advisory,
             integrity: Integrity(status: stored.document.integrity, explanation: stored.document.integrity.explanation,
-                                 detail: stored.document.integrityDetail, sha256: stored.document.sha256, sha512: stored.document.sha512),
+                                 detail: stored.document.integrityDetail, signer: stored.document.signer, sha256: stored.document.sha256, sha512: stored.document.sha512),
             revisions: stored.revisions.map {
                 Revision(version: $0.version, currentReleaseDate: $0.currentReleaseDate, sha256: $0.sha256, size: $0.size,
                          current: $0.isCurrent, importedAt: $0.importedAt,

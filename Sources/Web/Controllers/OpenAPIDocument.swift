@@ -79,7 +79,7 @@ enum OpenAPIDocument {
             "required": ["advisory", "integrity", "revisions", "validation_warnings", "conflicts", "links"],
             "properties": {
               "advisory": {"type": "object", "description": "The normalised advisory: id, title, publisher, dates, highest_score, risk_summary, vulnerabilities, remediations, vendors, products (vendor, product, version text as published, status), sectors, countries, headquarters, source_url, acknowledgments, references, revisions."},
-              "integrity": {"type": "object", "properties": {"status": {"$ref": "#/components/schemas/Integrity"}, "explanation": {"type": "string"}, "detail": {"type": "string"}, "sha256": {"type": "string"}, "sha512": {"type": "string"}}},
+              "integrity": {"type": "object", "properties": {"status": {"$ref": "#/components/schemas/Integrity"}, "explanation": {"type": "string"}, "detail": {"type": "string"}, "signer": {"type": ["string", "null"], "description": "Primary key fingerprint of the verified OpenPGP signer"}, "sha256": {"type": "string"}, "sha512": {"type": "string"}}},
               "revisions": {"type": "array", "items": {"type": "object", "properties": {"version": {"type": "string"}, "current_release_date": {"type": "string", "format": "date-time"}, "sha256": {"type": "string"}, "size": {"type": "integer"}, "current": {"type": "boolean"}, "imported_at": {"type": "string", "format": "date-time"}, "raw": {"type": "string"}}}},
               "validation_warnings": {"type": "array", "items": {"type": "object", "properties": {"severity": {"type": "string"}, "path": {"type": "string"}, "message": {"type": "string"}}}},
               "conflicts": {"type": "integer"},

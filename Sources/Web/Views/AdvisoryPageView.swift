@@ -114,6 +114,8 @@ struct AdvisoryPageView {
     let integrityExplanation: String
     let integrityDetail: String
     let integrityVerified: Bool
+    /// The signer's fingerprint in groups of four, as gpg prints it.
+    let signerFingerprint: String?
     let sha256: String
     let warnings: [String]
     let conflictCount: Int
@@ -209,6 +211,12 @@ struct AdvisoryPageView {
         integrityExplanation = stored.document.integrity.explanation
         integrityDetail = stored.document.integrityDetail
         integrityVerified = stored.document.integrity == .verified
+        signerFingerprint = stored.document.signer.map { fingerprint in
+            let characters = Array(fingerprint)
+            return stride(from: 0, to: characters.count, by: 4)
+                .map { String(characters[$0..<min($0 + 4, characters.count)]) }
+                .joined(separator: " ")
+        }
         sha256 = stored.document.sha256
         warnings = stored.warnings.map(\.description)
         conflictCount = stored.conflictCount
