@@ -163,6 +163,41 @@ extension SQLiteStore {
             // The fingerprint of the key whose OpenPGP signature verified, for the verification badge.
             try db.execute(sql: "ALTER TABLE documents ADD COLUMN signer TEXT")
         }
+        migrator.registerMigration("v4-sources") { db in
+            // Sources followed over HTTP, the validators for conditional requests, and per listed document what
+            // the last sync did with it (so that only what changed is fetched, and failures are retried).
+            try db.execute(sql: """
+                CREATE TABLE sources (
+                  slug TEXT PRIMARY KEY,
+                  name TEXT NOT NULL,
+                  kind TEXT NOT NULL,
+                  url TEXT NOT NULL,
+                  enabled INTEGER NOT NULL,
+                  poll_interval INTEGER NOT NULL,
+                  last_attempt TEXT,
+                  last_success TEXT,
+                  last_error TEXT,
+                  next_poll TEXT
+                );
+                CREATE TABLE http_cache (
+                  url TEXT PRIMARY KEY,
+                  etag TEXT,
+                  last_modified TEXT,
+                  body BLOB NOT NULL,
+                  fetched_at TEXT NOT NULL
+                );
+                CREATE TABLE remote_documents (
+                  url TEXT PRIMARY KEY,
+                  source TEXT NOT NULL,
+                  listed_update TEXT NOT NULL,
+                  status TEXT NOT NULL,
+                  detail TEXT,
+                  advisory_id TEXT,
+                  checked_at TEXT NOT NULL
+                );
+                CREATE INDEX remote_documents_source ON remote_documents(source, status);
+                """)
+        }
         return migrator
     }
 }

@@ -1,5 +1,7 @@
+import CSAF
 import Hummingbird
 import Logging
+import ServiceLifecycle
 import NIOCore
 import Store
 
@@ -24,19 +26,22 @@ public struct WebConfiguration: Sendable {
 
 /// Builds the whole web application from a configuration: the store, the templates, the controllers and the
 /// middleware, wired in one place.
-public func buildApplication(_ configuration: WebConfiguration) async throws -> some ApplicationProtocol {
+public func buildApplication(_ configuration: WebConfiguration, store: SQLiteStore? = nil, services: [any Service] = [],
+                             sourcesWithoutFeed: [SourceWithoutFeed] = []) async throws -> some ApplicationProtocol {
     var logger = Logger(label: "vigil")
     logger.logLevel = configuration.logLevel
-    let store = try SQLiteStore(path: configuration.databasePath)
-    let router = try await buildRouter(store: store, cacheFreshness: configuration.cacheFreshness)
+    let store = try store ?? SQLiteStore(path: configuration.databasePath)
+    let router = try await buildRouter(store: store, cacheFreshness: configuration.cacheFreshness, sourcesWithoutFeed: sourcesWithoutFeed)
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Vigil"),
+        services: services,
         logger: logger)
 }
 
 /// The router with every route and middleware, over any store (tests pass their own).
-public func buildRouter(store: any AdvisoryStore, cacheFreshness: Duration = .zero) async throws -> Router<BasicRequestContext> {
+public func buildRouter(store: any AdvisoryStore, cacheFreshness: Duration = .zero,
+                        sourcesWithoutFeed: [SourceWithoutFeed] = []) async throws -> Router<BasicRequestContext> {
     let renderer = try await TemplateRenderer.load()
     let stylesheet = ByteBuffer(string: try StaticAssets.stylesheet())
     // HEAD is answered for every GET route, as HTTP requires (monitoring probes and link checkers use it).
@@ -45,7 +50,8 @@ public func buildRouter(store: any AdvisoryStore, cacheFreshness: Duration = .ze
     router.add(middleware: ErrorPageMiddleware(renderer: renderer))
     let generation = GenerationClock(store: store, freshness: cacheFreshness)
     router.addRoutes(PagesController(store: store, renderer: renderer, cache: PageCache(), generation: generation,
-                                     stylesheet: stylesheet).routes)
+                                     stylesheet: stylesheet, sources: store as? any SourceStateStore,
+                                     withoutFeed: sourcesWithoutFeed).routes)
     router.addRoutes(APIController(store: store).routes, atPath: "/api/v1")
     router.addRoutes(FeedController(store: store).routes)
     return router

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Hummingbird
 import Logging
+import ServiceLifecycle
 import Sources
 import Store
 import Web
@@ -26,6 +27,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical.", valueName: "level"))
     var logLevel: String = "info"
 
+    @Flag(help: "Do not poll sources (serve what is stored; for air-gapped sites that import by hand).")
+    var noSync = false
+
     func validate() throws {
         guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical") }
@@ -41,14 +45,35 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let configuration = WebConfiguration(host: host, port: port, databasePath: database.path,
                                              logLevel: Logger.Level(rawValue: logLevel) ?? .info)
-        let app: any ApplicationProtocol
+        let store: SQLiteStore
         do {
-            app = try await buildApplication(configuration)
+            store = try SQLiteStore(path: database.path)
+            _ = try await store.seedSourcesOnce(SourceCatalogue.seedRecords())
         } catch {
             printError("vigil serve: \(error)")
             throw ExitCode(2)
         }
-        printError("Vigil is serving \(database.path) at http://\(host):\(port)/")
-        try await app.runService()
+        var logger = Logger(label: "vigil.sources")
+        logger.logLevel = configuration.logLevel
+        let fetcher = HTTPFetcher()
+        let services: [any Service] = noSync ? [] : [SourceScheduler(store: store, fetcher: fetcher, logger: logger)]
+        let app: any ApplicationProtocol
+        do {
+            app = try await buildApplication(configuration, store: store, services: services,
+                                             sourcesWithoutFeed: SourceCatalogue.withoutFeed.map { SourceWithoutFeed(name: $0.name, page: $0.page, note: $0.note) })
+        } catch {
+            await fetcher.shutdown()
+            printError("vigil serve: \(error)")
+            throw ExitCode(2)
+        }
+        let enabled = try await store.sources().filter(\.enabled).count
+        printError("Vigil is serving \(database.path) at http://\(host):\(port)/" + (noSync ? " (not polling sources)" : " and polling \(enabled) sources"))
+        do {
+            try await app.runService()
+        } catch {
+            await fetcher.shutdown()
+            throw error
+        }
+        await fetcher.shutdown()
     }
 }

@@ -10,12 +10,15 @@ struct PagesController<Context: RequestContext>: Sendable {
     let cache: PageCache
     let generation: GenerationClock
     let stylesheet: ByteBuffer
+    let sources: (any SourceStateStore)?
+    let withoutFeed: [SourceWithoutFeed]
 
     var routes: RouteCollection<Context> {
         let routes = RouteCollection(context: Context.self)
         routes.get("/", use: home)
         routes.get("/vendors", use: vendors)
         routes.get("/vendors/{slug}", use: vendor)
+        routes.get("/sources", use: sourcesPage)
         routes.get("/advisories/{id}", use: advisory)
         routes.get("/advisories/{id}/revisions/{document}", use: revision)
         routes.get("/static/vigil.css", use: stylesheet)
@@ -47,6 +50,17 @@ struct PagesController<Context: RequestContext>: Sendable {
         let storeIsEmpty = page.total == 0 ? try await store.statistics().advisories == 0 : false
         let view = AdvisoryListView(page: page, options: options, storeIsEmpty: storeIsEmpty, basePath: basePath, vendor: vendor)
         return try renderer.render(view, template: "index")
+    }
+
+    @Sendable func sourcesPage(_ request: Request, context: Context) async throws -> Response {
+        // Not cached: last success and next poll move without the advisories changing.
+        let records = try await sources?.sources() ?? []
+        var failures: [String: [RemoteDocumentState]] = [:]
+        for record in records where record.documentsQuarantined + record.documentsFailing > 0 {
+            failures[record.slug] = try await sources?.failingDocuments(source: record.slug, limit: 50)
+        }
+        let view = SourcesPageView(sources: records, failures: failures, withoutFeed: withoutFeed)
+        return HTMLResponse.make(ByteBuffer(string: try renderer.render(view, template: "sources")))
     }
 
     @Sendable func vendors(_ request: Request, context: Context) async throws -> Response {

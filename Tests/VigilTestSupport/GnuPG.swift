@@ -1,12 +1,12 @@
 import Foundation
-import VigilTestSupport
 
 /// Debian's `gpg` with a throwaway home folder: the reference implementation the native verifier is checked against.
-final class GnuPG {
-    let home: TemporaryFolder
+/// Used by one test at a time; its state is the home folder on disk.
+public final class GnuPG: @unchecked Sendable {
+    public let home: TemporaryFolder
     let gpg: String
 
-    init() throws {
+    public init() throws {
         gpg = try Executables.find("gpg", hint: "install Debian's gnupg (`apt-get install gnupg`); .ci/run does")
         home = try TemporaryFolder()
         try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: home.path)
@@ -27,7 +27,7 @@ final class GnuPG {
 
     /// Runs gpg with this home; returns standard output. `fakedTime` is `YYYYMMDDThhmmss`.
     @discardableResult
-    func run(_ arguments: [String], input: [UInt8]? = nil, fakedTime: String? = nil, allowFailure: Bool = false) throws -> [UInt8] {
+    public func run(_ arguments: [String], input: [UInt8]? = nil, fakedTime: String? = nil, allowFailure: Bool = false) throws -> [UInt8] {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: gpg)
         var prefix = ["--homedir", home.path, "--batch", "--no-tty", "--yes", "--pinentry-mode", "loopback", "--passphrase", ""]
@@ -51,12 +51,12 @@ final class GnuPG {
     }
 
     /// Creates a key and returns its fingerprint. `algorithm` as gpg names it: rsa2048, ed25519, nistp256, …
-    func generateKey(_ uid: String, algorithm: String, usage: String = "sign", expire: String = "never", fakedTime: String? = nil) throws -> String {
+    public func generateKey(_ uid: String, algorithm: String, usage: String = "sign", expire: String = "never", fakedTime: String? = nil) throws -> String {
         try run(["--quick-gen-key", uid, algorithm, usage, expire], fakedTime: fakedTime)
         return try fingerprint(of: uid)
     }
 
-    func fingerprint(of uid: String) throws -> String {
+    public func fingerprint(of uid: String) throws -> String {
         let listing = String(decoding: try run(["--with-colons", "--fingerprint", uid]), as: UTF8.self)
         guard let line = listing.split(separator: "\n").first(where: { $0.hasPrefix("fpr:") }),
               let fpr = line.split(separator: ":", omittingEmptySubsequences: false).dropFirst(9).first else {
@@ -66,7 +66,7 @@ final class GnuPG {
     }
 
     /// The fingerprints of every subkey of a key, in order.
-    func subkeyFingerprints(of fingerprint: String) throws -> [String] {
+    public func subkeyFingerprints(of fingerprint: String) throws -> [String] {
         let listing = String(decoding: try run(["--with-colons", "--with-subkey-fingerprints", "--list-keys", fingerprint]), as: UTF8.self)
         var result: [String] = []
         var inSubkey = false
@@ -80,12 +80,12 @@ final class GnuPG {
         return result
     }
 
-    func export(_ fingerprint: String, armored: Bool) throws -> [UInt8] {
+    public func export(_ fingerprint: String, armored: Bool) throws -> [UInt8] {
         try run((armored ? ["--armor"] : []) + ["--export", fingerprint])
     }
 
     /// A detached signature over `data`.
-    func sign(_ data: [UInt8], with key: String, armored: Bool, digest: String = "SHA256", textMode: Bool = false,
+    public func sign(_ data: [UInt8], with key: String, armored: Bool, digest: String = "SHA256", textMode: Bool = false,
               fakedTime: String? = nil) throws -> [UInt8] {
         let file = try home.write(data, to: "data-\(UUID().uuidString)")
         let signature = file + ".sig"
@@ -97,7 +97,7 @@ final class GnuPG {
     }
 
     /// Imports the revocation certificate gpg wrote when it made the key: the key becomes revoked (no reason given).
-    func revoke(_ fingerprint: String) throws {
+    public func revoke(_ fingerprint: String) throws {
         let path = home.url.appendingPathComponent("openpgp-revocs.d/\(fingerprint).rev").path
         var text = try String(contentsOfFile: path, encoding: .utf8)
         // gpg prefixes the BEGIN line with a colon so that an accidental import does nothing.

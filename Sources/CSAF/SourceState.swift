@@ -1,0 +1,121 @@
+import Foundation
+
+/// A source Vigil follows: a CSAF provider (by its provider-metadata.json URL) or an aggregator, with what the last
+/// syncs found. Shared by `Sources` (which syncs) and `Store` (which keeps it), like `DocumentSink`.
+public struct SourceRecord: Sendable, Codable, Equatable {
+    public enum Kind: String, Sendable, Codable {
+        case provider
+        case aggregator
+    }
+
+    public var slug: String
+    public var name: String
+    public var kind: Kind
+    /// The provider-metadata.json (or aggregator.json) URL.
+    public var url: String
+    public var enabled: Bool
+    /// Seconds between polls.
+    public var pollInterval: Int
+    public var lastAttempt: Date?
+    public var lastSuccess: Date?
+    /// A sentence a person can act on, from the last sync that failed (nil after a success).
+    public var lastError: String?
+    public var nextPoll: Date?
+    /// Documents of this source stored as advisories, and kept in quarantine (filled in by the store).
+    public var documentsHeld: Int
+    public var documentsQuarantined: Int
+    /// Documents listed by the source that could not be fetched on the last sync (404, HTML, timeouts).
+    public var documentsFailing: Int
+
+    public init(slug: String, name: String, kind: Kind = .provider, url: String, enabled: Bool = true,
+                pollInterval: Int = 300, lastAttempt: Date? = nil, lastSuccess: Date? = nil, lastError: String? = nil,
+                nextPoll: Date? = nil, documentsHeld: Int = 0, documentsQuarantined: Int = 0, documentsFailing: Int = 0) {
+        self.slug = slug
+        self.name = name
+        self.kind = kind
+        self.url = url
+        self.enabled = enabled
+        self.pollInterval = pollInterval
+        self.lastAttempt = lastAttempt
+        self.lastSuccess = lastSuccess
+        self.lastError = lastError
+        self.nextPoll = nextPoll
+        self.documentsHeld = documentsHeld
+        self.documentsQuarantined = documentsQuarantined
+        self.documentsFailing = documentsFailing
+    }
+}
+
+/// HTTP validators kept per URL so that the next request can be conditional.
+public struct HTTPValidators: Sendable, Equatable, Codable {
+    public var etag: String?
+    public var lastModified: String?
+    public init(etag: String? = nil, lastModified: String? = nil) {
+        self.etag = etag
+        self.lastModified = lastModified
+    }
+    public var isEmpty: Bool { etag == nil && lastModified == nil }
+}
+
+/// A response kept for conditional requests: its validators, its body, and when it was fetched.
+public struct CachedResponse: Sendable, Equatable {
+    public var validators: HTTPValidators
+    public var body: [UInt8]
+    public var fetchedAt: Date
+    public init(validators: HTTPValidators, body: [UInt8], fetchedAt: Date) {
+        self.validators = validators
+        self.body = body
+        self.fetchedAt = fetchedAt
+    }
+}
+
+/// What the store remembers of one document a source lists: the update time the listing gave when it was last
+/// fetched, and how that went.
+public struct RemoteDocumentState: Sendable, Equatable, Codable {
+    public enum Status: String, Sendable, Codable {
+        /// Stored as an advisory (new, updated, unchanged or historical).
+        case stored
+        /// Fetched, but quarantined (hash, signature or content failure); re-checked on the next sync.
+        case quarantined
+        /// Could not be fetched (HTTP error, HTML, timeout); retried on the next sync.
+        case failed
+    }
+
+    public var url: String
+    public var source: String
+    /// The listing's update time (ROLIE `updated`, changes.csv timestamp) as published.
+    public var listedUpdate: String
+    public var status: Status
+    public var detail: String?
+    public var advisoryID: String?
+
+    public init(url: String, source: String, listedUpdate: String, status: Status, detail: String? = nil, advisoryID: String? = nil) {
+        self.url = url
+        self.source = source
+        self.listedUpdate = listedUpdate
+        self.status = status
+        self.detail = detail
+        self.advisoryID = advisoryID
+    }
+}
+
+/// Where syncs keep their sources and state: the store implements this, `Sources` uses it.
+public protocol SourceStateStore: DocumentSink {
+    func sources() async throws -> [SourceRecord]
+    func source(slug: String) async throws -> SourceRecord?
+    /// Inserts or replaces the source with this slug (its configuration and sync status).
+    func saveSource(_ source: SourceRecord) async throws
+    /// Removes the source and its sync state; its documents stay. False when there was no such source.
+    func removeSource(slug: String) async throws -> Bool
+    /// The last response kept for a URL (validators and body), so that a `304 Not Modified` can be answered from it.
+    func cachedResponse(for url: String) async throws -> CachedResponse?
+    func saveCachedResponse(_ response: CachedResponse, for url: String) async throws
+    /// Every document state of a source, keyed by URL.
+    /// Adds these sources once per installation (the built-in catalogue): later calls do nothing, so that sources a
+    /// person removed or changed stay as they left them. Returns how many were added.
+    func seedSourcesOnce(_ sources: [SourceRecord]) async throws -> Int
+    func remoteDocuments(source: String) async throws -> [String: RemoteDocumentState]
+    func saveRemoteDocument(_ state: RemoteDocumentState) async throws
+    /// Documents of a source quarantined or failing on their last check, most recent first.
+    func failingDocuments(source: String, limit: Int) async throws -> [RemoteDocumentState]
+}

@@ -1,0 +1,123 @@
+import CSAF
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Polls every enabled source when it is due (each source's interval, with jitter), inside `vigil serve`. A source
+/// that fails records its error and is polled again at its next time; the others go on.
+public struct SourceScheduler: Service {
+    let store: any SourceStateStore
+    let fetcher: HTTPFetcher
+    let logger: Logger
+    /// Sources synced at once.
+    let concurrency: Int
+
+    public init(store: any SourceStateStore, fetcher: HTTPFetcher, logger: Logger, concurrency: Int = 2) {
+        self.store = store
+        self.fetcher = fetcher
+        self.logger = logger
+        self.concurrency = concurrency
+    }
+
+    public func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                await pollDue()
+                let wait = await secondsUntilNextPoll()
+                try await Task.sleep(nanoseconds: UInt64(wait * 1e9))
+            }
+        }
+    }
+
+    /// One pass over the sources that are due; returns what each sync reported.
+    @discardableResult
+    public func pollDue(now: Date = Date()) async -> [SyncReport] {
+        let due: [SourceRecord]
+        do {
+            due = try await store.sources().filter { $0.enabled && ($0.nextPoll ?? .distantPast) <= now }
+        } catch {
+            logger.error("could not read the sources: \(error)")
+            return []
+        }
+        let sync = ProviderSync(store: store, fetcher: fetcher)
+        let aggregators = AggregatorSync(store: store, fetcher: fetcher)
+        let logger = self.logger
+        return await withTaskGroup(of: SyncReport?.self) { group in
+            var reports: [SyncReport] = []
+            var iterator = due.makeIterator()
+            func startNext() -> Bool {
+                guard let source = iterator.next() else { return false }
+                group.addTask {
+                    do {
+                        let report = source.kind == .aggregator ? try await aggregators.sync(source) : try await sync.sync(source)
+                        if let error = report.error {
+                            logger.warning("source \(source.slug): \(error)")
+                        } else {
+                            logger.info("source \(source.slug): \(report.new) new, \(report.updated) updated, \(report.quarantined) quarantined, \(report.failed) failed; \(report.requests) requests (\(report.notModified) not modified)")
+                        }
+                        return report
+                    } catch {
+                        logger.error("source \(source.slug): the sync stopped: \(error)")
+                        return nil
+                    }
+                }
+                return true
+            }
+            for _ in 0..<max(concurrency, 1) where !startNext() { break }
+            for await report in group {
+                if let report { reports.append(report) }
+                _ = startNext()
+            }
+            return reports
+        }
+    }
+
+    func secondsUntilNextPoll() async -> Double {
+        guard let sources = try? await store.sources() else { return 30 }
+        let next = sources.filter(\.enabled).compactMap(\.nextPoll).min() ?? Date().addingTimeInterval(30)
+        return min(max(next.timeIntervalSinceNow, 1), 30)
+    }
+}
+
+/// Syncing an aggregator source adds the providers it lists that are not followed yet (disabled sources stay
+/// disabled; removed ones come back only if the aggregator is synced again).
+public struct AggregatorSync: Sendable {
+    let store: any SourceStateStore
+    let fetcher: HTTPFetcher
+
+    public init(store: any SourceStateStore, fetcher: HTTPFetcher) {
+        self.store = store
+        self.fetcher = fetcher
+    }
+
+    @discardableResult
+    public func sync(_ source: SourceRecord) async throws -> SyncReport {
+        var report = SyncReport(source: source.slug)
+        let counters = FetchCounters()
+        var updated = try await store.source(slug: source.slug) ?? source
+        updated.lastAttempt = Date()
+        do {
+            let providers = try await SourceDiscovery.aggregatorProviders(source.url, fetcher: fetcher, counters: counters)
+            let existing = try await store.sources()
+            var taken = Set(existing.map(\.slug))
+            let known = Set(existing.map(\.url))
+            for provider in providers where !known.contains(provider.url) {
+                let slug = SourceDiscovery.slug(for: provider.name, taken: taken)
+                taken.insert(slug)
+                try await store.saveSource(SourceRecord(slug: slug, name: provider.name, url: provider.url, pollInterval: source.pollInterval))
+                report.new += 1
+            }
+            report.listed = providers.count
+            updated.lastSuccess = updated.lastAttempt
+            updated.lastError = nil
+        } catch let error as SourceDiscovery.Failure {
+            report.error = error.message
+            updated.lastError = error.message
+        }
+        report.requests = counters.requests
+        report.bytes = counters.bytes
+        updated.nextPoll = Date().addingTimeInterval(Double(max(updated.pollInterval, 10)) * Double.random(in: 0.9...1.1))
+        try await store.saveSource(updated)
+        return report
+    }
+}

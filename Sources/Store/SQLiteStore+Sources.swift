@@ -1,0 +1,141 @@
+import CSAF
+import Foundation
+import GRDB
+
+extension SQLiteStore: SourceStateStore {
+    public func sources() async throws -> [SourceRecord] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: "\(SQLiteStore.sourceSelect) ORDER BY s.name COLLATE NOCASE").map(SQLiteStore.sourceRecord)
+        }
+    }
+
+    public func source(slug: String) async throws -> SourceRecord? {
+        try await writer.read { db in
+            try Row.fetchOne(db, sql: "\(SQLiteStore.sourceSelect) WHERE s.slug = ?", arguments: [slug]).map(SQLiteStore.sourceRecord)
+        }
+    }
+
+    public func saveSource(_ source: SourceRecord) async throws {
+        try await writer.write { db in
+            try db.execute(sql: """
+                INSERT INTO sources(slug, name, kind, url, enabled, poll_interval, last_attempt, last_success, last_error, next_poll)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(slug) DO UPDATE SET name = excluded.name, kind = excluded.kind, url = excluded.url,
+                  enabled = excluded.enabled, poll_interval = excluded.poll_interval, last_attempt = excluded.last_attempt,
+                  last_success = excluded.last_success, last_error = excluded.last_error, next_poll = excluded.next_poll
+                """, arguments: [source.slug, source.name, source.kind.rawValue, source.url, source.enabled, source.pollInterval,
+                                 source.lastAttempt.map(Timestamp.format), source.lastSuccess.map(Timestamp.format),
+                                 source.lastError, source.nextPoll.map(Timestamp.format)])
+            try SQLiteStore.bumpGeneration(db)
+        }
+    }
+
+    public func removeSource(slug: String) async throws -> Bool {
+        try await writer.write { db in
+            try db.execute(sql: "DELETE FROM sources WHERE slug = ?", arguments: [slug])
+            let removed = db.changesCount > 0
+            try db.execute(sql: "DELETE FROM remote_documents WHERE source = ?", arguments: [slug])
+            try SQLiteStore.bumpGeneration(db)
+            return removed
+        }
+    }
+
+    public func seedSourcesOnce(_ sources: [SourceRecord]) async throws -> Int {
+        try await writer.write { db in
+            guard try Int.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'sources_seeded'") == nil else { return 0 }
+            var added = 0
+            for source in sources {
+                try db.execute(sql: """
+                    INSERT INTO sources(slug, name, kind, url, enabled, poll_interval) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(slug) DO NOTHING
+                    """, arguments: [source.slug, source.name, source.kind.rawValue, source.url, source.enabled, source.pollInterval])
+                added += db.changesCount
+            }
+            try db.execute(sql: "INSERT INTO meta(key, value) VALUES ('sources_seeded', 1)")
+            try SQLiteStore.bumpGeneration(db)
+            return added
+        }
+    }
+
+    public func cachedResponse(for url: String) async throws -> CachedResponse? {
+        try await writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT etag, last_modified, body, fetched_at FROM http_cache WHERE url = ?", arguments: [url])
+                .map { row in
+                    CachedResponse(validators: HTTPValidators(etag: row["etag"], lastModified: row["last_modified"]),
+                                   body: [UInt8](row["body"] as Data),
+                                   fetchedAt: Timestamp.parse(row["fetched_at"]) ?? Date(timeIntervalSince1970: 0))
+                }
+        }
+    }
+
+    public func saveCachedResponse(_ response: CachedResponse, for url: String) async throws {
+        try await writer.write { db in
+            try db.execute(sql: """
+                INSERT INTO http_cache(url, etag, last_modified, body, fetched_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT(url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified,
+                  body = excluded.body, fetched_at = excluded.fetched_at
+                """, arguments: [url, response.validators.etag, response.validators.lastModified, Data(response.body),
+                                 Timestamp.format(response.fetchedAt)])
+        }
+    }
+
+    public func remoteDocuments(source: String) async throws -> [String: RemoteDocumentState] {
+        try await writer.read { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT url, source, listed_update, status, detail, advisory_id FROM remote_documents WHERE source = ?
+                """, arguments: [source])
+            var result: [String: RemoteDocumentState] = [:]
+            for row in rows {
+                let url: String = row["url"]
+                result[url] = RemoteDocumentState(url: url, source: row["source"], listedUpdate: row["listed_update"],
+                                                  status: RemoteDocumentState.Status(rawValue: row["status"]) ?? .failed,
+                                                  detail: row["detail"], advisoryID: row["advisory_id"])
+            }
+            return result
+        }
+    }
+
+    public func saveRemoteDocument(_ state: RemoteDocumentState) async throws {
+        try await writer.write { db in
+            try db.cachedStatement(sql: """
+                INSERT INTO remote_documents(url, source, listed_update, status, detail, advisory_id, checked_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(url) DO UPDATE SET source = excluded.source, listed_update = excluded.listed_update,
+                  status = excluded.status, detail = excluded.detail, advisory_id = excluded.advisory_id,
+                  checked_at = excluded.checked_at
+                """).execute(arguments: [state.url, state.source, state.listedUpdate, state.status.rawValue, state.detail,
+                                         state.advisoryID, Timestamp.format(Date())])
+        }
+    }
+
+    /// Documents that failed on the last sync of a source, newest first: for the Sources page and the CLI.
+    public func failingDocuments(source: String, limit: Int = 50) async throws -> [RemoteDocumentState] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT url, source, listed_update, status, detail, advisory_id FROM remote_documents
+                WHERE source = ? AND status IN ('quarantined', 'failed') ORDER BY checked_at DESC, url LIMIT ?
+                """, arguments: [source, limit]).map { row in
+                RemoteDocumentState(url: row["url"], source: row["source"], listedUpdate: row["listed_update"],
+                                    status: RemoteDocumentState.Status(rawValue: row["status"]) ?? .failed,
+                                    detail: row["detail"], advisoryID: row["advisory_id"])
+            }
+        }
+    }
+
+    static let sourceSelect = """
+        SELECT s.*,
+          (SELECT COUNT(*) FROM remote_documents r WHERE r.source = s.slug AND r.status = 'stored') AS held,
+          (SELECT COUNT(*) FROM remote_documents r WHERE r.source = s.slug AND r.status = 'quarantined') AS quarantined,
+          (SELECT COUNT(*) FROM remote_documents r WHERE r.source = s.slug AND r.status = 'failed') AS failing
+        FROM sources s
+        """
+
+    static func sourceRecord(_ row: Row) -> SourceRecord {
+        SourceRecord(slug: row["slug"], name: row["name"], kind: SourceRecord.Kind(rawValue: row["kind"]) ?? .provider,
+                     url: row["url"], enabled: row["enabled"], pollInterval: row["poll_interval"],
+                     lastAttempt: (row["last_attempt"] as String?).flatMap(Timestamp.parse),
+                     lastSuccess: (row["last_success"] as String?).flatMap(Timestamp.parse),
+                     lastError: row["last_error"], nextPoll: (row["next_poll"] as String?).flatMap(Timestamp.parse),
+                     documentsHeld: row["held"], documentsQuarantined: row["quarantined"], documentsFailing: row["failing"])
+    }
+}

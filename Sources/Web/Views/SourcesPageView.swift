@@ -1,0 +1,96 @@
+import CSAF
+import Foundation
+
+/// A publisher without a machine-readable feed, shown on the Sources page as such.
+public struct SourceWithoutFeed: Sendable {
+    public var name: String
+    public var page: String
+    public var note: String
+    public init(name: String, page: String, note: String) {
+        self.name = name
+        self.page = page
+        self.note = note
+    }
+}
+
+/// The Sources page: each source with its last success, last error, documents held and quarantined, next poll.
+struct SourcesPageView {
+    struct Failure {
+        let url: String
+        let status: String
+        let reason: String
+    }
+
+    struct Row {
+        let name: String
+        let slug: String
+        let url: String
+        let stateLabel: String
+        let stateClass: String
+        let isAggregator: Bool
+        let lastSuccess: String
+        let lastError: String?
+        let held: String
+        let quarantined: String
+        let failing: String
+        let nextPoll: String
+        let interval: String
+        let failures: [Failure]
+        let hasFailures: Bool
+    }
+
+    struct Unfed {
+        let name: String
+        let page: String
+        let note: String
+    }
+
+    let pageTitle = "Sources"
+    let text = ""
+    let rows: [Row]
+    let hasRows: Bool
+    let enabledCount: String
+    let total: String
+    let withoutFeed: [Unfed]
+    let hasWithoutFeed: Bool
+
+    init(sources: [SourceRecord], failures: [String: [RemoteDocumentState]], withoutFeed: [SourceWithoutFeed], now: Date = Date()) {
+        rows = sources.map { source in
+            let stateLabel: String
+            let stateClass: String
+            if !source.enabled {
+                (stateLabel, stateClass) = ("disabled", "state-disabled")
+            } else if source.lastError != nil {
+                (stateLabel, stateClass) = ("needs attention", "state-error")
+            } else if source.lastSuccess == nil {
+                (stateLabel, stateClass) = ("not synced yet", "state-pending")
+            } else {
+                (stateLabel, stateClass) = ("ok", "state-ok")
+            }
+            let failing = (failures[source.slug] ?? []).map {
+                Failure(url: $0.url, status: $0.status.rawValue, reason: $0.detail ?? "")
+            }
+            return Row(name: source.name, slug: source.slug, url: source.url, stateLabel: stateLabel, stateClass: stateClass,
+                       isAggregator: source.kind == .aggregator,
+                       lastSuccess: Format.dateTime(source.lastSuccess) ?? "never",
+                       lastError: source.lastError,
+                       held: source.documentsHeld.formatted(), quarantined: source.documentsQuarantined.formatted(),
+                       failing: source.documentsFailing.formatted(),
+                       nextPoll: source.enabled ? (Format.dateTime(source.nextPoll) ?? "at the next scheduler pass") : "not polled",
+                       interval: SourcesPageView.interval(source.pollInterval),
+                       failures: failing, hasFailures: !failing.isEmpty)
+        }
+        hasRows = !sources.isEmpty
+        enabledCount = sources.filter(\.enabled).count.formatted()
+        total = sources.count.formatted()
+        self.withoutFeed = withoutFeed.map { Unfed(name: $0.name, page: $0.page, note: $0.note) }
+        hasWithoutFeed = !withoutFeed.isEmpty
+    }
+
+    static func interval(_ seconds: Int) -> String {
+        if seconds % 86_400 == 0 { return "every \(seconds / 86_400) d" }
+        if seconds % 3600 == 0 { return "every \(seconds / 3600) h" }
+        if seconds % 60 == 0 { return "every \(seconds / 60) min" }
+        return "every \(seconds) s"
+    }
+}

@@ -1,0 +1,234 @@
+import ArgumentParser
+import CSAF
+import Foundation
+import Sources
+import Store
+
+/// `vigil sources …`: the CSAF providers and aggregators Vigil follows.
+struct SourcesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sources",
+        abstract: "List, add, remove, enable, disable and sync the CSAF sources Vigil follows.",
+        discussion: """
+            A new installation follows the built-in catalogue of OT sources (CISA, Siemens, CERT@VDE's providers, \
+            Schneider Electric, …); `vigil serve` polls every enabled source, by default every 5 minutes.
+            """,
+        subcommands: [List.self, Add.self, Remove.self, Enable.self, Disable.self, Sync.self])
+
+    /// Opens the store and adds the built-in catalogue on first use.
+    static func openStore(_ database: DatabaseOptions) async throws -> SQLiteStore {
+        do {
+            let store = try SQLiteStore(path: database.path)
+            _ = try await store.seedSourcesOnce(SourceCatalogue.seedRecords())
+            return store
+        } catch {
+            printError("vigil sources: \(error)")
+            throw ExitCode(2)
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the sources with their last sync.")
+        @OptionGroup var database: DatabaseOptions
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let store = try await SourcesCommand.openStore(database)
+            let sources = try await store.sources()
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                encoder.dateEncodingStrategy = .iso8601
+                print(String(decoding: try encoder.encode(sources), as: UTF8.self))
+                return
+            }
+            for source in sources {
+                let state = source.enabled ? "enabled " : "disabled"
+                var line = "\(source.slug.padding(toLength: 22, withPad: " ", startingAt: 0)) \(state)  \(source.name)  \(source.url)"
+                if source.kind == .aggregator { line += "  (aggregator)" }
+                print(line)
+                var status: [String] = []
+                if let success = source.lastSuccess { status.append("last success \(Timestamp.format(success))") } else { status.append("never synced") }
+                status.append("\(source.documentsHeld.grouped) held, \(source.documentsQuarantined.grouped) quarantined, \(source.documentsFailing.grouped) failing")
+                if source.enabled, let next = source.nextPoll { status.append("next poll \(Timestamp.format(next))") }
+                print("    " + status.joined(separator: "; "))
+                if let error = source.lastError { print("    last error: \(error)") }
+            }
+            let withoutFeed = SourceCatalogue.withoutFeed
+            if !withoutFeed.isEmpty {
+                print("\nNo machine-readable feed (advisories on web pages only):")
+                for entry in withoutFeed { print("    \(entry.name): \(entry.page)") }
+            }
+        }
+    }
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add a provider by its provider-metadata.json URL or its domain, or every provider of an aggregator.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument(help: ArgumentHelp("A provider-metadata.json URL, a domain (e.g. example.com), or an aggregator.json URL.", valueName: "url-or-domain"))
+        var target: String
+        @Option(help: "A short name for the source (default: from the publisher's name).") var slug: String?
+        @Option(help: ArgumentHelp("How often to poll, e.g. 30s, 5m, 1h.", valueName: "duration")) var interval = "5m"
+        @Flag(help: "Add it disabled.") var disabled = false
+
+        func validate() throws {
+            guard PollInterval.seconds(interval) != nil else { throw ValidationError("--interval must look like 30s, 5m or 1h (at least 10s)") }
+        }
+
+        func run() async throws {
+            let store = try await SourcesCommand.openStore(database)
+            let found: SourceDiscovery.Found
+            do {
+                let target = self.target
+                found = try await HTTPFetcher.with { fetcher in try await SourceDiscovery.find(target, fetcher: fetcher) }
+            } catch {
+                printError("vigil sources add: \(error)")
+                throw ExitCode(1)
+            }
+            let seconds = PollInterval.seconds(interval) ?? 300
+            let existing = try await store.sources()
+            var taken = Set(existing.map(\.slug))
+            switch found {
+            case .provider(let url, let name):
+                if let same = existing.first(where: { $0.url == url }) {
+                    print("Already following \(same.name) as \(same.slug).")
+                    return
+                }
+                let chosen = slug ?? SourceDiscovery.slug(for: name, taken: taken)
+                try await store.saveSource(SourceRecord(slug: chosen, name: name, url: url, enabled: !disabled, pollInterval: seconds))
+                print("Added \(name) as \(chosen): \(url)")
+            case .aggregator(let url, let name, let providers):
+                var added = 0
+                let known = Set(existing.map(\.url))
+                for provider in providers where !known.contains(provider.url) {
+                    let chosen = SourceDiscovery.slug(for: provider.name, taken: taken)
+                    taken.insert(chosen)
+                    try await store.saveSource(SourceRecord(slug: chosen, name: provider.name, url: provider.url, enabled: !disabled, pollInterval: seconds))
+                    added += 1
+                }
+                print("\(name) lists \(providers.count) providers; added \(added) not followed yet (\(url)).")
+            }
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Stop following a source (its documents stay).")
+        @OptionGroup var database: DatabaseOptions
+        @Argument(help: "The source's slug.") var slug: String
+        func run() async throws {
+            let store = try await SourcesCommand.openStore(database)
+            guard try await store.removeSource(slug: slug) else {
+                printError("vigil sources remove: no source \"\(slug)\"; `vigil sources list` shows them")
+                throw ExitCode(1)
+            }
+            print("Removed \(slug); its documents stay in the store.")
+        }
+    }
+
+    struct Enable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Enable a source (polled from now on).")
+        @OptionGroup var database: DatabaseOptions
+        @Argument(help: "The source's slug.") var slug: String
+        func run() async throws { try await SourcesCommand.setEnabled(true, slug: slug, database: database) }
+    }
+
+    struct Disable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Disable a source (kept, not polled).")
+        @OptionGroup var database: DatabaseOptions
+        @Argument(help: "The source's slug.") var slug: String
+        func run() async throws { try await SourcesCommand.setEnabled(false, slug: slug, database: database) }
+    }
+
+    static func setEnabled(_ enabled: Bool, slug: String, database: DatabaseOptions) async throws {
+        let store = try await openStore(database)
+        guard var source = try await store.source(slug: slug) else {
+            printError("vigil sources: no source \"\(slug)\"; `vigil sources list` shows them")
+            throw ExitCode(1)
+        }
+        source.enabled = enabled
+        if enabled { source.nextPoll = nil }
+        try await store.saveSource(source)
+        print("\(source.name) (\(slug)) is \(enabled ? "enabled" : "disabled").")
+    }
+
+    struct Sync: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Sync now: every enabled source, or one.")
+        @OptionGroup var database: DatabaseOptions
+        @Option(name: .customLong("source"), help: "Only this source (enabled or not).") var only: String?
+        @Flag(help: "Print a JSON report per source.") var json = false
+        @Flag(help: "Print nothing but errors.") var quiet = false
+
+        func run() async throws {
+            let store = try await SourcesCommand.openStore(database)
+            var sources = try await store.sources()
+            if let only {
+                sources = sources.filter { $0.slug == only }
+                guard !sources.isEmpty else {
+                    printError("vigil sources sync: no source \"\(only)\"; `vigil sources list` shows them")
+                    throw ExitCode(2)
+                }
+            } else {
+                sources = sources.filter(\.enabled)
+            }
+            let (json, quiet) = (self.json, self.quiet)
+            let reports = try await HTTPFetcher.with { fetcher in
+                var reports: [SyncReport] = []
+                for source in sources {
+                    let progress = (quiet || json) ? nil : ProgressDisplay(label: source.slug)
+                    let report: SyncReport
+                    if source.kind == .aggregator {
+                        report = try await AggregatorSync(store: store, fetcher: fetcher).sync(source)
+                    } else {
+                        report = try await ProviderSync(store: store, fetcher: fetcher).sync(source) { done, total in
+                            progress?.update(done: done, total: total)
+                        }
+                    }
+                    progress?.finish()
+                    reports.append(report)
+                    if !json, !quiet { print(SourcesCommand.text(report, name: source.name)) }
+                    if let error = report.error { printError("\(source.slug): \(error)") }
+                    for problem in report.problems.prefix(20) where !quiet { printError("  \(problem.url): \(problem.reason)") }
+                }
+                return reports
+            }
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                print(String(decoding: try encoder.encode(reports), as: UTF8.self))
+            }
+            if reports.contains(where: { $0.error != nil || $0.quarantined > 0 || $0.failed > 0 }) { throw ExitCode(1) }
+        }
+    }
+
+    static func text(_ r: SyncReport, name: String) -> String {
+        if let error = r.error { return "\(name): not synced: \(error)" }
+        return """
+            \(name): \(r.listed.grouped) listed in \(r.feeds) feed\(r.feeds == 1 ? "" : "s") (\(r.feedsUnchanged) unchanged), \(r.fetched.grouped) fetched: \
+            \(r.new.grouped) new, \(r.updated.grouped) updated, \(r.unchanged.grouped) unchanged, \(r.quarantined.grouped) quarantined, \
+            \(r.failed.grouped) failed; \(r.requests.grouped) requests (\(r.notModified) not modified), \
+            \(String(format: "%.1f", Double(r.bytes) / 1_048_576)) MB in \(String(format: "%.2f", r.seconds)) s
+            """
+    }
+}
+
+/// `30s`, `5m`, `1h`, `1d`, or plain seconds.
+enum PollInterval {
+    static func seconds(_ text: String) -> Int? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
+        guard let unit = trimmed.last else { return nil }
+        let multiplier: Int
+        var number = String(trimmed.dropLast())
+        switch unit {
+        case "s": multiplier = 1
+        case "m": multiplier = 60
+        case "h": multiplier = 3600
+        case "d": multiplier = 86_400
+        case "0"..."9": multiplier = 1; number = trimmed
+        default: return nil
+        }
+        guard let value = Int(number), value > 0 else { return nil }
+        let seconds = value * multiplier
+        return seconds >= 10 ? seconds : nil
+    }
+}
