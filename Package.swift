@@ -48,6 +48,8 @@ let package = Package(
         .executableTarget(name: "vigil", dependencies: [
             "CSAF", "OpenPGP", "Sources", "Store", "Web",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
