@@ -6,6 +6,8 @@ public struct SourceRecord: Sendable, Codable, Equatable {
     public enum Kind: String, Sendable, Codable {
         case provider
         case aggregator
+        /// CISA's Known Exploited Vulnerabilities catalogue (JSON): enrichment, not advisories.
+        case kev
     }
 
     public var slug: String
@@ -99,6 +101,32 @@ public struct RemoteDocumentState: Sendable, Equatable, Codable {
     }
 }
 
+/// One entry of CISA's Known Exploited Vulnerabilities catalogue.
+public struct KnownExploitedVulnerability: Sendable, Equatable, Codable {
+    public var cve: String
+    public var vendor: String
+    public var product: String
+    public var name: String
+    /// `YYYY-MM-DD`, as the catalogue gives them.
+    public var dateAdded: String
+    public var dueDate: String
+    public var requiredAction: String
+    /// `Known` or `Unknown`: use in ransomware campaigns.
+    public var ransomware: String
+
+    public init(cve: String, vendor: String, product: String, name: String, dateAdded: String, dueDate: String,
+                requiredAction: String, ransomware: String) {
+        self.cve = cve
+        self.vendor = vendor
+        self.product = product
+        self.name = name
+        self.dateAdded = dateAdded
+        self.dueDate = dueDate
+        self.requiredAction = requiredAction
+        self.ransomware = ransomware
+    }
+}
+
 /// Where syncs keep their sources and state: the store implements this, `Sources` uses it.
 public protocol SourceStateStore: DocumentSink {
     func sources() async throws -> [SourceRecord]
@@ -118,4 +146,6 @@ public protocol SourceStateStore: DocumentSink {
     func saveRemoteDocument(_ state: RemoteDocumentState) async throws
     /// Documents of a source quarantined or failing on their last check, most recent first.
     func failingDocuments(source: String, limit: Int) async throws -> [RemoteDocumentState]
+    /// Replaces the Known Exploited Vulnerabilities catalogue; returns how many CVEs were added and removed.
+    func replaceKnownExploited(_ entries: [KnownExploitedVulnerability], catalogVersion: String) async throws -> (added: Int, removed: Int)
 }

@@ -9,6 +9,8 @@ public struct CatalogueEntry: Sendable, Equatable {
         case csafAggregator(url: String)
         /// No machine-readable feed: advisories are published as web pages only.
         case none(advisoryPage: String)
+        /// CISA's Known Exploited Vulnerabilities catalogue (JSON feed): enrichment for the advisories' CVEs.
+        case knownExploitedCatalogue(url: String)
     }
 
     public var slug: String        // lower-case, [a-z0-9-], unique, e.g. "cisa", "siemens", "phoenix-contact"
@@ -118,6 +120,14 @@ public enum SourceCatalogue {
             feed: .csafProvider(metadataURL: "https://www.cisa.gov/sites/default/files/csaf/provider-metadata.json"),
             enabledByDefault: true,
             note: "The US Cybersecurity and Infrastructure Security Agency publishes its ICS and medical advisories (ICSA, ICSMA) as CSAF."
+        ),
+        // Evidence: CISA's KEV catalogue page links this JSON feed; ../shared/data/vectors/kev holds a copy of it.
+        CatalogueEntry(
+            slug: "cisa-kev",
+            name: "CISA Known Exploited Vulnerabilities",
+            feed: .knownExploitedCatalogue(url: "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json"),
+            enabledByDefault: true,
+            note: "CVEs known to be exploited in the wild, with the date CISA added each and its remediation due date; advisories carrying one are marked KEV-listed."
         ),
         // Evidence: VL feeders/csaf_cisco.py; also the supplier list of two other public tools.
         CatalogueEntry(
@@ -335,6 +345,9 @@ extension SourceCatalogue {
                 SourceRecord(slug: entry.slug, name: entry.name, kind: .provider, url: url, enabled: entry.enabledByDefault, pollInterval: pollInterval)
             case .csafAggregator(let url):
                 SourceRecord(slug: entry.slug, name: entry.name, kind: .aggregator, url: url, enabled: entry.enabledByDefault, pollInterval: pollInterval)
+            case .knownExploitedCatalogue(let url):
+                // Published about once a day: polling it hourly is plenty.
+                SourceRecord(slug: entry.slug, name: entry.name, kind: .kev, url: url, enabled: entry.enabledByDefault, pollInterval: max(pollInterval, 3600))
             case .none:
                 nil
             }

@@ -41,6 +41,7 @@ public struct SourceScheduler: Service {
         }
         let sync = ProviderSync(store: store, fetcher: fetcher)
         let aggregators = AggregatorSync(store: store, fetcher: fetcher)
+        let kev = KnownExploitedSync(store: store, fetcher: fetcher)
         let logger = self.logger
         return await withTaskGroup(of: SyncReport?.self) { group in
             var reports: [SyncReport] = []
@@ -49,7 +50,12 @@ public struct SourceScheduler: Service {
                 guard let source = iterator.next() else { return false }
                 group.addTask {
                     do {
-                        let report = source.kind == .aggregator ? try await aggregators.sync(source) : try await sync.sync(source)
+                        let report: SyncReport
+                        switch source.kind {
+                        case .aggregator: report = try await aggregators.sync(source)
+                        case .kev: report = try await kev.sync(source)
+                        case .provider: report = try await sync.sync(source)
+                        }
                         if let error = report.error {
                             logger.warning("source \(source.slug): \(error)")
                         } else {

@@ -34,11 +34,14 @@ public struct AdvisoryQuery: Sendable, Equatable, Codable {
     public var severity: Severity?
     public var year: Int?
     public var publisher: String?
+    /// Only advisories with a CVE in CISA's Known Exploited Vulnerabilities catalogue.
+    public var knownExploited: Bool
     public var page: Int
     public var perPage: Int
 
     public init(text: String? = nil, vendor: String? = nil, sector: String? = nil, severity: Severity? = nil,
-                year: Int? = nil, publisher: String? = nil, page: Int = 1, perPage: Int = 50) {
+                year: Int? = nil, publisher: String? = nil, knownExploited: Bool = false, page: Int = 1, perPage: Int = 50) {
+        self.knownExploited = knownExploited
         self.text = text
         self.vendor = vendor
         self.sector = sector
@@ -64,6 +67,8 @@ public struct AdvisorySummary: Sendable, Equatable, Codable {
     public var vector: String?
     public var cveCount: Int
     public var integrity: IntegrityStatus
+    /// How many of its CVEs are in CISA's Known Exploited Vulnerabilities catalogue.
+    public var knownExploitedCount: Int = 0
 }
 
 /// A page of the advisory list.
@@ -82,6 +87,8 @@ public struct StoredAdvisory: Sendable {
     /// Every stored revision, newest first.
     public var revisions: [StoredRevision]
     public var conflictCount: Int
+    /// Its CVEs that are in CISA's Known Exploited Vulnerabilities catalogue.
+    public var knownExploited: [KnownExploitedVulnerability] = []
 }
 
 /// One stored revision of an advisory's document.

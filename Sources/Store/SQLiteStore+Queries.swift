@@ -4,22 +4,30 @@ import GRDB
 
 extension SQLiteStore {
     public func advisory(id: String) async throws -> StoredAdvisory? {
-        let loaded = try await writer.read { db -> (RawDocument, [StoredRevision], Int)? in
+        let loaded = try await writer.read { db -> (RawDocument, [StoredRevision], Int, [KnownExploitedVulnerability])? in
             guard let row = try Row.fetchOne(db, sql: """
                 SELECT d.raw, d.origin FROM advisories a JOIN documents d ON d.id = a.document_id WHERE a.id = ?
                 """, arguments: [id]) else { return nil }
             let raw = RawDocument(bytes: [UInt8](row["raw"] as Data), fileName: "", sha256Sidecar: nil, sha512Sidecar: nil, signature: nil)
             let revisions = try SQLiteStore.revisions(advisoryID: id, db: db)
             let conflicts = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM conflicts WHERE advisory_id = ?", arguments: [id]) ?? 0
-            return (raw, revisions, conflicts)
+            let known = try Row.fetchAll(db, sql: """
+                SELECT DISTINCT k.* FROM advisories a JOIN vulnerabilities v ON v.advisory_seq = a.seq JOIN kev k ON k.cve = v.cve
+                WHERE a.id = ? ORDER BY k.cve
+                """, arguments: [id]).map { row in
+                KnownExploitedVulnerability(cve: row["cve"], vendor: row["vendor"], product: row["product"], name: row["name"],
+                                            dateAdded: row["date_added"], dueDate: row["due_date"],
+                                            requiredAction: row["required_action"], ransomware: row["ransomware"])
+            }
+            return (raw, revisions, conflicts, known)
         }
-        guard let (raw, revisions, conflicts) = loaded, let current = revisions.first(where: \.isCurrent) else { return nil }
+        guard let (raw, revisions, conflicts, known) = loaded, let current = revisions.first(where: \.isCurrent) else { return nil }
         // The stored bytes are the source of truth: the page is built from them, never from a second copy.
         guard case .csaf(let parsed) = try? CSAFDocumentReader.read(raw.bytes, maxBytes: Int.max) else {
             throw StoreError("the stored document of \(id) no longer parses (database \(path))")
         }
         return StoredAdvisory(advisory: parsed.advisory, document: current, warnings: parsed.warnings,
-                              revisions: revisions, conflictCount: conflicts)
+                              revisions: revisions, conflictCount: conflicts, knownExploited: known)
     }
 
     static func revisions(advisoryID: String, db: Database) throws -> [StoredRevision] {
@@ -106,11 +114,15 @@ extension SQLiteStore {
                 conditions.append("a.publisher = ?")
                 _ = arguments.append(contentsOf: [publisher])
             }
+            if query.knownExploited {
+                conditions.append("EXISTS (SELECT 1 FROM vulnerabilities v JOIN kev k ON k.cve = v.cve WHERE v.advisory_seq = a.seq)")
+            }
             let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
             let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(from) \(whereClause)", arguments: arguments) ?? 0
             let rows = try Row.fetchAll(db, sql: """
                 SELECT a.id, a.title, a.publisher, a.vendors, a.initial_release_date, a.current_release_date, a.version,
-                  a.cvss_score, a.severity, a.cvss_vector, a.cve_count, d.integrity
+                  a.cvss_score, a.severity, a.cvss_vector, a.cve_count, d.integrity,
+                  (SELECT COUNT(DISTINCT v.cve) FROM vulnerabilities v JOIN kev k ON k.cve = v.cve WHERE v.advisory_seq = a.seq) AS kev_count
                 FROM \(from) JOIN documents d ON d.id = a.document_id \(whereClause)
                 ORDER BY \(order) LIMIT ? OFFSET ?
                 """, arguments: arguments + [query.perPage, (query.page - 1) * query.perPage])
@@ -127,7 +139,8 @@ extension SQLiteStore {
             currentReleaseDate: (row["current_release_date"] as String?).flatMap(Timestamp.parse),
             version: row["version"], score: row["cvss_score"],
             severity: Severity(rawValue: row["severity"]) ?? .none, vector: row["cvss_vector"],
-            cveCount: row["cve_count"], integrity: IntegrityStatus(rawValue: row["integrity"]) ?? .unsigned)
+            cveCount: row["cve_count"], integrity: IntegrityStatus(rawValue: row["integrity"]) ?? .unsigned,
+            knownExploitedCount: row["kev_count"] ?? 0)
     }
 
     /// Turns what a person types into an FTS5 query: every word must occur (as a prefix), and FTS5's own syntax

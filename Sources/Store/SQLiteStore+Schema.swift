@@ -198,6 +198,21 @@ extension SQLiteStore {
                 CREATE INDEX remote_documents_source ON remote_documents(source, status);
                 """)
         }
+        migrator.registerMigration("v5-known-exploited") { db in
+            // CISA's Known Exploited Vulnerabilities catalogue, joined to advisories through their CVEs.
+            try db.execute(sql: """
+                CREATE TABLE kev (
+                  cve TEXT PRIMARY KEY,
+                  vendor TEXT NOT NULL,
+                  product TEXT NOT NULL,
+                  name TEXT NOT NULL,
+                  date_added TEXT NOT NULL,
+                  due_date TEXT NOT NULL,
+                  required_action TEXT NOT NULL,
+                  ransomware TEXT NOT NULL
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }

@@ -122,6 +122,26 @@ extension SQLiteStore: SourceStateStore {
         }
     }
 
+    public func replaceKnownExploited(_ entries: [KnownExploitedVulnerability], catalogVersion: String) async throws -> (added: Int, removed: Int) {
+        try await writer.write { db in
+            let before = Set(try String.fetchAll(db, sql: "SELECT cve FROM kev"))
+            let after = Set(entries.map(\.cve))
+            try db.execute(sql: "DELETE FROM kev")
+            let insert = try db.makeStatement(sql: """
+                INSERT OR REPLACE INTO kev(cve, vendor, product, name, date_added, due_date, required_action, ransomware)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            for e in entries {
+                try insert.execute(arguments: [e.cve, e.vendor, e.product, e.name, e.dateAdded, e.dueDate, e.requiredAction, e.ransomware])
+            }
+            try db.execute(sql: """
+                INSERT INTO meta(key, value) VALUES ('kev_entries', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value
+                """, arguments: [entries.count])
+            try SQLiteStore.bumpGeneration(db)
+            return (after.subtracting(before).count, before.subtracting(after).count)
+        }
+    }
+
     static let sourceSelect = """
         SELECT s.*,
           (SELECT COUNT(*) FROM remote_documents r WHERE r.source = s.slug AND r.status = 'stored') AS held,

@@ -46,6 +46,7 @@ struct SourcesCommand: AsyncParsableCommand {
                 let state = source.enabled ? "enabled " : "disabled"
                 var line = "\(source.slug.padding(toLength: 22, withPad: " ", startingAt: 0)) \(state)  \(source.name)  \(source.url)"
                 if source.kind == .aggregator { line += "  (aggregator)" }
+                if source.kind == .kev { line += "  (Known Exploited Vulnerabilities catalogue)" }
                 print(line)
                 var status: [String] = []
                 if let success = source.lastSuccess { status.append("last success \(Timestamp.format(success))") } else { status.append("never synced") }
@@ -179,6 +180,8 @@ struct SourcesCommand: AsyncParsableCommand {
                     let report: SyncReport
                     if source.kind == .aggregator {
                         report = try await AggregatorSync(store: store, fetcher: fetcher).sync(source)
+                    } else if source.kind == .kev {
+                        report = try await KnownExploitedSync(store: store, fetcher: fetcher).sync(source)
                     } else {
                         report = try await ProviderSync(store: store, fetcher: fetcher).sync(source) { done, total in
                             progress?.update(done: done, total: total)
@@ -186,7 +189,7 @@ struct SourcesCommand: AsyncParsableCommand {
                     }
                     progress?.finish()
                     reports.append(report)
-                    if !json, !quiet { print(SourcesCommand.text(report, name: source.name)) }
+                    if !json, !quiet { print(SourcesCommand.text(report, name: source.name, kind: source.kind)) }
                     if let error = report.error { printError("\(source.slug): \(error)") }
                     for problem in report.problems.prefix(20) where !quiet { printError("  \(problem.url): \(problem.reason)") }
                 }
@@ -201,8 +204,12 @@ struct SourcesCommand: AsyncParsableCommand {
         }
     }
 
-    static func text(_ r: SyncReport, name: String) -> String {
+    static func text(_ r: SyncReport, name: String, kind: SourceRecord.Kind = .provider) -> String {
         if let error = r.error { return "\(name): not synced: \(error)" }
+        if kind == .kev {
+            return r.feedsUnchanged == 1 ? "\(name): unchanged (304 Not Modified)"
+                : "\(name): \(r.listed.grouped) CVEs listed, \(r.new.grouped) added, \(r.updated.grouped) removed"
+        }
         return """
             \(name): \(r.listed.grouped) listed in \(r.feeds) feed\(r.feeds == 1 ? "" : "s") (\(r.feedsUnchanged) unchanged), \(r.fetched.grouped) fetched: \
             \(r.new.grouped) new, \(r.updated.grouped) updated, \(r.unchanged.grouped) unchanged, \(r.quarantined.grouped) quarantined, \

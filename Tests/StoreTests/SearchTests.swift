@@ -83,6 +83,33 @@ struct SearchTests {
         #expect(try await store.search(AdvisoryQuery(publisher: "CISA")).total == 2_383)
         #expect(try await store.search(AdvisoryQuery(publisher: "Siemens ProductCERT")).total == 0)
 
+        // CISA's KEV catalogue: the filter finds exactly the advisories with a listed CVE, each with its count.
+        let (_, kev) = try KnownExploitedSync.parse(try SharedData.bytes("vectors/kev/known_exploited_vulnerabilities.json"))
+        #expect(kev.count == 1_404)
+        #expect(try await Self.ids(store, AdvisoryQuery(knownExploited: true)).isEmpty)
+        let replaced = try await store.replaceKnownExploited(kev, catalogVersion: "2025.08.25")
+        #expect(replaced.added == 1_404)
+        #expect(replaced.removed == 0)
+        let listed = Set(kev.map(\.cve))
+        let exploited = all.filter { !Set($0.cves).isDisjoint(with: listed) }
+        #expect(exploited.count == 54)
+        #expect(try await Self.ids(store, AdvisoryQuery(knownExploited: true)) == Set(exploited.map(\.id)))
+        #expect(try await Self.ids(store, AdvisoryQuery(severity: .critical, knownExploited: true))
+                == Set(exploited.filter { $0.severity == .critical }.map(\.id)))
+        var kevQuery = AdvisoryQuery(knownExploited: true)
+        kevQuery.perPage = 500
+        for item in try await store.search(kevQuery).items {
+            let advisory = try #require(exploited.first { $0.id == item.id })
+            #expect(item.knownExploitedCount == Set(advisory.cves).intersection(listed).count, "\(item.id)")
+        }
+        let cisco = try #require(try await store.advisory(id: "ICSA-18-107-04"))
+        #expect(cisco.knownExploited.map(\.cve) == Set(cisco.advisory.cves).intersection(listed).sorted())
+        #expect(cisco.knownExploited.allSatisfy { !$0.dateAdded.isEmpty && !$0.dueDate.isEmpty })
+        #expect(try await store.advisory(id: "ICSA-22-172-04")?.knownExploited.isEmpty == true)
+        // A newer catalogue without some entries removes them.
+        let shorter = try await store.replaceKnownExploited(Array(kev.dropFirst(4)), catalogVersion: "next")
+        #expect(shorter == (added: 0, removed: 4))
+
         // Combined filters are ANDed.
         let combined = try await Self.ids(store, AdvisoryQuery(text: "ProConOS", vendor: "phoenix-contact", sector: "Multiple Sectors",
                                                                severity: .critical, year: 2022, publisher: "CISA"))

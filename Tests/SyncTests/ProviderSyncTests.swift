@@ -325,6 +325,74 @@ struct ProviderSyncTests {
         }
     }
 
+    @Test("CISA's KEV catalogue as a source: listed CVEs mark their advisories on the list, the page, the API and the filter")
+    func knownExploitedCatalogue() async throws {
+        let mirror = ProviderMirror(root: try SharedData.url("vectors/kev"), prefixes: [])
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let store = try SQLiteStore(path: folder.url.appendingPathComponent("vigil.sqlite").path)
+        let documents = ["providers/cisa/csaf_files/OT/white/2018/icsa-18-107-04.json", "providers/cisa/csaf_files/OT/white/2022/icsa-22-172-04.json"]
+        _ = try await LocalImporter().run(paths: try documents.map { try SharedData.url($0).path }, into: store)
+        try await mirror.run { mirror in
+            try await HTTPFetcher.with(policy: Self.policy()) { fetcher in
+                let source = SourceRecord(slug: "cisa-kev", name: "CISA KEV", kind: .kev, url: mirror.base + "known_exploited_vulnerabilities.json")
+                try await store.saveSource(source)
+                let scheduler = SourceScheduler(store: store, fetcher: fetcher, logger: .init(label: "test"))
+                let first = try #require(await scheduler.pollDue().first)
+                #expect(first.error == nil, "\(first.error ?? "")")
+                #expect(first.listed == 1_404)
+                #expect(first.new == 1_404)
+                let again = try await KnownExploitedSync(store: store, fetcher: fetcher).sync(source)
+                #expect(again.notModified == 1)
+                #expect(again.requests == 1)
+                #expect(again.parsed == 0)
+
+                // A damaged catalogue is refused and the one stored stays.
+                mirror.set("known_exploited_vulnerabilities.json", Array(#"{"title": "x", "vulnerabilities": [{"cveID": "CVE-1"}]}"#.utf8))
+                let damaged = try await KnownExploitedSync(store: store, fetcher: fetcher).sync(source)
+                #expect(damaged.error?.contains("lacks cveID, dateAdded or dueDate") == true, "\(damaged.error ?? "")")
+                #expect(try await store.source(slug: "cisa-kev")?.lastError == damaged.error)
+            }
+        }
+        let cisco = try #require(try await store.advisory(id: "ICSA-18-107-04"))
+        #expect(cisco.knownExploited.count == 8)
+        let app = Application(router: try await buildRouter(store: store))
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/advisories/ICSA-18-107-04", method: .get) { response in
+                let html = String(buffer: response.body)
+                #expect(html.contains("<strong>Known exploited.</strong> CISA lists"))
+                let first = try #require(cisco.knownExploited.first)
+                #expect(html.contains("<a href=\"#\(first.cve)\">\(first.cve)</a> (added \(first.dateAdded), remediation due \(first.dueDate)"))
+                #expect(html.contains("KEV since \(first.dateAdded) · due \(first.dueDate)"))
+            }
+            try await client.execute(uri: "/advisories/ICSA-22-172-04", method: .get) { response in
+                #expect(!String(buffer: response.body).contains("Known exploited"))
+            }
+            try await client.execute(uri: "/?kev=1", method: .get) { response in
+                let html = String(buffer: response.body)
+                #expect(html.contains("ICSA-18-107-04"))
+                #expect(!html.contains("ICSA-22-172-04"))
+                #expect(html.contains("8 KEV"))
+                #expect(html.contains("name=\"kev\" value=\"1\" checked"))
+            }
+            try await client.execute(uri: "/api/v1/advisories?kev=true", method: .get) { response in
+                let object = try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
+                let items = try #require(object["items"] as? [[String: Any]])
+                #expect(items.map { $0["id"] as? String } == ["ICSA-18-107-04"])
+                #expect(items.first?["known_exploited_count"] as? Int == 8)
+            }
+            try await client.execute(uri: "/api/v1/advisories?kev=maybe", method: .get) { response in
+                #expect(response.status == .badRequest)
+            }
+            try await client.execute(uri: "/api/v1/advisories/ICSA-18-107-04", method: .get) { response in
+                let object = try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
+                let known = try #require(object["known_exploited"] as? [[String: Any]])
+                #expect(known.count == 8)
+                #expect(known.allSatisfy { ($0["date_added"] as? String)?.count == 10 && ($0["due_date"] as? String)?.count == 10 })
+            }
+        }
+    }
+
     @Test("the scheduler syncs what is due and leaves the rest until its time")
     func scheduler() async throws {
         let mirror = try ProviderMirror.cisa()

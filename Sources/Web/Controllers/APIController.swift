@@ -41,6 +41,8 @@ struct APIController<Context: RequestContext>: Sendable {
         let cvssVector: String?
         let cveCount: Int
         let integrity: IntegrityStatus
+        /// CVEs of the advisory in CISA's Known Exploited Vulnerabilities catalogue.
+        let knownExploitedCount: Int
         let url: String
     }
 
@@ -50,6 +52,7 @@ struct APIController<Context: RequestContext>: Sendable {
         let revisions: [Revision]
         let validationWarnings: [ValidationIssue]
         let conflicts: Int
+        let knownExploited: [KnownExploitedVulnerability]
         let links: Links
     }
 
@@ -93,7 +96,8 @@ struct APIController<Context: RequestContext>: Sendable {
                 Item(id: $0.id, title: $0.title, publisher: $0.publisher, vendors: $0.vendors,
                      initialReleaseDate: $0.initialReleaseDate, currentReleaseDate: $0.currentReleaseDate, version: $0.version,
                      cvssScore: $0.score, severity: $0.severity, cvssVector: $0.vector, cveCount: $0.cveCount,
-                     integrity: $0.integrity, url: "/api/v1/advisories/\(Format.pathSegment($0.id))")
+                     integrity: $0.integrity, knownExploitedCount: $0.knownExploitedCount,
+                     url: "/api/v1/advisories/\(Format.pathSegment($0.id))")
             }))
     }
 
@@ -113,7 +117,7 @@ struct APIController<Context: RequestContext>: Sendable {
                          current: $0.isCurrent, importedAt: $0.importedAt,
                          raw: $0.isCurrent ? "/advisories/\(encoded).json" : "/advisories/\(encoded)/revisions/\($0.documentID).json")
             },
-            validationWarnings: stored.warnings, conflicts: stored.conflictCount,
+            validationWarnings: stored.warnings, conflicts: stored.conflictCount, knownExploited: stored.knownExploited,
             links: Links(html: "/advisories/\(encoded)", raw: "/advisories/\(encoded).json", source: stored.advisory.sourceURL)))
     }
 

@@ -20,6 +20,7 @@ enum OpenAPIDocument {
               {"name": "severity", "in": "query", "schema": {"$ref": "#/components/schemas/Severity"}},
               {"name": "year", "in": "query", "description": "Year of first publication.", "schema": {"type": "integer", "minimum": 1990, "maximum": 9999}},
               {"name": "publisher", "in": "query", "description": "Publisher name, e.g. CISA.", "schema": {"type": "string"}},
+              {"name": "kev", "in": "query", "description": "true: only advisories with a CVE in CISA's Known Exploited Vulnerabilities catalogue.", "schema": {"type": "boolean"}},
               {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
               {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}}
             ],
@@ -63,7 +64,7 @@ enum OpenAPIDocument {
           },
           "AdvisorySummary": {
             "type": "object",
-            "required": ["id", "title", "publisher", "vendors", "version", "severity", "cve_count", "integrity", "url"],
+            "required": ["id", "title", "publisher", "vendors", "version", "severity", "cve_count", "integrity", "known_exploited_count", "url"],
             "properties": {
               "id": {"type": "string"}, "title": {"type": "string"}, "publisher": {"type": "string"},
               "vendors": {"type": "array", "items": {"type": "string"}},
@@ -71,15 +72,16 @@ enum OpenAPIDocument {
               "current_release_date": {"type": "string", "format": "date-time"},
               "version": {"type": "string"},
               "cvss_score": {"type": "number"}, "severity": {"$ref": "#/components/schemas/Severity"}, "cvss_vector": {"type": "string"},
-              "cve_count": {"type": "integer"}, "integrity": {"$ref": "#/components/schemas/Integrity"}, "url": {"type": "string"}
+              "cve_count": {"type": "integer"}, "integrity": {"$ref": "#/components/schemas/Integrity"}, "known_exploited_count": {"type": "integer", "description": "CVEs in CISA's Known Exploited Vulnerabilities catalogue"}, "url": {"type": "string"}
             }
           },
           "AdvisoryDetail": {
             "type": "object",
-            "required": ["advisory", "integrity", "revisions", "validation_warnings", "conflicts", "links"],
+            "required": ["advisory", "integrity", "revisions", "validation_warnings", "conflicts", "known_exploited", "links"],
             "properties": {
               "advisory": {"type": "object", "description": "The normalised advisory: id, title, publisher, dates, highest_score, risk_summary, vulnerabilities, remediations, vendors, products (vendor, product, version text as published, status), sectors, countries, headquarters, source_url, acknowledgments, references, revisions."},
               "integrity": {"type": "object", "properties": {"status": {"$ref": "#/components/schemas/Integrity"}, "explanation": {"type": "string"}, "detail": {"type": "string"}, "signer": {"type": ["string", "null"], "description": "Primary key fingerprint of the verified OpenPGP signer"}, "sha256": {"type": "string"}, "sha512": {"type": "string"}}},
+              "known_exploited": {"type": "array", "description": "Its CVEs in CISA's Known Exploited Vulnerabilities catalogue", "items": {"type": "object", "properties": {"cve": {"type": "string"}, "vendor": {"type": "string"}, "product": {"type": "string"}, "name": {"type": "string"}, "date_added": {"type": "string"}, "due_date": {"type": "string"}, "required_action": {"type": "string"}, "ransomware": {"type": "string"}}}},
               "revisions": {"type": "array", "items": {"type": "object", "properties": {"version": {"type": "string"}, "current_release_date": {"type": "string", "format": "date-time"}, "sha256": {"type": "string"}, "size": {"type": "integer"}, "current": {"type": "boolean"}, "imported_at": {"type": "string", "format": "date-time"}, "raw": {"type": "string"}}}},
               "validation_warnings": {"type": "array", "items": {"type": "object", "properties": {"severity": {"type": "string"}, "path": {"type": "string"}, "message": {"type": "string"}}}},
               "conflicts": {"type": "integer"},

@@ -22,6 +22,8 @@ struct AdvisoryListView {
         let hasCVEs: Bool
         let cveLabel: String
         let integrityWarning: Bool
+        /// `KEV` or `2 KEV`: CVEs in CISA's Known Exploited Vulnerabilities catalogue.
+        let kevLabel: String?
     }
     struct Pagination {
         let page: Int
@@ -53,6 +55,7 @@ struct AdvisoryListView {
     let clearHref: String
     let formAction: String
     let vendorSlug: String?
+    let knownExploitedOnly: Bool
 
     init(page: AdvisoryPage, options: FilterOptions, storeIsEmpty: Bool, basePath: String, vendor: VendorSummary? = nil) {
         let query = page.query
@@ -78,13 +81,16 @@ struct AdvisoryListView {
                 updated: current != published ? current : nil,
                 badge: SeverityBadge(severity: item.severity, score: item.score), cveCount: item.cveCount,
                 hasCVEs: item.cveCount > 0, cveLabel: item.cveCount == 1 ? "1 CVE" : "\(item.cveCount) CVEs",
-                integrityWarning: !item.integrity.isAcceptable)
+                integrityWarning: !item.integrity.isAcceptable,
+                kevLabel: item.knownExploitedCount == 0 ? nil : item.knownExploitedCount == 1 ? "KEV" : "\(item.knownExploitedCount) KEV")
         }
         self.total = page.total.formatted()
         self.totalIsOne = page.total == 1
         self.hasRows = !page.items.isEmpty
         self.storeIsEmpty = storeIsEmpty
         self.filtered = query.text != nil || query.sector != nil || query.severity != nil || query.year != nil || query.publisher != nil
+            || query.knownExploited
+        self.knownExploitedOnly = query.knownExploited
         let queryString = ListQuery.queryString(query, includeVendor: vendor == nil)
         func pageHref(_ number: Int) -> String {
             let parts = [queryString, number > 1 ? "page=\(number)" : ""].filter { !$0.isEmpty }

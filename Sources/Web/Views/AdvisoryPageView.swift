@@ -21,6 +21,18 @@ struct AdvisoryPageView {
         let cveSummary: String?
         let nvdHref: String?
         let ids: [String]
+        /// CISA KEV: when the CVE was added to the catalogue and the remediation due date.
+        let kevAdded: String?
+        let kevDue: String?
+    }
+    struct KnownExploited {
+        let kevCVE: String
+        let kevAnchor: String
+        let kevName: String
+        let kevAddedOn: String
+        let kevDueOn: String
+        let kevAction: String
+        let kevRansomware: Bool
     }
     struct Remediation {
         let label: String
@@ -85,6 +97,8 @@ struct AdvisoryPageView {
     let cvssVersion: String?
     let riskSummary: String?
     let cves: [CVE]
+    let knownExploited: [KnownExploited]
+    let hasKnownExploited: Bool
     let cveCount: Int
     let remediations: [Remediation]
     let remediationCount: Int
@@ -143,13 +157,19 @@ struct AdvisoryPageView {
         vector = a.highestScore?.vector
         cvssVersion = a.highestScore.map { "CVSS v\($0.version)" }
         riskSummary = a.riskSummary
+        let kev = Dictionary(stored.knownExploited.map { ($0.cve, $0) }, uniquingKeysWith: { first, _ in first })
+        knownExploited = stored.knownExploited.map {
+            KnownExploited(kevCVE: $0.cve, kevAnchor: $0.cve, kevName: $0.name, kevAddedOn: $0.dateAdded, kevDueOn: $0.dueDate,
+                           kevAction: $0.requiredAction, kevRansomware: $0.ransomware.lowercased() == "known")
+        }
+        hasKnownExploited = !stored.knownExploited.isEmpty
         cves = a.vulnerabilities.enumerated().map { index, v in
             CVE(cve: v.cve ?? v.title ?? "Vulnerability \(index + 1)", anchor: v.cve ?? "vulnerability-\(index + 1)",
                 // CISA repeats the advisory title as every vulnerability's title: show it only when it adds something.
                 cveTitle: v.cve == nil || v.title == a.title ? nil : v.title, cwe: v.cweID, cweName: v.cweName,
                 cveBadge: v.score.map { SeverityBadge(severity: $0.severity, score: $0.score) }, cveVector: v.score?.vector,
                 cveSummary: v.summary, nvdHref: v.cve.map { "https://nvd.nist.gov/vuln/detail/\(Format.pathSegment($0))" },
-                ids: v.ids)
+                ids: v.ids, kevAdded: v.cve.flatMap { kev[$0]?.dateAdded }, kevDue: v.cve.flatMap { kev[$0]?.dueDate })
         }
         cveCount = a.vulnerabilities.count
         remediations = a.remediations.map { r in

@@ -2,7 +2,7 @@ import CSAF
 import Hummingbird
 import Store
 
-/// Reads the list filters from a URL's query (`?q=&vendor=&sector=&severity=&year=&publisher=&page=`), the same for
+/// Reads the list filters from a URL's query (`?q=&vendor=&sector=&severity=&year=&publisher=&kev=&page=`), the same for
 /// pages, the JSON API and the Atom feed, so every filtered view is linkable.
 enum ListQuery {
     struct Invalid: Error {
@@ -26,6 +26,13 @@ enum ListQuery {
         if let year = value("year") {
             if let parsed = Int(year), (1990...9999).contains(parsed) { query.year = parsed }
             else if strict { throw Invalid(parameter: "year", message: "year must be a four-digit year") }
+        }
+        if let kev = value("kev") {
+            switch kev.lowercased() {
+            case "1", "true", "on", "yes": query.knownExploited = true
+            case "0", "false", "off", "no": query.knownExploited = false
+            default: if strict { throw Invalid(parameter: "kev", message: "kev must be true or false") }
+            }
         }
         if let page = value("page") {
             if let parsed = Int(page), parsed >= 1, parsed <= 1_000_000 { query.page = parsed }
@@ -54,6 +61,7 @@ enum ListQuery {
         add("severity", query.severity?.rawValue)
         add("year", query.year.map(String.init))
         add("publisher", query.publisher)
+        if query.knownExploited { add("kev", "1") }
         return parts.joined(separator: "&")
     }
 }
