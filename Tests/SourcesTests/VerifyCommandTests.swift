@@ -91,6 +91,22 @@ struct VerifyCommandTests {
         #expect(withKey.json?["verified"] as? Int == 1)
     }
 
+    @Test("vigil quarantine lists what an import kept aside, with the check and the reason")
+    func quarantineCommand() throws {
+        let folder = try SignatureImportTests.provider()
+        defer { folder.remove() }
+        let db = folder.url.appendingPathComponent("vigil.sqlite").path
+        let imported = try Self.vigil(["import", "--db", db, "--quiet", folder.path + "/cisa"])
+        #expect(imported.status == 1, "two documents are rejected")
+        let output = try Self.vigil(["quarantine", "--db", db, "--json"])
+        #expect(output.status == 0)
+        let entries = try #require(try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [[String: Any]])
+        #expect(Set(entries.compactMap { $0["code"] as? String }) == ["bad-signature", "unknown-key"])
+        #expect(entries.allSatisfy { ($0["reason"] as? String)?.isEmpty == false })
+        let text = try Self.vigil(["quarantine", "--db", db])
+        #expect(text.stdout.contains("bad-signature  ICSA-23-143-03"), "\(text.stdout)")
+    }
+
     @Test("a key file that is not a key, or a missing path: exit status 2 and a sentence that says which")
     func badArguments() throws {
         let notAKey = try Self.vigil(["verify", "--key", try SharedData.url("providers/cisa/provider-metadata.json").path,

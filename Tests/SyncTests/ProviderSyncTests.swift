@@ -151,6 +151,12 @@ struct ProviderSyncTests {
                         #expect(html.contains("Documents quarantined or failing"))
                         #expect(html.contains("<code>\(mirror.base + tamperedPath)</code>: the OpenPGP signature does not verify"))
                     }
+                    try await client.execute(uri: "/quarantine", method: .get) { response in
+                        let html = String(buffer: response.body)
+                        #expect(html.contains("<strong>Not trusted.</strong>"))
+                        #expect(html.contains("<span class=\"integrity integrity-bad-signature\">bad-signature</span>"))
+                        #expect(html.contains("<strong>ICSA-23-005-01</strong><br><code class=\"url\">\(mirror.base + tamperedPath)</code>"))
+                    }
                 }
 
                 // A third poll retries only the quarantined document (still bad), through one 304 per feed.

@@ -19,6 +19,7 @@ struct PagesController<Context: RequestContext>: Sendable {
         routes.get("/vendors", use: vendors)
         routes.get("/vendors/{slug}", use: vendor)
         routes.get("/sources", use: sourcesPage)
+        routes.get("/quarantine", use: quarantinePage)
         routes.get("/advisories/{id}", use: advisory)
         routes.get("/advisories/{id}/revisions/{document}", use: revision)
         routes.get("/static/vigil.css", use: stylesheet)
@@ -61,6 +62,12 @@ struct PagesController<Context: RequestContext>: Sendable {
         }
         let view = SourcesPageView(sources: records, failures: failures, withoutFeed: withoutFeed)
         return HTMLResponse.make(ByteBuffer(string: try renderer.render(view, template: "sources")))
+    }
+
+    @Sendable func quarantinePage(_ request: Request, context: Context) async throws -> Response {
+        try await cached(request) {
+            try renderer.render(QuarantinePageView(entries: try await store.quarantined(limit: 500)), template: "quarantine")
+        }
     }
 
     @Sendable func vendors(_ request: Request, context: Context) async throws -> Response {

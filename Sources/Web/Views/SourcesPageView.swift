@@ -1,5 +1,6 @@
 import CSAF
 import Foundation
+import Store
 
 /// A publisher without a machine-readable feed, shown on the Sources page as such.
 public struct SourceWithoutFeed: Sendable {
@@ -92,5 +93,28 @@ struct SourcesPageView {
         if seconds % 3600 == 0 { return "every \(seconds / 3600) h" }
         if seconds % 60 == 0 { return "every \(seconds / 60) min" }
         return "every \(seconds) s"
+    }
+}
+
+/// The Quarantine page: documents kept aside, with the check that failed and why.
+struct QuarantinePageView {
+    struct Row {
+        let code: String
+        let advisoryID: String?
+        let origin: String
+        let reason: String
+        let seen: String
+    }
+    let pageTitle = "Quarantine"
+    let text = ""
+    let rows: [Row]
+    let hasRows: Bool
+    let count: String
+
+    init(entries: [QuarantinedDocument]) {
+        rows = entries.map { Row(code: $0.code, advisoryID: $0.advisoryID, origin: $0.origin, reason: $0.reason,
+                                 seen: Format.dateTime($0.detectedAt) ?? "") }
+        hasRows = !entries.isEmpty
+        count = entries.count.formatted()
     }
 }
