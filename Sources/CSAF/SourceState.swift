@@ -28,6 +28,13 @@ public struct SourceRecord: Sendable, Codable, Equatable {
     public var documentsQuarantined: Int
     /// Documents listed by the source that could not be fetched on the last sync (404, HTML, timeouts).
     public var documentsFailing: Int
+    /// Mirrors of the provider metadata (from an aggregator), tried only when the provider itself is unreachable.
+    public var mirrors: [String] = []
+    /// Whether v3 signatures are accepted from this source (off unless configured: v3 is obsolete).
+    public var acceptsV3Signatures = false
+    /// The name of an environment variable holding the `Authorization` header value for this source (credentials
+    /// never sit in the database). With it, TLP:GREEN and TLP:AMBER feeds are read too.
+    public var credentialsVariable: String?
 
     public init(slug: String, name: String, kind: Kind = .provider, url: String, enabled: Bool = true,
                 pollInterval: Int = 300, lastAttempt: Date? = nil, lastSuccess: Date? = nil, lastError: String? = nil,

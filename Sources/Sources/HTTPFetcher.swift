@@ -52,6 +52,16 @@ public struct FetchFailure: Error, Sendable, CustomStringConvertible, Equatable 
     }
 }
 
+/// An `Authorization` header value for one host.
+public struct Credentials: Sendable {
+    public var host: String
+    public var authorization: String
+    public init(host: String, authorization: String) {
+        self.host = host
+        self.authorization = authorization
+    }
+}
+
 /// The outcome of a conditional GET.
 public enum FetchResult: Sendable {
     case notModified
@@ -129,11 +139,12 @@ public final class HTTPFetcher: Sendable {
 
     /// GET with validators; follows redirects (each hop checked), retries what may succeed later.
     public func get(_ url: String, validators: HTTPValidators? = nil, maxBytes: Int, expectJSON: Bool = false,
-                    counters: FetchCounters? = nil) async throws(FetchFailure) -> FetchResult {
+                    counters: FetchCounters? = nil, credentials: Credentials? = nil) async throws(FetchFailure) -> FetchResult {
         var attempt = 1
         while true {
             do throws(FetchFailure) {
-                return try await getOnce(url, validators: validators, maxBytes: maxBytes, expectJSON: expectJSON, counters: counters)
+                return try await getOnce(url, validators: validators, maxBytes: maxBytes, expectJSON: expectJSON, counters: counters,
+                                         credentials: credentials)
             } catch {
                 guard error.isRetryable, attempt < policy.attempts else { throw error }
                 let delay = policy.backoff * pow(2, Double(attempt - 1)) * Double.random(in: 0.5...1.5)
@@ -144,7 +155,7 @@ public final class HTTPFetcher: Sendable {
     }
 
     private func getOnce(_ original: String, validators: HTTPValidators?, maxBytes: Int, expectJSON: Bool,
-                         counters: FetchCounters?) async throws(FetchFailure) -> FetchResult {
+                         counters: FetchCounters?, credentials: Credentials?) async throws(FetchFailure) -> FetchResult {
         var url = original
         for _ in 0...policy.maxRedirects {
             if let problem = HTTPFetcher.check(url) { throw problem }
@@ -153,6 +164,10 @@ public final class HTTPFetcher: Sendable {
             request.headers.add(name: "User-Agent", value: policy.userAgent)
             request.headers.add(name: "Accept", value: expectJSON ? "application/json" : "*/*")
             request.headers.add(name: "Accept-Encoding", value: "gzip, deflate")
+            // Credentials go to the source's own host only, never to another host a feed or redirect names.
+            if let credentials, credentials.host.lowercased() == host.lowercased() {
+                request.headers.add(name: "Authorization", value: credentials.authorization)
+            }
             if let etag = validators?.etag { request.headers.add(name: "If-None-Match", value: etag) }
             if let modified = validators?.lastModified { request.headers.add(name: "If-Modified-Since", value: modified) }
 

@@ -111,9 +111,36 @@ public struct ProviderSync: Sendable {
     }
 
     private func run(_ source: SourceRecord, report: inout SyncReport, counters: FetchCounters, progress: Progress?) async throws {
-        // 1. Provider metadata, from the cache unless it is due for a refresh.
-        let (metadataBytes, metadataChanged) = try await fetchCached(source.url, maxAge: options.metadataRefresh, counters: counters,
-                                                                    what: "the provider metadata")
+        // Credentials: named by the source, read from the environment, sent to the source's host only.
+        var credentials: Credentials?
+        if let variable = source.credentialsVariable {
+            guard let value = ProcessInfo.processInfo.environment[variable], !value.isEmpty else {
+                throw SyncFailure(message: "the credentials for this source are expected in the environment variable \(variable), which is not set for this process")
+            }
+            credentials = Credentials(host: URLComponents(string: source.url)?.host ?? "", authorization: value)
+        }
+        let context = Context(credentials: credentials)
+
+        // 1. Provider metadata, from the cache unless it is due for a refresh; mirrors only when the provider
+        // cannot be reached and nothing is cached.
+        let metadataBytes: [UInt8]
+        let metadataChanged: Bool
+        do {
+            (metadataBytes, metadataChanged) = try await fetchCached(source.url, maxAge: options.metadataRefresh, counters: counters,
+                                                                     what: "the provider metadata", context: context)
+        } catch let failure as SyncFailure where !source.mirrors.isEmpty {
+            var found: ([UInt8], Bool)?
+            for mirror in source.mirrors {
+                if let fetched = try? await fetchCached(mirror, maxAge: options.metadataRefresh, counters: counters, what: "the mirror metadata",
+                                                        context: Context(credentials: nil)) {
+                    found = fetched
+                    report.problems.append(.init(url: source.url, reason: "unreachable (\(failure.message)); synced from the mirror \(mirror)"))
+                    break
+                }
+            }
+            guard let found else { throw failure }
+            (metadataBytes, metadataChanged) = found
+        }
         let metadata: JSONValue
         do {
             metadata = try JSONParser.parse(metadataBytes)
@@ -125,7 +152,8 @@ public struct ProviderSync: Sendable {
         }
 
         // 2. Keys, pinned by the fingerprints the metadata lists.
-        let keyring = try await keys(from: metadata, refresh: metadataChanged, counters: counters)
+        var keyring = try await keys(from: metadata, refresh: metadataChanged, counters: counters, context: context)
+        keyring?.acceptsV3Signatures = source.acceptsV3Signatures
 
         // 3. Listings: ROLIE feeds (TLP:WHITE/CLEAR) or changes.csv of directory distributions.
         let known = try await store.remoteDocuments(source: source.slug)
@@ -136,9 +164,10 @@ public struct ProviderSync: Sendable {
             for feed in distribution["rolie"]?["feeds"].arrayValue ?? [] {
                 guard let url = feed["url"]?.stringValue else { continue }
                 let tlp = (feed["tlp_label"]?.stringValue ?? "").uppercased()
-                guard tlp == "WHITE" || tlp == "CLEAR" else { continue }
+                // TLP:WHITE/CLEAR is public; other labels only for a source with credentials configured.
+                guard tlp == "WHITE" || tlp == "CLEAR" || credentials != nil else { continue }
                 report.feeds += 1
-                guard let body = try await fetchListing(url, counters: counters, retrying: retrying, report: &report) else { continue }
+                guard let body = try await fetchListing(url, counters: counters, retrying: retrying, report: &report, context: context) else { continue }
                 for entry in try ProviderSync.rolieEntries(body, feedURL: url) where seen.insert(entry.url).inserted {
                     listings.append(entry)
                 }
@@ -146,7 +175,7 @@ public struct ProviderSync: Sendable {
             if let directory = distribution["directory_url"]?.stringValue {
                 let base = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
                 report.feeds += 1
-                guard let body = try await fetchListing(base + "/changes.csv", counters: counters, retrying: retrying, report: &report) else { continue }
+                guard let body = try await fetchListing(base + "/changes.csv", counters: counters, retrying: retrying, report: &report, context: context) else { continue }
                 for entry in ProviderSync.changesEntries(body, base: base) where seen.insert(entry.url).inserted {
                     listings.append(entry)
                 }
@@ -160,16 +189,22 @@ public struct ProviderSync: Sendable {
             return state.status != .stored || state.listedUpdate != listing.update
         }
         report.fetched = due.count
-        try await fetchDocuments(due, source: source.slug, keyring: keyring, report: &report, counters: counters, progress: progress)
+        try await fetchDocuments(due, source: source.slug, keyring: keyring, report: &report, counters: counters, progress: progress,
+                                 context: context)
+    }
+
+    /// What every request of one sync shares.
+    struct Context: Sendable {
+        var credentials: Credentials?
     }
 
     /// A listing's body when it changed (or when earlier failures must be retried from it); nil when unchanged.
-    private func fetchListing(_ url: String, counters: FetchCounters, retrying: Bool, report: inout SyncReport) async throws -> [UInt8]? {
+    private func fetchListing(_ url: String, counters: FetchCounters, retrying: Bool, report: inout SyncReport, context: Context) async throws -> [UInt8]? {
         let cached = try await store.cachedResponse(for: url)
         let result: FetchResult
         do throws(FetchFailure) {
             result = try await fetcher.get(url, validators: cached?.validators, maxBytes: fetcher.policy.maxListingBytes,
-                                           expectJSON: url.hasSuffix(".json"), counters: counters)
+                                           expectJSON: url.hasSuffix(".json"), counters: counters, credentials: context.credentials)
         } catch {
             throw SyncFailure(message: "could not read the listing \(url): \(error.message)")
         }
@@ -184,13 +219,13 @@ public struct ProviderSync: Sendable {
     }
 
     /// A small resource (metadata, key) from the cache while it is fresh, else fetched conditionally.
-    private func fetchCached(_ url: String, maxAge: TimeInterval, counters: FetchCounters, what: String) async throws -> ([UInt8], changed: Bool) {
+    private func fetchCached(_ url: String, maxAge: TimeInterval, counters: FetchCounters, what: String, context: Context) async throws -> ([UInt8], changed: Bool) {
         let cached = try await store.cachedResponse(for: url)
         if let cached, options.now().timeIntervalSince(cached.fetchedAt) < maxAge { return (cached.body, false) }
         let result: FetchResult
         do throws(FetchFailure) {
             result = try await fetcher.get(url, validators: cached?.validators, maxBytes: fetcher.policy.maxListingBytes,
-                                           expectJSON: url.hasSuffix(".json"), counters: counters)
+                                           expectJSON: url.hasSuffix(".json"), counters: counters, credentials: context.credentials)
         } catch {
             // Unreachable now, but known from before: go on with what was fetched last time.
             if let cached { return (cached.body, false) }
@@ -208,7 +243,7 @@ public struct ProviderSync: Sendable {
         }
     }
 
-    private func keys(from metadata: JSONValue, refresh: Bool, counters: FetchCounters) async throws -> Keyring? {
+    private func keys(from metadata: JSONValue, refresh: Bool, counters: FetchCounters, context: Context) async throws -> Keyring? {
         let listed = metadata["public_openpgp_keys"].arrayValue
         guard !listed.isEmpty else { return nil }
         var certificates: [Certificate] = []
@@ -218,7 +253,7 @@ public struct ProviderSync: Sendable {
             }
             let pinned = Keyring.normalise(fingerprint)
             let (bytes, _) = try await fetchCached(url, maxAge: refresh ? 0 : options.metadataRefresh, counters: counters,
-                                                   what: "the OpenPGP key \(pinned) at \(url)")
+                                                   what: "the OpenPGP key \(pinned) at \(url)", context: context)
             let read: [Certificate]
             do {
                 read = try Certificate.read(bytes)
@@ -235,7 +270,7 @@ public struct ProviderSync: Sendable {
     }
 
     private func fetchDocuments(_ due: [Listing], source: String, keyring: Keyring?, report: inout SyncReport,
-                                counters: FetchCounters, progress: Progress?) async throws {
+                                counters: FetchCounters, progress: Progress?, context: Context) async throws {
         let fetcher = self.fetcher
         let maxBytes = fetcher.policy.maxDocumentBytes
         let health = HostHealth()
@@ -245,7 +280,8 @@ public struct ProviderSync: Sendable {
             while next < due.count, pending.count < options.concurrency {
                 let listing = due[next]
                 pending.append(Task {
-                    await ProviderSync.fetchDocument(listing, fetcher: fetcher, keyring: keyring, maxBytes: maxBytes, counters: counters, health: health)
+                    await ProviderSync.fetchDocument(listing, fetcher: fetcher, keyring: keyring, maxBytes: maxBytes, counters: counters,
+                                                     health: health, credentials: context.credentials)
                 })
                 next += 1
             }
@@ -298,7 +334,7 @@ public struct ProviderSync: Sendable {
     }
 
     static func fetchDocument(_ listing: Listing, fetcher: HTTPFetcher, keyring: Keyring?, maxBytes: Int,
-                              counters: FetchCounters, health: HostHealth) async -> DocumentResult {
+                              counters: FetchCounters, health: HostHealth, credentials: Credentials?) async -> DocumentResult {
         func failed(_ reason: String) -> DocumentResult { DocumentResult(listing: listing, outcome: .failed(reason)) }
         let host = URLComponents(string: listing.url)?.host ?? ""
         if await health.isDown(host) {
@@ -306,7 +342,8 @@ public struct ProviderSync: Sendable {
         }
         let bytes: [UInt8]
         do {
-            guard case .fetched(let body, _, _) = try await fetcher.get(listing.url, maxBytes: maxBytes, expectJSON: true, counters: counters) else {
+            guard case .fetched(let body, _, _) = try await fetcher.get(listing.url, maxBytes: maxBytes, expectJSON: true, counters: counters,
+                                                                        credentials: credentials) else {
                 return failed("\(listing.url) answered 304 to an unconditional request")
             }
             bytes = body
@@ -319,7 +356,7 @@ public struct ProviderSync: Sendable {
         var sidecars = IntegrityChecker.Sidecars()
         for url in listing.hashURLs {
             do {
-                guard case .fetched(let body, _, _) = try await fetcher.get(url, maxBytes: 1 << 16, counters: counters) else { continue }
+                guard case .fetched(let body, _, _) = try await fetcher.get(url, maxBytes: 1 << 16, counters: counters, credentials: credentials) else { continue }
                 let text = String(decoding: body, as: UTF8.self)
                 if url.hasSuffix(".sha512") { sidecars.sha512 = text } else if url.hasSuffix(".sha256") { sidecars.sha256 = text }
                 // One guessed hash is enough: do not ask for the other.
@@ -330,7 +367,7 @@ public struct ProviderSync: Sendable {
         }
         if let url = listing.signatureURL {
             do {
-                if case .fetched(let body, _, _) = try await fetcher.get(url, maxBytes: 1 << 16, counters: counters) { sidecars.signature = body }
+                if case .fetched(let body, _, _) = try await fetcher.get(url, maxBytes: 1 << 16, counters: counters, credentials: credentials) { sidecars.signature = body }
             } catch {
                 if listing.signatureListed || error.status != 404 { return failed("its signature \(url) could not be fetched: \(error.message)") }
             }

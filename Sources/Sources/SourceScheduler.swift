@@ -110,7 +110,9 @@ public struct AggregatorSync: Sendable {
             for provider in providers where !known.contains(provider.url) {
                 let slug = SourceDiscovery.slug(for: provider.name, taken: taken)
                 taken.insert(slug)
-                try await store.saveSource(SourceRecord(slug: slug, name: provider.name, url: provider.url, pollInterval: source.pollInterval))
+                var record = SourceRecord(slug: slug, name: provider.name, url: provider.url, pollInterval: source.pollInterval)
+                record.mirrors = provider.mirrors
+                try await store.saveSource(record)
                 report.new += 1
             }
             report.listed = providers.count

@@ -213,6 +213,14 @@ extension SQLiteStore {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v6-source-policy") { db in
+            // Aggregator mirrors, the v3 signature policy, and the environment variable holding credentials.
+            try db.execute(sql: """
+                ALTER TABLE sources ADD COLUMN mirrors TEXT NOT NULL DEFAULT '';
+                ALTER TABLE sources ADD COLUMN accept_v3 INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE sources ADD COLUMN credentials_variable TEXT;
+                """)
+        }
         return migrator
     }
 }

@@ -18,14 +18,17 @@ extension SQLiteStore: SourceStateStore {
     public func saveSource(_ source: SourceRecord) async throws {
         try await writer.write { db in
             try db.execute(sql: """
-                INSERT INTO sources(slug, name, kind, url, enabled, poll_interval, last_attempt, last_success, last_error, next_poll)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO sources(slug, name, kind, url, enabled, poll_interval, last_attempt, last_success, last_error, next_poll,
+                  mirrors, accept_v3, credentials_variable)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(slug) DO UPDATE SET name = excluded.name, kind = excluded.kind, url = excluded.url,
                   enabled = excluded.enabled, poll_interval = excluded.poll_interval, last_attempt = excluded.last_attempt,
-                  last_success = excluded.last_success, last_error = excluded.last_error, next_poll = excluded.next_poll
+                  last_success = excluded.last_success, last_error = excluded.last_error, next_poll = excluded.next_poll,
+                  mirrors = excluded.mirrors, accept_v3 = excluded.accept_v3, credentials_variable = excluded.credentials_variable
                 """, arguments: [source.slug, source.name, source.kind.rawValue, source.url, source.enabled, source.pollInterval,
                                  source.lastAttempt.map(Timestamp.format), source.lastSuccess.map(Timestamp.format),
-                                 source.lastError, source.nextPoll.map(Timestamp.format)])
+                                 source.lastError, source.nextPoll.map(Timestamp.format), source.mirrors.joined(separator: "\n"),
+                                 source.acceptsV3Signatures, source.credentialsVariable])
             try SQLiteStore.bumpGeneration(db)
         }
     }
@@ -151,11 +154,16 @@ extension SQLiteStore: SourceStateStore {
         """
 
     static func sourceRecord(_ row: Row) -> SourceRecord {
-        SourceRecord(slug: row["slug"], name: row["name"], kind: SourceRecord.Kind(rawValue: row["kind"]) ?? .provider,
+        var record = SourceRecord(slug: row["slug"], name: row["name"], kind: SourceRecord.Kind(rawValue: row["kind"]) ?? .provider,
                      url: row["url"], enabled: row["enabled"], pollInterval: row["poll_interval"],
                      lastAttempt: (row["last_attempt"] as String?).flatMap(Timestamp.parse),
                      lastSuccess: (row["last_success"] as String?).flatMap(Timestamp.parse),
                      lastError: row["last_error"], nextPoll: (row["next_poll"] as String?).flatMap(Timestamp.parse),
                      documentsHeld: row["held"], documentsQuarantined: row["quarantined"], documentsFailing: row["failing"])
+        let mirrors: String = row["mirrors"] ?? ""
+        record.mirrors = mirrors.isEmpty ? [] : mirrors.components(separatedBy: "\n")
+        record.acceptsV3Signatures = row["accept_v3"] ?? false
+        record.credentialsVariable = row["credentials_variable"]
+        return record
     }
 }

@@ -53,6 +53,11 @@ struct SourcesCommand: AsyncParsableCommand {
                 status.append("\(source.documentsHeld.grouped) held, \(source.documentsQuarantined.grouped) quarantined, \(source.documentsFailing.grouped) failing")
                 if source.enabled, let next = source.nextPoll { status.append("next poll \(Timestamp.format(next))") }
                 print("    " + status.joined(separator: "; "))
+                var policy: [String] = []
+                if !source.mirrors.isEmpty { policy.append("\(source.mirrors.count) mirror\(source.mirrors.count == 1 ? "" : "s")") }
+                if source.acceptsV3Signatures { policy.append("v3 signatures accepted") }
+                if let variable = source.credentialsVariable { policy.append("credentials from $\(variable)") }
+                if !policy.isEmpty { print("    " + policy.joined(separator: "; ")) }
                 if let error = source.lastError { print("    last error: \(error)") }
             }
             let withoutFeed = SourceCatalogue.withoutFeed
@@ -72,6 +77,9 @@ struct SourcesCommand: AsyncParsableCommand {
         @Option(help: "A short name for the source (default: from the publisher's name).") var slug: String?
         @Option(help: ArgumentHelp("How often to poll, e.g. 30s, 5m, 1h.", valueName: "duration")) var interval = "5m"
         @Flag(help: "Add it disabled.") var disabled = false
+        @Flag(help: "Accept obsolete v3 OpenPGP signatures from this source (off by default).") var acceptV3Signatures = false
+        @Option(help: ArgumentHelp("The environment variable that holds this source's Authorization header value (e.g. \"Basic …\"); TLP:GREEN/AMBER feeds are then read too. The secret itself is never stored.", valueName: "name"))
+        var credentialsEnv: String?
 
         func validate() throws {
             guard PollInterval.seconds(interval) != nil else { throw ValidationError("--interval must look like 30s, 5m or 1h (at least 10s)") }
@@ -97,7 +105,10 @@ struct SourcesCommand: AsyncParsableCommand {
                     return
                 }
                 let chosen = slug ?? SourceDiscovery.slug(for: name, taken: taken)
-                try await store.saveSource(SourceRecord(slug: chosen, name: name, url: url, enabled: !disabled, pollInterval: seconds))
+                var record = SourceRecord(slug: chosen, name: name, url: url, enabled: !disabled, pollInterval: seconds)
+                record.acceptsV3Signatures = acceptV3Signatures
+                record.credentialsVariable = credentialsEnv
+                try await store.saveSource(record)
                 print("Added \(name) as \(chosen): \(url)")
             case .aggregator(let url, let name, let providers):
                 var added = 0
@@ -105,7 +116,10 @@ struct SourcesCommand: AsyncParsableCommand {
                 for provider in providers where !known.contains(provider.url) {
                     let chosen = SourceDiscovery.slug(for: provider.name, taken: taken)
                     taken.insert(chosen)
-                    try await store.saveSource(SourceRecord(slug: chosen, name: provider.name, url: provider.url, enabled: !disabled, pollInterval: seconds))
+                    var record = SourceRecord(slug: chosen, name: provider.name, url: provider.url, enabled: !disabled, pollInterval: seconds)
+                    record.mirrors = provider.mirrors
+                    record.acceptsV3Signatures = acceptV3Signatures
+                    try await store.saveSource(record)
                     added += 1
                 }
                 print("\(name) lists \(providers.count) providers; added \(added) not followed yet (\(url)).")

@@ -140,6 +140,24 @@ struct RobustnessTests {
         #expect(throws: OpenPGPError.self) { try Certificate.read(Array("-----BEGIN PGP PUBLIC KEY BLOCK-----\n".utf8)) }
     }
 
+    @Test("a v3 signature is refused unless the source's policy accepts v3")
+    func v3Policy() throws {
+        let (_, _, data, keyring) = try Self.material()
+        // A v3 signature packet: hashed length 5, type, time, key ID, RSA, SHA-256, quick check, one MPI.
+        var body: [UInt8] = [3, 5, 0x00, 0x65, 0x00, 0x00, 0x00]
+        body += [UInt8](repeating: 0xAB, count: 8) + [1, 8, 0x12, 0x34, 0x00, 0x08, 0xFF]
+        let packet: [UInt8] = [0xC2, UInt8(body.count)] + body
+        let refused = keyring.verify(signature: packet, of: data)
+        #expect(refused.outcome == .badSignature)
+        #expect(refused.reason.contains("v3 signature, which this source's policy does not accept"), "\(refused.reason)")
+        var lenient = keyring
+        lenient.acceptsV3Signatures = true
+        let checked = lenient.verify(signature: packet, of: data)
+        // Accepted for checking: it now fails only because no trusted key has that key ID.
+        #expect(checked.outcome == .unknownKey, "\(checked.reason)")
+        #expect(checked.reason.contains("key ID ABABABABABABABAB"))
+    }
+
     @Test("dates in reasons agree with Foundation's calendar, leap days and the 2038 boundary included")
     func dates() {
         let formatter = ISO8601DateFormatter()

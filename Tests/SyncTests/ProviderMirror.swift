@@ -28,6 +28,10 @@ final class ProviderMirror: Sendable {
         var onlyEntries: Set<String>?
         var extraKeys: [(fingerprint: String, path: String)] = []
         var requests: [(path: String, status: Int)] = []
+        /// When set, every request must carry this Authorization header (else 401).
+        var requiredAuthorization: String?
+        /// Authorization headers received, per path.
+        var authorizations: [String: String] = [:]
     }
 
     let root: URL
@@ -75,6 +79,14 @@ final class ProviderMirror: Sendable {
         func logged(_ response: Response) -> Response {
             state.withLock { $0.requests.append((path, Int(response.status.code))) }
             return response
+        }
+        let authorization = request.headers[.authorization]
+        let required = state.withLock { state in
+            if let authorization { state.authorizations[path] = authorization }
+            return state.requiredAuthorization
+        }
+        if let required, authorization != required {
+            return logged(Response(status: .unauthorized, body: .init(byteBuffer: ByteBuffer(string: "sign in"))))
         }
         switch fault {
         case .status(let code)?:

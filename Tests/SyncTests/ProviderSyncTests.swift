@@ -399,6 +399,95 @@ struct ProviderSyncTests {
         }
     }
 
+    @Test("credentials come from the environment, go to the source's host only, and open TLP:GREEN feeds")
+    func credentials() async throws {
+        let mirror = try ProviderMirror.cisa()
+        var shown = Set<String>(Self.sample.prefix(2))
+        shown.insert("csaf_files/IT/white/2024/va-24-254-02.json")
+        mirror.only(shown)
+        // The IT feed is relabelled TLP:GREEN: read only with credentials.
+        let metadataBytes: [UInt8] = try #require(mirror.content("provider-metadata.json"))
+        let parsedMetadata: Any = try JSONSerialization.jsonObject(with: Data(metadataBytes))
+        var metadata: [String: Any] = try #require(parsedMetadata as? [String: Any])
+        var distributions: [[String: Any]] = try #require(metadata["distributions"] as? [[String: Any]])
+        var rolie: [String: Any] = try #require(distributions[0]["rolie"] as? [String: Any])
+        var feeds: [[String: Any]] = try #require(rolie["feeds"] as? [[String: Any]])
+        let itIndex: Int? = feeds.firstIndex { feed in (feed["url"] as? String)?.contains("/IT/") ?? false }
+        let it: Int = try #require(itIndex)
+        feeds[it]["tlp_label"] = "GREEN"
+        rolie["feeds"] = feeds
+        distributions[0]["rolie"] = rolie
+        metadata["distributions"] = distributions
+        let relabelled: Data = try JSONSerialization.data(withJSONObject: metadata, options: [.withoutEscapingSlashes])
+        mirror.set("provider-metadata.json", [UInt8](relabelled))
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let store = try SQLiteStore(path: folder.url.appendingPathComponent("vigil.sqlite").path)
+        try await mirror.run { mirror in
+            try await HTTPFetcher.with(policy: Self.policy()) { fetcher in
+                // Without credentials: the GREEN feed is skipped.
+                let open = SourceRecord(slug: "open", name: "Open", url: mirror.metadataURL)
+                try await store.saveSource(open)
+                let publicSync = try await ProviderSync(store: store, fetcher: fetcher).sync(open)
+                #expect(publicSync.feeds == 1)
+                #expect(publicSync.new == 2)
+
+                // With a variable that is not set: a sentence naming it.
+                var locked = SourceRecord(slug: "locked", name: "Locked", url: mirror.metadataURL)
+                locked.credentialsVariable = "VIGIL_TEST_UNSET_CREDENTIALS"
+                try await store.saveSource(locked)
+                let unset = try await ProviderSync(store: store, fetcher: fetcher).sync(locked)
+                let unsetError: String = unset.error ?? ""
+                #expect(unsetError.contains("environment variable VIGIL_TEST_UNSET_CREDENTIALS, which is not set"))
+
+                // With the variable set, every request to the provider carries it and the GREEN feed is read.
+                setenv("VIGIL_TEST_CREDENTIALS", "Bearer s3cret-token", 1)
+                defer { unsetenv("VIGIL_TEST_CREDENTIALS") }
+                mirror.state.withLock { $0.requiredAuthorization = "Bearer s3cret-token" }
+                locked.credentialsVariable = "VIGIL_TEST_CREDENTIALS"
+                try await store.saveSource(locked)
+                let authorised = try await ProviderSync(store: store, fetcher: fetcher).sync(locked)
+                #expect(authorised.error == nil, "\(authorised.error ?? "")")
+                #expect(authorised.feeds == 2)
+                // The WHITE feed is the one the first source read: 304, nothing to fetch. The GREEN one is new.
+                #expect(authorised.feedsUnchanged == 1)
+                #expect(authorised.new == 1)
+                #expect(try await store.advisory(id: "VA-24-254-02") != nil)
+                let received: [String] = mirror.state.withLock { Array($0.authorizations.values) }
+                #expect(!received.isEmpty)
+                #expect(received.allSatisfy { $0 == "Bearer s3cret-token" })
+
+                // Credentials for another host are not sent here.
+                mirror.state.withLock { $0.requiredAuthorization = nil; $0.authorizations = [:] }
+                _ = try await fetcher.get(mirror.metadataURL, maxBytes: 1 << 20, credentials: Credentials(host: "other.example", authorization: "Bearer leak"))
+                let leaked: Int = mirror.state.withLock { $0.authorizations.count }
+                #expect(leaked == 0)
+            }
+        }
+    }
+
+    @Test("an unreachable provider is synced from an aggregator's mirror, and the report says so")
+    func mirrorFallback() async throws {
+        let mirror = try ProviderMirror.cisa()
+        mirror.only(Set<String>(Self.sample.prefix(2)))
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let store = try SQLiteStore(path: folder.url.appendingPathComponent("vigil.sqlite").path)
+        try await mirror.run { mirror in
+            try await HTTPFetcher.with(policy: Self.policy(timeout: 2)) { fetcher in
+                var source = SourceRecord(slug: "cisa", name: "CISA", url: "http://127.0.0.1:1/provider-metadata.json")
+                source.mirrors = [mirror.metadataURL]
+                try await store.saveSource(source)
+                #expect(try await store.source(slug: "cisa")?.mirrors == [mirror.metadataURL])
+                let report = try await ProviderSync(store: store, fetcher: fetcher).sync(source)
+                #expect(report.error == nil, "\(report.error ?? "")")
+                #expect(report.new == 2)
+                let reason: String = report.problems.first?.reason ?? ""
+                #expect(reason.contains("synced from the mirror \(mirror.metadataURL)"), "\(report.problems)")
+            }
+        }
+    }
+
     @Test("the scheduler syncs what is due and leaves the rest until its time")
     func scheduler() async throws {
         let mirror = try ProviderMirror.cisa()
