@@ -36,6 +36,13 @@ public struct SourceRecord: Sendable, Codable, Equatable {
     /// never sit in the database). With it, TLP:GREEN and TLP:AMBER feeds are read too.
     public var credentialsVariable: String?
 
+    /// Records an attempt at `now` and schedules the next poll one interval later, ±10 % so that many sources (and
+    /// nodes) do not poll in lockstep.
+    public mutating func scheduleNextPoll(after now: Date) {
+        lastAttempt = now
+        nextPoll = now.addingTimeInterval(Double(max(pollInterval, 10)) * Double.random(in: 0.9...1.1))
+    }
+
     public init(slug: String, name: String, kind: Kind = .provider, url: String, enabled: Bool = true,
                 pollInterval: Int = 300, lastAttempt: Date? = nil, lastSuccess: Date? = nil, lastError: String? = nil,
                 nextPoll: Date? = nil, documentsHeld: Int = 0, documentsQuarantined: Int = 0, documentsFailing: Int = 0) {

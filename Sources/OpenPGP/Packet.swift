@@ -15,6 +15,19 @@ public struct Packet: Sendable, Equatable {
     /// Where the packet starts in the binary data, for error messages.
     public var offset: Int
 
+    public init(tag: Int, body: [UInt8], offset: Int = 0) {
+        self.tag = tag
+        self.body = body
+        self.offset = offset
+    }
+
+    /// The packet in new format with a five-octet length, as binary keyrings and detached signatures hold it.
+    public var encoded: [UInt8] {
+        let length = UInt32(body.count)
+        return [0xC0 | UInt8(tag & 0x3F), 0xFF, UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF),
+                UInt8(length & 0xFF)] + body
+    }
+
     /// Reads every packet of binary OpenPGP data.
     public static func readAll(_ data: [UInt8]) throws -> [Packet] {
         var packets: [Packet] = []

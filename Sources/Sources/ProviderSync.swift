@@ -81,7 +81,7 @@ public struct ProviderSync: Sendable {
 
         var updated = try await store.source(slug: source.slug) ?? source
         let now = options.now()
-        updated.lastAttempt = now
+        updated.scheduleNextPoll(after: now)
         if let error = report.error {
             updated.lastError = error
         } else {
@@ -90,9 +90,6 @@ public struct ProviderSync: Sendable {
                 ? "\(report.failed) listed document\(report.failed == 1 ? "" : "s") could not be fetched; \(report.problems.first.map { $0.reason } ?? "")"
                 : nil
         }
-        // Jitter of ±10 % so that many sources (and nodes) do not poll in lockstep.
-        let interval = Double(max(updated.pollInterval, 10))
-        updated.nextPoll = now.addingTimeInterval(interval * Double.random(in: 0.9...1.1))
         try await store.saveSource(updated)
         return report
     }
@@ -156,8 +153,10 @@ public struct ProviderSync: Sendable {
         keyring?.acceptsV3Signatures = source.acceptsV3Signatures
 
         // 3. Listings: ROLIE feeds (TLP:WHITE/CLEAR) or changes.csv of directory distributions.
-        let known = try await store.remoteDocuments(source: source.slug)
-        let retrying = known.values.contains { $0.status != .stored }
+        // Unchanged feeds are read again from the cache only when documents failed before and must be retried; the
+        // counts on the source say so without loading every document's state.
+        let counts = try await store.source(slug: source.slug)
+        let retrying = (counts?.documentsQuarantined ?? 0) + (counts?.documentsFailing ?? 0) > 0
         var listings: [Listing] = []
         var seen = Set<String>()
         for distribution in metadata["distributions"].arrayValue {
@@ -183,7 +182,8 @@ public struct ProviderSync: Sendable {
         }
         report.listed = listings.count
 
-        // 4. What is new, newer, or failed before.
+        // 4. What is new, newer, or failed before (an idle poll has no listing to compare and loads nothing).
+        let known = listings.isEmpty ? [:] : try await store.remoteDocuments(source: source.slug)
         let due = listings.filter { listing in
             guard let state = known[listing.url] else { return true }
             return state.status != .stored || state.listedUpdate != listing.update

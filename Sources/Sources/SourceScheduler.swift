@@ -101,7 +101,7 @@ public struct AggregatorSync: Sendable {
         var report = SyncReport(source: source.slug)
         let counters = FetchCounters()
         var updated = try await store.source(slug: source.slug) ?? source
-        updated.lastAttempt = Date()
+        updated.scheduleNextPoll(after: Date())
         do {
             let providers = try await SourceDiscovery.aggregatorProviders(source.url, fetcher: fetcher, counters: counters)
             let existing = try await store.sources()
@@ -124,7 +124,6 @@ public struct AggregatorSync: Sendable {
         }
         report.requests = counters.requests
         report.bytes = counters.bytes
-        updated.nextPoll = Date().addingTimeInterval(Double(max(updated.pollInterval, 10)) * Double.random(in: 0.9...1.1))
         try await store.saveSource(updated)
         return report
     }

@@ -90,7 +90,7 @@ struct VerifyBenchmark: ParsableCommand {
             defer { try? FileManager.default.removeItem(atPath: folder) }
             // gpgv wants a binary keyring file.
             let binaryKey = try Packet.readArmoredOrBinary([UInt8](keyBytes)).reduce(into: [UInt8]()) { out, packet in
-                out += [0xC0 | UInt8(packet.tag), 0xFF] + withUnsafeBytes(of: UInt32(packet.body.count).bigEndian, Array.init) + packet.body
+                out += packet.encoded
             }
             let keyring = folder + "/key.gpg"
             FileManager.default.createFile(atPath: keyring, contents: Data(binaryKey))

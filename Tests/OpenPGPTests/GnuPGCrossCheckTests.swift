@@ -80,7 +80,7 @@ struct GnuPGCrossCheckTests {
         let subkeyIndex = try #require(packets.firstIndex { $0.tag == Packet.Tag.publicSubkey.rawValue })
         var unbound: [UInt8] = []
         for (index, packet) in packets.enumerated() where !(index > subkeyIndex && packet.tag == Packet.Tag.signature.rawValue) {
-            unbound += [0xC0 | UInt8(packet.tag), 0xFF] + withUnsafeBytes(of: UInt32(packet.body.count).bigEndian, Array.init) + packet.body
+            unbound += packet.encoded
         }
         let unboundKeyring = try Keyring(keyFiles: [unbound])
         #expect(unboundKeyring.certificates.first?.subkeys.first?.isBound == false)

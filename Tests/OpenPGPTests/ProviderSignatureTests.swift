@@ -125,7 +125,7 @@ struct ProviderSignatureTests {
         // Re-encode the packet with the last byte of the RSA value flipped, as binary and as armor.
         var body = binary.body
         body[body.count - 1] ^= 0x80
-        let packet: [UInt8] = [0xC2, 0xFF] + withUnsafeBytes(of: UInt32(body.count).bigEndian, Array.init) + body
+        let packet = Packet(tag: 2, body: body).encoded
         let result = keyring.verify(signature: packet, of: data)
         #expect(result.outcome == .badSignature)
         #expect(result.reason.contains("RSA signature does not match"), "\(result.reason)")
@@ -136,7 +136,7 @@ struct ProviderSignatureTests {
         let unhashedLength = Int(quick[6 + hashedLength]) << 8 | Int(quick[7 + hashedLength])
         let prefixOffset = 8 + hashedLength + unhashedLength
         quick[prefixOffset] ^= 0xFF
-        let quickPacket: [UInt8] = [0xC2, 0xFF] + withUnsafeBytes(of: UInt32(quick.count).bigEndian, Array.init) + quick
+        let quickPacket = Packet(tag: 2, body: quick).encoded
         #expect(keyring.verify(signature: quickPacket, of: data).outcome == .badSignature)
     }
 

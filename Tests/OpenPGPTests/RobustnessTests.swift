@@ -52,7 +52,7 @@ struct RobustnessTests {
         let binaryKey = try Packet.readArmoredOrBinary(key)
         var binaryKeyBytes: [UInt8] = []
         for packet in binaryKey {
-            binaryKeyBytes += [0xC0 | UInt8(packet.tag), 0xFF] + withUnsafeBytes(of: UInt32(packet.body.count).bigEndian, Array.init) + packet.body
+            binaryKeyBytes += packet.encoded
         }
         #expect(try Certificate.read(binaryKeyBytes).first?.fingerprintHex == keyring.certificates.first?.fingerprintHex)
         var errors = 0
@@ -81,7 +81,7 @@ struct RobustnessTests {
         var random = SplitMix(state: 0x5EED_0001)
         let binarySignature = try #require(try Packet.readArmoredOrBinary(signature).first)
         let body = binarySignature.body
-        let packet: [UInt8] = [0xC2, 0xFF] + withUnsafeBytes(of: UInt32(body.count).bigEndian, Array.init) + body
+        let packet = Packet(tag: 2, body: body).encoded
         #expect(keyring.verify(signature: packet, of: data).outcome == .verified)
         // The unhashed subpacket area is not covered by the signature: a flip there may leave it valid.
         let hashedLength = Int(body[4]) << 8 | Int(body[5])

@@ -5,43 +5,8 @@ import VigilTestSupport
 /// `vigil verify` as a user runs it: the executable, its JSON report and its exit status.
 @Suite("vigil verify")
 struct VerifyCommandTests {
-    struct Output {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-        var json: [String: Any]? {
-            (try? JSONSerialization.jsonObject(with: Data(stdout.utf8))) as? [String: Any]
-        }
-    }
-
-    static func vigil(_ arguments: [String]) throws -> Output {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try Executables.vigil())
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        // Drain stderr on another thread so that neither pipe fills up.
-        let errors = ErrorCollector(err.fileHandleForReading)
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Output(status: process.terminationStatus, stdout: String(decoding: data, as: UTF8.self), stderr: errors.wait())
-    }
-
-    final class ErrorCollector: @unchecked Sendable {
-        private let done = DispatchSemaphore(value: 0)
-        private var text = ""
-        init(_ handle: FileHandle) {
-            Thread.detachNewThread { [self] in
-                text = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
-                done.signal()
-            }
-        }
-        func wait() -> String {
-            done.wait()
-            return text
-        }
+    static func vigil(_ arguments: [String]) throws -> Executables.Output {
+        try Executables.runVigil(arguments)
     }
 
     @Test("CISA's whole folder: 2,383 verified with the key its metadata pins, exit status 0")
@@ -116,5 +81,12 @@ struct VerifyCommandTests {
         let missing = try Self.vigil(["verify", "/nonexistent/folder"])
         #expect(missing.status == 2)
         #expect(missing.stderr.contains("/nonexistent/folder: no such file or directory"), "\(missing.stderr)")
+    }
+}
+
+extension Executables.Output {
+    /// Standard output read as a JSON object.
+    var json: [String: Any]? {
+        (try? JSONSerialization.jsonObject(with: Data(stdout.utf8))) as? [String: Any]
     }
 }

@@ -5,29 +5,8 @@ import VigilTestSupport
 /// `vigil sources …` as a user runs it, against a provider on loopback.
 @Suite("vigil sources", .serialized)
 struct SourcesCommandTests {
-    struct Output {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    static func vigil(_ arguments: [String]) throws -> Output {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try Executables.vigil())
-        process.arguments = arguments
-        let folder = try TemporaryFolder()
-        defer { folder.remove() }
-        // Files, not pipes: nothing to drain while the process runs.
-        let out = folder.url.appendingPathComponent("out"), err = folder.url.appendingPathComponent("err")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
-        FileManager.default.createFile(atPath: err.path, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: out)
-        process.standardError = try FileHandle(forWritingTo: err)
-        try process.run()
-        process.waitUntilExit()
-        return Output(status: process.terminationStatus,
-                      stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
-                      stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+    static func vigil(_ arguments: [String]) throws -> Executables.Output {
+        try Executables.runVigil(arguments)
     }
 
     @Test("list shows the catalogue on first use; add discovers a loopback provider; sync imports it; disable, remove")
