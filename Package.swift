@@ -34,8 +34,10 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        .target(name: "Versions"),
+        .target(name: "Matching", dependencies: ["CSAF", "Versions"]),
         .target(name: "Store", dependencies: [
-            "CSAF",
+            "CSAF", "Versions", "Matching",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .target(name: "Web", dependencies: [
@@ -57,6 +59,9 @@ let package = Package(
         // Test helpers shared by every test target: the ../shared data locator, temporary folders, processes.
         .target(name: "VigilTestSupport", path: "Tests/VigilTestSupport"),
         .testTarget(name: "CSAFTests", dependencies: ["CSAF", "VigilTestSupport"]),
+        .testTarget(name: "VersionsTests", dependencies: ["Versions", "VigilTestSupport"]),
+        .testTarget(name: "MatchingTests", dependencies: ["Matching", "Versions", "CSAF", "VigilTestSupport"],
+                    exclude: ["Fixtures"]),
         .testTarget(name: "OpenPGPTests", dependencies: ["OpenPGP", "VigilTestSupport"]),
         .testTarget(name: "SourcesTests", dependencies: ["Sources", "CSAF", "OpenPGP", "VigilTestSupport"]),
         .testTarget(name: "StoreTests", dependencies: [
