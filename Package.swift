@@ -41,14 +41,14 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .target(name: "Web", dependencies: [
-            "CSAF", "Store",
+            "CSAF", "Store", "Matching",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Mustache", package: "swift-mustache"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], resources: [.copy("Resources")]),
         .executableTarget(name: "vigil", dependencies: [
-            "CSAF", "OpenPGP", "Sources", "Store", "Web",
+            "CSAF", "OpenPGP", "Sources", "Store", "Web", "Versions", "Matching",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOCore", package: "swift-nio"),

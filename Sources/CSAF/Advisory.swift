@@ -128,6 +128,19 @@ public struct AffectedProduct: Codable, Sendable, Equatable {
     public var cpe: String?
     public var purl: String?
     public var modelNumbers: [String]
+
+    public init(productID: String, vendor: String, product: String, version: String?, fullName: String,
+                status: ProductStatusKind, cpe: String? = nil, purl: String? = nil, modelNumbers: [String] = []) {
+        self.productID = productID
+        self.vendor = vendor
+        self.product = product
+        self.version = version
+        self.fullName = fullName
+        self.status = status
+        self.cpe = cpe
+        self.purl = purl
+        self.modelNumbers = modelNumbers
+    }
 }
 
 /// An acknowledgment line.

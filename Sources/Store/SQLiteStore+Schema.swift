@@ -221,6 +221,57 @@ extension SQLiteStore {
                 ALTER TABLE sources ADD COLUMN credentials_variable TEXT;
                 """)
         }
+        migrator.registerMigration("v7-assets-exposures") { db in
+            // Organisations' asset inventories and what each advisory means for each asset. Exposures are derived
+            // data, recomputed when an advisory or the inventory changes; first_seen survives recomputation.
+            try db.execute(sql: """
+                CREATE TABLE organisations (
+                  id INTEGER PRIMARY KEY,
+                  name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+                  created_at TEXT NOT NULL
+                );
+                CREATE TABLE assets (
+                  id INTEGER PRIMARY KEY,
+                  organisation_id INTEGER NOT NULL REFERENCES organisations(id) ON DELETE CASCADE,
+                  merge_key TEXT NOT NULL,
+                  external_id TEXT,
+                  vendor TEXT NOT NULL,
+                  product TEXT NOT NULL,
+                  version TEXT,
+                  model_number TEXT,
+                  serial_number TEXT,
+                  cpe TEXT,
+                  purl TEXT,
+                  site TEXT,
+                  area TEXT,
+                  owner TEXT,
+                  criticality TEXT,
+                  tags TEXT NOT NULL DEFAULT '',
+                  created_at TEXT NOT NULL,
+                  updated_at TEXT NOT NULL,
+                  UNIQUE (organisation_id, merge_key)
+                );
+                CREATE TABLE exposures (
+                  asset_id INTEGER NOT NULL REFERENCES assets(id) ON DELETE CASCADE,
+                  advisory_id TEXT NOT NULL,
+                  organisation_id INTEGER NOT NULL REFERENCES organisations(id) ON DELETE CASCADE,
+                  status TEXT NOT NULL,
+                  status_rank INTEGER NOT NULL,
+                  confidence TEXT NOT NULL,
+                  reason TEXT NOT NULL,
+                  product_ids TEXT NOT NULL,
+                  first_seen TEXT NOT NULL,
+                  PRIMARY KEY (asset_id, advisory_id)
+                ) WITHOUT ROWID;
+                CREATE INDEX exposures_by_organisation ON exposures(organisation_id, status_rank);
+                CREATE INDEX exposures_by_advisory ON exposures(advisory_id);
+                CREATE TABLE vendor_aliases (
+                  alias TEXT PRIMARY KEY,
+                  canonical TEXT NOT NULL
+                ) WITHOUT ROWID;
+                INSERT INTO meta(key, value) VALUES ('assets_generation', 0);
+                """)
+        }
         return migrator
     }
 }

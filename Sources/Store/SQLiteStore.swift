@@ -8,6 +8,7 @@ import GRDB
 /// stored or absent, and a re-run completes it.
 public struct SQLiteStore: AdvisoryStore {
     let writer: any DatabaseWriter
+    let assetIndexCache = AssetIndexCache()
     /// Where the database lives, for messages.
     public let path: String
 
@@ -45,6 +46,10 @@ public struct SQLiteStore: AdvisoryStore {
         try await writer.write { db in
             let changesBefore = db.totalChangesCount
             let outcome = try SQLiteStore.ingest(document, db: db)
+            // Exposures follow the advisory in the same transaction: an alert never sees a half-updated picture.
+            if outcome == .new || outcome == .updated {
+                try SQLiteStore.recomputeExposures(advisoryID: document.advisory.id, db: db, cache: assetIndexCache)
+            }
             // An unchanged document may still have had its integrity raised: pages showing it must be rendered anew.
             if outcome != .unchanged || db.totalChangesCount != changesBefore { try SQLiteStore.bumpGeneration(db) }
             return outcome

@@ -221,7 +221,7 @@ extension FirmwareVersion {
     static func strippingPrefix(_ lowercased: String) -> String {
         var text = Substring(lowercased)
         for prefix in ["version ", "version", "ver. ", "ver.", "ver ", "revision ", "rev. ", "rev.", "rev ",
-                       "firmware ", "firmware", "fw ", "fw"] where text.hasPrefix(prefix) {
+                       "firmware ", "firmware", "fw ", "fw", "sv"] where text.hasPrefix(prefix) {
             let rest = text.dropFirst(prefix.count).drop(while: { $0 == " " })
             if rest.first?.isASCIIDigitCharacter == true || rest.first == "v" || rest.first == "r" {
                 text = rest
@@ -361,7 +361,9 @@ extension FirmwareVersion {
         return tokens
     }
 
-    static func compareTokens(_ lhs: [Token], _ rhs: [Token]) -> VersionOrder {
+    static func compareTokens(_ lhs: [Token], _ rhs: [Token]) -> VersionOrder? {
+        // `SV3.20` against `2.80`: a version starting with a word cannot be ordered against one starting with a number.
+        if let first = lhs.first, let other = rhs.first, first.isNumber != other.isNumber { return nil }
         for index in 0..<max(lhs.count, rhs.count) {
             guard index < lhs.count else { return rhs[index].isPrerelease ? .descending : .ascending }
             guard index < rhs.count else { return lhs[index].isPrerelease ? .ascending : .descending }
@@ -378,6 +380,11 @@ extension FirmwareVersion {
 }
 
 extension FirmwareVersion.Token {
+    var isNumber: Bool {
+        if case .number = self { return true }
+        return false
+    }
+
     var isPrerelease: Bool {
         if case let .word(word) = self { return FirmwareVersion.Qualifier.prereleaseRanks[word] != nil }
         return false

@@ -14,6 +14,7 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: "Open http://127.0.0.1:8080 once it runs. Import advisories first with `vigil import PATH`, or while it runs.")
 
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var organisation: AssetsCommand.OrganisationOption
 
     @Option(help: "The address to listen on. Use 0.0.0.0 to listen on every interface.")
     var host = "127.0.0.1"
@@ -44,7 +45,8 @@ struct ServeCommand: AsyncParsableCommand {
             for error in summary.errors { printError("rejected \(error.path): \(error.reason)") }
         }
         let configuration = WebConfiguration(host: host, port: port, databasePath: database.path,
-                                             logLevel: Logger.Level(rawValue: logLevel) ?? .info)
+                                             logLevel: Logger.Level(rawValue: logLevel) ?? .info,
+                                             organisation: organisation.name)
         let store: SQLiteStore
         do {
             store = try SQLiteStore(path: database.path)

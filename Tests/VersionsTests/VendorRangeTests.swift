@@ -142,6 +142,9 @@ struct VendorRangeTests {
         #expect(range.decide(version: "  ").answer == .undecided)
         #expect(range.decide(version: nil).answer == .undecided)
         #expect(VendorRange.read("<July/21/2023").decide(version: "2.0").answer == .undecided)
+        // A version starting with a word is not ordered against numbers: `SV3.20` is read as 3.20, `XYZ3` is undecided.
+        #expect(VendorRange.read("< 2.80").decide(version: "SV3.20").answer == .outside)
+        #expect(VendorRange.read("< 2.80").decide(version: "XYZ3").answer == .undecided)
     }
 
     @Test("a decision's reason quotes the range, its reading and the version")

@@ -1,6 +1,7 @@
 import CSAF
 import Foundation
 import Hummingbird
+import Matching
 import Store
 
 /// The HTML pages: advisory list, advisory page with its raw document and sidecars, vendors, static assets.
@@ -12,6 +13,9 @@ struct PagesController<Context: RequestContext>: Sendable {
     let stylesheet: ByteBuffer
     let sources: (any SourceStateStore)?
     let withoutFeed: [SourceWithoutFeed]
+    /// The inventory store and the organisation whose exposures the pages show (set with `vigil serve --org`).
+    let assets: (any AssetStore)?
+    let organisation: String?
 
     var routes: RouteCollection<Context> {
         let routes = RouteCollection(context: Context.self)
@@ -20,6 +24,9 @@ struct PagesController<Context: RequestContext>: Sendable {
         routes.get("/vendors/{slug}", use: vendor)
         routes.get("/sources", use: sourcesPage)
         routes.get("/quarantine", use: quarantinePage)
+        routes.get("/exposures", use: exposuresPage)
+        routes.get("/exposures.csv", use: exposuresCSV)
+        routes.get("/assets", use: assetsPage)
         routes.get("/advisories/{id}", use: advisory)
         routes.get("/advisories/{id}/revisions/{document}", use: revision)
         routes.get("/static/vigil.css", use: stylesheet)
@@ -64,6 +71,45 @@ struct PagesController<Context: RequestContext>: Sendable {
         return HTMLResponse.make(ByteBuffer(string: try renderer.render(view, template: "sources")))
     }
 
+    /// The configured organisation, when it exists and has an inventory store.
+    func currentOrganisation() async throws -> (any AssetStore, Organisation)? {
+        guard let assets, let organisation, let org = try await assets.organisation(named: organisation, create: false) else { return nil }
+        return (assets, org)
+    }
+
+    @Sendable func exposuresPage(_ request: Request, context: Context) async throws -> Response {
+        try await cached(request) {
+            guard let (assets, org) = try await currentOrganisation() else {
+                return try renderer.render(ExposurePageView(organisation: nil, rows: [], assetCount: 0), template: "exposures")
+            }
+            let rows = try await assets.exposures(organisationID: org.id, filter: ExposureFilter())
+            let count = try await assets.assets(organisationID: org.id).count
+            return try renderer.render(ExposurePageView(organisation: org.name, rows: rows, assetCount: count), template: "exposures")
+        }
+    }
+
+    @Sendable func exposuresCSV(_ request: Request, context: Context) async throws -> Response {
+        guard let (assets, org) = try await currentOrganisation() else {
+            throw HTTPError(.notFound, message: "No asset inventory is configured on this server.")
+        }
+        let rows = try await assets.exposures(organisationID: org.id, filter: ExposureFilter(includeNotAffected: true, limit: 1_000_000))
+        let csv = ExposureExport.csv(rows)
+        var headers = HTTPFields()
+        headers[.contentType] = "text/csv; charset=utf-8"
+        headers[.contentDisposition] = "attachment; filename=\"vigil-exposures.csv\""
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: csv)))
+    }
+
+    @Sendable func assetsPage(_ request: Request, context: Context) async throws -> Response {
+        try await cached(request) {
+            guard let (assets, org) = try await currentOrganisation() else {
+                return try renderer.render(AssetListPageView(organisation: nil, assets: []), template: "assets")
+            }
+            return try renderer.render(AssetListPageView(organisation: org.name, assets: try await assets.assets(organisationID: org.id)),
+                                       template: "assets")
+        }
+    }
+
     @Sendable func quarantinePage(_ request: Request, context: Context) async throws -> Response {
         try await cached(request) {
             try renderer.render(QuarantinePageView(entries: try await store.quarantined(limit: 500)), template: "quarantine")
@@ -103,7 +149,11 @@ struct PagesController<Context: RequestContext>: Sendable {
                 throw HTTPError(.notFound, message: "No advisory with the ID \"\(id)\" is stored. Search for it on the advisory list, or import it with vigil import.")
             }
             let slugs = try await store.vendorSlugs(for: stored.advisory.vendors)
-            return try renderer.render(AdvisoryPageView(stored: stored, vendorSlugs: slugs), template: "advisory")
+            var exposures: (organisation: String, rows: [ExposureRow])?
+            if let (assets, org) = try await currentOrganisation() {
+                exposures = (org.name, try await assets.exposures(organisationID: org.id, filter: ExposureFilter(advisoryID: id)))
+            }
+            return try renderer.render(AdvisoryPageView(stored: stored, vendorSlugs: slugs, exposures: exposures), template: "advisory")
         }
     }
 

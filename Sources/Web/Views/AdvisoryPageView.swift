@@ -137,7 +137,16 @@ struct AdvisoryPageView {
     let watchVendors: String
     let apiHref: String
 
-    init(stored: StoredAdvisory, vendorSlugs: [String: String]) {
+    /// "Your affected assets": the configured organisation's exposures to this advisory (nil: no inventory).
+    let yourAssets: YourAssets?
+    struct YourAssets {
+        let organisation: String
+        let rows: [ExposureRowView]
+        let hasRows: Bool
+    }
+
+    init(stored: StoredAdvisory, vendorSlugs: [String: String], exposures: (organisation: String, rows: [ExposureRow])? = nil) {
+        yourAssets = exposures.map { YourAssets(organisation: $0.organisation, rows: $0.rows.map(ExposureRowView.init), hasRows: !$0.rows.isEmpty) }
         let a = stored.advisory
         let encodedID = Format.pathSegment(a.id)
         id = a.id
