@@ -15,8 +15,17 @@ public enum ExposureStatus: String, Sendable, Codable, CaseIterable, Comparable 
     case notAffected = "not_affected"
 
     /// Worst first: the order exposures are listed and combined in.
-    public static func < (lhs: Self, rhs: Self) -> Bool {
-        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rank < rhs.rank }
+
+    /// 0 for affected up to 4 for not affected.
+    public var rank: Int {
+        switch self {
+        case .affected: 0
+        case .underInvestigation: 1
+        case .unknown: 2
+        case .fixed: 3
+        case .notAffected: 4
+        }
     }
 
     public var label: String {
@@ -34,8 +43,14 @@ public enum ExposureStatus: String, Sendable, Codable, CaseIterable, Comparable 
 public enum MatchConfidence: String, Sendable, Codable, CaseIterable, Comparable {
     case high, medium, low
 
-    public static func < (lhs: Self, rhs: Self) -> Bool {
-        allCases.firstIndex(of: lhs)! > allCases.firstIndex(of: rhs)!
+    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rank > rhs.rank }
+
+    var rank: Int {
+        switch self {
+        case .high: 0
+        case .medium: 1
+        case .low: 2
+        }
     }
 
     init(_ range: VendorRange.Confidence) {
@@ -69,25 +84,128 @@ public enum ProductMatchKind: String, Sendable, Codable {
     }
 }
 
+extension Exposure {
+    /// An unknown that only says the asset is outside a fixed or not-affected list.
+    var isSilentOutsideList: Bool {
+        if case let .match(match) = explanation { return status == .unknown && match.verdict.answer == .outside }
+        return false
+    }
+}
+
 /// One asset's exposure to one advisory, with the reason a person can check.
 public struct Exposure: Sendable, Equatable, Codable {
     public var assetID: Int64
     public var advisoryID: String
     public var status: ExposureStatus
     public var confidence: MatchConfidence
-    /// `"S7-1500 CPU" matches "SIMATIC S7-1500 CPU 1516-3 PN/DP" by model number 6ES7516-3AN02-0AB0; range "< V2.9.2" read as <2.9.2; version V2.8.0 is inside`
-    public var reason: String
     /// The advisory's product IDs that led to this status.
-    public var productIDs: [String]
+    public var productIDs: [String] {
+        get { [firstProductID] + moreProductIDs }
+        set {
+            firstProductID = newValue.first ?? ""
+            moreProductIDs = Array(newValue.dropFirst())
+        }
+    }
+    // One product ID without an array: most exposures come from one product, and matching makes many.
+    var firstProductID: String
+    var moreProductIDs: [String]
+    /// What the reason is made of; rendered into words only when read, since matching makes many more than are shown.
+    public var explanation: ExposureExplanation
+
+    /// `"Siemens S7-1500 CPU" matches "SIMATIC S7-1500 CPU 1516-3 PN/DP" by model number 6ES7516-3AN02-0AB0; range "< V2.9.2" read as <2.9.2; version V2.8.0 is inside; listed as known affected`
+    public var reason: String { explanation.text }
 
     public init(assetID: Int64, advisoryID: String, status: ExposureStatus, confidence: MatchConfidence,
                 reason: String, productIDs: [String]) {
+        self.init(assetID: assetID, advisoryID: advisoryID, status: status, confidence: confidence,
+                  productIDs: productIDs, explanation: .text(reason))
+    }
+
+    init(assetID: Int64, advisoryID: String, status: ExposureStatus, confidence: MatchConfidence, productIDs: [String],
+         explanation: ExposureExplanation) {
         self.assetID = assetID
         self.advisoryID = advisoryID
         self.status = status
         self.confidence = confidence
-        self.reason = reason
-        self.productIDs = productIDs
+        self.firstProductID = productIDs.first ?? ""
+        self.moreProductIDs = Array(productIDs.dropFirst())
+        self.explanation = explanation
+    }
+
+    init(assetID: Int64, advisoryID: String, status: ExposureStatus, confidence: MatchConfidence, productID: String,
+         explanation: ExposureExplanation) {
+        self.assetID = assetID
+        self.advisoryID = advisoryID
+        self.status = status
+        self.confidence = confidence
+        self.firstProductID = productID
+        self.moreProductIDs = []
+        self.explanation = explanation
+    }
+
+    enum CodingKeys: String, CodingKey { case assetID, advisoryID, status, confidence, reason, productIDs }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(assetID: try container.decode(Int64.self, forKey: .assetID),
+                  advisoryID: try container.decode(String.self, forKey: .advisoryID),
+                  status: try container.decode(ExposureStatus.self, forKey: .status),
+                  confidence: try container.decode(MatchConfidence.self, forKey: .confidence),
+                  reason: try container.decode(String.self, forKey: .reason),
+                  productIDs: try container.decode([String].self, forKey: .productIDs))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(assetID, forKey: .assetID)
+        try container.encode(advisoryID, forKey: .advisoryID)
+        try container.encode(status, forKey: .status)
+        try container.encode(confidence, forKey: .confidence)
+        try container.encode(reason, forKey: .reason)
+        try container.encode(productIDs, forKey: .productIDs)
+    }
+}
+
+/// The parts of an exposure's reason: stored text, or what the matcher found, rendered on demand.
+public enum ExposureExplanation: Sendable, Equatable {
+    case text(String)
+    case match(MatchExplanation)
+
+    public var text: String {
+        switch self {
+        case let .text(text): return text
+        case let .match(match): return match.text
+        }
+    }
+}
+
+/// What one match consisted of: the asset, the product and how it was recognised, the range's verdict.
+public struct MatchExplanation: Sendable, Equatable {
+    let asset: ExposureCalculator.CompiledAsset
+    let product: ExposureCalculator.CompiledProduct
+    let kind: ProductMatchKind
+    let verdict: RangeVerdict
+    let status: ExposureStatus
+    /// Other product entries of the advisory that gave the same status.
+    var moreProducts = 0
+
+    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.text == rhs.text }
+
+    var text: String {
+        let source = product.product
+        var text = "\"\(asset.asset.vendor) \(asset.asset.product)\" matches \"\(source.fullName)\" \(kind.phrase)"
+        switch kind {
+        case .cpe: text += " " + (source.cpe ?? "")
+        case .purl: text += " " + (source.purl ?? "")
+        case .modelNumber: text += " " + (asset.asset.modelNumber ?? "")
+        case .name, .productFamily: break
+        }
+        text += "; " + product.range.reason(for: verdict)
+        if source.version == nil { text += " (the advisory names no version)" }
+        text += "; listed as \(source.status.label)"
+        if status == .unknown, verdict.answer == .outside { text += ", which does not say whether other versions are affected" }
+        if moreProducts > 0 { text += " (and \(moreProducts) more product entries alike)" }
+        return text
     }
 }
 

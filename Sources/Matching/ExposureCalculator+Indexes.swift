@@ -49,24 +49,37 @@ extension ExposureCalculator {
 
     /// The exposures of one asset to every indexed advisory that concerns it, one per advisory, worst first.
     public func exposures(of asset: MatchAsset, in index: AdvisoryIndex) -> [Exposure] {
-        let compiled = compile(asset)
-        var candidates = Set<Int>()
+        exposures(of: compile(asset), in: index)
+    }
+
+    func exposures(of compiled: CompiledAsset, in index: AdvisoryIndex) -> [Exposure] {
+        var candidates: [Int] = []
         for vendor in compiled.vendorKeys {
             if let words = index.byVendorWord[vendor] {
-                for word in compiled.tokens { if let list = words[word] { candidates.formUnion(list) } }
+                for word in compiled.tokens { if let list = words[word] { candidates += list } }
             }
-            if let model = compiled.modelKey, let list = index.byVendorModel[vendor]?[model] { candidates.formUnion(list) }
+            if let model = compiled.modelKey, let list = index.byVendorModel[vendor]?[model] { candidates += list }
         }
-        if let cpe = compiled.cpe, let list = index.byCPE[cpe.identityKey] { candidates.formUnion(list) }
-        if let purl = compiled.purl, let list = index.byPURL[purl.identityKey] { candidates.formUnion(list) }
-        var byAdvisory: [String: [Exposure]] = [:]
-        for position in candidates.sorted() {
+        if let cpe = compiled.cpe, let list = index.byCPE[cpe.identityKey] { candidates += list }
+        if let purl = compiled.purl, let list = index.byPURL[purl.identityKey] { candidates += list }
+        guard !candidates.isEmpty else { return [] }
+        candidates.sort()
+        // Products are indexed in advisory order, so one advisory's matches are adjacent.
+        var result: [Exposure] = []
+        var run: [Exposure] = []
+        var previous = -1
+        for position in candidates where position != previous {
+            previous = position
             let product = index.products[position]
-            if let match = productMatch(compiled, product) {
-                byAdvisory[product.advisoryID, default: []].append(evaluate(compiled, product, match: match))
+            guard let match = productMatch(compiled, product) else { continue }
+            if let last = run.last, last.advisoryID != product.advisoryID {
+                if let combined = Self.combine(run[...]) { result.append(combined) }
+                run.removeAll(keepingCapacity: true)
             }
+            run.append(evaluate(compiled, product, match: match))
         }
-        return byAdvisory.values.compactMap(Self.combine).sorted { ($0.status, $0.advisoryID) < ($1.status, $1.advisoryID) }
+        if let combined = Self.combine(run[...]) { result.append(combined) }
+        return result.sorted { ($0.status.rank, $0.advisoryID) < ($1.status.rank, $1.advisoryID) }
     }
 
     /// Assets compiled once and indexed, to match one new or revised advisory against a whole inventory.
@@ -89,8 +102,15 @@ extension ExposureCalculator {
         var byVendorModel: [String: [String: [Int32]]] = [:]
         var byCPE: [String: [Int32]] = [:]
         var byPURL: [String: [Int32]] = [:]
+        // An inventory names few vendors in many spellings-per-row: read each spelling once.
+        var vendorKeysBySpelling: [String: [String]] = [:]
         for asset in assets {
-            let item = compile(asset)
+            let keys = vendorKeysBySpelling[asset.asset.vendor] ?? {
+                let keys = directory.vendorKeys(asset.asset.vendor)
+                vendorKeysBySpelling[asset.asset.vendor] = keys
+                return keys
+            }()
+            let item = compile(asset, vendorKeys: keys)
             let position = Int32(compiled.count)
             for vendor in item.vendorKeys {
                 for word in item.tokens { byVendorWord[vendor, default: [:]][word, default: []].append(position) }
@@ -108,31 +128,75 @@ extension ExposureCalculator {
     public func exposures(to advisory: MatchAdvisory, in index: AssetIndex) -> [Exposure] {
         var cache: [String: VendorRange] = [:]
         let products = compile(advisory, rangeCache: &cache)
-        var byAsset: [Int32: [Exposure]] = [:]
+        var found: [(asset: Int32, exposure: Exposure)] = []
+        var named: [Int32] = []
+        var others: [Int32] = []
         for product in products {
-            var candidates = Set<Int32>()
+            named.removeAll(keepingCapacity: true)
+            others.removeAll(keepingCapacity: true)
             for vendor in product.vendorKeys {
                 if let words = index.byVendorWord[vendor], !product.tokens.isEmpty {
-                    // Assets whose name has every word of the product's: intersect, smallest posting list first.
+                    // Assets of this vendor whose name has every word of the product's. Posting lists are ascending,
+                    // so the smallest is filtered by binary search in the others rather than hashed.
                     let lists = product.tokens.map { words[$0] ?? [] }.sorted { $0.count < $1.count }
-                    if let smallest = lists.first, !smallest.isEmpty {
-                        var set = Set(smallest)
-                        for list in lists.dropFirst() where !set.isEmpty { set.formIntersection(list) }
-                        candidates.formUnion(set)
+                    if let smallest = lists.first {
+                        let rest = lists.dropFirst()
+                        for position in smallest where rest.allSatisfy({ $0.containsSorted(position) }) {
+                            named.append(position)
+                        }
                     }
                 }
-                for model in product.modelKeys { if let list = index.byVendorModel[vendor]?[model] { candidates.formUnion(list) } }
+                for model in product.modelKeys { if let list = index.byVendorModel[vendor]?[model] { others += list } }
             }
-            if let cpe = product.cpe, let list = index.byCPE[cpe.identityKey] { candidates.formUnion(list) }
-            if let purl = product.purl, let list = index.byPURL[purl.identityKey] { candidates.formUnion(list) }
-            for position in candidates {
+            if let cpe = product.cpe, let list = index.byCPE[cpe.identityKey] { others += list }
+            if let purl = product.purl, let list = index.byPURL[purl.identityKey] { others += list }
+            if product.vendorKeys.count > 1 { named.sort() }
+            var previous: Int32 = -1
+            for position in named where position != previous {
+                previous = position
+                let asset = index.assets[Int(position)]
+                found.append((position, evaluate(asset, product, match: nameMatch(asset, product))))
+            }
+            if others.count > 1 { others.sort() }
+            previous = -1
+            for position in others where position != previous && !named.containsSorted(position) {
+                previous = position
                 let asset = index.assets[Int(position)]
                 if let match = productMatch(asset, product) {
-                    byAsset[position, default: []].append(evaluate(asset, product, match: match))
+                    found.append((position, evaluate(asset, product, match: match)))
                 }
             }
         }
-        return byAsset.values.compactMap(Self.combine).sorted { ($0.status, $0.assetID) < ($1.status, $1.assetID) }
+        guard !found.isEmpty else { return [] }
+        // One exposure per asset: group by asset (stable, so product order is kept), then worst first.
+        let order = found.indices.sorted { (found[$0].asset, $0) < (found[$1].asset, $1) }
+        var result: [Exposure] = []
+        var run: [Exposure] = []
+        var current: Int32 = -1
+        for index in order {
+            if found[index].asset != current, !run.isEmpty {
+                if let combined = Self.combine(run[...]) { result.append(combined) }
+                run.removeAll(keepingCapacity: true)
+            }
+            current = found[index].asset
+            run.append(found[index].exposure)
+        }
+        if let combined = Self.combine(run[...]) { result.append(combined) }
+        let ranked = result.indices.sorted { (result[$0].status.rank, result[$0].assetID) < (result[$1].status.rank, result[$1].assetID) }
+        return ranked.map { result[$0] }
+    }
+}
+
+extension Array where Element == Int32 {
+    /// Binary search in an ascending array.
+    func containsSorted(_ value: Int32) -> Bool {
+        var low = 0
+        var high = count
+        while low < high {
+            let middle = (low + high) / 2
+            if self[middle] < value { low = middle + 1 } else { high = middle }
+        }
+        return low < count && self[low] == value
     }
 }
 

@@ -14,25 +14,53 @@ public struct ExposureCalculator: Sendable {
 
     // MARK: Compiled forms
 
-    struct CompiledProduct: Sendable {
-        var advisoryID: String
-        var product: AffectedProduct
-        var vendorKeys: [String]
-        var tokens: Set<String>
-        var modelKeys: [String]
-        var cpe: CPEName?
-        var purl: PackageURL?
-        var range: VendorRange
+    /// A product read once: vendor keys, name words, identifiers and its range. A class, so indexes hold references
+    /// rather than copying ten fields per candidate.
+    public final class CompiledProduct: Sendable {
+        let advisoryID: String
+        let product: AffectedProduct
+        let vendorKeys: [String]
+        let tokens: Set<String>
+        let modelKeys: [String]
+        let cpe: CPEName?
+        let purl: PackageURL?
+        let range: VendorRange
+
+        init(advisoryID: String, product: AffectedProduct, vendorKeys: [String], tokens: Set<String>, modelKeys: [String],
+             cpe: CPEName?, purl: PackageURL?, range: VendorRange) {
+            self.advisoryID = advisoryID
+            self.product = product
+            self.vendorKeys = vendorKeys
+            self.tokens = tokens
+            self.modelKeys = modelKeys
+            self.cpe = cpe
+            self.purl = purl
+            self.range = range
+        }
     }
 
-    struct CompiledAsset: Sendable {
-        var id: Int64
-        var asset: AssetDraft
-        var vendorKeys: [String]
-        var tokens: Set<String>
-        var modelKey: String?
-        var cpe: CPEName?
-        var purl: PackageURL?
+    /// An asset read once, its version included.
+    public final class CompiledAsset: Sendable {
+        let id: Int64
+        let asset: AssetDraft
+        let vendorKeys: [String]
+        let tokens: Set<String>
+        let modelKey: String?
+        let cpe: CPEName?
+        let purl: PackageURL?
+        let firmware: FirmwareVersion?
+
+        init(id: Int64, asset: AssetDraft, vendorKeys: [String], tokens: Set<String>, modelKey: String?, cpe: CPEName?,
+             purl: PackageURL?) {
+            self.id = id
+            self.asset = asset
+            self.vendorKeys = vendorKeys
+            self.tokens = tokens
+            self.modelKey = modelKey
+            self.cpe = cpe
+            self.purl = purl
+            firmware = asset.version.flatMap(FirmwareVersion.init)
+        }
     }
 
     func compile(_ advisory: MatchAdvisory, rangeCache: inout [String: VendorRange]) -> [CompiledProduct] {
@@ -56,8 +84,8 @@ public struct ExposureCalculator: Sendable {
         }
     }
 
-    func compile(_ asset: MatchAsset) -> CompiledAsset {
-        let vendorKeys = directory.vendorKeys(asset.asset.vendor)
+    func compile(_ asset: MatchAsset, vendorKeys known: [String]? = nil) -> CompiledAsset {
+        let vendorKeys = known ?? directory.vendorKeys(asset.asset.vendor)
         let model = asset.asset.modelNumber.map(ProductName.modelKey)
         return CompiledAsset(
             id: asset.id, asset: asset.asset, vendorKeys: vendorKeys,
@@ -70,28 +98,32 @@ public struct ExposureCalculator: Sendable {
     // MARK: One pair
 
     /// How the asset is recognised as the product, or nil when it is not.
-    func productMatch(_ asset: CompiledAsset, _ product: CompiledProduct) -> (ProductMatchKind, String)? {
-        if let productCPE = product.cpe, let assetCPE = asset.cpe, productCPE.identifiesProduct(of: assetCPE) {
-            return (.cpe, "by CPE \(product.product.cpe ?? "")")
+    func productMatch(_ asset: CompiledAsset, _ product: CompiledProduct) -> ProductMatchKind? {
+        if let productCPE = product.cpe, let assetCPE = asset.cpe, productCPE.identifiesProduct(of: assetCPE) { return .cpe }
+        if let productPURL = product.purl, let assetPURL = asset.purl, productPURL.matches(assetPURL) { return .purl }
+        guard product.vendorKeys.contains(where: asset.vendorKeys.contains) else { return nil }
+        guard !product.tokens.isEmpty, product.tokens.isSubset(of: asset.tokens) else {
+            if let model = asset.modelKey, product.modelKeys.contains(model) { return .modelNumber }
+            return nil
         }
-        if let productPURL = product.purl, let assetPURL = asset.purl, productPURL.matches(assetPURL) {
-            return (.purl, "by package URL \(product.product.purl ?? "")")
-        }
-        guard !Set(asset.vendorKeys).isDisjoint(with: product.vendorKeys) else { return nil }
-        if let model = asset.modelKey, product.modelKeys.contains(model) {
-            return (.modelNumber, "by model number \(asset.asset.modelNumber ?? model)")
-        }
-        guard !product.tokens.isEmpty, product.tokens.isSubset(of: asset.tokens) else { return nil }
-        if product.tokens.count == asset.tokens.count { return (.name, "by name") }
-        return (.productFamily, "by product family name")
+        return nameMatch(asset, product)
     }
 
-    /// The exposure one matched product gives, with its reason.
-    func evaluate(_ asset: CompiledAsset, _ product: CompiledProduct, match: (ProductMatchKind, String)) -> Exposure {
-        let decision = product.range.decide(version: asset.asset.version, serialNumber: asset.asset.serialNumber)
+    /// The kind of match for an asset already known to share the vendor and every word of the product's name.
+    func nameMatch(_ asset: CompiledAsset, _ product: CompiledProduct) -> ProductMatchKind {
+        if let productCPE = product.cpe, let assetCPE = asset.cpe, productCPE.identifiesProduct(of: assetCPE) { return .cpe }
+        if let productPURL = product.purl, let assetPURL = asset.purl, productPURL.matches(assetPURL) { return .purl }
+        if let model = asset.modelKey, product.modelKeys.contains(model) { return .modelNumber }
+        return product.tokens.count == asset.tokens.count ? .name : .productFamily
+    }
+
+    /// The exposure one matched product gives; its reason is rendered when read.
+    func evaluate(_ asset: CompiledAsset, _ product: CompiledProduct, match: ProductMatchKind) -> Exposure {
+        let verdict = product.range.verdict(version: asset.asset.version, firmware: asset.firmware,
+                                            serialNumber: asset.asset.serialNumber)
         let listed = product.product.status
-        var status: ExposureStatus
-        switch (decision.answer, listed) {
+        let status: ExposureStatus
+        switch (verdict.answer, listed) {
         case (.undecided, _):
             status = .unknown
         case (.inside, .knownAffected):
@@ -105,34 +137,32 @@ public struct ExposureCalculator: Sendable {
         case (.inside, .unlisted):
             status = .unknown
         case (.outside, .knownAffected), (.outside, .underInvestigation), (.outside, .unlisted):
-            status = decision.aboveRange ? .fixed : .notAffected
+            status = verdict.aboveRange ? .fixed : .notAffected
         case (.outside, _):
             // Outside a fixed or not-affected list says nothing either way.
             status = .unknown
         }
-        let assetName = "\(asset.asset.vendor) \(asset.asset.product)"
-        var reason = "\"\(assetName)\" matches \"\(product.product.fullName)\" \(match.1); \(decision.reason)"
-        if product.product.version == nil { reason += " (the advisory names no version)" }
-        reason += "; listed as \(listed.label)"
-        if status == .unknown, decision.answer == .outside { reason += ", which does not say whether other versions are affected" }
-        let confidence = min(match.0.confidence, MatchConfidence(decision.confidence))
-        return Exposure(assetID: asset.id, advisoryID: product.advisoryID, status: status, confidence: confidence,
-                        reason: reason, productIDs: [product.product.productID])
+        let explanation = MatchExplanation(asset: asset, product: product, kind: match, verdict: verdict, status: status)
+        return Exposure(assetID: asset.id, advisoryID: product.advisoryID, status: status,
+                        confidence: min(match.confidence, MatchConfidence(verdict.confidence)),
+                        productID: product.product.productID, explanation: .match(explanation))
     }
 
     /// Combines the exposures of one asset to one advisory's several products: the worst status wins, then the
     /// higher confidence; not-affected answers from other products don't hide an affected one.
-    static func combine(_ exposures: [Exposure]) -> Exposure? {
-        guard var best = exposures.min(by: { ($0.status, $1.confidence) < ($1.status, $0.confidence) }) else { return nil }
-        // An unknown answer from a product that was outside a fixed list yields to a decided one.
-        if best.status == .unknown, let decided = exposures.filter({ $0.status != .unknown }).min(by: { $0.status < $1.status }),
-           exposures.filter({ $0.status == .unknown }).allSatisfy({ $0.reason.hasSuffix("whether other versions are affected") }) {
+    static func combine(_ exposures: ArraySlice<Exposure>) -> Exposure? {
+        guard var best = exposures.min(by: { ($0.status.rank, $1.confidence) < ($1.status.rank, $0.confidence) }) else { return nil }
+        if exposures.count == 1 { return best }
+        // An unknown answer from a product outside a fixed list yields to a decided one.
+        if best.status == .unknown, let decided = exposures.filter({ $0.status != .unknown }).min(by: { $0.status.rank < $1.status.rank }),
+           exposures.filter({ $0.status == .unknown }).allSatisfy({ $0.isSilentOutsideList }) {
             best = decided
         }
         best.productIDs = exposures.filter { $0.status == best.status }.flatMap(\.productIDs)
-        let others = exposures.count - best.productIDs.count
-        if best.productIDs.count > 1 { best.reason += " (and \(best.productIDs.count - 1) more product entries alike)" }
-        _ = others
+        if best.productIDs.count > 1, case var .match(match) = best.explanation {
+            match.moreProducts = best.productIDs.count - 1
+            best.explanation = .match(match)
+        }
         return best
     }
 
@@ -152,7 +182,7 @@ public struct ExposureCalculator: Sendable {
                     found.append(evaluate(compiledAsset, product, match: match))
                 }
             }
-            if let combined = Self.combine(found) { result.append(combined) }
+            if let combined = Self.combine(found[...]) { result.append(combined) }
         }
         return result
     }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// One canonical vendor for the many spellings in advisories and inventories (`Schneider Electric`,
 /// `Schneider Electric Software, LLC`, `SCHNEIDER ELECTRIC SE`), with an editable alias table on top of built-in ones.
 public struct VendorDirectory: Sendable {
@@ -48,6 +50,7 @@ public struct VendorDirectory: Sendable {
     ]
 
     private let aliases: [String: String]
+    private let cache = VendorKeyCache()
 
     /// A directory with the built-in aliases and `custom` ones (normalised spelling or raw name → canonical name),
     /// the custom ones winning.
@@ -62,11 +65,13 @@ public struct VendorDirectory: Sendable {
     /// The canonical vendor keys a vendor text names, the primary one first. A text can name several vendors
     /// (`ICONICS, Mitsubishi Electric`; `Sensormatic Electronics, LLC, a subsidiary of Johnson Controls Inc.`).
     public func vendorKeys(_ text: String) -> [String] {
+        if let cached = cache.keys(for: text) { return cached }
         var keys: [String] = []
         for part in Self.parts(of: text) {
             let key = canonicalKey(part)
             if !key.isEmpty, !keys.contains(key) { keys.append(key) }
         }
+        cache.store(keys, for: text)
         return keys
     }
 
@@ -109,6 +114,12 @@ public struct VendorDirectory: Sendable {
 
     /// Splits a text naming several vendors: commas, ` and `, `a subsidiary of`, `an affiliate of`.
     static func parts(of text: String) -> [String] {
+        let bytes = Array(text.utf8)
+        if !bytes.contains(UInt8(ascii: ",")), !bytes.contains(UInt8(ascii: "&")),
+           !bytes.containsASCIICaseInsensitive(" and "), !bytes.containsASCIICaseInsensitive(" a subsidiary of "),
+           !bytes.containsASCIICaseInsensitive(" an affiliate of ") {
+            return [text]
+        }
         var normalised = text
         for phrase in [", a subsidiary of ", ", an affiliate of ", " a subsidiary of ", " an affiliate of ", " and ", " & "] {
             normalised = normalised.replacingAll(phrase, with: ",", caseInsensitive: true)
@@ -124,6 +135,26 @@ public struct VendorDirectory: Sendable {
             parts.append(trimmed)
         }
         return parts.isEmpty ? [text] : parts
+    }
+}
+
+/// Vendor keys by spelling: inventories and advisories repeat a few hundred spellings many times.
+final class VendorKeyCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var keys: [String: [String]] = [:]
+
+    func keys(for text: String) -> [String]? {
+        lock.lock()
+        defer { lock.unlock() }
+        return keys[text]
+    }
+
+    func store(_ value: [String], for text: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        // Bounded: a hostile inventory of unique spellings must not grow memory without end.
+        if keys.count >= 50_000 { keys.removeAll(keepingCapacity: true) }
+        keys[text] = value
     }
 }
 
@@ -155,5 +186,22 @@ extension String {
         while let first = scalars.first, first.isWhitespace { scalars.removeFirst() }
         while let last = scalars.last, last.isWhitespace { scalars.removeLast() }
         return String(scalars)
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Whether the bytes contain `needle` (lowercase ASCII), ignoring ASCII case.
+    func containsASCIICaseInsensitive(_ needle: String) -> Bool {
+        let pattern = Array(needle.utf8)
+        guard !pattern.isEmpty, count >= pattern.count else { return false }
+        outer: for start in 0...(count - pattern.count) {
+            for offset in 0..<pattern.count {
+                var byte = self[start + offset]
+                if byte >= 65 && byte <= 90 { byte += 32 }
+                if byte != pattern[offset] { continue outer }
+            }
+            return true
+        }
+        return false
     }
 }

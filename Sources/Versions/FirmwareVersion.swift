@@ -11,6 +11,8 @@ public struct FirmwareVersion: Sendable, Hashable, CustomStringConvertible {
     let reading: Reading
     /// Leading fixed components when the version ends in a wildcard (`9.0.x` → 2), else nil.
     public let wildcardAfter: Int?
+    /// The generic reading, kept for comparisons against versions read only generically.
+    let tokenReading: [Token]
 
     enum Reading: Hashable {
         case date(year: Int, month: Int, day: Int)
@@ -46,6 +48,8 @@ public struct FirmwareVersion: Sendable, Hashable, CustomStringConvertible {
         let trimmed = text.firmwareTrimmed
         guard !trimmed.isEmpty, trimmed.utf8.count <= 64 else { return nil }
         self.text = trimmed
+        let tokens = FirmwareVersion.tokens(of: FirmwareVersion.strippingPrefix(trimmed.firmwareLowercased))
+        tokenReading = tokens
         if let date = FirmwareVersion.readDate(trimmed) {
             reading = date
             wildcardAfter = nil
@@ -56,7 +60,6 @@ public struct FirmwareVersion: Sendable, Hashable, CustomStringConvertible {
             wildcardAfter = wildcard
             return
         }
-        let tokens = FirmwareVersion.tokens(of: FirmwareVersion.strippingPrefix(trimmed.firmwareLowercased))
         guard !tokens.isEmpty else { return nil }
         reading = .tokens(tokens)
         wildcardAfter = nil
@@ -118,10 +121,6 @@ public struct FirmwareVersion: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    var tokenReading: [Token] {
-        if case let .tokens(tokens) = reading { return tokens }
-        return FirmwareVersion.tokens(of: FirmwareVersion.strippingPrefix(text.firmwareLowercased))
-    }
 
     /// The smallest version above every version that starts with this one's fixed components (`9.0.x` → `9.1`).
     func wildcardCeiling() -> FirmwareVersion? {
@@ -130,12 +129,12 @@ public struct FirmwareVersion: Sendable, Hashable, CustomStringConvertible {
         components[components.count - 1].number += 1
         components[components.count - 1].letter = 0
         return FirmwareVersion(text: text, reading: .structured(main: components, qualifiers: qualifiers.map { _ in 0 }),
-                               wildcardAfter: nil)
+                               wildcardAfter: nil, tokenReading: components.map { .number($0.number) })
     }
 
     /// The same version without its wildcard (`9.0.x` → `9.0`), the lower end of what it covers.
     func withoutWildcard() -> FirmwareVersion {
-        FirmwareVersion(text: text, reading: reading, wildcardAfter: nil)
+        FirmwareVersion(text: text, reading: reading, wildcardAfter: nil, tokenReading: tokenReading)
     }
 
     /// The version without its last main component: the maintenance branch it belongs to (`5.0.27` → `5.0`).
@@ -150,10 +149,11 @@ public struct FirmwareVersion: Sendable, Hashable, CustomStringConvertible {
         return main.map(\.number)
     }
 
-    init(text: String, reading: Reading, wildcardAfter: Int?) {
+    init(text: String, reading: Reading, wildcardAfter: Int?, tokenReading: [Token]) {
         self.text = text
         self.reading = reading
         self.wildcardAfter = wildcardAfter
+        self.tokenReading = tokenReading
     }
 }
 
@@ -219,6 +219,9 @@ extension FirmwareVersion {
 
     /// Drops the prefixes vendors put before a version number: `V`, `Version`, `Ver.`, `Rev.`, `FW`, `Firmware`, `R`.
     static func strippingPrefix(_ lowercased: String) -> String {
+        // Most versions start with a digit: nothing to strip, and no prefix comparisons to make.
+        guard let first = lowercased.utf8.first, first == UInt8(ascii: "v") || first == UInt8(ascii: "r")
+                || first == UInt8(ascii: "f") || first == UInt8(ascii: "s") else { return lowercased }
         var text = Substring(lowercased)
         for prefix in ["version ", "version", "ver. ", "ver.", "ver ", "revision ", "rev. ", "rev.", "rev ",
                        "firmware ", "firmware", "fw ", "fw", "sv"] where text.hasPrefix(prefix) {

@@ -79,7 +79,9 @@ public struct VendorRange: Sendable, Hashable {
     }
 
     /// A person-readable account of the reading: `<2.14.1`, `>=7.80 and <9.40`, `all versions`.
-    public var reading: String {
+    public let reading: String
+
+    static func describe(_ body: Body) -> String {
         switch body {
         case .all:
             return "all versions"
@@ -113,6 +115,7 @@ public struct VendorRange: Sendable, Hashable {
         self.subject = subject
         self.notes = notes
         self.body = body
+        self.reading = Self.describe(body)
     }
 }
 
@@ -144,22 +147,50 @@ public struct RangeDecision: Sendable, Hashable {
     }
 }
 
+/// The answer of a range for one version without the words: what matching needs for each of many pairs. The
+/// reason is rendered only when someone reads it (`VendorRange.reason(for:)`).
+public struct RangeVerdict: Sendable, Hashable {
+    public var answer: RangeDecision.Answer
+    public var confidence: VendorRange.Confidence
+    /// When outside: whether the version is above the whole range.
+    public var aboveRange: Bool
+    /// The version or serial number decided on, as compared.
+    public var value: String
+    /// Why it could not be decided, or a note on the branch used; empty when there is nothing to add.
+    var detail: String
+}
+
 extension VendorRange {
-    /// Whether `version` (or, for serial-number ranges, `serialNumber`) is inside the range.
+    /// Whether `version` (or, for serial-number ranges, `serialNumber`) is inside the range, with the reason.
     public func decide(version: String?, serialNumber: String? = nil) -> RangeDecision {
+        let verdict = self.verdict(version: version, firmware: nil, serialNumber: serialNumber)
+        var decision = RangeDecision(answer: verdict.answer, reason: reason(for: verdict), confidence: verdict.confidence)
+        decision.aboveRange = verdict.aboveRange
+        return decision
+    }
+
+    /// The reason a person reads: `range "< V2.14.1" read as <2.14.1; version V2.13.0 is inside`.
+    public func reason(for verdict: RangeVerdict) -> String {
+        if case let .unreadable(why) = body { return "range \"\(text)\" could not be read (\(why))" }
         let quoted = "range \"\(text)\" read as \(reading)"
-        func undecided(_ why: String) -> RangeDecision {
-            RangeDecision(answer: .undecided, reason: "\(quoted); \(why)", confidence: .unreadable)
+        if case .all = body { return quoted }
+        if verdict.answer == .undecided { return "\(quoted); \(verdict.detail)" }
+        let subjectName = subject == .version ? "version" : "serial number"
+        return "\(quoted); \(subjectName) \(verdict.value) is \(verdict.answer == .inside ? "inside" : "outside")\(verdict.detail)"
+    }
+
+    /// The verdict for a version; `firmware` is the same version already read, to save reading it for every range.
+    public func verdict(version: String?, firmware: FirmwareVersion?, serialNumber: String? = nil) -> RangeVerdict {
+        func undecided(_ why: String, _ value: String = "") -> RangeVerdict {
+            RangeVerdict(answer: .undecided, confidence: .unreadable, aboveRange: false, value: value, detail: why)
         }
-        if case let .unreadable(reason) = body {
-            return RangeDecision(answer: .undecided, reason: "range \"\(text)\" could not be read (\(reason))",
-                                 confidence: .unreadable)
-        }
+        if case let .unreadable(reason) = body { return undecided(reason) }
         if case .all = body {
-            return RangeDecision(answer: .inside, reason: "\(quoted)", confidence: confidence)
+            return RangeVerdict(answer: .inside, confidence: confidence, aboveRange: false, value: version ?? "", detail: "")
         }
         let subjectName: String
         let value: String
+        var asset = firmware
         switch subject {
         case .version:
             guard let version, !version.firmwareTrimmed.isEmpty else { return undecided("no version is known") }
@@ -171,25 +202,26 @@ extension VendorRange {
             let digits = serialNumber.filter(\.isASCIIDigitCharacter)
             value = prefixDigits.map { String(digits.prefix($0)) } ?? digits
             guard !value.isEmpty else { return undecided("serial number \(serialNumber) has no digits") }
+            asset = nil
         }
         if case let .vers(range) = body {
             do {
                 let inside = try range.contains(value)
-                var decision = RangeDecision(answer: inside ? .inside : .outside,
-                                             reason: "\(quoted); \(subjectName) \(value) is \(inside ? "inside" : "outside")",
-                                             confidence: confidence)
+                var above = false
                 if !inside, let scheme = VersionSchemes.named(range.scheme) {
-                    decision.aboveRange = !range.constraints.isEmpty && range.constraints.allSatisfy { constraint in
+                    above = !range.constraints.isEmpty && range.constraints.allSatisfy { constraint in
                         guard let order = scheme.compare(value, constraint.version) else { return false }
                         return order == .descending || (order == .same && constraint.comparator == .less)
                     }
                 }
-                return decision
+                return RangeVerdict(answer: inside ? .inside : .outside, confidence: confidence, aboveRange: above,
+                                    value: value, detail: "")
             } catch {
-                return undecided("\(subjectName) \(value): \(error)")
+                return undecided("\(subjectName) \(value): \(error)", value)
             }
         }
-        guard let asset = FirmwareVersion(value) else { return undecided("\(subjectName) \"\(value)\" could not be read") }
+        if asset == nil { asset = FirmwareVersion(value) }
+        guard let asset else { return undecided("\(subjectName) \"\(value)\" could not be read", value) }
         var guessed = !asset.isStructured
         func order(_ bound: Bound) -> VersionOrder? {
             if !bound.version.isStructured { guessed = true }
@@ -223,7 +255,7 @@ extension VendorRange {
                 if answer == .inside { break }
             }
             if answer == .outside, sawUndecided {
-                return undecided("\(subjectName) \(value) cannot be ordered against it (a date against a version number)")
+                return undecided("\(subjectName) \(value) cannot be ordered against it (a date against a version number, or a word against a number)", value)
             }
             if answer == .outside {
                 above = intervals.allSatisfy { interval in
@@ -233,7 +265,7 @@ extension VendorRange {
             }
         case let .branches(bounds):
             guard let numbers = asset.mainNumbers() else {
-                return undecided("\(subjectName) \(value) has no branch to compare per branch")
+                return undecided("\(subjectName) \(value) has no branch to compare per branch", value)
             }
             let branch = bounds.first { bound in
                 guard let prefix = bound.version.branch() else { return false }
@@ -253,18 +285,14 @@ extension VendorRange {
                     above = true
                     detail = " (newer than every listed branch)"
                 } else {
-                    return undecided("\(subjectName) \(value) is in none of the listed branches")
+                    return undecided("\(subjectName) \(value) is in none of the listed branches", value)
                 }
                 guessed = true
             }
         default:
-            return undecided("unexpected range form")
+            return undecided("unexpected range form", value)
         }
-        let confidence: Confidence = (confidence == .exact && !guessed) ? .exact : .lenient
-        var decision = RangeDecision(answer: answer,
-                                     reason: "\(quoted); \(subjectName) \(value) is \(answer == .inside ? "inside" : "outside")\(detail)",
-                                     confidence: confidence)
-        decision.aboveRange = above
-        return decision
+        return RangeVerdict(answer: answer, confidence: (confidence == .exact && !guessed) ? .exact : .lenient,
+                            aboveRange: above, value: value, detail: detail)
     }
 }
