@@ -6,8 +6,12 @@ extension ExposureCalculator {
     public struct AdvisoryIndex: Sendable {
         let calculator: ExposureCalculator
         let products: [CompiledProduct]
-        /// vendor key → product-name word → products whose rarest word (within that vendor) it is.
-        let byVendorWord: [String: [String: [Int]]]
+        /// Product-name words as numbers, and each product's words as ascending numbers: an asset's words are looked
+        /// up once, and every candidate is checked by merging two short integer lists instead of hashing strings.
+        let wordIDs: [String: Int32]
+        let productWords: [[Int32]]
+        /// vendor key → word → products whose rarest word (within that vendor) it is.
+        let byVendorWord: [String: [Int32: [Int]]]
         /// vendor key → model key → products.
         let byVendorModel: [String: [String: [Int]]]
         /// `vendor:product` of the CPE → products; `type/namespace/name` of the package URL → products.
@@ -22,20 +26,34 @@ extension ExposureCalculator {
         var cache: [String: VendorRange] = [:]
         var products: [CompiledProduct] = []
         for advisory in advisories { products += compile(advisory, rangeCache: &cache) }
-        var wordCounts: [String: [String: Int]] = [:]
+        var wordIDs: [String: Int32] = [:]
+        var productWords: [[Int32]] = []
+        productWords.reserveCapacity(products.count)
+        var wordCounts: [String: [Int32: Int]] = [:]
         for product in products {
+            var words: [Int32] = []
+            for word in product.tokens {
+                let id = wordIDs[word] ?? {
+                    let id = Int32(wordIDs.count)
+                    wordIDs[word] = id
+                    return id
+                }()
+                words.append(id)
+            }
+            words.sort()
+            productWords.append(words)
             for vendor in product.vendorKeys {
-                for word in product.tokens { wordCounts[vendor, default: [:]][word, default: 0] += 1 }
+                for word in words { wordCounts[vendor, default: [:]][word, default: 0] += 1 }
             }
         }
-        var byVendorWord: [String: [String: [Int]]] = [:]
+        var byVendorWord: [String: [Int32: [Int]]] = [:]
         var byVendorModel: [String: [String: [Int]]] = [:]
         var byCPE: [String: [Int]] = [:]
         var byPURL: [String: [Int]] = [:]
         for (position, product) in products.enumerated() {
             for vendor in product.vendorKeys {
                 let counts = wordCounts[vendor] ?? [:]
-                if let rarest = product.tokens.min(by: { (counts[$0] ?? 0, $0) < (counts[$1] ?? 0, $1) }) {
+                if let rarest = productWords[position].min(by: { (counts[$0] ?? 0, $0) < (counts[$1] ?? 0, $1) }) {
                     byVendorWord[vendor, default: [:]][rarest, default: []].append(position)
                 }
                 for model in product.modelKeys { byVendorModel[vendor, default: [:]][model, default: []].append(position) }
@@ -43,8 +61,8 @@ extension ExposureCalculator {
             if let cpe = product.cpe { byCPE[cpe.identityKey, default: []].append(position) }
             if let purl = product.purl { byPURL[purl.identityKey, default: []].append(position) }
         }
-        return AdvisoryIndex(calculator: self, products: products, byVendorWord: byVendorWord,
-                             byVendorModel: byVendorModel, byCPE: byCPE, byPURL: byPURL)
+        return AdvisoryIndex(calculator: self, products: products, wordIDs: wordIDs, productWords: productWords,
+                             byVendorWord: byVendorWord, byVendorModel: byVendorModel, byCPE: byCPE, byPURL: byPURL)
     }
 
     /// The exposures of one asset to every indexed advisory that concerns it, one per advisory, worst first.
@@ -53,30 +71,49 @@ extension ExposureCalculator {
     }
 
     func exposures(of compiled: CompiledAsset, in index: AdvisoryIndex) -> [Exposure] {
-        var candidates: [Int] = []
+        let assetWords = compiled.tokens.compactMap { index.wordIDs[$0] }.sorted()
+        var named: [Int] = []
+        var others: [Int] = []
         for vendor in compiled.vendorKeys {
             if let words = index.byVendorWord[vendor] {
-                for word in compiled.tokens { if let list = words[word] { candidates += list } }
+                for word in assetWords { if let list = words[word] { named += list } }
             }
-            if let model = compiled.modelKey, let list = index.byVendorModel[vendor]?[model] { candidates += list }
+            if let model = compiled.modelKey, let list = index.byVendorModel[vendor]?[model] { others += list }
         }
-        if let cpe = compiled.cpe, let list = index.byCPE[cpe.identityKey] { candidates += list }
-        if let purl = compiled.purl, let list = index.byPURL[purl.identityKey] { candidates += list }
-        guard !candidates.isEmpty else { return [] }
-        candidates.sort()
+        if let cpe = compiled.cpe, let list = index.byCPE[cpe.identityKey] { others += list }
+        if let purl = compiled.purl, let list = index.byPURL[purl.identityKey] { others += list }
+        guard !named.isEmpty || !others.isEmpty else { return [] }
+        // Candidates by name share the vendor and the product's rarest word: check the other words, then the kind.
+        var matches: [(position: Int, kind: ProductMatchKind)] = []
+        named.sort()
+        var previous = -1
+        for position in named where position != previous {
+            previous = position
+            if index.productWords[position].isSortedSubset(of: assetWords) {
+                matches.append((position, nameMatch(compiled, index.products[position])))
+            }
+        }
+        if !others.isEmpty {
+            let byName = matches.map(\.position)
+            others.sort()
+            previous = -1
+            for position in others where position != previous {
+                previous = position
+                if byName.containsSortedInt(position) { continue }
+                if let kind = productMatch(compiled, index.products[position]) { matches.append((position, kind)) }
+            }
+            matches.sort { $0.position < $1.position }
+        }
         // Products are indexed in advisory order, so one advisory's matches are adjacent.
         var result: [Exposure] = []
         var run: [Exposure] = []
-        var previous = -1
-        for position in candidates where position != previous {
-            previous = position
+        for (position, kind) in matches {
             let product = index.products[position]
-            guard let match = productMatch(compiled, product) else { continue }
             if let last = run.last, last.advisoryID != product.advisoryID {
                 if let combined = Self.combine(run[...]) { result.append(combined) }
                 run.removeAll(keepingCapacity: true)
             }
-            run.append(evaluate(compiled, product, match: match))
+            run.append(evaluate(compiled, product, match: kind))
         }
         if let combined = Self.combine(run[...]) { result.append(combined) }
         return result.sorted { ($0.status.rank, $0.advisoryID) < ($1.status.rank, $1.advisoryID) }
@@ -171,25 +208,51 @@ extension ExposureCalculator {
         // One exposure per asset: group by asset (stable, so product order is kept), then worst first.
         let order = found.indices.sorted { (found[$0].asset, $0) < (found[$1].asset, $1) }
         var result: [Exposure] = []
-        var run: [Exposure] = []
-        var current: Int32 = -1
-        for index in order {
-            if found[index].asset != current, !run.isEmpty {
-                if let combined = Self.combine(run[...]) { result.append(combined) }
-                run.removeAll(keepingCapacity: true)
+        result.reserveCapacity(order.count)
+        var start = 0
+        while start < order.count {
+            var end = start + 1
+            while end < order.count, found[order[end]].asset == found[order[start]].asset { end += 1 }
+            if end == start + 1 {
+                // One product matched this asset (the common case): nothing to combine, no copies.
+                result.append(found[order[start]].exposure)
+            } else if let combined = Self.combine(order[start..<end].map { found[$0].exposure }[...]) {
+                result.append(combined)
             }
-            current = found[index].asset
-            run.append(found[index].exposure)
+            start = end
         }
-        if let combined = Self.combine(run[...]) { result.append(combined) }
         let ranked = result.indices.sorted { (result[$0].status.rank, result[$0].assetID) < (result[$1].status.rank, result[$1].assetID) }
         return ranked.map { result[$0] }
     }
 }
 
 extension Array where Element == Int32 {
+    /// Whether every element of this ascending array is in `other`, also ascending.
+    func isSortedSubset(of other: [Int32]) -> Bool {
+        var j = 0
+        for value in self {
+            while j < other.count, other[j] < value { j += 1 }
+            if j == other.count || other[j] != value { return false }
+            j += 1
+        }
+        return true
+    }
+
     /// Binary search in an ascending array.
     func containsSorted(_ value: Int32) -> Bool {
+        var low = 0
+        var high = count
+        while low < high {
+            let middle = (low + high) / 2
+            if self[middle] < value { low = middle + 1 } else { high = middle }
+        }
+        return low < count && self[low] == value
+    }
+}
+
+extension Array where Element == Int {
+    /// Binary search in an ascending array.
+    func containsSortedInt(_ value: Int) -> Bool {
         var low = 0
         var high = count
         while low < high {

@@ -44,13 +44,14 @@ public struct ExposureCalculator: Sendable {
         let id: Int64
         let asset: AssetDraft
         let vendorKeys: [String]
-        let tokens: Set<String>
+        /// The name's words, each once.
+        let tokens: [String]
         let modelKey: String?
         let cpe: CPEName?
         let purl: PackageURL?
         let firmware: FirmwareVersion?
 
-        init(id: Int64, asset: AssetDraft, vendorKeys: [String], tokens: Set<String>, modelKey: String?, cpe: CPEName?,
+        init(id: Int64, asset: AssetDraft, vendorKeys: [String], tokens: [String], modelKey: String?, cpe: CPEName?,
              purl: PackageURL?) {
             self.id = id
             self.asset = asset
@@ -89,7 +90,7 @@ public struct ExposureCalculator: Sendable {
         let model = asset.asset.modelNumber.map(ProductName.modelKey)
         return CompiledAsset(
             id: asset.id, asset: asset.asset, vendorKeys: vendorKeys,
-            tokens: Set(ProductName.tokens(asset.asset.product, vendorKey: vendorKeys.first ?? "")),
+            tokens: ProductName.tokens(asset.asset.product, vendorKey: vendorKeys.first ?? ""),
             modelKey: (model?.isEmpty ?? true) ? nil : model,
             cpe: asset.asset.cpe.flatMap { try? CPEName(parsing: $0, mode: .lenient) },
             purl: asset.asset.purl.flatMap { try? PackageURL(parsing: $0, mode: .lenient) })
@@ -102,7 +103,7 @@ public struct ExposureCalculator: Sendable {
         if let productCPE = product.cpe, let assetCPE = asset.cpe, productCPE.identifiesProduct(of: assetCPE) { return .cpe }
         if let productPURL = product.purl, let assetPURL = asset.purl, productPURL.matches(assetPURL) { return .purl }
         guard product.vendorKeys.contains(where: asset.vendorKeys.contains) else { return nil }
-        guard !product.tokens.isEmpty, product.tokens.isSubset(of: asset.tokens) else {
+        guard !product.tokens.isEmpty, product.tokens.allSatisfy(asset.tokens.contains) else {
             if let model = asset.modelKey, product.modelKeys.contains(model) { return .modelNumber }
             return nil
         }

@@ -201,6 +201,15 @@ extension FirmwareVersion {
 
     /// `2023-07-21`, `July/21/2023`, `july 1 2017`, `april 1, 2018`, `26-June-2017`, `07-August 2018`.
     static func readDate(_ text: String) -> Reading? {
+        // Quick refusal for what cannot be a date: a month name starts with one of these letters, an ISO date with a
+        // digit and has a hyphen.
+        guard let first = text.utf8.first else { return nil }
+        let lower = first | 0x20
+        if first >= 48, first <= 57 {
+            guard text.utf8.contains(UInt8(ascii: "-")) || text.utf8.contains(UInt8(ascii: " ")) else { return nil }
+        } else if !"jfmasond".utf8.contains(lower) {
+            return nil
+        }
         let pieces = splitPieces(text.firmwareLowercased, separators: [" ", "/", ",", "-", "."])
         guard pieces.count == 3 else { return nil }
         func valid(_ y: Int, _ m: Int, _ d: Int) -> Reading? {
@@ -222,6 +231,11 @@ extension FirmwareVersion {
         // Most versions start with a digit: nothing to strip, and no prefix comparisons to make.
         guard let first = lowercased.utf8.first, first == UInt8(ascii: "v") || first == UInt8(ascii: "r")
                 || first == UInt8(ascii: "f") || first == UInt8(ascii: "s") else { return lowercased }
+        // `v2.9.1`, the commonest prefix.
+        let bytes = lowercased.utf8
+        if first == UInt8(ascii: "v"), let second = bytes.dropFirst().first, second >= 48, second <= 57 {
+            return String(lowercased.dropFirst())
+        }
         var text = Substring(lowercased)
         for prefix in ["version ", "version", "ver. ", "ver.", "ver ", "revision ", "rev. ", "rev.", "rev ",
                        "firmware ", "firmware", "fw ", "fw", "sv"] where text.hasPrefix(prefix) {
