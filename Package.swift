@@ -75,7 +75,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "WebTests", dependencies: [
-            "Web", "Store", "CSAF", "Sources", "VigilTestSupport",
+            "Web", "Store", "CSAF", "Sources", "Matching", "VigilTestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
     ]

@@ -46,6 +46,11 @@ struct ExposurePageView {
     let hasOrganisation: Bool
     let counts: [Count]
     let sites: [SiteCount]
+    struct SeverityCount { let badge: SeverityBadge; let assets: String }
+    /// Affected assets by the advisory's severity (an asset counts once per severity, under its worst advisory).
+    let severities: [SeverityCount]
+    let hasSeverities: Bool
+    let hasSites: Bool
     let rows: [ExposureRowView]
     let hasRows: Bool
     let assetCount: String
@@ -67,6 +72,15 @@ struct ExposurePageView {
         sites = bySite.sorted { ($1.value.0, $0.key) < ($0.value.0, $1.key) }.map {
             SiteCount(site: $0.key, affected: $0.value.0.formatted(), unknown: $0.value.1.formatted())
         }
+        var assetsBySeverity: [Severity: Set<Int64>] = [:]
+        for row in rows where row.exposure.status == .affected {
+            assetsBySeverity[Severity(rawValue: row.severity) ?? .none, default: []].insert(row.exposure.assetID)
+        }
+        severities = Severity.allCases.sorted { $0.rank > $1.rank }.compactMap { severity in
+            assetsBySeverity[severity].map { SeverityCount(badge: SeverityBadge(severity: severity, score: nil), assets: $0.count.formatted()) }
+        }
+        hasSeverities = !severities.isEmpty
+        hasSites = !sites.isEmpty
         self.rows = rows.map(ExposureRowView.init)
         hasRows = !rows.isEmpty
         self.assetCount = assetCount.formatted()
