@@ -59,25 +59,29 @@ struct ExposurePageView {
         self.organisation = organisation ?? ""
         hasOrganisation = organisation != nil
         var byStatus: [ExposureStatus: Int] = [:]
-        var bySite: [String: (Int, Int)] = [:]
+        // Sites count assets, not (asset, advisory) pairs: an asset affected by five advisories is one asset to patch.
+        var bySite: [String: (Set<Int64>, Set<Int64>)] = [:]
         for row in rows {
             byStatus[row.exposure.status, default: 0] += 1
             let site = row.asset.site ?? "(no site)"
-            if row.exposure.status == .affected { bySite[site, default: (0, 0)].0 += 1 }
-            if row.exposure.status == .unknown { bySite[site, default: (0, 0)].1 += 1 }
+            if row.exposure.status == .affected { bySite[site, default: ([], [])].0.insert(row.exposure.assetID) }
+            if row.exposure.status == .unknown { bySite[site, default: ([], [])].1.insert(row.exposure.assetID) }
         }
         counts = ExposureStatus.allCases.filter { $0 != .notAffected }.map {
             Count(label: $0.label, count: (byStatus[$0] ?? 0).formatted(), cssClass: "exposure-" + $0.rawValue)
         }
-        sites = bySite.sorted { ($1.value.0, $0.key) < ($0.value.0, $1.key) }.map {
-            SiteCount(site: $0.key, affected: $0.value.0.formatted(), unknown: $0.value.1.formatted())
-        }
+        sites = bySite.map { (site: $0.key, affected: $0.value.0.count, unknown: $0.value.1.count) }
+            .sorted { ($1.affected, $0.site) < ($0.affected, $1.site) }
+            .map { SiteCount(site: $0.site, affected: $0.affected.formatted(), unknown: $0.unknown.formatted()) }
         var assetsBySeverity: [Severity: Set<Int64>] = [:]
         for row in rows where row.exposure.status == .affected {
             assetsBySeverity[Severity(rawValue: row.severity) ?? .none, default: []].insert(row.exposure.assetID)
         }
         severities = Severity.allCases.sorted { $0.rank > $1.rank }.compactMap { severity in
-            assetsBySeverity[severity].map { SeverityCount(badge: SeverityBadge(severity: severity, score: nil), assets: $0.count.formatted()) }
+            assetsBySeverity[severity].map {
+                SeverityCount(badge: SeverityBadge(severity: severity, score: nil),
+                              assets: $0.count == 1 ? "1 asset" : "\($0.count.formatted()) assets")
+            }
         }
         hasSeverities = !severities.isEmpty
         hasSites = !sites.isEmpty
