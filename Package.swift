@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.36.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
@@ -40,6 +41,14 @@ let package = Package(
             "CSAF", "Versions", "Matching",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
+        .target(name: "Alerts", dependencies: [
+            "CSAF", "Matching", "Store",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOTLS", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "Web", dependencies: [
             "CSAF", "Store", "Matching",
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -48,7 +57,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], resources: [.copy("Resources")]),
         .executableTarget(name: "vigil", dependencies: [
-            "CSAF", "OpenPGP", "Sources", "Store", "Web", "Versions", "Matching",
+            "CSAF", "OpenPGP", "Sources", "Store", "Web", "Versions", "Matching", "Alerts",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -62,6 +71,11 @@ let package = Package(
         .testTarget(name: "VersionsTests", dependencies: ["Versions", "VigilTestSupport"]),
         .testTarget(name: "MatchingTests", dependencies: ["Matching", "Versions", "CSAF", "VigilTestSupport"],
                     exclude: ["Fixtures"]),
+        .testTarget(name: "AlertsTests", dependencies: [
+            "Alerts", "Store", "Sources", "CSAF", "Matching", "VigilTestSupport",
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "OpenPGPTests", dependencies: ["OpenPGP", "VigilTestSupport"]),
         .testTarget(name: "SourcesTests", dependencies: ["Sources", "CSAF", "OpenPGP", "VigilTestSupport"]),
         .testTarget(name: "StoreTests", dependencies: [

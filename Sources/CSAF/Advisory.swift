@@ -92,6 +92,17 @@ public struct AdvisoryRemediation: Codable, Sendable, Equatable {
     public var productIDs: [String]
     public var products: [String]
     public var cves: [String]
+
+    public init(category: String, details: String, url: String?, date: String?, productIDs: [String], products: [String],
+                cves: [String]) {
+        self.category = category
+        self.details = details
+        self.url = url
+        self.date = date
+        self.productIDs = productIDs
+        self.products = products
+        self.cves = cves
+    }
 }
 
 /// The status of a product for the advisory, most urgent first.

@@ -272,6 +272,46 @@ extension SQLiteStore {
                 INSERT INTO meta(key, value) VALUES ('assets_generation', 0);
                 """)
         }
+        migrator.registerMigration("v8-watches-alerts") { db in
+            // advisory_changes is a journal written in the ingest transaction: every new or newer revision is recorded
+            // there, and alert creation works through it, so a crash between storing and alerting loses nothing.
+            // alerts.idempotency_key is unique: one alert per organisation and revision, however often it is planned.
+            try db.execute(sql: """
+                CREATE TABLE advisory_changes (
+                  id INTEGER PRIMARY KEY,
+                  advisory_id TEXT NOT NULL,
+                  document_id INTEGER NOT NULL REFERENCES documents(id),
+                  previous_document_id INTEGER REFERENCES documents(id),
+                  recorded_at TEXT NOT NULL,
+                  processed_at TEXT
+                );
+                CREATE INDEX advisory_changes_pending ON advisory_changes(processed_at, id);
+                CREATE TABLE watches (
+                  id INTEGER PRIMARY KEY,
+                  organisation_id INTEGER NOT NULL REFERENCES organisations(id) ON DELETE CASCADE,
+                  kind TEXT NOT NULL,
+                  value TEXT NOT NULL DEFAULT '',
+                  minimum_severity TEXT,
+                  notify TEXT NOT NULL DEFAULT '',
+                  created_at TEXT NOT NULL
+                );
+                CREATE INDEX watches_by_organisation ON watches(organisation_id);
+                CREATE TABLE alerts (
+                  id INTEGER PRIMARY KEY,
+                  organisation_id INTEGER NOT NULL REFERENCES organisations(id) ON DELETE CASCADE,
+                  advisory_id TEXT NOT NULL,
+                  advisory_version TEXT NOT NULL,
+                  idempotency_key TEXT NOT NULL UNIQUE,
+                  changes TEXT NOT NULL,
+                  matches TEXT NOT NULL,
+                  status TEXT NOT NULL DEFAULT 'new',
+                  owner TEXT,
+                  due_date TEXT,
+                  created_at TEXT NOT NULL
+                );
+                CREATE INDEX alerts_by_organisation ON alerts(organisation_id, created_at DESC);
+                """)
+        }
         return migrator
     }
 }

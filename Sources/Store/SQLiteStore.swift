@@ -127,6 +127,7 @@ public struct SQLiteStore: AdvisoryStore {
         let documentID = try insertDocument(incoming, db: db)
         guard let current else {
             try insertAdvisory(advisory, documentID: documentID, seq: nil, db: db)
+            try recordChange(advisoryID: advisory.id, documentID: documentID, previousDocumentID: nil, db: db)
             return .new
         }
         let order = RevisionOrder.compare(version: tracking.version, date: tracking.currentReleaseDate, status: tracking.status,
@@ -136,6 +137,7 @@ public struct SQLiteStore: AdvisoryStore {
             let seq: Int64 = current["seq"]
             try deleteAdvisoryRows(seq: seq, id: advisory.id, db: db)
             try insertAdvisory(advisory, documentID: documentID, seq: seq, db: db)
+            try recordChange(advisoryID: advisory.id, documentID: documentID, previousDocumentID: current["document_id"], db: db)
             return .updated
         }
         return .historical

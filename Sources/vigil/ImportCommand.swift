@@ -1,3 +1,4 @@
+import Alerts
 import ArgumentParser
 import CSAF
 import Foundation
@@ -66,6 +67,11 @@ struct ImportCommand: AsyncParsableCommand {
         }
         progress?.finish()
         let seconds = (ContinuousClock.now - started).seconds
+        // Alerts for what this import stored, so a watch hears of an imported advisory as it would of a synced one.
+        let alerts = try await AlertCreator(store: store).processPending()
+        if !json, !quiet, alerts.alertsCreated > 0 {
+            print("Alerts created: \(alerts.alertsCreated.grouped) (vigil alerts list --org NAME).")
+        }
         if json {
             print(try ImportReport(summary: summary, seconds: seconds, database: database.path).jsonString())
         } else {

@@ -58,7 +58,8 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "vigil.sources")
         logger.logLevel = configuration.logLevel
         let fetcher = HTTPFetcher()
-        let services: [any Service] = noSync ? [] : [SourceScheduler(store: store, fetcher: fetcher, logger: logger)]
+        let alerts = AlertService(store: store, logger: Logger(label: "vigil.alerts"))
+        let services: [any Service] = (noSync ? [] : [SourceScheduler(store: store, fetcher: fetcher, logger: logger)]) + [alerts]
         let app: any ApplicationProtocol
         do {
             app = try await buildApplication(configuration, store: store, services: services,

@@ -1,0 +1,136 @@
+import CSAF
+import Foundation
+import GRDB
+
+extension SQLiteStore: AlertStore {
+    static func recordChange(advisoryID: String, documentID: Int64, previousDocumentID: Int64?, db: Database) throws {
+        try db.cachedStatement(sql: """
+            INSERT INTO advisory_changes(advisory_id, document_id, previous_document_id, recorded_at) VALUES (?, ?, ?, ?)
+            """).execute(arguments: [advisoryID, documentID, previousDocumentID, Timestamp.format(Date())])
+    }
+
+    public func addWatch(_ watch: StoredWatch.Draft, organisationID: Int64) async throws -> StoredWatch {
+        try await writer.write { db in
+            let now = Date()
+            try db.execute(sql: """
+                INSERT INTO watches(organisation_id, kind, value, minimum_severity, notify, created_at) VALUES (?, ?, ?, ?, ?, ?)
+                """, arguments: [organisationID, watch.kind, watch.value, watch.minimumSeverity?.rawValue, watch.notify,
+                                 Timestamp.format(now)])
+            return StoredWatch(id: db.lastInsertedRowID, organisationID: organisationID, draft: watch, createdAt: now)
+        }
+    }
+
+    public func watches(organisationID: Int64) async throws -> [StoredWatch] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM watches WHERE organisation_id = ? ORDER BY id", arguments: [organisationID])
+                .map(Self.watch(from:))
+        }
+    }
+
+    public func allWatches() async throws -> [StoredWatch] {
+        try await writer.read { db in try Row.fetchAll(db, sql: "SELECT * FROM watches ORDER BY id").map(Self.watch(from:)) }
+    }
+
+    public func removeWatch(id: Int64, organisationID: Int64) async throws -> Bool {
+        try await writer.write { db in
+            try db.execute(sql: "DELETE FROM watches WHERE id = ? AND organisation_id = ?", arguments: [id, organisationID])
+            return db.changesCount > 0
+        }
+    }
+
+    public func pendingChanges(limit: Int) async throws -> [AdvisoryChangeRecord] {
+        let rows = try await writer.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT c.id, c.recorded_at, d.raw AS current_raw, p.raw AS previous_raw
+                FROM advisory_changes c JOIN documents d ON d.id = c.document_id
+                LEFT JOIN documents p ON p.id = c.previous_document_id
+                WHERE c.processed_at IS NULL ORDER BY c.id LIMIT ?
+                """, arguments: [limit])
+        }
+        return try rows.map { row in
+            func advisory(_ data: Data?) throws -> Advisory? {
+                guard let data else { return nil }
+                guard case .csaf(let parsed) = try CSAFDocumentReader.read([UInt8](data)) else {
+                    throw StoreError("a stored revision no longer parses as CSAF (change \(row["id"] as Int64))")
+                }
+                return parsed.advisory
+            }
+            guard let current = try advisory(row["current_raw"]) else { throw StoreError("change without its revision") }
+            return AdvisoryChangeRecord(id: row["id"], current: current, previous: try advisory(row["previous_raw"]),
+                                        recordedAt: Timestamp.parse(row["recorded_at"]) ?? Date())
+        }
+    }
+
+    public func alertContext(advisoryID: String) async throws -> (knownExploited: Set<String>, exposedAssets: [Int64: Int]) {
+        try await writer.read { db in
+            let kev = try String.fetchAll(db, sql: """
+                SELECT DISTINCT v.cve FROM advisories a JOIN vulnerabilities v ON v.advisory_seq = a.seq
+                JOIN kev k ON k.cve = v.cve WHERE a.id = ?
+                """, arguments: [advisoryID])
+            var exposed: [Int64: Int] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT organisation_id, COUNT(*) AS n FROM exposures
+                WHERE advisory_id = ? AND status IN ('affected', 'under_investigation', 'unknown') GROUP BY organisation_id
+                """, arguments: [advisoryID]) {
+                exposed[row["organisation_id"]] = row["n"]
+            }
+            return (Set(kev), exposed)
+        }
+    }
+
+    public func createAlert(_ alert: StoredAlert.Draft) async throws -> Bool {
+        let changes = String(decoding: try JSONEncoder().encode(alert.changes), as: UTF8.self)
+        let matches = String(decoding: try JSONEncoder().encode(alert.matches), as: UTF8.self)
+        return try await writer.write { db in
+            try db.execute(sql: """
+                INSERT INTO alerts(organisation_id, advisory_id, advisory_version, idempotency_key, changes, matches, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(idempotency_key) DO NOTHING
+                """, arguments: [alert.organisationID, alert.advisoryID, alert.advisoryVersion, alert.idempotencyKey,
+                                 changes, matches, Timestamp.format(Date())])
+            let inserted = db.changesCount > 0
+            if inserted { try Self.bumpGeneration(db) }
+            return inserted
+        }
+    }
+
+    public func markProcessed(changeID: Int64) async throws {
+        try await writer.write { db in
+            try db.execute(sql: "UPDATE advisory_changes SET processed_at = ? WHERE id = ?",
+                           arguments: [Timestamp.format(Date()), changeID])
+        }
+    }
+
+    public func discardPendingChanges() async throws -> Int {
+        try await writer.write { db in
+            try db.execute(sql: "UPDATE advisory_changes SET processed_at = ? WHERE processed_at IS NULL",
+                           arguments: [Timestamp.format(Date())])
+            return db.changesCount
+        }
+    }
+
+    public func alerts(organisationID: Int64, limit: Int) async throws -> [StoredAlert] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT al.*, COALESCE(a.title, al.advisory_id) AS title FROM alerts al LEFT JOIN advisories a ON a.id = al.advisory_id
+                WHERE al.organisation_id = ? ORDER BY al.created_at DESC, al.id DESC LIMIT ?
+                """, arguments: [organisationID, limit]).map { row in
+                let decoder = JSONDecoder()
+                let draft = StoredAlert.Draft(
+                    organisationID: row["organisation_id"], advisoryID: row["advisory_id"],
+                    advisoryVersion: row["advisory_version"], idempotencyKey: row["idempotency_key"],
+                    changes: (try? decoder.decode([String].self, from: Data((row["changes"] as String).utf8))) ?? [],
+                    matches: (try? decoder.decode([AlertMatch].self, from: Data((row["matches"] as String).utf8))) ?? [])
+                return StoredAlert(id: row["id"], draft: draft, status: row["status"], advisoryTitle: row["title"],
+                                   createdAt: Timestamp.parse(row["created_at"]) ?? Date(timeIntervalSince1970: 0))
+            }
+        }
+    }
+
+    static func watch(from row: Row) -> StoredWatch {
+        StoredWatch(id: row["id"], organisationID: row["organisation_id"],
+                    draft: .init(kind: row["kind"], value: row["value"],
+                                 minimumSeverity: (row["minimum_severity"] as String?).flatMap(Severity.init(rawValue:)),
+                                 notify: row["notify"]),
+                    createdAt: Timestamp.parse(row["created_at"]) ?? Date(timeIntervalSince1970: 0))
+    }
+}

@@ -1,0 +1,107 @@
+import Alerts
+import CSAF
+import Foundation
+import Sources
+import Store
+import Testing
+import VigilTestSupport
+
+/// Alert creation through the change journal of a real SQLite store: once per organisation and revision, never
+/// retroactively, never for backfill, and not twice when processing is repeated.
+struct AlertCreatorTests {
+    /// ICSA-22-172-04 as if published now (dates rewritten), written into `folder`, with an optional version.
+    static func freshCopy(in folder: URL, version: String = "1", extraCVE: String? = nil) throws -> String {
+        let data = try Data(contentsOf: try SharedData.url("providers/cisa/csaf_files/OT/white/2022/icsa-22-172-04.json"))
+        var object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        var document = try #require(object["document"] as? [String: Any])
+        var tracking = try #require(document["tracking"] as? [String: Any])
+        let now = ISO8601DateFormatter().string(from: Date())
+        tracking["initial_release_date"] = now
+        tracking["current_release_date"] = now
+        tracking["version"] = version
+        var history = try #require(tracking["revision_history"] as? [[String: Any]])
+        history.append(["number": version, "date": now, "summary": "Revision \(version)"])
+        tracking["revision_history"] = history
+        document["tracking"] = tracking
+        object["document"] = document
+        if let extraCVE, var vulnerabilities = object["vulnerabilities"] as? [[String: Any]] {
+            var copy = vulnerabilities[0]
+            copy["cve"] = extraCVE
+            vulnerabilities.append(copy)
+            object["vulnerabilities"] = vulnerabilities
+        }
+        let path = folder.appendingPathComponent("icsa-22-172-04-v\(version).json").path
+        try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    @Test("a new advisory alerts each watching organisation once; a material revision alerts again; reprocessing adds nothing")
+    func alertsOncePerRevision() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let store = try SQLiteStore(path: folder.url.appendingPathComponent("vigil.sqlite").path)
+        let plant = try #require(try await store.organisation(named: "Plant", create: true))
+        let other = try #require(try await store.organisation(named: "Other", create: true))
+        let quiet = try #require(try await store.organisation(named: "Quiet", create: true))
+        _ = try await store.addWatch(.init(kind: "vendor", value: "Phoenix Contact"), organisationID: plant.id)
+        _ = try await store.addWatch(.init(kind: "min_cvss", value: "9.0"), organisationID: other.id)
+        _ = try await store.addWatch(.init(kind: "vendor", value: "Siemens"), organisationID: quiet.id)
+        let creator = AlertCreator(store: store)
+
+        let version1 = try Self.freshCopy(in: folder.url)
+        _ = try await LocalImporter().run(paths: [version1], into: store)
+        let first = try await creator.processPending()
+        #expect(first.changesProcessed == 1)
+        #expect(first.alertsCreated == 2)
+        let alerts = try await store.alerts(organisationID: plant.id, limit: 10)
+        #expect(alerts.count == 1)
+        #expect(alerts.first?.draft.changes == ["new advisory"])
+        #expect(alerts.first?.draft.matches.first?.reason == "names the vendor Phoenix Contact")
+        #expect(try await store.alerts(organisationID: quiet.id, limit: 10).isEmpty)
+
+        // Nothing pending: a second pass does nothing; the same revision imported again is unchanged.
+        let again = try await LocalImporter().run(paths: [version1], into: store)
+        #expect(again.unchanged == 1)
+        #expect(try await creator.processPending() == AlertCreator.Summary())
+
+        // A cosmetic revision alerts nobody; one with a new CVE alerts both again.
+        _ = try await LocalImporter().run(paths: [try Self.freshCopy(in: folder.url, version: "2")], into: store)
+        let cosmetic = try await creator.processPending()
+        #expect(cosmetic.changesProcessed == 1 && cosmetic.alertsCreated == 0)
+        _ = try await LocalImporter().run(paths: [try Self.freshCopy(in: folder.url, version: "3", extraCVE: "CVE-2099-0001")], into: store)
+        let material = try await creator.processPending()
+        #expect(material.alertsCreated == 2)
+        let latest = try #require(try await store.alerts(organisationID: plant.id, limit: 10).first)
+        #expect(latest.draft.advisoryVersion == "3")
+        #expect(latest.draft.changes == ["new CVE CVE-2099-0001"])
+
+        // Creating an alert again with the same key (a retry after a crash, another node) stores nothing new.
+        #expect(try await store.createAlert(latest.draft) == false)
+        #expect(try await store.alerts(organisationID: plant.id, limit: 10).count == 2)
+    }
+
+    @Test("importing history alerts nobody, and a watch made later does not alert for what came before it")
+    func backfillAndLateWatches() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let store = try SQLiteStore(path: folder.url.appendingPathComponent("vigil.sqlite").path)
+        let plant = try #require(try await store.organisation(named: "Plant", create: true))
+        _ = try await store.addWatch(.init(kind: "vendor", value: "Phoenix Contact"), organisationID: plant.id)
+        _ = try await LocalImporter().run(paths: [try SharedData.url("providers/cisa/csaf_files/OT/white/2022/icsa-22-172-04.json").path],
+                                          into: store)
+        let history = try await AlertCreator(store: store).processPending()
+        #expect(history.backfillSkipped == 1 && history.alertsCreated == 0)
+
+        let later = try #require(try await store.organisation(named: "Later", create: true))
+        let laterFolder = folder.url.appendingPathComponent("later")
+        try FileManager.default.createDirectory(at: laterFolder, withIntermediateDirectories: true)
+        _ = try await LocalImporter().run(paths: [try Self.freshCopy(in: laterFolder, version: "2", extraCVE: "CVE-2099-0002")],
+                                          into: store)
+        try await Task.sleep(for: .milliseconds(1_100))
+        _ = try await store.addWatch(.init(kind: "vendor", value: "Phoenix Contact"), organisationID: later.id)
+        let summary = try await AlertCreator(store: store).processPending()
+        #expect(summary.changesProcessed == 1)
+        #expect(try await store.alerts(organisationID: later.id, limit: 10).isEmpty)
+        #expect(try await store.alerts(organisationID: plant.id, limit: 10).count == 1)
+    }
+}

@@ -1,0 +1,312 @@
+import Foundation
+import Logging
+import NIOPosix
+import Testing
+@testable import Alerts
+import VigilTestSupport
+
+/// Delivery to a real SMTP server: Python's aiosmtpd, started by each test on a free loopback port, records every
+/// envelope and the message as Python's `email` package parses it, so the check does not reuse our own encoder.
+@Suite(.serialized) struct SMTPServerTests {
+    static let user = "vigil-user"
+    static let password = "pä55:word@1"
+
+    static func message(to recipients: [MailAddress] = [MailAddress("ops@example.org", name: "Jörg Müller")]) -> MailMessage {
+        MailMessage(
+            from: MailAddress("alerts@vigil.example", name: "Vigil Alerts"),
+            to: recipients, cc: [MailAddress("soc@example.org")],
+            subject: "Schwachstelle in Steuerungsgerät – CVE-2026-0001 (Überlauf)",
+            messageID: "alert-\(UUID().uuidString)@vigil.example",
+            date: Date(timeIntervalSince1970: 1_772_528_700),
+            extraHeaders: [(name: "List-Unsubscribe", value: "<https://vigil.example/unsubscribe/t0ken>"),
+                           (name: "List-Unsubscribe-Post", value: "List-Unsubscribe=One-Click")],
+            textBody: "Betroffen: S7-1500 Firmware < 3.1\n.\n.leading dot line\n" + String(repeating: "lang ", count: 60) + "\n",
+            htmlBody: "<html><body><h1>Überlauf</h1><p>S7-1500 &lt; 3.1</p></body></html>\n")
+    }
+
+    func send(_ message: MailMessage, _ configuration: SMTPConfiguration) async throws(SMTPError) -> SMTPDeliveryReceipt {
+        var logger = Logger(label: "smtp-test")
+        logger.logLevel = ProcessInfo.processInfo.environment["SMTP_TRACE"] == nil ? .info : .trace
+        return try await SMTPClient.send(message, configuration: configuration, eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
+    }
+
+    func expectDelivered(_ message: MailMessage, _ receipt: SMTPDeliveryReceipt, server: AiosmtpdServer,
+                         tls: Bool, authenticated: Bool) throws {
+        let all = try server.received()
+        try #require(all.count == 1)
+        let received = all[0]
+        #expect(received.mailFrom == "alerts@vigil.example")
+        #expect(received.recipients == ["ops@example.org", "soc@example.org"])
+        #expect(received.tls == tls)
+        #expect(received.authenticated == authenticated)
+        #expect(received.subject == message.subject)
+        #expect(received.messageID == "<\(message.messageID)>")
+        #expect(received.listUnsubscribe == "<https://vigil.example/unsubscribe/t0ken>")
+        #expect(received.from == "Vigil Alerts <alerts@vigil.example>")
+        #expect(received.to == "Jörg Müller <ops@example.org>")
+        #expect(received.cc == "soc@example.org")
+        #expect(received.contentType == "multipart/alternative")
+        #expect(received.parts.map(\.type) == ["text/plain", "text/html"])
+        // Python keeps the CRLF line ends of the wire format.
+        #expect(received.parts.first?.content.replacingOccurrences(of: "\r\n", with: "\n") == message.textBody)
+        #expect(received.parts.last?.content.replacingOccurrences(of: "\r\n", with: "\n") == message.htmlBody)
+        #expect(receipt.acceptedRecipients == ["ops@example.org", "soc@example.org"])
+        #expect(receipt.finalReply.code == 250)
+        #expect(receipt.finalReply.text.contains("queued as VIGIL"))
+    }
+
+    @Test func deliversOverPlainSMTP() async throws {
+        let server = try AiosmtpdServer(mode: .plain)
+        defer { server.stop() }
+        let message = Self.message()
+        let configuration = try SMTPConfiguration(url: "smtp://127.0.0.1:\(server.port)?starttls=never&timeout=20",
+                                                  mailFrom: "alerts@vigil.example")
+        let receipt = try await send(message, configuration)
+        try expectDelivered(message, receipt, server: server, tls: false, authenticated: false)
+    }
+
+    @Test func deliversWithRequiredSTARTTLSAndAuthPlain() async throws {
+        let server = try AiosmtpdServer(mode: .startTLS, auth: .plainAndLogin)
+        defer { server.stop() }
+        let message = Self.message()
+        var configuration = try SMTPConfiguration(
+            url: "smtp://\(Self.user):\(Self.password.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)@localhost:\(server.port)?starttls=required&timeout=20",
+            mailFrom: "alerts@vigil.example")
+        configuration.tlsTrustRootsFile = server.certificatePath
+        let receipt = try await send(message, configuration)
+        try expectDelivered(message, receipt, server: server, tls: true, authenticated: true)
+        #expect(try server.received().first?.authMechanism == "PLAIN")
+    }
+
+    @Test func deliversWithSTARTTLSAndAuthLogin() async throws {
+        let server = try AiosmtpdServer(mode: .startTLS, auth: .loginOnly)
+        defer { server.stop() }
+        let message = Self.message()
+        let configuration = SMTPConfiguration(
+            host: "localhost", port: server.port, security: .startTLSRequired,
+            credentials: .init(username: Self.user, password: Self.password), timeout: .seconds(20),
+            from: MailAddress("alerts@vigil.example"), tlsTrustRootsFile: server.certificatePath)
+        let receipt = try await send(message, configuration)
+        try expectDelivered(message, receipt, server: server, tls: true, authenticated: true)
+        #expect(try server.received().first?.authMechanism == "LOGIN")
+    }
+
+    @Test func deliversOverImplicitTLSWithAuth() async throws {
+        let server = try AiosmtpdServer(mode: .implicitTLS, auth: .plainAndLogin)
+        defer { server.stop() }
+        let message = Self.message()
+        var configuration = try SMTPConfiguration(url: "smtps://\(Self.user):p%C3%A455%3Aword%401@localhost:\(server.port)?timeout=20",
+                                                  mailFrom: "alerts@vigil.example")
+        configuration.tlsTrustRootsFile = server.certificatePath
+        let receipt = try await send(message, configuration)
+        try expectDelivered(message, receipt, server: server, tls: true, authenticated: true)
+    }
+
+    @Test func untrustedCertificateFailsPermanently() async throws {
+        let server = try AiosmtpdServer(mode: .startTLS)
+        defer { server.stop() }
+        let configuration = SMTPConfiguration(host: "localhost", port: server.port, security: .startTLSRequired,
+                                              timeout: .seconds(20), from: MailAddress("alerts@vigil.example"))
+        let error = await #expect(throws: SMTPError.self) { try await send(Self.message(), configuration) }
+        #expect(error?.kind == .tlsFailed)
+        #expect(error?.isTransient == false)
+        #expect(try server.received().isEmpty)
+    }
+
+    @Test func wrongPasswordIsAPermanentAuthenticationError() async throws {
+        let server = try AiosmtpdServer(mode: .startTLS, auth: .plainAndLogin)
+        defer { server.stop() }
+        let configuration = SMTPConfiguration(
+            host: "localhost", port: server.port, security: .startTLSRequired,
+            credentials: .init(username: Self.user, password: "wrong"), timeout: .seconds(20),
+            from: MailAddress("alerts@vigil.example"), tlsTrustRootsFile: server.certificatePath)
+        let error = await #expect(throws: SMTPError.self) { try await send(Self.message(), configuration) }
+        #expect(error?.kind == .authenticationFailed)
+        #expect(error?.stage == .authentication)
+        #expect(error?.reply?.code == 535)
+        #expect(error?.isTransient == false)
+        #expect(try server.received().isEmpty)
+    }
+
+    @Test func serverNotListeningIsATransientConnectionError() async throws {
+        let port = try AiosmtpdServer.freePort()
+        let configuration = SMTPConfiguration(host: "127.0.0.1", port: port, security: .plaintext, timeout: .seconds(10),
+                                              from: MailAddress("alerts@vigil.example"))
+        let error = await #expect(throws: SMTPError.self) { try await send(Self.message(), configuration) }
+        #expect(error?.kind == .connectionFailed)
+        #expect(error?.stage == .connect)
+        #expect(error?.isTransient == true)
+        #expect(error?.message.hasPrefix("could not connect to 127.0.0.1:\(port)") == true)
+    }
+}
+
+/// One aiosmtpd process for one test; stop it with `defer { server.stop() }`.
+final class AiosmtpdServer: @unchecked Sendable {
+    enum Mode: String { case plain, startTLS = "starttls", implicitTLS = "implicit" }
+    enum Auth: String { case none, plainAndLogin = "plain-login", loginOnly = "login-only" }
+
+    /// What the server received, as Python's email package read it.
+    struct Received: Decodable {
+        struct Part: Decodable { var type: String; var content: String }
+        var mailFrom: String
+        var recipients: [String]
+        var tls: Bool
+        var authenticated: Bool
+        var authMechanism: String?
+        var subject: String
+        var messageID: String
+        var listUnsubscribe: String?
+        var from: String
+        var to: String
+        var cc: String?
+        var contentType: String
+        var parts: [Part]
+    }
+
+    let folder: TemporaryFolder
+    let port: Int
+    let certificatePath: String
+    private let process: Process
+    private let stdin = Pipe()
+
+    init(mode: Mode, auth: Auth = .none) throws {
+        let python = try Executables.find("python3", hint: "install Python 3 and `pip install aiosmtpd`")
+        let check = Process()
+        check.executableURL = URL(fileURLWithPath: python)
+        check.arguments = ["-c", "import aiosmtpd"]
+        check.standardError = FileHandle.nullDevice
+        try check.run()
+        check.waitUntilExit()
+        guard check.terminationStatus == 0 else {
+            throw TestSetupError("the Python package aiosmtpd is missing: run `python3 -m pip install aiosmtpd` (CI installs it)")
+        }
+        folder = try TemporaryFolder()
+        certificatePath = folder.url.appendingPathComponent("cert.pem").path
+        let keyPath = folder.url.appendingPathComponent("key.pem").path
+        if mode != .plain {
+            let openssl = try Executables.find("openssl", hint: "install the openssl command (`apt-get install openssl`)")
+            _ = try Executables.run(openssl, arguments: [
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+                "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", keyPath, "-out", certificatePath,
+            ])
+        }
+        let script = try folder.write(Array(Self.script.utf8), to: "server.py")
+        port = try Self.freePort()
+        let ready = folder.url.appendingPathComponent("ready").path
+        let log = folder.url.appendingPathComponent("server.log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = [script, String(port), mode.rawValue, auth.rawValue, certificatePath, keyPath,
+                             folder.url.appendingPathComponent("received.jsonl").path, ready,
+                             SMTPServerTests.user, SMTPServerTests.password]
+        let logHandle = try FileHandle(forWritingTo: log)
+        process.standardOutput = logHandle
+        process.standardError = logHandle
+        process.standardInput = stdin
+        try process.run()
+        let deadline = Date().addingTimeInterval(20)
+        while !FileManager.default.fileExists(atPath: ready) {
+            guard process.isRunning, Date() < deadline else {
+                let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+                stop()
+                throw TestSetupError("aiosmtpd did not start: \(output)")
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+    }
+
+    func received() throws -> [Received] {
+        let path = folder.url.appendingPathComponent("received.jsonl")
+        guard let text = try? String(contentsOf: path, encoding: .utf8) else { return [] }
+        let decoder = JSONDecoder()
+        return try text.split(separator: "\n").map { try decoder.decode(Received.self, from: Data($0.utf8)) }
+    }
+
+    func stop() {
+        try? stdin.fileHandleForWriting.close()
+        if process.isRunning {
+            // Processes started from the test runner may inherit a blocked SIGTERM; closing stdin is the normal
+            // way out, SIGKILL the fallback.
+            let deadline = Date().addingTimeInterval(5)
+            while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            process.waitUntilExit()
+        }
+        folder.remove()
+    }
+
+    /// A port nothing listens on right now: bind to port 0 and read what the kernel chose.
+    static func freePort() throws -> Int {
+        let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard socket >= 0 else { throw TestSetupError("socket() failed") }
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0 }
+        }
+        guard bound else { throw TestSetupError("could not bind a loopback port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    static let script = #"""
+import json, os, ssl, sys, email, email.policy
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+port, mode, auth, cert, key, out, ready, user, password = sys.argv[1:10]
+port = int(port)
+
+class Handler:
+    async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
+        parts = []
+        for part in message.walk():
+            if part.get_content_maintype() == "text":
+                parts.append({"type": part.get_content_type(), "content": part.get_content()})
+        record = {
+            "mailFrom": envelope.mail_from, "recipients": envelope.rcpt_tos,
+            "tls": session.ssl is not None or server.transport.get_extra_info("ssl_object") is not None, "authenticated": bool(session.authenticated),
+            "authMechanism": getattr(server, "vigil_mechanism", None),
+            "subject": str(message["Subject"]), "messageID": str(message["Message-ID"]),
+            "listUnsubscribe": message["List-Unsubscribe"] and str(message["List-Unsubscribe"]),
+            "from": str(message["From"]), "to": str(message["To"]), "cc": message["Cc"] and str(message["Cc"]),
+            "contentType": message.get_content_type(), "parts": parts,
+        }
+        with open(out, "a", encoding="utf-8") as f:
+            f.write(json.dumps(record) + "\n")
+        return "250 OK queued as VIGIL1"
+
+def authenticator(server, session, envelope, mechanism, auth_data):
+    server.vigil_mechanism = mechanism
+    ok = isinstance(auth_data, LoginPassword) and auth_data.login == user.encode() and auth_data.password == password.encode()
+    return AuthResult(success=ok, handled=False)
+
+context = None
+if mode != "plain":
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+
+kwargs = {"hostname": "127.0.0.1", "port": port, "enable_SMTPUTF8": True}
+if mode == "starttls":
+    kwargs.update(tls_context=context, require_starttls=True)
+elif mode == "implicit":
+    kwargs.update(ssl_context=context)
+if auth != "none":
+    # Implicit TLS is encrypted from the start, but aiosmtpd only counts STARTTLS as TLS for auth_require_tls.
+    kwargs.update(authenticator=authenticator, auth_require_tls=(mode != "implicit"), auth_required=True)
+    if auth == "login-only":
+        kwargs.update(auth_exclude_mechanism=["PLAIN"])
+
+controller = Controller(Handler(), **kwargs)
+controller.start()
+open(ready, "w").write(str(port))
+# Run until the test closes our standard input (or dies, which closes it too): no orphaned servers.
+sys.stdin.read()
+os._exit(0)
+"""#
+}
