@@ -1,3 +1,5 @@
+import Foundation
+
 /// Writes RFC 4180 CSV for exports that people open in spreadsheets.
 public enum CSVWriter {
     /// A header line and rows, CRLF line ends. Fields are quoted when needed, and a field starting with `=`, `+`,
@@ -16,6 +18,6 @@ public enum CSVWriter {
         var text = value
         if let first = text.first, "=+-@".contains(first), Double(text) == nil { text = "'" + text }
         guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-        return "\"" + text.replacingAll("\"", with: "\"\"", caseInsensitive: false) + "\""
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }

@@ -99,7 +99,7 @@ extension ExposureCalculator {
             previous = -1
             for position in others where position != previous {
                 previous = position
-                if byName.containsSortedInt(position) { continue }
+                if byName.containsSorted(position) { continue }
                 if let kind = productMatch(compiled, index.products[position]) { matches.append((position, kind)) }
             }
             matches.sort { $0.position < $1.position }
@@ -237,22 +237,11 @@ extension Array where Element == Int32 {
         }
         return true
     }
-
-    /// Binary search in an ascending array.
-    func containsSorted(_ value: Int32) -> Bool {
-        var low = 0
-        var high = count
-        while low < high {
-            let middle = (low + high) / 2
-            if self[middle] < value { low = middle + 1 } else { high = middle }
-        }
-        return low < count && self[low] == value
-    }
 }
 
-extension Array where Element == Int {
+extension Array where Element: Comparable {
     /// Binary search in an ascending array.
-    func containsSortedInt(_ value: Int) -> Bool {
+    func containsSorted(_ value: Element) -> Bool {
         var low = 0
         var high = count
         while low < high {

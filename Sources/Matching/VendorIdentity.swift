@@ -122,11 +122,11 @@ public struct VendorDirectory: Sendable {
         }
         var normalised = text
         for phrase in [", a subsidiary of ", ", an affiliate of ", " a subsidiary of ", " an affiliate of ", " and ", " & "] {
-            normalised = normalised.replacingAll(phrase, with: ",", caseInsensitive: true)
+            normalised = normalised.replacingOccurrences(of: phrase, with: ",", options: .caseInsensitive)
         }
         var parts: [String] = []
         for piece in normalised.split(separator: ",") {
-            let trimmed = String(piece).trimmingSpaces()
+            let trimmed = piece.trimmingCharacters(in: .whitespacesAndNewlines)
             guard !trimmed.isEmpty else { continue }
             // `Johnson Controls, Inc.`: a legal form after a comma belongs to the name before it.
             if legalSuffixes.contains(ProductName.words(trimmed, keepingParenthesised: false).joined(separator: " ")) {
@@ -155,37 +155,6 @@ final class VendorKeyCache: @unchecked Sendable {
         // Bounded: a hostile inventory of unique spellings must not grow memory without end.
         if keys.count >= 50_000 { keys.removeAll(keepingCapacity: true) }
         keys[text] = value
-    }
-}
-
-extension String {
-    func replacingAll(_ target: String, with replacement: String, caseInsensitive: Bool) -> String {
-        guard !target.isEmpty else { return self }
-        let haystack = caseInsensitive ? lowercased() : self
-        let needle = caseInsensitive ? target.lowercased() : target
-        guard haystack.count == count else { return self }
-        var result = ""
-        var index = startIndex
-        var hayIndex = haystack.startIndex
-        while index < endIndex {
-            if haystack[hayIndex...].hasPrefix(needle) {
-                result += replacement
-                index = self.index(index, offsetBy: needle.count)
-                hayIndex = haystack.index(hayIndex, offsetBy: needle.count)
-            } else {
-                result.append(self[index])
-                index = self.index(after: index)
-                hayIndex = haystack.index(after: hayIndex)
-            }
-        }
-        return result
-    }
-
-    func trimmingSpaces() -> String {
-        var scalars = Substring(self)
-        while let first = scalars.first, first.isWhitespace { scalars.removeFirst() }
-        while let last = scalars.last, last.isWhitespace { scalars.removeLast() }
-        return String(scalars)
     }
 }
 

@@ -219,7 +219,7 @@ extension SQLiteStore: AssetStore {
         for exposure in exposures {
             try insert.execute(arguments: [
                 exposure.assetID, exposure.advisoryID, organisationID, exposure.status.rawValue,
-                ExposureStatus.allCases.firstIndex(of: exposure.status)!, exposure.confidence.rawValue, exposure.reason,
+                exposure.status.rank, exposure.confidence.rawValue, exposure.reason,
                 exposure.productIDs.joined(separator: "\n"),
                 firstSeen["\(exposure.assetID)|\(exposure.advisoryID)"] ?? now,
             ])

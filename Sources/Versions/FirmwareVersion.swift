@@ -45,10 +45,10 @@ public struct FirmwareVersion: Sendable, Hashable, CustomStringConvertible {
 
     /// Reads `text`; nil when it holds nothing to order (no digit and no letter, or more than 64 characters).
     public init?(_ text: String) {
-        let trimmed = text.firmwareTrimmed
+        let trimmed = text.asciiTrimmed
         guard !trimmed.isEmpty, trimmed.utf8.count <= 64 else { return nil }
         self.text = trimmed
-        let tokens = FirmwareVersion.tokens(of: FirmwareVersion.strippingPrefix(trimmed.firmwareLowercased))
+        let tokens = FirmwareVersion.tokens(of: FirmwareVersion.strippingPrefix(trimmed.asciiLowercased))
         tokenReading = tokens
         if let date = FirmwareVersion.readDate(trimmed) {
             reading = date
@@ -210,7 +210,7 @@ extension FirmwareVersion {
         } else if !"jfmasond".utf8.contains(lower) {
             return nil
         }
-        let pieces = splitPieces(text.firmwareLowercased, separators: [" ", "/", ",", "-", "."])
+        let pieces = splitPieces(text.asciiLowercased, separators: [" ", "/", ",", "-", "."])
         guard pieces.count == 3 else { return nil }
         func valid(_ y: Int, _ m: Int, _ d: Int) -> Reading? {
             (1900...2199).contains(y) && (1...12).contains(m) && (1...31).contains(d) ? .date(year: y, month: m, day: d) : nil
@@ -254,7 +254,7 @@ extension FirmwareVersion {
 
     /// The structured reading, or nil when the text has anything it does not understand.
     static func readStructured(_ text: String) -> (Reading, Int?)? {
-        let body = Array(strippingPrefix(text.firmwareLowercased).utf8)
+        let body = Array(strippingPrefix(text.asciiLowercased).utf8)
         var index = 0
         func readNumber() -> Int? {
             let start = index
@@ -405,27 +405,5 @@ extension FirmwareVersion.Token {
     var isPrerelease: Bool {
         if case let .word(word) = self { return FirmwareVersion.Qualifier.prereleaseRanks[word] != nil }
         return false
-    }
-}
-
-extension Character {
-    var isASCIIDigitCharacter: Bool { asciiValue.map { $0 >= 48 && $0 <= 57 } ?? false }
-}
-
-extension StringProtocol {
-    /// ASCII lowercase; other characters unchanged.
-    var firmwareLowercased: String {
-        String(decoding: utf8.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }, as: UTF8.self)
-    }
-
-    /// Without leading and trailing spaces, tabs and line breaks.
-    var firmwareTrimmed: String {
-        let bytes = Array(utf8)
-        var start = 0
-        var end = bytes.count
-        func isSpace(_ b: UInt8) -> Bool { b == 32 || b == 9 || b == 10 || b == 13 }
-        while start < end, isSpace(bytes[start]) { start += 1 }
-        while end > start, isSpace(bytes[end - 1]) { end -= 1 }
-        return String(decoding: bytes[start..<end], as: UTF8.self)
     }
 }

@@ -61,7 +61,7 @@ public struct PackageURL: Sendable, Hashable, CustomStringConvertible {
                     throw PackageURLError(.invalidQualifier, "qualifiers", "\"\(pair)\" has no \"=\" between key and value")
                 }
                 var key = String(pair[..<equals])
-                if mode == .lenient { key = PURLCodec.lowercased(key) }
+                if mode == .lenient { key = key.asciiLowercased }
                 guard qualifiers[key] == nil else {
                     throw PackageURLError(.invalidQualifier, "qualifiers", "the key \"\(key)\" appears more than once")
                 }
@@ -70,7 +70,7 @@ public struct PackageURL: Sendable, Hashable, CustomStringConvertible {
             rest = rest[..<question]
         }
 
-        guard let colon = rest.firstIndex(of: ":"), PURLCodec.lowercased(rest[..<colon]) == "pkg" else {
+        guard let colon = rest.firstIndex(of: ":"), rest[..<colon].asciiLowercased == "pkg" else {
             throw PackageURLError(.missingScheme, "scheme", "a purl starts with \"pkg:\"")
         }
         rest = rest[rest.index(after: colon)...].drop { $0 == "/" }
@@ -104,7 +104,7 @@ public struct PackageURL: Sendable, Hashable, CustomStringConvertible {
 
     private init(checkedType rawType: String, namespace rawNamespace: String?, name rawName: String, version rawVersion: String?,
                  qualifiers rawQualifiers: [String: String], subpath rawSubpath: String?, mode: ParsingMode) throws(PackageURLError) {
-        let type = PURLCodec.lowercased(rawType)
+        let type = rawType.asciiLowercased
         guard let first = type.utf8.first else { throw PackageURLError(.invalidType, "type", "the type is empty") }
         guard !(0x30...0x39).contains(first) else {
             throw PackageURLError(.invalidType, "type", "the type \"\(rawType)\" starts with a digit")
@@ -115,7 +115,7 @@ public struct PackageURL: Sendable, Hashable, CustomStringConvertible {
 
         var qualifiers: [String: String] = [:]
         for (rawKey, value) in rawQualifiers where !value.isEmpty {
-            let key = mode == .lenient ? PURLCodec.lowercased(rawKey) : rawKey
+            let key = mode == .lenient ? rawKey.asciiLowercased : rawKey
             guard let keyFirst = key.utf8.first, !(0x30...0x39).contains(keyFirst),
                   key.utf8.allSatisfy({ PURLCodec.isLowerAlphanumeric($0) || $0 == 0x2E || $0 == 0x2D || $0 == 0x5F }) else {
                 throw PackageURLError(.invalidQualifier, "qualifiers",
@@ -140,13 +140,13 @@ public struct PackageURL: Sendable, Hashable, CustomStringConvertible {
         var version = rawVersion.flatMap { $0.isEmpty ? nil : $0 }
 
         let rules = PURLTypeRules(type: type)
-        if rules.lowercasesNamespace { namespaceSegments = namespaceSegments.map(PURLCodec.lowercased) }
-        if rules.lowercasesName { name = PURLCodec.lowercased(name) }
+        if rules.lowercasesNamespace { namespaceSegments = namespaceSegments.map(\.asciiLowercased) }
+        if rules.lowercasesName { name = name.asciiLowercased }
         if type == "pypi" { name = String(name.map { $0 == "_" ? "-" : $0 }) }
-        if type == "huggingface" { version = version.map(PURLCodec.lowercased) }
+        if type == "huggingface" { version = version.map(\.asciiLowercased) }
         if type == "mlflow", let repository = qualifiers["repository_url"], repository.contains("azuredatabricks.net") {
             // Databricks' MLflow registry is case-insensitive; Azure ML's is not.
-            name = PURLCodec.lowercased(name)
+            name = name.asciiLowercased
         }
         let namespace = namespaceSegments.isEmpty ? nil : namespaceSegments.joined(separator: "/")
         try rules.check(namespace: namespace, name: name, version: version, qualifiers: qualifiers)
@@ -265,9 +265,6 @@ enum PURLCodec {
         (0x61...0x7A).contains(byte) || (0x30...0x39).contains(byte)
     }
 
-    static func lowercased(_ text: some StringProtocol) -> String {
-        String(decoding: text.utf8.map { (0x41...0x5A).contains($0) ? $0 + 0x20 : $0 }, as: UTF8.self)
-    }
 
     /// Encodes every byte except ASCII letters, digits, `-`, `.`, `_`, `~` and `:` as `%XX` (upper-case hex).
     static func encode(_ text: some StringProtocol) -> String {

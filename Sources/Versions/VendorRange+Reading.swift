@@ -2,14 +2,14 @@ extension VendorRange {
     /// Reads a `product_version_range` or `product_version` text. Never fails: what cannot be read is `unreadable`
     /// with the reason.
     public static func read(_ text: String) -> VendorRange {
-        let trimmed = text.firmwareTrimmed
+        let trimmed = text.asciiTrimmed
         guard !trimmed.isEmpty else {
             return VendorRange(text: text, confidence: .unreadable, body: .unreadable("the text is empty"))
         }
         guard trimmed.utf8.count <= 500 else {
             return VendorRange(text: text, confidence: .unreadable, body: .unreadable("the text is over 500 characters"))
         }
-        let lower = trimmed.firmwareLowercased
+        let lower = trimmed.asciiLowercased
         if lower.hasPrefix("vers:") {
             return readVers(text: text, trimmed: trimmed)
         }
@@ -24,9 +24,9 @@ extension VendorRange {
         guard let slash = afterPrefix.firstIndex(of: "/") else {
             return VendorRange(text: text, confidence: .unreadable, body: .unreadable("a vers string needs a scheme and a slash"))
         }
-        let scheme = afterPrefix[..<slash].firmwareLowercased
+        let scheme = afterPrefix[..<slash].asciiLowercased
         let constraints = String(afterPrefix[afterPrefix.index(after: slash)...])
-        if constraints.firmwareTrimmed == "*" {
+        if constraints.asciiTrimmed == "*" {
             return VendorRange(text: text, confidence: .exact, body: .all)
         }
         if scheme != "all", VersionSchemes.named(scheme) != nil {
@@ -75,7 +75,7 @@ struct RangeTextReader {
         // Parenthesised comments, kept as notes: `(only affected by CVE-2019-10943)`; build numbers such as `(96)` stay.
         working = Self.extractingComments(from: working, into: &notes)
         if !notes.isEmpty { guessed = true }
-        let lower = working.firmwareLowercased
+        let lower = working.asciiLowercased
         if lower.contains("serial") {
             return readSerialRange(lower, notes: notes)
         }
@@ -104,7 +104,7 @@ struct RangeTextReader {
                 pendingJoin = true
                 index += 1
             case let .word(word):
-                let lowered = word.firmwareLowercased
+                let lowered = word.asciiLowercased
                 if let length = Self.inclusiveJoinPhrase(tokens, at: index), !entries.isEmpty, pendingComparator == nil {
                     pendingJoin = true
                     index += length
@@ -370,7 +370,7 @@ struct RangeTextReader {
     private static func match(_ phrases: [([String], String)], _ tokens: [Token], at index: Int) -> (String, Int)? {
         for (words, op) in phrases where index + words.count <= tokens.count {
             let matches = words.indices.allSatisfy { offset in
-                if case let .word(w) = tokens[index + offset] { return w.firmwareLowercased == words[offset] }
+                if case let .word(w) = tokens[index + offset] { return w.asciiLowercased == words[offset] }
                 return false
             }
             if matches { return (op, words.count) }
@@ -387,7 +387,7 @@ struct RangeTextReader {
         while cursor < tokens.count, cursor - index < 6 {
             switch tokens[cursor] {
             case let .word(word): words.append(word)
-            case .separator where !words.isEmpty && FirmwareVersion.months[words[0].firmwareLowercased] != nil:
+            case .separator where !words.isEmpty && FirmwareVersion.months[words[0].asciiLowercased] != nil:
                 cursor += 1
                 continue
             default: break
@@ -466,7 +466,7 @@ struct RangeTextReader {
             if character == ")", depth > 0 {
                 depth -= 1
                 if depth > 0 { group.append(character); continue }
-                let content = group.firmwareTrimmed
+                let content = group.asciiTrimmed
                 let isBuild = !content.isEmpty && content.utf8.count <= 6
                     && content.allSatisfy { $0.isASCIIDigitCharacter || ($0.isLetter && $0.isASCII) || $0 == "." }
                     && content.contains(where: \.isASCIIDigitCharacter)

@@ -35,6 +35,15 @@ public struct VendorRange: Sendable, Hashable {
     struct Interval: Sendable, Hashable {
         var lower: Bound?
         var upper: Bound?
+
+        /// `[">=7.80", "<9.40"]`, or `["=2.2.0"]` for a single version.
+        var comparisons: [String] {
+            if let lower, let upper, lower == upper, lower.inclusive { return ["=\(lower.version)"] }
+            var parts: [String] = []
+            if let lower { parts.append((lower.inclusive ? ">=" : ">") + lower.version.description) }
+            if let upper { parts.append((upper.inclusive ? "<=" : "<") + upper.version.description) }
+            return parts
+        }
     }
 
     enum Body: Sendable, Hashable {
@@ -65,15 +74,8 @@ public struct VendorRange: Sendable, Hashable {
             return nil
         case let .intervals(intervals):
             let scheme = intervals.contains { ($0.lower ?? $0.upper)?.version.isDate == true } ? "datetime" : "generic"
-            var parts: [String] = []
-            for interval in intervals {
-                if let lower = interval.lower, let upper = interval.upper, lower == upper, lower.inclusive {
-                    parts.append(lower.version.description)
-                    continue
-                }
-                if let lower = interval.lower { parts.append((lower.inclusive ? ">=" : ">") + lower.version.description) }
-                if let upper = interval.upper { parts.append((upper.inclusive ? "<=" : "<") + upper.version.description) }
-            }
+            // vers writes a single version without its `=`.
+            let parts = intervals.flatMap(\.comparisons).map { $0.hasPrefix("=") ? String($0.dropFirst()) : $0 }
             return "vers:\(scheme)/" + parts.joined(separator: "|")
         }
     }
@@ -93,13 +95,7 @@ public struct VendorRange: Sendable, Hashable {
             return bounds.map { "\($0.inclusive ? "<=" : "<")\($0.version) in the \($0.version.branch().map { $0.map(String.init).joined(separator: ".") } ?? "") branch" }
                 .joined(separator: "; ")
         case let .intervals(intervals):
-            return intervals.map { interval -> String in
-                if let lower = interval.lower, let upper = interval.upper, lower == upper { return "=\(lower.version)" }
-                var words: [String] = []
-                if let lower = interval.lower { words.append((lower.inclusive ? ">=" : ">") + lower.version.description) }
-                if let upper = interval.upper { words.append((upper.inclusive ? "<=" : "<") + upper.version.description) }
-                return words.joined(separator: " and ")
-            }.joined(separator: " or ")
+            return intervals.map { $0.comparisons.joined(separator: " and ") }.joined(separator: " or ")
         }
     }
 
@@ -193,7 +189,7 @@ extension VendorRange {
         var asset = firmware
         switch subject {
         case .version:
-            guard let version, !version.firmwareTrimmed.isEmpty else { return undecided("no version is known") }
+            guard let version, !version.asciiTrimmed.isEmpty else { return undecided("no version is known") }
             subjectName = "version"
             value = version
         case let .serialNumber(prefixDigits):

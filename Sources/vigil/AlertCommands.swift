@@ -87,10 +87,7 @@ struct WatchCommand: AsyncParsableCommand {
         @OptionGroup var organisation: AssetsCommand.OrganisationOption
         func run() async throws {
             let store = try SQLiteStore(path: database.path)
-            guard let org = try await store.organisation(named: organisation.name, create: false) else {
-                printError("vigil watch list: no organisation named \"\(organisation.name)\"")
-                throw ExitCode(1)
-            }
+            let org = try await organisation.existing(in: store, command: "vigil watch list")
             for watch in try await store.watches(organisationID: org.id) { print("\(watch.id)\t\(WatchCommand.describe(watch))") }
         }
     }
@@ -132,10 +129,7 @@ struct AlertsCommand: AsyncParsableCommand {
         @Option var limit = 100
         func run() async throws {
             let store = try SQLiteStore(path: database.path)
-            guard let org = try await store.organisation(named: organisation.name, create: false) else {
-                printError("vigil alerts list: no organisation named \"\(organisation.name)\"")
-                throw ExitCode(1)
-            }
+            let org = try await organisation.existing(in: store, command: "vigil alerts list")
             let alerts = try await store.alerts(organisationID: org.id, limit: max(limit, 1))
             if alerts.isEmpty { print("No alerts for \(org.name).") }
             for alert in alerts {

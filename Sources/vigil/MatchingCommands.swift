@@ -73,6 +73,15 @@ struct AssetsCommand: AsyncParsableCommand {
             if let value = ProcessInfo.processInfo.environment["VIGIL_ORG"], !value.isEmpty { return value }
             return "default"
         }
+
+        /// The named organisation; when it does not exist, says so for `command` and exits with status 1.
+        func existing(in store: SQLiteStore, command: String) async throws -> Organisation {
+            guard let org = try await store.organisation(named: name, create: false) else {
+                printError("\(command): no organisation named \"\(name)\"; create it with vigil org create NAME or vigil assets import FILE --org NAME.")
+                throw ExitCode(1)
+            }
+            return org
+        }
     }
 
     struct Import: AsyncParsableCommand {
@@ -137,10 +146,7 @@ struct AssetsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let store = try SQLiteStore(path: database.path)
-            guard let org = try await store.organisation(named: organisation.name, create: false) else {
-                printError("vigil assets list: no organisation named \"\(organisation.name)\"; import an inventory first with vigil assets import FILE --org NAME.")
-                throw ExitCode(1)
-            }
+            let org = try await organisation.existing(in: store, command: "vigil assets list")
             for stored in try await store.assets(organisationID: org.id) {
                 let a = stored.asset
                 print("\(stored.id)\t\(a.vendor)\t\(a.product)\t\(a.version ?? "-")\t\(a.site ?? "-")\taffected by \(stored.affectedCount), unknown \(stored.unknownCount)")
@@ -185,10 +191,7 @@ struct ExposuresCommand: AsyncParsableCommand {
 
     func run() async throws {
         let store = try SQLiteStore(path: database.path)
-        guard let org = try await store.organisation(named: organisation.name, create: false) else {
-            printError("vigil exposures: no organisation named \"\(organisation.name)\"; import an inventory first with vigil assets import FILE --org NAME.")
-            throw ExitCode(1)
-        }
+        let org = try await organisation.existing(in: store, command: "vigil exposures")
         let rows = try await store.exposures(organisationID: org.id,
                                              filter: ExposureFilter(advisoryID: advisory, includeNotAffected: all, limit: 1_000_000))
         switch format {
