@@ -11,10 +11,10 @@ public struct AlertCreator: Sendable {
     /// a new source's archive) and alerts nobody; revisions of it still do.
     public static let backfillAge: TimeInterval = 30 * 24 * 3600
 
-    let store: any AlertStore
+    let store: any AlertStore & OutboxStore
     let planner: AlertPlanner
 
-    public init(store: any AlertStore, directory: VendorDirectory = VendorDirectory()) {
+    public init(store: any AlertStore & OutboxStore, directory: VendorDirectory = VendorDirectory()) {
         self.store = store
         planner = AlertPlanner(evaluator: WatchEvaluator(directory: directory))
     }
@@ -56,6 +56,7 @@ public struct AlertCreator: Sendable {
         }
         let (kev, exposed) = try await store.alertContext(advisoryID: change.current.id)
         for (organisationID, stored) in watches.sorted(by: { $0.key < $1.key }) {
+            let channels = try await store.channels(organisationID: organisationID)
             // A watch alerts for what is stored after it was made, never retroactively.
             let active = stored.filter { $0.createdAt <= change.recordedAt }.compactMap(Self.watch)
             guard !active.isEmpty else { continue }
@@ -63,11 +64,25 @@ public struct AlertCreator: Sendable {
             guard let plan = planner.plan(organisationID: organisationID, previous: change.previous, current: change.current,
                                           watches: active, context: context) else { continue }
             let labels = Dictionary(uniqueKeysWithValues: active.map { ($0.id, $0.rule.label) })
+            let notify = Dictionary(uniqueKeysWithValues: stored.map { ($0.id, $0.draft.notify) })
+            let channelIDs = plan.matches.flatMap { Self.channels(for: notify[$0.watchID] ?? "", among: channels).map(\.id) }
             let created = try await store.createAlert(StoredAlert.Draft(
                 organisationID: organisationID, advisoryID: plan.advisoryID, advisoryVersion: plan.advisoryVersion,
                 idempotencyKey: plan.idempotencyKey, changes: plan.changes,
-                matches: plan.matches.map { AlertMatch(watchID: $0.watchID, watch: labels[$0.watchID] ?? "", reason: $0.reason) }))
+                matches: plan.matches.map { AlertMatch(watchID: $0.watchID, watch: labels[$0.watchID] ?? "", reason: $0.reason) },
+                channelIDs: Array(Set(channelIDs)).sorted()))
             if created { summary.alertsCreated += 1 }
+        }
+    }
+
+    /// The enabled channels a watch notifies: those its `notify` names (by channel name or by spec such as
+    /// `email:ops@example.org`), or every enabled channel of the organisation when it names none.
+    public static func channels(for notify: String, among channels: [NotificationChannel]) -> [NotificationChannel] {
+        let enabled = channels.filter(\.enabled)
+        let names = notify.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard !names.isEmpty else { return enabled }
+        return enabled.filter { channel in
+            names.contains { $0 == channel.name || $0.lowercased() == channel.spec.lowercased() }
         }
     }
 

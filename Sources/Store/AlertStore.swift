@@ -18,7 +18,15 @@ public protocol AlertStore: Sendable {
     func markProcessed(changeID: Int64) async throws
     /// Marks every pending change processed without reading it: when no organisation watches anything.
     func discardPendingChanges() async throws -> Int
-    func alerts(organisationID: Int64, limit: Int) async throws -> [StoredAlert]
+    /// The organisation's alerts, newest first, optionally only those in one state of the alert log.
+    func alerts(organisationID: Int64, status: AlertStatus?, limit: Int) async throws -> [StoredAlert]
+}
+
+extension AlertStore {
+    /// Every state: the newest `limit` alerts.
+    public func alerts(organisationID: Int64, limit: Int) async throws -> [StoredAlert] {
+        try await alerts(organisationID: organisationID, status: nil, limit: limit)
+    }
 }
 
 /// A watch as stored: the rule as a kind and a value, so the store needs no knowledge of rules.
@@ -28,7 +36,8 @@ public struct StoredWatch: Sendable, Equatable, Codable {
         public var kind: String
         public var value: String
         public var minimumSeverity: Severity?
-        /// `email:ADDRESS` or `webhook:URL`, or empty for the organisation's defaults.
+        /// Channel names or specs (`email:ADDRESS`, `webhook:URL`, `slack:URL`, `teams:URL`) separated by commas;
+        /// empty for every enabled channel of the organisation.
         public var notify: String
         public init(kind: String, value: String, minimumSeverity: Severity? = nil, notify: String = "") {
             self.kind = kind
@@ -63,8 +72,11 @@ public struct StoredAlert: Sendable, Equatable, Codable {
         public var changes: [String]
         /// Watch id → why it matched.
         public var matches: [AlertMatch]
+        /// The channels the alert goes to; a delivery is queued for each in the transaction that stores the alert.
+        public var channelIDs: [Int64]
         public init(organisationID: Int64, advisoryID: String, advisoryVersion: String, idempotencyKey: String,
-                    changes: [String], matches: [AlertMatch]) {
+                    changes: [String], matches: [AlertMatch], channelIDs: [Int64] = []) {
+            self.channelIDs = channelIDs
             self.organisationID = organisationID
             self.advisoryID = advisoryID
             self.advisoryVersion = advisoryVersion
@@ -79,6 +91,15 @@ public struct StoredAlert: Sendable, Equatable, Codable {
     public var status: String
     public var advisoryTitle: String
     public var createdAt: Date
+    public var owner: String?
+    /// `YYYY-MM-DD`.
+    public var dueDate: String?
+    /// The advisory's severity and highest score as stored now.
+    public var severity: String = "none"
+    public var cvssScore: Double?
+    /// False when the alert is about a revision of an advisory alerted before.
+    public var isNew: Bool { draft.changes.contains("new advisory") }
+    public var alertStatus: AlertStatus { AlertStatus(rawValue: status) ?? .new }
 }
 
 /// One watch's part in an alert.

@@ -82,14 +82,27 @@ extension SQLiteStore: AlertStore {
         let changes = String(decoding: try JSONEncoder().encode(alert.changes), as: UTF8.self)
         let matches = String(decoding: try JSONEncoder().encode(alert.matches), as: UTF8.self)
         return try await writer.write { db in
+            let now = Timestamp.format(Date())
             try db.execute(sql: """
                 INSERT INTO alerts(organisation_id, advisory_id, advisory_version, idempotency_key, changes, matches, created_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(idempotency_key) DO NOTHING
                 """, arguments: [alert.organisationID, alert.advisoryID, alert.advisoryVersion, alert.idempotencyKey,
-                                 changes, matches, Timestamp.format(Date())])
+                                 changes, matches, now])
             let inserted = db.changesCount > 0
-            if inserted { try Self.bumpGeneration(db) }
-            return inserted
+            guard inserted else { return false }
+            // The deliveries are queued in the alert's own transaction: an alert is never stored without them.
+            let alertID = db.lastInsertedRowID
+            for channelID in Set(alert.channelIDs).sorted() {
+                try db.execute(sql: """
+                    INSERT INTO deliveries(organisation_id, channel_id, kind, alert_id, idempotency_key, status, next_attempt_at, created_at)
+                    SELECT organisation_id, id, 'alert', ?, ?, CASE schedule WHEN 'immediate' THEN 'pending' ELSE 'held' END, ?, ?
+                    FROM channels WHERE id = ? AND organisation_id = ? AND enabled = 1
+                    ON CONFLICT(idempotency_key) DO NOTHING
+                    """, arguments: [alertID, "alert:\(alert.idempotencyKey)|channel:\(channelID)", now, now,
+                                     channelID, alert.organisationID])
+            }
+            try Self.bumpGeneration(db)
+            return true
         }
     }
 
@@ -108,22 +121,30 @@ extension SQLiteStore: AlertStore {
         }
     }
 
-    public func alerts(organisationID: Int64, limit: Int) async throws -> [StoredAlert] {
+    public func alerts(organisationID: Int64, status: AlertStatus?, limit: Int) async throws -> [StoredAlert] {
         try await writer.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT al.*, COALESCE(a.title, al.advisory_id) AS title FROM alerts al LEFT JOIN advisories a ON a.id = al.advisory_id
-                WHERE al.organisation_id = ? ORDER BY al.created_at DESC, al.id DESC LIMIT ?
-                """, arguments: [organisationID, limit]).map { row in
-                let decoder = JSONDecoder()
-                let draft = StoredAlert.Draft(
-                    organisationID: row["organisation_id"], advisoryID: row["advisory_id"],
-                    advisoryVersion: row["advisory_version"], idempotencyKey: row["idempotency_key"],
-                    changes: (try? decoder.decode([String].self, from: Data((row["changes"] as String).utf8))) ?? [],
-                    matches: (try? decoder.decode([AlertMatch].self, from: Data((row["matches"] as String).utf8))) ?? [])
-                return StoredAlert(id: row["id"], draft: draft, status: row["status"], advisoryTitle: row["title"],
-                                   createdAt: Timestamp.parse(row["created_at"]) ?? Date(timeIntervalSince1970: 0))
-            }
+                SELECT al.*, COALESCE(a.title, al.advisory_id) AS title, COALESCE(a.severity, 'none') AS severity, a.cvss_score
+                FROM alerts al LEFT JOIN advisories a ON a.id = al.advisory_id
+                WHERE al.organisation_id = ? AND (? IS NULL OR al.status = ?)
+                ORDER BY al.created_at DESC, al.id DESC LIMIT ?
+                """, arguments: [organisationID, status?.rawValue, status?.rawValue, limit]).map(Self.alert(from:))
         }
+    }
+
+    static func alert(from row: Row) -> StoredAlert {
+        let decoder = JSONDecoder()
+        let draft = StoredAlert.Draft(
+            organisationID: row["organisation_id"], advisoryID: row["advisory_id"],
+            advisoryVersion: row["advisory_version"], idempotencyKey: row["idempotency_key"],
+            changes: (try? decoder.decode([String].self, from: Data((row["changes"] as String).utf8))) ?? [],
+            matches: (try? decoder.decode([AlertMatch].self, from: Data((row["matches"] as String).utf8))) ?? [])
+        var alert = StoredAlert(id: row["id"], draft: draft, status: row["status"], advisoryTitle: row["title"],
+                                createdAt: Timestamp.parse(row["created_at"]) ?? Date(timeIntervalSince1970: 0),
+                                owner: row["owner"], dueDate: row["due_date"])
+        alert.severity = row["severity"]
+        alert.cvssScore = row["cvss_score"]
+        return alert
     }
 
     static func watch(from row: Row) -> StoredWatch {

@@ -312,6 +312,62 @@ extension SQLiteStore {
                 CREATE INDEX alerts_by_organisation ON alerts(organisation_id, created_at DESC);
                 """)
         }
+        migrator.registerMigration("v9-channels-outbox") { db in
+            // channels are where an organisation's alerts go. deliveries is the outbox: one row per alert and channel
+            // (or per digest, or test message), unique by idempotency key, claimed with a lease so a dispatcher that dies
+            // mid-send leaves it to be sent again with the same key. Alert rows for a digest channel wait as 'held'
+            // until a digest folds them in ('digested', digest_id set). alert_events is the alert log's history.
+            try db.execute(sql: """
+                CREATE TABLE channels (
+                  id INTEGER PRIMARY KEY,
+                  organisation_id INTEGER NOT NULL REFERENCES organisations(id) ON DELETE CASCADE,
+                  name TEXT NOT NULL,
+                  kind TEXT NOT NULL,
+                  target TEXT NOT NULL,
+                  secret TEXT NOT NULL DEFAULT '',
+                  schedule TEXT NOT NULL DEFAULT 'immediate',
+                  unsubscribe_token TEXT NOT NULL UNIQUE,
+                  enabled INTEGER NOT NULL DEFAULT 1,
+                  disabled_reason TEXT,
+                  created_at TEXT NOT NULL,
+                  UNIQUE (organisation_id, name)
+                );
+                CREATE TABLE deliveries (
+                  id INTEGER PRIMARY KEY,
+                  organisation_id INTEGER NOT NULL REFERENCES organisations(id) ON DELETE CASCADE,
+                  channel_id INTEGER NOT NULL REFERENCES channels(id) ON DELETE CASCADE,
+                  kind TEXT NOT NULL,
+                  alert_id INTEGER REFERENCES alerts(id) ON DELETE CASCADE,
+                  digest_id INTEGER REFERENCES deliveries(id) ON DELETE SET NULL,
+                  idempotency_key TEXT NOT NULL UNIQUE,
+                  status TEXT NOT NULL,
+                  attempts INTEGER NOT NULL DEFAULT 0,
+                  next_attempt_at TEXT NOT NULL,
+                  lease_until TEXT,
+                  last_error TEXT,
+                  detail TEXT,
+                  period_end TEXT,
+                  created_at TEXT NOT NULL,
+                  delivered_at TEXT
+                );
+                CREATE INDEX deliveries_due ON deliveries(status, next_attempt_at);
+                CREATE INDEX deliveries_by_channel ON deliveries(channel_id, status);
+                CREATE INDEX deliveries_by_alert ON deliveries(alert_id);
+                CREATE INDEX deliveries_by_digest ON deliveries(digest_id);
+                CREATE INDEX deliveries_by_organisation ON deliveries(organisation_id, created_at DESC);
+                CREATE TABLE alert_events (
+                  id INTEGER PRIMARY KEY,
+                  alert_id INTEGER NOT NULL REFERENCES alerts(id) ON DELETE CASCADE,
+                  at TEXT NOT NULL,
+                  actor TEXT NOT NULL,
+                  field TEXT NOT NULL,
+                  old_value TEXT,
+                  new_value TEXT
+                );
+                CREATE INDEX alert_events_by_alert ON alert_events(alert_id, id);
+                CREATE INDEX alerts_by_status ON alerts(organisation_id, status);
+                """)
+        }
         return migrator
     }
 }

@@ -57,6 +57,9 @@ public func buildRouter(store: any AdvisoryStore, cacheFreshness: Duration = .ze
                                      stylesheet: stylesheet, sources: store as? any SourceStateStore,
                                      withoutFeed: sourcesWithoutFeed, assets: store as? any AssetStore,
                                      organisation: organisation).routes)
+    if let alerts = store as? any AlertStore & OutboxStore & AssetStore {
+        router.addRoutes(AlertsController(store: alerts, renderer: renderer, organisation: organisation).routes)
+    }
     router.addRoutes(APIController(store: store).routes, atPath: "/api/v1")
     router.addRoutes(FeedController(store: store).routes)
     return router

@@ -3,10 +3,12 @@ import Logging
 import ServiceLifecycle
 import Store
 
-/// Creates alerts for newly stored advisory revisions every few seconds inside `vigil serve`, so the delay from a
-/// poll that stores a revision to its alert is bounded by this interval, not by the poll interval.
+/// Inside `vigil serve`: every few seconds, creates alerts for newly stored advisory revisions and sends what is due
+/// in the outbox, so the delay from a poll that stores a revision to the message is bounded by this interval, not by
+/// the poll interval.
 struct AlertService: Service {
     let store: SQLiteStore
+    let dispatcher: AlertDispatcher
     let logger: Logger
     var interval: Duration = .seconds(5)
 
@@ -23,6 +25,16 @@ struct AlertService: Service {
                 } catch {
                     // Left pending: the next pass retries, and alerts are unique by key, so none is created twice.
                     logger.error("alert creation failed; retrying", metadata: ["error": "\(error)"])
+                }
+                do {
+                    let sent = try await dispatcher.runOnce()
+                    if sent.delivered + sent.failed + sent.retrying > 0 {
+                        logger.info("alerts delivered", metadata: ["delivered": "\(sent.delivered)", "retrying": "\(sent.retrying)",
+                                                                   "failed": "\(sent.failed)"])
+                    }
+                } catch {
+                    // Claimed deliveries keep their lease and are taken up again when it expires.
+                    logger.error("alert delivery pass failed; retrying", metadata: ["error": "\(error)"])
                 }
                 try await Task.sleep(for: interval)
             }

@@ -72,6 +72,13 @@ struct ImportCommand: AsyncParsableCommand {
         if !json, !quiet, alerts.alertsCreated > 0 {
             print("Alerts created: \(alerts.alertsCreated.grouped) (vigil alerts list --org NAME).")
         }
+        if alerts.alertsCreated > 0 {
+            // Sites that only import by hand get their alerts sent too; what fails waits in the outbox for a retry.
+            let sent = try await DeliveryRuntime.with(store: store) { try await $0.dispatcher.runOnce() }
+            if !json, !quiet, sent.delivered + sent.retrying + sent.failed > 0 {
+                print("Alert messages delivered: \(sent.delivered); waiting to retry: \(sent.retrying); failed: \(sent.failed) (vigil alerts outbox --org NAME).")
+            }
+        }
         if json {
             print(try ImportReport(summary: summary, seconds: seconds, database: database.path).jsonString())
         } else {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Hummingbird
 import Logging
 import ServiceLifecycle
@@ -27,6 +28,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical.", valueName: "level"))
     var logLevel: String = "info"
+
+    @Option(name: .customLong("base-url"), help: ArgumentHelp("Where people reach this server, for the links in alert messages (default: $VIGIL_BASE_URL, else http://HOST:PORT).", valueName: "url"))
+    var baseURL: String?
 
     @Flag(help: "Do not poll sources (serve what is stored; for air-gapped sites that import by hand).")
     var noSync = false
@@ -58,7 +62,17 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "vigil.sources")
         logger.logLevel = configuration.logLevel
         let fetcher = HTTPFetcher()
-        let alerts = AlertService(store: store, logger: Logger(label: "vigil.alerts"))
+        let environmentBase = ProcessInfo.processInfo.environment["VIGIL_BASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        let delivery: DeliveryRuntime
+        do {
+            delivery = try DeliveryRuntime(store: store, baseURL: baseURL ?? environmentBase ?? "http://\(host):\(port)")
+        } catch {
+            await fetcher.shutdown()
+            printError("vigil serve: \(error)")
+            throw ExitCode(2)
+        }
+        if let problem = delivery.mailProblem { printError("note: \(problem)") }
+        let alerts = AlertService(store: store, dispatcher: delivery.dispatcher, logger: Logger(label: "vigil.alerts"))
         let services: [any Service] = (noSync ? [] : [SourceScheduler(store: store, fetcher: fetcher, logger: logger)]) + [alerts]
         let app: any ApplicationProtocol
         do {
@@ -66,6 +80,7 @@ struct ServeCommand: AsyncParsableCommand {
                                              sourcesWithoutFeed: SourceCatalogue.withoutFeed.map { SourceWithoutFeed(name: $0.name, page: $0.page, note: $0.note) })
         } catch {
             await fetcher.shutdown()
+            await delivery.shutdown()
             printError("vigil serve: \(error)")
             throw ExitCode(2)
         }
@@ -75,8 +90,10 @@ struct ServeCommand: AsyncParsableCommand {
             try await app.runService()
         } catch {
             await fetcher.shutdown()
+            await delivery.shutdown()
             throw error
         }
         await fetcher.shutdown()
+        await delivery.shutdown()
     }
 }

@@ -169,7 +169,7 @@ final class AiosmtpdServer: @unchecked Sendable {
     private let process: Process
     private let stdin = Pipe()
 
-    init(mode: Mode, auth: Auth = .none) throws {
+    init(mode: Mode, auth: Auth = .none, port fixedPort: Int? = nil) throws {
         let python = try Executables.find("python3", hint: "install Python 3 and `pip install aiosmtpd`")
         let check = Process()
         check.executableURL = URL(fileURLWithPath: python)
@@ -191,7 +191,7 @@ final class AiosmtpdServer: @unchecked Sendable {
             ])
         }
         let script = try folder.write(Array(Self.script.utf8), to: "server.py")
-        port = try Self.freePort()
+        port = try fixedPort ?? Self.freePort()
         let ready = folder.url.appendingPathComponent("ready").path
         let log = folder.url.appendingPathComponent("server.log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)

@@ -1,0 +1,215 @@
+import CSAF
+import Foundation
+
+/// Storage of notification channels, the delivery outbox and the alert log. Every read and write of an
+/// organisation's channels, deliveries and alerts names the organisation, so one never sees another's.
+///
+/// The outbox gives at-least-once delivery: a delivery is claimed with a lease, sent, then marked delivered. A node that
+/// dies between sending and marking leaves the lease to expire, and the delivery is sent again with the same
+/// idempotency key (the email's Message-ID, the webhook's delivery id), so a receiver can drop the duplicate.
+public protocol OutboxStore: Sendable {
+    /// Adds a channel; throws when the organisation already has a channel of that name.
+    func addChannel(_ channel: NotificationChannel.Draft, organisationID: Int64) async throws -> NotificationChannel
+    func channels(organisationID: Int64) async throws -> [NotificationChannel]
+    func removeChannel(id: Int64, organisationID: Int64) async throws -> Bool
+    /// Turns a channel on or off; `reason` says why it is off (`unsubscribed by the recipient`).
+    func setChannelEnabled(id: Int64, organisationID: Int64, enabled: Bool, reason: String?) async throws -> Bool
+    /// The channel an unsubscribe link names, whatever its organisation: the token is the only credential.
+    func channel(unsubscribeToken token: String) async throws -> NotificationChannel?
+
+    /// Queues a test message to a channel now; returns the delivery's id.
+    func enqueueTest(channelID: Int64, organisationID: Int64, now: Date) async throws -> Int64
+    /// Channels holding alerts for a digest, with the oldest held alert's time.
+    func channelsWithHeldAlerts() async throws -> [(channel: NotificationChannel, oldest: Date)]
+    /// Folds the channel's alerts held before `boundary` into one digest delivery, unless that digest exists; returns
+    /// the number of alerts folded.
+    func composeDigest(channelID: Int64, periodEnd boundary: Date, now: Date) async throws -> Int
+    /// Claims up to `limit` deliveries due at `now` (pending and due, or sending with an expired lease) for `lease`
+    /// seconds, counting the attempt; with `only`, just that delivery if it is due.
+    func claimDeliveries(now: Date, lease: TimeInterval, limit: Int, only: Int64?) async throws -> [ClaimedDelivery]
+    /// What a claimed delivery is about: its alerts with their advisories and the organisation's exposed assets.
+    func deliveryContent(_ delivery: ClaimedDelivery) async throws -> DeliveryContent
+    func markDelivered(deliveryID: Int64, at: Date, detail: String) async throws
+    /// Records a failed attempt: retried at `retryAt`, or failed for good when it is nil.
+    func markFailed(deliveryID: Int64, error: String, retryAt: Date?) async throws
+    /// The organisation's deliveries, newest first, optionally only those with one status.
+    func deliveries(organisationID: Int64, status: DeliveryStatus?, limit: Int) async throws -> [DeliveryRecord]
+
+    /// One alert of the organisation, or nil when it has no such alert.
+    func alert(id: Int64, organisationID: Int64) async throws -> StoredAlert?
+    /// Changes an alert's status, owner, due date or adds a note, recording each change in its history; nil when
+    /// the organisation has no such alert.
+    func updateAlert(id: Int64, organisationID: Int64, update: AlertUpdate, actor: String, at: Date) async throws -> StoredAlert?
+    /// The history of an alert, oldest first; empty for another organisation's alert.
+    func alertEvents(alertID: Int64, organisationID: Int64) async throws -> [AlertEvent]
+    /// Deliveries of one alert (directly or through a digest).
+    func alertDeliveries(alertID: Int64, organisationID: Int64) async throws -> [DeliveryRecord]
+}
+
+/// Where an organisation's alerts go: one email address, or one webhook (generic, Slack or Microsoft Teams).
+public struct NotificationChannel: Sendable, Equatable, Codable {
+    public enum Kind: String, Sendable, Codable, CaseIterable {
+        case email, webhook, slack, teams
+    }
+
+    /// When alerts are sent: each at once, or gathered into a digest.
+    public enum Schedule: String, Sendable, Codable, CaseIterable {
+        case immediate, daily, weekly
+    }
+
+    /// What `addChannel` takes.
+    public struct Draft: Sendable, Equatable, Codable {
+        public var name: String
+        public var kind: Kind
+        /// The email address or the webhook URL.
+        public var target: String
+        public var schedule: Schedule
+        public init(name: String, kind: Kind, target: String, schedule: Schedule = .immediate) {
+            self.name = name
+            self.kind = kind
+            self.target = target
+            self.schedule = schedule
+        }
+    }
+
+    public var id: Int64
+    public var organisationID: Int64
+    public var draft: Draft
+    /// The key generic webhooks are signed with (HMAC-SHA256); empty for other kinds.
+    public var secret: String
+    /// The capability in the unsubscribe link of this channel's emails.
+    public var unsubscribeToken: String
+    public var enabled: Bool
+    public var disabledReason: String?
+    public var createdAt: Date
+
+    public var name: String { draft.name }
+    public var kind: Kind { draft.kind }
+    public var target: String { draft.target }
+    /// `email:ops@example.org`: how the channel is written on the command line.
+    public var spec: String { "\(kind.rawValue):\(target)" }
+}
+
+/// Where a delivery is in the outbox.
+public enum DeliveryStatus: String, Sendable, Codable, CaseIterable {
+    /// Due at its next attempt time.
+    case pending
+    /// Claimed by a dispatcher; back to due when the lease expires without an outcome.
+    case sending
+    case delivered
+    /// Failed for good (a permanent refusal, or retries exhausted); shown in the UI with the reason.
+    case failed
+    /// Waiting for the channel's next digest.
+    case held
+    /// Sent as part of a digest (the digest's own delivery says how that went).
+    case digested
+}
+
+/// What a delivery carries.
+public enum DeliveryKind: String, Sendable, Codable {
+    case alert, digest, test
+}
+
+/// A delivery claimed for sending.
+public struct ClaimedDelivery: Sendable, Equatable {
+    public var id: Int64
+    public var organisationID: Int64
+    public var kind: DeliveryKind
+    public var channel: NotificationChannel
+    /// Stable across retries: the email's Message-ID and the webhook's delivery id derive from it.
+    public var idempotencyKey: String
+    /// Attempts so far, this one included.
+    public var attempts: Int
+    public var createdAt: Date
+    /// For a digest, the period it covers.
+    public var periodEnd: Date?
+}
+
+/// One alert in a delivery, with everything a message about it says.
+public struct AlertNotice: Sendable {
+    public var alert: StoredAlert
+    /// The advisory as stored now (nil only if it is gone).
+    public var advisory: Advisory?
+    /// The organisation's assets the advisory affects or may affect.
+    public var exposures: [ExposureRow]
+    public init(alert: StoredAlert, advisory: Advisory?, exposures: [ExposureRow]) {
+        self.alert = alert
+        self.advisory = advisory
+        self.exposures = exposures
+    }
+}
+
+/// The content of a claimed delivery.
+public struct DeliveryContent: Sendable {
+    public var organisation: Organisation
+    public var notices: [AlertNotice]
+    public init(organisation: Organisation, notices: [AlertNotice]) {
+        self.organisation = organisation
+        self.notices = notices
+    }
+}
+
+/// A delivery as listed in the outbox and on an alert.
+public struct DeliveryRecord: Sendable, Equatable, Codable {
+    public var id: Int64
+    public var kind: DeliveryKind
+    public var channelName: String
+    public var channelSpec: String
+    public var alertID: Int64?
+    public var status: DeliveryStatus
+    public var attempts: Int
+    public var nextAttemptAt: Date?
+    public var lastError: String?
+    public var detail: String?
+    public var createdAt: Date
+    public var deliveredAt: Date?
+    public var idempotencyKey: String
+}
+
+/// The alert log's states: an alert is worked from new to one of the three outcomes.
+public enum AlertStatus: String, Sendable, Codable, CaseIterable {
+    case new, investigating, patched, mitigated
+    case notApplicable = "not_applicable"
+
+    public var label: String {
+        switch self {
+        case .new: "New"
+        case .investigating: "Investigating"
+        case .patched: "Patched"
+        case .mitigated: "Mitigated"
+        case .notApplicable: "Not applicable"
+        }
+    }
+
+    /// Reads `investigating`, `Not applicable`, `not-applicable`.
+    public init?(parsing text: String) {
+        let key = text.lowercased().replacingOccurrences(of: "-", with: "_").replacingOccurrences(of: " ", with: "_")
+        self.init(rawValue: key)
+    }
+}
+
+/// A change to an alert in the log; nil fields stay as they are, an empty owner or due date clears it.
+public struct AlertUpdate: Sendable, Equatable {
+    public var status: AlertStatus?
+    public var owner: String?
+    /// `YYYY-MM-DD`, or empty to clear.
+    public var dueDate: String?
+    public var note: String?
+    public init(status: AlertStatus? = nil, owner: String? = nil, dueDate: String? = nil, note: String? = nil) {
+        self.status = status
+        self.owner = owner
+        self.dueDate = dueDate
+        self.note = note
+    }
+    public var isEmpty: Bool { status == nil && owner == nil && dueDate == nil && note == nil }
+}
+
+/// One entry of an alert's history.
+public struct AlertEvent: Sendable, Equatable, Codable {
+    public var at: Date
+    public var actor: String
+    /// `status`, `owner`, `due_date`, `note` or `delivery`.
+    public var field: String
+    public var oldValue: String?
+    public var newValue: String?
+}

@@ -1,0 +1,190 @@
+import Alerts
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import Store
+
+/// `vigil channel add|list|remove|enable|disable --org NAME`: where an organisation's alerts go.
+struct ChannelCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "channel", abstract: "Add, list and remove where an organisation's alerts go (email, webhook, Slack, Teams).",
+        subcommands: [Add.self, List.self, Remove.self, Enable.self, Disable.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add a channel: email:ADDRESS, webhook:URL, slack:URL or teams:URL.",
+            discussion: """
+                Watches without --notify alert every enabled channel of the organisation; a watch with --notify alerts only \
+                the channels it names. A generic webhook gets a signing secret, printed once here (see docs/webhooks.md).
+                """)
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var organisation: AssetsCommand.OrganisationOption
+        @Argument(help: "A name for the channel (ops-mail, soc-slack).") var name: String
+        @Argument(help: "email:ADDRESS, webhook:URL, slack:URL or teams:URL.") var spec: String
+        @Option(help: "immediate (default), daily or weekly (digests at 07:00 UTC; weekly on Mondays).") var schedule = "immediate"
+
+        func validate() throws {
+            _ = try ChannelCommand.parse(spec: spec)
+            guard NotificationChannel.Schedule(rawValue: schedule.lowercased()) != nil else {
+                throw ValidationError("--schedule must be immediate, daily or weekly")
+            }
+        }
+
+        func run() async throws {
+            let store = try SQLiteStore(path: database.path)
+            let org = try require(try await store.organisation(named: organisation.name, create: true))
+            let (kind, target) = try ChannelCommand.parse(spec: spec)
+            let channel: NotificationChannel
+            do {
+                channel = try await store.addChannel(.init(name: name, kind: kind, target: target,
+                                                           schedule: NotificationChannel.Schedule(rawValue: schedule.lowercased()) ?? .immediate),
+                                                     organisationID: org.id)
+            } catch let error as StoreError {
+                printError("vigil channel add: \(error)")
+                throw ExitCode(1)
+            }
+            print("\(org.name): channel \(channel.name) added (\(channel.spec), \(channel.draft.schedule.rawValue)).")
+            if channel.kind == .webhook {
+                print("Signing secret (shown once; the receiver checks Vigil-Signature with it): \(channel.secret)")
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the organisation's channels.")
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var organisation: AssetsCommand.OrganisationOption
+        func run() async throws {
+            let store = try SQLiteStore(path: database.path)
+            let org = try await organisation.existing(in: store, command: "vigil channel list")
+            let channels = try await store.channels(organisationID: org.id)
+            if channels.isEmpty { print("\(org.name) has no channels: add one with vigil channel add NAME email:ADDRESS --org \"\(org.name)\".") }
+            for channel in channels {
+                let state = channel.enabled ? "enabled" : "disabled (\(channel.disabledReason ?? "by an administrator"))"
+                print("\(channel.name)\t\(ChannelCommand.redacted(channel))\t\(channel.draft.schedule.rawValue)\t\(state)")
+            }
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove a channel and its queued deliveries.")
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var organisation: AssetsCommand.OrganisationOption
+        @Argument var name: String
+        func run() async throws {
+            let store = try SQLiteStore(path: database.path)
+            let channel = try await ChannelCommand.existing(name, organisation: organisation, store: store, command: "vigil channel remove")
+            _ = try await store.removeChannel(id: channel.id, organisationID: channel.organisationID)
+            print("Channel \(channel.name) removed.")
+        }
+    }
+
+    struct Enable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Turn a channel on again (after an unsubscribe, say).")
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var organisation: AssetsCommand.OrganisationOption
+        @Argument var name: String
+        func run() async throws {
+            let store = try SQLiteStore(path: database.path)
+            let channel = try await ChannelCommand.existing(name, organisation: organisation, store: store, command: "vigil channel enable")
+            _ = try await store.setChannelEnabled(id: channel.id, organisationID: channel.organisationID, enabled: true, reason: nil)
+            print("Channel \(channel.name) enabled.")
+        }
+    }
+
+    struct Disable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Turn a channel off; what was waiting for it is not sent.")
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var organisation: AssetsCommand.OrganisationOption
+        @Argument var name: String
+        func run() async throws {
+            let store = try SQLiteStore(path: database.path)
+            let channel = try await ChannelCommand.existing(name, organisation: organisation, store: store, command: "vigil channel disable")
+            _ = try await store.setChannelEnabled(id: channel.id, organisationID: channel.organisationID, enabled: false,
+                                                  reason: "turned off with vigil channel disable")
+            print("Channel \(channel.name) disabled.")
+        }
+    }
+
+    /// `email:ops@example.org` → (.email, "ops@example.org"); errors say what is expected.
+    static func parse(spec: String) throws -> (NotificationChannel.Kind, String) {
+        guard let colon = spec.firstIndex(of: ":"), let kind = NotificationChannel.Kind(rawValue: spec[..<colon].lowercased()) else {
+            throw ValidationError("\(spec): expected email:ADDRESS, webhook:URL, slack:URL or teams:URL")
+        }
+        let target = String(spec[spec.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
+        switch kind {
+        case .email:
+            do { try MailAddress(parsing: target).validate() } catch {
+                throw ValidationError("\(target) is not an email address: \(error.message)")
+            }
+        case .webhook, .slack, .teams:
+            if let problem = WebhookSender.check(target) { throw ValidationError(problem) }
+        }
+        return (kind, target)
+    }
+
+    /// Slack and Teams URLs carry their secret in the path: list them by host only.
+    static func redacted(_ channel: NotificationChannel) -> String {
+        guard channel.kind == .slack || channel.kind == .teams, let url = URLComponents(string: channel.target), let host = url.host else { return channel.spec }
+        return "\(channel.kind.rawValue):\(url.scheme ?? "https")://\(host)/…"
+    }
+
+    static func existing(_ name: String, organisation: AssetsCommand.OrganisationOption, store: SQLiteStore, command: String) async throws -> NotificationChannel {
+        let org = try await organisation.existing(in: store, command: command)
+        guard let channel = try await store.channels(organisationID: org.id).first(where: { $0.name == name }) else {
+            printError("\(command): \(org.name) has no channel named \"\(name)\" (vigil channel list --org \"\(org.name)\").")
+            throw ExitCode(1)
+        }
+        return channel
+    }
+}
+
+/// Builds the alert dispatcher from the environment (`VIGIL_SMTP_URL`, `VIGIL_MAIL_FROM`, `VIGIL_BASE_URL`) and owns
+/// its HTTP client, which must be shut down before it is released.
+struct DeliveryRuntime {
+    let dispatcher: AlertDispatcher
+    let httpClient: HTTPClient
+    /// Why email cannot be sent, when it cannot.
+    let mailProblem: String?
+
+    init(store: SQLiteStore, baseURL: String?, logger: Logger = Logger(label: "vigil.delivery")) throws {
+        let environment = ProcessInfo.processInfo.environment
+        var smtp: SMTPConfiguration?
+        var problem: String?
+        if (environment["VIGIL_SMTP_URL"] ?? "").isEmpty {
+            problem = "VIGIL_SMTP_URL is not set: email alerts wait in the outbox until it is"
+        } else {
+            do {
+                smtp = try SMTPConfiguration(environment: environment)
+            } catch {
+                throw ValidationError("\(error)")
+            }
+        }
+        mailProblem = problem
+        let base = baseURL ?? environment["VIGIL_BASE_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? "http://127.0.0.1:8080"
+        httpClient = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+                                configuration: .init(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(10), read: .seconds(15))))
+        dispatcher = AlertDispatcher(store: store, configuration: .init(smtp: smtp, baseURL: base), httpClient: httpClient,
+                                     eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
+    }
+
+    func shutdown() async {
+        try? await httpClient.shutdown()
+    }
+
+    /// Runs `body` with a runtime and shuts its client down afterwards.
+    static func with<T>(store: SQLiteStore, baseURL: String? = nil, _ body: (DeliveryRuntime) async throws -> T) async throws -> T {
+        let runtime = try DeliveryRuntime(store: store, baseURL: baseURL)
+        do {
+            let result = try await body(runtime)
+            await runtime.shutdown()
+            return result
+        } catch {
+            await runtime.shutdown()
+            throw error
+        }
+    }
+}
