@@ -3,14 +3,14 @@ import Logging
 import ServiceLifecycle
 import Store
 
-/// Inside `vigil serve`: every few seconds, creates alerts for newly stored advisory revisions and sends what is due
+/// Inside `vigil serve`: every second, creates alerts for newly stored advisory revisions and sends what is due
 /// in the outbox, so the delay from a poll that stores a revision to the message is bounded by this interval, not by
 /// the poll interval.
 struct AlertService: Service {
     let store: SQLiteStore
     let dispatcher: AlertDispatcher
     let logger: Logger
-    var interval: Duration = .seconds(5)
+    var interval: Duration = .seconds(1)
 
     func run() async throws {
         let creator = AlertCreator(store: store)
