@@ -56,11 +56,12 @@ public struct AlertDispatcher: Sendable {
     public func runOnce(now: @escaping @Sendable () -> Date = { Date() }, only: Int64? = nil) async throws -> Summary {
         var summary = Summary()
         if only == nil { summary.digestsComposed = try await composeDueDigests(now: now()) }
+        let cache = AdvisoryCache()
         while true {
             let claimed = try await store.claimDeliveries(now: now(), lease: configuration.policy.lease,
                                                           limit: configuration.batchSize, only: only)
             if claimed.isEmpty { return summary }
-            let outcomes = await send(claimed, now: now)
+            let outcomes = await send(claimed, cache: cache, now: now)
             for (delivery, outcome) in zip(claimed, outcomes) {
                 try await record(delivery, outcome: outcome, now: now(), summary: &summary)
             }
@@ -79,7 +80,7 @@ public struct AlertDispatcher: Sendable {
     }
 
     /// Sends claimed deliveries: webhooks and emails side by side, emails a few at a time.
-    func send(_ claimed: [ClaimedDelivery], now: @escaping @Sendable () -> Date) async -> [Result<String, DeliveryFailure>] {
+    func send(_ claimed: [ClaimedDelivery], cache: AdvisoryCache, now: @escaping @Sendable () -> Date) async -> [Result<String, DeliveryFailure>] {
         var results = [Result<String, DeliveryFailure>](repeating: .failure(DeliveryFailure("not sent", isTransient: true)), count: claimed.count)
         let limit = max(configuration.mailConcurrency, 1)
         await withTaskGroup(of: (Int, Result<String, DeliveryFailure>).self) { group in
@@ -89,7 +90,7 @@ public struct AlertDispatcher: Sendable {
                     results[finished] = result
                     running -= 1
                 }
-                group.addTask { (index, await self.deliver(delivery, now: now())) }
+                group.addTask { (index, await self.deliver(delivery, cache: cache, now: now())) }
                 running += 1
             }
             for await (finished, result) in group { results[finished] = result }
@@ -98,10 +99,10 @@ public struct AlertDispatcher: Sendable {
     }
 
     /// Renders and sends one delivery; never throws: every failure is an outcome to record.
-    public func deliver(_ delivery: ClaimedDelivery, now: Date) async -> Result<String, DeliveryFailure> {
+    public func deliver(_ delivery: ClaimedDelivery, cache: AdvisoryCache = AdvisoryCache(), now: Date) async -> Result<String, DeliveryFailure> {
         let content: DeliveryContent
         do {
-            content = try await store.deliveryContent(delivery)
+            content = try await store.deliveryContent(delivery, cache: cache)
         } catch {
             return .failure(DeliveryFailure("could not read what to send: \(error)", isTransient: true))
         }

@@ -11,12 +11,23 @@ public struct SourceScheduler: Service {
     let logger: Logger
     /// Sources synced at once.
     let concurrency: Int
+    /// `vigil serve --poll-interval`: seconds between polls of every source while this server runs, instead of each
+    /// source's own interval (CISA's KEV catalogue, a daily file, is polled at most hourly). Nothing is stored.
+    let pollInterval: Int?
 
-    public init(store: any SourceStateStore, fetcher: HTTPFetcher, logger: Logger, concurrency: Int = 2) {
+    public init(store: any SourceStateStore, fetcher: HTTPFetcher, logger: Logger, concurrency: Int = 2, pollInterval: Int? = nil) {
         self.store = store
         self.fetcher = fetcher
         self.logger = logger
         self.concurrency = concurrency
+        self.pollInterval = pollInterval.map { max($0, 10) }
+    }
+
+    /// When a source is next due: its stored schedule, or one `pollInterval` after its last attempt.
+    public func nextPoll(_ source: SourceRecord) -> Date? {
+        guard let pollInterval else { return source.nextPoll }
+        let seconds = source.kind == .kev ? max(pollInterval, 3600) : pollInterval
+        return source.lastAttempt.map { $0.addingTimeInterval(Double(seconds)) } ?? .distantPast
     }
 
     public func run() async throws {
@@ -34,7 +45,7 @@ public struct SourceScheduler: Service {
     public func pollDue(now: Date = Date()) async -> [SyncReport] {
         let due: [SourceRecord]
         do {
-            due = try await store.sources().filter { $0.enabled && ($0.nextPoll ?? .distantPast) <= now }
+            due = try await store.sources().filter { $0.enabled && (nextPoll($0) ?? .distantPast) <= now }
         } catch {
             logger.error("could not read the sources: \(error)")
             return []
@@ -80,7 +91,7 @@ public struct SourceScheduler: Service {
 
     func secondsUntilNextPoll() async -> Double {
         guard let sources = try? await store.sources() else { return 30 }
-        let next = sources.filter(\.enabled).compactMap(\.nextPoll).min() ?? Date().addingTimeInterval(30)
+        let next = sources.filter(\.enabled).compactMap(nextPoll).min() ?? Date().addingTimeInterval(30)
         return min(max(next.timeIntervalSinceNow, 1), 30)
     }
 }

@@ -28,7 +28,7 @@ public protocol OutboxStore: Sendable {
     /// seconds, counting the attempt; with `only`, just that delivery if it is due.
     func claimDeliveries(now: Date, lease: TimeInterval, limit: Int, only: Int64?) async throws -> [ClaimedDelivery]
     /// What a claimed delivery is about: its alerts with their advisories and the organisation's exposed assets.
-    func deliveryContent(_ delivery: ClaimedDelivery) async throws -> DeliveryContent
+    func deliveryContent(_ delivery: ClaimedDelivery, cache: AdvisoryCache) async throws -> DeliveryContent
     func markDelivered(deliveryID: Int64, at: Date, detail: String) async throws
     /// Records a failed attempt: retried at `retryAt`, or failed for good when it is nil.
     func markFailed(deliveryID: Int64, error: String, retryAt: Date?) async throws
@@ -44,6 +44,17 @@ public protocol OutboxStore: Sendable {
     func alertEvents(alertID: Int64, organisationID: Int64) async throws -> [AlertEvent]
     /// Deliveries of one alert (directly or through a digest).
     func alertDeliveries(alertID: Int64, organisationID: Int64) async throws -> [DeliveryRecord]
+}
+
+/// Advisories already read during one delivery pass, so a thousand messages about one advisory parse its document
+/// once. Lives for one pass only: a newer revision stored later is read afresh by the next pass.
+public final class AdvisoryCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var advisories: [String: Advisory] = [:]
+    public init() {}
+
+    func advisory(_ id: String) -> Advisory? { lock.withLock { advisories[id] } }
+    func store(_ advisory: Advisory) { lock.withLock { advisories[advisory.id] = advisory } }
 }
 
 /// Where an organisation's alerts go: one email address, or one webhook (generic, Slack or Microsoft Teams).

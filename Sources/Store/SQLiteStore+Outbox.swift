@@ -143,7 +143,7 @@ extension SQLiteStore: OutboxStore {
         }
     }
 
-    public func deliveryContent(_ delivery: ClaimedDelivery) async throws -> DeliveryContent {
+    public func deliveryContent(_ delivery: ClaimedDelivery, cache: AdvisoryCache) async throws -> DeliveryContent {
         let (organisation, alerts) = try await writer.read { db -> (Organisation, [StoredAlert]) in
             guard let name = try String.fetchOne(db, sql: "SELECT name FROM organisations WHERE id = ?", arguments: [delivery.organisationID]) else {
                 throw StoreError("organisation \(delivery.organisationID) of delivery \(delivery.id) no longer exists")
@@ -158,7 +158,11 @@ extension SQLiteStore: OutboxStore {
         }
         var notices: [AlertNotice] = []
         for alert in alerts {
-            let advisory = try await self.advisory(id: alert.draft.advisoryID)?.advisory
+            var advisory = cache.advisory(alert.draft.advisoryID)
+            if advisory == nil, let loaded = try await self.advisory(id: alert.draft.advisoryID)?.advisory {
+                cache.store(loaded)
+                advisory = loaded
+            }
             let exposures = try await self.exposures(organisationID: delivery.organisationID,
                                                      filter: ExposureFilter(advisoryID: alert.draft.advisoryID, limit: 200))
             notices.append(AlertNotice(alert: alert, advisory: advisory, exposures: exposures))

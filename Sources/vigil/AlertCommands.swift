@@ -322,8 +322,8 @@ struct AlertsCommand: AsyncParsableCommand {
     }
 
     static func describe(_ delivery: DeliveryRecord) -> String {
-        var text = "\(delivery.id)  \(Timestamp.format(delivery.createdAt))  \(delivery.kind.rawValue)"
-        if let alert = delivery.alertID { text += " of alert \(alert)" }
+        var text = "\(delivery.id)  \(Timestamp.format(delivery.createdAt))  "
+        text += delivery.alertID.map { "alert \($0)" } ?? delivery.kind.rawValue
         text += " to \(delivery.channelName): \(delivery.status.rawValue.uppercased())"
         if delivery.attempts > 0 { text += " after \(delivery.attempts) attempt\(delivery.attempts == 1 ? "" : "s")" }
         if let next = delivery.nextAttemptAt, delivery.attempts > 0 { text += ", next \(Timestamp.format(next))" }

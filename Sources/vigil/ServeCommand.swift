@@ -32,11 +32,17 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("base-url"), help: ArgumentHelp("Where people reach this server, for the links in alert messages (default: $VIGIL_BASE_URL, else http://HOST:PORT).", valueName: "url"))
     var baseURL: String?
 
+    @Option(name: .customLong("poll-interval"), help: ArgumentHelp("Poll every source this often while serving (30s, 5m, 1h), instead of each source's own interval.", valueName: "duration"))
+    var pollInterval: String?
+
     @Flag(help: "Do not poll sources (serve what is stored; for air-gapped sites that import by hand).")
     var noSync = false
 
     func validate() throws {
         guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") }
+        if let pollInterval, ServeCommand.seconds(pollInterval) == nil {
+            throw ValidationError("--poll-interval must be a duration such as 30s, 5m or 1h (at least 10s), not \(pollInterval)")
+        }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical") }
     }
 
@@ -73,7 +79,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if let problem = delivery.mailProblem { printError("note: \(problem)") }
         let alerts = AlertService(store: store, dispatcher: delivery.dispatcher, logger: Logger(label: "vigil.alerts"))
-        let services: [any Service] = (noSync ? [] : [SourceScheduler(store: store, fetcher: fetcher, logger: logger)]) + [alerts]
+        let services: [any Service] = (noSync ? [] : [SourceScheduler(store: store, fetcher: fetcher, logger: logger, pollInterval: pollInterval.flatMap(ServeCommand.seconds))]) + [alerts]
         let app: any ApplicationProtocol
         do {
             app = try await buildApplication(configuration, store: store, services: services,
@@ -95,5 +101,19 @@ struct ServeCommand: AsyncParsableCommand {
         }
         await fetcher.shutdown()
         await delivery.shutdown()
+    }
+}
+
+extension ServeCommand {
+    /// `30s`, `5m`, `1h`, or plain seconds; nil for anything else or under 10 seconds.
+    static func seconds(_ text: String) -> Int? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
+        let units: [(String, Int)] = [("s", 1), ("m", 60), ("h", 3600)]
+        for (suffix, factor) in units where trimmed.hasSuffix(suffix) {
+            guard let value = Int(trimmed.dropLast()), value > 0 else { return nil }
+            return value * factor >= 10 ? value * factor : nil
+        }
+        guard let value = Int(trimmed), value >= 10 else { return nil }
+        return value
     }
 }

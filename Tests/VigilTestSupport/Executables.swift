@@ -57,10 +57,13 @@ public enum Executables {
 
     /// Runs the `vigil` executable to completion. Output goes to files, not pipes, so nothing needs draining while
     /// the process runs.
-    public static func runVigil(_ arguments: [String]) throws -> Output {
+    public static func runVigil(_ arguments: [String], environment: [String: String] = [:]) throws -> Output {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try vigil())
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let out = folder.url.appendingPathComponent("out"), err = folder.url.appendingPathComponent("err")
