@@ -5,7 +5,7 @@ import NIOPosix
 import NIOSSL
 import NIOTLS
 
-/// Sends one email over SMTP: connects, performs what `SMTPClientStateMachine` decides, and returns the receipt.
+/// Sends email over SMTP: connects, performs what `SMTPClientStateMachine` decides, and returns receipts.
 public enum SMTPClient {
     /// Delivers `message` to its To and Cc recipients through the server in `configuration`.
     ///
@@ -13,25 +13,64 @@ public enum SMTPClient {
     /// retry); a message that cannot be rendered is a permanent `SMTPError` of kind `invalidMessage`.
     public static func send(_ message: MailMessage, configuration: SMTPConfiguration, eventLoopGroup: any EventLoopGroup,
                             logger: Logger = Logger(label: "vigil.smtp")) async throws(SMTPError) -> SMTPDeliveryReceipt {
-        let bytes: [UInt8]
-        do {
-            bytes = try message.render()
-        } catch {
-            throw SMTPError(.invalidMessage, stage: .connect, isTransient: false, message: "the message cannot be rendered: \(error.message)")
+        let results = await send([message], configuration: configuration, eventLoopGroup: eventLoopGroup, logger: logger)
+        guard let result = results.first else {
+            throw SMTPError(.connectionClosed, stage: .connect, isTransient: true, message: "the SMTP session reported no outcome")
+        }
+        return try result.get()
+    }
+
+    /// Delivers `messages` in order over one SMTP session (one connection, one login), each to its To and Cc
+    /// recipients, with `message.from` as the envelope sender.
+    ///
+    /// Returns one result per message, in the same order. A message that cannot be rendered fails alone
+    /// (permanent, `invalidMessage`), as does one the server refuses at MAIL, RCPT or DATA; the others are still
+    /// sent. When the session itself fails (connection, timeout, 421, TLS, authentication) every message not yet
+    /// accepted fails with that error, transient or permanent as for a single message; messages accepted before
+    /// keep their receipts, so an outbox retries only the rest.
+    public static func send(_ messages: [MailMessage], configuration: SMTPConfiguration, eventLoopGroup: any EventLoopGroup,
+                            logger: Logger = Logger(label: "vigil.smtp")) async -> [Result<SMTPDeliveryReceipt, SMTPError>] {
+        var results = [Result<SMTPDeliveryReceipt, SMTPError>?](repeating: nil, count: messages.count)
+        var transactions: [SMTPClientStateMachine.Transaction] = []
+        var positions: [Int] = []
+        for (index, message) in messages.enumerated() {
+            do {
+                let bytes = try message.render()
+                transactions.append(.init(sender: message.from.address, recipients: message.recipients,
+                                          messageID: message.messageID, message: bytes))
+                positions.append(index)
+            } catch {
+                results[index] = .failure(SMTPError(.invalidMessage, stage: .connect, isTransient: false,
+                                                    message: "the message cannot be rendered: \(error.message)"))
+            }
+        }
+        if !transactions.isEmpty {
+            let sessionResults = await session(transactions, configuration: configuration, eventLoopGroup: eventLoopGroup, logger: logger)
+            for (position, result) in zip(positions, sessionResults) { results[position] = result }
+        }
+        return results.map {
+            $0 ?? .failure(SMTPError(.connectionClosed, stage: .connect, isTransient: true, message: "the SMTP session reported no outcome for this message"))
+        }
+    }
+
+    /// One connection for `transactions`: one result per transaction, in order.
+    private static func session(_ transactions: [SMTPClientStateMachine.Transaction], configuration: SMTPConfiguration,
+                                eventLoopGroup: any EventLoopGroup, logger: Logger) async -> [Result<SMTPDeliveryReceipt, SMTPError>] {
+        func failAll(_ error: SMTPError) -> [Result<SMTPDeliveryReceipt, SMTPError>] {
+            Array(repeating: .failure(error), count: transactions.count)
         }
         let tlsContext: NIOSSLContext?
         do {
             tlsContext = configuration.security == .plaintext ? nil : try makeTLSContext(configuration)
         } catch {
-            throw SMTPError(.tlsFailed, stage: .connect, isTransient: false,
-                            message: "the TLS settings cannot be used (trust roots \(configuration.tlsTrustRootsFile ?? "system")): \(error)")
+            return failAll(SMTPError(.tlsFailed, stage: .connect, isTransient: false,
+                                     message: "the TLS settings cannot be used (trust roots \(configuration.tlsTrustRootsFile ?? "system")): \(error)"))
         }
         let machine = SMTPClientStateMachine(
             security: configuration.security, credentials: configuration.credentials, clientName: configuration.clientName,
-            sender: message.from.address, recipients: message.recipients, messageID: message.messageID, message: bytes,
-            tlsActive: configuration.security == .implicitTLS)
+            transactions: transactions, tlsActive: configuration.security == .implicitTLS)
         let eventLoop = eventLoopGroup.next()
-        let promise = eventLoop.makePromise(of: SMTPDeliveryReceipt.self)
+        let promise = eventLoop.makePromise(of: [Result<SMTPDeliveryReceipt, SMTPError>].self)
         let timeout = TimeAmount.nanoseconds(Int64(configuration.timeout.components.seconds) * 1_000_000_000
             + configuration.timeout.components.attoseconds / 1_000_000_000)
         let host = configuration.host
@@ -55,17 +94,14 @@ public enum SMTPClient {
             channel = try await bootstrap.connect(host: host, port: configuration.port).get()
         } catch {
             promise.fail(error)
-            throw SMTPError(.connectionFailed, stage: .connect, isTransient: true,
-                            message: "could not connect to \(host):\(configuration.port): \(describe(error))")
+            return failAll(SMTPError(.connectionFailed, stage: .connect, isTransient: true,
+                                     message: "could not connect to \(host):\(configuration.port): \(describe(error))"))
         }
         do {
             return try await promise.futureResult.get()
-        } catch let error as SMTPError {
-            channel.close(promise: nil)
-            throw error
         } catch {
             channel.close(promise: nil)
-            throw SMTPError(.connectionClosed, stage: .connect, isTransient: true, message: "the connection failed: \(describe(error))")
+            return failAll(SMTPError(.connectionClosed, stage: .connect, isTransient: true, message: "the connection failed: \(describe(error))"))
         }
     }
 
@@ -103,7 +139,7 @@ final class SMTPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
     private static let maximumLineLength = 4096
 
     private var machine: SMTPClientStateMachine
-    private let promise: EventLoopPromise<SMTPDeliveryReceipt>
+    private let promise: EventLoopPromise<[Result<SMTPDeliveryReceipt, SMTPError>]>
     private let stageTimeout: TimeAmount
     private let tlsContext: NIOSSLContext?
     private let serverHostname: String?
@@ -112,7 +148,7 @@ final class SMTPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var timer: Scheduled<Void>?
     private var context: ChannelHandlerContext?
 
-    init(machine: SMTPClientStateMachine, promise: EventLoopPromise<SMTPDeliveryReceipt>, stageTimeout: TimeAmount,
+    init(machine: SMTPClientStateMachine, promise: EventLoopPromise<[Result<SMTPDeliveryReceipt, SMTPError>]>, stageTimeout: TimeAmount,
          tlsContext: NIOSSLContext?, serverHostname: String?, logger: Logger) {
         self.machine = machine
         self.promise = promise
@@ -201,15 +237,17 @@ final class SMTPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
                 perform(machine.tlsFailed(SMTPClient.describe(error)), context: context)
                 return
             }
-        case .succeed(let receipt):
+        case .succeed, .fail:
             timer?.cancel()
-            promise.succeed(receipt)
-            context.close(promise: nil)
-            return
-        case .fail(let error):
-            timer?.cancel()
-            logger.debug("SMTP delivery failed", metadata: ["error": "\(error)"])
-            promise.fail(error)
+            let results = machine.results.map {
+                $0 ?? .failure(SMTPError(.connectionClosed, stage: machine.stage, isTransient: true,
+                                         message: "the SMTP session ended without an outcome for this message"))
+            }
+            let failures = results.compactMap { if case .failure(let error) = $0 { error } else { nil } }
+            if let first = failures.first {
+                logger.debug("SMTP delivery failed", metadata: ["failed": "\(failures.count) of \(results.count)", "first": "\(first)"])
+            }
+            promise.succeed(results)
             context.close(promise: nil)
             return
         }

@@ -2,7 +2,10 @@ import Foundation
 
 /// The stage of an SMTP conversation, named in errors and used to pick what a timeout means.
 public enum SMTPStage: String, Sendable, Hashable {
-    case connect, greeting, ehlo, helo, startTLS, tlsHandshake, authentication, mailFrom, recipients, data, messageTransfer, quit
+    case connect, greeting, ehlo, helo, startTLS, tlsHandshake, authentication, mailFrom, recipients, data, messageTransfer
+    /// RSET after a refused transaction, before the next message on the same connection.
+    case reset
+    case quit
 }
 
 /// One complete server reply: a code and the text of every line (continuations joined with newlines).
@@ -105,7 +108,31 @@ public struct SMTPError: Error, Sendable, Hashable, CustomStringConvertible {
 
 /// The SMTP client protocol (RFC 5321, 3207, 4954, 1870, 6152, 6531) as a state machine: events in, actions out.
 /// It owns no sockets and no clocks; `SMTPClient`'s channel handler feeds it and performs what it returns.
+///
+/// One session carries a queue of messages: after a message's final reply the next one's MAIL FROM follows on the
+/// same connection, and after a refusal that concerns only one transaction (its sender, every recipient, DATA) an
+/// RSET clears it first. Each message's outcome is recorded in `results`; a failure of the session itself (lost
+/// connection, timeout, 421, TLS, authentication, a reply that is not SMTP) fails every message still without one.
 public struct SMTPClientStateMachine: Sendable {
+    /// One message of the queue: one mail transaction (RFC 5321 §3.3).
+    public struct Transaction: Sendable, Hashable {
+        /// The envelope sender (MAIL FROM).
+        public var sender: String
+        /// The envelope recipients (RCPT TO), tried one by one.
+        public var recipients: [String]
+        /// Copied into the receipt, so a caller can match outcomes to messages.
+        public var messageID: String
+        /// The rendered message (`MailMessage.render()`), not yet dot-stuffed.
+        public var message: [UInt8]
+
+        public init(sender: String, recipients: [String], messageID: String, message: [UInt8]) {
+            self.sender = sender
+            self.recipients = recipients
+            self.messageID = messageID
+            self.message = message
+        }
+    }
+
     /// What the handler must do next.
     public enum Action: Sendable, Hashable {
         /// Write this command followed by CRLF. AUTH lines carry credentials: never log them.
@@ -116,9 +143,11 @@ public struct SMTPClientStateMachine: Sendable {
         case sendMessageData([UInt8])
         /// Nothing to do; wait for more input.
         case wait
-        /// Delivered; close the connection and report the receipt.
+        /// The session is over and the last message was delivered: close the connection and report `results`
+        /// (for a queue of one, this receipt).
         case succeed(SMTPDeliveryReceipt)
-        /// Failed; close the connection and report the error.
+        /// The session is over and the last message, or the session itself, failed: close the connection and report
+        /// `results` (for a queue of one, this error).
         case fail(SMTPError)
     }
 
@@ -168,6 +197,7 @@ public struct SMTPClientStateMachine: Sendable {
         case awaitingRecipient(index: Int)
         case awaitingDataReply
         case awaitingMessageReply
+        case awaitingResetReply
         case awaitingQuitReply(SMTPDeliveryReceipt)
         case finished
     }
@@ -183,24 +213,35 @@ public struct SMTPClientStateMachine: Sendable {
     private let security: SMTPConfiguration.Security
     private let credentials: SMTPConfiguration.Credentials?
     private let clientName: String
-    private let sender: String
-    private let recipients: [String]
-    private let messageID: String
-    private let message: [UInt8]
+    private let transactions: [Transaction]
+    /// The message whose transaction is under way (or next, before the first MAIL FROM).
+    private var current = 0
+    private var outcomes: [Result<SMTPDeliveryReceipt, SMTPError>?]
 
+    /// A session that delivers `transactions` in order over one connection.
+    /// - Parameters:
+    ///   - transactions: at least one message.
+    ///   - tlsActive: true when the connection is TLS from the start (implicit TLS).
+    public init(security: SMTPConfiguration.Security, credentials: SMTPConfiguration.Credentials?, clientName: String,
+                transactions: [Transaction], tlsActive: Bool) {
+        precondition(!transactions.isEmpty, "an SMTP session needs at least one message")
+        self.security = security
+        self.credentials = credentials
+        self.clientName = clientName
+        self.transactions = transactions
+        self.outcomes = Array(repeating: nil, count: transactions.count)
+        self.isTLSActive = tlsActive
+    }
+
+    /// A session that delivers one message.
     /// - Parameters:
     ///   - message: the rendered message (`MailMessage.render()`), not yet dot-stuffed.
     ///   - tlsActive: true when the connection is TLS from the start (implicit TLS).
     public init(security: SMTPConfiguration.Security, credentials: SMTPConfiguration.Credentials?, clientName: String,
                 sender: String, recipients: [String], messageID: String, message: [UInt8], tlsActive: Bool) {
-        self.security = security
-        self.credentials = credentials
-        self.clientName = clientName
-        self.sender = sender
-        self.recipients = recipients
-        self.messageID = messageID
-        self.message = message
-        self.isTLSActive = tlsActive
+        self.init(security: security, credentials: credentials, clientName: clientName,
+                  transactions: [Transaction(sender: sender, recipients: recipients, messageID: messageID, message: message)],
+                  tlsActive: tlsActive)
     }
 
     /// The stage the conversation is in: what a timeout now would interrupt.
@@ -216,12 +257,17 @@ public struct SMTPClientStateMachine: Sendable {
         case .awaitingRecipient: .recipients
         case .awaitingDataReply: .data
         case .awaitingMessageReply: .messageTransfer
+        case .awaitingResetReply: .reset
         case .awaitingQuitReply, .finished: .quit
         }
     }
 
     /// True once the machine has returned `succeed` or `fail`.
     public var isFinished: Bool { if case .finished = state { true } else { false } }
+
+    /// One outcome per queued message, in queue order; `nil` while a message has none yet. Complete once
+    /// `isFinished`. A delivered message keeps its receipt even when the session fails later.
+    public var results: [Result<SMTPDeliveryReceipt, SMTPError>?] { outcomes }
 
     /// The server's capabilities from the latest EHLO.
     public var serverCapabilities: Capabilities { capabilities }
@@ -356,30 +402,46 @@ public struct SMTPClientStateMachine: Sendable {
             return .sendCommand(Data(credentials.password.utf8).base64EncodedString())
 
         case .awaitingMailFrom:
-            guard reply.code == 250 else { return rejectedReply(reply, "the server refused the sender <\(sender)>") }
+            guard reply.code == 250 else {
+                return refusedTransaction(reply, "the server refused the sender <\(transactions[current].sender)>", needsReset: true)
+            }
             return nextRecipient(0)
 
         case .awaitingRecipient(let index):
+            let recipient = transactions[current].recipients[index]
             if reply.code == 250 || reply.code == 251 {
-                accepted.append(recipients[index])
+                accepted.append(recipient)
+            } else if reply.code == 421 {
+                return rejectedReply(reply, "the server is closing the session")
             } else if reply.code / 100 == 4 || reply.code / 100 == 5 {
-                rejected.append(.init(address: recipients[index], reply: reply))
+                rejected.append(.init(address: recipient, reply: reply))
             } else {
                 return unexpected(reply)
             }
             return nextRecipient(index + 1)
 
         case .awaitingDataReply:
-            guard reply.code == 354 else { return rejectedReply(reply, "the server refused DATA") }
+            guard reply.code == 354 else { return refusedTransaction(reply, "the server refused DATA", needsReset: true) }
             state = .awaitingMessageReply
-            return .sendMessageData(Self.dataBlock(message))
+            return .sendMessageData(Self.dataBlock(transactions[current].message))
 
         case .awaitingMessageReply:
-            guard reply.code == 250 else { return rejectedReply(reply, "the server refused the message") }
-            let receipt = SMTPDeliveryReceipt(messageID: messageID, acceptedRecipients: accepted,
+            // The reply to the end of the data ends the transaction either way (RFC 5321 §4.1.1.4): no RSET needed.
+            guard reply.code == 250 else { return refusedTransaction(reply, "the server refused the message", needsReset: false) }
+            let receipt = SMTPDeliveryReceipt(messageID: transactions[current].messageID, acceptedRecipients: accepted,
                                               rejectedRecipients: rejected, finalReply: reply)
-            state = .awaitingQuitReply(receipt)
-            return .sendCommand("QUIT")
+            outcomes[current] = .success(receipt)
+            guard current + 1 < transactions.count else {
+                state = .awaitingQuitReply(receipt)
+                return .sendCommand("QUIT")
+            }
+            current += 1
+            return mailFrom()
+
+        case .awaitingResetReply:
+            guard reply.code == 250 else { return rejectedReply(reply, "the server refused RSET") }
+            current += 1
+            return mailFrom()
 
         case .awaitingQuitReply(let receipt):
             state = .finished
@@ -429,28 +491,45 @@ public struct SMTPClientStateMachine: Sendable {
                     "a user name and password are configured but the server offers neither AUTH PLAIN nor AUTH LOGIN")
     }
 
+    /// Starts the transaction of message `current`. A message the server cannot take (larger than its SIZE, or
+    /// needing SMTPUTF8 it lacks) fails alone before any command is sent, and the next one is tried.
     private mutating func mailFrom() -> Action {
-        if let limit = capabilities.maximumSize, limit > 0, message.count > limit {
-            return fail(.messageTooLarge, reply: nil, transient: false,
-                        "the message has \(message.count) bytes but the server accepts at most \(limit)")
+        while true {
+            let transaction = transactions[current]
+            let message = transaction.message
+            let needsUTF8 = ([transaction.sender] + transaction.recipients).contains { !$0.unicodeScalars.allSatisfy(\.isASCII) }
+            if let limit = capabilities.maximumSize, limit > 0, message.count > limit {
+                if let action = failTransaction(.messageTooLarge, stage: .mailFrom, reply: nil, transient: false,
+                                                "the message has \(message.count) bytes but the server accepts at most \(limit)",
+                                                needsReset: false) {
+                    return action
+                }
+                continue
+            }
+            if needsUTF8, !capabilities.smtpUTF8 {
+                if let action = failTransaction(.smtpUTF8Unavailable, stage: .mailFrom, reply: nil, transient: false,
+                                                "an address is not ASCII and the server does not offer SMTPUTF8",
+                                                needsReset: false) {
+                    return action
+                }
+                continue
+            }
+            var command = "MAIL FROM:<\(transaction.sender)>"
+            if capabilities.maximumSize != nil { command += " SIZE=\(message.count)" }
+            if capabilities.eightBitMIME { command += " BODY=8BITMIME" }
+            if needsUTF8 { command += " SMTPUTF8" }
+            accepted = []
+            rejected = []
+            state = .awaitingMailFrom
+            return .sendCommand(command)
         }
-        let needsUTF8 = ([sender] + recipients).contains { !$0.unicodeScalars.allSatisfy(\.isASCII) }
-        if needsUTF8, !capabilities.smtpUTF8 {
-            return fail(.smtpUTF8Unavailable, reply: nil, transient: false,
-                        "an address is not ASCII and the server does not offer SMTPUTF8")
-        }
-        var command = "MAIL FROM:<\(sender)>"
-        if capabilities.maximumSize != nil { command += " SIZE=\(message.count)" }
-        if capabilities.eightBitMIME { command += " BODY=8BITMIME" }
-        if needsUTF8 { command += " SMTPUTF8" }
-        state = .awaitingMailFrom
-        return .sendCommand(command)
     }
 
     /// Recipients are tried one by one. A refused recipient does not stop the others: the message goes to those
     /// accepted and the receipt lists the refused ones (with the reply, so an outbox can retry a 4xx one alone under
-    /// the same Message-ID). Only when no recipient is accepted does the send fail — transient if any refusal was 4xx.
+    /// the same Message-ID). Only when no recipient is accepted does the message fail — transient if any refusal was 4xx.
     private mutating func nextRecipient(_ index: Int) -> Action {
+        let recipients = transactions[current].recipients
         if index < recipients.count {
             state = .awaitingRecipient(index: index)
             return .sendCommand("RCPT TO:<\(recipients[index])>")
@@ -458,8 +537,9 @@ public struct SMTPClientStateMachine: Sendable {
         guard !accepted.isEmpty else {
             let transient = rejected.contains(where: \.isTransient)
             let list = rejected.map { "\($0.address) (\($0.reply.code))" }.joined(separator: ", ")
-            return fail(.allRecipientsRejected, reply: rejected.last?.reply, transient: transient,
-                        "the server accepted none of the recipients: \(list)")
+            return failTransaction(.allRecipientsRejected, stage: stage, reply: rejected.last?.reply, transient: transient,
+                                   "the server accepted none of the recipients: \(list)", needsReset: true)
+                ?? mailFrom()
         }
         state = .awaitingDataReply
         return .sendCommand("DATA")
@@ -472,6 +552,22 @@ public struct SMTPClientStateMachine: Sendable {
         return rejectedReply(reply, "the server refused authentication")
     }
 
+    /// A 4xx or 5xx to MAIL, DATA or the message data concerns this message only, except 421: the server is
+    /// closing the session, which ends it for every message.
+    private mutating func refusedTransaction(_ reply: SMTPReply, _ what: String, needsReset: Bool) -> Action {
+        switch reply.code / 100 {
+        case 4 where reply.code != 421:
+            return failTransaction(.serverRejected, stage: stage, reply: reply, transient: true,
+                                   what + " for now (4xx: try again later)", needsReset: needsReset) ?? mailFrom()
+        case 5:
+            return failTransaction(.serverRejected, stage: stage, reply: reply, transient: false,
+                                   what + " (5xx: permanent)", needsReset: needsReset) ?? mailFrom()
+        default:
+            return rejectedReply(reply, what)
+        }
+    }
+
+    /// A refusal of the session (any stage before MAIL FROM, or 421): ends it.
     private mutating func rejectedReply(_ reply: SMTPReply, _ what: String) -> Action {
         switch reply.code / 100 {
         case 4: return fail(.serverRejected, reply: reply, transient: true, what + " for now (4xx: try again later)")
@@ -484,8 +580,37 @@ public struct SMTPClientStateMachine: Sendable {
         fail(.malformedReply, reply: reply, transient: false, "the server sent the unexpected reply \(reply.code) during \(stage.rawValue)")
     }
 
-    private mutating func fail(_ kind: SMTPError.Kind, reply: SMTPReply?, transient: Bool, _ message: String) -> Action {
+    /// Records the failure of message `current` alone. The last message ends the session (closing it without QUIT,
+    /// as a single delivery always did); otherwise RSET clears an open transaction, or, with `nil`, the caller
+    /// moves on to the next message (`current` is already advanced).
+    private mutating func failTransaction(_ kind: SMTPError.Kind, stage: SMTPStage, reply: SMTPReply?, transient: Bool,
+                                          _ message: String, needsReset: Bool) -> Action? {
         let error = SMTPError(kind, stage: stage, reply: reply, isTransient: transient, message: message)
+        outcomes[current] = .failure(error)
+        guard current + 1 < transactions.count else {
+            state = .finished
+            return .fail(error)
+        }
+        if needsReset {
+            state = .awaitingResetReply
+            return .sendCommand("RSET")
+        }
+        current += 1
+        return nil
+    }
+
+    /// The session failed: every message without an outcome fails with this error. Those queued behind the
+    /// message under way were never offered to the server; their error says so.
+    private mutating func fail(_ kind: SMTPError.Kind, reply: SMTPReply?, transient: Bool, _ message: String) -> Action {
+        let stage = self.stage
+        let error = SMTPError(kind, stage: stage, reply: reply, isTransient: transient, message: message)
+        let queued = SMTPError(kind, stage: stage, reply: reply, isTransient: transient,
+                               message: "the message was not sent because the session ended before its turn: " + message)
+        // Before the first MAIL FROM every message is equally affected; afterwards only the one under way is.
+        let sessionStarted = current > 0 || outcomes[current] != nil || [.mailFrom, .recipients, .data, .messageTransfer].contains(stage)
+        for index in outcomes.indices where outcomes[index] == nil {
+            outcomes[index] = .failure(sessionStarted && index > current ? queued : error)
+        }
         state = .finished
         return .fail(error)
     }

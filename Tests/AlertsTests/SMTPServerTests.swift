@@ -30,6 +30,32 @@ import VigilTestSupport
         return try await SMTPClient.send(message, configuration: configuration, eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
     }
 
+    func send(_ messages: [MailMessage], _ configuration: SMTPConfiguration) async -> [Result<SMTPDeliveryReceipt, SMTPError>] {
+        var logger = Logger(label: "smtp-test")
+        logger.logLevel = ProcessInfo.processInfo.environment["SMTP_TRACE"] == nil ? .info : .trace
+        return await SMTPClient.send(messages, configuration: configuration, eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
+    }
+
+    /// Every message delivered, each exactly once, all over one TCP connection.
+    func expectBatchDelivered(_ messages: [MailMessage], _ results: [Result<SMTPDeliveryReceipt, SMTPError>],
+                              server: AiosmtpdServer, tls: Bool, authenticated: Bool) throws {
+        try #require(results.count == messages.count)
+        for (message, result) in zip(messages, results) {
+            let receipt = try result.get()
+            #expect(receipt.messageID == message.messageID)
+            #expect(receipt.acceptedRecipients == ["ops@example.org", "soc@example.org"])
+            #expect(receipt.finalReply.text.contains("queued as VIGIL"))
+        }
+        let received = try server.received()
+        #expect(received.count == messages.count)
+        #expect(Set(received.map(\.messageID)) == Set(messages.map { "<\($0.messageID)>" }))
+        #expect(received.map(\.messageID) == messages.map { "<\($0.messageID)>" })
+        #expect(received.allSatisfy { $0.recipients == ["ops@example.org", "soc@example.org"] && $0.subject == messages[0].subject })
+        #expect(received.allSatisfy { $0.tls == tls && $0.authenticated == authenticated })
+        #expect(Set(received.map(\.peer)).count == 1)
+        #expect(try server.connectionCount() == 1)
+    }
+
     func expectDelivered(_ message: MailMessage, _ receipt: SMTPDeliveryReceipt, server: AiosmtpdServer,
                          tls: Bool, authenticated: Bool) throws {
         let all = try server.received()
@@ -102,6 +128,74 @@ import VigilTestSupport
         try expectDelivered(message, receipt, server: server, tls: true, authenticated: true)
     }
 
+    @Test func batchOfFiftyGoesOverOnePlainSMTPConnection() async throws {
+        let server = try AiosmtpdServer(mode: .plain)
+        defer { server.stop() }
+        let messages = (0..<50).map { _ in Self.message() }
+        let configuration = try SMTPConfiguration(url: "smtp://127.0.0.1:\(server.port)?starttls=never&timeout=20",
+                                                  mailFrom: "alerts@vigil.example")
+        let results = await send(messages, configuration)
+        try expectBatchDelivered(messages, results, server: server, tls: false, authenticated: false)
+        #expect(Set(messages.map(\.messageID)).count == 50)
+    }
+
+    @Test func batchOfFiftyGoesOverOneSTARTTLSConnectionWithOneLogin() async throws {
+        let server = try AiosmtpdServer(mode: .startTLS, auth: .plainAndLogin)
+        defer { server.stop() }
+        let messages = (0..<50).map { _ in Self.message() }
+        let configuration = SMTPConfiguration(
+            host: "localhost", port: server.port, security: .startTLSRequired,
+            credentials: .init(username: Self.user, password: Self.password), timeout: .seconds(20),
+            from: MailAddress("alerts@vigil.example"), tlsTrustRootsFile: server.certificatePath)
+        let results = await send(messages, configuration)
+        try expectBatchDelivered(messages, results, server: server, tls: true, authenticated: true)
+        #expect(try server.received().allSatisfy { $0.authMechanism == "PLAIN" })
+    }
+
+    @Test func refusedAndUnrenderableMessagesFailAloneAndTheRestOfTheBatchArrives() async throws {
+        let server = try AiosmtpdServer(mode: .plain)
+        defer { server.stop() }
+        var refused = Self.message(to: [MailAddress("refused-1@example.org")])
+        refused.cc = []
+        var unrenderable = Self.message()
+        unrenderable.textBody = nil
+        unrenderable.htmlBody = nil
+        let first = Self.message(), last = Self.message()
+        let configuration = try SMTPConfiguration(url: "smtp://127.0.0.1:\(server.port)?starttls=never&timeout=20",
+                                                  mailFrom: "alerts@vigil.example")
+        let results = await send([first, refused, unrenderable, last], configuration)
+        try #require(results.count == 4)
+        #expect(try results[0].get().messageID == first.messageID)
+        #expect(try results[3].get().messageID == last.messageID)
+        guard case .failure(let refusal) = results[1], case .failure(let invalid) = results[2] else {
+            Issue.record("expected the refused and the unrenderable message to fail: \(results)")
+            return
+        }
+        #expect(refusal.kind == .allRecipientsRejected)
+        #expect(refusal.reply?.code == 550)
+        #expect(!refusal.isTransient)
+        #expect(invalid.kind == .invalidMessage)
+        #expect(!invalid.isTransient)
+        // The refusal was followed by RSET, and the server took the last message on the same connection.
+        let received = try server.received()
+        #expect(received.map(\.messageID) == ["<\(first.messageID)>", "<\(last.messageID)>"])
+        #expect(Set(received.map(\.peer)).count == 1)
+        #expect(try server.connectionCount() == 1)
+    }
+
+    @Test func serverNotListeningFailsEveryMessageOfABatchAsTransient() async throws {
+        let port = try AiosmtpdServer.freePort()
+        let configuration = SMTPConfiguration(host: "127.0.0.1", port: port, security: .plaintext, timeout: .seconds(10),
+                                              from: MailAddress("alerts@vigil.example"))
+        let results = await send([Self.message(), Self.message(), Self.message()], configuration)
+        #expect(results.count == 3)
+        for result in results {
+            guard case .failure(let error) = result else { Issue.record("delivered without a server"); continue }
+            #expect(error.kind == .connectionFailed)
+            #expect(error.isTransient)
+        }
+    }
+
     @Test func untrustedCertificateFailsPermanently() async throws {
         let server = try AiosmtpdServer(mode: .startTLS)
         defer { server.stop() }
@@ -161,6 +255,8 @@ final class AiosmtpdServer: @unchecked Sendable {
         var cc: String?
         var contentType: String
         var parts: [Part]
+        /// The client's address and port: one value for every message that came over one connection.
+        var peer: String
     }
 
     let folder: TemporaryFolder
@@ -223,6 +319,13 @@ final class AiosmtpdServer: @unchecked Sendable {
         return try text.split(separator: "\n").map { try decoder.decode(Received.self, from: Data($0.utf8)) }
     }
 
+    /// How many connections the server accepted from the test (aiosmtpd's own start-up probe not counted).
+    func connectionCount() throws -> Int {
+        let path = folder.url.appendingPathComponent("connections")
+        guard let text = try? String(contentsOf: path, encoding: .utf8) else { return 0 }
+        return text.split(separator: "\n").count
+    }
+
     func stop() {
         try? stdin.fileHandleForWriting.close()
         if process.isRunning {
@@ -261,7 +364,15 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 port, mode, auth, cert, key, out, ready, user, password = sys.argv[1:10]
 port = int(port)
 
+connections = os.path.join(os.path.dirname(out), "connections")
+
 class Handler:
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.startswith("refused"):
+            return "550 5.1.1 no such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server, session, envelope):
         message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
         parts = []
@@ -276,6 +387,7 @@ class Handler:
             "listUnsubscribe": message["List-Unsubscribe"] and str(message["List-Unsubscribe"]),
             "from": str(message["From"]), "to": str(message["To"]), "cc": message["Cc"] and str(message["Cc"]),
             "contentType": message.get_content_type(), "parts": parts,
+            "peer": "%s:%s" % tuple(session.peer[:2]),
         }
         with open(out, "a", encoding="utf-8") as f:
             f.write(json.dumps(record) + "\n")
@@ -302,8 +414,20 @@ if auth != "none":
     if auth == "login-only":
         kwargs.update(auth_exclude_mechanism=["PLAIN"])
 
-controller = Controller(Handler(), **kwargs)
+class CountingController(Controller):
+    # factory() makes one SMTP protocol object per accepted connection.
+    counting = False
+
+    def factory(self):
+        if self.counting:
+            with open(connections, "a") as f:
+                f.write("connection\n")
+        return super().factory()
+
+controller = CountingController(Handler(), **kwargs)
 controller.start()
+# start() has made and answered its own probe connection; count only the test's from here on.
+controller.counting = True
 open(ready, "w").write(str(port))
 # Run until the test closes our standard input (or dies, which closes it too): no orphaned servers.
 sys.stdin.read()
