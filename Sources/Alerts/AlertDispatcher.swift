@@ -17,7 +17,7 @@ public struct AlertDispatcher: Sendable {
         public var policy = DeliveryPolicy()
         /// Deliveries claimed at a time.
         public var batchSize = 100
-        /// Emails sent at once (each over its own connection).
+        /// SMTP sessions (and webhook requests) at once; a batch of emails is shared out among the sessions.
         public var mailConcurrency = 4
         public init(smtp: SMTPConfiguration?, baseURL: String) {
             self.smtp = smtp
@@ -79,69 +79,119 @@ public struct AlertDispatcher: Sendable {
         return composed
     }
 
-    /// Sends claimed deliveries: webhooks and emails side by side, emails a few at a time.
+    /// What one delivery sends, once rendered.
+    enum Prepared: Sendable {
+        case mail(MailMessage, SMTPConfiguration)
+        case post(url: String, body: [UInt8], headers: [(String, String)])
+        case failed(DeliveryFailure)
+    }
+
+    /// Sends claimed deliveries: emails in a few SMTP sessions (one connection and login for many messages), webhooks
+    /// side by side, a few at a time.
     func send(_ claimed: [ClaimedDelivery], cache: AdvisoryCache, now: @escaping @Sendable () -> Date) async -> [Result<String, DeliveryFailure>] {
         var results = [Result<String, DeliveryFailure>](repeating: .failure(DeliveryFailure("not sent", isTransient: true)), count: claimed.count)
-        let limit = max(configuration.mailConcurrency, 1)
-        await withTaskGroup(of: (Int, Result<String, DeliveryFailure>).self) { group in
+        var mail: [(index: Int, message: MailMessage, smtp: SMTPConfiguration)] = []
+        var posts: [(index: Int, delivery: ClaimedDelivery, url: String, body: [UInt8], headers: [(String, String)])] = []
+        for (index, delivery) in claimed.enumerated() {
+            switch await prepare(delivery, cache: cache, now: now()) {
+            case .failed(let failure): results[index] = .failure(failure)
+            case .mail(let message, let smtp): mail.append((index, message, smtp))
+            case .post(let url, let body, let headers): posts.append((index, delivery, url, body, headers))
+            }
+        }
+        let sessions = max(configuration.mailConcurrency, 1)
+        let chunkSize = max((mail.count + sessions - 1) / sessions, 1)
+        let chunks = stride(from: 0, to: mail.count, by: chunkSize).map { Array(mail[$0..<min($0 + chunkSize, mail.count)]) }
+        await withTaskGroup(of: [(Int, Result<String, DeliveryFailure>)].self) { group in
+            for chunk in chunks {
+                group.addTask {
+                    guard let smtp = chunk.first?.smtp else { return [] }
+                    let outcomes = await SMTPClient.send(chunk.map(\.message), configuration: smtp, eventLoopGroup: self.eventLoopGroup,
+                                                         logger: self.logger)
+                    return zip(chunk, outcomes).map { item, outcome in (item.index, Self.mailOutcome(outcome, message: item.message, smtp: smtp)) }
+                }
+            }
             var running = 0
-            for (index, delivery) in claimed.enumerated() {
-                if running >= limit, let (finished, result) = await group.next() {
-                    results[finished] = result
+            for post in posts {
+                if running >= sessions, let finished = await group.next() {
+                    for (index, result) in finished { results[index] = result }
                     running -= 1
                 }
-                group.addTask { (index, await self.deliver(delivery, cache: cache, now: now())) }
+                group.addTask {
+                    do throws(DeliveryFailure) {
+                        return [(post.index, .success(try await self.webhooks.post(post.url, body: post.body, headers: post.headers)))]
+                    } catch {
+                        return [(post.index, .failure(error))]
+                    }
+                }
                 running += 1
             }
-            for await (finished, result) in group { results[finished] = result }
+            for await finished in group {
+                for (index, result) in finished { results[index] = result }
+            }
         }
         return results
     }
 
     /// Renders and sends one delivery; never throws: every failure is an outcome to record.
     public func deliver(_ delivery: ClaimedDelivery, cache: AdvisoryCache = AdvisoryCache(), now: Date) async -> Result<String, DeliveryFailure> {
+        switch await prepare(delivery, cache: cache, now: now) {
+        case .failed(let failure):
+            return .failure(failure)
+        case .mail(let message, let smtp):
+            let outcome = await SMTPClient.send([message], configuration: smtp, eventLoopGroup: eventLoopGroup, logger: logger).first
+                ?? .failure(SMTPError(.connectionClosed, stage: .connect, isTransient: true, message: "no outcome"))
+            return Self.mailOutcome(outcome, message: message, smtp: smtp)
+        case .post(let url, let body, let headers):
+            do throws(DeliveryFailure) {
+                return .success(try await webhooks.post(url, body: body, headers: headers))
+            } catch {
+                return .failure(error)
+            }
+        }
+    }
+
+    static func mailOutcome(_ outcome: Result<SMTPDeliveryReceipt, SMTPError>, message: MailMessage, smtp: SMTPConfiguration) -> Result<String, DeliveryFailure> {
+        switch outcome {
+        case .success(let receipt):
+            if receipt.acceptedRecipients.isEmpty {
+                return .failure(DeliveryFailure("the mail server accepted no recipient", isTransient: false))
+            }
+            return .success("accepted by \(smtp.host):\(smtp.port) as <\(message.messageID)>: \(receipt.finalReply.code) \(receipt.finalReply.text)")
+        case .failure(let error):
+            return .failure(DeliveryFailure("\(smtp.host):\(smtp.port): \(error.message)", isTransient: error.isTransient))
+        }
+    }
+
+    /// Reads what a delivery is about and renders it for its channel.
+    func prepare(_ delivery: ClaimedDelivery, cache: AdvisoryCache, now: Date) async -> Prepared {
         let content: DeliveryContent
         do {
             content = try await store.deliveryContent(delivery, cache: cache)
         } catch {
-            return .failure(DeliveryFailure("could not read what to send: \(error)", isTransient: true))
+            return .failed(DeliveryFailure("could not read what to send: \(error)", isTransient: true))
         }
         if delivery.kind != .test, content.notices.isEmpty {
-            return .failure(DeliveryFailure("nothing left to send: the alert was removed", isTransient: false))
+            return .failed(DeliveryFailure("nothing left to send: the alert was removed", isTransient: false))
         }
         let channel = delivery.channel
         switch channel.kind {
         case .email:
             guard let smtp = configuration.smtp else {
-                return .failure(DeliveryFailure("email is not configured: set VIGIL_SMTP_URL and VIGIL_MAIL_FROM for vigil serve", isTransient: true))
+                return .failed(DeliveryFailure("email is not configured: set VIGIL_SMTP_URL and VIGIL_MAIL_FROM for vigil serve", isTransient: true))
             }
-            let message = composer.mail(delivery, content: content, from: smtp.from, date: now)
-            do {
-                let receipt = try await SMTPClient.send(message, configuration: smtp, eventLoopGroup: eventLoopGroup, logger: logger)
-                if receipt.acceptedRecipients.isEmpty {
-                    return .failure(DeliveryFailure("the mail server accepted no recipient", isTransient: false))
-                }
-                return .success("accepted by \(smtp.host):\(smtp.port) as <\(message.messageID)>: \(receipt.finalReply.code) \(receipt.finalReply.text)")
-            } catch {
-                return .failure(DeliveryFailure("\(smtp.host):\(smtp.port): \(error.message)", isTransient: error.isTransient))
-            }
-        case .webhook, .slack, .teams:
-            let body: [UInt8]
-            var headers: [(String, String)] = []
-            switch channel.kind {
-            case .slack: body = composer.slackBody(delivery, content: content)
-            case .teams: body = composer.teamsBody(delivery, content: content)
-            default:
-                body = composer.webhookBody(delivery, content: content, date: now)
-                let timestamp = Int64(now.timeIntervalSince1970)
-                headers = [("Vigil-Delivery", AlertMessageComposer.deliveryID(delivery)), ("Vigil-Event", delivery.kind.rawValue),
-                           ("Vigil-Signature", AlertMessageComposer.signature(body: body, secret: channel.secret, timestamp: timestamp))]
-            }
-            do {
-                return .success(try await webhooks.post(channel.target, body: body, headers: headers))
-            } catch {
-                return .failure(error)
-            }
+            return .mail(composer.mail(delivery, content: content, from: smtp.from, date: now), smtp)
+        case .slack:
+            return .post(url: channel.target, body: composer.slackBody(delivery, content: content), headers: [])
+        case .teams:
+            return .post(url: channel.target, body: composer.teamsBody(delivery, content: content), headers: [])
+        case .webhook:
+            let body = composer.webhookBody(delivery, content: content, date: now)
+            let timestamp = Int64(now.timeIntervalSince1970)
+            return .post(url: channel.target, body: body, headers: [
+                ("Vigil-Delivery", AlertMessageComposer.deliveryID(delivery)), ("Vigil-Event", delivery.kind.rawValue),
+                ("Vigil-Signature", AlertMessageComposer.signature(body: body, secret: channel.secret, timestamp: timestamp)),
+            ])
         }
     }
 

@@ -42,12 +42,15 @@ import VigilTestSupport
         }
 
         func dispatcher(smtpPort: Int? = nil, client: HTTPClient) -> AlertDispatcher {
-            let smtp = smtpPort.map {
+            dispatcher(smtp: smtpPort.map {
                 SMTPConfiguration(host: "127.0.0.1", port: $0, security: .plaintext, timeout: .seconds(10),
                                   from: MailAddress("alerts@vigil.example", name: "Vigil"))
-            }
-            return AlertDispatcher(store: store, configuration: .init(smtp: smtp, baseURL: "https://vigil.example/"),
-                                   httpClient: client, eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
+            }, client: client)
+        }
+
+        func dispatcher(smtp: SMTPConfiguration?, client: HTTPClient) -> AlertDispatcher {
+            AlertDispatcher(store: store, configuration: .init(smtp: smtp, baseURL: "https://vigil.example/"),
+                            httpClient: client, eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
         }
 
         func outbox() async throws -> [DeliveryRecord] {
@@ -67,19 +70,27 @@ import VigilTestSupport
         }
     }
 
-    @Test("an alert email arrives once, to the channel's address, with both parts, the unsubscribe headers and the content")
-    func alertEmailArrives() async throws {
+    @Test("an alert email arrives once, to the channel's address, with both parts, the unsubscribe headers and the content",
+          arguments: [false, true])
+    func alertEmailArrives(startTLSAndAuth: Bool) async throws {
         let fixture = try await Fixture(channels: [.init(name: "ops", kind: .email, target: "ops@example.org")])
         defer { fixture.folder.remove() }
-        let server = try AiosmtpdServer(mode: .plain)
+        let server = try AiosmtpdServer(mode: startTLSAndAuth ? .startTLS : .plain, auth: startTLSAndAuth ? .plainAndLogin : .none)
         defer { server.stop() }
         #expect(try await fixture.publish().alertsCreated == 1)
+        var smtp = try SMTPConfiguration(
+            url: startTLSAndAuth
+                ? "smtp://\(SMTPServerTests.user):\(SMTPServerTests.password.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)@localhost:\(server.port)?starttls=required&timeout=20"
+                : "smtp://127.0.0.1:\(server.port)?starttls=never",
+            mailFrom: "Vigil <alerts@vigil.example>")
+        smtp.tlsTrustRootsFile = startTLSAndAuth ? server.certificatePath : nil
 
-        let summary = try await Self.withClient { try await fixture.dispatcher(smtpPort: server.port, client: $0).runOnce() }
+        let summary = try await Self.withClient { try await fixture.dispatcher(smtp: smtp, client: $0).runOnce() }
         #expect(summary.delivered == 1 && summary.failed == 0 && summary.retrying == 0)
         let received = try server.received()
         try #require(received.count == 1)
         let mail = received[0]
+        #expect(mail.tls == startTLSAndAuth && mail.authenticated == startTLSAndAuth)
         #expect(mail.recipients == ["ops@example.org"])
         #expect(mail.mailFrom == "alerts@vigil.example")
         #expect(mail.subject == "[Vigil] CRITICAL ICSA-22-172-04: Phoenix Contact ProConOS and MULTIPROG (affects 1 of your assets)")
@@ -106,9 +117,9 @@ import VigilTestSupport
 
         let outbox = try await fixture.outbox()
         #expect(outbox.map(\.status) == [.delivered])
-        #expect(outbox.first?.detail?.contains("accepted by 127.0.0.1:\(server.port)") == true)
+        #expect(outbox.first?.detail?.contains("accepted by \(smtp.host):\(server.port)") == true)
         // Nothing more is due: a second pass sends nothing.
-        let again = try await Self.withClient { try await fixture.dispatcher(smtpPort: server.port, client: $0).runOnce() }
+        let again = try await Self.withClient { try await fixture.dispatcher(smtp: smtp, client: $0).runOnce() }
         #expect(again == AlertDispatcher.Summary())
         #expect(try server.received().count == 1)
     }
