@@ -36,18 +36,21 @@ public struct AlertCreator: Sendable {
             summary.changesProcessed = try await store.discardPendingChanges()
             return summary
         }
+        var channels: [Int64: [NotificationChannel]] = [:]
+        for organisationID in byOrganisation.keys { channels[organisationID] = try await store.channels(organisationID: organisationID) }
         while true {
             let changes = try await store.pendingChanges(limit: batch)
             if changes.isEmpty { return summary }
             for change in changes {
-                try await process(change, watches: byOrganisation, summary: &summary)
+                try await process(change, watches: byOrganisation, channels: channels, summary: &summary)
                 try await store.markProcessed(changeID: change.id)
                 summary.changesProcessed += 1
             }
         }
     }
 
-    func process(_ change: AdvisoryChangeRecord, watches: [Int64: [StoredWatch]], summary: inout Summary) async throws {
+    func process(_ change: AdvisoryChangeRecord, watches: [Int64: [StoredWatch]], channels allChannels: [Int64: [NotificationChannel]],
+                 summary: inout Summary) async throws {
         guard !watches.isEmpty else { return }
         if change.previous == nil, let published = change.current.initialReleaseDate ?? change.current.currentReleaseDate,
            change.recordedAt.timeIntervalSince(published) > Self.backfillAge {
@@ -55,8 +58,9 @@ public struct AlertCreator: Sendable {
             return
         }
         let (kev, exposed) = try await store.alertContext(advisoryID: change.current.id)
+        var drafts: [StoredAlert.Draft] = []
         for (organisationID, stored) in watches.sorted(by: { $0.key < $1.key }) {
-            let channels = try await store.channels(organisationID: organisationID)
+            let channels = allChannels[organisationID] ?? []
             // A watch alerts for what is stored after it was made, never retroactively.
             let active = stored.filter { $0.createdAt <= change.recordedAt }.compactMap(Self.watch)
             guard !active.isEmpty else { continue }
@@ -66,13 +70,14 @@ public struct AlertCreator: Sendable {
             let labels = Dictionary(uniqueKeysWithValues: active.map { ($0.id, $0.rule.label) })
             let notify = Dictionary(uniqueKeysWithValues: stored.map { ($0.id, $0.draft.notify) })
             let channelIDs = plan.matches.flatMap { Self.channels(for: notify[$0.watchID] ?? "", among: channels).map(\.id) }
-            let created = try await store.createAlert(StoredAlert.Draft(
+            drafts.append(StoredAlert.Draft(
                 organisationID: organisationID, advisoryID: plan.advisoryID, advisoryVersion: plan.advisoryVersion,
                 idempotencyKey: plan.idempotencyKey, changes: plan.changes,
                 matches: plan.matches.map { AlertMatch(watchID: $0.watchID, watch: labels[$0.watchID] ?? "", reason: $0.reason) },
                 channelIDs: Array(Set(channelIDs)).sorted()))
-            if created { summary.alertsCreated += 1 }
         }
+        // One transaction for every organisation this revision alerts.
+        if !drafts.isEmpty { summary.alertsCreated += try await store.createAlerts(drafts).filter { $0 }.count }
     }
 
     /// The enabled channels a watch notifies: those its `notify` names (by channel name or by spec such as

@@ -16,7 +16,7 @@ public struct AlertDispatcher: Sendable {
         public var baseURL: String
         public var policy = DeliveryPolicy()
         /// Deliveries claimed at a time.
-        public var batchSize = 100
+        public var batchSize = 200
         /// SMTP sessions (and webhook requests) at once; a batch of emails is shared out among the sessions.
         public var mailConcurrency = 4
         public init(smtp: SMTPConfiguration?, baseURL: String) {
@@ -62,9 +62,8 @@ public struct AlertDispatcher: Sendable {
                                                           limit: configuration.batchSize, only: only)
             if claimed.isEmpty { return summary }
             let outcomes = await send(claimed, cache: cache, now: now)
-            for (delivery, outcome) in zip(claimed, outcomes) {
-                try await record(delivery, outcome: outcome, now: now(), summary: &summary)
-            }
+            let finished = now()
+            try await store.recordOutcomes(zip(claimed, outcomes).map { record($0, outcome: $1, now: finished, summary: &summary) })
             if only != nil { return summary }
         }
     }
@@ -195,29 +194,29 @@ public struct AlertDispatcher: Sendable {
         }
     }
 
-    func record(_ delivery: ClaimedDelivery, outcome: Result<String, DeliveryFailure>, now: Date, summary: inout Summary) async throws {
+    /// What to store for one attempt, and the summary and log lines it makes.
+    func record(_ delivery: ClaimedDelivery, outcome: Result<String, DeliveryFailure>, now: Date, summary: inout Summary) -> DeliveryOutcome {
         switch outcome {
         case .success(let detail):
-            try await store.markDelivered(deliveryID: delivery.id, at: now, detail: detail)
             summary.delivered += 1
+            return .delivered(deliveryID: delivery.id, at: now, detail: detail)
         case .failure(let failure):
             let retry = failure.isTransient
                 ? configuration.policy.retryTime(queuedAt: delivery.createdAt, attempts: delivery.attempts, now: now, jitter: Double.random(in: 0...1))
                 : nil
             if let retry {
-                try await store.markFailed(deliveryID: delivery.id, error: failure.message, retryAt: retry)
                 summary.retrying += 1
                 logger.warning("delivery failed; will retry", metadata: ["delivery": "\(delivery.id)", "channel": "\(delivery.channel.name)",
                                                                           "attempt": "\(delivery.attempts)", "error": "\(failure.message)"])
-            } else {
-                let reason = failure.isTransient
-                    ? "gave up after \(delivery.attempts) attempts over \(Int(configuration.policy.giveUpAfter / 3600)) h: \(failure.message)"
-                    : failure.message
-                try await store.markFailed(deliveryID: delivery.id, error: reason, retryAt: nil)
-                summary.failed += 1
-                logger.error("delivery failed for good", metadata: ["delivery": "\(delivery.id)", "channel": "\(delivery.channel.name)",
-                                                                     "error": "\(reason)"])
+                return .failed(deliveryID: delivery.id, error: failure.message, retryAt: retry)
             }
+            let reason = failure.isTransient
+                ? "gave up after \(delivery.attempts) attempts over \(Int(configuration.policy.giveUpAfter / 3600)) h: \(failure.message)"
+                : failure.message
+            summary.failed += 1
+            logger.error("delivery failed for good", metadata: ["delivery": "\(delivery.id)", "channel": "\(delivery.channel.name)",
+                                                                 "error": "\(reason)"])
+            return .failed(deliveryID: delivery.id, error: reason, retryAt: nil)
         }
     }
 }

@@ -15,6 +15,8 @@ public protocol AlertStore: Sendable {
     func alertContext(advisoryID: String) async throws -> (knownExploited: Set<String>, exposedAssets: [Int64: Int])
     /// Stores an alert unless one with the same idempotency key exists; true when it was new.
     func createAlert(_ alert: StoredAlert.Draft) async throws -> Bool
+    /// `createAlert` for several alerts in one transaction (one revision alerting many organisations); one flag each.
+    func createAlerts(_ alerts: [StoredAlert.Draft]) async throws -> [Bool]
     func markProcessed(changeID: Int64) async throws
     /// Marks every pending change processed without reading it: when no organisation watches anything.
     func discardPendingChanges() async throws -> Int

@@ -32,6 +32,8 @@ public protocol OutboxStore: Sendable {
     func markDelivered(deliveryID: Int64, at: Date, detail: String) async throws
     /// Records a failed attempt: retried at `retryAt`, or failed for good when it is nil.
     func markFailed(deliveryID: Int64, error: String, retryAt: Date?) async throws
+    /// The outcomes of a batch of attempts, in one transaction.
+    func recordOutcomes(_ outcomes: [DeliveryOutcome]) async throws
     /// The organisation's deliveries, newest first, optionally only those with one status.
     func deliveries(organisationID: Int64, status: DeliveryStatus?, limit: Int) async throws -> [DeliveryRecord]
 
@@ -158,6 +160,13 @@ public struct DeliveryContent: Sendable {
         self.organisation = organisation
         self.notices = notices
     }
+}
+
+/// How one delivery attempt ended, for `recordOutcomes`.
+public enum DeliveryOutcome: Sendable, Equatable {
+    case delivered(deliveryID: Int64, at: Date, detail: String)
+    /// `retryAt` nil: failed for good.
+    case failed(deliveryID: Int64, error: String, retryAt: Date?)
 }
 
 /// A delivery as listed in the outbox and on an alert.

@@ -79,30 +79,40 @@ extension SQLiteStore: AlertStore {
     }
 
     public func createAlert(_ alert: StoredAlert.Draft) async throws -> Bool {
-        let changes = String(decoding: try JSONEncoder().encode(alert.changes), as: UTF8.self)
-        let matches = String(decoding: try JSONEncoder().encode(alert.matches), as: UTF8.self)
+        try await createAlerts([alert]).first ?? false
+    }
+
+    public func createAlerts(_ alerts: [StoredAlert.Draft]) async throws -> [Bool] {
+        let encoder = JSONEncoder()
+        let encoded = try alerts.map { alert in
+            (String(decoding: try encoder.encode(alert.changes), as: UTF8.self), String(decoding: try encoder.encode(alert.matches), as: UTF8.self))
+        }
         return try await writer.write { db in
             let now = Timestamp.format(Date())
-            try db.execute(sql: """
-                INSERT INTO alerts(organisation_id, advisory_id, advisory_version, idempotency_key, changes, matches, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(idempotency_key) DO NOTHING
-                """, arguments: [alert.organisationID, alert.advisoryID, alert.advisoryVersion, alert.idempotencyKey,
-                                 changes, matches, now])
-            let inserted = db.changesCount > 0
-            guard inserted else { return false }
-            // The deliveries are queued in the alert's own transaction: an alert is never stored without them.
-            let alertID = db.lastInsertedRowID
-            for channelID in Set(alert.channelIDs).sorted() {
-                try db.execute(sql: """
-                    INSERT INTO deliveries(organisation_id, channel_id, kind, alert_id, idempotency_key, status, next_attempt_at, created_at)
-                    SELECT organisation_id, id, 'alert', ?, ?, CASE schedule WHEN 'immediate' THEN 'pending' ELSE 'held' END, ?, ?
-                    FROM channels WHERE id = ? AND organisation_id = ? AND enabled = 1
-                    ON CONFLICT(idempotency_key) DO NOTHING
-                    """, arguments: [alertID, "alert:\(alert.idempotencyKey)|channel:\(channelID)", now, now,
-                                     channelID, alert.organisationID])
+            var created: [Bool] = []
+            for (alert, (changes, matches)) in zip(alerts, encoded) {
+                try db.cachedStatement(sql: """
+                    INSERT INTO alerts(organisation_id, advisory_id, advisory_version, idempotency_key, changes, matches, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(idempotency_key) DO NOTHING
+                    """).execute(arguments: [alert.organisationID, alert.advisoryID, alert.advisoryVersion, alert.idempotencyKey,
+                                             changes, matches, now])
+                let inserted = db.changesCount > 0
+                created.append(inserted)
+                guard inserted else { continue }
+                // The deliveries are queued in the alert's own transaction: an alert is never stored without them.
+                let alertID = db.lastInsertedRowID
+                for channelID in Set(alert.channelIDs).sorted() {
+                    try db.cachedStatement(sql: """
+                        INSERT INTO deliveries(organisation_id, channel_id, kind, alert_id, idempotency_key, status, next_attempt_at, created_at)
+                        SELECT organisation_id, id, 'alert', ?, ?, CASE schedule WHEN 'immediate' THEN 'pending' ELSE 'held' END, ?, ?
+                        FROM channels WHERE id = ? AND organisation_id = ? AND enabled = 1
+                        ON CONFLICT(idempotency_key) DO NOTHING
+                        """).execute(arguments: [alertID, "alert:\(alert.idempotencyKey)|channel:\(channelID)", now, now,
+                                                 channelID, alert.organisationID])
+                }
             }
-            try Self.bumpGeneration(db)
-            return true
+            if created.contains(true) { try Self.bumpGeneration(db) }
+            return created
         }
     }
 

@@ -171,24 +171,31 @@ extension SQLiteStore: OutboxStore {
     }
 
     public func markDelivered(deliveryID: Int64, at: Date, detail: String) async throws {
-        try await writer.write { db in
-            try db.execute(sql: """
-                UPDATE deliveries SET status = 'delivered', delivered_at = ?, detail = ?, last_error = NULL, lease_until = NULL
-                WHERE id = ?
-                """, arguments: [Timestamp.format(at), detail, deliveryID])
-            try Self.bumpGeneration(db)
-        }
+        try await recordOutcomes([.delivered(deliveryID: deliveryID, at: at, detail: detail)])
     }
 
     public func markFailed(deliveryID: Int64, error: String, retryAt: Date?) async throws {
+        try await recordOutcomes([.failed(deliveryID: deliveryID, error: error, retryAt: retryAt)])
+    }
+
+    public func recordOutcomes(_ outcomes: [DeliveryOutcome]) async throws {
+        guard !outcomes.isEmpty else { return }
         try await writer.write { db in
-            if let retryAt {
-                try db.execute(sql: """
-                    UPDATE deliveries SET status = 'pending', next_attempt_at = ?, last_error = ?, lease_until = NULL WHERE id = ?
-                    """, arguments: [Timestamp.format(retryAt), error, deliveryID])
-            } else {
-                try db.execute(sql: "UPDATE deliveries SET status = 'failed', last_error = ?, lease_until = NULL WHERE id = ?",
-                               arguments: [error, deliveryID])
+            for outcome in outcomes {
+                switch outcome {
+                case let .delivered(id, at, detail):
+                    try db.cachedStatement(sql: """
+                        UPDATE deliveries SET status = 'delivered', delivered_at = ?, detail = ?, last_error = NULL, lease_until = NULL
+                        WHERE id = ?
+                        """).execute(arguments: [Timestamp.format(at), detail, id])
+                case let .failed(id, error, retryAt?):
+                    try db.cachedStatement(sql: """
+                        UPDATE deliveries SET status = 'pending', next_attempt_at = ?, last_error = ?, lease_until = NULL WHERE id = ?
+                        """).execute(arguments: [Timestamp.format(retryAt), error, id])
+                case let .failed(id, error, nil):
+                    try db.cachedStatement(sql: "UPDATE deliveries SET status = 'failed', last_error = ?, lease_until = NULL WHERE id = ?")
+                        .execute(arguments: [error, id])
+                }
             }
             try Self.bumpGeneration(db)
         }
