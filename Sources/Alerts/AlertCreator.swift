@@ -30,6 +30,9 @@ public struct AlertCreator: Sendable {
     /// Processes every pending change.
     public func processPending(batch: Int = 200) async throws -> Summary {
         var summary = Summary()
+        // Idle passes (vigil serve runs one every second) cost one indexed query: watches and channels are read only
+        // when something is pending.
+        guard try await !store.pendingChanges(limit: 1).isEmpty else { return summary }
         let byOrganisation = Dictionary(grouping: try await store.allWatches(), by: \.organisationID)
         if byOrganisation.isEmpty {
             // Nobody watches anything: nothing to read or plan.

@@ -115,8 +115,15 @@ extension SQLiteStore: OutboxStore {
     }
 
     public func claimDeliveries(now: Date, lease: TimeInterval, limit: Int, only: Int64?) async throws -> [ClaimedDelivery] {
-        try await writer.write { db in
-            let stamp = Timestamp.format(now)
+        let stamp = Timestamp.format(now)
+        // Most passes find nothing due: find that out with a read, without taking the write lock.
+        let due = try await writer.read { db in
+            try Bool.fetchOne(db, sql: """
+                SELECT 1 FROM deliveries WHERE (status = 'pending' AND next_attempt_at <= ?) OR (status = 'sending' AND lease_until <= ?) LIMIT 1
+                """, arguments: [stamp, stamp]) ?? false
+        }
+        guard due else { return [] }
+        return try await writer.write { db in
             let rows = try Row.fetchAll(db, sql: """
                 UPDATE deliveries SET status = 'sending', attempts = attempts + 1, lease_until = ?
                 WHERE id IN (
