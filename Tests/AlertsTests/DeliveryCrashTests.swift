@@ -1,0 +1,126 @@
+import Alerts
+import AsyncHTTPClient
+import Foundation
+import Store
+import Testing
+import VigilTestSupport
+
+/// A real `vigil alerts deliver` killed with SIGKILL after the mail server has the message but before it says so:
+/// the delivery is sent again once its lease expires, with the same Message-ID, and never a third time.
+@Suite(.serialized) struct DeliveryCrashTests {
+    @Test("SIGKILL between send and acknowledgement: exactly one duplicate, with the same Message-ID")
+    func killedBetweenSendAndAcknowledgement() async throws {
+        let fixture = try await DeliveryTests.Fixture(channels: [.init(name: "ops", kind: .email, target: "ops@example.org")])
+        defer { fixture.folder.remove() }
+        let server = try SlowSMTPServer(folder: fixture.folder.url, replyDelay: 30)
+        defer { server.stop() }
+        try await fixture.publish()
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try Executables.vigil())
+        process.arguments = ["alerts", "deliver", "--db", fixture.folder.url.appendingPathComponent("vigil.sqlite").path]
+        process.environment = ProcessInfo.processInfo.environment.merging(
+            ["VIGIL_SMTP_URL": "smtp://127.0.0.1:\(server.port)?starttls=never", "VIGIL_MAIL_FROM": "alerts@vigil.example"]) { _, new in new }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // The server has the whole message and holds back its 250: the sender cannot know it was delivered.
+        let deadline = Date().addingTimeInterval(60)
+        while try server.messageIDs().isEmpty, Date() < deadline, process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+        try #require(try server.messageIDs().count == 1, "the message never reached the server")
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal)
+
+        let stranded = try #require(try await fixture.outbox().first)
+        #expect(stranded.status == .sending)
+        #expect(stranded.attempts == 1)
+
+        try await DeliveryTests.withClient { (client: HTTPClient) async throws -> Void in
+            let dispatcher = fixture.dispatcher(smtp: SMTPConfiguration(host: "127.0.0.1", port: server.port, security: .plaintext,
+                                                                        timeout: .seconds(60), from: MailAddress("alerts@vigil.example")),
+                                                client: client)
+            // While the dead process's lease runs, nobody takes the delivery over.
+            #expect(try await dispatcher.runOnce() == AlertDispatcher.Summary())
+            server.replyDelay(0)
+            let later = Date().addingTimeInterval(DeliveryPolicy().lease + 1)
+            #expect(try await dispatcher.runOnce(now: { later }).delivered == 1)
+            #expect(try await dispatcher.runOnce(now: { later.addingTimeInterval(3600) }) == AlertDispatcher.Summary())
+        }
+        let ids = try server.messageIDs()
+        #expect(ids.count == 2)
+        #expect(Set(ids).count == 1, "the retry must carry the same Message-ID: \(ids)")
+        #expect(try await fixture.outbox().first?.status == .delivered)
+    }
+}
+
+/// aiosmtpd that records each message's Message-ID as soon as it has the message, then waits before its 250 reply
+/// (the wait is read from a file for each message, so a test can shorten it).
+final class SlowSMTPServer: @unchecked Sendable {
+    let port: Int
+    let folder: URL
+    private let process = Process()
+    private let stdin = Pipe()
+
+    init(folder: URL, replyDelay: Double) throws {
+        self.folder = folder
+        let python = try Executables.find("python3", hint: "install Python 3 and `pip install aiosmtpd`")
+        port = try AiosmtpdServer.freePort()
+        let script = folder.appendingPathComponent("slow_smtp.py")
+        try Data(Self.script.utf8).write(to: script)
+        try Data(String(replyDelay).utf8).write(to: folder.appendingPathComponent("delay"))
+        let ready = folder.appendingPathComponent("slow.ready").path
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = [script.path, String(port), folder.path, ready]
+        process.standardInput = stdin
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(20)
+        while !FileManager.default.fileExists(atPath: ready) {
+            guard process.isRunning, Date() < deadline else {
+                stop()
+                throw TestSetupError("the slow SMTP server did not start (is aiosmtpd installed?)")
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+    }
+
+    func replyDelay(_ seconds: Double) {
+        try? Data(String(seconds).utf8).write(to: folder.appendingPathComponent("delay"))
+    }
+
+    func messageIDs() throws -> [String] {
+        guard let text = try? String(contentsOf: folder.appendingPathComponent("ids.txt"), encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").map(String.init)
+    }
+
+    func stop() {
+        try? stdin.fileHandleForWriting.close()
+        let deadline = Date().addingTimeInterval(5)
+        while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    static let script = #"""
+import asyncio, email, email.policy, os, sys
+from aiosmtpd.controller import Controller
+
+port, folder, ready = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+
+class Slow:
+    async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
+        with open(os.path.join(folder, "ids.txt"), "a") as f:
+            f.write(str(message["Message-ID"]) + "\n")
+        await asyncio.sleep(float(open(os.path.join(folder, "delay")).read()))
+        return "250 OK"
+
+controller = Controller(Slow(), hostname="127.0.0.1", port=port)
+controller.start()
+open(ready, "w").write(str(port))
+sys.stdin.read()
+os._exit(0)
+"""#
+}
