@@ -50,8 +50,16 @@ public struct AlertMessageComposer: Sendable {
             textBody: text(delivery, content: content), htmlBody: html(delivery, content: content))
     }
 
-    /// `[Vigil] CRITICAL ICSA-22-172-04: Phoenix Contact ProConOS eCLR (3 of your assets)`.
+    /// `[Vigil] CRITICAL ICSA-22-172-04: Phoenix Contact ProConOS and MULTIPROG (affects 3 of your assets)`, on one
+    /// line whatever the document's title holds (a line break in a header would be refused, or worse, injected).
     public func subject(_ delivery: ClaimedDelivery, content: DeliveryContent) -> String {
+        let text = rawSubject(delivery, content: content)
+        let flat = String(String.UnicodeScalarView(text.unicodeScalars.map { CharacterSet.controlCharacters.contains($0) ? " " : $0 }))
+        let collapsed = flat.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
+        return collapsed.count > 200 ? String(collapsed.prefix(199)) + "…" : collapsed
+    }
+
+    func rawSubject(_ delivery: ClaimedDelivery, content: DeliveryContent) -> String {
         switch delivery.kind {
         case .test:
             return "[Vigil] Test message for \(delivery.channel.name) (\(content.organisation.name))"

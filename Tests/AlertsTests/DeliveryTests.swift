@@ -368,6 +368,31 @@ extension DeliveryTests {
         #expect(try await fixture.store.channels(organisationID: fixture.plant.id).first?.enabled == true)
     }
 
+    @Test("a hostile title cannot add headers or recipients, and is escaped in the HTML part")
+    func hostileTitle() async throws {
+        let fixture = try await Fixture(channels: [.init(name: "ops", kind: .email, target: "ops@example.org")])
+        defer { fixture.folder.remove() }
+        let server = try AiosmtpdServer(mode: .plain)
+        defer { server.stop() }
+        let original = try AlertCreatorTests.freshCopy(in: fixture.folder.url)
+        var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: original))) as? [String: Any])
+        var document = try #require(object["document"] as? [String: Any])
+        document["title"] = "PLC\r\nBcc: victim@example.org\r\n\r\n<script>alert(1)</script>"
+        object["document"] = document
+        try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: original))
+        _ = try await LocalImporter().run(paths: [original], into: fixture.store)
+        #expect(try await AlertCreator(store: fixture.store).processPending().alertsCreated == 1)
+        let summary = try await Self.withClient { try await fixture.dispatcher(smtpPort: server.port, client: $0).runOnce() }
+        #expect(summary.delivered == 1)
+        let mail = try #require(try server.received().first)
+        #expect(mail.recipients == ["ops@example.org"])
+        #expect(mail.subject == "[Vigil] CRITICAL ICSA-22-172-04: PLC Bcc: victim@example.org <script>alert(1)</script> (affects 1 of your assets)")
+        #expect(mail.parts.count == 2)
+        let html = try #require(mail.parts.last?.content)
+        #expect(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))
+        #expect(!html.contains("<script>"))
+    }
+
     @Test("a test message goes to the one channel asked for, and says so")
     func testMessage() async throws {
         let fixture = try await Fixture(channels: [.init(name: "ops", kind: .email, target: "ops@example.org")])
