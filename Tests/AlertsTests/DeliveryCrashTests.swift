@@ -59,31 +59,14 @@ import VigilTestSupport
 final class SlowSMTPServer: @unchecked Sendable {
     let port: Int
     let folder: URL
-    private let process = Process()
-    private let stdin = Pipe()
+    private let peer: PythonPeer
 
     init(folder: URL, replyDelay: Double) throws {
         self.folder = folder
-        let python = try Executables.find("python3", hint: "install Python 3 and `pip install aiosmtpd`")
-        port = try AiosmtpdServer.freePort()
-        let script = folder.appendingPathComponent("slow_smtp.py")
-        try Data(Self.script.utf8).write(to: script)
+        let port = try AiosmtpdServer.freePort()
+        self.port = port
         try Data(String(replyDelay).utf8).write(to: folder.appendingPathComponent("delay"))
-        let ready = folder.appendingPathComponent("slow.ready").path
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [script.path, String(port), folder.path, ready]
-        process.standardInput = stdin
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let deadline = Date().addingTimeInterval(20)
-        while !FileManager.default.fileExists(atPath: ready) {
-            guard process.isRunning, Date() < deadline else {
-                stop()
-                throw TestSetupError("the slow SMTP server did not start (is aiosmtpd installed?)")
-            }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
+        peer = try PythonPeer(name: "slow-smtp", script: Self.script, folder: folder) { ready in [String(port), folder.path, ready] }
     }
 
     func replyDelay(_ seconds: Double) {
@@ -96,11 +79,7 @@ final class SlowSMTPServer: @unchecked Sendable {
     }
 
     func stop() {
-        try? stdin.fileHandleForWriting.close()
-        let deadline = Date().addingTimeInterval(5)
-        while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        peer.stop()
     }
 
     static let script = #"""

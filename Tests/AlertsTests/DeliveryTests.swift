@@ -428,37 +428,24 @@ final class WebhookReceiver: @unchecked Sendable {
 
     let folder: TemporaryFolder
     let port: Int
-    private let process: Process
-    private let stdin = Pipe()
+    private let peer: PythonPeer
     /// The secret the receiver checks with; written to a file the script reads on each request.
     var secret: String = "" {
         didSet { try? Data(secret.utf8).write(to: folder.url.appendingPathComponent("secret")) }
     }
 
     init(failFirst: Int, status: Int = 200) throws {
-        let python = try Executables.find("python3", hint: "install Python 3")
-        folder = try TemporaryFolder()
-        port = try AiosmtpdServer.freePort()
-        let script = try folder.write(Array(Self.script.utf8), to: "receiver.py")
-        let ready = folder.url.appendingPathComponent("ready").path
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [script, String(port), String(failFirst), String(status), folder.url.path, ready]
-        let log = folder.url.appendingPathComponent("receiver.log")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: log)
-        process.standardOutput = handle
-        process.standardError = handle
-        process.standardInput = stdin
-        try process.run()
-        let deadline = Date().addingTimeInterval(20)
-        while !FileManager.default.fileExists(atPath: ready) {
-            guard process.isRunning, Date() < deadline else {
-                let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-                stop()
-                throw TestSetupError("the webhook receiver did not start: \(output)")
+        let folder = try TemporaryFolder()
+        let port = try AiosmtpdServer.freePort()
+        self.folder = folder
+        self.port = port
+        do {
+            peer = try PythonPeer(name: "receiver", script: Self.script, folder: folder.url) { ready in
+                [String(port), String(failFirst), String(status), folder.url.path, ready]
             }
-            Thread.sleep(forTimeInterval: 0.05)
+        } catch {
+            folder.remove()
+            throw error
         }
     }
 
@@ -468,11 +455,7 @@ final class WebhookReceiver: @unchecked Sendable {
     }
 
     func stop() {
-        try? stdin.fileHandleForWriting.close()
-        let deadline = Date().addingTimeInterval(5)
-        while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        peer.stop()
         folder.remove()
     }
 
