@@ -30,6 +30,18 @@ public enum AdvisoryChange {
         return changes
     }
 
+    /// `CVE-2024-1234 added to CISA's Known Exploited Vulnerabilities catalogue`.
+    public static func knownExploitedNote(_ cves: [String]) -> String {
+        "\(cves.sorted().joined(separator: ", ")) added to \(knownExploitedCatalogue)"
+    }
+
+    static let knownExploitedCatalogue = "CISA's Known Exploited Vulnerabilities catalogue"
+
+    /// Whether an alert's changes say a CVE was newly listed as known exploited.
+    public static func isKnownExploitedNews(_ changes: [String]) -> Bool {
+        changes.contains { $0.hasSuffix(" added to " + knownExploitedCatalogue) }
+    }
+
     /// A product entry as it matters for exposure: who, what, which versions, which status.
     struct ProductKey: Hashable {
         var vendor: String

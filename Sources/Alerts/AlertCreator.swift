@@ -69,7 +69,8 @@ public struct AlertCreator: Sendable {
             guard !active.isEmpty else { continue }
             let context = AdvisoryContext(knownExploitedCVEs: kev, exposedAssets: exposed[organisationID] ?? 0)
             guard let plan = planner.plan(organisationID: organisationID, previous: change.previous, current: change.current,
-                                          watches: active, context: context) else { continue }
+                                          watches: active, context: context,
+                                          knownExploitedAdded: change.knownExploitedAdded) else { continue }
             let labels = Dictionary(uniqueKeysWithValues: active.map { ($0.id, $0.rule.label) })
             let notify = Dictionary(uniqueKeysWithValues: stored.map { ($0.id, $0.draft.notify) })
             let channelIDs = plan.matches.flatMap { Self.channels(for: notify[$0.watchID] ?? "", among: channels).map(\.id) }

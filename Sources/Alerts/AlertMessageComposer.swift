@@ -69,7 +69,8 @@ public struct AlertMessageComposer: Sendable {
         case .alert:
             guard let notice = content.notices.first else { return "[Vigil] Alert for \(content.organisation.name)" }
             let alert = notice.alert
-            var text = "[Vigil] " + (alert.isNew ? "" : "Updated: ") + severityLabel(notice) + " \(alert.draft.advisoryID): \(alert.advisoryTitle)"
+            let prefix = alert.isNew ? "" : AdvisoryChange.isKnownExploitedNews(alert.draft.changes) ? "Known exploited: " : "Updated: "
+            var text = "[Vigil] " + prefix + severityLabel(notice) + " \(alert.draft.advisoryID): \(alert.advisoryTitle)"
             let exposed = notice.exposures.filter { $0.exposure.status == .affected }.count
             if exposed > 0 { text += " (affects \(exposed) of your assets)" }
             return text

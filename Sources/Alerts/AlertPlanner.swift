@@ -22,13 +22,17 @@ public struct AlertPlanner: Sendable {
     }
 
     /// The alert for `organisationID`, or nil when the revision is cosmetic or no watch matches.
+    /// `knownExploitedAdded`: CVEs of the advisory newly listed in CISA's KEV catalogue (the revision itself may be
+    /// unchanged); that alone is material, and the alert is distinct from the revision's own.
     public func plan(organisationID: Int64, previous: Advisory?, current: Advisory, watches: [Watch],
-                     context: AdvisoryContext) -> AlertPlan? {
-        let changes = AdvisoryChange.materialChanges(from: previous, to: current)
+                     context: AdvisoryContext, knownExploitedAdded: [String] = []) -> AlertPlan? {
+        var changes = AdvisoryChange.materialChanges(from: previous, to: current)
+        if !knownExploitedAdded.isEmpty { changes.append(AdvisoryChange.knownExploitedNote(knownExploitedAdded)) }
         guard !changes.isEmpty else { return nil }
         let matches = evaluator.matches(watches, advisory: current, context: context)
         guard !matches.isEmpty else { return nil }
+        let suffix = knownExploitedAdded.isEmpty ? "" : "|kev:" + knownExploitedAdded.sorted().joined(separator: ",")
         return AlertPlan(advisoryID: current.id, advisoryVersion: current.version, changes: changes, matches: matches,
-                         idempotencyKey: "\(organisationID)|\(current.id)|\(current.version)")
+                         idempotencyKey: "\(organisationID)|\(current.id)|\(current.version)" + suffix)
     }
 }

@@ -61,6 +61,8 @@ public struct AdvisoryChangeRecord: Sendable {
     public var current: Advisory
     public var previous: Advisory?
     public var recordedAt: Date
+    /// CVEs of the advisory newly listed in CISA's KEV catalogue, when that is the change (the revision is the same).
+    public var knownExploitedAdded: [String] = []
 }
 
 /// An alert as stored.

@@ -41,7 +41,7 @@ extension SQLiteStore: AlertStore {
     public func pendingChanges(limit: Int) async throws -> [AdvisoryChangeRecord] {
         let rows = try await writer.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT c.id, c.recorded_at, d.raw AS current_raw, p.raw AS previous_raw
+                SELECT c.id, c.recorded_at, c.known_exploited, d.raw AS current_raw, p.raw AS previous_raw
                 FROM advisory_changes c JOIN documents d ON d.id = c.document_id
                 LEFT JOIN documents p ON p.id = c.previous_document_id
                 WHERE c.processed_at IS NULL ORDER BY c.id LIMIT ?
@@ -56,8 +56,10 @@ extension SQLiteStore: AlertStore {
                 return parsed.advisory
             }
             guard let current = try advisory(row["current_raw"]) else { throw StoreError("change without its revision") }
+            let listed: String = row["known_exploited"] ?? ""
             return AdvisoryChangeRecord(id: row["id"], current: current, previous: try advisory(row["previous_raw"]),
-                                        recordedAt: Timestamp.parse(row["recorded_at"]) ?? Date())
+                                        recordedAt: Timestamp.parse(row["recorded_at"]) ?? Date(),
+                                        knownExploitedAdded: listed.split(separator: ",").map(String.init))
         }
     }
 

@@ -368,6 +368,11 @@ extension SQLiteStore {
                 CREATE INDEX alerts_by_status ON alerts(organisation_id, status);
                 """)
         }
+        migrator.registerMigration("v11-known-exploited-changes") { db in
+            // A CVE newly listed in CISA's KEV catalogue is news for every advisory naming it, though no revision changed:
+            // the KEV sync journals it here (the CVEs, comma-separated) for alert creation.
+            try db.execute(sql: "ALTER TABLE advisory_changes ADD COLUMN known_exploited TEXT")
+        }
         return migrator
     }
 }

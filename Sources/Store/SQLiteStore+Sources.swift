@@ -140,6 +140,31 @@ extension SQLiteStore: SourceStateStore {
             try db.execute(sql: """
                 INSERT INTO meta(key, value) VALUES ('kev_entries', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value
                 """, arguments: [entries.count])
+            // CVEs newly listed are news for the advisories naming them: journal one change per advisory for alert
+            // creation. The first catalogue loaded is history (thousands of old listings) and alerts nobody.
+            let added = after.subtracting(before)
+            if !before.isEmpty, !added.isEmpty {
+                let now = Timestamp.format(Date())
+                let rows = try Row.fetchAll(db, sql: """
+                    SELECT a.id, a.document_id, v.cve FROM advisories a JOIN vulnerabilities v ON v.advisory_seq = a.seq
+                    WHERE v.cve IN (SELECT value FROM json_each(?)) ORDER BY a.id, v.cve
+                    """, arguments: [String(decoding: try JSONEncoder().encode(added.sorted()), as: UTF8.self)])
+                var byAdvisory: [(id: String, document: Int64, cves: [String])] = []
+                for row in rows {
+                    let id: String = row["id"], cve: String = row["cve"]
+                    if byAdvisory.last?.id == id {
+                        if byAdvisory[byAdvisory.count - 1].cves.last != cve { byAdvisory[byAdvisory.count - 1].cves.append(cve) }
+                    } else {
+                        byAdvisory.append((id, row["document_id"], [cve]))
+                    }
+                }
+                for entry in byAdvisory {
+                    try db.execute(sql: """
+                        INSERT INTO advisory_changes(advisory_id, document_id, previous_document_id, recorded_at, known_exploited)
+                        VALUES (?, ?, ?, ?, ?)
+                        """, arguments: [entry.id, entry.document, entry.document, now, entry.cves.joined(separator: ",")])
+                }
+            }
             try SQLiteStore.bumpGeneration(db)
             return (after.subtracting(before).count, before.subtracting(after).count)
         }

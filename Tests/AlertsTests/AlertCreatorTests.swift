@@ -104,4 +104,42 @@ struct AlertCreatorTests {
         #expect(try await store.alerts(organisationID: later.id, limit: 10).isEmpty)
         #expect(try await store.alerts(organisationID: plant.id, limit: 10).count == 1)
     }
+
+    static func listing(_ cve: String) -> KnownExploitedVulnerability {
+        KnownExploitedVulnerability(cve: cve, vendor: "Phoenix Contact", product: "ProConOS", name: "test listing",
+                                    dateAdded: "2026-12-01", dueDate: "2026-12-22", requiredAction: "Apply mitigations.", ransomware: "Unknown")
+    }
+
+    @Test("a CVE newly listed in CISA's KEV catalogue alerts the advisories naming it, once; the first catalogue loaded alerts nobody")
+    func knownExploitedListing() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let store = try SQLiteStore(path: folder.url.appendingPathComponent("vigil.sqlite").path)
+        // An old advisory (history: its import alerts nobody) that a plant's KEV and vendor watches concern.
+        _ = try await LocalImporter().run(paths: [try SharedData.url("providers/cisa/csaf_files/OT/white/2022/icsa-22-172-04.json").path], into: store)
+        let plant = try #require(try await store.organisation(named: "Plant", create: true))
+        let quiet = try #require(try await store.organisation(named: "Quiet", create: true))
+        _ = try await store.addWatch(.init(kind: "kev", value: ""), organisationID: plant.id)
+        _ = try await store.addWatch(.init(kind: "vendor", value: "Siemens"), organisationID: quiet.id)
+        let creator = AlertCreator(store: store)
+        #expect(try await creator.processPending().alertsCreated == 0)
+
+        // The first load of the catalogue already lists the CVE: history, no alert.
+        _ = try await store.replaceKnownExploited([Self.listing("CVE-2022-31801"), Self.listing("CVE-2000-0001")], catalogVersion: "1")
+        #expect(try await creator.processPending().alertsCreated == 0)
+        // Removed, then listed again by a later catalogue: that is news.
+        _ = try await store.replaceKnownExploited([Self.listing("CVE-2000-0001")], catalogVersion: "2")
+        _ = try await store.replaceKnownExploited([Self.listing("CVE-2000-0001"), Self.listing("CVE-2022-31801")], catalogVersion: "3")
+        let listed = try await creator.processPending()
+        #expect(listed.alertsCreated == 1)
+        let alert = try #require(try await store.alerts(organisationID: plant.id, limit: 5).first)
+        #expect(alert.draft.advisoryID == "ICSA-22-172-04")
+        #expect(alert.draft.changes == ["CVE-2022-31801 added to CISA's Known Exploited Vulnerabilities catalogue"])
+        #expect(alert.draft.matches.first?.reason == "has CVE-2022-31801 in CISA's Known Exploited Vulnerabilities catalogue")
+        #expect(try await store.alerts(organisationID: quiet.id, limit: 5).isEmpty)
+        // The same catalogue again changes nothing and alerts nobody.
+        _ = try await store.replaceKnownExploited([Self.listing("CVE-2000-0001"), Self.listing("CVE-2022-31801")], catalogVersion: "3")
+        #expect(try await creator.processPending().alertsCreated == 0)
+        #expect(try await store.alerts(organisationID: plant.id, limit: 5).count == 1)
+    }
 }
