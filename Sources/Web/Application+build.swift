@@ -63,7 +63,7 @@ public func buildRouter(store: any AdvisoryStore, cacheFreshness: Duration = .ze
         router.add(middleware: SessionMiddleware(accounts: accounts, settings: settings))
     }
     router.add(middleware: CSRFMiddleware())
-    let scope = OrganisationScope(assets: store as? any AssetStore, accounts: accounts, configured: organisation)
+    let scope = OrganisationScope(assets: store as? any AssetStore, accounts: accounts, configured: organisation, freshness: cacheFreshness)
     let generation = GenerationClock(store: store, freshness: cacheFreshness)
     router.addRoutes(PagesController(store: store, renderer: renderer, cache: PageCache(), generation: generation,
                                      stylesheet: stylesheet, sources: store as? any SourceStateStore,

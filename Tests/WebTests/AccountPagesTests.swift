@@ -294,3 +294,21 @@ extension AccountPagesTests {
         }
     }
 }
+
+extension AccountPagesTests {
+    @Test("over a real connection, 5 failed sign-ins from one client address lock that address out, whatever the email")
+    func addressRateLimitOnALiveServer() async throws {
+        let fixture = try await TwoOrganisations.make()
+        defer { try? FileManager.default.removeItem(at: fixture.directory) }
+        let app = Application(router: try await fixture.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await app.test(.live) { client in
+            let browser = TestBrowser(client)
+            for attempt in 1...5 {
+                #expect(try await browser.signIn("nobody\(attempt)@example.org", "not a password \(attempt)").status == .unauthorized)
+            }
+            let blocked = try await browser.signIn("alice@plant.example", AccountFixtures.password)
+            #expect(blocked.status == .tooManyRequests)
+            #expect(String(buffer: blocked.body).contains("Too many failed sign-ins"))
+        }
+    }
+}

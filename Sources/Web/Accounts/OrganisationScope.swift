@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Store
+import Synchronization
 
 /// Decides whose organisation data a request sees.
 ///
@@ -12,15 +13,49 @@ struct OrganisationScope: Sendable {
     let accounts: (any AccountStore)?
     /// The organisation of `vigil serve --org`, for installations without users.
     let configured: String?
+    /// What signed-out requests see, asked of the store at most once per `freshness` (as `GenerationClock` does):
+    /// public pages are served from the cache and should not cost a query each.
+    let signedOut: SignedOutState
+
+    init(assets: (any AssetStore)?, accounts: (any AccountStore)?, configured: String?, freshness: Duration) {
+        self.assets = assets
+        self.accounts = accounts
+        self.configured = configured
+        signedOut = SignedOutState(freshness: freshness)
+    }
 
     func organisation(_ request: Request, viewer: Viewer?, signInRequired: Bool) async throws -> Organisation? {
         if let viewer { return viewer.organisation }
-        if let accounts, try await accounts.hasUsers() {
+        let (hasUsers, legacy) = try await signedOut.current {
+            let hasUsers = try await accounts?.hasUsers() ?? false
+            guard !hasUsers, let assets, let configured else { return (hasUsers, nil) }
+            return (false, try await assets.organisation(named: configured, create: false))
+        }
+        if hasUsers {
             if signInRequired { throw SignIn.redirect(from: request) }
             return nil
         }
-        guard let assets, let configured else { return nil }
-        return try await assets.organisation(named: configured, create: false)
+        return legacy
+    }
+
+    /// Whether users exist, and without them the `--org` organisation.
+    final class SignedOutState: Sendable {
+        private let freshness: Duration
+        private let state = Mutex<(hasUsers: Bool, organisation: Organisation?, checked: ContinuousClock.Instant)?>(nil)
+
+        init(freshness: Duration) {
+            self.freshness = freshness
+        }
+
+        func current(_ load: () async throws -> (Bool, Organisation?)) async throws -> (Bool, Organisation?) {
+            let now = ContinuousClock.now
+            if freshness > .zero, let known = state.withLock({ $0 }), now - known.checked < freshness {
+                return (known.hasUsers, known.organisation)
+            }
+            let (hasUsers, organisation) = try await load()
+            state.withLock { $0 = (hasUsers, organisation, now) }
+            return (hasUsers, organisation)
+        }
     }
 }
 
