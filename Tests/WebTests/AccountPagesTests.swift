@@ -312,3 +312,18 @@ extension AccountPagesTests {
         }
     }
 }
+
+extension AccountPagesTests {
+    @Test("without any user the sign-in page says how to create the first administrator")
+    func firstRunLoginPage() async throws {
+        let (store, directory) = try await Fixtures.store(importing: [try Fixtures.cisaAdvisory])
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let app = Application(router: try await buildRouter(store: store, accounts: AccountFixtures.settings))
+        try await app.test(.router) { client in
+            let page = try await client.executeRequest(uri: "/login", method: .get, headers: [:], body: nil)
+            #expect(String(buffer: page.body).contains("vigil users add EMAIL --org NAME --role admin"))
+            // Without users the organisation pages stay open (the --org behaviour).
+            #expect(try await client.executeRequest(uri: "/alerts", method: .get, headers: [:], body: nil).status == .ok)
+        }
+    }
+}

@@ -31,6 +31,8 @@ struct SessionController<Context: ViewerRequestContext>: Sendable {
         let notice: String?
         let signupOpen: Bool
         let canResetByMail: Bool
+        /// No account exists yet: the page says how to make the first one.
+        let noUsers: Bool
     }
 
     /// The form that sets a password through a one-time link.
@@ -54,14 +56,16 @@ struct SessionController<Context: ViewerRequestContext>: Sendable {
         case "verified": "Your email address is confirmed. Sign in."
         default: nil
         }
-        return renderLogin(request, context: context, email: "", error: nil, notice: notice, status: .ok)
+        return renderLogin(request, context: context, email: "", error: nil, notice: notice, status: .ok,
+                           noUsers: !(try await accounts.hasUsers()))
     }
 
-    func renderLogin(_ request: Request, context: Context, email: String, error: String?, notice: String?, status: HTTPResponse.Status) -> Response {
+    func renderLogin(_ request: Request, context: Context, email: String, error: String?, notice: String?, status: HTTPResponse.Status,
+                     noUsers: Bool = false) -> Response {
         let (token, cookie) = FormToken.forForm(request, viewer: context.viewer, settings: settings)
         let view = LoginPageView(csrf: token, next: SignIn.safeNext(context.form?["next"] ?? request.uri.queryParameters.get("next")),
                                  email: email, error: error, notice: notice, signupOpen: settings.signup == .open,
-                                 canResetByMail: settings.mailer != nil)
+                                 canResetByMail: settings.mailer != nil, noUsers: noUsers)
         var response = HTMLResponse.make((try? renderer.render(view, template: "login")) ?? "", status: status)
         if let cookie { response.setCookie(cookie) }
         return response
