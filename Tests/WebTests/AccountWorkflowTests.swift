@@ -68,6 +68,8 @@ struct AccountWorkflowTests {
             // The advisory page's call to action and the vendor page's Watch button open the form prefilled.
             let advisory = String(buffer: try await alice.get("/advisories/ICSA-22-172-04").body)
             #expect(advisory.contains("href=\"/watches/new?vendor=Phoenix%20Contact\""))
+            let vendorPage = String(buffer: try await alice.get("/vendors/phoenix-contact").body)
+            #expect(vendorPage.contains("href=\"/watches/new?vendor=Phoenix%20Contact\""))
             let form = try await alice.get("/watches/new?vendor=Phoenix%20Contact")
             #expect(form.status == .ok)
             let html = String(buffer: form.body)
