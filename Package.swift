@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.36.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
     ],
     targets: [
         .target(name: "CSAF"),
@@ -52,11 +53,14 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Web", dependencies: [
-            "CSAF", "Store", "Matching",
+            "CSAF", "Store", "Matching", "Alerts",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Mustache", package: "swift-mustache"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOPosix", package: "swift-nio"),
         ], resources: [.copy("Resources")]),
         .executableTarget(name: "vigil", dependencies: [
             "CSAF", "OpenPGP", "Sources", "Store", "Web", "Versions", "Matching", "Alerts",
@@ -94,7 +98,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "WebTests", dependencies: [
-            "Web", "Store", "CSAF", "Sources", "Matching", "VigilTestSupport",
+            "Web", "Store", "CSAF", "Sources", "Matching", "Alerts", "VigilTestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
     ]

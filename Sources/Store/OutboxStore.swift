@@ -14,6 +14,8 @@ public protocol OutboxStore: Sendable {
     func removeChannel(id: Int64, organisationID: Int64) async throws -> Bool
     /// Turns a channel on or off; `reason` says why it is off (`unsubscribed by the recipient`).
     func setChannelEnabled(id: Int64, organisationID: Int64, enabled: Bool, reason: String?) async throws -> Bool
+    /// Changes when a channel's alerts are sent; alerts held for a digest are released when it becomes immediate.
+    func setChannelSchedule(id: Int64, organisationID: Int64, schedule: NotificationChannel.Schedule) async throws -> Bool
     /// The channel an unsubscribe link names, whatever its organisation: the token is the only credential.
     func channel(unsubscribeToken token: String) async throws -> NotificationChannel?
 

@@ -368,6 +368,59 @@ extension SQLiteStore {
                 CREATE INDEX alerts_by_status ON alerts(organisation_id, status);
                 """)
         }
+        migrator.registerMigration("v10-accounts") { db in
+            // People who sign in. Tokens (sessions, one-time links, API tokens) are stored as their SHA-256 only, so a
+            // copy of the database grants no access; passwords as bcrypt hashes. Emails are unique ignoring case.
+            try db.execute(sql: """
+                CREATE TABLE users (
+                  id INTEGER PRIMARY KEY,
+                  email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+                  display_name TEXT NOT NULL DEFAULT '',
+                  password_hash TEXT,
+                  email_verified_at TEXT,
+                  created_at TEXT NOT NULL,
+                  disabled INTEGER NOT NULL DEFAULT 0
+                );
+                CREATE TABLE memberships (
+                  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                  organisation_id INTEGER NOT NULL REFERENCES organisations(id) ON DELETE CASCADE,
+                  role TEXT NOT NULL CHECK (role IN ('admin', 'member', 'viewer')),
+                  delivery TEXT NOT NULL DEFAULT 'immediate' CHECK (delivery IN ('immediate', 'daily', 'weekly')),
+                  created_at TEXT NOT NULL,
+                  PRIMARY KEY (user_id, organisation_id)
+                );
+                CREATE INDEX memberships_by_organisation ON memberships(organisation_id);
+                CREATE TABLE sessions (
+                  token_hash TEXT PRIMARY KEY,
+                  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                  organisation_id INTEGER REFERENCES organisations(id) ON DELETE SET NULL,
+                  csrf_token TEXT NOT NULL,
+                  created_at TEXT NOT NULL,
+                  expires_at TEXT NOT NULL,
+                  last_seen_at TEXT NOT NULL
+                );
+                CREATE INDEX sessions_by_user ON sessions(user_id);
+                CREATE TABLE one_time_tokens (
+                  token_hash TEXT PRIMARY KEY,
+                  purpose TEXT NOT NULL,
+                  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                  created_at TEXT NOT NULL,
+                  expires_at TEXT NOT NULL,
+                  used_at TEXT
+                );
+                CREATE INDEX one_time_tokens_by_user ON one_time_tokens(user_id);
+                CREATE TABLE api_tokens (
+                  id INTEGER PRIMARY KEY,
+                  token_hash TEXT NOT NULL UNIQUE,
+                  name TEXT NOT NULL,
+                  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                  organisation_id INTEGER NOT NULL REFERENCES organisations(id) ON DELETE CASCADE,
+                  created_at TEXT NOT NULL,
+                  last_used_at TEXT
+                );
+                CREATE INDEX api_tokens_by_user ON api_tokens(user_id, organisation_id);
+                """)
+        }
         migrator.registerMigration("v11-known-exploited-changes") { db in
             // A CVE newly listed in CISA's KEV catalogue is news for every advisory naming it, though no revision changed:
             // the KEV sync journals it here (the CVEs, comma-separated) for alert creation.

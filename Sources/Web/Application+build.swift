@@ -13,12 +13,16 @@ public struct WebConfiguration: Sendable {
     public var logLevel: Logger.Level
     /// How long a rendered page may be served before the store is asked whether anything changed.
     public var cacheFreshness: Duration
-    /// The organisation whose inventory and exposures the pages show; nil shows none.
+    /// The organisation whose inventory and exposures the pages show while no user account exists; nil shows none.
+    /// Once accounts exist, each signed-in user sees their own organisation.
     public var organisation: String?
+    /// Sign-in, sessions, sign-up and account emails.
+    public var accounts: AccountSettings
 
     public init(host: String = "127.0.0.1", port: Int = 8080, databasePath: String, logLevel: Logger.Level = .info,
-                cacheFreshness: Duration = .milliseconds(250), organisation: String? = nil) {
+                cacheFreshness: Duration = .milliseconds(250), organisation: String? = nil, accounts: AccountSettings = AccountSettings()) {
         self.organisation = organisation
+        self.accounts = accounts
         self.host = host
         self.port = port
         self.databasePath = databasePath
@@ -35,7 +39,7 @@ public func buildApplication(_ configuration: WebConfiguration, store: SQLiteSto
     logger.logLevel = configuration.logLevel
     let store = try store ?? SQLiteStore(path: configuration.databasePath)
     let router = try await buildRouter(store: store, cacheFreshness: configuration.cacheFreshness, sourcesWithoutFeed: sourcesWithoutFeed,
-                                       organisation: configuration.organisation)
+                                       organisation: configuration.organisation, accounts: configuration.accounts)
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Vigil"),
@@ -45,20 +49,39 @@ public func buildApplication(_ configuration: WebConfiguration, store: SQLiteSto
 
 /// The router with every route and middleware, over any store (tests pass their own).
 public func buildRouter(store: any AdvisoryStore, cacheFreshness: Duration = .zero,
-                        sourcesWithoutFeed: [SourceWithoutFeed] = [], organisation: String? = nil) async throws -> Router<BasicRequestContext> {
+                        sourcesWithoutFeed: [SourceWithoutFeed] = [], organisation: String? = nil,
+                        accounts settings: AccountSettings = AccountSettings()) async throws -> Router<VigilRequestContext> {
     let renderer = try await TemplateRenderer.load()
     let stylesheet = ByteBuffer(string: try StaticAssets.stylesheet())
     // HEAD is answered for every GET route, as HTTP requires (monitoring probes and link checkers use it).
-    let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
+    let router = Router(context: VigilRequestContext.self, options: .autoGenerateHeadEndpoints)
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: ErrorPageMiddleware(renderer: renderer))
+    let accounts = store as? any AccountStore
+    if let accounts {
+        // Who is asking comes first; then no form post gets through without its token.
+        router.add(middleware: SessionMiddleware(accounts: accounts, settings: settings))
+    }
+    router.add(middleware: CSRFMiddleware())
+    let scope = OrganisationScope(assets: store as? any AssetStore, accounts: accounts, configured: organisation, freshness: cacheFreshness)
     let generation = GenerationClock(store: store, freshness: cacheFreshness)
     router.addRoutes(PagesController(store: store, renderer: renderer, cache: PageCache(), generation: generation,
                                      stylesheet: stylesheet, sources: store as? any SourceStateStore,
                                      withoutFeed: sourcesWithoutFeed, assets: store as? any AssetStore,
-                                     organisation: organisation).routes)
+                                     scope: scope).routes)
     if let alerts = store as? any AlertStore & OutboxStore & AssetStore {
-        router.addRoutes(AlertsController(store: alerts, renderer: renderer, organisation: organisation).routes)
+        router.addRoutes(AlertsController(store: alerts, renderer: renderer, scope: scope).routes)
+        router.addRoutes(WatchesController(store: alerts, renderer: renderer, scope: scope).routes)
+    }
+    if let accounts {
+        router.addRoutes(SessionController(accounts: accounts, renderer: renderer, settings: settings, throttle: LoginThrottle()).routes)
+    }
+    if let members = store as? any MemberDirectory.Backing {
+        router.addRoutes(AccountController(store: members, renderer: renderer, settings: settings).routes)
+        router.addRoutes(SignupController(store: members, renderer: renderer, settings: settings, mailThrottle: LoginThrottle()).routes)
+    }
+    if let alerts = store as? any AlertStore & OutboxStore, accounts != nil {
+        router.addRoutes(AlertAPIController(store: alerts).routes, atPath: "/api/v1")
     }
     router.addRoutes(APIController(store: store).routes, atPath: "/api/v1")
     router.addRoutes(FeedController(store: store).routes)

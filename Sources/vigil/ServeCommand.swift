@@ -1,3 +1,4 @@
+import Alerts
 import ArgumentParser
 import Foundation
 import Hummingbird
@@ -38,12 +39,16 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Do not poll sources (serve what is stored; for air-gapped sites that import by hand).")
     var noSync = false
 
+    @Option(help: ArgumentHelp("Who may create an account in the browser: invite-only (default; vigil users add) or open.", valueName: "policy"))
+    var signup = "invite-only"
+
     func validate() throws {
         guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") }
         if let pollInterval, ServeCommand.seconds(pollInterval) == nil {
             throw ValidationError("--poll-interval must be a duration such as 30s, 5m or 1h (at least 10s), not \(pollInterval)")
         }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical") }
+        guard AccountSettings.SignupPolicy(rawValue: signup) != nil else { throw ValidationError("--signup must be invite-only or open") }
     }
 
     func run() async throws {
@@ -54,9 +59,18 @@ struct ServeCommand: AsyncParsableCommand {
             printError(ImportReport.text(summary, seconds: (ContinuousClock.now - started).seconds, database: database.path))
             for error in summary.errors { printError("rejected \(error.path): \(error.reason)") }
         }
+        let environmentBase = ProcessInfo.processInfo.environment["VIGIL_BASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        let publicBase = baseURL ?? environmentBase ?? "http://\(host):\(port)"
+        // Account emails (verification, reset) use the alert mail settings; a malformed VIGIL_SMTP_URL is reported below.
+        let mailer = (try? SMTPConfiguration(environment: ProcessInfo.processInfo.environment)).map { SMTPAccountMailer(configuration: $0) }
+        let signupPolicy = AccountSettings.SignupPolicy(rawValue: signup) ?? .inviteOnly
+        if signupPolicy == .open, mailer == nil {
+            printError("note: --signup open needs VIGIL_SMTP_URL and VIGIL_MAIL_FROM to mail confirmation links; until then there is no sign-up page")
+        }
         let configuration = WebConfiguration(host: host, port: port, databasePath: database.path,
                                              logLevel: Logger.Level(rawValue: logLevel) ?? .info,
-                                             organisation: organisation.name)
+                                             organisation: organisation.name,
+                                             accounts: AccountSettings(baseURL: publicBase, signup: signupPolicy, mailer: mailer))
         let store: SQLiteStore
         do {
             store = try SQLiteStore(path: database.path)
@@ -68,10 +82,9 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "vigil.sources")
         logger.logLevel = configuration.logLevel
         let fetcher = HTTPFetcher()
-        let environmentBase = ProcessInfo.processInfo.environment["VIGIL_BASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
         let delivery: DeliveryRuntime
         do {
-            delivery = try DeliveryRuntime(store: store, baseURL: baseURL ?? environmentBase ?? "http://\(host):\(port)")
+            delivery = try DeliveryRuntime(store: store, baseURL: publicBase)
         } catch {
             await fetcher.shutdown()
             printError("vigil serve: \(error)")

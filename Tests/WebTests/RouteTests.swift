@@ -228,7 +228,7 @@ struct RouteTests {
                 let object = try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
                 #expect(object["openapi"] as? String == "3.1.0")
                 let paths = try #require(object["paths"] as? [String: Any])
-                #expect(Set(paths.keys) == ["/api/v1/advisories", "/api/v1/advisories/{id}", "/api/v1/vendors"])
+                #expect(Set(paths.keys) == ["/api/v1/advisories", "/api/v1/advisories/{id}", "/api/v1/vendors", "/api/v1/alerts", "/api/v1/alerts/{id}"])
             }
         }
     }

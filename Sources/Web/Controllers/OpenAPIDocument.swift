@@ -47,10 +47,52 @@ enum OpenAPIDocument {
             "summary": "Every vendor named in a stored advisory, with counts",
             "responses": {"200": {"description": "Vendors", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Vendor"}}}}}}
           }
+        },
+        "/api/v1/alerts": {
+          "get": {
+            "operationId": "listAlerts",
+            "summary": "The alert log of the API token's organisation, newest first",
+            "security": [{"token": []}],
+            "parameters": [
+              {"name": "status", "in": "query", "schema": {"type": "string", "enum": ["new", "investigating", "patched", "mitigated", "not_applicable"]}},
+              {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 500}}
+            ],
+            "responses": {
+              "200": {"description": "The organisation and its alerts", "content": {"application/json": {"schema": {"type": "object", "required": ["organisation", "alerts"], "properties": {"organisation": {"type": "string"}, "alerts": {"type": "array", "items": {"$ref": "#/components/schemas/Alert"}}}}}}},
+              "401": {"description": "No valid personal API token", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+            }
+          }
+        },
+        "/api/v1/alerts/{id}": {
+          "get": {
+            "operationId": "getAlert",
+            "summary": "One alert of the token's organisation, with its history and deliveries",
+            "security": [{"token": []}],
+            "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+            "responses": {
+              "200": {"description": "The alert", "content": {"application/json": {"schema": {"type": "object", "properties": {"alert": {"$ref": "#/components/schemas/Alert"}, "history": {"type": "array", "items": {"type": "object"}}, "deliveries": {"type": "array", "items": {"type": "object"}}}}}}},
+              "401": {"description": "No valid personal API token", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+              "404": {"description": "The organisation has no such alert", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+            }
+          }
         }
       },
       "components": {
+        "securitySchemes": {
+          "token": {"type": "http", "scheme": "bearer", "description": "A personal API token (vgl_ and 40 hex characters) from the account page; it acts in one organisation."}
+        },
         "schemas": {
+          "Alert": {
+            "type": "object",
+            "required": ["id", "advisory_id", "advisory_version", "title", "status", "severity", "created_at", "changes", "matches"],
+            "properties": {
+              "id": {"type": "integer"}, "advisory_id": {"type": "string"}, "advisory_version": {"type": "string"}, "title": {"type": "string"},
+              "status": {"type": "string"}, "owner": {"type": ["string", "null"]}, "due_date": {"type": ["string", "null"], "format": "date"},
+              "severity": {"$ref": "#/components/schemas/Severity"}, "cvss_score": {"type": ["number", "null"]},
+              "created_at": {"type": "string", "format": "date-time"}, "changes": {"type": "array", "items": {"type": "string"}},
+              "matches": {"type": "array", "items": {"type": "object", "properties": {"watch": {"type": "string"}, "reason": {"type": "string"}}}}
+            }
+          },
           "Severity": {"type": "string", "enum": ["none", "low", "medium", "high", "critical"]},
           "Integrity": {"type": "string", "enum": ["verified", "hash-only", "signature-unchecked", "unsigned", "hash-mismatch", "bad-signature", "unknown-key"]},
           "Error": {"type": "object", "required": ["error", "status"], "properties": {"error": {"type": "string"}, "status": {"type": "integer"}}},

@@ -5,7 +5,7 @@ import Matching
 import Store
 
 /// The HTML pages: advisory list, advisory page with its raw document and sidecars, vendors, static assets.
-struct PagesController<Context: RequestContext>: Sendable {
+struct PagesController<Context: ViewerRequestContext>: Sendable {
     let store: any AdvisoryStore
     let renderer: TemplateRenderer
     let cache: PageCache
@@ -13,9 +13,10 @@ struct PagesController<Context: RequestContext>: Sendable {
     let stylesheet: ByteBuffer
     let sources: (any SourceStateStore)?
     let withoutFeed: [SourceWithoutFeed]
-    /// The inventory store and the organisation whose exposures the pages show (set with `vigil serve --org`).
+    /// The inventory store, and who decides whose exposures the pages show (the signed-in user's organisation, or
+    /// without accounts the one of `vigil serve --org`).
     let assets: (any AssetStore)?
-    let organisation: String?
+    let scope: OrganisationScope
 
     var routes: RouteCollection<Context> {
         let routes = RouteCollection(context: Context.self)
@@ -35,9 +36,10 @@ struct PagesController<Context: RequestContext>: Sendable {
         return routes
     }
 
-    /// Serves a cached rendering when the store has not changed since it was made.
-    func cached(_ request: Request, render: () async throws -> String) async throws -> Response {
-        let key = request.uri.description
+    /// Serves a cached rendering when the store has not changed since it was made. Pages showing an organisation's
+    /// data are cached per organisation, so one organisation's rendering is never served to another.
+    func cached(_ request: Request, organisation: Organisation? = nil, render: () async throws -> String) async throws -> Response {
+        let key = (organisation.map { "\($0.id)|" } ?? "") + request.uri.description
         let generation = try await self.generation.current()
         if let body = cache.get(key, generation: generation) { return HTMLResponse.make(body) }
         let body = ByteBuffer(string: try await render())
@@ -71,15 +73,17 @@ struct PagesController<Context: RequestContext>: Sendable {
         return HTMLResponse.make(ByteBuffer(string: try renderer.render(view, template: "sources")))
     }
 
-    /// The configured organisation, when it exists and has an inventory store.
-    func currentOrganisation() async throws -> (any AssetStore, Organisation)? {
-        guard let assets, let organisation, let org = try await assets.organisation(named: organisation, create: false) else { return nil }
+    /// The organisation whose data this request may see, with the inventory store; nil when there is none. Signed
+    /// out with accounts in use, `signInRequired` redirects to the sign-in page.
+    func currentOrganisation(_ request: Request, context: Context, signInRequired: Bool = true) async throws -> (any AssetStore, Organisation)? {
+        guard let assets, let org = try await scope.organisation(request, viewer: context.viewer, signInRequired: signInRequired) else { return nil }
         return (assets, org)
     }
 
     @Sendable func exposuresPage(_ request: Request, context: Context) async throws -> Response {
-        try await cached(request) {
-            guard let (assets, org) = try await currentOrganisation() else {
+        let current = try await currentOrganisation(request, context: context)
+        return try await cached(request, organisation: current?.1) {
+            guard let (assets, org) = current else {
                 return try renderer.render(ExposurePageView(organisation: nil, rows: [], assetCount: 0), template: "exposures")
             }
             let rows = try await assets.exposures(organisationID: org.id, filter: ExposureFilter())
@@ -89,7 +93,7 @@ struct PagesController<Context: RequestContext>: Sendable {
     }
 
     @Sendable func exposuresCSV(_ request: Request, context: Context) async throws -> Response {
-        guard let (assets, org) = try await currentOrganisation() else {
+        guard let (assets, org) = try await currentOrganisation(request, context: context) else {
             throw HTTPError(.notFound, message: "No asset inventory is configured on this server.")
         }
         let rows = try await assets.exposures(organisationID: org.id, filter: ExposureFilter(includeNotAffected: true, limit: 1_000_000))
@@ -101,8 +105,9 @@ struct PagesController<Context: RequestContext>: Sendable {
     }
 
     @Sendable func assetsPage(_ request: Request, context: Context) async throws -> Response {
-        try await cached(request) {
-            guard let (assets, org) = try await currentOrganisation() else {
+        let current = try await currentOrganisation(request, context: context)
+        return try await cached(request, organisation: current?.1) {
+            guard let (assets, org) = current else {
                 return try renderer.render(AssetListPageView(organisation: nil, assets: []), template: "assets")
             }
             return try renderer.render(AssetListPageView(organisation: org.name, assets: try await assets.assets(organisationID: org.id)),
@@ -144,13 +149,15 @@ struct PagesController<Context: RequestContext>: Sendable {
         for suffix in [".json.sha512", ".json.sha256", ".json.asc", ".json"] where id.hasSuffix(suffix) {
             return try await rawFile(advisoryID: String(id.dropLast(suffix.count)), documentID: nil, suffix: suffix)
         }
-        return try await cached(request) {
+        // The advisory is public; "Your affected assets" appears only for an organisation the viewer may see.
+        let current = try await currentOrganisation(request, context: context, signInRequired: false)
+        return try await cached(request, organisation: current?.1) {
             guard let stored = try await store.advisory(id: id) else {
                 throw HTTPError(.notFound, message: "No advisory with the ID \"\(id)\" is stored. Search for it on the advisory list, or import it with vigil import.")
             }
             let slugs = try await store.vendorSlugs(for: stored.advisory.vendors)
             var exposures: (organisation: String, rows: [ExposureRow])?
-            if let (assets, org) = try await currentOrganisation() {
+            if let (assets, org) = current {
                 exposures = (org.name, try await assets.exposures(organisationID: org.id, filter: ExposureFilter(advisoryID: id)))
             }
             return try renderer.render(AdvisoryPageView(stored: stored, vendorSlugs: slugs, exposures: exposures), template: "advisory")

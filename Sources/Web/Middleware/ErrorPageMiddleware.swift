@@ -15,8 +15,14 @@ struct ErrorPageMiddleware<Context: RequestContext>: RouterMiddleware {
             }
             return response
         } catch let error as HTTPError {
+            // Redirects (to the sign-in page) are answers, not errors.
+            if (300..<400).contains(error.status.code) {
+                return Response(status: error.status, headers: error.headers)
+            }
             if error.status.code < 500 {
-                return errorResponse(status: error.status, request: request, message: error.body)
+                var response = errorResponse(status: error.status, request: request, message: error.body)
+                if let challenge = error.headers[.wwwAuthenticate] { response.headers[.wwwAuthenticate] = challenge }
+                return response
             }
             context.logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
             return errorResponse(status: error.status, request: request, message: nil)

@@ -62,7 +62,7 @@ struct AdvisoryListView {
         self.pageTitle = vendor.map { "\($0.name) advisories" } ?? (query.text.map { "Search: \($0)" } ?? "Latest advisories")
         self.heading = vendor.map { "\($0.name)" } ?? "Latest advisories"
         self.vendorHeading = vendor?.name
-        self.vendorWatchHref = vendor.map { "/vendors/\($0.slug)#watch" }
+        self.vendorWatchHref = vendor.map { "/watches/new?vendor=" + Format.queryValue($0.name) }
         self.vendorSlug = vendor?.slug
         self.text = query.text ?? ""
         self.publishers = options.publishers.map { Option(value: $0, label: $0, selected: $0 == query.publisher) }

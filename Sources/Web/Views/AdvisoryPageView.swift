@@ -254,7 +254,7 @@ struct AdvisoryPageView {
         warningCount = stored.warnings.count
         hasAcknowledgments = !acknowledgments.isEmpty
         hasNotes = !notes.isEmpty
-        watchHref = a.vendors.first.flatMap { vendorSlugs[$0] }.map { "/vendors/\($0)#watch" } ?? "/vendors"
+        watchHref = a.vendors.first.map { "/watches/new?vendor=" + Format.queryValue($0) } ?? "/watches/new?publisher=" + Format.queryValue(a.publisher.name)
         watchVendors = a.vendors.isEmpty ? "this publisher" : a.vendors.joined(separator: ", ")
         apiHref = "/api/v1/advisories/\(encodedID)"
     }

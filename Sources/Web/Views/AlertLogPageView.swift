@@ -106,6 +106,8 @@ struct AlertPageView {
     let hasDeliveries: Bool
     let events: [Event]
     let hasEvents: Bool
+    /// The form that works the alert, for members and admins; nil for viewers and without accounts.
+    var editor: AlertEditForm?
 
     init(organisation: String, alert: StoredAlert, deliveries: [DeliveryRecord], events: [AlertEvent]) {
         self.organisation = organisation

@@ -1,0 +1,76 @@
+import Foundation
+import Hummingbird
+import Store
+import Synchronization
+
+/// Decides whose organisation data a request sees.
+///
+/// Signed in: the organisation of the viewer's session. Signed out, once any user exists: none, and pages that
+/// show only organisation data send the browser to sign in. With no user at all: the single organisation that
+/// `vigil serve --org NAME` names, as before accounts existed.
+struct OrganisationScope: Sendable {
+    let assets: (any AssetStore)?
+    let accounts: (any AccountStore)?
+    /// The organisation of `vigil serve --org`, for installations without users.
+    let configured: String?
+    /// What signed-out requests see, asked of the store at most once per `freshness` (as `GenerationClock` does):
+    /// public pages are served from the cache and should not cost a query each.
+    let signedOut: SignedOutState
+
+    init(assets: (any AssetStore)?, accounts: (any AccountStore)?, configured: String?, freshness: Duration) {
+        self.assets = assets
+        self.accounts = accounts
+        self.configured = configured
+        signedOut = SignedOutState(freshness: freshness)
+    }
+
+    func organisation(_ request: Request, viewer: Viewer?, signInRequired: Bool) async throws -> Organisation? {
+        if let viewer { return viewer.organisation }
+        let (hasUsers, legacy) = try await signedOut.current {
+            let hasUsers = try await accounts?.hasUsers() ?? false
+            guard !hasUsers, let assets, let configured else { return (hasUsers, nil) }
+            return (false, try await assets.organisation(named: configured, create: false))
+        }
+        if hasUsers {
+            if signInRequired { throw SignIn.redirect(from: request) }
+            return nil
+        }
+        return legacy
+    }
+
+    /// Whether users exist, and without them the `--org` organisation.
+    final class SignedOutState: Sendable {
+        private let freshness: Duration
+        private let state = Mutex<(hasUsers: Bool, organisation: Organisation?, checked: ContinuousClock.Instant)?>(nil)
+
+        init(freshness: Duration) {
+            self.freshness = freshness
+        }
+
+        func current(_ load: () async throws -> (Bool, Organisation?)) async throws -> (Bool, Organisation?) {
+            let now = ContinuousClock.now
+            if freshness > .zero, let known = state.withLock({ $0 }), now - known.checked < freshness {
+                return (known.hasUsers, known.organisation)
+            }
+            let (hasUsers, organisation) = try await load()
+            state.withLock { $0 = (hasUsers, organisation, now) }
+            return (hasUsers, organisation)
+        }
+    }
+}
+
+/// Redirects to the sign-in page and back.
+enum SignIn {
+    static func redirect(from request: Request) -> HTTPError {
+        let back = request.uri.description
+        let query = back == "/" ? "" : "?next=" + (back.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+        return HTTPError(.seeOther, headers: [.location: "/login" + query])
+    }
+
+    /// Only paths on this server: `next=//evil.example` or `next=https://…` would make the sign-in page an open redirect.
+    static func safeNext(_ next: String?) -> String {
+        guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.hasPrefix("/\\"),
+              !next.contains(where: { $0.isNewline }) else { return "/" }
+        return next
+    }
+}
