@@ -209,6 +209,14 @@ struct AccountPagesTests {
                 #expect(body.contains("Secret Site B") || path != "/assets", "\(path)")
             }
             #expect(try await bob.get("/alerts/\(fixture.plantAlert.id)").status == .notFound)
+
+            // Watchlists: Alice neither sees nor removes Utility B's watch, even knowing its number.
+            let secretWatch = try await fixture.store.addWatch(.init(kind: "keyword", value: "secret keyword B"), organisationID: fixture.utility.id)
+            #expect(!String(buffer: try await alice.get("/watches").body).contains("secret keyword B"))
+            let csrf = TestBrowser.csrf(in: try await alice.get("/account"))
+            #expect(try await alice.post("/watches/\(secretWatch.id)/remove", [], csrf: csrf).status == .notFound)
+            #expect(try await fixture.store.watches(organisationID: fixture.utility.id).map(\.id) == [secretWatch.id])
+            #expect(String(buffer: try await bob.get("/watches").body).contains("secret keyword B"))
         }
     }
 
