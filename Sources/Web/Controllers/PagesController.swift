@@ -36,13 +36,11 @@ struct PagesController<Context: RequestContext>: Sendable {
     }
 
     /// Serves a cached rendering when the store has not changed since it was made.
-    func cached(_ request: Request, render: () async throws -> String) async throws -> Response {
+    func cached(_ request: Request, render: @escaping @Sendable () async throws -> String) async throws -> Response {
         let key = request.uri.description
         let generation = try await self.generation.current()
         if let body = cache.get(key, generation: generation) { return HTMLResponse.make(body) }
-        let body = ByteBuffer(string: try await render())
-        cache.put(key, generation: generation, body: body)
-        return HTMLResponse.make(body)
+        return HTMLResponse.make(try await cache.body(key, generation: generation) { ByteBuffer(string: try await render()) })
     }
 
     @Sendable func home(_ request: Request, context: Context) async throws -> Response {
@@ -140,7 +138,8 @@ struct PagesController<Context: RequestContext>: Sendable {
 
     @Sendable func advisory(_ request: Request, context: Context) async throws -> Response {
         let raw = try context.parameters.require("id")
-        let id = raw.removingPercentEncoding ?? raw
+        // Foundation's percent decoding goes through NSString, a few percent of a cached page: only when needed.
+        let id = raw.contains("%") ? raw.removingPercentEncoding ?? raw : raw
         for suffix in [".json.sha512", ".json.sha256", ".json.asc", ".json"] where id.hasSuffix(suffix) {
             return try await rawFile(advisoryID: String(id.dropLast(suffix.count)), documentID: nil, suffix: suffix)
         }
@@ -159,7 +158,7 @@ struct PagesController<Context: RequestContext>: Sendable {
 
     @Sendable func revision(_ request: Request, context: Context) async throws -> Response {
         let raw = try context.parameters.require("id")
-        let id = raw.removingPercentEncoding ?? raw
+        let id = raw.contains("%") ? raw.removingPercentEncoding ?? raw : raw
         let document = try context.parameters.require("document")
         for suffix in [".json.sha512", ".json.sha256", ".json.asc", ".json"] where document.hasSuffix(suffix) {
             if let documentID = Int64(document.dropLast(suffix.count)) {
