@@ -282,21 +282,43 @@ enum FileDiscovery {
             }
             var found: [String] = []
             let base = path.hasSuffix("/") ? String(path.dropLast()) : path
-            guard let enumerator = manager.enumerator(atPath: base) else { throw ImportPathError(path: path) }
-            while let relative = enumerator.nextObject() as? String {
-                let name = relative.split(separator: "/").last.map(String.init) ?? relative
-                if name.hasPrefix(".") {
-                    enumerator.skipDescendants()
-                    continue
-                }
-                if sidecarSuffixes.contains(where: { name.hasSuffix($0) }) { continue }
-                let full = base + "/" + relative
-                var dir: ObjCBool = false
-                if manager.fileExists(atPath: full, isDirectory: &dir), !dir.boolValue { found.append(full) }
-            }
+            guard walk(base, into: &found) else { throw ImportPathError(path: path) }
             result.append(contentsOf: found.sorted().map { Candidate(path: $0, explicit: false) })
         }
         return result
+    }
+}
+
+extension FileDiscovery {
+    /// Adds the files under `directory` to `found`, skipping hidden names (and what is under them) and sidecars; a
+    /// symbolic link counts as what it points to, and a linked folder is not entered. Returns false when the folder
+    /// cannot be read. With readdir rather than FileManager's enumerator, which took a tenth of a second for CISA's
+    /// 2,390 files before any parsing could start.
+    static func walk(_ directory: String, into found: inout [String]) -> Bool {
+        guard let stream = opendir(directory) else { return false }
+        defer { closedir(stream) }
+        var folders: [String] = []
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name.hasPrefix(".") { continue }
+            let full = directory + "/" + name
+            let isFile: Bool
+            switch Int32(entry.pointee.d_type) {
+            case Int32(DT_REG): isFile = true
+            case Int32(DT_DIR):
+                folders.append(full)
+                continue
+            default:
+                // A link or a file system that does not say: ask stat, which follows links.
+                var info = stat()
+                isFile = stat(full, &info) == 0 && info.st_mode & S_IFMT == S_IFREG
+            }
+            if isFile, !sidecarSuffixes.contains(where: { name.hasSuffix($0) }) { found.append(full) }
+        }
+        for folder in folders { _ = walk(folder, into: &found) }
+        return true
     }
 }
 
