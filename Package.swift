@@ -85,7 +85,9 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .testTarget(name: "OpenPGPTests", dependencies: ["OpenPGP", "VigilTestSupport"]),
+        .testTarget(name: "OpenPGPTests", dependencies: [
+            "OpenPGP", "VigilTestSupport", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .testTarget(name: "SourcesTests", dependencies: ["Sources", "CSAF", "OpenPGP", "VigilTestSupport"]),
         .testTarget(name: "StoreTests", dependencies: [
             "Store", "CSAF", "Sources", "OpenPGP", "VigilTestSupport",

@@ -127,6 +127,20 @@ public enum IngestOutcome: String, Sendable, Codable {
 public protocol DocumentSink: Sendable {
     func ingest(_ document: IncomingDocument) async throws -> IngestOutcome
     func quarantine(_ document: RejectedDocument) async throws
+    /// Stores documents in order, each one atomically (all of its rows or none of them); a store may commit several
+    /// together. Returns one outcome per document. When a document fails, the ones before it stay stored, it and
+    /// the ones after it are not, and the error is thrown.
+    func ingest(batch documents: [IncomingDocument]) async throws -> [IngestOutcome]
+}
+
+extension DocumentSink {
+    /// One document after the other, for sinks with nothing to gain from grouping them.
+    public func ingest(batch documents: [IncomingDocument]) async throws -> [IngestOutcome] {
+        var outcomes: [IngestOutcome] = []
+        outcomes.reserveCapacity(documents.count)
+        for document in documents { outcomes.append(try await ingest(document)) }
+        return outcomes
+    }
 }
 
 /// Orders CSAF revisions: by `tracking.version` (integer or semantic versioning), then by current release date, then

@@ -56,6 +56,11 @@ struct DigestBuilder {
 
     private var state: State
 
+    /// Continues a SHA-512 that has already hashed part of the input.
+    init(continuing sha512: SHA512) {
+        state = .sha512(sha512)
+    }
+
     init(_ algorithm: HashAlgorithm) {
         switch algorithm {
         case .sha1: state = .sha1(Insecure.SHA1())

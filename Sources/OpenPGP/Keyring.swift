@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// The outcome of checking a detached signature over a document.
@@ -57,6 +58,12 @@ public struct Keyring: Sendable {
     /// verifies the signature; a revoked key does not (a key retired or superseded still verifies what it signed
     /// before its revocation).
     public func verify(signature: [UInt8], of data: [UInt8], now: Date = Date()) -> SignatureVerification {
+        verify(signature: signature, of: data, hashedData: nil, now: now)
+    }
+
+    /// The same, for a caller that has already fed `data` (and nothing else) to a SHA-512 for its own use: a binary
+    /// SHA-512 signature continues that hash instead of reading the data again.
+    public func verify(signature: [UInt8], of data: [UInt8], hashedData: SHA512?, now: Date = Date()) -> SignatureVerification {
         let packets: [Packet]
         do {
             packets = try Packet.readArmoredOrBinary(signature)
@@ -69,7 +76,7 @@ public struct Keyring: Sendable {
         }
         var failures: [SignatureVerification] = []
         for packet in signaturePackets {
-            let result = verify(packet: packet, of: data, now: now)
+            let result = verify(packet: packet, of: data, hashedData: hashedData, now: now)
             if result.outcome == .verified { return result }
             failures.append(result)
         }
@@ -77,7 +84,7 @@ public struct Keyring: Sendable {
         return failures.first { $0.outcome == .badSignature } ?? failures[0]
     }
 
-    private func verify(packet: Packet, of data: [UInt8], now: Date) -> SignatureVerification {
+    private func verify(packet: Packet, of data: [UInt8], hashedData: SHA512?, now: Date) -> SignatureVerification {
         func bad(_ reason: String, _ signature: Signature? = nil, signer: Certificate? = nil, key: PublicKey? = nil) -> SignatureVerification {
             SignatureVerification(outcome: .badSignature, reason: reason, signer: signer?.fingerprintHex,
                                   signingKey: key?.fingerprintHex, created: signature?.created.map(Keyring.date))
@@ -116,9 +123,14 @@ public struct Keyring: Sendable {
                                          created: Keyring.date(created))
         }
 
-        let signed = signature.type == 0x01 ? Keyring.canonicalText(data) : data
         let digest: ComputedDigest
-        switch signature.digest(over: [signed]) {
+        let computed: Result<ComputedDigest, OpenPGPError>
+        if signature.type == 0x00, signature.hashAlgorithm == HashAlgorithm.sha512.rawValue, let hashedData {
+            computed = signature.digest(continuing: hashedData)
+        } else {
+            computed = signature.digest(over: [signature.type == 0x01 ? Keyring.canonicalText(data) : data])
+        }
+        switch computed {
         case .failure(let error): return bad(error.description, signature, signer: candidates[0].0, key: candidates[0].1)
         case .success(let d): digest = d
         }

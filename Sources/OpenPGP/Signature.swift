@@ -1,3 +1,5 @@
+import Crypto
+
 /// A signature packet (RFC 4880 §5.2), v4 or v3, with the subpackets Vigil acts on.
 public struct Signature: Sendable {
     public struct Subpacket: Sendable {
@@ -175,6 +177,16 @@ public struct Signature: Sendable {
         }
         var builder = DigestBuilder(algorithm)
         for part in parts { builder.update(part) }
+        return finish(builder, algorithm)
+    }
+
+    /// The same for a SHA-512 signature, continuing a SHA-512 that has already hashed the signed data.
+    func digest(continuing sha512: SHA512) -> Result<ComputedDigest, OpenPGPError> {
+        finish(DigestBuilder(continuing: sha512), .sha512)
+    }
+
+    private func finish(_ builder: DigestBuilder, _ algorithm: HashAlgorithm) -> Result<ComputedDigest, OpenPGPError> {
+        var builder = builder
         builder.update(hashTrailer)
         let digest = builder.finalize()
         guard Array(digest.bytes.prefix(2)) == hashPrefix else {

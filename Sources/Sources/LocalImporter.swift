@@ -11,19 +11,29 @@ import Glibc
 ///
 /// JSON is recognised by content: CSAF documents are stored, provider metadata, aggregator lists and ROLIE feeds are
 /// recognised and skipped, other JSON is rejected with its reason. Hash sidecars are checked. Files are read, hashed
-/// and parsed on all cores; documents are handed to the sink one at a time, in path order, so the result does not
-/// depend on timing. One bad file never stops the batch.
+/// and parsed on all cores; documents are handed to the sink in path order, in batches the store may commit together
+/// (up to `batchSize` documents, or what arrived within `batchInterval`), so the result does not depend on timing.
+/// One bad file never stops the import.
 public struct LocalImporter: Sendable {
     public struct Options: Sendable {
         public var maxBytes: Int
-        /// How many files are read and parsed ahead of the store.
+        /// How many files are read and parsed ahead of the store: more than a batch, so that parsing goes on while
+        /// a batch is written.
         public var window: Int
         /// Keys trusted for every file (`--key`), on top of those the provider folders list.
         public var keys: Keyring?
-        public init(maxBytes: Int = CSAFDocumentReader.defaultMaxBytes, window: Int = 32, keys: Keyring? = nil) {
+        /// At most this many documents are handed to the store together (it commits them at once) …
+        public var batchSize: Int
+        /// … and a batch is handed over, however small, when a document arrives after its first one has waited
+        /// this long.
+        public var batchInterval: Duration
+        public init(maxBytes: Int = CSAFDocumentReader.defaultMaxBytes, window: Int = 128, keys: Keyring? = nil,
+                    batchSize: Int = 64, batchInterval: Duration = .milliseconds(100)) {
             self.maxBytes = maxBytes
             self.window = window
             self.keys = keys
+            self.batchSize = max(1, batchSize)
+            self.batchInterval = batchInterval
         }
     }
 
@@ -68,14 +78,37 @@ public struct LocalImporter: Sendable {
         }
         schedule()
         var done = 0
+        // Documents ready for the store, handed over together: each is stored atomically, several per commit.
+        var batch: [IncomingDocument] = []
+        var batchStarted = ContinuousClock.now
+        func flush() async throws {
+            guard !batch.isEmpty else { return }
+            let documents = batch
+            batch.removeAll(keepingCapacity: true)
+            let outcomes = try await sink.ingest(batch: documents)
+            for (document, outcome) in zip(documents, outcomes) {
+                summary.count(outcome, path: document.origin, advisoryID: document.advisory.id)
+                summary.integrity[document.integrity.status.rawValue, default: 0] += 1
+                done += 1
+                progress?(done, candidates.count, document.origin)
+            }
+        }
         while !pending.isEmpty {
             let result = await pending.removeFirst().value
             schedule()
+            if case .document(let document) = result {
+                if batch.isEmpty { batchStarted = .now }
+                batch.append(document)
+                if batch.count >= options.batchSize || ContinuousClock.now - batchStarted >= options.batchInterval {
+                    try await flush()
+                }
+                continue
+            }
+            // Everything else is reported in file order, after the documents before it.
+            try await flush()
             switch result {
-            case .document(let document):
-                let outcome = try await sink.ingest(document)
-                summary.count(outcome, path: document.origin, advisoryID: document.advisory.id)
-                summary.integrity[document.integrity.status.rawValue, default: 0] += 1
+            case .document:
+                break
             case .rejected(let rejected):
                 try await sink.quarantine(rejected)
                 summary.rejected += 1
@@ -90,6 +123,7 @@ public struct LocalImporter: Sendable {
             done += 1
             progress?(done, candidates.count, result.path)
         }
+        try await flush()
         return summary
     }
 
@@ -248,21 +282,43 @@ enum FileDiscovery {
             }
             var found: [String] = []
             let base = path.hasSuffix("/") ? String(path.dropLast()) : path
-            guard let enumerator = manager.enumerator(atPath: base) else { throw ImportPathError(path: path) }
-            while let relative = enumerator.nextObject() as? String {
-                let name = relative.split(separator: "/").last.map(String.init) ?? relative
-                if name.hasPrefix(".") {
-                    enumerator.skipDescendants()
-                    continue
-                }
-                if sidecarSuffixes.contains(where: { name.hasSuffix($0) }) { continue }
-                let full = base + "/" + relative
-                var dir: ObjCBool = false
-                if manager.fileExists(atPath: full, isDirectory: &dir), !dir.boolValue { found.append(full) }
-            }
+            guard walk(base, into: &found) else { throw ImportPathError(path: path) }
             result.append(contentsOf: found.sorted().map { Candidate(path: $0, explicit: false) })
         }
         return result
+    }
+}
+
+extension FileDiscovery {
+    /// Adds the files under `directory` to `found`, skipping hidden names (and what is under them) and sidecars; a
+    /// symbolic link counts as what it points to, and a linked folder is not entered. Returns false when the folder
+    /// cannot be read. With readdir rather than FileManager's enumerator, which took a tenth of a second for CISA's
+    /// 2,390 files before any parsing could start.
+    static func walk(_ directory: String, into found: inout [String]) -> Bool {
+        guard let stream = opendir(directory) else { return false }
+        defer { closedir(stream) }
+        var folders: [String] = []
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name.hasPrefix(".") { continue }
+            let full = directory + "/" + name
+            let isFile: Bool
+            switch Int32(entry.pointee.d_type) {
+            case Int32(DT_REG): isFile = true
+            case Int32(DT_DIR):
+                folders.append(full)
+                continue
+            default:
+                // A link or a file system that does not say: ask stat, which follows links.
+                var info = stat()
+                isFile = stat(full, &info) == 0 && info.st_mode & S_IFMT == S_IFREG
+            }
+            if isFile, !sidecarSuffixes.contains(where: { name.hasSuffix($0) }) { found.append(full) }
+        }
+        for folder in folders { _ = walk(folder, into: &found) }
+        return true
     }
 }
 

@@ -4,8 +4,9 @@ import GRDB
 
 /// The embedded store: one SQLite file in WAL mode, opened through GRDB.
 ///
-/// Each document is stored in its own transaction, so an import killed half-way leaves every document either fully
-/// stored or absent, and a re-run completes it.
+/// Each document is stored atomically: in its own transaction, or with others in one transaction when an import
+/// hands over a batch. An import killed half-way leaves every document either fully stored or absent (the batch
+/// being written is absent), and a re-run completes it.
 public struct SQLiteStore: AdvisoryStore {
     let writer: any DatabaseWriter
     let assetIndexCache = AssetIndexCache()
@@ -43,17 +44,43 @@ public struct SQLiteStore: AdvisoryStore {
     // MARK: Ingest
 
     public func ingest(_ document: IncomingDocument) async throws -> IngestOutcome {
-        try await writer.write { db in
-            let changesBefore = db.totalChangesCount
-            let outcome = try SQLiteStore.ingest(document, db: db)
-            // Exposures follow the advisory in the same transaction: an alert never sees a half-updated picture.
-            if outcome == .new || outcome == .updated {
-                try SQLiteStore.recomputeExposures(advisoryID: document.advisory.id, db: db, cache: assetIndexCache)
+        try await writer.write { db in try storeDocument(document, db: db) }
+    }
+
+    /// Stores the documents in one transaction: a bulk import commits once per batch instead of once per document
+    /// (each commit rewrites the index and search pages it touched, so per-document commits wrote several times the
+    /// database's size). A process killed before the commit leaves none of the batch, and a re-run stores it.
+    ///
+    /// When any document fails, the whole transaction is rolled back and the batch is stored again one document per
+    /// transaction, so the outcome is that of storing them one at a time: the documents before the failing one are
+    /// kept, it and the ones after it are not, and its error is thrown. No savepoints: SQLite copies every page a
+    /// savepoint changes into a sub-journal, and FTS5 writes its pending index at each savepoint, which together cost
+    /// more than the commits they replaced.
+    public func ingest(batch documents: [IncomingDocument]) async throws -> [IngestOutcome] {
+        if documents.count > 1 {
+            do {
+                return try await writer.write { db in try documents.map { try storeDocument($0, db: db) } }
+            } catch {
+                // Rolled back; fall through to one transaction per document.
             }
-            // An unchanged document may still have had its integrity raised: pages showing it must be rendered anew.
-            if outcome != .unchanged || db.totalChangesCount != changesBefore { try SQLiteStore.bumpGeneration(db) }
-            return outcome
         }
+        var outcomes: [IngestOutcome] = []
+        outcomes.reserveCapacity(documents.count)
+        for document in documents { outcomes.append(try await ingest(document)) }
+        return outcomes
+    }
+
+    /// One document's rows, its exposures and the generation, inside the caller's transaction or savepoint.
+    func storeDocument(_ document: IncomingDocument, db: Database) throws -> IngestOutcome {
+        let changesBefore = db.totalChangesCount
+        let outcome = try SQLiteStore.ingest(document, db: db)
+        // Exposures follow the advisory in the same transaction: an alert never sees a half-updated picture.
+        if outcome == .new || outcome == .updated {
+            try SQLiteStore.recomputeExposures(advisoryID: document.advisory.id, db: db, cache: assetIndexCache)
+        }
+        // An unchanged document may still have had its integrity raised: pages showing it must be rendered anew.
+        if outcome != .unchanged || db.totalChangesCount != changesBefore { try SQLiteStore.bumpGeneration(db) }
+        return outcome
     }
 
     public func generation() async throws -> Int64 {

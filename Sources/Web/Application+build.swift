@@ -35,7 +35,7 @@ public struct WebConfiguration: Sendable {
 /// middleware, wired in one place.
 public func buildApplication(_ configuration: WebConfiguration, store: SQLiteStore? = nil, services: [any Service] = [],
                              sourcesWithoutFeed: [SourceWithoutFeed] = []) async throws -> some ApplicationProtocol {
-    var logger = Logger(label: "vigil")
+    var logger = Logger(label: "vigil") { ServerLogHandler(label: $0) }
     logger.logLevel = configuration.logLevel
     let store = try store ?? SQLiteStore(path: configuration.databasePath)
     let router = try await buildRouter(store: store, cacheFreshness: configuration.cacheFreshness, sourcesWithoutFeed: sourcesWithoutFeed,

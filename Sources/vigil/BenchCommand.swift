@@ -285,6 +285,12 @@ final class CountingSink: DocumentSink {
         return outcome
     }
 
+    func ingest(batch documents: [IncomingDocument]) async throws -> [IngestOutcome] {
+        let outcomes = try await store.ingest(batch: documents)
+        bytes.withLock { total in total += documents.reduce(0) { $0 + $1.bytes.count } }
+        return outcomes
+    }
+
     func quarantine(_ document: RejectedDocument) async throws {
         try await store.quarantine(document)
     }

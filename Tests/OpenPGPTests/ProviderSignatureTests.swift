@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import OpenPGP
 import Testing
@@ -185,5 +186,28 @@ struct ProviderSignatureTests {
         let pinned = both.pinned(to: ["218e 0347 9fe8 0022 3105  fea6 3190 5ded 3efd 610a"])
         #expect(pinned.certificates.map(\.fingerprintHex) == ["218E03479FE800223105FEA631905DED3EFD610A"])
         #expect(both.pinned(to: [Self.cisaFingerprint]).isEmpty)
+    }
+}
+
+/// A caller that has already hashed the document with SHA-512 gets the same verdicts without a second pass.
+@Suite("Signature verification continuing a caller's SHA-512")
+struct ContinuedHashTests {
+    @Test("a continued SHA-512 verifies what the plain path verifies, and a hash of other bytes does not")
+    func continuedHash() throws {
+        let keyring = try ProviderSignatureTests.keyring("providers/cisa/cisacsafsigning_public.asc")
+            .pinned(to: [ProviderSignatureTests.cisaFingerprint])
+        let path = "providers/cisa/csaf_files/OT/white/2022/icsa-22-172-04.json"
+        let data = try SharedData.bytes(path)
+        let signature = try SharedData.bytes(path + ".asc")
+        var hashed = SHA512()
+        hashed.update(data: data)
+        let plain = keyring.verify(signature: signature, of: data)
+        let continued = keyring.verify(signature: signature, of: data, hashedData: hashed)
+        #expect(plain.outcome == .verified)
+        #expect(continued == plain)
+
+        var other = SHA512()
+        other.update(data: data + [0x0A])
+        #expect(keyring.verify(signature: signature, of: data, hashedData: other).outcome == .badSignature)
     }
 }

@@ -38,13 +38,11 @@ struct PagesController<Context: ViewerRequestContext>: Sendable {
 
     /// Serves a cached rendering when the store has not changed since it was made. Pages showing an organisation's
     /// data are cached per organisation, so one organisation's rendering is never served to another.
-    func cached(_ request: Request, organisation: Organisation? = nil, render: () async throws -> String) async throws -> Response {
+    func cached(_ request: Request, organisation: Organisation? = nil, render: @escaping @Sendable () async throws -> String) async throws -> Response {
         let key = (organisation.map { "\($0.id)|" } ?? "") + request.uri.description
         let generation = try await self.generation.current()
         if let body = cache.get(key, generation: generation) { return HTMLResponse.make(body) }
-        let body = ByteBuffer(string: try await render())
-        cache.put(key, generation: generation, body: body)
-        return HTMLResponse.make(body)
+        return HTMLResponse.make(try await cache.body(key, generation: generation) { ByteBuffer(string: try await render()) })
     }
 
     @Sendable func home(_ request: Request, context: Context) async throws -> Response {
@@ -145,7 +143,8 @@ struct PagesController<Context: ViewerRequestContext>: Sendable {
 
     @Sendable func advisory(_ request: Request, context: Context) async throws -> Response {
         let raw = try context.parameters.require("id")
-        let id = raw.removingPercentEncoding ?? raw
+        // Foundation's percent decoding goes through NSString, a few percent of a cached page: only when needed.
+        let id = raw.contains("%") ? raw.removingPercentEncoding ?? raw : raw
         for suffix in [".json.sha512", ".json.sha256", ".json.asc", ".json"] where id.hasSuffix(suffix) {
             return try await rawFile(advisoryID: String(id.dropLast(suffix.count)), documentID: nil, suffix: suffix)
         }
@@ -166,7 +165,7 @@ struct PagesController<Context: ViewerRequestContext>: Sendable {
 
     @Sendable func revision(_ request: Request, context: Context) async throws -> Response {
         let raw = try context.parameters.require("id")
-        let id = raw.removingPercentEncoding ?? raw
+        let id = raw.contains("%") ? raw.removingPercentEncoding ?? raw : raw
         let document = try context.parameters.require("document")
         for suffix in [".json.sha512", ".json.sha256", ".json.asc", ".json"] where document.hasSuffix(suffix) {
             if let documentID = Int64(document.dropLast(suffix.count)) {
