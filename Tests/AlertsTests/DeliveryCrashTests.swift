@@ -63,7 +63,7 @@ final class SlowSMTPServer: @unchecked Sendable {
 
     init(folder: URL, replyDelay: Double) throws {
         self.folder = folder
-        let port = try AiosmtpdServer.freePort()
+        let port = try LoopbackPort.free()
         self.port = port
         try Data(String(replyDelay).utf8).write(to: folder.appendingPathComponent("delay"))
         peer = try PythonPeer(name: "slow-smtp", script: Self.script, folder: folder) { ready in [String(port), folder.path, ready] }

@@ -128,7 +128,7 @@ import VigilTestSupport
     func serverDownThenBack() async throws {
         let fixture = try await Fixture(channels: [.init(name: "ops", kind: .email, target: "ops@example.org")])
         defer { fixture.folder.remove() }
-        let port = try AiosmtpdServer.freePort()
+        let port = try LoopbackPort.free()
         try await fixture.publish()
         let start = Date()
         try await Self.withClient { client in
@@ -436,7 +436,7 @@ final class WebhookReceiver: @unchecked Sendable {
 
     init(failFirst: Int, status: Int = 200) throws {
         let folder = try TemporaryFolder()
-        let port = try AiosmtpdServer.freePort()
+        let port = try LoopbackPort.free()
         self.folder = folder
         self.port = port
         do {

@@ -184,7 +184,7 @@ import VigilTestSupport
     }
 
     @Test func serverNotListeningFailsEveryMessageOfABatchAsTransient() async throws {
-        let port = try AiosmtpdServer.freePort()
+        let port = try LoopbackPort.free()
         let configuration = SMTPConfiguration(host: "127.0.0.1", port: port, security: .plaintext, timeout: .seconds(10),
                                               from: MailAddress("alerts@vigil.example"))
         let results = await send([Self.message(), Self.message(), Self.message()], configuration)
@@ -223,7 +223,7 @@ import VigilTestSupport
     }
 
     @Test func serverNotListeningIsATransientConnectionError() async throws {
-        let port = try AiosmtpdServer.freePort()
+        let port = try LoopbackPort.free()
         let configuration = SMTPConfiguration(host: "127.0.0.1", port: port, security: .plaintext, timeout: .seconds(10),
                                               from: MailAddress("alerts@vigil.example"))
         let error = await #expect(throws: SMTPError.self) { try await send(Self.message(), configuration) }
@@ -262,8 +262,7 @@ final class AiosmtpdServer: @unchecked Sendable {
     let folder: TemporaryFolder
     let port: Int
     let certificatePath: String
-    private let process: Process
-    private let stdin = Pipe()
+    private let peer: PythonPeer
 
     init(mode: Mode, auth: Auth = .none, port fixedPort: Int? = nil) throws {
         let python = try Executables.find("python3", hint: "install Python 3 and `pip install aiosmtpd`")
@@ -276,39 +275,28 @@ final class AiosmtpdServer: @unchecked Sendable {
         guard check.terminationStatus == 0 else {
             throw TestSetupError("the Python package aiosmtpd is missing: run `python3 -m pip install aiosmtpd` (CI installs it)")
         }
-        folder = try TemporaryFolder()
-        certificatePath = folder.url.appendingPathComponent("cert.pem").path
+        let folder = try TemporaryFolder()
+        let certificatePath = folder.url.appendingPathComponent("cert.pem").path
         let keyPath = folder.url.appendingPathComponent("key.pem").path
-        if mode != .plain {
-            let openssl = try Executables.find("openssl", hint: "install the openssl command (`apt-get install openssl`)")
-            _ = try Executables.run(openssl, arguments: [
-                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
-                "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", keyPath, "-out", certificatePath,
-            ])
-        }
-        let script = try folder.write(Array(Self.script.utf8), to: "server.py")
-        port = try fixedPort ?? Self.freePort()
-        let ready = folder.url.appendingPathComponent("ready").path
-        let log = folder.url.appendingPathComponent("server.log")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [script, String(port), mode.rawValue, auth.rawValue, certificatePath, keyPath,
-                             folder.url.appendingPathComponent("received.jsonl").path, ready,
-                             SMTPServerTests.user, SMTPServerTests.password]
-        let logHandle = try FileHandle(forWritingTo: log)
-        process.standardOutput = logHandle
-        process.standardError = logHandle
-        process.standardInput = stdin
-        try process.run()
-        let deadline = Date().addingTimeInterval(20)
-        while !FileManager.default.fileExists(atPath: ready) {
-            guard process.isRunning, Date() < deadline else {
-                let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-                stop()
-                throw TestSetupError("aiosmtpd did not start: \(output)")
+        self.folder = folder
+        self.certificatePath = certificatePath
+        do {
+            if mode != .plain {
+                let openssl = try Executables.find("openssl", hint: "install the openssl command (`apt-get install openssl`)")
+                _ = try Executables.run(openssl, arguments: [
+                    "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", keyPath, "-out", certificatePath,
+                ])
             }
-            Thread.sleep(forTimeInterval: 0.05)
+            let port = try fixedPort ?? LoopbackPort.free()
+            self.port = port
+            peer = try PythonPeer(name: "server", script: Self.script, folder: folder.url) { ready in
+                [String(port), mode.rawValue, auth.rawValue, certificatePath, keyPath,
+                 folder.url.appendingPathComponent("received.jsonl").path, ready, SMTPServerTests.user, SMTPServerTests.password]
+            }
+        } catch {
+            folder.remove()
+            throw error
         }
     }
 
@@ -327,33 +315,8 @@ final class AiosmtpdServer: @unchecked Sendable {
     }
 
     func stop() {
-        try? stdin.fileHandleForWriting.close()
-        if process.isRunning {
-            // Processes started from the test runner may inherit a blocked SIGTERM; closing stdin is the normal
-            // way out, SIGKILL the fallback.
-            let deadline = Date().addingTimeInterval(5)
-            while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
-        }
+        peer.stop()
         folder.remove()
-    }
-
-    /// A port nothing listens on right now: bind to port 0 and read what the kernel chose.
-    static func freePort() throws -> Int {
-        let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard socket >= 0 else { throw TestSetupError("socket() failed") }
-        defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0 }
-        }
-        guard bound else { throw TestSetupError("could not bind a loopback port") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     static let script = #"""

@@ -38,12 +38,33 @@ public final class PythonPeer: @unchecked Sendable {
         }
     }
 
-    /// Closes the peer's standard input and waits for it to end; SIGKILL after five seconds.
+    /// Closes the peer's standard input and waits for it to end; SIGKILL after five seconds. (Processes started from
+    /// the test runner may inherit a blocked SIGTERM, so closing stdin is the normal way out.)
     public func stop() {
         try? stdin.fileHandleForWriting.close()
         let deadline = Date().addingTimeInterval(5)
         while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
+    }
+}
+
+/// Loopback ports for test servers.
+public enum LoopbackPort {
+    /// A port nothing listens on right now: bind to port 0 and read what the kernel chose.
+    public static func free() throws -> Int {
+        let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard socket >= 0 else { throw TestSetupError("socket() failed") }
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0 }
+        }
+        guard bound else { throw TestSetupError("could not bind a loopback port") }
+        return Int(UInt16(bigEndian: address.sin_port))
     }
 }

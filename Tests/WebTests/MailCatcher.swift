@@ -12,33 +12,20 @@ final class MailCatcher: @unchecked Sendable {
 
     let folder: TemporaryFolder
     let port: Int
-    private let process: Process
-    private let stdin = Pipe()
+    private let peer: PythonPeer
 
     init() throws {
-        let python = try Executables.find("python3", hint: "install Python 3 and `pip install aiosmtpd`")
-        folder = try TemporaryFolder()
-        let script = try folder.write(Array(Self.script.utf8), to: "server.py")
-        port = try Self.freePort()
-        let ready = folder.url.appendingPathComponent("ready").path
-        let log = folder.url.appendingPathComponent("server.log")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [script, String(port), folder.url.appendingPathComponent("received.jsonl").path, ready]
-        let logHandle = try FileHandle(forWritingTo: log)
-        process.standardOutput = logHandle
-        process.standardError = logHandle
-        process.standardInput = stdin
-        try process.run()
-        let deadline = Date().addingTimeInterval(20)
-        while !FileManager.default.fileExists(atPath: ready) {
-            guard process.isRunning, Date() < deadline else {
-                let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-                stop()
-                throw TestSetupError("aiosmtpd did not start (pip install aiosmtpd): \(output)")
+        let folder = try TemporaryFolder()
+        let port = try LoopbackPort.free()
+        self.folder = folder
+        self.port = port
+        do {
+            peer = try PythonPeer(name: "server", script: Self.script, folder: folder.url) { ready in
+                [String(port), folder.url.appendingPathComponent("received.jsonl").path, ready]
             }
-            Thread.sleep(forTimeInterval: 0.05)
+        } catch {
+            folder.remove()
+            throw error
         }
     }
 
@@ -54,30 +41,8 @@ final class MailCatcher: @unchecked Sendable {
     }
 
     func stop() {
-        try? stdin.fileHandleForWriting.close()
-        if process.isRunning {
-            let deadline = Date().addingTimeInterval(5)
-            while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
-        }
+        peer.stop()
         folder.remove()
-    }
-
-    static func freePort() throws -> Int {
-        let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard socket >= 0 else { throw TestSetupError("socket() failed") }
-        defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0 }
-        }
-        guard bound else { throw TestSetupError("could not bind a loopback port") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     static let script = #"""
