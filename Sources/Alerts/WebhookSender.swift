@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import CSAF
 import Foundation
 import NIOCore
 
@@ -31,11 +32,9 @@ public struct WebhookSender: Sendable {
               let host = components.host, !host.isEmpty else {
             return "\(url) is not a URL (expected https://…)"
         }
-        let bare = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        let loopback = bare == "localhost" || bare == "::1" || bare.hasPrefix("127.")
         switch scheme {
         case "https": return nil
-        case "http" where loopback: return nil
+        case "http" where LoopbackHost.contains(host): return nil
         case "http": return "\(url) uses plain HTTP; webhooks are posted over HTTPS only (plain HTTP only to a receiver on this machine)"
         default: return "\(url): only https:// webhook URLs are supported"
         }

@@ -132,10 +132,7 @@ public final class HTTPFetcher: Sendable {
         }
     }
 
-    static func isLoopback(_ host: String) -> Bool {
-        let h = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        return h == "localhost" || h == "::1" || h.hasPrefix("127.")
-    }
+    static func isLoopback(_ host: String) -> Bool { LoopbackHost.contains(host) }
 
     /// GET with validators; follows redirects (each hop checked), retries what may succeed later.
     public func get(_ url: String, validators: HTTPValidators? = nil, maxBytes: Int, expectJSON: Bool = false,
