@@ -33,11 +33,12 @@ public struct WebConfiguration: Sendable {
 
 /// Builds the whole web application from a configuration: the store, the templates, the controllers and the
 /// middleware, wired in one place.
-public func buildApplication(_ configuration: WebConfiguration, store: SQLiteStore? = nil, services: [any Service] = [],
+public func buildApplication(_ configuration: WebConfiguration, store given: (any VigilStore)? = nil, services: [any Service] = [],
                              sourcesWithoutFeed: [SourceWithoutFeed] = []) async throws -> some ApplicationProtocol {
     var logger = Logger(label: "vigil") { ServerLogHandler(label: $0) }
     logger.logLevel = configuration.logLevel
-    let store = try store ?? SQLiteStore(path: configuration.databasePath)
+    let store: any VigilStore
+    if let given { store = given } else { store = try await StoreLocation(configuration.databasePath).open() }
     let router = try await buildRouter(store: store, cacheFreshness: configuration.cacheFreshness, sourcesWithoutFeed: sourcesWithoutFeed,
                                        organisation: configuration.organisation, accounts: configuration.accounts)
     return Application(

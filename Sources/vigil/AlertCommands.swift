@@ -16,7 +16,7 @@ struct OrgCommand: AsyncParsableCommand {
         @Argument(help: "The organisation's name.") var name: String
 
         func run() async throws {
-            let store = try SQLiteStore(path: database.path)
+            let store = try await database.open()
             let org = try require(try await store.organisation(named: name, create: true))
             print("Organisation \(org.name) (id \(org.id)).")
         }
@@ -26,7 +26,7 @@ struct OrgCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List organisations.")
         @OptionGroup var database: DatabaseOptions
         func run() async throws {
-            for org in try await SQLiteStore(path: database.path).organisations() { print("\(org.id)\t\(org.name)") }
+            for org in try await database.open().organisations() { print("\(org.id)\t\(org.name)") }
         }
     }
 }
@@ -69,7 +69,7 @@ struct WatchCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let store = try SQLiteStore(path: database.path)
+            let store = try await database.open()
             let org = try require(try await store.organisation(named: organisation.name, create: true))
             let (kind, value): (String, String) =
                 if let vendor { ("vendor", vendor) } else if let product { ("product", product) }
@@ -109,7 +109,7 @@ struct WatchCommand: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var organisation: AssetsCommand.OrganisationOption
         func run() async throws {
-            let store = try SQLiteStore(path: database.path)
+            let store = try await database.open()
             let org = try await organisation.existing(in: store, command: "vigil watch list")
             for watch in try await store.watches(organisationID: org.id) { print("\(watch.id)\t\(WatchCommand.describe(watch))") }
         }
@@ -121,7 +121,7 @@ struct WatchCommand: AsyncParsableCommand {
         @OptionGroup var organisation: AssetsCommand.OrganisationOption
         @Argument var id: Int64
         func run() async throws {
-            let store = try SQLiteStore(path: database.path)
+            let store = try await database.open()
             guard let org = try await store.organisation(named: organisation.name, create: false),
                   try await store.removeWatch(id: id, organisationID: org.id) else {
                 printError("vigil watch remove: \(organisation.name) has no watch \(id)")
@@ -164,7 +164,7 @@ struct AlertsCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let store = try SQLiteStore(path: database.path)
+            let store = try await database.open()
             let org = try await organisation.existing(in: store, command: "vigil alerts list")
             let alerts = try await store.alerts(organisationID: org.id, status: status.flatMap(AlertStatus.init(parsing:)), limit: max(limit, 1))
             switch format {
@@ -190,7 +190,7 @@ struct AlertsCommand: AsyncParsableCommand {
         @OptionGroup var organisation: AssetsCommand.OrganisationOption
         @Argument var id: Int64
         func run() async throws {
-            let store = try SQLiteStore(path: database.path)
+            let store = try await database.open()
             let org = try await organisation.existing(in: store, command: "vigil alerts show")
             guard let alert = try await store.alert(id: id, organisationID: org.id) else {
                 printError("vigil alerts show: \(org.name) has no alert \(id)")
@@ -229,7 +229,7 @@ struct AlertsCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let store = try SQLiteStore(path: database.path)
+            let store = try await database.open()
             let org = try await organisation.existing(in: store, command: "vigil alerts update")
             let who = actor ?? ProcessInfo.processInfo.environment["USER"] ?? "command line"
             let updated: StoredAlert?
@@ -259,7 +259,7 @@ struct AlertsCommand: AsyncParsableCommand {
             if let status, DeliveryStatus(rawValue: status) == nil { throw ValidationError("--status must be one of \(DeliveryStatus.allCases.map(\.rawValue).joined(separator: ", "))") }
         }
         func run() async throws {
-            let store = try SQLiteStore(path: database.path)
+            let store = try await database.open()
             let org = try await organisation.existing(in: store, command: "vigil alerts outbox")
             let deliveries = try await store.deliveries(organisationID: org.id, status: status.flatMap(DeliveryStatus.init(rawValue:)), limit: max(limit, 1))
             if deliveries.isEmpty { print("Nothing in the outbox of \(org.name).") }
@@ -273,7 +273,7 @@ struct AlertsCommand: AsyncParsableCommand {
             discussion: "Mail goes through VIGIL_SMTP_URL from VIGIL_MAIL_FROM; links in messages start with VIGIL_BASE_URL.")
         @OptionGroup var database: DatabaseOptions
         func run() async throws {
-            let store = try SQLiteStore(path: database.path)
+            let store = try await database.open()
             let summary = try await DeliveryRuntime.with(store: store) { runtime in
                 if let problem = runtime.mailProblem { printError("note: \(problem)") }
                 return try await runtime.dispatcher.runOnce()
@@ -289,7 +289,7 @@ struct AlertsCommand: AsyncParsableCommand {
         @OptionGroup var organisation: AssetsCommand.OrganisationOption
         @Option(help: "The channel's name.") var channel: String
         func run() async throws {
-            let store = try SQLiteStore(path: database.path)
+            let store = try await database.open()
             let target = try await ChannelCommand.existing(channel, organisation: organisation, store: store, command: "vigil alerts test")
             let id = try await store.enqueueTest(channelID: target.id, organisationID: target.organisationID, now: Date())
             _ = try await DeliveryRuntime.with(store: store) { runtime in try await runtime.dispatcher.runOnce(only: id) }
@@ -312,7 +312,7 @@ struct AlertsCommand: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
         @Flag(help: "Create alerts but leave their delivery to vigil serve or vigil alerts deliver.") var noDeliver = false
         func run() async throws {
-            let store = try SQLiteStore(path: database.path)
+            let store = try await database.open()
             let summary = try await AlertCreator(store: store).processPending()
             print("Revisions processed: \(summary.changesProcessed); alerts created: \(summary.alertsCreated); history not alerted: \(summary.backfillSkipped).")
             guard !noDeliver else { return }

@@ -7,7 +7,7 @@ import Store
 /// in the outbox, so the delay from a poll that stores a revision to the message is bounded by this interval, not by
 /// the poll interval.
 struct AlertService: Service {
-    let store: SQLiteStore
+    let store: any VigilStore
     let dispatcher: AlertDispatcher
     let logger: Logger
     var interval: Duration = .seconds(1)

@@ -274,10 +274,10 @@ struct ImportRunFigures: Codable {
 
 /// Passes documents to the store and adds up their size, for the MB/s figure.
 final class CountingSink: DocumentSink {
-    let store: SQLiteStore
+    let store: any VigilStore
     let bytes = Mutex<Int>(0)
 
-    init(store: SQLiteStore) { self.store = store }
+    init(store: any VigilStore) { self.store = store }
 
     func ingest(_ document: IncomingDocument) async throws -> IngestOutcome {
         let outcome = try await store.ingest(document)

@@ -34,7 +34,7 @@ struct ChannelCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let store = try SQLiteStore(path: database.path)
+            let store = try await database.open()
             let org = try require(try await store.organisation(named: organisation.name, create: true))
             let (kind, target) = try ChannelCommand.parse(spec: spec)
             let channel: NotificationChannel
@@ -58,7 +58,7 @@ struct ChannelCommand: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var organisation: AssetsCommand.OrganisationOption
         func run() async throws {
-            let store = try SQLiteStore(path: database.path)
+            let store = try await database.open()
             let org = try await organisation.existing(in: store, command: "vigil channel list")
             let channels = try await store.channels(organisationID: org.id)
             if channels.isEmpty { print("\(org.name) has no channels: add one with vigil channel add NAME email:ADDRESS --org \"\(org.name)\".") }
@@ -75,7 +75,7 @@ struct ChannelCommand: AsyncParsableCommand {
         @OptionGroup var organisation: AssetsCommand.OrganisationOption
         @Argument var name: String
         func run() async throws {
-            let store = try SQLiteStore(path: database.path)
+            let store = try await database.open()
             let channel = try await ChannelCommand.existing(name, organisation: organisation, store: store, command: "vigil channel remove")
             _ = try await store.removeChannel(id: channel.id, organisationID: channel.organisationID)
             print("Channel \(channel.name) removed.")
@@ -88,7 +88,7 @@ struct ChannelCommand: AsyncParsableCommand {
         @OptionGroup var organisation: AssetsCommand.OrganisationOption
         @Argument var name: String
         func run() async throws {
-            let store = try SQLiteStore(path: database.path)
+            let store = try await database.open()
             let channel = try await ChannelCommand.existing(name, organisation: organisation, store: store, command: "vigil channel enable")
             _ = try await store.setChannelEnabled(id: channel.id, organisationID: channel.organisationID, enabled: true, reason: nil)
             print("Channel \(channel.name) enabled.")
@@ -101,7 +101,7 @@ struct ChannelCommand: AsyncParsableCommand {
         @OptionGroup var organisation: AssetsCommand.OrganisationOption
         @Argument var name: String
         func run() async throws {
-            let store = try SQLiteStore(path: database.path)
+            let store = try await database.open()
             let channel = try await ChannelCommand.existing(name, organisation: organisation, store: store, command: "vigil channel disable")
             _ = try await store.setChannelEnabled(id: channel.id, organisationID: channel.organisationID, enabled: false,
                                                   reason: "turned off with vigil channel disable")
@@ -132,7 +132,7 @@ struct ChannelCommand: AsyncParsableCommand {
         return "\(channel.kind.rawValue):\(url.scheme ?? "https")://\(host)/…"
     }
 
-    static func existing(_ name: String, organisation: AssetsCommand.OrganisationOption, store: SQLiteStore, command: String) async throws -> NotificationChannel {
+    static func existing(_ name: String, organisation: AssetsCommand.OrganisationOption, store: any VigilStore, command: String) async throws -> NotificationChannel {
         let org = try await organisation.existing(in: store, command: command)
         guard let channel = try await store.channels(organisationID: org.id).first(where: { $0.name == name }) else {
             printError("\(command): \(org.name) has no channel named \"\(name)\" (vigil channel list --org \"\(org.name)\").")
@@ -150,7 +150,7 @@ struct DeliveryRuntime {
     /// Why email cannot be sent, when it cannot.
     let mailProblem: String?
 
-    init(store: SQLiteStore, baseURL: String?, logger: Logger = Logger(label: "vigil.delivery")) throws {
+    init(store: any VigilStore, baseURL: String?, logger: Logger = Logger(label: "vigil.delivery")) throws {
         let environment = ProcessInfo.processInfo.environment
         var smtp: SMTPConfiguration?
         var problem: String?
@@ -176,7 +176,7 @@ struct DeliveryRuntime {
     }
 
     /// Runs `body` with a runtime and shuts its client down afterwards.
-    static func with<T>(store: SQLiteStore, baseURL: String? = nil, _ body: (DeliveryRuntime) async throws -> T) async throws -> T {
+    static func with<T>(store: any VigilStore, baseURL: String? = nil, _ body: (DeliveryRuntime) async throws -> T) async throws -> T {
         let runtime = try DeliveryRuntime(store: store, baseURL: baseURL)
         do {
             let result = try await body(runtime)

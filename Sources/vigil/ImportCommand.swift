@@ -37,9 +37,9 @@ struct ImportCommand: AsyncParsableCommand {
     var keyFiles: [String] = []
 
     func run() async throws {
-        let store: SQLiteStore
+        let store: any VigilStore
         do {
-            store = try SQLiteStore(path: database.path)
+            store = try await database.open()
         } catch {
             printError("vigil import: \(error)")
             throw ExitCode(2)

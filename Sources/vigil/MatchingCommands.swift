@@ -75,7 +75,7 @@ struct AssetsCommand: AsyncParsableCommand {
         }
 
         /// The named organisation; when it does not exist, says so for `command` and exits with status 1.
-        func existing(in store: SQLiteStore, command: String) async throws -> Organisation {
+        func existing(in store: any VigilStore, command: String) async throws -> Organisation {
             guard let org = try await store.organisation(named: name, create: false) else {
                 printError("\(command): no organisation named \"\(name)\"; create it with vigil org create NAME or vigil assets import FILE --org NAME.")
                 throw ExitCode(1)
@@ -117,8 +117,8 @@ struct AssetsCommand: AsyncParsableCommand {
                 printError("vigil assets import: \(result.problems.count.grouped) problem(s) in \(file); nothing was imported. Fix the rows above and run the import again.")
                 throw ExitCode(1)
             }
-            let store: SQLiteStore
-            do { store = try SQLiteStore(path: database.path) } catch {
+            let store: any VigilStore
+            do { store = try await database.open() } catch {
                 printError("vigil assets import: \(error)")
                 throw ExitCode(2)
             }
@@ -145,7 +145,7 @@ struct AssetsCommand: AsyncParsableCommand {
         @OptionGroup var organisation: OrganisationOption
 
         func run() async throws {
-            let store = try SQLiteStore(path: database.path)
+            let store = try await database.open()
             let org = try await organisation.existing(in: store, command: "vigil assets list")
             for stored in try await store.assets(organisationID: org.id) {
                 let a = stored.asset
@@ -163,7 +163,7 @@ struct AssetsCommand: AsyncParsableCommand {
         @Argument(help: "The canonical vendor name.") var canonical: String?
 
         func run() async throws {
-            let store = try SQLiteStore(path: database.path)
+            let store = try await database.open()
             guard let alias else {
                 for (key, value) in try await store.vendorAliases().sorted(by: { $0.key < $1.key }) { print("\(key) → \(value)") }
                 return
@@ -190,7 +190,7 @@ struct ExposuresCommand: AsyncParsableCommand {
     @Flag(help: "Include assets that are not affected.") var all = false
 
     func run() async throws {
-        let store = try SQLiteStore(path: database.path)
+        let store = try await database.open()
         let org = try await organisation.existing(in: store, command: "vigil exposures")
         let rows = try await store.exposures(organisationID: org.id,
                                              filter: ExposureFilter(advisoryID: advisory, includeNotAffected: all, limit: 1_000_000))

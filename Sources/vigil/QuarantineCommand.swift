@@ -15,9 +15,9 @@ struct QuarantineCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
-        let store: SQLiteStore
+        let store: any VigilStore
         do {
-            store = try SQLiteStore(path: database.path)
+            store = try await database.open()
         } catch {
             printError("vigil quarantine: \(error)")
             throw ExitCode(2)

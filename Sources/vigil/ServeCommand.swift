@@ -53,7 +53,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         if !importPaths.isEmpty {
-            let store = try SQLiteStore(path: database.path)
+            let store = try await database.open()
             let started = ContinuousClock.now
             let summary = try await LocalImporter().run(paths: importPaths, into: store)
             printError(ImportReport.text(summary, seconds: (ContinuousClock.now - started).seconds, database: database.path))
@@ -71,9 +71,9 @@ struct ServeCommand: AsyncParsableCommand {
                                              logLevel: Logger.Level(rawValue: logLevel) ?? .info,
                                              organisation: organisation.name,
                                              accounts: AccountSettings(baseURL: publicBase, signup: signupPolicy, mailer: mailer))
-        let store: SQLiteStore
+        let store: any VigilStore
         do {
-            store = try SQLiteStore(path: database.path)
+            store = try await database.open()
             _ = try await store.seedSourcesOnce(SourceCatalogue.seedRecords())
         } catch {
             printError("vigil serve: \(error)")

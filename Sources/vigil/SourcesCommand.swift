@@ -16,9 +16,9 @@ struct SourcesCommand: AsyncParsableCommand {
         subcommands: [List.self, Add.self, Remove.self, Enable.self, Disable.self, Sync.self])
 
     /// Opens the store and adds the built-in catalogue on first use.
-    static func openStore(_ database: DatabaseOptions) async throws -> SQLiteStore {
+    static func openStore(_ database: DatabaseOptions) async throws -> any VigilStore {
         do {
-            let store = try SQLiteStore(path: database.path)
+            let store = try await database.open()
             _ = try await store.seedSourcesOnce(SourceCatalogue.seedRecords())
             return store
         } catch {

@@ -15,7 +15,7 @@ struct StatsCommand: AsyncParsableCommand {
     var topVendors = 15
 
     func run() async throws {
-        let store = try SQLiteStore(path: database.path)
+        let store = try await database.open()
         let stats = try await store.statistics()
         if json {
             let encoder = JSONEncoder()

@@ -45,7 +45,7 @@ struct UsersCommand: AsyncParsableCommand {
                 }
                 passwordHash = try await PasswordHasher().hash(password)
             }
-            let store = try SQLiteStore(path: database.path)
+            let store = try await database.open()
             let organisation = try require(try await store.organisation(named: org, create: true))
             let directory = MemberDirectory(store: store)
             let added: MemberDirectory.Added
@@ -70,7 +70,7 @@ struct UsersCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp("Only the members of this organisation.", valueName: "name")) var org: String?
 
         func run() async throws {
-            let store = try SQLiteStore(path: database.path)
+            let store = try await database.open()
             var organisationID: Int64?
             if let org {
                 guard let found = try await store.organisation(named: org, create: false) else {
@@ -102,7 +102,7 @@ struct UsersCommand: AsyncParsableCommand {
         @Argument var email: String
 
         func run() async throws {
-            let store = try SQLiteStore(path: database.path)
+            let store = try await database.open()
             guard let user = try await store.user(email: email) else {
                 printError("vigil users reset-password: no user has the email \(email) (vigil users list).")
                 throw ExitCode(1)
@@ -121,7 +121,7 @@ struct UsersCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp("The organisation.", valueName: "name")) var org: String
 
         func run() async throws {
-            let store = try SQLiteStore(path: database.path)
+            let store = try await database.open()
             guard let user = try await store.user(email: email) else {
                 printError("vigil users remove: no user has the email \(email) (vigil users list).")
                 throw ExitCode(1)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Store
 
 /// The `vigil` command: argument parsing and wiring only.
 @main
@@ -12,14 +13,22 @@ struct Vigil: AsyncParsableCommand {
 
 /// `--db PATH`, shared by every command that opens the store.
 struct DatabaseOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The SQLite database file (default: $VIGIL_DB, else ./vigil.sqlite).", valueName: "path"))
+    @Option(name: .long, help: ArgumentHelp(
+        "The database: a SQLite file, or postgres://USER@HOST:PORT/NAME (default: $VIGIL_DB, else ./vigil.sqlite).",
+        valueName: "path|url"))
     var db: String?
 
+    /// What was given, as typed (a file path or a URL).
     var path: String {
         if let db { return db }
         if let fromEnvironment = ProcessInfo.processInfo.environment["VIGIL_DB"], !fromEnvironment.isEmpty { return fromEnvironment }
         return "vigil.sqlite"
     }
+
+    var location: StoreLocation { StoreLocation(path) }
+
+    /// Opens (creating and migrating as needed) the store this option names.
+    func open() async throws -> any VigilStore { try await location.open() }
 }
 
 /// Writes to standard error.

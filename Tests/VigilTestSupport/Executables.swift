@@ -48,6 +48,33 @@ public enum Executables {
         return String(decoding: data, as: UTF8.self)
     }
 
+    /// Runs a program to completion with extra environment variables; returns its standard output, and throws with its
+    /// standard error when it fails. (Output goes to files: a chatty program cannot block on a full pipe.)
+    @discardableResult
+    public static func run(_ path: String, _ arguments: [String], environment: [String: String] = [:]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let out = folder.url.appendingPathComponent("out"), err = folder.url.appendingPathComponent("err")
+        FileManager.default.createFile(atPath: out.path, contents: nil)
+        FileManager.default.createFile(atPath: err.path, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: out)
+        process.standardError = try FileHandle(forWritingTo: err)
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        let stdout = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
+        guard process.terminationStatus == 0 else {
+            let stderr = (try? String(contentsOf: err, encoding: .utf8)) ?? ""
+            throw TestSetupError("\((path as NSString).lastPathComponent) \(arguments.prefix(3).joined(separator: " ")) exited with status "
+                                 + "\(process.terminationStatus): \(stderr.suffix(2000))")
+        }
+        return stdout
+    }
+
     /// What a finished process wrote and how it ended.
     public struct Output: Sendable {
         public var status: Int32

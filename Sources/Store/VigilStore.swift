@@ -1,0 +1,88 @@
+import CSAF
+import Foundation
+import GRDB
+
+/// Everything Vigil keeps: advisories and their documents, sources, assets and exposures, watches and alerts, the
+/// outbox, accounts. Two implementations behave the same way for every query: `SQLiteStore` (one file, the default)
+/// and `PostgresStore` (one database shared by several nodes).
+public protocol VigilStore: AdvisoryStore, AssetStore, AlertStore, OutboxStore, AccountStore, SourceStateStore {
+    /// Where the data lives, for messages: a file path or a postgres:// URL without its password.
+    var path: String { get }
+    /// Which backend this is, for messages and `vigil stats`.
+    var backend: StoreBackend { get }
+    /// Applies the migrations not yet applied; returns their names.
+    func migrate() async throws -> [String]
+    /// Every migration this build knows and whether the database has it.
+    func migrationStatus() async throws -> [(name: String, applied: Bool)]
+    /// Releases connections; the store must not be used afterwards.
+    func close() async
+}
+
+public enum StoreBackend: String, Sendable {
+    case sqlite = "SQLite"
+    case postgres = "PostgreSQL"
+}
+
+extension SQLiteStore: VigilStore {
+    public var backend: StoreBackend { .sqlite }
+    public func close() async {}
+}
+
+extension PostgresStore: VigilStore {
+    public var backend: StoreBackend { .postgres }
+}
+
+/// Where a store is, as given to `--db` or `VIGIL_DB`: a `postgres://` (or `postgresql://`) URL, `sqlite:PATH`, or a
+/// plain path to a SQLite file.
+public enum StoreLocation: Sendable, Equatable {
+    case sqlite(path: String)
+    case postgres(url: String)
+
+    public init(_ text: String) {
+        if PostgresConfiguration.isPostgresURL(text) {
+            self = .postgres(url: text)
+        } else if text.hasPrefix("sqlite:") {
+            self = .sqlite(path: String(text.dropFirst("sqlite:".count)))
+        } else {
+            self = .sqlite(path: text)
+        }
+    }
+
+    /// For messages: never a password.
+    public var description: String {
+        switch self {
+        case .sqlite(let path): path
+        case .postgres(let url): (try? PostgresConfiguration(url: url, environment: [:]).redactedURL) ?? PostgresConfiguration.redact(url)
+        }
+    }
+
+    public var isPostgres: Bool { if case .postgres = self { true } else { false } }
+
+    /// Opens (creating and migrating as needed) the store.
+    public func open(migrate: Bool = true) async throws -> any VigilStore {
+        switch self {
+        case .sqlite(let path): try SQLiteStore(path: path)
+        case .postgres(let url): try await PostgresStore(url: url, migrate: migrate)
+        }
+    }
+}
+
+extension SQLiteStore {
+    /// SQLite migrates when the file is opened; this reports nothing left to apply.
+    public func migrate() async throws -> [String] { [] }
+
+    public func migrationStatus() async throws -> [(name: String, applied: Bool)] {
+        let applied = try await writer.read { db in try SQLiteStore.migrator.appliedIdentifiers(db) }
+        return SQLiteStore.migrator.migrations.map { ($0, applied.contains($0)) }
+    }
+
+    /// The migrations a SQLite file does not have yet, read without changing it (nil: the file does not exist).
+    public static func pendingMigrations(at path: String) throws -> [String]? {
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        var configuration = Configuration()
+        configuration.readonly = true
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
+        let applied = try queue.read { db in try migrator.appliedIdentifiers(db) }
+        return migrator.migrations.filter { !applied.contains($0) }
+    }
+}
