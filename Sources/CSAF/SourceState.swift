@@ -162,4 +162,16 @@ public protocol SourceStateStore: DocumentSink {
     func failingDocuments(source: String, limit: Int) async throws -> [RemoteDocumentState]
     /// Replaces the Known Exploited Vulnerabilities catalogue; returns how many CVEs were added and removed.
     func replaceKnownExploited(_ entries: [KnownExploitedVulnerability], catalogVersion: String) async throws -> (added: Int, removed: Int)
+    /// Takes, renews or refuses the right to poll a source until `until`: true when `holder` has it now. Nodes sharing
+    /// a store poll each source on one node at a time; a node that dies stops renewing, and after `until` another
+    /// node may take the source over.
+    func claimSourcePoll(slug: String, holder: String, until: Date, now: Date) async throws -> Bool
+    /// Gives the right up early (after a sync), if `holder` still has it.
+    func releaseSourcePoll(slug: String, holder: String) async throws
+}
+
+extension SourceStateStore {
+    /// A store only one process uses (test doubles) needs no leases.
+    public func claimSourcePoll(slug: String, holder: String, until: Date, now: Date) async throws -> Bool { true }
+    public func releaseSourcePoll(slug: String, holder: String) async throws {}
 }

@@ -5,6 +5,10 @@ import ServiceLifecycle
 
 /// Polls every enabled source when it is due (each source's interval, with jitter), inside `vigil serve`. A source
 /// that fails records its error and is polled again at its next time; the others go on.
+///
+/// Several nodes may run a scheduler over one store: each source is polled under a lease (`claimSourcePoll`), renewed
+/// while its sync runs, so exactly one node polls it at a time, and a node that dies mid-sync loses the source to
+/// another node once its lease lapses.
 public struct SourceScheduler: Service {
     let store: any SourceStateStore
     let fetcher: HTTPFetcher
@@ -14,13 +18,25 @@ public struct SourceScheduler: Service {
     /// `vigil serve --poll-interval`: seconds between polls of every source while this server runs, instead of each
     /// source's own interval (CISA's KEV catalogue, a daily file, is polled at most hourly). Nothing is stored.
     let pollInterval: Int?
+    /// This node's name in source leases.
+    public let holder: String
+    /// How long a lease lasts without renewal: how soon another node takes over the sources of a node that died.
+    let lease: TimeInterval
 
-    public init(store: any SourceStateStore, fetcher: HTTPFetcher, logger: Logger, concurrency: Int = 2, pollInterval: Int? = nil) {
+    public init(store: any SourceStateStore, fetcher: HTTPFetcher, logger: Logger, concurrency: Int = 2, pollInterval: Int? = nil,
+                holder: String = SourceScheduler.nodeName(), lease: TimeInterval = 120) {
         self.store = store
         self.fetcher = fetcher
         self.logger = logger
         self.concurrency = concurrency
         self.pollInterval = pollInterval.map { max($0, 10) }
+        self.holder = holder
+        self.lease = max(lease, 3)
+    }
+
+    /// `host:pid:random`, unique per process, readable in the lease table.
+    public static func nodeName() -> String {
+        "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier):\(UInt32.random(in: 0...UInt32.max))"
     }
 
     /// When a source is next due: its stored schedule, or one `pollInterval` after its last attempt.
@@ -54,19 +70,48 @@ public struct SourceScheduler: Service {
         let aggregators = AggregatorSync(store: store, fetcher: fetcher)
         let kev = KnownExploitedSync(store: store, fetcher: fetcher)
         let logger = self.logger
+        let (store, holder, lease) = (self.store, self.holder, self.lease)
+        let scheduler = self
         return await withTaskGroup(of: SyncReport?.self) { group in
             var reports: [SyncReport] = []
             var iterator = due.makeIterator()
             func startNext() -> Bool {
-                guard let source = iterator.next() else { return false }
+                guard let candidate = iterator.next() else { return false }
                 group.addTask {
                     do {
-                        let report: SyncReport
-                        switch source.kind {
-                        case .aggregator: report = try await aggregators.sync(source)
-                        case .kev: report = try await kev.sync(source)
-                        case .provider: report = try await sync.sync(source)
+                        guard try await store.claimSourcePoll(slug: candidate.slug, holder: holder,
+                                                              until: Date().addingTimeInterval(lease), now: Date()) else {
+                            return nil // another node is polling it
                         }
+                        // Read it again under the lease: another node may have polled it since the list was read.
+                        guard let source = try await store.source(slug: candidate.slug), source.enabled,
+                              (scheduler.nextPoll(source) ?? .distantPast) <= Date() else {
+                            try? await store.releaseSourcePoll(slug: candidate.slug, holder: holder)
+                            return nil
+                        }
+                        let renewal = Task {
+                            while !Task.isCancelled {
+                                try await Task.sleep(nanoseconds: UInt64(lease / 3 * 1e9))
+                                if try await !store.claimSourcePoll(slug: source.slug, holder: holder,
+                                                                    until: Date().addingTimeInterval(lease), now: Date()) {
+                                    logger.warning("source \(source.slug): lost its poll lease to another node mid-sync")
+                                }
+                            }
+                        }
+                        let outcome: Result<SyncReport, any Error>
+                        do {
+                            switch source.kind {
+                            case .aggregator: outcome = .success(try await aggregators.sync(source))
+                            case .kev: outcome = .success(try await kev.sync(source))
+                            case .provider: outcome = .success(try await sync.sync(source))
+                            }
+                        } catch {
+                            outcome = .failure(error)
+                        }
+                        // The sync saved the source's next poll time, so another node finds it not due until then.
+                        renewal.cancel()
+                        try? await store.releaseSourcePoll(slug: source.slug, holder: holder)
+                        let report = try outcome.get()
                         if let error = report.error {
                             logger.warning("source \(source.slug): \(error)")
                         } else {
@@ -74,7 +119,7 @@ public struct SourceScheduler: Service {
                         }
                         return report
                     } catch {
-                        logger.error("source \(source.slug): the sync stopped: \(error)")
+                        logger.error("source \(candidate.slug): the sync stopped: \(error)")
                         return nil
                     }
                 }

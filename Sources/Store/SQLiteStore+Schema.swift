@@ -426,6 +426,16 @@ extension SQLiteStore {
             // the KEV sync journals it here (the CVEs, comma-separated) for alert creation.
             try db.execute(sql: "ALTER TABLE advisory_changes ADD COLUMN known_exploited TEXT")
         }
+        migrator.registerMigration("v12-source-leases") { db in
+            // Which process polls which source, and until when (several `vigil serve` processes may share one file).
+            try db.execute(sql: """
+                CREATE TABLE source_leases (
+                  slug TEXT PRIMARY KEY,
+                  holder TEXT NOT NULL,
+                  lease_until TEXT NOT NULL
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }

@@ -192,3 +192,28 @@ extension SQLiteStore: SourceStateStore {
         return record
     }
 }
+
+extension SQLiteStore {
+    public func claimSourcePoll(slug: String, holder: String, until: Date, now: Date) async throws -> Bool {
+        try await writer.write { db in
+            try Row.fetchOne(db, sql: SourceLeaseSQL.claim,
+                             arguments: [slug, holder, Timestamp.format(until), Timestamp.format(now)]) != nil
+        }
+    }
+
+    public func releaseSourcePoll(slug: String, holder: String) async throws {
+        try await writer.write { db in try db.execute(sql: SourceLeaseSQL.release, arguments: [slug, holder]) }
+    }
+}
+
+/// The lease statements, the same on both stores: a free or lapsed lease is taken, the holder's own is renewed, and a
+/// live lease of another holder is left alone (no row returned).
+enum SourceLeaseSQL {
+    static let claim = """
+        INSERT INTO source_leases(slug, holder, lease_until) VALUES (?, ?, ?)
+        ON CONFLICT (slug) DO UPDATE SET holder = excluded.holder, lease_until = excluded.lease_until
+        WHERE source_leases.lease_until < ? OR source_leases.holder = excluded.holder
+        RETURNING holder
+        """
+    static let release = "DELETE FROM source_leases WHERE slug = ? AND holder = ?"
+}

@@ -22,7 +22,13 @@ struct ImportCommand: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
 
     @Argument(help: ArgumentHelp("Files or folders to import.", valueName: "path"))
-    var paths: [String]
+    var paths: [String] = []
+
+    @Option(help: ArgumentHelp("""
+        Copy a whole installation instead: every table of this SQLite store (sqlite:PATH) into the empty PostgreSQL \
+        database --db names, IDs kept (the same as vigil export --to).
+        """, valueName: "sqlite:path"))
+    var from: String?
 
     @Flag(help: "Print nothing but errors.")
     var quiet = false
@@ -36,7 +42,16 @@ struct ImportCommand: AsyncParsableCommand {
     @Option(name: .customLong("key"), help: ArgumentHelp("An OpenPGP public key file (armored or binary) trusted for every document; repeatable.", valueName: "keyfile"))
     var keyFiles: [String] = []
 
+    func validate() throws {
+        if from != nil, !paths.isEmpty { throw ValidationError("give either paths to import or --from, not both") }
+        if from == nil, paths.isEmpty { throw ValidationError("give the files or folders to import (or --from sqlite:PATH)") }
+    }
+
     func run() async throws {
+        if let from {
+            try await StoreCopyCommand.copy(from: StoreLocation(from), to: database.location, command: "vigil import", quiet: quiet)
+            return
+        }
         let store: any VigilStore
         do {
             store = try await database.open()
@@ -80,9 +95,9 @@ struct ImportCommand: AsyncParsableCommand {
             }
         }
         if json {
-            print(try ImportReport(summary: summary, seconds: seconds, database: database.path).jsonString())
+            print(try ImportReport(summary: summary, seconds: seconds, database: database.location.description).jsonString())
         } else {
-            if !quiet { print(ImportReport.text(summary, seconds: seconds, database: database.path)) }
+            if !quiet { print(ImportReport.text(summary, seconds: seconds, database: database.location.description)) }
             for problem in summary.keyProblems { printError("warning: \(problem)") }
             for error in summary.errors { printError("rejected \(error.path): \(error.reason)") }
         }

@@ -42,6 +42,18 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Who may create an account in the browser: invite-only (default; vigil users add) or open.", valueName: "policy"))
     var signup = "invite-only"
 
+    @Option(help: ArgumentHelp("""
+        What this node does: all (default: web pages and API, source polling, alerts), web (pages and API only) or \
+        worker (polling and alerts, no web server). Several nodes share one PostgreSQL database (--db postgres://…).
+        """, valueName: "role"))
+    var role: Role = .all
+
+    enum Role: String, ExpressibleByArgument, CaseIterable {
+        case all, web, worker
+        var servesWeb: Bool { self != .worker }
+        var works: Bool { self != .web }
+    }
+
     func validate() throws {
         guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") }
         if let pollInterval, ServeCommand.seconds(pollInterval) == nil {
@@ -56,7 +68,7 @@ struct ServeCommand: AsyncParsableCommand {
             let store = try await database.open()
             let started = ContinuousClock.now
             let summary = try await LocalImporter().run(paths: importPaths, into: store)
-            printError(ImportReport.text(summary, seconds: (ContinuousClock.now - started).seconds, database: database.path))
+            printError(ImportReport.text(summary, seconds: (ContinuousClock.now - started).seconds, database: database.location.description))
             for error in summary.errors { printError("rejected \(error.path): \(error.reason)") }
         }
         let environmentBase = ProcessInfo.processInfo.environment["VIGIL_BASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
@@ -92,7 +104,27 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if let problem = delivery.mailProblem { printError("note: \(problem)") }
         let alerts = AlertService(store: store, dispatcher: delivery.dispatcher, logger: Logger(label: "vigil.alerts"))
-        let services: [any Service] = (noSync ? [] : [SourceScheduler(store: store, fetcher: fetcher, logger: logger, pollInterval: pollInterval.flatMap(ServeCommand.seconds))]) + [alerts]
+        let scheduler = SourceScheduler(store: store, fetcher: fetcher, logger: logger, pollInterval: pollInterval.flatMap(ServeCommand.seconds))
+        let services: [any Service] = role.works ? (noSync ? [] : [scheduler]) + [alerts] : []
+        if !role.servesWeb {
+            let enabled = try await store.sources().filter(\.enabled).count
+            printError("Vigil worker \(scheduler.holder) on \(store.path): " + (noSync ? "alerts only (not polling sources)" : "polling \(enabled) sources and sending alerts"))
+            var lifecycleLogger = Logger(label: "vigil")
+            lifecycleLogger.logLevel = configuration.logLevel
+            let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) },
+                                                          gracefulShutdownSignals: [.sigterm, .sigint], logger: lifecycleLogger))
+            do {
+                try await group.run()
+            } catch {
+                await fetcher.shutdown()
+                await delivery.shutdown()
+                throw error
+            }
+            await fetcher.shutdown()
+            await delivery.shutdown()
+            await store.close()
+            return
+        }
         let app: any ApplicationProtocol
         do {
             app = try await buildApplication(configuration, store: store, services: services,
@@ -104,7 +136,8 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         let enabled = try await store.sources().filter(\.enabled).count
-        printError("Vigil is serving \(database.path) at http://\(host):\(port)/" + (noSync ? " (not polling sources)" : " and polling \(enabled) sources"))
+        let work = role == .web ? " (web only: another node polls and alerts)" : noSync ? " (not polling sources)" : " and polling \(enabled) sources"
+        printError("Vigil is serving \(store.path) at http://\(host):\(port)/" + work)
         do {
             try await app.runService()
         } catch {

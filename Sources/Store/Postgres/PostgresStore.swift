@@ -114,6 +114,9 @@ public struct PostgresStore: SQLExecutor {
 
     /// Migrations known to this build and whether each is applied, for `vigil migrate --status`.
     public func migrationStatus() async throws -> [(name: String, applied: Bool)] {
+        guard try await fetchValue("SELECT to_regclass('schema_migrations')::text", as: String.self) != nil else {
+            return PostgresStore.migrations.map { ($0.name, false) }
+        }
         let applied = Set(try await fetchValues("SELECT name FROM schema_migrations", as: String.self))
         return PostgresStore.migrations.map { ($0.name, applied.contains($0.name)) }
     }
