@@ -150,7 +150,7 @@ struct DeliveryRuntime {
     /// Why email cannot be sent, when it cannot.
     let mailProblem: String?
 
-    init(store: any VigilStore, baseURL: String?, logger: Logger = Logger(label: "vigil.delivery")) throws {
+    init(store: any VigilStore, baseURL: String?, lease: TimeInterval? = nil, logger: Logger = Logger(label: "vigil.delivery")) throws {
         let environment = ProcessInfo.processInfo.environment
         var smtp: SMTPConfiguration?
         var problem: String?
@@ -167,7 +167,9 @@ struct DeliveryRuntime {
         let base = baseURL ?? environment["VIGIL_BASE_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? "http://127.0.0.1:8080"
         httpClient = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup,
                                 configuration: .init(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(10), read: .seconds(15))))
-        dispatcher = AlertDispatcher(store: store, configuration: .init(smtp: smtp, baseURL: base), httpClient: httpClient,
+        var configuration = AlertDispatcher.Configuration(smtp: smtp, baseURL: base)
+        if let lease { configuration.policy.lease = lease }
+        dispatcher = AlertDispatcher(store: store, configuration: configuration, httpClient: httpClient,
                                      eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
     }
 

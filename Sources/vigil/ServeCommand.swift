@@ -48,6 +48,12 @@ struct ServeCommand: AsyncParsableCommand {
         """, valueName: "role"))
     var role: Role = .all
 
+    @Option(help: ArgumentHelp("""
+        How long this node's claim on a source poll or an outbox delivery lasts (default 2m): how soon other nodes take \
+        over the work of a node that died. A delivery must be sent within it, or another node may send it again.
+        """, valueName: "duration"))
+    var lease: String?
+
     enum Role: String, ExpressibleByArgument, CaseIterable {
         case all, web, worker
         var servesWeb: Bool { self != .worker }
@@ -56,6 +62,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") }
+        if let lease, ServeCommand.seconds(lease) == nil {
+            throw ValidationError("--lease must be a duration such as 30s or 2m (at least 10s), not \(lease)")
+        }
         if let pollInterval, ServeCommand.seconds(pollInterval) == nil {
             throw ValidationError("--poll-interval must be a duration such as 30s, 5m or 1h (at least 10s), not \(pollInterval)")
         }
@@ -96,7 +105,7 @@ struct ServeCommand: AsyncParsableCommand {
         let fetcher = HTTPFetcher()
         let delivery: DeliveryRuntime
         do {
-            delivery = try DeliveryRuntime(store: store, baseURL: publicBase)
+            delivery = try DeliveryRuntime(store: store, baseURL: publicBase, lease: lease.flatMap(ServeCommand.seconds).map(Double.init))
         } catch {
             await fetcher.shutdown()
             printError("vigil serve: \(error)")
@@ -104,7 +113,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if let problem = delivery.mailProblem { printError("note: \(problem)") }
         let alerts = AlertService(store: store, dispatcher: delivery.dispatcher, logger: Logger(label: "vigil.alerts"))
-        let scheduler = SourceScheduler(store: store, fetcher: fetcher, logger: logger, pollInterval: pollInterval.flatMap(ServeCommand.seconds))
+        let scheduler = SourceScheduler(store: store, fetcher: fetcher, logger: logger, pollInterval: pollInterval.flatMap(ServeCommand.seconds),
+                                        lease: lease.flatMap(ServeCommand.seconds).map(Double.init) ?? 120)
         let services: [any Service] = role.works ? (noSync ? [] : [scheduler]) + [alerts] : []
         if !role.servesWeb {
             let enabled = try await store.sources().filter(\.enabled).count

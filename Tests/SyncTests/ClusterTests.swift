@@ -1,0 +1,163 @@
+import CSAF
+import Foundation
+import Store
+import Testing
+import VigilTestSupport
+
+/// Three `vigil serve --role worker` processes on one PostgreSQL database, a loopback CSAF provider (CISA's real
+/// documents) and a loopback SMTP server. The worker polling the provider is killed with SIGKILL mid-sync; the other
+/// two take its source over once its lease lapses and finish: every advisory stored once, every alert created once and
+/// mailed, and an email sent twice only if the killed worker had it in flight.
+@Suite(.serialized) struct ClusterTests {
+    static let documentCount = 120
+
+    @Test func threeWorkersOneKilledMidSync() async throws {
+        let url = try PostgresServer.shared().makeDatabase(prefix: "cluster")
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let folderURL = folder.url
+        let smtp = try MessageIDCatcher(folder: folderURL)
+        defer { smtp.stop() }
+
+        let documents = try FileManager.default.contentsOfDirectory(atPath: try SharedData.url("providers/cisa/csaf_files/OT/white/2019").path)
+            .filter { $0.hasSuffix(".json") }.sorted().prefix(Self.documentCount).map { "csaf_files/OT/white/2019/" + $0 }
+        #expect(documents.count == Self.documentCount)
+        let mirror = try ProviderMirror.cisa()
+        mirror.only(Set(documents))
+
+        try await mirror.run { mirror in
+            let store = try await PostgresStore(url: url)
+            // No built-in catalogue: the workers must only reach the loopback provider.
+            _ = try await store.seedSourcesOnce([])
+            try await store.saveSource(SourceRecord(slug: "cisa", name: "CISA", url: mirror.metadataURL, pollInterval: 3600))
+            let watch = try Executables.runVigil(["watch", "add", "--db", url, "--org", "plant", "--publisher", "CISA",
+                                                  "--notify", "email:ot-security@plant.example"])
+            #expect(watch.status == 0, "\(watch.stderr)")
+
+            let environment = ["VIGIL_SMTP_URL": "smtp://127.0.0.1:\(smtp.port)", "VIGIL_MAIL_FROM": "vigil@plant.example"]
+            var workers = try (0..<3).map { index in
+                try Worker(index: index, url: url, folder: folderURL, environment: environment)
+            }
+            defer { for worker in workers { worker.kill() } }
+
+            // Wait until the polling worker has stored part of the feed, then kill it.
+            var victim: Worker?
+            var inFlightAtKill = 0
+            for _ in 0..<600 {
+                let stored = try await store.fetchValue("SELECT COUNT(*) FROM documents", as: Int.self) ?? 0
+                if stored >= 20, stored < Self.documentCount,
+                   let holder = try await store.fetchValue("SELECT holder FROM source_leases WHERE slug = 'cisa'", as: String.self),
+                   let pid = holder.split(separator: ":").dropFirst().first.flatMap({ Int32($0) }),
+                   let worker = workers.first(where: { $0.pid == pid }) {
+                    worker.kill()
+                    victim = worker
+                    inFlightAtKill = try await store.fetchValue("SELECT COUNT(*) FROM deliveries WHERE status = 'sending'", as: Int.self) ?? 0
+                    break
+                }
+                try await Task.sleep(nanoseconds: 50_000_000)
+            }
+            let killed = try #require(victim, "the poll never got under way; worker logs: \(workers.map(\.log).joined(separator: "\n"))")
+            let storedAtKill = try await store.fetchValue("SELECT COUNT(*) FROM documents", as: Int.self) ?? 0
+            #expect(storedAtKill < Self.documentCount, "the sync had finished before the kill")
+            workers.removeAll { $0.pid == killed.pid }
+
+            // The survivors finish: everything stored, alerted and delivered.
+            var finished = false
+            for _ in 0..<1200 {
+                let stored = try await store.fetchValue("SELECT COUNT(*) FROM advisories", as: Int.self) ?? 0
+                let alerts = try await store.fetchValue("SELECT COUNT(*) FROM alerts", as: Int.self) ?? 0
+                let open = try await store.fetchValue("SELECT COUNT(*) FROM deliveries WHERE status <> 'delivered'", as: Int.self) ?? 0
+                if stored == Self.documentCount, alerts == Self.documentCount, open == 0 { finished = true; break }
+                try await Task.sleep(nanoseconds: 200_000_000)
+            }
+            #expect(finished, "worker logs: \(workers.map(\.log).joined(separator: "\n"))")
+
+            // Once each: one document, one journal entry and one alert per advisory, one delivery per alert.
+            #expect(try await store.fetchValue("SELECT COUNT(*) FROM documents", as: Int.self) == Self.documentCount)
+            #expect(try await store.fetchValue("SELECT COUNT(*) FROM advisory_changes", as: Int.self) == Self.documentCount)
+            #expect(try await store.fetchValue("SELECT COUNT(DISTINCT advisory_id) FROM alerts", as: Int.self) == Self.documentCount)
+            #expect(try await store.fetchValue("SELECT COUNT(*) FROM deliveries", as: Int.self) == Self.documentCount)
+            #expect(try await store.fetchValue("SELECT COUNT(*) FROM deliveries WHERE attempts > 1", as: Int.self) ?? 0 <= inFlightAtKill)
+            // The source was finished by a survivor.
+            let source = try #require(try await store.source(slug: "cisa"))
+            #expect(source.lastError == nil)
+            #expect(source.lastSuccess != nil)
+
+            // Every alert mailed; a second copy only of what the killed worker was sending (at-least-once email).
+            let received = try smtp.messageIDs()
+            let distinct = Set(received)
+            #expect(distinct.count == Self.documentCount)
+            #expect(received.count - distinct.count <= inFlightAtKill)
+            await store.close()
+        }
+    }
+}
+
+/// One `vigil serve --role worker` process.
+final class Worker: @unchecked Sendable {
+    let process = Process()
+    let logURL: URL
+    var pid: Int32 { process.processIdentifier }
+
+    init(index: Int, url: String, folder: URL, environment: [String: String]) throws {
+        logURL = folder.appendingPathComponent("worker-\(index).log")
+        FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        process.executableURL = URL(fileURLWithPath: try Executables.vigil())
+        process.arguments = ["serve", "--role", "worker", "--db", url, "--lease", "10s", "--log-level", "warning"]
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        let log = try FileHandle(forWritingTo: logURL)
+        process.standardOutput = log
+        process.standardError = log
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+    }
+
+    var log: String { (try? String(contentsOf: logURL, encoding: .utf8)).map { "[\(pid)] " + $0.suffix(3000) } ?? "" }
+
+    func kill() {
+        guard process.isRunning else { return }
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+}
+
+/// aiosmtpd on a free loopback port, writing each message's Message-ID on a line of its own.
+final class MessageIDCatcher: @unchecked Sendable {
+    let port: Int
+    private let peer: PythonPeer
+    private let output: URL
+
+    init(folder: URL) throws {
+        port = try LoopbackPort.free()
+        output = folder.appendingPathComponent("message-ids.txt")
+        let (port, output) = (port, output)
+        peer = try PythonPeer(name: "smtp", script: Self.script, folder: folder) { ready in [String(port), output.path, ready] }
+    }
+
+    func messageIDs() throws -> [String] {
+        guard let text = try? String(contentsOf: output, encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").map(String.init)
+    }
+
+    func stop() { peer.stop() }
+
+    static let script = #"""
+import sys, os, email, email.policy
+from aiosmtpd.controller import Controller
+
+port, out, ready = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+
+class Handler:
+    async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
+        with open(out, "a", encoding="utf-8") as f:
+            f.write(str(message["Message-ID"]) + "\n")
+        return "250 OK queued"
+
+controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+controller.start()
+open(ready, "w").write(str(port))
+sys.stdin.read()
+os._exit(0)
+"""#
+}
