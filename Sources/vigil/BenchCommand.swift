@@ -15,7 +15,7 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench",
         abstract: "Measure performance against stated targets (prints figures; asserts nothing).",
         discussion: "The page-serving benchmark is Benchmarks/serve-bench.sh (it needs wrk and nginx).",
-        subcommands: [ImportBenchmark.self, ImportBenchmarkRun.self, VerifyBenchmark.self, SyncBenchmark.self, MatchBenchmarkCommand.self, AlertBenchmarkCommand.self])
+        subcommands: [ImportBenchmark.self, ImportBenchmarkRun.self, VerifyBenchmark.self, SyncBenchmark.self, MatchBenchmarkCommand.self, AlertBenchmarkCommand.self, SearchBenchmark.self])
 }
 
 /// `vigil bench import`: imports a provider folder into a fresh database, as `vigil import` does, and compares it
@@ -227,14 +227,15 @@ struct ImportBenchmarkRun: AsyncParsableCommand {
     @Option var db: String
 
     func run() async throws {
-        guard !FileManager.default.fileExists(atPath: db) else {
+        let location = StoreLocation(db)
+        if case .sqlite(let path) = location, FileManager.default.fileExists(atPath: path) {
             printError("vigil bench import-run: \(db) already exists; the benchmark needs a fresh database")
             throw ExitCode(2)
         }
         let cpuBefore = BenchPaths.cpuSeconds()
         let started = ContinuousClock.now
         // The same steps as `vigil import`: open (create and migrate) the store, then the importer with its defaults.
-        let store = try SQLiteStore(path: db)
+        let store = try await location.open()
         let sink = CountingSink(store: store)
         let summary = try await LocalImporter().run(paths: [corpus], into: sink)
         let seconds = (ContinuousClock.now - started).seconds
