@@ -24,6 +24,27 @@ import VigilTestSupport
         #expect(documents.count == Self.documentCount)
         let mirror = try ProviderMirror.cisa()
         mirror.only(Set(documents))
+        // Published now (dates rewritten, so they are news rather than backfill), hashed and signed with a test key.
+        let gpg = try GnuPG()
+        let key = try gpg.generateKey("Vigil cluster test <keys@example.invalid>", algorithm: "ed25519")
+        let now = ISO8601DateFormatter().string(from: Date())
+        for path in documents {
+            let original = try #require(mirror.content(path))
+            var object = try #require(try JSONSerialization.jsonObject(with: Data(original)) as? [String: Any])
+            var head = try #require(object["document"] as? [String: Any])
+            var tracking = try #require(head["tracking"] as? [String: Any])
+            tracking["initial_release_date"] = now
+            tracking["current_release_date"] = now
+            head["tracking"] = tracking
+            object["document"] = head
+            let fresh = [UInt8](try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
+            let name = String(path.split(separator: "/").last!)
+            mirror.set(path, fresh)
+            mirror.set(path + ".sha512", ProviderSyncTests.sha512Sidecar(fresh, name: name))
+            mirror.set(path + ".asc", try gpg.sign(fresh, with: key, armored: true, digest: "SHA512"))
+        }
+        mirror.set("test-key.asc", try gpg.export(key, armored: true))
+        mirror.addKey(fingerprint: key, path: "test-key.asc")
 
         try await mirror.run { mirror in
             let store = try await PostgresStore(url: url)
@@ -82,6 +103,7 @@ import VigilTestSupport
             let source = try #require(try await store.source(slug: "cisa"))
             #expect(source.lastError == nil)
             #expect(source.lastSuccess != nil)
+            #expect(try await store.fetchValue("SELECT COUNT(*) FROM documents WHERE integrity = 'verified'", as: Int.self) == Self.documentCount)
 
             // Every alert mailed; a second copy only of what the killed worker was sending (at-least-once email).
             let received = try smtp.messageIDs()
