@@ -14,16 +14,18 @@ import FoundationXML
 
 @Suite("Web routes")
 struct RouteTests {
-    func withApp(importing paths: [String], _ body: @Sendable (any TestClientProtocol, SQLiteStore, URL) async throws -> Void) async throws {
-        let (store, directory) = try await Fixtures.store(importing: paths)
+    func withApp(importing paths: [String], backend: Backend = .sqlite,
+                 _ body: @Sendable (any TestClientProtocol, any VigilStore, URL) async throws -> Void) async throws {
+        let (store, directory) = try await Fixtures.store(importing: paths, backend: backend)
         defer { try? FileManager.default.removeItem(at: directory) }
         let app = Application(router: try await buildRouter(store: store))
         try await app.test(.router) { client in try await body(client, store, directory) }
+        await store.close()
     }
 
-    @Test("The advisory page shows every section in the order a reader expects")
-    func advisoryPageSectionsInOrder() async throws {
-        try await withApp(importing: [try Fixtures.cisaAdvisory]) { client, _, _ in
+    @Test("The advisory page shows every section in the order a reader expects", arguments: Backend.allCases)
+    func advisoryPageSectionsInOrder(backend: Backend) async throws {
+        try await withApp(importing: [try Fixtures.cisaAdvisory], backend: backend) { client, _, _ in
             try await client.execute(uri: "/advisories/ICSA-22-172-04", method: .get) { response in
                 #expect(response.status == .ok)
                 #expect(response.headers[.contentType] == "text/html; charset=utf-8")
@@ -81,10 +83,10 @@ struct RouteTests {
         }
     }
 
-    @Test("Raw CSAF is served as the exact stored bytes, with its sidecars")
-    func rawDocumentAndSidecars() async throws {
+    @Test("Raw CSAF is served as the exact stored bytes, with its sidecars", arguments: Backend.allCases)
+    func rawDocumentAndSidecars(backend: Backend) async throws {
         let path = try Fixtures.cisaAdvisory
-        try await withApp(importing: [path]) { client, _, _ in
+        try await withApp(importing: [path], backend: backend) { client, _, _ in
             let original = try Data(contentsOf: URL(fileURLWithPath: path))
             try await client.execute(uri: "/advisories/ICSA-22-172-04.json", method: .get) { response in
                 #expect(response.status == .ok)
@@ -157,10 +159,10 @@ struct RouteTests {
         }
     }
 
-    @Test("The list filters by vendor, sector, severity, year, publisher and text, and pages")
-    func listFilters() async throws {
+    @Test("The list filters by vendor, sector, severity, year, publisher and text, and pages", arguments: Backend.allCases)
+    func listFilters(backend: Backend) async throws {
         let cisa = try Fixtures.data("providers/cisa/csaf_files/OT/white/2022")
-        try await withApp(importing: [cisa]) { client, store, _ in
+        try await withApp(importing: [cisa], backend: backend) { client, store, _ in
             let all = try await store.search(AdvisoryQuery(perPage: 1))
             #expect(all.total > 300)
             try await client.execute(uri: "/", method: .get) { response in
@@ -196,9 +198,9 @@ struct RouteTests {
         }
     }
 
-    @Test("The JSON API lists with the same filters, returns one advisory, vendors, and rejects bad parameters")
-    func jsonAPI() async throws {
-        try await withApp(importing: [try Fixtures.data("providers/cisa/csaf_files/OT/white/2022")]) { client, _, _ in
+    @Test("The JSON API lists with the same filters, returns one advisory, vendors, and rejects bad parameters", arguments: Backend.allCases)
+    func jsonAPI(backend: Backend) async throws {
+        try await withApp(importing: [try Fixtures.data("providers/cisa/csaf_files/OT/white/2022")], backend: backend) { client, _, _ in
             try await client.execute(uri: "/api/v1/advisories?vendor=phoenix-contact&per_page=100", method: .get) { response in
                 #expect(response.status == .ok)
                 let object = try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
@@ -233,9 +235,9 @@ struct RouteTests {
         }
     }
 
-    @Test("The Atom feed is well-formed and honours the list filters")
-    func atomFeed() async throws {
-        try await withApp(importing: [try Fixtures.data("providers/cisa/csaf_files/OT/white/2022")]) { client, _, _ in
+    @Test("The Atom feed is well-formed and honours the list filters", arguments: Backend.allCases)
+    func atomFeed(backend: Backend) async throws {
+        try await withApp(importing: [try Fixtures.data("providers/cisa/csaf_files/OT/white/2022")], backend: backend) { client, _, _ in
             try await client.execute(uri: "/feed.atom?vendor=phoenix-contact", method: .get) { response in
                 #expect(response.headers[.contentType] == "application/atom+xml; charset=utf-8")
                 let data = Data(buffer: response.body)
@@ -254,13 +256,13 @@ struct RouteTests {
         }
     }
 
-    @Test("A cached page is rendered again when a newer revision arrives")
-    func pageCacheFollowsNewRevisions() async throws {
+    @Test("A cached page is rendered again when a newer revision arrives", arguments: Backend.allCases)
+    func pageCacheFollowsNewRevisions(backend: Backend) async throws {
         let directory = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let first = directory.appendingPathComponent("v1.json")
         try Fixtures.craftedDocument(title: "First title", version: "1").write(to: first, atomically: true, encoding: .utf8)
-        try await withApp(importing: [first.path]) { client, store, directory in
+        try await withApp(importing: [first.path], backend: backend) { client, store, directory in
             try await client.execute(uri: "/advisories/VIGIL-TEST-0001", method: .get) { response in
                 #expect(String(buffer: response.body).contains("First title"))
             }

@@ -5,6 +5,12 @@ import Store
 import Testing
 import VigilTestSupport
 
+/// The two stores the page tests run on.
+enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite, postgres
+    var testDescription: String { rawValue }
+}
+
 /// Paths to the real provider data beside the repository (`../shared/data`), and temporary stores built from it.
 enum Fixtures {
     static func data(_ relative: String) throws -> String {
@@ -26,6 +32,21 @@ enum Fixtures {
         let summary = try await LocalImporter().run(paths: paths, into: store)
         #expect(summary.rejected == 0, "fixture import rejected: \(summary.errors)")
         return (store, directory)
+    }
+
+    /// A fresh store of either kind holding the given files: the page tests that run on both stores use it.
+    static func store(importing paths: [String], backend: Backend) async throws -> (any VigilStore, URL) {
+        switch backend {
+        case .sqlite:
+            let (store, directory) = try await store(importing: paths)
+            return (store, directory)
+        case .postgres:
+            let directory = try temporaryDirectory()
+            let store = try await PostgresStore(url: try PostgresServer.shared().makeDatabase(prefix: "web"))
+            let summary = try await LocalImporter().run(paths: paths, into: store)
+            #expect(summary.rejected == 0, "fixture import rejected: \(summary.errors)")
+            return (store, directory)
+        }
     }
 
     /// A small valid CSAF document with the given title and product name (for escaping and revision tests).
