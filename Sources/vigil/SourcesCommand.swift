@@ -189,7 +189,20 @@ struct SourcesCommand: AsyncParsableCommand {
             let (json, quiet) = (self.json, self.quiet)
             let reports = try await HTTPFetcher.with { fetcher in
                 var reports: [SyncReport] = []
+                let holder = "vigil sources sync " + SourceScheduler.nodeName()
                 for source in sources {
+                    // Not while a server node polls the same source: the two would fetch and store it side by side.
+                    guard try await store.claimSourcePoll(slug: source.slug, holder: holder, until: Date().addingTimeInterval(300), now: Date()) else {
+                        printError("\(source.slug): skipped: a vigil serve node is polling it right now; try again in a few minutes")
+                        continue
+                    }
+                    let renewal = Task {
+                        while !Task.isCancelled {
+                            try await Task.sleep(nanoseconds: 60_000_000_000)
+                            _ = try await store.claimSourcePoll(slug: source.slug, holder: holder, until: Date().addingTimeInterval(300), now: Date())
+                        }
+                    }
+                    defer { renewal.cancel() }
                     let progress = (quiet || json) ? nil : ProgressDisplay(label: source.slug)
                     let report: SyncReport
                     if source.kind == .aggregator {
@@ -202,6 +215,8 @@ struct SourcesCommand: AsyncParsableCommand {
                         }
                     }
                     progress?.finish()
+                    renewal.cancel()
+                    try? await store.releaseSourcePoll(slug: source.slug, holder: holder)
                     reports.append(report)
                     if !json, !quiet { print(SourcesCommand.text(report, name: source.name, kind: source.kind)) }
                     if let error = report.error { printError("\(source.slug): \(error)") }
