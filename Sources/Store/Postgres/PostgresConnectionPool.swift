@@ -26,6 +26,14 @@ actor PostgresConnectionPool {
         self.logger = logger
     }
 
+    /// A store dropped without `close()`: its idle connections close in the background (each kept alive by its own
+    /// completion handler until closed, as postgres-nio requires).
+    deinit {
+        for connection in idle where !connection.isClosed {
+            connection.close().whenComplete { _ in withExtendedLifetime(connection) {} }
+        }
+    }
+
     func lease() async throws -> PostgresConnection {
         if closed { throw StoreError("the PostgreSQL store for \(endpoint) is closed") }
         while let connection = idle.popLast() {

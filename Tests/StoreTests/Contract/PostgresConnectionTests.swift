@@ -18,6 +18,19 @@ import VigilTestSupport
         await store.close()
     }
 
+    @Test func aStoreDroppedWithoutClosingClosesItsConnections() async throws {
+        let url = try PostgresServer.shared().makeDatabase()
+        do {
+            let store = try await PostgresStore(url: url)
+            #expect(try await store.generation() == 0)
+        }
+        // postgres-nio asserts when a connection is freed open; the pool closes its idle ones when it goes.
+        try await Task.sleep(nanoseconds: 200_000_000)
+        let again = try await PostgresStore(url: url)
+        #expect(try await again.generation() == 0)
+        await again.close()
+    }
+
     @Test func wrongPasswordIsReportedWithoutTheURLPassword() async throws {
         let server = try PostgresServer.shared()
         var components = server.adminURL
