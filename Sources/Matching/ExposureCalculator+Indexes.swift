@@ -127,6 +127,14 @@ extension ExposureCalculator {
         let byVendorModel: [String: [String: [Int32]]]
         let byCPE: [String: [Int32]]
         let byPURL: [String: [Int32]]
+        /// Each asset's version and serial number as a number into `versions` and `serials`, which hold each distinct
+        /// one once: a range is decided once per distinct version, however many assets run it.
+        let versionIDs: [Int32]
+        let serialIDs: [Int32]
+        let versions: [String?]
+        /// `versions`, read as firmware versions (what `CompiledAsset.firmware` holds).
+        let firmwares: [FirmwareVersion?]
+        let serials: [String?]
 
         public var assetCount: Int { assets.count }
     }
@@ -141,6 +149,15 @@ extension ExposureCalculator {
         var byPURL: [String: [Int32]] = [:]
         // An inventory names few vendors in many spellings-per-row: read each spelling once.
         var vendorKeysBySpelling: [String: [String]] = [:]
+        var versionIDs: [Int32] = []
+        var serialIDs: [Int32] = []
+        versionIDs.reserveCapacity(assets.count)
+        serialIDs.reserveCapacity(assets.count)
+        var versionNumbers: [String?: Int32] = [:]
+        var serialNumbers: [String?: Int32] = [:]
+        var versions: [String?] = []
+        var firmwares: [FirmwareVersion?] = []
+        var serials: [String?] = []
         for asset in assets {
             let keys = vendorKeysBySpelling[asset.asset.vendor] ?? {
                 let keys = directory.vendorKeys(asset.asset.vendor)
@@ -156,13 +173,35 @@ extension ExposureCalculator {
             if let cpe = item.cpe { byCPE[cpe.identityKey, default: []].append(position) }
             if let purl = item.purl { byPURL[purl.identityKey, default: []].append(position) }
             compiled.append(item)
+            let version = item.asset.version
+            if let number = versionNumbers[version] {
+                versionIDs.append(number)
+            } else {
+                let number = Int32(versions.count)
+                versionNumbers[version] = number
+                versions.append(version)
+                firmwares.append(item.firmware)
+                versionIDs.append(number)
+            }
+            let serial = item.asset.serialNumber
+            if let number = serialNumbers[serial] {
+                serialIDs.append(number)
+            } else {
+                let number = Int32(serials.count)
+                serialNumbers[serial] = number
+                serials.append(serial)
+                serialIDs.append(number)
+            }
         }
         return AssetIndex(assets: compiled, byVendorWord: byVendorWord, byVendorModel: byVendorModel,
-                          byCPE: byCPE, byPURL: byPURL)
+                          byCPE: byCPE, byPURL: byPURL, versionIDs: versionIDs, serialIDs: serialIDs,
+                          versions: versions, firmwares: firmwares, serials: serials)
     }
 
-    /// The exposures of every indexed asset that one advisory concerns, one per asset, worst first.
-    public func exposures(to advisory: MatchAdvisory, in index: AssetIndex) -> [Exposure] {
+    /// The exposures of every indexed asset that one advisory concerns, the straightforward way: each product's
+    /// candidates found and every pair evaluated and combined. `exposures(to:in:)` gives the same answer faster; this
+    /// one is kept as its oracle in tests and as the benchmark's before.
+    func perProductExposures(to advisory: MatchAdvisory, in index: AssetIndex) -> [Exposure] {
         var cache: [String: VendorRange] = [:]
         let products = compile(advisory, rangeCache: &cache)
         var found: [(asset: Int32, exposure: Exposure)] = []

@@ -122,31 +122,34 @@ public struct ExposureCalculator: Sendable {
     func evaluate(_ asset: CompiledAsset, _ product: CompiledProduct, match: ProductMatchKind) -> Exposure {
         let verdict = product.range.verdict(version: asset.asset.version, firmware: asset.firmware,
                                             serialNumber: asset.asset.serialNumber)
-        let listed = product.product.status
-        let status: ExposureStatus
-        switch (verdict.answer, listed) {
-        case (.undecided, _):
-            status = .unknown
-        case (.inside, .knownAffected):
-            status = .affected
-        case (.inside, .underInvestigation):
-            status = .underInvestigation
-        case (.inside, .fixed), (.inside, .recommended):
-            status = .fixed
-        case (.inside, .knownNotAffected):
-            status = .notAffected
-        case (.inside, .unlisted):
-            status = .unknown
-        case (.outside, .knownAffected), (.outside, .underInvestigation), (.outside, .unlisted):
-            status = verdict.aboveRange ? .fixed : .notAffected
-        case (.outside, _):
-            // Outside a fixed or not-affected list says nothing either way.
-            status = .unknown
-        }
+        let status = Self.status(verdict, listed: product.product.status)
         let explanation = MatchExplanation(asset: asset, product: product, kind: match, verdict: verdict, status: status)
         return Exposure(assetID: asset.id, advisoryID: product.advisoryID, status: status,
                         confidence: min(match.confidence, MatchConfidence(verdict.confidence)),
                         productID: product.product.productID, explanation: .match(explanation))
+    }
+
+    /// The status a range verdict gives a product listed as `listed`.
+    static func status(_ verdict: RangeVerdict, listed: ProductStatusKind) -> ExposureStatus {
+        switch (verdict.answer, listed) {
+        case (.undecided, _):
+            return .unknown
+        case (.inside, .knownAffected):
+            return .affected
+        case (.inside, .underInvestigation):
+            return .underInvestigation
+        case (.inside, .fixed), (.inside, .recommended):
+            return .fixed
+        case (.inside, .knownNotAffected):
+            return .notAffected
+        case (.inside, .unlisted):
+            return .unknown
+        case (.outside, .knownAffected), (.outside, .underInvestigation), (.outside, .unlisted):
+            return verdict.aboveRange ? .fixed : .notAffected
+        case (.outside, _):
+            // Outside a fixed or not-affected list says nothing either way.
+            return .unknown
+        }
     }
 
     /// Combines the exposures of one asset to one advisory's several products: the worst status wins, then the
