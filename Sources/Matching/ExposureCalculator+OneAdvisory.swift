@@ -126,61 +126,63 @@ extension ExposureCalculator {
         for (groupNumber, group) in groups.enumerated() {
             var slotNumbers: [Int64: Int32] = [:]
             var summaryNumbers: [Int64: Int32] = [:]
-            forEachCandidate(of: group.representative, in: index) { position, kind in
-                let p = Int(position)
-                var version = Int64(index.versionIDs[p])
-                if group.usesSerial { version = version << 32 | Int64(index.serialIDs[p]) }
-                let summaryKey = version &* 8 &+ Int64(kind.slot)
-                let summary: Int32
-                if let known = summaryNumbers[summaryKey] {
-                    summary = known
-                } else {
-                    let slot: Int32
-                    if let known = slotNumbers[version] {
-                        slot = known
+            forEachCandidate(of: group.representative, in: index) { assetClass, kind in
+                for position in index.members[Int(assetClass)] {
+                    let p = Int(position)
+                    var version = Int64(index.versionIDs[p])
+                    if group.usesSerial { version = version << 32 | Int64(index.serialIDs[p]) }
+                    let summaryKey = version &* 8 &+ Int64(kind.slot)
+                    let summary: Int32
+                    if let known = summaryNumbers[summaryKey] {
+                        summary = known
                     } else {
-                        let versionString = index.versions[Int(index.versionIDs[p])]
-                        let firmware = index.firmwares[Int(index.versionIDs[p])]
-                        let serial = index.serials[Int(index.serialIDs[p])]
-                        let verdicts = group.ranges.map {
-                            $0.verdict(version: versionString, firmware: firmware, serialNumber: serial)
+                        let slot: Int32
+                        if let known = slotNumbers[version] {
+                            slot = known
+                        } else {
+                            let versionString = index.versions[Int(index.versionIDs[p])]
+                            let firmware = index.firmwares[Int(index.versionIDs[p])]
+                            let serial = index.serials[Int(index.serialIDs[p])]
+                            let verdicts = group.ranges.map {
+                                $0.verdict(version: versionString, firmware: firmware, serialNumber: serial)
+                            }
+                            let statuses = group.cells.map { cell in
+                                Self.status(verdicts[Int(cells[Int(cell)].range)], listed: cells[Int(cell)].listed)
+                            }
+                            slot = Int32(slots.count)
+                            slots.append(VersionSlot(verdicts: verdicts, statuses: statuses))
+                            slotNumbers[version] = slot
                         }
-                        let statuses = group.cells.map { cell in
-                            Self.status(verdicts[Int(cells[Int(cell)].range)], listed: cells[Int(cell)].listed)
+                        var made = Summary(group: Int32(groupNumber), slot: slot, kind: kind)
+                        let verdicts = slots[Int(slot)].verdicts
+                        for (offset, number) in group.cells.enumerated() {
+                            let cell = cells[Int(number)]
+                            let status = slots[Int(slot)].statuses[offset]
+                            let verdict = verdicts[Int(cell.range)]
+                            let confidence = min(kind.confidence, MatchConfidence(verdict.confidence))
+                            let rank = status.rank
+                            let best = made.best[rank]
+                            if best < 0 || confidence > made.bestConfidence[rank]
+                                || (confidence == made.bestConfidence[rank] && cell.first < cells[Int(best)].first) {
+                                made.best[rank] = number
+                                made.bestConfidence[rank] = confidence
+                            }
+                            let first = made.first[rank]
+                            if first < 0 || cell.first < cells[Int(first)].first {
+                                made.first[rank] = number
+                                made.firstConfidence[rank] = confidence
+                            }
+                            if status == .unknown, verdict.answer != .outside { made.silentUnknowns = false }
                         }
-                        slot = Int32(slots.count)
-                        slots.append(VersionSlot(verdicts: verdicts, statuses: statuses))
-                        slotNumbers[version] = slot
+                        summary = Int32(summaries.count)
+                        summaries.append(made)
+                        summaryNumbers[summaryKey] = summary
                     }
-                    var made = Summary(group: Int32(groupNumber), slot: slot, kind: kind)
-                    let verdicts = slots[Int(slot)].verdicts
-                    for (offset, number) in group.cells.enumerated() {
-                        let cell = cells[Int(number)]
-                        let status = slots[Int(slot)].statuses[offset]
-                        let verdict = verdicts[Int(cell.range)]
-                        let confidence = min(kind.confidence, MatchConfidence(verdict.confidence))
-                        let rank = status.rank
-                        let best = made.best[rank]
-                        if best < 0 || confidence > made.bestConfidence[rank]
-                            || (confidence == made.bestConfidence[rank] && cell.first < cells[Int(best)].first) {
-                            made.best[rank] = number
-                            made.bestConfidence[rank] = confidence
-                        }
-                        let first = made.first[rank]
-                        if first < 0 || cell.first < cells[Int(first)].first {
-                            made.first[rank] = number
-                            made.firstConfidence[rank] = confidence
-                        }
-                        if status == .unknown, verdict.answer != .outside { made.silentUnknowns = false }
-                    }
-                    summary = Int32(summaries.count)
-                    summaries.append(made)
-                    summaryNumbers[summaryKey] = summary
+                    if head[p] < 0 { touched.append(position) }
+                    hitSummary.append(summary)
+                    hitNext.append(head[p])
+                    head[p] = Int32(hitSummary.count - 1)
                 }
-                if head[p] < 0 { touched.append(position) }
-                hitSummary.append(summary)
-                hitNext.append(head[p])
-                head[p] = Int32(hitSummary.count - 1)
             }
         }
         guard !touched.isEmpty else { return [] }
@@ -294,22 +296,16 @@ extension ExposureCalculator {
         return result
     }
 
-    /// Calls `body` once for each indexed asset that `product` concerns, with how it is recognised: assets of its
-    /// vendor with every word of its name, and assets with one of its model numbers, its CPE or its package URL.
+    /// Calls `body` once for each class of indexed assets that `product` concerns, with how they are recognised: assets
+    /// of its vendor with every word of its name, and assets with one of its model numbers, its CPE or its package URL.
     private func forEachCandidate(of product: CompiledProduct, in index: AssetIndex,
                                   _ body: (Int32, ProductMatchKind) -> Void) {
         var named: [Int32] = []
         var others: [Int32] = []
         for vendor in product.vendorKeys {
             if let words = index.byVendorWord[vendor], !product.tokens.isEmpty {
-                // Posting lists are ascending, so the smallest is filtered by binary search in the others.
-                let lists = product.tokens.map { words[$0] ?? [] }.sorted { $0.count < $1.count }
-                if let smallest = lists.first {
-                    let rest = lists.dropFirst()
-                    for position in smallest where rest.allSatisfy({ $0.containsSorted(position) }) {
-                        named.append(position)
-                    }
-                }
+                // Classes of this vendor whose name has every word of the product's.
+                named += Self.intersection(product.tokens.map { words[$0] ?? [] })
             }
             for model in product.modelKeys { if let list = index.byVendorModel[vendor]?[model] { others += list } }
         }
@@ -317,18 +313,58 @@ extension ExposureCalculator {
         if let purl = product.purl, let list = index.byPURL[purl.identityKey] { others += list }
         if product.vendorKeys.count > 1 { named.sort() }
         var previous: Int32 = -1
-        for position in named where position != previous {
-            previous = position
-            let asset = index.assets[Int(position)]
-            body(position, nameMatch(asset, product))
+        for number in named where number != previous {
+            previous = number
+            body(number, nameMatch(index.classes[Int(number)], product))
         }
         if others.count > 1 { others.sort() }
         previous = -1
-        for position in others where position != previous && !named.containsSorted(position) {
-            previous = position
-            let asset = index.assets[Int(position)]
-            if let match = productMatch(asset, product) { body(position, match) }
+        for number in others where number != previous && !named.containsSorted(number) {
+            previous = number
+            if let match = productMatch(index.classes[Int(number)], product) { body(number, match) }
         }
+    }
+
+    /// The numbers in every one of `lists` (each ascending), ascending: the shortest list filtered by each longer one
+    /// in turn, searching forward from the last place found.
+    static func intersection(_ lists: [[Int32]]) -> [Int32] {
+        let lists = lists.sorted { $0.count < $1.count }
+        guard var result = lists.first else { return [] }
+        for list in lists.dropFirst() {
+            if result.isEmpty { break }
+            var kept = 0
+            list.withUnsafeBufferPointer { other in
+                let count = other.count
+                var low = 0
+                for value in result {
+                    if low < count, other[low] < value {
+                        // Gallop: double the step until past `value`, then search between.
+                        var below = low
+                        var step = 1
+                        var probe = low + 1
+                        while probe < count, other[probe] < value {
+                            below = probe
+                            step &*= 2
+                            probe = below + step
+                        }
+                        var high = min(probe, count)
+                        low = below + 1
+                        while low < high {
+                            let middle = (low + high) / 2
+                            if other[middle] < value { low = middle + 1 } else { high = middle }
+                        }
+                    }
+                    if low == count { break }
+                    if other[low] == value {
+                        result[kept] = value
+                        kept += 1
+                        low += 1
+                    }
+                }
+            }
+            result.removeSubrange(kept...)
+        }
+        return result
     }
 }
 

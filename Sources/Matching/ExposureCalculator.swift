@@ -52,7 +52,7 @@ public struct ExposureCalculator: Sendable {
         let firmware: FirmwareVersion?
 
         init(id: Int64, asset: AssetDraft, vendorKeys: [String], tokens: [String], modelKey: String?, cpe: CPEName?,
-             purl: PackageURL?) {
+             purl: PackageURL?, firmware: FirmwareVersion?) {
             self.id = id
             self.asset = asset
             self.vendorKeys = vendorKeys
@@ -60,7 +60,7 @@ public struct ExposureCalculator: Sendable {
             self.modelKey = modelKey
             self.cpe = cpe
             self.purl = purl
-            firmware = asset.version.flatMap(FirmwareVersion.init)
+            self.firmware = firmware
         }
     }
 
@@ -85,15 +85,19 @@ public struct ExposureCalculator: Sendable {
         }
     }
 
-    func compile(_ asset: MatchAsset, vendorKeys known: [String]? = nil) -> CompiledAsset {
+    /// Reads an asset; `vendorKeys`, `tokens` and `firmware`, when given, are what reading its vendor, product and
+    /// version gives (an index reads each distinct spelling once).
+    func compile(_ asset: MatchAsset, vendorKeys known: [String]? = nil, tokens knownTokens: [String]? = nil,
+                 firmware knownFirmware: FirmwareVersion?? = nil) -> CompiledAsset {
         let vendorKeys = known ?? directory.vendorKeys(asset.asset.vendor)
         let model = asset.asset.modelNumber.map(ProductName.modelKey)
         return CompiledAsset(
             id: asset.id, asset: asset.asset, vendorKeys: vendorKeys,
-            tokens: ProductName.tokens(asset.asset.product, vendorKey: vendorKeys.first ?? ""),
+            tokens: knownTokens ?? ProductName.tokens(asset.asset.product, vendorKey: vendorKeys.first ?? ""),
             modelKey: (model?.isEmpty ?? true) ? nil : model,
             cpe: asset.asset.cpe.flatMap { try? CPEName(parsing: $0, mode: .lenient) },
-            purl: asset.asset.purl.flatMap { try? PackageURL(parsing: $0, mode: .lenient) })
+            purl: asset.asset.purl.flatMap { try? PackageURL(parsing: $0, mode: .lenient) },
+            firmware: knownFirmware ?? asset.asset.version.flatMap(FirmwareVersion.init))
     }
 
     // MARK: One pair
