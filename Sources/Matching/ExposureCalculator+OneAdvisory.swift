@@ -46,27 +46,6 @@ extension ExposureCalculator {
         var first: Int32 { products[0] }
     }
 
-    /// A group's verdicts for one distinct version (and serial number): one per range, and each cell's status.
-    private struct VersionSlot {
-        let verdicts: [RangeVerdict]
-        let statuses: [ExposureStatus]
-    }
-
-    /// What `combine` needs of one group's products for one version and kind of match, per status (by rank).
-    private struct Summary {
-        let group: Int32
-        let slot: Int32
-        let kind: ProductMatchKind
-        /// Per status: the cell (global number) with the highest confidence, then the first product; -1 if none.
-        var best: [Int32] = Array(repeating: -1, count: 5)
-        var bestConfidence: [MatchConfidence] = Array(repeating: .low, count: 5)
-        /// Per status: the cell with the first product; -1 if none.
-        var first: [Int32] = Array(repeating: -1, count: 5)
-        var firstConfidence: [MatchConfidence] = Array(repeating: .low, count: 5)
-        /// Whether every unknown answer only says the version is outside a fixed or not-affected list.
-        var silentUnknowns = true
-    }
-
     /// A combined exposure without its asset.
     private struct Resolved {
         let status: ExposureStatus
@@ -115,8 +94,22 @@ extension ExposureCalculator {
             }
         }
 
-        var slots: [VersionSlot] = []
-        var summaries: [Summary] = []
+        // Per group and distinct version (a slot): each range's verdict and each cell's status, stored flat.
+        var slotVerdicts: [Int32] = []
+        var slotStatuses: [Int32] = []
+        var verdictStore: [RangeVerdict] = []
+        var statusStore: [ExposureStatus] = []
+        // Per group, slot and kind of match (a summary), per status rank: the cell with the highest confidence, then
+        // the first product, and the cell with the first product (-1 if none), with their confidences; stored flat.
+        var summaryGroup: [Int32] = []
+        var summarySlot: [Int32] = []
+        var summaryKind: [ProductMatchKind] = []
+        var summaryRank: [Int] = []
+        var summarySilent: [Bool] = []
+        var best: [Int32] = []
+        var bestConfidence: [MatchConfidence] = []
+        var first: [Int32] = []
+        var firstConfidence: [MatchConfidence] = []
         // Per asset position, its latest hit; hits of one asset are linked through `hitNext`.
         var head = [Int32](repeating: -1, count: index.assets.count)
         var hitSummary: [Int32] = []
@@ -143,39 +136,54 @@ extension ExposureCalculator {
                             let versionString = index.versions[Int(index.versionIDs[p])]
                             let firmware = index.firmwares[Int(index.versionIDs[p])]
                             let serial = index.serials[Int(index.serialIDs[p])]
-                            let verdicts = group.ranges.map {
-                                $0.verdict(version: versionString, firmware: firmware, serialNumber: serial)
+                            let verdictBase = verdictStore.count
+                            for range in group.ranges {
+                                verdictStore.append(range.verdict(version: versionString, firmware: firmware, serialNumber: serial))
                             }
-                            let statuses = group.cells.map { cell in
-                                Self.status(verdicts[Int(cells[Int(cell)].range)], listed: cells[Int(cell)].listed)
+                            slot = Int32(slotVerdicts.count)
+                            slotVerdicts.append(Int32(verdictBase))
+                            slotStatuses.append(Int32(statusStore.count))
+                            for cell in group.cells {
+                                let cell = cells[Int(cell)]
+                                statusStore.append(Self.status(verdictStore[verdictBase + Int(cell.range)], listed: cell.listed))
                             }
-                            slot = Int32(slots.count)
-                            slots.append(VersionSlot(verdicts: verdicts, statuses: statuses))
                             slotNumbers[version] = slot
                         }
-                        var made = Summary(group: Int32(groupNumber), slot: slot, kind: kind)
-                        let verdicts = slots[Int(slot)].verdicts
+                        summary = Int32(summaryGroup.count)
+                        summaryGroup.append(Int32(groupNumber))
+                        summarySlot.append(slot)
+                        summaryKind.append(kind)
+                        best.append(contentsOf: repeatElement(-1, count: 5))
+                        bestConfidence.append(contentsOf: repeatElement(.low, count: 5))
+                        first.append(contentsOf: repeatElement(-1, count: 5))
+                        firstConfidence.append(contentsOf: repeatElement(.low, count: 5))
+                        let base = Int(summary) * 5
+                        let verdictBase = Int(slotVerdicts[Int(slot)])
+                        let statusBase = Int(slotStatuses[Int(slot)])
+                        var silent = true
+                        var lowest = 4
                         for (offset, number) in group.cells.enumerated() {
                             let cell = cells[Int(number)]
-                            let status = slots[Int(slot)].statuses[offset]
-                            let verdict = verdicts[Int(cell.range)]
+                            let status = statusStore[statusBase + offset]
+                            let verdict = verdictStore[verdictBase + Int(cell.range)]
                             let confidence = min(kind.confidence, MatchConfidence(verdict.confidence))
-                            let rank = status.rank
-                            let best = made.best[rank]
-                            if best < 0 || confidence > made.bestConfidence[rank]
-                                || (confidence == made.bestConfidence[rank] && cell.first < cells[Int(best)].first) {
-                                made.best[rank] = number
-                                made.bestConfidence[rank] = confidence
+                            let slotOfRank = base + status.rank
+                            lowest = min(lowest, status.rank)
+                            let bestCell = best[slotOfRank]
+                            if bestCell < 0 || confidence > bestConfidence[slotOfRank]
+                                || (confidence == bestConfidence[slotOfRank] && cell.first < cells[Int(bestCell)].first) {
+                                best[slotOfRank] = number
+                                bestConfidence[slotOfRank] = confidence
                             }
-                            let first = made.first[rank]
-                            if first < 0 || cell.first < cells[Int(first)].first {
-                                made.first[rank] = number
-                                made.firstConfidence[rank] = confidence
+                            let firstCell = first[slotOfRank]
+                            if firstCell < 0 || cell.first < cells[Int(firstCell)].first {
+                                first[slotOfRank] = number
+                                firstConfidence[slotOfRank] = confidence
                             }
-                            if status == .unknown, verdict.answer != .outside { made.silentUnknowns = false }
+                            if status == .unknown, verdict.answer != .outside { silent = false }
                         }
-                        summary = Int32(summaries.count)
-                        summaries.append(made)
+                        summaryRank.append(lowest)
+                        summarySilent.append(silent)
                         summaryNumbers[summaryKey] = summary
                     }
                     if head[p] < 0 { touched.append(position) }
@@ -187,82 +195,101 @@ extension ExposureCalculator {
         }
         guard !touched.isEmpty else { return [] }
 
+        // Product IDs per set of cells (one cell, the usual case, or several in product order).
+        var cellIDs = [(first: String, more: [String])?](repeating: nil, count: cells.count)
+        var cellSetIDs: [[Int32]: (first: String, more: [String])] = [:]
+        func productIDs(_ chosen: [Int32]) -> (first: String, more: [String]) {
+            if chosen.count == 1 {
+                if let known = cellIDs[Int(chosen[0])] { return known }
+                let positions = cells[Int(chosen[0])].products
+                let ids = (products[Int(positions[0])].product.productID,
+                           positions.dropFirst().map { products[Int($0)].product.productID })
+                cellIDs[Int(chosen[0])] = ids
+                return ids
+            }
+            if let known = cellSetIDs[chosen] { return known }
+            let positions = chosen.flatMap { cells[Int($0)].products }.sorted()
+            let ids = (products[Int(positions[0])].product.productID,
+                       positions.dropFirst().map { products[Int($0)].product.productID })
+            cellSetIDs[chosen] = ids
+            return ids
+        }
+
         /// `combine` over every product of the given summaries' cells, worked out from the cells.
+        var chosenCells: [Int32] = []
         func resolve(_ hits: [Int32]) -> Resolved {
             var rank = 4
-            for hit in hits {
-                if let present = summaries[Int(hit)].best.firstIndex(where: { $0 >= 0 }) { rank = min(rank, present) }
-            }
+            for hit in hits { rank = min(rank, summaryRank[Int(hit)]) }
             // The worst status's entry with the highest confidence, then the first in product order.
             var chosen = (summary: Int32(-1), cell: Int32(-1), confidence: MatchConfidence.low)
             for hit in hits {
-                let summary = summaries[Int(hit)]
-                let cell = summary.best[rank]
+                let at = Int(hit) * 5 + rank
+                let cell = best[at]
                 guard cell >= 0 else { continue }
-                if chosen.cell < 0 || summary.bestConfidence[rank] > chosen.confidence
-                    || (summary.bestConfidence[rank] == chosen.confidence && cells[Int(cell)].first < cells[Int(chosen.cell)].first) {
-                    chosen = (hit, cell, summary.bestConfidence[rank])
+                if chosen.cell < 0 || bestConfidence[at] > chosen.confidence
+                    || (bestConfidence[at] == chosen.confidence && cells[Int(cell)].first < cells[Int(chosen.cell)].first) {
+                    chosen = (hit, cell, bestConfidence[at])
                 }
             }
             // An unknown answer from a product outside a fixed list yields to a decided one: the first of the best
             // decided status, whatever its confidence.
-            if rank == ExposureStatus.unknown.rank, hits.allSatisfy({ summaries[Int($0)].silentUnknowns }),
+            if rank == ExposureStatus.unknown.rank, hits.allSatisfy({ summarySilent[Int($0)] }),
                let decided = [ExposureStatus.fixed.rank, ExposureStatus.notAffected.rank].first(where: { decided in
-                   hits.contains { summaries[Int($0)].first[decided] >= 0 }
+                   hits.contains { first[Int($0) * 5 + decided] >= 0 }
                }) {
                 rank = decided
                 chosen = (-1, -1, .low)
                 for hit in hits {
-                    let summary = summaries[Int(hit)]
-                    let cell = summary.first[rank]
+                    let at = Int(hit) * 5 + rank
+                    let cell = first[at]
                     guard cell >= 0 else { continue }
                     if chosen.cell < 0 || cells[Int(cell)].first < cells[Int(chosen.cell)].first {
-                        chosen = (hit, cell, summary.firstConfidence[rank])
+                        chosen = (hit, cell, firstConfidence[at])
                     }
                 }
             }
-            // Every product that gave the chosen status, in product order.
-            var positions: [Int32] = []
-            var sources = 0
+            // Every cell that gave the chosen status.
+            chosenCells.removeAll(keepingCapacity: true)
             for hit in hits {
-                let summary = summaries[Int(hit)]
-                let group = groups[Int(summary.group)]
-                let statuses = slots[Int(summary.slot)].statuses
-                for (offset, number) in group.cells.enumerated() where statuses[offset].rank == rank {
-                    positions += cells[Int(number)].products
-                    sources += 1
+                let group = groups[Int(summaryGroup[Int(hit)])]
+                let statusBase = Int(slotStatuses[Int(summarySlot[Int(hit)])])
+                for (offset, number) in group.cells.enumerated() where statusStore[statusBase + offset].rank == rank {
+                    chosenCells.append(number)
                 }
             }
-            if sources > 1 { positions.sort() }
-            let summary = summaries[Int(chosen.summary)]
+            chosenCells.sort()
+            let ids = productIDs(chosenCells)
             let cell = cells[Int(chosen.cell)]
-            return Resolved(status: ExposureStatus.allCases[rank],
-                            confidence: chosen.confidence, product: products[Int(cell.first)], kind: summary.kind,
-                            verdict: slots[Int(summary.slot)].verdicts[Int(cell.range)],
-                            firstProductID: products[Int(positions[0])].product.productID,
-                            moreProductIDs: positions.dropFirst().map { products[Int($0)].product.productID })
+            return Resolved(status: ExposureStatus.allCases[rank], confidence: chosen.confidence,
+                            product: products[Int(cell.first)], kind: summaryKind[Int(chosen.summary)],
+                            verdict: verdictStore[Int(slotVerdicts[Int(summarySlot[Int(chosen.summary)])]) + Int(cell.range)],
+                            firstProductID: ids.first, moreProductIDs: ids.more)
         }
 
-        // One exposure per asset, in inventory order: combined once per distinct set of summaries.
+        // Each asset's combined exposure, worked out once per distinct set of summaries.
         touched.sort()
-        var single = [Resolved?](repeating: nil, count: summaries.count)
-        var several: [[Int32]: Resolved] = [:]
-        var byRank: [[Exposure]] = Array(repeating: [], count: 5)
+        var resolvedTable: [Resolved] = []
+        var single = [Int32](repeating: -1, count: summaryGroup.count)
+        var several: [[Int32]: Int32] = [:]
+        var resolvedOf: [Int32] = []
+        resolvedOf.reserveCapacity(touched.count)
+        var rankCounts = [Int](repeating: 0, count: 5)
         var hits: [Int32] = []
         for position in touched {
-            let first = head[Int(position)]
-            let resolved: Resolved
-            if hitNext[Int(first)] < 0 {
-                let summary = Int(hitSummary[Int(first)])
-                if let known = single[summary] {
-                    resolved = known
+            let firstHit = head[Int(position)]
+            let resolved: Int32
+            if hitNext[Int(firstHit)] < 0 {
+                let summary = Int(hitSummary[Int(firstHit)])
+                if single[summary] >= 0 {
+                    resolved = single[summary]
                 } else {
-                    resolved = resolve([Int32(summary)])
+                    resolved = Int32(resolvedTable.count)
+                    resolvedTable.append(resolve([Int32(summary)]))
                     single[summary] = resolved
                 }
             } else {
                 hits.removeAll(keepingCapacity: true)
-                var hit = first
+                var hit = firstHit
                 while hit >= 0 {
                     hits.append(hitSummary[Int(hit)])
                     hit = hitNext[Int(hit)]
@@ -271,27 +298,42 @@ extension ExposureCalculator {
                 if let known = several[hits] {
                     resolved = known
                 } else {
-                    resolved = resolve(hits)
+                    resolved = Int32(resolvedTable.count)
+                    resolvedTable.append(resolve(hits))
                     several[hits] = resolved
                 }
             }
-            let asset = index.assets[Int(position)]
-            let more = resolved.moreProductIDs.count
-            let explanation = MatchExplanation(asset: asset, product: resolved.product, kind: resolved.kind,
-                                               verdict: resolved.verdict, status: resolved.status, moreProducts: more)
-            byRank[resolved.status.rank].append(Exposure(
-                assetID: asset.id, advisoryID: advisory.id, status: resolved.status, confidence: resolved.confidence,
-                firstProductID: resolved.firstProductID, moreProductIDs: resolved.moreProductIDs,
-                explanation: .match(explanation)))
+            resolvedOf.append(resolved)
+            rankCounts[resolvedTable[Int(resolved)].status.rank] += 1
         }
-        // Worst first, then by asset ID; inventories usually number assets in order, so there is rarely anything to sort.
+
+        // Worst first, then by asset ID: assets in inventory order within each status, sorted by ID only when the
+        // inventory does not number them in order.
+        var byRank: [[Int32]] = rankCounts.map { count in
+            var list: [Int32] = []
+            list.reserveCapacity(count)
+            return list
+        }
+        for (offset, resolved) in resolvedOf.enumerated() {
+            byRank[resolvedTable[Int(resolved)].status.rank].append(Int32(offset))
+        }
         var result: [Exposure] = []
         result.reserveCapacity(touched.count)
-        for var bucket in byRank {
-            if !zip(bucket, bucket.dropFirst()).allSatisfy({ $0.assetID < $1.assetID }) {
-                bucket.sort { $0.assetID < $1.assetID }
+        for var offsets in byRank {
+            let ids = offsets.map { index.assets[Int(touched[Int($0)])].id }
+            if !zip(ids, ids.dropFirst()).allSatisfy({ $0 < $1 }) {
+                offsets.sort { index.assets[Int(touched[Int($0)])].id < index.assets[Int(touched[Int($1)])].id }
             }
-            result += bucket
+            for offset in offsets {
+                let asset = index.assets[Int(touched[Int(offset)])]
+                let resolved = resolvedTable[Int(resolvedOf[Int(offset)])]
+                let explanation = MatchExplanation(asset: asset, product: resolved.product, kind: resolved.kind,
+                                                   verdict: resolved.verdict, status: resolved.status,
+                                                   moreProducts: resolved.moreProductIDs.count)
+                result.append(Exposure(assetID: asset.id, advisoryID: advisory.id, status: resolved.status,
+                                       confidence: resolved.confidence, firstProductID: resolved.firstProductID,
+                                       moreProductIDs: resolved.moreProductIDs, explanation: .match(explanation)))
+            }
         }
         return result
     }
