@@ -143,6 +143,17 @@ public struct Exposure: Sendable, Equatable, Codable {
         self.explanation = explanation
     }
 
+    init(assetID: Int64, advisoryID: String, status: ExposureStatus, confidence: MatchConfidence, firstProductID: String,
+         moreProductIDs: [String], explanation: ExposureExplanation) {
+        self.assetID = assetID
+        self.advisoryID = advisoryID
+        self.status = status
+        self.confidence = confidence
+        self.firstProductID = firstProductID
+        self.moreProductIDs = moreProductIDs
+        self.explanation = explanation
+    }
+
     enum CodingKeys: String, CodingKey { case assetID, advisoryID, status, confidence, reason, productIDs }
 
     public init(from decoder: any Decoder) throws {

@@ -120,109 +120,123 @@ extension ExposureCalculator {
     }
 
     /// Assets compiled once and indexed, to match one new or revised advisory against a whole inventory.
+    ///
+    /// Assets that look the same to matching (vendor keys, name words, model number, CPE, package URL) form a class,
+    /// and the indexes list classes, not assets: an inventory of a million rows has a few tens of thousands of them,
+    /// so finding an advisory's candidates walks short lists.
     public struct AssetIndex: Sendable {
         let assets: [CompiledAsset]
-        /// vendor key → product-name word → assets having it.
+        /// Per class, one of its assets (the first) and the positions of all of them, ascending.
+        let classes: [CompiledAsset]
+        let members: [[Int32]]
+        /// vendor key → product-name word → classes having it, ascending.
         let byVendorWord: [String: [String: [Int32]]]
         let byVendorModel: [String: [String: [Int32]]]
         let byCPE: [String: [Int32]]
         let byPURL: [String: [Int32]]
+        /// Each asset's version and serial number as a number into `versions` and `serials`, which hold each distinct
+        /// one once: a range is decided once per distinct version, however many assets run it.
+        let versionIDs: [Int32]
+        let serialIDs: [Int32]
+        let versions: [String?]
+        /// `versions`, read as firmware versions (what `CompiledAsset.firmware` holds).
+        let firmwares: [FirmwareVersion?]
+        let serials: [String?]
 
         public var assetCount: Int { assets.count }
+    }
+
+    /// What matching sees of an asset, apart from its version and serial number.
+    private struct AssetClassKey: Hashable {
+        let vendorKeys: [String]
+        let tokens: [String]
+        let modelKey: String?
+        let cpe: String?
+        let purl: String?
     }
 
     /// Compiles and indexes `assets` for `exposures(to:in:)`.
     public func index(assets: [MatchAsset]) -> AssetIndex {
         var compiled: [CompiledAsset] = []
         compiled.reserveCapacity(assets.count)
+        var classes: [CompiledAsset] = []
+        var members: [[Int32]] = []
+        var classNumbers: [AssetClassKey: Int32] = [:]
         var byVendorWord: [String: [String: [Int32]]] = [:]
         var byVendorModel: [String: [String: [Int32]]] = [:]
         var byCPE: [String: [Int32]] = [:]
         var byPURL: [String: [Int32]] = [:]
-        // An inventory names few vendors in many spellings-per-row: read each spelling once.
+        // An inventory names few vendors and products in many rows: read each spelling once.
         var vendorKeysBySpelling: [String: [String]] = [:]
+        var tokensBySpelling: [String: [String: [String]]] = [:]
+        var versionIDs: [Int32] = []
+        var serialIDs: [Int32] = []
+        versionIDs.reserveCapacity(assets.count)
+        serialIDs.reserveCapacity(assets.count)
+        var versionNumbers: [String?: Int32] = [:]
+        var serialNumbers: [String?: Int32] = [:]
+        var versions: [String?] = []
+        var firmwares: [FirmwareVersion?] = []
+        var serials: [String?] = []
         for asset in assets {
             let keys = vendorKeysBySpelling[asset.asset.vendor] ?? {
                 let keys = directory.vendorKeys(asset.asset.vendor)
                 vendorKeysBySpelling[asset.asset.vendor] = keys
                 return keys
             }()
-            let item = compile(asset, vendorKeys: keys)
-            let position = Int32(compiled.count)
-            for vendor in item.vendorKeys {
-                for word in item.tokens { byVendorWord[vendor, default: [:]][word, default: []].append(position) }
-                if let model = item.modelKey { byVendorModel[vendor, default: [:]][model, default: []].append(position) }
+            let vendorKey = keys.first ?? ""
+            let tokens = tokensBySpelling[vendorKey]?[asset.asset.product] ?? {
+                let tokens = ProductName.tokens(asset.asset.product, vendorKey: vendorKey)
+                tokensBySpelling[vendorKey, default: [:]][asset.asset.product] = tokens
+                return tokens
+            }()
+            let version = asset.asset.version
+            let versionNumber: Int32
+            let firmware: FirmwareVersion?
+            if let number = versionNumbers[version] {
+                versionNumber = number
+                firmware = firmwares[Int(number)]
+            } else {
+                versionNumber = Int32(versions.count)
+                firmware = version.flatMap(FirmwareVersion.init)
+                versionNumbers[version] = versionNumber
+                versions.append(version)
+                firmwares.append(firmware)
             }
-            if let cpe = item.cpe { byCPE[cpe.identityKey, default: []].append(position) }
-            if let purl = item.purl { byPURL[purl.identityKey, default: []].append(position) }
-            compiled.append(item)
-        }
-        return AssetIndex(assets: compiled, byVendorWord: byVendorWord, byVendorModel: byVendorModel,
-                          byCPE: byCPE, byPURL: byPURL)
-    }
+            versionIDs.append(versionNumber)
+            let serial = asset.asset.serialNumber
+            if let number = serialNumbers[serial] {
+                serialIDs.append(number)
+            } else {
+                let number = Int32(serials.count)
+                serialNumbers[serial] = number
+                serials.append(serial)
+                serialIDs.append(number)
+            }
 
-    /// The exposures of every indexed asset that one advisory concerns, one per asset, worst first.
-    public func exposures(to advisory: MatchAdvisory, in index: AssetIndex) -> [Exposure] {
-        var cache: [String: VendorRange] = [:]
-        let products = compile(advisory, rangeCache: &cache)
-        var found: [(asset: Int32, exposure: Exposure)] = []
-        var named: [Int32] = []
-        var others: [Int32] = []
-        for product in products {
-            named.removeAll(keepingCapacity: true)
-            others.removeAll(keepingCapacity: true)
-            for vendor in product.vendorKeys {
-                if let words = index.byVendorWord[vendor], !product.tokens.isEmpty {
-                    // Assets of this vendor whose name has every word of the product's. Posting lists are ascending,
-                    // so the smallest is filtered by binary search in the others rather than hashed.
-                    let lists = product.tokens.map { words[$0] ?? [] }.sorted { $0.count < $1.count }
-                    if let smallest = lists.first {
-                        let rest = lists.dropFirst()
-                        for position in smallest where rest.allSatisfy({ $0.containsSorted(position) }) {
-                            named.append(position)
-                        }
-                    }
-                }
-                for model in product.modelKeys { if let list = index.byVendorModel[vendor]?[model] { others += list } }
+            let item = compile(asset, vendorKeys: keys, tokens: tokens, firmware: firmware)
+            let position = Int32(compiled.count)
+            compiled.append(item)
+            let key = AssetClassKey(vendorKeys: keys, tokens: tokens.sorted(), modelKey: item.modelKey,
+                                    cpe: asset.asset.cpe, purl: asset.asset.purl)
+            if let number = classNumbers[key] {
+                members[Int(number)].append(position)
+                continue
             }
-            if let cpe = product.cpe, let list = index.byCPE[cpe.identityKey] { others += list }
-            if let purl = product.purl, let list = index.byPURL[purl.identityKey] { others += list }
-            if product.vendorKeys.count > 1 { named.sort() }
-            var previous: Int32 = -1
-            for position in named where position != previous {
-                previous = position
-                let asset = index.assets[Int(position)]
-                found.append((position, evaluate(asset, product, match: nameMatch(asset, product))))
+            let number = Int32(classes.count)
+            classNumbers[key] = number
+            classes.append(item)
+            members.append([position])
+            for vendor in item.vendorKeys {
+                for word in item.tokens { byVendorWord[vendor, default: [:]][word, default: []].append(number) }
+                if let model = item.modelKey { byVendorModel[vendor, default: [:]][model, default: []].append(number) }
             }
-            if others.count > 1 { others.sort() }
-            previous = -1
-            for position in others where position != previous && !named.containsSorted(position) {
-                previous = position
-                let asset = index.assets[Int(position)]
-                if let match = productMatch(asset, product) {
-                    found.append((position, evaluate(asset, product, match: match)))
-                }
-            }
+            if let cpe = item.cpe { byCPE[cpe.identityKey, default: []].append(number) }
+            if let purl = item.purl { byPURL[purl.identityKey, default: []].append(number) }
         }
-        guard !found.isEmpty else { return [] }
-        // One exposure per asset: group by asset (stable, so product order is kept), then worst first.
-        let order = found.indices.sorted { (found[$0].asset, $0) < (found[$1].asset, $1) }
-        var result: [Exposure] = []
-        result.reserveCapacity(order.count)
-        var start = 0
-        while start < order.count {
-            var end = start + 1
-            while end < order.count, found[order[end]].asset == found[order[start]].asset { end += 1 }
-            if end == start + 1 {
-                // One product matched this asset (the common case): nothing to combine, no copies.
-                result.append(found[order[start]].exposure)
-            } else if let combined = Self.combine(order[start..<end].map { found[$0].exposure }[...]) {
-                result.append(combined)
-            }
-            start = end
-        }
-        let ranked = result.indices.sorted { (result[$0].status.rank, result[$0].assetID) < (result[$1].status.rank, result[$1].assetID) }
-        return ranked.map { result[$0] }
+        return AssetIndex(assets: compiled, classes: classes, members: members, byVendorWord: byVendorWord,
+                          byVendorModel: byVendorModel, byCPE: byCPE, byPURL: byPURL, versionIDs: versionIDs,
+                          serialIDs: serialIDs, versions: versions, firmwares: firmwares, serials: serials)
     }
 }
 

@@ -52,7 +52,7 @@ public struct ExposureCalculator: Sendable {
         let firmware: FirmwareVersion?
 
         init(id: Int64, asset: AssetDraft, vendorKeys: [String], tokens: [String], modelKey: String?, cpe: CPEName?,
-             purl: PackageURL?) {
+             purl: PackageURL?, firmware: FirmwareVersion?) {
             self.id = id
             self.asset = asset
             self.vendorKeys = vendorKeys
@@ -60,7 +60,7 @@ public struct ExposureCalculator: Sendable {
             self.modelKey = modelKey
             self.cpe = cpe
             self.purl = purl
-            firmware = asset.version.flatMap(FirmwareVersion.init)
+            self.firmware = firmware
         }
     }
 
@@ -85,15 +85,19 @@ public struct ExposureCalculator: Sendable {
         }
     }
 
-    func compile(_ asset: MatchAsset, vendorKeys known: [String]? = nil) -> CompiledAsset {
+    /// Reads an asset; `vendorKeys`, `tokens` and `firmware`, when given, are what reading its vendor, product and
+    /// version gives (an index reads each distinct spelling once).
+    func compile(_ asset: MatchAsset, vendorKeys known: [String]? = nil, tokens knownTokens: [String]? = nil,
+                 firmware knownFirmware: FirmwareVersion?? = nil) -> CompiledAsset {
         let vendorKeys = known ?? directory.vendorKeys(asset.asset.vendor)
         let model = asset.asset.modelNumber.map(ProductName.modelKey)
         return CompiledAsset(
             id: asset.id, asset: asset.asset, vendorKeys: vendorKeys,
-            tokens: ProductName.tokens(asset.asset.product, vendorKey: vendorKeys.first ?? ""),
+            tokens: knownTokens ?? ProductName.tokens(asset.asset.product, vendorKey: vendorKeys.first ?? ""),
             modelKey: (model?.isEmpty ?? true) ? nil : model,
             cpe: asset.asset.cpe.flatMap { try? CPEName(parsing: $0, mode: .lenient) },
-            purl: asset.asset.purl.flatMap { try? PackageURL(parsing: $0, mode: .lenient) })
+            purl: asset.asset.purl.flatMap { try? PackageURL(parsing: $0, mode: .lenient) },
+            firmware: knownFirmware ?? asset.asset.version.flatMap(FirmwareVersion.init))
     }
 
     // MARK: One pair
@@ -122,31 +126,34 @@ public struct ExposureCalculator: Sendable {
     func evaluate(_ asset: CompiledAsset, _ product: CompiledProduct, match: ProductMatchKind) -> Exposure {
         let verdict = product.range.verdict(version: asset.asset.version, firmware: asset.firmware,
                                             serialNumber: asset.asset.serialNumber)
-        let listed = product.product.status
-        let status: ExposureStatus
-        switch (verdict.answer, listed) {
-        case (.undecided, _):
-            status = .unknown
-        case (.inside, .knownAffected):
-            status = .affected
-        case (.inside, .underInvestigation):
-            status = .underInvestigation
-        case (.inside, .fixed), (.inside, .recommended):
-            status = .fixed
-        case (.inside, .knownNotAffected):
-            status = .notAffected
-        case (.inside, .unlisted):
-            status = .unknown
-        case (.outside, .knownAffected), (.outside, .underInvestigation), (.outside, .unlisted):
-            status = verdict.aboveRange ? .fixed : .notAffected
-        case (.outside, _):
-            // Outside a fixed or not-affected list says nothing either way.
-            status = .unknown
-        }
+        let status = Self.status(verdict, listed: product.product.status)
         let explanation = MatchExplanation(asset: asset, product: product, kind: match, verdict: verdict, status: status)
         return Exposure(assetID: asset.id, advisoryID: product.advisoryID, status: status,
                         confidence: min(match.confidence, MatchConfidence(verdict.confidence)),
                         productID: product.product.productID, explanation: .match(explanation))
+    }
+
+    /// The status a range verdict gives a product listed as `listed`.
+    static func status(_ verdict: RangeVerdict, listed: ProductStatusKind) -> ExposureStatus {
+        switch (verdict.answer, listed) {
+        case (.undecided, _):
+            return .unknown
+        case (.inside, .knownAffected):
+            return .affected
+        case (.inside, .underInvestigation):
+            return .underInvestigation
+        case (.inside, .fixed), (.inside, .recommended):
+            return .fixed
+        case (.inside, .knownNotAffected):
+            return .notAffected
+        case (.inside, .unlisted):
+            return .unknown
+        case (.outside, .knownAffected), (.outside, .underInvestigation), (.outside, .unlisted):
+            return verdict.aboveRange ? .fixed : .notAffected
+        case (.outside, _):
+            // Outside a fixed or not-affected list says nothing either way.
+            return .unknown
+        }
     }
 
     /// Combines the exposures of one asset to one advisory's several products: the worst status wins, then the

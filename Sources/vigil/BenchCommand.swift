@@ -350,7 +350,7 @@ struct MatchBenchmarkCommand: ParsableCommand {
         discussion: """
             The inventories are synthetic and seeded: corpus products with versions just below and above their range \
             bounds, plus a fifth from vendors not in the corpus. The naive baseline (ranges read again for every \
-            pair) runs on a sample and is extrapolated. Needs about 3 GB of memory for the 1,000,000-asset index. \
+            pair) runs on a sample and is extrapolated. Needs about 1.2 GB of memory for the 1,000,000-asset index. \
             The last line is a JSON summary for scripts.
             """)
 

@@ -1,0 +1,424 @@
+import CSAF
+import Versions
+
+/// One advisory against a whole inventory, with the work grown by what differs rather than by pairs.
+///
+/// An advisory's products that share what candidates are found and recognised by (vendor keys, name words, model
+/// numbers, CPE, package URL) form a group: its candidates are found once, and each is recognised the same way for
+/// every product of the group. Within a group, products with the same range text and listed status form a cell; the
+/// status each cell gives depends only on the asset's version (and serial number, for ranges over serial numbers), so
+/// it is worked out once per distinct version, and an asset's combined exposure once per distinct version and kind of
+/// match. What `combine` does to a list of per-product exposures depends only on each status's best entry (highest
+/// confidence, then first in product order), its first entry, its products and whether every unknown is silent: those
+/// are kept per cell, so combining whole cells gives exactly what combining every product would.
+extension ExposureCalculator {
+    /// Products that share candidates and how each candidate is recognised.
+    private struct GroupKey: Hashable {
+        let vendorKeys: [String]
+        let tokens: Set<String>
+        let modelKeys: [String]
+        let cpe: String?
+        let purl: String?
+    }
+
+    private struct Group {
+        /// The first product of the group: the one candidates are found and recognised by.
+        let representative: CompiledProduct
+        /// The group's distinct ranges, and for each cell its range (an index into `ranges`) and global cell number.
+        var ranges: [VendorRange] = []
+        var rangeNumbers: [String: Int32] = [:]
+        var cells: [Int32] = []
+        var cellNumbers: [CellKey: Int32] = [:]
+        /// Whether a range bounds serial numbers, so that the serial number matters too.
+        var usesSerial = false
+    }
+
+    private struct CellKey: Hashable {
+        let range: Int32
+        let listed: ProductStatusKind
+    }
+
+    private struct Cell {
+        let range: Int32
+        let listed: ProductStatusKind
+        /// Positions in the advisory's product list, ascending.
+        var products: [Int32]
+        var first: Int32 { products[0] }
+    }
+
+    /// A combined exposure without its asset.
+    private struct Resolved {
+        let status: ExposureStatus
+        let confidence: MatchConfidence
+        let product: CompiledProduct
+        let kind: ProductMatchKind
+        let verdict: RangeVerdict
+        let firstProductID: String
+        let moreProductIDs: [String]
+    }
+
+    /// The exposures of every indexed asset that one advisory concerns, one per asset, worst first.
+    public func exposures(to advisory: MatchAdvisory, in index: AssetIndex) -> [Exposure] {
+        var rangeCache: [String: VendorRange] = [:]
+        let products = compile(advisory, rangeCache: &rangeCache)
+        guard !products.isEmpty else { return [] }
+
+        // Groups and cells, in product order.
+        var groups: [Group] = []
+        var groupNumbers: [GroupKey: Int] = [:]
+        var cells: [Cell] = []
+        for (position, product) in products.enumerated() {
+            let key = GroupKey(vendorKeys: product.vendorKeys, tokens: product.tokens, modelKeys: product.modelKeys,
+                               cpe: product.product.cpe, purl: product.product.purl)
+            let number = groupNumbers[key] ?? {
+                groups.append(Group(representative: product))
+                groupNumbers[key] = groups.count - 1
+                return groups.count - 1
+            }()
+            let text = product.product.version ?? "*"
+            let range = groups[number].rangeNumbers[text] ?? {
+                let range = Int32(groups[number].ranges.count)
+                groups[number].ranges.append(product.range)
+                groups[number].rangeNumbers[text] = range
+                if case .serialNumber = product.range.subject { groups[number].usesSerial = true }
+                return range
+            }()
+            let cellKey = CellKey(range: range, listed: product.product.status)
+            if let cell = groups[number].cellNumbers[cellKey] {
+                cells[Int(cell)].products.append(Int32(position))
+            } else {
+                let cell = Int32(cells.count)
+                cells.append(Cell(range: range, listed: product.product.status, products: [Int32(position)]))
+                groups[number].cellNumbers[cellKey] = cell
+                groups[number].cells.append(cell)
+            }
+        }
+
+        // Per group and distinct version (a slot): each range's verdict and each cell's status, stored flat.
+        var slotVerdicts: [Int32] = []
+        var slotStatuses: [Int32] = []
+        var verdictStore: [RangeVerdict] = []
+        var statusStore: [ExposureStatus] = []
+        // Per group, slot and kind of match (a summary), per status rank: the cell with the highest confidence, then
+        // the first product, and the cell with the first product (-1 if none), with their confidences; stored flat.
+        var summaryGroup: [Int32] = []
+        var summarySlot: [Int32] = []
+        var summaryKind: [ProductMatchKind] = []
+        var summaryRank: [Int] = []
+        var summarySilent: [Bool] = []
+        var best: [Int32] = []
+        var bestConfidence: [MatchConfidence] = []
+        var first: [Int32] = []
+        var firstConfidence: [MatchConfidence] = []
+        // Per asset position, its latest hit; hits of one asset are linked through `hitNext`.
+        var head = [Int32](repeating: -1, count: index.assets.count)
+        var hitSummary: [Int32] = []
+        var hitNext: [Int32] = []
+        var touched: [Int32] = []
+
+        for (groupNumber, group) in groups.enumerated() {
+            var slotNumbers: [Int64: Int32] = [:]
+            var summaryNumbers: [Int64: Int32] = [:]
+            forEachCandidate(of: group.representative, in: index) { assetClass, kind in
+                for position in index.members[Int(assetClass)] {
+                    let p = Int(position)
+                    var version = Int64(index.versionIDs[p])
+                    if group.usesSerial { version = version << 32 | Int64(index.serialIDs[p]) }
+                    let summaryKey = version &* 8 &+ Int64(kind.slot)
+                    let summary: Int32
+                    if let known = summaryNumbers[summaryKey] {
+                        summary = known
+                    } else {
+                        let slot: Int32
+                        if let known = slotNumbers[version] {
+                            slot = known
+                        } else {
+                            let versionString = index.versions[Int(index.versionIDs[p])]
+                            let firmware = index.firmwares[Int(index.versionIDs[p])]
+                            let serial = index.serials[Int(index.serialIDs[p])]
+                            let verdictBase = verdictStore.count
+                            for range in group.ranges {
+                                verdictStore.append(range.verdict(version: versionString, firmware: firmware, serialNumber: serial))
+                            }
+                            slot = Int32(slotVerdicts.count)
+                            slotVerdicts.append(Int32(verdictBase))
+                            slotStatuses.append(Int32(statusStore.count))
+                            for cell in group.cells {
+                                let cell = cells[Int(cell)]
+                                statusStore.append(Self.status(verdictStore[verdictBase + Int(cell.range)], listed: cell.listed))
+                            }
+                            slotNumbers[version] = slot
+                        }
+                        summary = Int32(summaryGroup.count)
+                        summaryGroup.append(Int32(groupNumber))
+                        summarySlot.append(slot)
+                        summaryKind.append(kind)
+                        best.append(contentsOf: repeatElement(-1, count: 5))
+                        bestConfidence.append(contentsOf: repeatElement(.low, count: 5))
+                        first.append(contentsOf: repeatElement(-1, count: 5))
+                        firstConfidence.append(contentsOf: repeatElement(.low, count: 5))
+                        let base = Int(summary) * 5
+                        let verdictBase = Int(slotVerdicts[Int(slot)])
+                        let statusBase = Int(slotStatuses[Int(slot)])
+                        var silent = true
+                        var lowest = 4
+                        for (offset, number) in group.cells.enumerated() {
+                            let cell = cells[Int(number)]
+                            let status = statusStore[statusBase + offset]
+                            let verdict = verdictStore[verdictBase + Int(cell.range)]
+                            let confidence = min(kind.confidence, MatchConfidence(verdict.confidence))
+                            let slotOfRank = base + status.rank
+                            lowest = min(lowest, status.rank)
+                            let bestCell = best[slotOfRank]
+                            if bestCell < 0 || confidence > bestConfidence[slotOfRank]
+                                || (confidence == bestConfidence[slotOfRank] && cell.first < cells[Int(bestCell)].first) {
+                                best[slotOfRank] = number
+                                bestConfidence[slotOfRank] = confidence
+                            }
+                            let firstCell = first[slotOfRank]
+                            if firstCell < 0 || cell.first < cells[Int(firstCell)].first {
+                                first[slotOfRank] = number
+                                firstConfidence[slotOfRank] = confidence
+                            }
+                            if status == .unknown, verdict.answer != .outside { silent = false }
+                        }
+                        summaryRank.append(lowest)
+                        summarySilent.append(silent)
+                        summaryNumbers[summaryKey] = summary
+                    }
+                    if head[p] < 0 { touched.append(position) }
+                    hitSummary.append(summary)
+                    hitNext.append(head[p])
+                    head[p] = Int32(hitSummary.count - 1)
+                }
+            }
+        }
+        guard !touched.isEmpty else { return [] }
+
+        // Product IDs per set of cells (one cell, the usual case, or several in product order).
+        var cellIDs = [(first: String, more: [String])?](repeating: nil, count: cells.count)
+        var cellSetIDs: [[Int32]: (first: String, more: [String])] = [:]
+        func productIDs(_ chosen: [Int32]) -> (first: String, more: [String]) {
+            if chosen.count == 1 {
+                if let known = cellIDs[Int(chosen[0])] { return known }
+                let positions = cells[Int(chosen[0])].products
+                let ids = (products[Int(positions[0])].product.productID,
+                           positions.dropFirst().map { products[Int($0)].product.productID })
+                cellIDs[Int(chosen[0])] = ids
+                return ids
+            }
+            if let known = cellSetIDs[chosen] { return known }
+            let positions = chosen.flatMap { cells[Int($0)].products }.sorted()
+            let ids = (products[Int(positions[0])].product.productID,
+                       positions.dropFirst().map { products[Int($0)].product.productID })
+            cellSetIDs[chosen] = ids
+            return ids
+        }
+
+        /// `combine` over every product of the given summaries' cells, worked out from the cells.
+        var chosenCells: [Int32] = []
+        func resolve(_ hits: [Int32]) -> Resolved {
+            var rank = 4
+            for hit in hits { rank = min(rank, summaryRank[Int(hit)]) }
+            // The worst status's entry with the highest confidence, then the first in product order.
+            var chosen = (summary: Int32(-1), cell: Int32(-1), confidence: MatchConfidence.low)
+            for hit in hits {
+                let at = Int(hit) * 5 + rank
+                let cell = best[at]
+                guard cell >= 0 else { continue }
+                if chosen.cell < 0 || bestConfidence[at] > chosen.confidence
+                    || (bestConfidence[at] == chosen.confidence && cells[Int(cell)].first < cells[Int(chosen.cell)].first) {
+                    chosen = (hit, cell, bestConfidence[at])
+                }
+            }
+            // An unknown answer from a product outside a fixed list yields to a decided one: the first of the best
+            // decided status, whatever its confidence.
+            if rank == ExposureStatus.unknown.rank, hits.allSatisfy({ summarySilent[Int($0)] }),
+               let decided = [ExposureStatus.fixed.rank, ExposureStatus.notAffected.rank].first(where: { decided in
+                   hits.contains { first[Int($0) * 5 + decided] >= 0 }
+               }) {
+                rank = decided
+                chosen = (-1, -1, .low)
+                for hit in hits {
+                    let at = Int(hit) * 5 + rank
+                    let cell = first[at]
+                    guard cell >= 0 else { continue }
+                    if chosen.cell < 0 || cells[Int(cell)].first < cells[Int(chosen.cell)].first {
+                        chosen = (hit, cell, firstConfidence[at])
+                    }
+                }
+            }
+            // Every cell that gave the chosen status.
+            chosenCells.removeAll(keepingCapacity: true)
+            for hit in hits {
+                let group = groups[Int(summaryGroup[Int(hit)])]
+                let statusBase = Int(slotStatuses[Int(summarySlot[Int(hit)])])
+                for (offset, number) in group.cells.enumerated() where statusStore[statusBase + offset].rank == rank {
+                    chosenCells.append(number)
+                }
+            }
+            chosenCells.sort()
+            let ids = productIDs(chosenCells)
+            let cell = cells[Int(chosen.cell)]
+            return Resolved(status: ExposureStatus.allCases[rank], confidence: chosen.confidence,
+                            product: products[Int(cell.first)], kind: summaryKind[Int(chosen.summary)],
+                            verdict: verdictStore[Int(slotVerdicts[Int(summarySlot[Int(chosen.summary)])]) + Int(cell.range)],
+                            firstProductID: ids.first, moreProductIDs: ids.more)
+        }
+
+        // Each asset's combined exposure, worked out once per distinct set of summaries.
+        touched.sort()
+        var resolvedTable: [Resolved] = []
+        var single = [Int32](repeating: -1, count: summaryGroup.count)
+        var several: [[Int32]: Int32] = [:]
+        var resolvedOf: [Int32] = []
+        resolvedOf.reserveCapacity(touched.count)
+        var rankCounts = [Int](repeating: 0, count: 5)
+        var hits: [Int32] = []
+        for position in touched {
+            let firstHit = head[Int(position)]
+            let resolved: Int32
+            if hitNext[Int(firstHit)] < 0 {
+                let summary = Int(hitSummary[Int(firstHit)])
+                if single[summary] >= 0 {
+                    resolved = single[summary]
+                } else {
+                    resolved = Int32(resolvedTable.count)
+                    resolvedTable.append(resolve([Int32(summary)]))
+                    single[summary] = resolved
+                }
+            } else {
+                hits.removeAll(keepingCapacity: true)
+                var hit = firstHit
+                while hit >= 0 {
+                    hits.append(hitSummary[Int(hit)])
+                    hit = hitNext[Int(hit)]
+                }
+                hits.sort()
+                if let known = several[hits] {
+                    resolved = known
+                } else {
+                    resolved = Int32(resolvedTable.count)
+                    resolvedTable.append(resolve(hits))
+                    several[hits] = resolved
+                }
+            }
+            resolvedOf.append(resolved)
+            rankCounts[resolvedTable[Int(resolved)].status.rank] += 1
+        }
+
+        // Worst first, then by asset ID: assets in inventory order within each status, sorted by ID only when the
+        // inventory does not number them in order.
+        var byRank: [[Int32]] = rankCounts.map { count in
+            var list: [Int32] = []
+            list.reserveCapacity(count)
+            return list
+        }
+        for (offset, resolved) in resolvedOf.enumerated() {
+            byRank[resolvedTable[Int(resolved)].status.rank].append(Int32(offset))
+        }
+        var result: [Exposure] = []
+        result.reserveCapacity(touched.count)
+        for var offsets in byRank {
+            let ids = offsets.map { index.assets[Int(touched[Int($0)])].id }
+            if !zip(ids, ids.dropFirst()).allSatisfy({ $0 < $1 }) {
+                offsets.sort { index.assets[Int(touched[Int($0)])].id < index.assets[Int(touched[Int($1)])].id }
+            }
+            for offset in offsets {
+                let asset = index.assets[Int(touched[Int(offset)])]
+                let resolved = resolvedTable[Int(resolvedOf[Int(offset)])]
+                let explanation = MatchExplanation(asset: asset, product: resolved.product, kind: resolved.kind,
+                                                   verdict: resolved.verdict, status: resolved.status,
+                                                   moreProducts: resolved.moreProductIDs.count)
+                result.append(Exposure(assetID: asset.id, advisoryID: advisory.id, status: resolved.status,
+                                       confidence: resolved.confidence, firstProductID: resolved.firstProductID,
+                                       moreProductIDs: resolved.moreProductIDs, explanation: .match(explanation)))
+            }
+        }
+        return result
+    }
+
+    /// Calls `body` once for each class of indexed assets that `product` concerns, with how they are recognised: assets
+    /// of its vendor with every word of its name, and assets with one of its model numbers, its CPE or its package URL.
+    private func forEachCandidate(of product: CompiledProduct, in index: AssetIndex,
+                                  _ body: (Int32, ProductMatchKind) -> Void) {
+        var named: [Int32] = []
+        var others: [Int32] = []
+        for vendor in product.vendorKeys {
+            if let words = index.byVendorWord[vendor], !product.tokens.isEmpty {
+                // Classes of this vendor whose name has every word of the product's.
+                named += Self.intersection(product.tokens.map { words[$0] ?? [] })
+            }
+            for model in product.modelKeys { if let list = index.byVendorModel[vendor]?[model] { others += list } }
+        }
+        if let cpe = product.cpe, let list = index.byCPE[cpe.identityKey] { others += list }
+        if let purl = product.purl, let list = index.byPURL[purl.identityKey] { others += list }
+        if product.vendorKeys.count > 1 { named.sort() }
+        var previous: Int32 = -1
+        for number in named where number != previous {
+            previous = number
+            body(number, nameMatch(index.classes[Int(number)], product))
+        }
+        if others.count > 1 { others.sort() }
+        previous = -1
+        for number in others where number != previous && !named.containsSorted(number) {
+            previous = number
+            if let match = productMatch(index.classes[Int(number)], product) { body(number, match) }
+        }
+    }
+
+    /// The numbers in every one of `lists` (each ascending), ascending: the shortest list filtered by each longer one
+    /// in turn, searching forward from the last place found.
+    static func intersection(_ lists: [[Int32]]) -> [Int32] {
+        let lists = lists.sorted { $0.count < $1.count }
+        guard var result = lists.first else { return [] }
+        for list in lists.dropFirst() {
+            if result.isEmpty { break }
+            var kept = 0
+            list.withUnsafeBufferPointer { other in
+                let count = other.count
+                var low = 0
+                for value in result {
+                    if low < count, other[low] < value {
+                        // Gallop: double the step until past `value`, then search between.
+                        var below = low
+                        var step = 1
+                        var probe = low + 1
+                        while probe < count, other[probe] < value {
+                            below = probe
+                            step &*= 2
+                            probe = below + step
+                        }
+                        var high = min(probe, count)
+                        low = below + 1
+                        while low < high {
+                            let middle = (low + high) / 2
+                            if other[middle] < value { low = middle + 1 } else { high = middle }
+                        }
+                    }
+                    if low == count { break }
+                    if other[low] == value {
+                        result[kept] = value
+                        kept += 1
+                        low += 1
+                    }
+                }
+            }
+            result.removeSubrange(kept...)
+        }
+        return result
+    }
+}
+
+extension ProductMatchKind {
+    /// A small number per kind, for cache keys.
+    var slot: Int {
+        switch self {
+        case .cpe: 0
+        case .purl: 1
+        case .modelNumber: 2
+        case .name: 3
+        case .productFamily: 4
+        }
+    }
+}
