@@ -155,9 +155,4 @@ extension PostgresStore {
                                  notify: row["notify"]),
                     createdAt: Timestamp.parse(row["created_at"]) ?? Date(timeIntervalSince1970: 0))
     }
-
-    /// `?, ?, ?` for `count` values.
-    static func placeholders(_ count: Int) -> String {
-        Array(repeating: "?", count: count).joined(separator: ", ")
-    }
 }
