@@ -22,7 +22,7 @@ extension PostgresStore {
     }
 
     public func organisations() async throws -> [Organisation] {
-        try await fetchAll("SELECT id, name FROM organisations ORDER BY lower(name) COLLATE \"C\", id").map {
+        try await fetchAll("SELECT id, name FROM organisations ORDER BY \(Self.noCase("name")), id").map {
             Organisation(id: $0["id"], name: $0["name"])
         }
     }

@@ -20,6 +20,12 @@ extension PostgresStore {
         }
     }
 
+    /// SQLite's `COLLATE NOCASE` order: only ASCII letters fold (lower() would fold `Ã` too and order `LeÃ£o` after
+    /// `Leão`, where SQLite puts it before), then bytes compare.
+    static func noCase(_ column: String) -> String {
+        "translate(\(column), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') COLLATE \"C\""
+    }
+
     public func advisory(id: String) async throws -> StoredAdvisory? {
         let loaded = try await snapshot { db -> ([UInt8], [StoredRevision], Int, [KnownExploitedVulnerability])? in
             guard let raw = try await db.fetchValue("""
@@ -168,7 +174,7 @@ extension PostgresStore {
         try await fetchAll("""
             SELECT v.name, v.slug, COUNT(*) AS n, MAX(a.current_release_date) AS latest
             FROM vendors v JOIN advisory_vendors av ON av.vendor_id = v.id JOIN advisories a ON a.seq = av.advisory_seq
-            GROUP BY v.id ORDER BY lower(v.name) COLLATE "C", v.id
+            GROUP BY v.id ORDER BY \(PostgresStore.noCase("v.name")), v.id
             """).map(PostgresStore.vendorSummary)
     }
 

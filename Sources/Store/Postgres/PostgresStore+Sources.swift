@@ -3,7 +3,7 @@ import Foundation
 
 extension PostgresStore {
     public func sources() async throws -> [SourceRecord] {
-        try await fetchAll("\(PostgresStore.sourceSelect) ORDER BY lower(s.name) COLLATE \"C\", s.slug").map(PostgresStore.sourceRecord)
+        try await fetchAll("\(PostgresStore.sourceSelect) ORDER BY \(PostgresStore.noCase("s.name")), s.slug").map(PostgresStore.sourceRecord)
     }
 
     public func source(slug: String) async throws -> SourceRecord? {
