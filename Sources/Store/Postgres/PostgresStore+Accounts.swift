@@ -34,14 +34,14 @@ extension PostgresStore {
     }
 
     public func users(organisationID: Int64?) async throws -> [UserAccount] {
-        // SQLite orders emails (COLLATE NOCASE) ignoring ASCII case; lower() under "C" does the same here.
+        // Emails are NOCASE in SQLite, so they sort ignoring ASCII case there.
         if let organisationID {
             return try await fetchAll("""
                 SELECT u.* FROM users u JOIN memberships m ON m.user_id = u.id WHERE m.organisation_id = ?
-                ORDER BY lower(u.email COLLATE "C")
+                ORDER BY \(Self.noCase("u.email"))
                 """, [organisationID]).map(Self.user(from:))
         }
-        return try await fetchAll("SELECT * FROM users ORDER BY lower(email COLLATE \"C\")").map(Self.user(from:))
+        return try await fetchAll("SELECT * FROM users ORDER BY \(Self.noCase("email"))").map(Self.user(from:))
     }
 
     public func setPasswordHash(userID: Int64, hash: String) async throws {
@@ -97,7 +97,7 @@ extension PostgresStore {
         // Organisation names are NOCASE in SQLite, so they sort ignoring ASCII case there.
         try await fetchAll("""
             SELECT m.*, o.name AS organisation_name FROM memberships m JOIN organisations o ON o.id = m.organisation_id
-            WHERE m.user_id = ? ORDER BY lower(o.name COLLATE "C")
+            WHERE m.user_id = ? ORDER BY \(Self.noCase("o.name"))
             """, [userID]).map(Self.membership(from:))
     }
 

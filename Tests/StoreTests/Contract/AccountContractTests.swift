@@ -25,6 +25,12 @@ import VigilTestSupport
             #expect(try await store.user(id: bea.id)?.emailVerifiedAt == now.addingTimeInterval(-60))
             // Ordered by email ignoring case, as SQLite's NOCASE column orders them.
             #expect(try await store.users(organisationID: nil).map(\.id) == [bea.id, ops.id, zed.id])
+            // Only ASCII letters fold: Ä sorts by its bytes, before ä, as in SQLite.
+            let umlautLower = try await store.createUser(.init(email: "äa@example.org", displayName: ""), now: now)
+            let umlautUpper = try await store.createUser(.init(email: "Äb@example.org", displayName: ""), now: now)
+            #expect(try await store.users(organisationID: nil).map(\.id) == [bea.id, ops.id, zed.id, umlautUpper.id, umlautLower.id])
+            #expect(try await store.removeUser(id: umlautLower.id))
+            #expect(try await store.removeUser(id: umlautUpper.id))
 
             let plant = try await Contract.organisation(store, "plant A")
             let utility = try await Contract.organisation(store, "Utility B")
