@@ -82,7 +82,8 @@ extension PostgresStore {
     public func composeDigest(channelID: Int64, periodEnd boundary: Date, now: Date) async throws -> Int {
         try await transaction { db in
             // Two nodes composing the same channel at once take turns: the second finds the held rows already folded.
-            try await db.execute("SELECT pg_advisory_xact_lock(?::integer, ?::integer)", [Self.digestLockSpace, Int32(truncatingIfNeeded: channelID)])
+            try await db.execute("SELECT pg_advisory_xact_lock(?::integer, ?::integer)",
+                                 [Self.digestLockSpace, Int32(truncatingIfNeeded: channelID)])
             let end = Timestamp.format(boundary)
             let held = try await db.fetchValue("""
                 SELECT COUNT(*) FROM deliveries WHERE channel_id = ? AND status = 'held' AND created_at < ?
@@ -290,7 +291,8 @@ extension PostgresStore {
 
     // MARK: Rows
 
-    /// The first key of `pg_advisory_xact_lock(space, channel)` for digest composition; see `migrationLock`.
+    /// The first key of `pg_advisory_xact_lock(space, channel)` for digest composition. The two-key form never meets
+    /// the one-key locks (`migrationLock`, ingest's); channel IDs beyond 32 bits share keys, which only serialises more.
     static let digestLockSpace: Int32 = 0x5649_4701
 
     static func channel(from row: SQLRow) -> NotificationChannel {
