@@ -211,64 +211,64 @@ import VigilTestSupport
         }
     }
 
-    @Test("a webhook is signed with HMAC-SHA256 over the timestamp and body, a 500 is retried, and Slack and Teams get their formats")
-    func webhooksSignedRetriedAndFormatted() async throws {
+    @Test("a webhook is signed with HMAC-SHA256 over the timestamp and body, a 500 is retried, and Slack and Teams get their formats", arguments: Backend.allCases)
+    func webhooksSignedRetriedAndFormatted(backend: Backend) async throws {
         let receiver = try WebhookReceiver(failFirst: 1)
         defer { receiver.stop() }
-        let fixture = try await Fixture(channels: [
+        try await Fixture.with(channels: [
             .init(name: "soc", kind: .webhook, target: "http://127.0.0.1:\(receiver.port)/hook"),
             .init(name: "slack", kind: .slack, target: "http://127.0.0.1:\(receiver.port)/slack"),
             .init(name: "teams", kind: .teams, target: "http://127.0.0.1:\(receiver.port)/teams"),
-        ])
-        defer { fixture.folder.remove() }
-        let secret = try #require(fixture.channels.first?.secret)
-        #expect(secret.count == 64)
-        receiver.secret = secret
-        try await fixture.publish()
-        let start = Date()
-        try await Self.withClient { client in
-            let dispatcher = fixture.dispatcher(client: client)
-            let first = try await dispatcher.runOnce(now: { start })
-            // The receiver answers the first request (whichever it is) with 500; the other two are delivered.
-            #expect(first.delivered == 2 && first.retrying == 1)
-            let failed = try #require(try await fixture.outbox().first { $0.status == .pending })
-            #expect(failed.lastError?.contains("answered HTTP 500") == true)
-            let second = try await dispatcher.runOnce(now: { start.addingTimeInterval(3600) })
-            #expect(second.delivered == 1)
+        ], backend: backend) { fixture in
+            let secret = try #require(fixture.channels.first?.secret)
+            #expect(secret.count == 64)
+            receiver.secret = secret
+            try await fixture.publish()
+            let start = Date()
+            try await Self.withClient { client in
+                let dispatcher = fixture.dispatcher(client: client)
+                let first = try await dispatcher.runOnce(now: { start })
+                // The receiver answers the first request (whichever it is) with 500; the other two are delivered.
+                #expect(first.delivered == 2 && first.retrying == 1)
+                let failed = try #require(try await fixture.outbox().first { $0.status == .pending })
+                #expect(failed.lastError?.contains("answered HTTP 500") == true)
+                let second = try await dispatcher.runOnce(now: { start.addingTimeInterval(3600) })
+                #expect(second.delivered == 1)
+            }
+            let requests = try receiver.requests()
+            #expect(requests.count == 4)
+            let generic = requests.filter { $0.path == "/hook" }
+            #expect(!generic.isEmpty)
+            for request in generic {
+                #expect(request.signatureValid == true)
+                #expect(request.deliveryID?.hasPrefix("dlv_") == true)
+                #expect(request.advisoryID == "ICSA-22-172-04")
+                #expect(request.assetNames == ["PLC-7 (Phoenix Contact MULTIPROG 5.50) at Hamburg / Line <2>"])
+            }
+            #expect(Set(generic.map(\.deliveryID)).count == 1)
+            let slack = try #require(requests.first { $0.path == "/slack" })
+            #expect(slack.slackBlocks ?? 0 >= 2)
+            #expect(slack.text?.hasPrefix("[Vigil] CRITICAL ICSA-22-172-04") == true)
+            let teams = try #require(requests.first { $0.path == "/teams" })
+            #expect(teams.teamsContentType == "application/vnd.microsoft.card.adaptive")
+            #expect(try await fixture.outbox().allSatisfy { $0.status == .delivered })
         }
-        let requests = try receiver.requests()
-        #expect(requests.count == 4)
-        let generic = requests.filter { $0.path == "/hook" }
-        #expect(!generic.isEmpty)
-        for request in generic {
-            #expect(request.signatureValid == true)
-            #expect(request.deliveryID?.hasPrefix("dlv_") == true)
-            #expect(request.advisoryID == "ICSA-22-172-04")
-            #expect(request.assetNames == ["PLC-7 (Phoenix Contact MULTIPROG 5.50) at Hamburg / Line <2>"])
-        }
-        #expect(Set(generic.map(\.deliveryID)).count == 1)
-        let slack = try #require(requests.first { $0.path == "/slack" })
-        #expect(slack.slackBlocks ?? 0 >= 2)
-        #expect(slack.text?.hasPrefix("[Vigil] CRITICAL ICSA-22-172-04") == true)
-        let teams = try #require(requests.first { $0.path == "/teams" })
-        #expect(teams.teamsContentType == "application/vnd.microsoft.card.adaptive")
-        #expect(try await fixture.outbox().allSatisfy { $0.status == .delivered })
     }
 
-    @Test("a receiver that refuses with 404 fails the delivery for good, with the reason kept in the outbox")
-    func permanentRefusal() async throws {
+    @Test("a receiver that refuses with 404 fails the delivery for good, with the reason kept in the outbox", arguments: Backend.allCases)
+    func permanentRefusal(backend: Backend) async throws {
         let receiver = try WebhookReceiver(failFirst: 0, status: 404)
         defer { receiver.stop() }
-        let fixture = try await Fixture(channels: [.init(name: "soc", kind: .webhook, target: "http://127.0.0.1:\(receiver.port)/gone")])
-        defer { fixture.folder.remove() }
-        receiver.secret = try #require(fixture.channels.first?.secret)
-        try await fixture.publish()
-        let summary = try await Self.withClient { try await fixture.dispatcher(client: $0).runOnce() }
-        #expect(summary.failed == 1)
-        let record = try #require(try await fixture.outbox().first)
-        #expect(record.status == .failed)
-        #expect(record.lastError?.contains("refused the webhook with HTTP 404") == true)
-        #expect(try await fixture.store.deliveries(organisationID: fixture.plant.id, status: .failed, limit: 10).count == 1)
+        try await Fixture.with(channels: [.init(name: "soc", kind: .webhook, target: "http://127.0.0.1:\(receiver.port)/gone")], backend: backend) { fixture in
+            receiver.secret = try #require(fixture.channels.first?.secret)
+            try await fixture.publish()
+            let summary = try await Self.withClient { try await fixture.dispatcher(client: $0).runOnce() }
+            #expect(summary.failed == 1)
+            let record = try #require(try await fixture.outbox().first)
+            #expect(record.status == .failed)
+            #expect(record.lastError?.contains("refused the webhook with HTTP 404") == true)
+            #expect(try await fixture.store.deliveries(organisationID: fixture.plant.id, status: .failed, limit: 10).count == 1)
+        }
     }
 
     @Test("a daily digest holds alerts until 07:00 UTC, then sends them in one message grouped by severity", arguments: Backend.allCases)
@@ -387,46 +387,46 @@ extension DeliveryTests {
         }
     }
 
-    @Test("a hostile title cannot add headers or recipients, and is escaped in the HTML part")
-    func hostileTitle() async throws {
-        let fixture = try await Fixture(channels: [.init(name: "ops", kind: .email, target: "ops@example.org")])
-        defer { fixture.folder.remove() }
-        let server = try AiosmtpdServer(mode: .plain)
-        defer { server.stop() }
-        let original = try AlertCreatorTests.freshCopy(in: fixture.folder.url)
-        var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: original))) as? [String: Any])
-        var document = try #require(object["document"] as? [String: Any])
-        document["title"] = "PLC\r\nBcc: victim@example.org\r\n\r\n<script>alert(1)</script>"
-        object["document"] = document
-        try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: original))
-        _ = try await LocalImporter().run(paths: [original], into: fixture.store)
-        #expect(try await AlertCreator(store: fixture.store).processPending().alertsCreated == 1)
-        let summary = try await Self.withClient { try await fixture.dispatcher(smtpPort: server.port, client: $0).runOnce() }
-        #expect(summary.delivered == 1)
-        let mail = try #require(try server.received().first)
-        #expect(mail.recipients == ["ops@example.org"])
-        #expect(mail.subject == "[Vigil] CRITICAL ICSA-22-172-04: PLC Bcc: victim@example.org <script>alert(1)</script> (affects 1 of your assets)")
-        #expect(mail.parts.count == 2)
-        let html = try #require(mail.parts.last?.content)
-        #expect(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))
-        #expect(!html.contains("<script>"))
+    @Test("a hostile title cannot add headers or recipients, and is escaped in the HTML part", arguments: Backend.allCases)
+    func hostileTitle(backend: Backend) async throws {
+        try await Fixture.with(channels: [.init(name: "ops", kind: .email, target: "ops@example.org")], backend: backend) { fixture in
+            let server = try AiosmtpdServer(mode: .plain)
+            defer { server.stop() }
+            let original = try AlertCreatorTests.freshCopy(in: fixture.folder.url)
+            var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: original))) as? [String: Any])
+            var document = try #require(object["document"] as? [String: Any])
+            document["title"] = "PLC\r\nBcc: victim@example.org\r\n\r\n<script>alert(1)</script>"
+            object["document"] = document
+            try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: original))
+            _ = try await LocalImporter().run(paths: [original], into: fixture.store)
+            #expect(try await AlertCreator(store: fixture.store).processPending().alertsCreated == 1)
+            let summary = try await Self.withClient { try await fixture.dispatcher(smtpPort: server.port, client: $0).runOnce() }
+            #expect(summary.delivered == 1)
+            let mail = try #require(try server.received().first)
+            #expect(mail.recipients == ["ops@example.org"])
+            #expect(mail.subject == "[Vigil] CRITICAL ICSA-22-172-04: PLC Bcc: victim@example.org <script>alert(1)</script> (affects 1 of your assets)")
+            #expect(mail.parts.count == 2)
+            let html = try #require(mail.parts.last?.content)
+            #expect(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))
+            #expect(!html.contains("<script>"))
+        }
     }
 
-    @Test("a test message goes to the one channel asked for, and says so")
-    func testMessage() async throws {
-        let fixture = try await Fixture(channels: [.init(name: "ops", kind: .email, target: "ops@example.org")])
-        defer { fixture.folder.remove() }
-        let server = try AiosmtpdServer(mode: .plain)
-        defer { server.stop() }
-        try await fixture.publish()
-        let channel = try #require(fixture.channels.first)
-        let id = try await fixture.store.enqueueTest(channelID: channel.id, organisationID: fixture.plant.id, now: Date())
-        let summary = try await Self.withClient { try await fixture.dispatcher(smtpPort: server.port, client: $0).runOnce(only: id) }
-        #expect(summary.delivered == 1)
-        let received = try server.received()
-        #expect(received.map(\.subject) == ["[Vigil] Test message for ops (Plant <Hamburg>)"])
-        // The alert's own delivery is still waiting: only the test was sent.
-        #expect(try await fixture.outbox().filter { $0.status == .pending }.map(\.kind) == [.alert])
+    @Test("a test message goes to the one channel asked for, and says so", arguments: Backend.allCases)
+    func testMessage(backend: Backend) async throws {
+        try await Fixture.with(channels: [.init(name: "ops", kind: .email, target: "ops@example.org")], backend: backend) { fixture in
+            let server = try AiosmtpdServer(mode: .plain)
+            defer { server.stop() }
+            try await fixture.publish()
+            let channel = try #require(fixture.channels.first)
+            let id = try await fixture.store.enqueueTest(channelID: channel.id, organisationID: fixture.plant.id, now: Date())
+            let summary = try await Self.withClient { try await fixture.dispatcher(smtpPort: server.port, client: $0).runOnce(only: id) }
+            #expect(summary.delivered == 1)
+            let received = try server.received()
+            #expect(received.map(\.subject) == ["[Vigil] Test message for ops (Plant <Hamburg>)"])
+            // The alert's own delivery is still waiting: only the test was sent.
+            #expect(try await fixture.outbox().filter { $0.status == .pending }.map(\.kind) == [.alert])
+        }
     }
 }
 
