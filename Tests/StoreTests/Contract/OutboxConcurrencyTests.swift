@@ -97,6 +97,29 @@ struct PostgresOutboxConcurrencyTests {
         }
     }
 
+    @Test("two sign-ups with one email (in any case) at once make one user; the other is told it exists")
+    func concurrentSignUps() async throws {
+        try await withTwoNodes { first, second in
+            for round in 0..<10 {
+                let results = await withTaskGroup(of: Result<UserAccount, any Error>.self) { group in
+                    for (node, email) in [(first, "ops\(round)@example.org"), (second, "OPS\(round)@example.org")] {
+                        group.addTask {
+                            do { return .success(try await node.createUser(.init(email: email, displayName: ""), now: Contract.epoch)) }
+                            catch { return .failure(error) }
+                        }
+                    }
+                    var all: [Result<UserAccount, any Error>] = []
+                    for await result in group { all.append(result) }
+                    return all
+                }
+                #expect(results.filter { if case .success = $0 { true } else { false } }.count == 1, "round \(round)")
+                #expect(results.allSatisfy { if case .failure(let error) = $0 { error is StoreError } else { true } }, "round \(round)")
+            }
+            let users = try await first.users(organisationID: nil)
+            #expect(users.count == 10)
+        }
+    }
+
     @Test("the same alerts created by two nodes at once are stored once, with one set of deliveries")
     func concurrentAlertCreation() async throws {
         try await withTwoNodes { first, second in
