@@ -299,8 +299,10 @@ extension FileDiscovery {
         defer { closedir(stream) }
         var folders: [String] = []
         while let entry = readdir(stream) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            // Read in place up to the NUL: copying the whole d_name array reads past a short record at the end of
+            // readdir's buffer, which crashed when that buffer ended a mapped page.
+            let name = withUnsafePointer(to: &entry.pointee.d_name) { pointer in
+                pointer.withMemoryRebound(to: CChar.self, capacity: MemoryLayout.size(ofValue: pointer.pointee)) { String(cString: $0) }
             }
             if name.hasPrefix(".") { continue }
             let full = directory + "/" + name

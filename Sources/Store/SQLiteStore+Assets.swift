@@ -283,4 +283,18 @@ final class AssetIndexCache: @unchecked Sendable {
         self.generation = generation
         return built
     }
+
+    /// The index kept for this generation, if any: for a store that reads the assets asynchronously.
+    func cached(generation: Int64) -> Entry? {
+        lock.lock()
+        defer { lock.unlock() }
+        return self.generation == generation ? entry : nil
+    }
+
+    func keep(_ entry: Entry, generation: Int64) {
+        lock.lock()
+        defer { lock.unlock() }
+        self.entry = entry
+        self.generation = generation
+    }
 }

@@ -8,49 +8,49 @@ import VigilTestSupport
 /// A real `vigil alerts deliver` killed with SIGKILL after the mail server has the message but before it says so:
 /// the delivery is sent again once its lease expires, with the same Message-ID, and never a third time.
 @Suite(.serialized) struct DeliveryCrashTests {
-    @Test("SIGKILL between send and acknowledgement: exactly one duplicate, with the same Message-ID")
-    func killedBetweenSendAndAcknowledgement() async throws {
-        let fixture = try await DeliveryTests.Fixture(channels: [.init(name: "ops", kind: .email, target: "ops@example.org")])
-        defer { fixture.folder.remove() }
-        let server = try SlowSMTPServer(folder: fixture.folder.url, replyDelay: 30)
-        defer { server.stop() }
-        try await fixture.publish()
+    @Test("SIGKILL between send and acknowledgement: exactly one duplicate, with the same Message-ID", arguments: Backend.allCases)
+    func killedBetweenSendAndAcknowledgement(backend: Backend) async throws {
+        try await DeliveryTests.Fixture.with(channels: [.init(name: "ops", kind: .email, target: "ops@example.org")], backend: backend) { fixture in
+            let server = try SlowSMTPServer(folder: fixture.folder.url, replyDelay: 30)
+            defer { server.stop() }
+            try await fixture.publish()
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try Executables.vigil())
-        process.arguments = ["alerts", "deliver", "--db", fixture.folder.url.appendingPathComponent("vigil.sqlite").path]
-        process.environment = ProcessInfo.processInfo.environment.merging(
-            ["VIGIL_SMTP_URL": "smtp://127.0.0.1:\(server.port)?starttls=never", "VIGIL_MAIL_FROM": "alerts@vigil.example"]) { _, new in new }
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        // The server has the whole message and holds back its 250: the sender cannot know it was delivered.
-        let deadline = Date().addingTimeInterval(60)
-        while try server.messageIDs().isEmpty, Date() < deadline, process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
-        try #require(try server.messageIDs().count == 1, "the message never reached the server")
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        #expect(process.terminationReason == .uncaughtSignal)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: try Executables.vigil())
+            process.arguments = ["alerts", "deliver", "--db", fixture.location]
+            process.environment = ProcessInfo.processInfo.environment.merging(
+                ["VIGIL_SMTP_URL": "smtp://127.0.0.1:\(server.port)?starttls=never", "VIGIL_MAIL_FROM": "alerts@vigil.example"]) { _, new in new }
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            // The server has the whole message and holds back its 250: the sender cannot know it was delivered.
+            let deadline = Date().addingTimeInterval(60)
+            while try server.messageIDs().isEmpty, Date() < deadline, process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+            try #require(try server.messageIDs().count == 1, "the message never reached the server")
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            #expect(process.terminationReason == .uncaughtSignal)
 
-        let stranded = try #require(try await fixture.outbox().first)
-        #expect(stranded.status == .sending)
-        #expect(stranded.attempts == 1)
+            let stranded = try #require(try await fixture.outbox().first)
+            #expect(stranded.status == .sending)
+            #expect(stranded.attempts == 1)
 
-        try await DeliveryTests.withClient { (client: HTTPClient) async throws -> Void in
-            let dispatcher = fixture.dispatcher(smtp: SMTPConfiguration(host: "127.0.0.1", port: server.port, security: .plaintext,
-                                                                        timeout: .seconds(60), from: MailAddress("alerts@vigil.example")),
-                                                client: client)
-            // While the dead process's lease runs, nobody takes the delivery over.
-            #expect(try await dispatcher.runOnce() == AlertDispatcher.Summary())
-            server.replyDelay(0)
-            let later = Date().addingTimeInterval(DeliveryPolicy().lease + 1)
-            #expect(try await dispatcher.runOnce(now: { later }).delivered == 1)
-            #expect(try await dispatcher.runOnce(now: { later.addingTimeInterval(3600) }) == AlertDispatcher.Summary())
+            try await DeliveryTests.withClient { (client: HTTPClient) async throws -> Void in
+                let dispatcher = fixture.dispatcher(smtp: SMTPConfiguration(host: "127.0.0.1", port: server.port, security: .plaintext,
+                                                                            timeout: .seconds(60), from: MailAddress("alerts@vigil.example")),
+                                                    client: client)
+                // While the dead process's lease runs, nobody takes the delivery over.
+                #expect(try await dispatcher.runOnce() == AlertDispatcher.Summary())
+                server.replyDelay(0)
+                let later = Date().addingTimeInterval(DeliveryPolicy().lease + 1)
+                #expect(try await dispatcher.runOnce(now: { later }).delivered == 1)
+                #expect(try await dispatcher.runOnce(now: { later.addingTimeInterval(3600) }) == AlertDispatcher.Summary())
+            }
+            let ids = try server.messageIDs()
+            #expect(ids.count == 2)
+            #expect(Set(ids).count == 1, "the retry must carry the same Message-ID: \(ids)")
+            #expect(try await fixture.outbox().first?.status == .delivered)
         }
-        let ids = try server.messageIDs()
-        #expect(ids.count == 2)
-        #expect(Set(ids).count == 1, "the retry must carry the same Message-ID: \(ids)")
-        #expect(try await fixture.outbox().first?.status == .delivered)
     }
 }
 

@@ -9,20 +9,29 @@ import Store
 import Testing
 import VigilTestSupport
 
-/// Delivery through the outbox of a real SQLite store to real peers: aiosmtpd for mail, and a Python webhook receiver
+/// Delivery through the outbox of a real store (SQLite, and PostgreSQL where parameterised) to real peers: aiosmtpd for mail, and a Python webhook receiver
 /// that checks the HMAC signature exactly as docs/webhooks.md tells receivers to.
 @Suite(.serialized) struct DeliveryTests {
     /// A store with ICSA-22-172-04 (as if published now) alerting "Plant" through the given channels, and one
     /// Phoenix Contact asset exposed to it.
     struct Fixture {
         let folder: TemporaryFolder
-        let store: SQLiteStore
+        let store: any VigilStore
+        /// The store as `--db` names it.
+        let location: String
         let plant: Organisation
         let channels: [NotificationChannel]
 
         init(channels drafts: [NotificationChannel.Draft]) async throws {
-            folder = try TemporaryFolder()
-            store = try SQLiteStore(path: folder.url.appendingPathComponent("vigil.sqlite").path)
+            let folder = try TemporaryFolder()
+            let path = folder.url.appendingPathComponent("vigil.sqlite").path
+            try await self.init(folder: folder, store: try SQLiteStore(path: path), location: path, channels: drafts)
+        }
+
+        init(folder: TemporaryFolder, store: any VigilStore, location: String, channels drafts: [NotificationChannel.Draft]) async throws {
+            self.folder = folder
+            self.store = store
+            self.location = location
             plant = try #require(try await store.organisation(named: "Plant <Hamburg>", create: true))
             var made: [NotificationChannel] = []
             for draft in drafts { made.append(try await store.addChannel(draft, organisationID: plant.id)) }
@@ -31,6 +40,16 @@ import VigilTestSupport
                                                          version: "5.50", site: "Hamburg", area: "Line <2>")],
                                              organisationID: plant.id, replace: false)
             _ = try await store.addWatch(.init(kind: "vendor", value: "Phoenix Contact"), organisationID: plant.id)
+        }
+
+        /// A fixture on a new store of `backend`, closed and removed after `body`.
+        static func with<T>(channels drafts: [NotificationChannel.Draft], backend: Backend,
+                            _ body: (Fixture) async throws -> T) async throws -> T {
+            let folder = try TemporaryFolder()
+            defer { folder.remove() }
+            return try await backend.withStore(in: folder) { store, location in
+                try await body(try await Fixture(folder: folder, store: store, location: location, channels: drafts))
+            }
         }
 
         /// Imports a fresh copy of the advisory at `version` and creates its alerts.
@@ -124,290 +143,290 @@ import VigilTestSupport
         #expect(try server.received().count == 1)
     }
 
-    @Test("with the mail server down the alert waits in the outbox, and is delivered once when the server is back")
-    func serverDownThenBack() async throws {
-        let fixture = try await Fixture(channels: [.init(name: "ops", kind: .email, target: "ops@example.org")])
-        defer { fixture.folder.remove() }
-        let port = try LoopbackPort.free()
-        try await fixture.publish()
-        let start = Date()
-        try await Self.withClient { client in
-            let dispatcher = fixture.dispatcher(smtpPort: port, client: client)
-            let down = try await dispatcher.runOnce(now: { start })
-            #expect(down.retrying == 1 && down.delivered == 0)
-            var outbox = try await fixture.outbox()
-            #expect(outbox.first?.status == .pending)
-            #expect(outbox.first?.attempts == 1)
-            #expect(outbox.first?.lastError?.contains("could not connect to 127.0.0.1:\(port)") == true)
-            let retryAt = try #require(outbox.first?.nextAttemptAt)
-            #expect(retryAt > start.addingTimeInterval(20) && retryAt < start.addingTimeInterval(40))
+    @Test("with the mail server down the alert waits in the outbox, and is delivered once when the server is back", arguments: Backend.allCases)
+    func serverDownThenBack(backend: Backend) async throws {
+        try await DeliveryTests.Fixture.with(channels: [.init(name: "ops", kind: .email, target: "ops@example.org")], backend: backend) { fixture in
+            let port = try LoopbackPort.free()
+            try await fixture.publish()
+            let start = Date()
+            try await Self.withClient { client in
+                let dispatcher = fixture.dispatcher(smtpPort: port, client: client)
+                let down = try await dispatcher.runOnce(now: { start })
+                #expect(down.retrying == 1 && down.delivered == 0)
+                var outbox = try await fixture.outbox()
+                #expect(outbox.first?.status == .pending)
+                #expect(outbox.first?.attempts == 1)
+                #expect(outbox.first?.lastError?.contains("could not connect to 127.0.0.1:\(port)") == true)
+                let retryAt = try #require(outbox.first?.nextAttemptAt)
+                #expect(retryAt > start.addingTimeInterval(20) && retryAt < start.addingTimeInterval(40))
 
-            // Still down at the next attempt: backoff doubles.
-            let second = try await dispatcher.runOnce(now: { retryAt })
-            #expect(second.retrying == 1)
-            outbox = try await fixture.outbox()
-            let thirdAt = try #require(outbox.first?.nextAttemptAt)
-            #expect(thirdAt.timeIntervalSince(retryAt) > 45)
+                // Still down at the next attempt: backoff doubles.
+                let second = try await dispatcher.runOnce(now: { retryAt })
+                #expect(second.retrying == 1)
+                outbox = try await fixture.outbox()
+                let thirdAt = try #require(outbox.first?.nextAttemptAt)
+                #expect(thirdAt.timeIntervalSince(retryAt) > 45)
 
-            // Not due yet: nothing is tried even though the server is now up.
-            let server = try AiosmtpdServer(mode: .plain, port: port)
-            defer { server.stop() }
-            #expect(try await dispatcher.runOnce(now: { retryAt.addingTimeInterval(1) }) == AlertDispatcher.Summary())
-            #expect(try server.received().isEmpty)
-            let back = try await dispatcher.runOnce(now: { thirdAt })
-            #expect(back.delivered == 1)
-            #expect(try server.received().count == 1)
-            outbox = try await fixture.outbox()
-            #expect(outbox.first?.status == .delivered)
-            #expect(outbox.first?.attempts == 3)
-        }
-    }
-
-    @Test("a dispatcher that dies between sending and recording sends at most one duplicate, with the same Message-ID")
-    func crashBetweenSendAndAcknowledgement() async throws {
-        let fixture = try await Fixture(channels: [.init(name: "ops", kind: .email, target: "ops@example.org")])
-        defer { fixture.folder.remove() }
-        let server = try AiosmtpdServer(mode: .plain)
-        defer { server.stop() }
-        try await fixture.publish()
-        let start = Date()
-        try await Self.withClient { client in
-            let dispatcher = fixture.dispatcher(smtpPort: server.port, client: client)
-            // The first node claims and sends, then dies before recording the outcome.
-            let claimed = try await fixture.store.claimDeliveries(now: start, lease: 120, limit: 10, only: nil)
-            try #require(claimed.count == 1)
-            guard case .success = await dispatcher.deliver(claimed[0], now: start) else {
-                Issue.record("the first send failed")
-                return
+                // Not due yet: nothing is tried even though the server is now up.
+                let server = try AiosmtpdServer(mode: .plain, port: port)
+                defer { server.stop() }
+                #expect(try await dispatcher.runOnce(now: { retryAt.addingTimeInterval(1) }) == AlertDispatcher.Summary())
+                #expect(try server.received().isEmpty)
+                let back = try await dispatcher.runOnce(now: { thirdAt })
+                #expect(back.delivered == 1)
+                #expect(try server.received().count == 1)
+                outbox = try await fixture.outbox()
+                #expect(outbox.first?.status == .delivered)
+                #expect(outbox.first?.attempts == 3)
             }
-            // While the lease runs, another node takes nothing.
-            #expect(try await dispatcher.runOnce(now: { start.addingTimeInterval(60) }) == AlertDispatcher.Summary())
-            // After it, the delivery is sent again, once, and recorded.
-            let retry = try await dispatcher.runOnce(now: { start.addingTimeInterval(121) })
-            #expect(retry.delivered == 1)
-            #expect(try await dispatcher.runOnce(now: { start.addingTimeInterval(600) }) == AlertDispatcher.Summary())
         }
-        let received = try server.received()
-        #expect(received.count == 2)
-        #expect(Set(received.map(\.messageID)).count == 1)
     }
 
-    @Test("a webhook is signed with HMAC-SHA256 over the timestamp and body, a 500 is retried, and Slack and Teams get their formats")
-    func webhooksSignedRetriedAndFormatted() async throws {
+    @Test("a dispatcher that dies between sending and recording sends at most one duplicate, with the same Message-ID", arguments: Backend.allCases)
+    func crashBetweenSendAndAcknowledgement(backend: Backend) async throws {
+        try await DeliveryTests.Fixture.with(channels: [.init(name: "ops", kind: .email, target: "ops@example.org")], backend: backend) { fixture in
+            let server = try AiosmtpdServer(mode: .plain)
+            defer { server.stop() }
+            try await fixture.publish()
+            let start = Date()
+            try await Self.withClient { client in
+                let dispatcher = fixture.dispatcher(smtpPort: server.port, client: client)
+                // The first node claims and sends, then dies before recording the outcome.
+                let claimed = try await fixture.store.claimDeliveries(now: start, lease: 120, limit: 10, only: nil)
+                try #require(claimed.count == 1)
+                guard case .success = await dispatcher.deliver(claimed[0], now: start) else {
+                    Issue.record("the first send failed")
+                    return
+                }
+                // While the lease runs, another node takes nothing.
+                #expect(try await dispatcher.runOnce(now: { start.addingTimeInterval(60) }) == AlertDispatcher.Summary())
+                // After it, the delivery is sent again, once, and recorded.
+                let retry = try await dispatcher.runOnce(now: { start.addingTimeInterval(121) })
+                #expect(retry.delivered == 1)
+                #expect(try await dispatcher.runOnce(now: { start.addingTimeInterval(600) }) == AlertDispatcher.Summary())
+            }
+            let received = try server.received()
+            #expect(received.count == 2)
+            #expect(Set(received.map(\.messageID)).count == 1)
+        }
+    }
+
+    @Test("a webhook is signed with HMAC-SHA256 over the timestamp and body, a 500 is retried, and Slack and Teams get their formats", arguments: Backend.allCases)
+    func webhooksSignedRetriedAndFormatted(backend: Backend) async throws {
         let receiver = try WebhookReceiver(failFirst: 1)
         defer { receiver.stop() }
-        let fixture = try await Fixture(channels: [
+        try await Fixture.with(channels: [
             .init(name: "soc", kind: .webhook, target: "http://127.0.0.1:\(receiver.port)/hook"),
             .init(name: "slack", kind: .slack, target: "http://127.0.0.1:\(receiver.port)/slack"),
             .init(name: "teams", kind: .teams, target: "http://127.0.0.1:\(receiver.port)/teams"),
-        ])
-        defer { fixture.folder.remove() }
-        let secret = try #require(fixture.channels.first?.secret)
-        #expect(secret.count == 64)
-        receiver.secret = secret
-        try await fixture.publish()
-        let start = Date()
-        try await Self.withClient { client in
-            let dispatcher = fixture.dispatcher(client: client)
-            let first = try await dispatcher.runOnce(now: { start })
-            // The receiver answers the first request (whichever it is) with 500; the other two are delivered.
-            #expect(first.delivered == 2 && first.retrying == 1)
-            let failed = try #require(try await fixture.outbox().first { $0.status == .pending })
-            #expect(failed.lastError?.contains("answered HTTP 500") == true)
-            let second = try await dispatcher.runOnce(now: { start.addingTimeInterval(3600) })
-            #expect(second.delivered == 1)
+        ], backend: backend) { fixture in
+            let secret = try #require(fixture.channels.first?.secret)
+            #expect(secret.count == 64)
+            receiver.secret = secret
+            try await fixture.publish()
+            let start = Date()
+            try await Self.withClient { client in
+                let dispatcher = fixture.dispatcher(client: client)
+                let first = try await dispatcher.runOnce(now: { start })
+                // The receiver answers the first request (whichever it is) with 500; the other two are delivered.
+                #expect(first.delivered == 2 && first.retrying == 1)
+                let failed = try #require(try await fixture.outbox().first { $0.status == .pending })
+                #expect(failed.lastError?.contains("answered HTTP 500") == true)
+                let second = try await dispatcher.runOnce(now: { start.addingTimeInterval(3600) })
+                #expect(second.delivered == 1)
+            }
+            let requests = try receiver.requests()
+            #expect(requests.count == 4)
+            let generic = requests.filter { $0.path == "/hook" }
+            #expect(!generic.isEmpty)
+            for request in generic {
+                #expect(request.signatureValid == true)
+                #expect(request.deliveryID?.hasPrefix("dlv_") == true)
+                #expect(request.advisoryID == "ICSA-22-172-04")
+                #expect(request.assetNames == ["PLC-7 (Phoenix Contact MULTIPROG 5.50) at Hamburg / Line <2>"])
+            }
+            #expect(Set(generic.map(\.deliveryID)).count == 1)
+            let slack = try #require(requests.first { $0.path == "/slack" })
+            #expect(slack.slackBlocks ?? 0 >= 2)
+            #expect(slack.text?.hasPrefix("[Vigil] CRITICAL ICSA-22-172-04") == true)
+            let teams = try #require(requests.first { $0.path == "/teams" })
+            #expect(teams.teamsContentType == "application/vnd.microsoft.card.adaptive")
+            #expect(try await fixture.outbox().allSatisfy { $0.status == .delivered })
         }
-        let requests = try receiver.requests()
-        #expect(requests.count == 4)
-        let generic = requests.filter { $0.path == "/hook" }
-        #expect(!generic.isEmpty)
-        for request in generic {
-            #expect(request.signatureValid == true)
-            #expect(request.deliveryID?.hasPrefix("dlv_") == true)
-            #expect(request.advisoryID == "ICSA-22-172-04")
-            #expect(request.assetNames == ["PLC-7 (Phoenix Contact MULTIPROG 5.50) at Hamburg / Line <2>"])
-        }
-        #expect(Set(generic.map(\.deliveryID)).count == 1)
-        let slack = try #require(requests.first { $0.path == "/slack" })
-        #expect(slack.slackBlocks ?? 0 >= 2)
-        #expect(slack.text?.hasPrefix("[Vigil] CRITICAL ICSA-22-172-04") == true)
-        let teams = try #require(requests.first { $0.path == "/teams" })
-        #expect(teams.teamsContentType == "application/vnd.microsoft.card.adaptive")
-        #expect(try await fixture.outbox().allSatisfy { $0.status == .delivered })
     }
 
-    @Test("a receiver that refuses with 404 fails the delivery for good, with the reason kept in the outbox")
-    func permanentRefusal() async throws {
+    @Test("a receiver that refuses with 404 fails the delivery for good, with the reason kept in the outbox", arguments: Backend.allCases)
+    func permanentRefusal(backend: Backend) async throws {
         let receiver = try WebhookReceiver(failFirst: 0, status: 404)
         defer { receiver.stop() }
-        let fixture = try await Fixture(channels: [.init(name: "soc", kind: .webhook, target: "http://127.0.0.1:\(receiver.port)/gone")])
-        defer { fixture.folder.remove() }
-        receiver.secret = try #require(fixture.channels.first?.secret)
-        try await fixture.publish()
-        let summary = try await Self.withClient { try await fixture.dispatcher(client: $0).runOnce() }
-        #expect(summary.failed == 1)
-        let record = try #require(try await fixture.outbox().first)
-        #expect(record.status == .failed)
-        #expect(record.lastError?.contains("refused the webhook with HTTP 404") == true)
-        #expect(try await fixture.store.deliveries(organisationID: fixture.plant.id, status: .failed, limit: 10).count == 1)
-    }
-
-    @Test("a daily digest holds alerts until 07:00 UTC, then sends them in one message grouped by severity")
-    func dailyDigest() async throws {
-        let fixture = try await Fixture(channels: [.init(name: "daily", kind: .email, target: "lead@example.org", schedule: .daily),
-                                                   .init(name: "now", kind: .email, target: "ops@example.org")])
-        defer { fixture.folder.remove() }
-        let server = try AiosmtpdServer(mode: .plain)
-        defer { server.stop() }
-        try await fixture.publish(version: "1")
-        try await fixture.publish(version: "2", extraCVE: "CVE-2099-0001")
-        let alerts = try await fixture.store.alerts(organisationID: fixture.plant.id, limit: 10)
-        #expect(alerts.count == 2)
-        let policy = DeliveryPolicy()
-        let now = Date()
-        let boundary = try #require(policy.digestBoundary(.daily, now: now.addingTimeInterval(24 * 3600)))
-        try await Self.withClient { client in
-            let dispatcher = fixture.dispatcher(smtpPort: server.port, client: client)
-            let before = try await dispatcher.runOnce(now: { now })
-            #expect(before.delivered == 2 && before.digestsComposed == 0)
-            #expect(try server.received().allSatisfy { $0.recipients == ["ops@example.org"] })
-            let after = try await dispatcher.runOnce(now: { boundary.addingTimeInterval(5) })
-            #expect(after.digestsComposed == 1 && after.delivered == 1)
-            // Composing again for the same period makes no second digest.
-            #expect(try await dispatcher.runOnce(now: { boundary.addingTimeInterval(60) }) == AlertDispatcher.Summary())
+        try await Fixture.with(channels: [.init(name: "soc", kind: .webhook, target: "http://127.0.0.1:\(receiver.port)/gone")], backend: backend) { fixture in
+            receiver.secret = try #require(fixture.channels.first?.secret)
+            try await fixture.publish()
+            let summary = try await Self.withClient { try await fixture.dispatcher(client: $0).runOnce() }
+            #expect(summary.failed == 1)
+            let record = try #require(try await fixture.outbox().first)
+            #expect(record.status == .failed)
+            #expect(record.lastError?.contains("refused the webhook with HTTP 404") == true)
+            #expect(try await fixture.store.deliveries(organisationID: fixture.plant.id, status: .failed, limit: 10).count == 1)
         }
-        let digests = try server.received().filter { $0.recipients == ["lead@example.org"] }
-        try #require(digests.count == 1)
-        #expect(digests[0].subject == "[Vigil] Daily digest for Plant <Hamburg>: 2 alerts (2 critical)")
-        let text = digests[0].parts[0].content.replacingOccurrences(of: "\r\n", with: "\n")
-        #expect(text.contains("CRITICAL (2)"))
-        #expect(text.contains("ICSA-22-172-04 v1"))
-        #expect(text.contains("ICSA-22-172-04 v2") && text.contains("[updated]"))
-        let records = try await fixture.outbox()
-        #expect(records.filter { $0.kind == .digest }.map(\.status) == [.delivered])
-        #expect(records.filter { $0.status == .digested }.count == 2)
-        let firstAlert = try #require(alerts.last)
-        let viaDigest = try await fixture.store.alertDeliveries(alertID: firstAlert.id, organisationID: fixture.plant.id)
-        #expect(viaDigest.contains { $0.kind == .digest && $0.status == .delivered })
     }
 
-    @Test("end to end: a new advisory emails each channel once, a cosmetic revision none, a material revision one update")
-    func endToEndRevisions() async throws {
-        let fixture = try await Fixture(channels: [.init(name: "a", kind: .email, target: "a@example.org"),
-                                                   .init(name: "b", kind: .email, target: "b@example.org")])
-        defer { fixture.folder.remove() }
-        let server = try AiosmtpdServer(mode: .plain)
-        defer { server.stop() }
-        try await Self.withClient { client in
-            let dispatcher = fixture.dispatcher(smtpPort: server.port, client: client)
+    @Test("a daily digest holds alerts until 07:00 UTC, then sends them in one message grouped by severity", arguments: Backend.allCases)
+    func dailyDigest(backend: Backend) async throws {
+        try await DeliveryTests.Fixture.with(channels: [.init(name: "daily", kind: .email, target: "lead@example.org", schedule: .daily),
+                                                   .init(name: "now", kind: .email, target: "ops@example.org")], backend: backend) { fixture in
+            let server = try AiosmtpdServer(mode: .plain)
+            defer { server.stop() }
             try await fixture.publish(version: "1")
-            #expect(try await dispatcher.runOnce().delivered == 2)
-            try await fixture.publish(version: "2")
-            #expect(try await dispatcher.runOnce() == AlertDispatcher.Summary())
-            try await fixture.publish(version: "3", extraCVE: "CVE-2099-0001")
-            #expect(try await dispatcher.runOnce().delivered == 2)
+            try await fixture.publish(version: "2", extraCVE: "CVE-2099-0001")
+            let alerts = try await fixture.store.alerts(organisationID: fixture.plant.id, limit: 10)
+            #expect(alerts.count == 2)
+            let policy = DeliveryPolicy()
+            let now = Date()
+            let boundary = try #require(policy.digestBoundary(.daily, now: now.addingTimeInterval(24 * 3600)))
+            try await Self.withClient { client in
+                let dispatcher = fixture.dispatcher(smtpPort: server.port, client: client)
+                let before = try await dispatcher.runOnce(now: { now })
+                #expect(before.delivered == 2 && before.digestsComposed == 0)
+                #expect(try server.received().allSatisfy { $0.recipients == ["ops@example.org"] })
+                let after = try await dispatcher.runOnce(now: { boundary.addingTimeInterval(5) })
+                #expect(after.digestsComposed == 1 && after.delivered == 1)
+                // Composing again for the same period makes no second digest.
+                #expect(try await dispatcher.runOnce(now: { boundary.addingTimeInterval(60) }) == AlertDispatcher.Summary())
+            }
+            let digests = try server.received().filter { $0.recipients == ["lead@example.org"] }
+            try #require(digests.count == 1)
+            #expect(digests[0].subject == "[Vigil] Daily digest for Plant <Hamburg>: 2 alerts (2 critical)")
+            let text = digests[0].parts[0].content.replacingOccurrences(of: "\r\n", with: "\n")
+            #expect(text.contains("CRITICAL (2)"))
+            #expect(text.contains("ICSA-22-172-04 v1"))
+            #expect(text.contains("ICSA-22-172-04 v2") && text.contains("[updated]"))
+            let records = try await fixture.outbox()
+            #expect(records.filter { $0.kind == .digest }.map(\.status) == [.delivered])
+            #expect(records.filter { $0.status == .digested }.count == 2)
+            let firstAlert = try #require(alerts.last)
+            let viaDigest = try await fixture.store.alertDeliveries(alertID: firstAlert.id, organisationID: fixture.plant.id)
+            #expect(viaDigest.contains { $0.kind == .digest && $0.status == .delivered })
         }
-        let received = try server.received()
-        #expect(received.count == 4)
-        #expect(received.filter { $0.recipients == ["a@example.org"] }.count == 2)
-        #expect(received.filter { $0.recipients == ["b@example.org"] }.count == 2)
-        let updates = received.filter { $0.subject.hasPrefix("[Vigil] Updated: CRITICAL ICSA-22-172-04") }
-        #expect(updates.count == 2)
-        #expect(updates.allSatisfy { $0.parts[0].content.contains("What changed: new CVE CVE-2099-0001") })
-        #expect(Set(received.map(\.messageID)).count == 4)
     }
 
-    @Test("a watch's notify names its channels; a disabled channel gets nothing and what waited for it is not sent")
-    func channelSelectionAndDisabling() async throws {
-        let fixture = try await Fixture(channels: [.init(name: "ops", kind: .email, target: "ops@example.org"),
-                                                   .init(name: "ot", kind: .email, target: "ot@example.org")])
-        defer { fixture.folder.remove() }
-        // A second watch that names only "ot", and the fixture's watch that names none (every channel).
-        _ = try await fixture.store.addWatch(.init(kind: "min_cvss", value: "9.0", notify: "ot"), organisationID: fixture.plant.id)
-        let channels = try await fixture.store.channels(organisationID: fixture.plant.id)
-        #expect(AlertCreator.channels(for: "ot", among: channels).map(\.name) == ["ot"])
-        #expect(AlertCreator.channels(for: "email:OT@example.org", among: channels).map(\.name) == ["ot"])
-        #expect(AlertCreator.channels(for: "", among: channels).map(\.name) == ["ops", "ot"])
-        try await fixture.publish()
-        var outbox = try await fixture.outbox()
-        #expect(outbox.count == 2)
-        let ops = try #require(channels.first { $0.name == "ops" })
-        #expect(try await fixture.store.setChannelEnabled(id: ops.id, organisationID: fixture.plant.id, enabled: false, reason: "unsubscribed"))
-        outbox = try await fixture.outbox()
-        #expect(outbox.first { $0.channelName == "ops" }?.status == .failed)
-        #expect(outbox.first { $0.channelName == "ops" }?.lastError?.contains("unsubscribed") == true)
-        #expect(outbox.first { $0.channelName == "ot" }?.status == .pending)
+    @Test("end to end: a new advisory emails each channel once, a cosmetic revision none, a material revision one update", arguments: Backend.allCases)
+    func endToEndRevisions(backend: Backend) async throws {
+        try await DeliveryTests.Fixture.with(channels: [.init(name: "a", kind: .email, target: "a@example.org"),
+                                                   .init(name: "b", kind: .email, target: "b@example.org")], backend: backend) { fixture in
+            let server = try AiosmtpdServer(mode: .plain)
+            defer { server.stop() }
+            try await Self.withClient { client in
+                let dispatcher = fixture.dispatcher(smtpPort: server.port, client: client)
+                try await fixture.publish(version: "1")
+                #expect(try await dispatcher.runOnce().delivered == 2)
+                try await fixture.publish(version: "2")
+                #expect(try await dispatcher.runOnce() == AlertDispatcher.Summary())
+                try await fixture.publish(version: "3", extraCVE: "CVE-2099-0001")
+                #expect(try await dispatcher.runOnce().delivered == 2)
+            }
+            let received = try server.received()
+            #expect(received.count == 4)
+            #expect(received.filter { $0.recipients == ["a@example.org"] }.count == 2)
+            #expect(received.filter { $0.recipients == ["b@example.org"] }.count == 2)
+            let updates = received.filter { $0.subject.hasPrefix("[Vigil] Updated: CRITICAL ICSA-22-172-04") }
+            #expect(updates.count == 2)
+            #expect(updates.allSatisfy { $0.parts[0].content.contains("What changed: new CVE CVE-2099-0001") })
+            #expect(Set(received.map(\.messageID)).count == 4)
+        }
+    }
+
+    @Test("a watch's notify names its channels; a disabled channel gets nothing and what waited for it is not sent", arguments: Backend.allCases)
+    func channelSelectionAndDisabling(backend: Backend) async throws {
+        try await DeliveryTests.Fixture.with(channels: [.init(name: "ops", kind: .email, target: "ops@example.org"),
+                                                   .init(name: "ot", kind: .email, target: "ot@example.org")], backend: backend) { fixture in
+            // A second watch that names only "ot", and the fixture's watch that names none (every channel).
+            _ = try await fixture.store.addWatch(.init(kind: "min_cvss", value: "9.0", notify: "ot"), organisationID: fixture.plant.id)
+            let channels = try await fixture.store.channels(organisationID: fixture.plant.id)
+            #expect(AlertCreator.channels(for: "ot", among: channels).map(\.name) == ["ot"])
+            #expect(AlertCreator.channels(for: "email:OT@example.org", among: channels).map(\.name) == ["ot"])
+            #expect(AlertCreator.channels(for: "", among: channels).map(\.name) == ["ops", "ot"])
+            try await fixture.publish()
+            var outbox = try await fixture.outbox()
+            #expect(outbox.count == 2)
+            let ops = try #require(channels.first { $0.name == "ops" })
+            #expect(try await fixture.store.setChannelEnabled(id: ops.id, organisationID: fixture.plant.id, enabled: false, reason: "unsubscribed"))
+            outbox = try await fixture.outbox()
+            #expect(outbox.first { $0.channelName == "ops" }?.status == .failed)
+            #expect(outbox.first { $0.channelName == "ops" }?.lastError?.contains("unsubscribed") == true)
+            #expect(outbox.first { $0.channelName == "ot" }?.status == .pending)
+        }
     }
 }
 
 extension DeliveryTests {
-    @Test("one organisation can neither read nor change another's alerts, channels, deliveries or history")
-    func tenantIsolation() async throws {
-        let fixture = try await Fixture(channels: [.init(name: "ops", kind: .email, target: "ops@example.org")])
-        defer { fixture.folder.remove() }
-        let other = try #require(try await fixture.store.organisation(named: "Other", create: true))
-        try await fixture.publish()
-        let alert = try #require(try await fixture.store.alerts(organisationID: fixture.plant.id, limit: 1).first)
-        let channel = try #require(fixture.channels.first)
-        #expect(try await fixture.store.alert(id: alert.id, organisationID: other.id) == nil)
-        #expect(try await fixture.store.updateAlert(id: alert.id, organisationID: other.id, update: AlertUpdate(status: .patched),
-                                                    actor: "intruder", at: Date()) == nil)
-        #expect(try await fixture.store.alert(id: alert.id, organisationID: fixture.plant.id)?.alertStatus == .new)
-        _ = try await fixture.store.updateAlert(id: alert.id, organisationID: fixture.plant.id, update: AlertUpdate(note: "seen"),
-                                                actor: "ops", at: Date())
-        #expect(try await fixture.store.alertEvents(alertID: alert.id, organisationID: other.id).isEmpty)
-        #expect(try await fixture.store.alertEvents(alertID: alert.id, organisationID: fixture.plant.id).count == 1)
-        #expect(try await fixture.store.alertDeliveries(alertID: alert.id, organisationID: other.id).isEmpty)
-        #expect(try await fixture.store.deliveries(organisationID: other.id, status: nil, limit: 10).isEmpty)
-        #expect(try await fixture.store.channels(organisationID: other.id).isEmpty)
-        #expect(try await fixture.store.removeChannel(id: channel.id, organisationID: other.id) == false)
-        #expect(try await fixture.store.setChannelEnabled(id: channel.id, organisationID: other.id, enabled: false, reason: nil) == false)
-        await #expect(throws: StoreError.self) {
-            _ = try await fixture.store.enqueueTest(channelID: channel.id, organisationID: other.id, now: Date())
+    @Test("one organisation can neither read nor change another's alerts, channels, deliveries or history", arguments: Backend.allCases)
+    func tenantIsolation(backend: Backend) async throws {
+        try await DeliveryTests.Fixture.with(channels: [.init(name: "ops", kind: .email, target: "ops@example.org")], backend: backend) { fixture in
+            let other = try #require(try await fixture.store.organisation(named: "Other", create: true))
+            try await fixture.publish()
+            let alert = try #require(try await fixture.store.alerts(organisationID: fixture.plant.id, limit: 1).first)
+            let channel = try #require(fixture.channels.first)
+            #expect(try await fixture.store.alert(id: alert.id, organisationID: other.id) == nil)
+            #expect(try await fixture.store.updateAlert(id: alert.id, organisationID: other.id, update: AlertUpdate(status: .patched),
+                                                        actor: "intruder", at: Date()) == nil)
+            #expect(try await fixture.store.alert(id: alert.id, organisationID: fixture.plant.id)?.alertStatus == .new)
+            _ = try await fixture.store.updateAlert(id: alert.id, organisationID: fixture.plant.id, update: AlertUpdate(note: "seen"),
+                                                    actor: "ops", at: Date())
+            #expect(try await fixture.store.alertEvents(alertID: alert.id, organisationID: other.id).isEmpty)
+            #expect(try await fixture.store.alertEvents(alertID: alert.id, organisationID: fixture.plant.id).count == 1)
+            #expect(try await fixture.store.alertDeliveries(alertID: alert.id, organisationID: other.id).isEmpty)
+            #expect(try await fixture.store.deliveries(organisationID: other.id, status: nil, limit: 10).isEmpty)
+            #expect(try await fixture.store.channels(organisationID: other.id).isEmpty)
+            #expect(try await fixture.store.removeChannel(id: channel.id, organisationID: other.id) == false)
+            #expect(try await fixture.store.setChannelEnabled(id: channel.id, organisationID: other.id, enabled: false, reason: nil) == false)
+            await #expect(throws: StoreError.self) {
+                _ = try await fixture.store.enqueueTest(channelID: channel.id, organisationID: other.id, now: Date())
+            }
+            #expect(try await fixture.store.channels(organisationID: fixture.plant.id).first?.enabled == true)
         }
-        #expect(try await fixture.store.channels(organisationID: fixture.plant.id).first?.enabled == true)
     }
 
-    @Test("a hostile title cannot add headers or recipients, and is escaped in the HTML part")
-    func hostileTitle() async throws {
-        let fixture = try await Fixture(channels: [.init(name: "ops", kind: .email, target: "ops@example.org")])
-        defer { fixture.folder.remove() }
-        let server = try AiosmtpdServer(mode: .plain)
-        defer { server.stop() }
-        let original = try AlertCreatorTests.freshCopy(in: fixture.folder.url)
-        var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: original))) as? [String: Any])
-        var document = try #require(object["document"] as? [String: Any])
-        document["title"] = "PLC\r\nBcc: victim@example.org\r\n\r\n<script>alert(1)</script>"
-        object["document"] = document
-        try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: original))
-        _ = try await LocalImporter().run(paths: [original], into: fixture.store)
-        #expect(try await AlertCreator(store: fixture.store).processPending().alertsCreated == 1)
-        let summary = try await Self.withClient { try await fixture.dispatcher(smtpPort: server.port, client: $0).runOnce() }
-        #expect(summary.delivered == 1)
-        let mail = try #require(try server.received().first)
-        #expect(mail.recipients == ["ops@example.org"])
-        #expect(mail.subject == "[Vigil] CRITICAL ICSA-22-172-04: PLC Bcc: victim@example.org <script>alert(1)</script> (affects 1 of your assets)")
-        #expect(mail.parts.count == 2)
-        let html = try #require(mail.parts.last?.content)
-        #expect(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))
-        #expect(!html.contains("<script>"))
+    @Test("a hostile title cannot add headers or recipients, and is escaped in the HTML part", arguments: Backend.allCases)
+    func hostileTitle(backend: Backend) async throws {
+        try await Fixture.with(channels: [.init(name: "ops", kind: .email, target: "ops@example.org")], backend: backend) { fixture in
+            let server = try AiosmtpdServer(mode: .plain)
+            defer { server.stop() }
+            let original = try AlertCreatorTests.freshCopy(in: fixture.folder.url)
+            var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: original))) as? [String: Any])
+            var document = try #require(object["document"] as? [String: Any])
+            document["title"] = "PLC\r\nBcc: victim@example.org\r\n\r\n<script>alert(1)</script>"
+            object["document"] = document
+            try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: original))
+            _ = try await LocalImporter().run(paths: [original], into: fixture.store)
+            #expect(try await AlertCreator(store: fixture.store).processPending().alertsCreated == 1)
+            let summary = try await Self.withClient { try await fixture.dispatcher(smtpPort: server.port, client: $0).runOnce() }
+            #expect(summary.delivered == 1)
+            let mail = try #require(try server.received().first)
+            #expect(mail.recipients == ["ops@example.org"])
+            #expect(mail.subject == "[Vigil] CRITICAL ICSA-22-172-04: PLC Bcc: victim@example.org <script>alert(1)</script> (affects 1 of your assets)")
+            #expect(mail.parts.count == 2)
+            let html = try #require(mail.parts.last?.content)
+            #expect(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))
+            #expect(!html.contains("<script>"))
+        }
     }
 
-    @Test("a test message goes to the one channel asked for, and says so")
-    func testMessage() async throws {
-        let fixture = try await Fixture(channels: [.init(name: "ops", kind: .email, target: "ops@example.org")])
-        defer { fixture.folder.remove() }
-        let server = try AiosmtpdServer(mode: .plain)
-        defer { server.stop() }
-        try await fixture.publish()
-        let channel = try #require(fixture.channels.first)
-        let id = try await fixture.store.enqueueTest(channelID: channel.id, organisationID: fixture.plant.id, now: Date())
-        let summary = try await Self.withClient { try await fixture.dispatcher(smtpPort: server.port, client: $0).runOnce(only: id) }
-        #expect(summary.delivered == 1)
-        let received = try server.received()
-        #expect(received.map(\.subject) == ["[Vigil] Test message for ops (Plant <Hamburg>)"])
-        // The alert's own delivery is still waiting: only the test was sent.
-        #expect(try await fixture.outbox().filter { $0.status == .pending }.map(\.kind) == [.alert])
+    @Test("a test message goes to the one channel asked for, and says so", arguments: Backend.allCases)
+    func testMessage(backend: Backend) async throws {
+        try await Fixture.with(channels: [.init(name: "ops", kind: .email, target: "ops@example.org")], backend: backend) { fixture in
+            let server = try AiosmtpdServer(mode: .plain)
+            defer { server.stop() }
+            try await fixture.publish()
+            let channel = try #require(fixture.channels.first)
+            let id = try await fixture.store.enqueueTest(channelID: channel.id, organisationID: fixture.plant.id, now: Date())
+            let summary = try await Self.withClient { try await fixture.dispatcher(smtpPort: server.port, client: $0).runOnce(only: id) }
+            #expect(summary.delivered == 1)
+            let received = try server.received()
+            #expect(received.map(\.subject) == ["[Vigil] Test message for ops (Plant <Hamburg>)"])
+            // The alert's own delivery is still waiting: only the test was sent.
+            #expect(try await fixture.outbox().filter { $0.status == .pending }.map(\.kind) == [.alert])
+        }
     }
 }
 

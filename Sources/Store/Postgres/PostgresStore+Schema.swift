@@ -73,7 +73,8 @@ extension PostgresStore {
               search TSVECTOR NOT NULL DEFAULT ''::tsvector
             )
             """,
-            "CREATE INDEX advisories_by_date ON advisories(current_release_date DESC, id DESC)",
+            // The list's order as SQLite gives it: bytewise, undated advisories last.
+            "CREATE INDEX advisories_by_date ON advisories(current_release_date COLLATE \"C\" DESC NULLS LAST, id COLLATE \"C\" DESC)",
             "CREATE INDEX advisories_by_publisher ON advisories(publisher)",
             "CREATE INDEX advisories_by_year ON advisories(year)",
             "CREATE INDEX advisories_by_severity ON advisories(severity)",

@@ -8,7 +8,8 @@ import PostgresNIO
 /// Behaves as `SQLiteStore` does for every query the web pages, the API, matching and alerts use; the contract tests run
 /// the same cases against both. Each document is stored in one transaction (or a batch in one), so a node killed
 /// half-way leaves every document fully stored or absent. Concurrent writers are serialised where they would race:
-/// ingests of one advisory by a transaction-scoped advisory lock on its ID, outbox claims by `FOR UPDATE SKIP LOCKED`.
+/// ingests of one advisory by a transaction-scoped advisory lock on its ID, outbox claims by `FOR UPDATE SKIP LOCKED`,
+/// digests of one channel by an advisory lock on the channel; alerts and one-time tokens by their unique keys.
 public struct PostgresStore: SQLExecutor {
     let pool: PostgresConnectionPool
     let logger: Logger

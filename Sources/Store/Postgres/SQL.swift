@@ -237,7 +237,8 @@ extension SQLRow {
             case .float4, .float8: values.append(.real(try cell.decode(Double.self)))
             case .numeric: values.append(.real(NSDecimalNumber(decimal: try cell.decode(Decimal.self)).doubleValue))
             case .bool: values.append(.bool(try cell.decode(Bool.self)))
-            case .bytea: values.append(.blob(try cell.decode([UInt8].self)))
+            // As a ByteBuffer: postgres-nio reads [UInt8] as an array of integers, not as bytea.
+            case .bytea: values.append(.blob(Array(buffer: try cell.decode(ByteBuffer.self))))
             default: values.append(.text(try cell.decode(String.self)))
             }
         }

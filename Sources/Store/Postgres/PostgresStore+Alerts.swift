@@ -1,0 +1,158 @@
+import CSAF
+import Foundation
+
+extension PostgresStore {
+    public func addWatch(_ watch: StoredWatch.Draft, organisationID: Int64) async throws -> StoredWatch {
+        let now = Date()
+        guard let id = try await fetchValue("""
+            INSERT INTO watches(organisation_id, kind, value, minimum_severity, notify, created_at) VALUES (?, ?, ?, ?, ?, ?)
+            RETURNING id
+            """, [organisationID, watch.kind, watch.value, watch.minimumSeverity?.rawValue, watch.notify, Timestamp.format(now)],
+            as: Int64.self) else { throw StoreError("the watch was not stored") }
+        return StoredWatch(id: id, organisationID: organisationID, draft: watch, createdAt: now)
+    }
+
+    public func watches(organisationID: Int64) async throws -> [StoredWatch] {
+        try await fetchAll("SELECT * FROM watches WHERE organisation_id = ? ORDER BY id", [organisationID]).map(Self.watch(from:))
+    }
+
+    public func allWatches() async throws -> [StoredWatch] {
+        try await fetchAll("SELECT * FROM watches ORDER BY id").map(Self.watch(from:))
+    }
+
+    public func removeWatch(id: Int64, organisationID: Int64) async throws -> Bool {
+        try await fetchOne("DELETE FROM watches WHERE id = ? AND organisation_id = ? RETURNING id", [id, organisationID]) != nil
+    }
+
+    /// Two nodes may read the same pending changes at once: both plan the same alerts, and the alerts' idempotency keys
+    /// make the second node's inserts no-ops, so no lock is taken here.
+    public func pendingChanges(limit: Int) async throws -> [AdvisoryChangeRecord] {
+        let rows = try await fetchAll("""
+            SELECT c.id, c.recorded_at, c.known_exploited, d.raw AS current_raw, p.raw AS previous_raw
+            FROM advisory_changes c JOIN documents d ON d.id = c.document_id
+            LEFT JOIN documents p ON p.id = c.previous_document_id
+            WHERE c.processed_at IS NULL ORDER BY c.id LIMIT ?
+            """, [limit])
+        return try rows.map { row in
+            func advisory(_ bytes: [UInt8]?) throws -> Advisory? {
+                guard let bytes else { return nil }
+                guard case .csaf(let parsed) = try CSAFDocumentReader.read(bytes) else {
+                    throw StoreError("a stored revision no longer parses as CSAF (change \(row["id"] as Int64))")
+                }
+                return parsed.advisory
+            }
+            guard let current = try advisory(row["current_raw"]) else { throw StoreError("change without its revision") }
+            let listed: String = row["known_exploited"] ?? ""
+            return AdvisoryChangeRecord(id: row["id"], current: current, previous: try advisory(row["previous_raw"]),
+                                        recordedAt: Timestamp.parse(row["recorded_at"]) ?? Date(),
+                                        knownExploitedAdded: listed.split(separator: ",").map(String.init))
+        }
+    }
+
+    public func alertContext(advisoryID: String) async throws -> (knownExploited: Set<String>, exposedAssets: [Int64: Int]) {
+        let kev = try await fetchValues("""
+            SELECT DISTINCT v.cve FROM advisories a JOIN vulnerabilities v ON v.advisory_seq = a.seq
+            JOIN kev k ON k.cve = v.cve WHERE a.id = ?
+            """, [advisoryID], as: String.self)
+        var exposed: [Int64: Int] = [:]
+        for row in try await fetchAll("""
+            SELECT organisation_id, COUNT(*) AS n FROM exposures
+            WHERE advisory_id = ? AND status IN ('affected', 'under_investigation', 'unknown') GROUP BY organisation_id
+            """, [advisoryID]) {
+            exposed[row["organisation_id"]] = row["n"]
+        }
+        return (Set(kev), exposed)
+    }
+
+    public func createAlert(_ alert: StoredAlert.Draft) async throws -> Bool {
+        try await createAlerts([alert]).first ?? false
+    }
+
+    public func createAlerts(_ alerts: [StoredAlert.Draft]) async throws -> [Bool] {
+        let encoder = JSONEncoder()
+        let encoded = try alerts.map { alert in
+            (String(decoding: try encoder.encode(alert.changes), as: UTF8.self), String(decoding: try encoder.encode(alert.matches), as: UTF8.self))
+        }
+        return try await transaction { db in
+            let now = Timestamp.format(Date())
+            var created: [Bool] = []
+            for (alert, (changes, matches)) in zip(alerts, encoded) {
+                // A node racing us with the same key waits on the unique index until we commit, then inserts nothing.
+                guard let alertID = try await db.fetchValue("""
+                    INSERT INTO alerts(organisation_id, advisory_id, advisory_version, idempotency_key, changes, matches, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id
+                    """, [alert.organisationID, alert.advisoryID, alert.advisoryVersion, alert.idempotencyKey, changes, matches, now],
+                    as: Int64.self) else {
+                    created.append(false)
+                    continue
+                }
+                created.append(true)
+                let channelIDs = Set(alert.channelIDs).sorted()
+                guard !channelIDs.isEmpty else { continue }
+                // The deliveries are queued in the alert's own transaction (one statement for all its channels): an alert
+                // is never stored without them.
+                var arguments: SQLArguments = [alertID, now, now]
+                arguments.append(contentsOf: SQLArguments(channelIDs))
+                arguments.append(contentsOf: SQLArguments(channelIDs.map { "alert:\(alert.idempotencyKey)|channel:\($0)" }))
+                arguments.append(alert.organisationID)
+                let list = Self.placeholders(channelIDs.count)
+                try await db.execute("""
+                    INSERT INTO deliveries(organisation_id, channel_id, kind, alert_id, idempotency_key, status, next_attempt_at, created_at)
+                    SELECT c.organisation_id, c.id, 'alert', ?, k.key, CASE c.schedule WHEN 'immediate' THEN 'pending' ELSE 'held' END, ?, ?
+                    FROM unnest(ARRAY[\(list)]::bigint[], ARRAY[\(list)]::text[]) AS k(id, key) JOIN channels c ON c.id = k.id
+                    WHERE c.organisation_id = ? AND c.enabled
+                    ORDER BY c.id
+                    ON CONFLICT (idempotency_key) DO NOTHING
+                    """, arguments)
+            }
+            if created.contains(true) { try await Self.bumpGeneration(db) }
+            return created
+        }
+    }
+
+    public func markProcessed(changeID: Int64) async throws {
+        // COALESCE keeps the first node's time when two nodes processed the same change.
+        try await execute("UPDATE advisory_changes SET processed_at = COALESCE(processed_at, ?) WHERE id = ?",
+                          [Timestamp.format(Date()), changeID])
+    }
+
+    public func discardPendingChanges() async throws -> Int {
+        try await fetchValue("""
+            WITH d AS (UPDATE advisory_changes SET processed_at = ? WHERE processed_at IS NULL RETURNING 1) SELECT count(*) FROM d
+            """, [Timestamp.format(Date())], as: Int.self) ?? 0
+    }
+
+    public func alerts(organisationID: Int64, status: AlertStatus?, limit: Int) async throws -> [StoredAlert] {
+        try await fetchAll("""
+            SELECT al.*, COALESCE(a.title, al.advisory_id) AS title, COALESCE(a.severity, 'none') AS severity, a.cvss_score
+            FROM alerts al LEFT JOIN advisories a ON a.id = al.advisory_id
+            WHERE al.organisation_id = ? AND (?::text IS NULL OR al.status = ?)
+            ORDER BY al.created_at DESC, al.id DESC LIMIT ?
+            """, [organisationID, status?.rawValue, status?.rawValue, limit]).map(Self.alert(from:))
+    }
+
+    // MARK: Rows
+
+    static func alert(from row: SQLRow) -> StoredAlert {
+        let decoder = JSONDecoder()
+        let draft = StoredAlert.Draft(
+            organisationID: row["organisation_id"], advisoryID: row["advisory_id"],
+            advisoryVersion: row["advisory_version"], idempotencyKey: row["idempotency_key"],
+            changes: (try? decoder.decode([String].self, from: Data((row["changes"] as String).utf8))) ?? [],
+            matches: (try? decoder.decode([AlertMatch].self, from: Data((row["matches"] as String).utf8))) ?? [])
+        var alert = StoredAlert(id: row["id"], draft: draft, status: row["status"], advisoryTitle: row["title"],
+                                createdAt: Timestamp.parse(row["created_at"]) ?? Date(timeIntervalSince1970: 0),
+                                owner: row["owner"], dueDate: row["due_date"])
+        alert.severity = row["severity"]
+        alert.cvssScore = row["cvss_score"]
+        return alert
+    }
+
+    static func watch(from row: SQLRow) -> StoredWatch {
+        StoredWatch(id: row["id"], organisationID: row["organisation_id"],
+                    draft: .init(kind: row["kind"], value: row["value"],
+                                 minimumSeverity: (row["minimum_severity"] as String?).flatMap(Severity.init(rawValue:)),
+                                 notify: row["notify"]),
+                    createdAt: Timestamp.parse(row["created_at"]) ?? Date(timeIntervalSince1970: 0))
+    }
+}

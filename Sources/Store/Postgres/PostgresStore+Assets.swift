@@ -1,0 +1,284 @@
+import CSAF
+import Foundation
+import Matching
+
+extension PostgresStore {
+    public func organisation(named name: String, create: Bool) async throws -> Organisation? {
+        let trimmed = name.trimmingCharacters(in: .whitespaces)
+        guard !trimmed.isEmpty else { throw StoreError("an organisation needs a name") }
+        return try await transaction { db in
+            // Names are unique ignoring case (SQLite's COLLATE NOCASE): the index is on lower(name).
+            let find = "SELECT id, name FROM organisations WHERE lower(name) = lower(?)"
+            if let row = try await db.fetchOne(find, [trimmed]) { return Organisation(id: row["id"], name: row["name"]) }
+            guard create else { return nil }
+            // Another node creating it at the same moment: the insert does nothing and its row is read.
+            if let id = try await db.fetchValue("""
+                INSERT INTO organisations(name, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING RETURNING id
+                """, [trimmed, Timestamp.format(Date())], as: Int64.self) {
+                return Organisation(id: id, name: trimmed)
+            }
+            return try await db.fetchOne(find, [trimmed]).map { Organisation(id: $0["id"], name: $0["name"]) }
+        }
+    }
+
+    public func organisations() async throws -> [Organisation] {
+        try await fetchAll("SELECT id, name FROM organisations ORDER BY \(Self.noCase("name")), id").map {
+            Organisation(id: $0["id"], name: $0["name"])
+        }
+    }
+
+    public func importAssets(_ drafts: [AssetDraft], organisationID: Int64, replace: Bool) async throws -> AssetImportSummary {
+        try await transaction { db in
+            // Exclusive against ingests' shared hold: the exposures computed here see every advisory committed before.
+            try await db.execute("SELECT pg_advisory_xact_lock(?)", [PostgresStore.inventoryLock])
+            guard try await db.fetchValue("SELECT 1 FROM organisations WHERE id = ?", [organisationID], as: Int.self) != nil else {
+                throw StoreError("organisation \(organisationID) does not exist")
+            }
+            var summary = AssetImportSummary()
+            var existing: [String: (id: Int64, asset: AssetDraft)] = [:]
+            for row in try await db.fetchAll("SELECT * FROM assets WHERE organisation_id = ?", [organisationID]) {
+                existing[row["merge_key"]] = (row["id"], Self.asset(from: row))
+            }
+            let now = Timestamp.format(Date())
+            var seen = Set<String>()
+            var added: [[(any SQLValueConvertible)?]] = []
+            for draft in drafts {
+                // Identical assets without ids or serial numbers (five alike PLCs in one cell) are numbered in file order.
+                var key = SQLiteStore.mergeKey(draft)
+                var ordinal = 1
+                while seen.contains(key) {
+                    ordinal += 1
+                    key = SQLiteStore.mergeKey(draft) + "#\(ordinal)"
+                }
+                seen.insert(key)
+                let values: [(any SQLValueConvertible)?] = [
+                    draft.externalID, draft.vendor, draft.product, draft.version, draft.modelNumber, draft.serialNumber,
+                    draft.cpe, draft.purl, draft.site, draft.area, draft.owner, draft.criticality?.rawValue,
+                    draft.tags.joined(separator: "\n"),
+                ]
+                if let current = existing[key] {
+                    if current.asset == draft { summary.unchanged += 1; continue }
+                    try await db.execute("""
+                        UPDATE assets SET external_id = ?, vendor = ?, product = ?, version = ?, model_number = ?,
+                          serial_number = ?, cpe = ?, purl = ?, site = ?, area = ?, owner = ?, criticality = ?, tags = ?,
+                          updated_at = ? WHERE id = ?
+                        """, SQLArguments((values + [now, current.id]).map { $0?.sqlValue ?? .null }))
+                    summary.updated += 1
+                } else {
+                    added.append(values + [organisationID, key, now, now])
+                    summary.added += 1
+                }
+            }
+            var insert = MultiRowInsert()
+            insert.add("assets", ["external_id", "vendor", "product", "version", "model_number", "serial_number", "cpe", "purl",
+                                  "site", "area", "owner", "criticality", "tags", "organisation_id", "merge_key", "created_at",
+                                  "updated_at"], rows: added)
+            try await insert.run(db)
+            if replace {
+                let removed = existing.filter { !seen.contains($0.key) }.map(\.value.id)
+                for start in stride(from: 0, to: removed.count, by: MultiRowInsert.parameterLimit) {
+                    let chunk = Array(removed[start..<min(removed.count, start + MultiRowInsert.parameterLimit)])
+                    try await db.execute("DELETE FROM assets WHERE id IN (\(PostgresStore.placeholders(chunk.count)))", SQLArguments(chunk))
+                }
+                summary.removed = removed.count
+            }
+            try await db.execute("UPDATE meta SET value = value + 1 WHERE key = 'assets_generation'")
+            try await Self.recomputeExposures(organisationID: organisationID, db: db)
+            try await Self.bumpGeneration(db)
+            for row in try await db.fetchAll("""
+                SELECT status, COUNT(*) AS n FROM exposures WHERE organisation_id = ? GROUP BY status
+                """, [organisationID]) {
+                summary.exposures[row["status"]] = row["n"]
+            }
+            return summary
+        }
+    }
+
+    public func assets(organisationID: Int64) async throws -> [StoredAsset] {
+        try await fetchAll("""
+            SELECT a.*,
+              (SELECT COUNT(*) FROM exposures e WHERE e.asset_id = a.id AND e.status = 'affected') AS affected_count,
+              (SELECT COUNT(*) FROM exposures e WHERE e.asset_id = a.id AND e.status = 'unknown') AS unknown_count
+            FROM assets a WHERE a.organisation_id = ?
+            ORDER BY a.site COLLATE "C" NULLS FIRST, a.area COLLATE "C" NULLS FIRST, a.vendor COLLATE "C", a.product COLLATE "C", a.id
+            """, [organisationID]).map {
+            StoredAsset(id: $0["id"], asset: Self.asset(from: $0), affectedCount: $0["affected_count"],
+                        unknownCount: $0["unknown_count"])
+        }
+    }
+
+    public func exposures(organisationID: Int64, filter: ExposureFilter) async throws -> [ExposureRow] {
+        var conditions = ["e.organisation_id = ?"]
+        var arguments: SQLArguments = [organisationID]
+        if let advisoryID = filter.advisoryID { conditions.append("e.advisory_id = ?"); arguments.append(advisoryID) }
+        if let assetID = filter.assetID { conditions.append("e.asset_id = ?"); arguments.append(assetID) }
+        if !filter.includeNotAffected { conditions.append("e.status <> 'not_affected'") }
+        arguments.append(filter.limit)
+        // Known-exploited first, then the worst status, the highest severity, the newest.
+        return try await fetchAll("""
+            SELECT e.*, a.*, ad.title AS advisory_title, ad.severity AS advisory_severity, ad.cvss_score AS advisory_score,
+              k.kev_count
+            FROM exposures e JOIN assets a ON a.id = e.asset_id JOIN advisories ad ON ad.id = e.advisory_id
+            CROSS JOIN LATERAL (SELECT COUNT(DISTINCT v.cve) AS kev_count FROM vulnerabilities v JOIN kev ON kev.cve = v.cve
+                                WHERE v.advisory_seq = ad.seq) AS k
+            WHERE \(conditions.joined(separator: " AND "))
+            ORDER BY (k.kev_count > 0) DESC, e.status_rank, ad.severity_rank DESC, e.first_seen COLLATE "C" DESC,
+              e.advisory_id COLLATE "C" DESC, a.id
+            LIMIT ?
+            """, arguments).map { row in
+            ExposureRow(
+                exposure: Exposure(assetID: row["asset_id"], advisoryID: row["advisory_id"],
+                                   status: ExposureStatus(rawValue: row["status"]) ?? .unknown,
+                                   confidence: MatchConfidence(rawValue: row["confidence"]) ?? .low,
+                                   reason: row["reason"],
+                                   productIDs: (row["product_ids"] as String).split(separator: "\n").map(String.init)),
+                asset: Self.asset(from: row), advisoryTitle: row["advisory_title"],
+                severity: row["advisory_severity"], cvssScore: row["advisory_score"],
+                knownExploitedCount: row["kev_count"],
+                firstSeen: Timestamp.parse(row["first_seen"]) ?? Date(timeIntervalSince1970: 0))
+        }
+    }
+
+    public func recomputeExposures() async throws -> Int {
+        try await transaction { db in
+            try await db.execute("SELECT pg_advisory_xact_lock(?)", [PostgresStore.inventoryLock])
+            for id in try await db.fetchValues("SELECT id FROM organisations", as: Int64.self) {
+                try await Self.recomputeExposures(organisationID: id, db: db)
+            }
+            try await Self.bumpGeneration(db)
+            return try await db.fetchValue("SELECT COUNT(*) FROM exposures") ?? 0
+        }
+    }
+
+    public func vendorAliases() async throws -> [String: String] {
+        try await Self.vendorAliases(self)
+    }
+
+    public func setVendorAlias(_ alias: String, canonical: String?) async throws {
+        let key = VendorDirectory.key(alias)
+        guard !key.isEmpty else { throw StoreError("the alias \"\(alias)\" has no letters or digits") }
+        try await transaction { db in
+            if let canonical, !canonical.trimmingCharacters(in: .whitespaces).isEmpty {
+                try await db.execute("""
+                    INSERT INTO vendor_aliases(alias, canonical) VALUES (?, ?)
+                    ON CONFLICT (alias) DO UPDATE SET canonical = excluded.canonical
+                    """, [key, canonical])
+            } else {
+                try await db.execute("DELETE FROM vendor_aliases WHERE alias = ?", [key])
+            }
+            try await db.execute("UPDATE meta SET value = value + 1 WHERE key = 'assets_generation'")
+        }
+    }
+
+    // MARK: Recomputation
+
+    static func vendorAliases(_ db: some SQLExecutor) async throws -> [String: String] {
+        var aliases: [String: String] = [:]
+        for row in try await db.fetchAll("SELECT alias, canonical FROM vendor_aliases") { aliases[row["alias"]] = row["canonical"] }
+        return aliases
+    }
+
+    /// One organisation's exposures to every current advisory, replacing what was stored; first_seen is kept.
+    static func recomputeExposures(organisationID: Int64, db: some SQLExecutor) async throws {
+        let calculator = ExposureCalculator(directory: VendorDirectory(custom: try await vendorAliases(db)))
+        let assets = try await db.fetchAll("SELECT * FROM assets WHERE organisation_id = ?", [organisationID])
+            .map { MatchAsset(id: $0["id"], asset: asset(from: $0)) }
+        var exposures: [Exposure] = []
+        if !assets.isEmpty {
+            let index = calculator.index(advisories: try await matchAdvisories(advisoryID: nil, db: db))
+            for asset in assets { exposures += calculator.exposures(of: asset, in: index) }
+        }
+        try await replaceExposures(exposures, organisationIDs: [organisationID], advisoryID: nil, db: db) { _ in organisationID }
+    }
+
+    /// Every organisation's exposures to one advisory, after it arrived or changed.
+    static func recomputeExposures(advisoryID: String, db: some SQLExecutor, cache: AssetIndexCache) async throws {
+        let state = try await db.fetchOne("""
+            SELECT EXISTS (SELECT 1 FROM assets) AS any, (SELECT value FROM meta WHERE key = 'assets_generation') AS generation
+            """)!
+        guard state["any"] as Bool else { return }
+        // The generation is the database's, so an inventory changed by another node rebuilds this node's index too.
+        let generation: Int64 = state["generation"] ?? 0
+        let entry: AssetIndexCache.Entry
+        if let cached = cache.cached(generation: generation) {
+            entry = cached
+        } else {
+            let calculator = ExposureCalculator(directory: VendorDirectory(custom: try await vendorAliases(db)))
+            var organisationOf: [Int64: Int64] = [:]
+            let assets = try await db.fetchAll("SELECT * FROM assets").map { row -> MatchAsset in
+                organisationOf[row["id"]] = row["organisation_id"]
+                return MatchAsset(id: row["id"], asset: asset(from: row))
+            }
+            entry = (calculator, calculator.index(assets: assets), organisationOf)
+            cache.keep(entry, generation: generation)
+        }
+        let (calculator, index, organisationOf) = entry
+        var exposures: [Exposure] = []
+        for advisory in try await matchAdvisories(advisoryID: advisoryID, db: db) {
+            exposures += calculator.exposures(to: advisory, in: index)
+        }
+        try await replaceExposures(exposures, organisationIDs: Array(Set(organisationOf.values)), advisoryID: advisoryID, db: db) {
+            organisationOf[$0.assetID]!
+        }
+    }
+
+    /// Replaces the organisations' exposures (to one advisory, or to all) in three statements, keeping first_seen.
+    static func replaceExposures(_ exposures: [Exposure], organisationIDs: [Int64], advisoryID: String?, db: some SQLExecutor,
+                                 organisation: (Exposure) -> Int64) async throws {
+        guard !organisationIDs.isEmpty else { return }
+        var scope = "organisation_id IN (\(placeholders(organisationIDs.count)))"
+        var scopeArguments = SQLArguments(organisationIDs)
+        if let advisoryID {
+            scope += " AND advisory_id = ?"
+            scopeArguments.append(advisoryID)
+        }
+        var firstSeen: [String: String] = [:]
+        for row in try await db.fetchAll("SELECT asset_id, advisory_id, first_seen FROM exposures WHERE \(scope)", scopeArguments) {
+            firstSeen["\(row["asset_id"] as Int64)|\(row["advisory_id"] as String)"] = row["first_seen"]
+        }
+        try await db.execute("DELETE FROM exposures WHERE \(scope)", scopeArguments)
+        let now = Timestamp.format(Date())
+        var insert = MultiRowInsert()
+        insert.add("exposures", ["asset_id", "advisory_id", "organisation_id", "status", "status_rank", "confidence", "reason",
+                                 "product_ids", "first_seen"],
+                   rows: exposures.map { exposure in
+                       [exposure.assetID, exposure.advisoryID, organisation(exposure), exposure.status.rawValue,
+                        exposure.status.rank, exposure.confidence.rawValue, exposure.reason,
+                        exposure.productIDs.joined(separator: "\n"),
+                        firstSeen["\(exposure.assetID)|\(exposure.advisoryID)"] ?? now]
+                   })
+        try await insert.run(db)
+    }
+
+    /// Current advisories' products as matching reads them (all advisories, or one).
+    static func matchAdvisories(advisoryID: String?, db: some SQLExecutor) async throws -> [MatchAdvisory] {
+        let rows = try await db.fetchAll("""
+            SELECT a.id, p.product_id, p.vendor, p.product, p.version_text, p.full_name, p.status, p.cpe, p.purl, p.model_numbers
+            FROM products p JOIN advisories a ON a.seq = p.advisory_seq
+            \(advisoryID == nil ? "" : "WHERE a.id = ?") ORDER BY a.seq, p.position
+            """, advisoryID.map { [$0] } ?? [])
+        var advisories: [MatchAdvisory] = []
+        for row in rows {
+            let id: String = row["id"]
+            let product = AffectedProduct(
+                productID: row["product_id"], vendor: row["vendor"], product: row["product"], version: row["version_text"],
+                fullName: row["full_name"], status: ProductStatusKind(rawValue: row["status"]) ?? .unlisted,
+                cpe: row["cpe"], purl: row["purl"],
+                modelNumbers: (row["model_numbers"] as String?)?.split(separator: "\n").map(String.init) ?? [])
+            if advisories.last?.id == id {
+                advisories[advisories.count - 1].products.append(product)
+            } else {
+                advisories.append(MatchAdvisory(id: id, products: [product]))
+            }
+        }
+        return advisories
+    }
+
+    static func asset(from row: SQLRow) -> AssetDraft {
+        AssetDraft(externalID: row["external_id"], vendor: row["vendor"], product: row["product"], version: row["version"],
+                   modelNumber: row["model_number"], serialNumber: row["serial_number"], cpe: row["cpe"], purl: row["purl"],
+                   site: row["site"], area: row["area"], owner: row["owner"],
+                   criticality: (row["criticality"] as String?).flatMap(AssetCriticality.init(rawValue:)),
+                   tags: (row["tags"] as String).split(separator: "\n").map(String.init))
+    }
+}

@@ -1,0 +1,333 @@
+import CSAF
+import Foundation
+
+extension PostgresStore {
+    // MARK: Channels
+
+    public func addChannel(_ channel: NotificationChannel.Draft, organisationID: Int64) async throws -> NotificationChannel {
+        let name = channel.name.trimmingCharacters(in: .whitespaces)
+        guard !name.isEmpty else { throw StoreError("a channel needs a name") }
+        let secret = channel.kind == .webhook ? SQLiteStore.randomToken() : ""
+        let token = SQLiteStore.randomToken()
+        let now = Date()
+        // ON CONFLICT rather than a check first: two nodes adding the same name at once get one channel and one error.
+        guard let id = try await fetchValue("""
+            INSERT INTO channels(organisation_id, name, kind, target, secret, schedule, unsubscribe_token, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (organisation_id, name) DO NOTHING RETURNING id
+            """, [organisationID, name, channel.kind.rawValue, channel.target, secret, channel.schedule.rawValue, token,
+                  Timestamp.format(now)], as: Int64.self) else {
+            throw StoreError("the organisation already has a channel named \(name): remove it first or choose another name")
+        }
+        var draft = channel
+        draft.name = name
+        return NotificationChannel(id: id, organisationID: organisationID, draft: draft, secret: secret,
+                                   unsubscribeToken: token, enabled: true, disabledReason: nil, createdAt: now)
+    }
+
+    public func channels(organisationID: Int64) async throws -> [NotificationChannel] {
+        // COLLATE "C": SQLite orders text by bytes, and so must the list here whatever the database's locale.
+        try await fetchAll("SELECT * FROM channels WHERE organisation_id = ? ORDER BY name COLLATE \"C\"", [organisationID])
+            .map(Self.channel(from:))
+    }
+
+    public func removeChannel(id: Int64, organisationID: Int64) async throws -> Bool {
+        try await fetchOne("DELETE FROM channels WHERE id = ? AND organisation_id = ? RETURNING id", [id, organisationID]) != nil
+    }
+
+    public func setChannelEnabled(id: Int64, organisationID: Int64, enabled: Bool, reason: String?) async throws -> Bool {
+        try await transaction { db in
+            let changed = try await db.fetchOne("""
+                UPDATE channels SET enabled = ?, disabled_reason = ? WHERE id = ? AND organisation_id = ? RETURNING id
+                """, [enabled, enabled ? nil : reason, id, organisationID]) != nil
+            if changed, !enabled {
+                // Nothing more goes to a channel that was turned off, including what was waiting for it.
+                try await db.execute("""
+                    UPDATE deliveries SET status = 'failed', last_error = ?, lease_until = NULL
+                    WHERE channel_id = ? AND status IN ('pending', 'held')
+                    """, ["not sent: the channel was turned off (\(reason ?? "by an administrator"))", id])
+                try await Self.bumpGeneration(db)
+            }
+            return changed
+        }
+    }
+
+    public func channel(unsubscribeToken token: String) async throws -> NotificationChannel? {
+        guard !token.isEmpty else { return nil }
+        return try await fetchOne("SELECT * FROM channels WHERE unsubscribe_token = ?", [token]).map(Self.channel(from:))
+    }
+
+    // MARK: Outbox
+
+    public func enqueueTest(channelID: Int64, organisationID: Int64, now: Date) async throws -> Int64 {
+        let stamp = Timestamp.format(now)
+        guard let id = try await fetchValue("""
+            INSERT INTO deliveries(organisation_id, channel_id, kind, idempotency_key, status, next_attempt_at, created_at)
+            SELECT organisation_id, id, 'test', ?, 'pending', ?, ? FROM channels WHERE id = ? AND organisation_id = ?
+            RETURNING id
+            """, ["test:\(channelID)|\(SQLiteStore.randomToken())", stamp, stamp, channelID, organisationID], as: Int64.self) else {
+            throw StoreError("the organisation has no channel \(channelID)")
+        }
+        return id
+    }
+
+    public func channelsWithHeldAlerts() async throws -> [(channel: NotificationChannel, oldest: Date)] {
+        try await fetchAll("""
+            SELECT c.*, h.oldest FROM channels c
+            JOIN (SELECT channel_id, MIN(created_at) AS oldest FROM deliveries WHERE status = 'held' GROUP BY channel_id) h
+              ON h.channel_id = c.id
+            ORDER BY c.id
+            """).map { (Self.channel(from: $0), Timestamp.parse($0["oldest"]) ?? Date(timeIntervalSince1970: 0)) }
+    }
+
+    public func composeDigest(channelID: Int64, periodEnd boundary: Date, now: Date) async throws -> Int {
+        try await transaction { db in
+            // Two nodes composing the same channel at once take turns: the second finds the held rows already folded.
+            try await db.execute("SELECT pg_advisory_xact_lock(?::integer, ?::integer)",
+                                 [Self.digestLockSpace, Int32(truncatingIfNeeded: channelID)])
+            let end = Timestamp.format(boundary)
+            let held = try await db.fetchValue("""
+                SELECT COUNT(*) FROM deliveries WHERE channel_id = ? AND status = 'held' AND created_at < ?
+                """, [channelID, end], as: Int.self) ?? 0
+            guard held > 0 else { return 0 }
+            let stamp = Timestamp.format(now)
+            let key = "digest:\(channelID)|\(end)"
+            // One digest per channel and period, however often this runs: the key names both.
+            try await db.execute("""
+                INSERT INTO deliveries(organisation_id, channel_id, kind, idempotency_key, status, next_attempt_at, period_end, created_at)
+                SELECT organisation_id, id, 'digest', ?, 'pending', ?, ?, ? FROM channels WHERE id = ?
+                ON CONFLICT (idempotency_key) DO NOTHING
+                """, [key, stamp, end, stamp, channelID])
+            guard let digestID = try await db.fetchValue("SELECT id FROM deliveries WHERE idempotency_key = ?", [key], as: Int64.self) else {
+                return 0
+            }
+            return try await db.fetchValue("""
+                WITH d AS (UPDATE deliveries SET status = 'digested', digest_id = ?
+                           WHERE channel_id = ? AND status = 'held' AND created_at < ? RETURNING 1)
+                SELECT count(*) FROM d
+                """, [digestID, channelID, end], as: Int.self) ?? 0
+        }
+    }
+
+    public func claimDeliveries(now: Date, lease: TimeInterval, limit: Int, only: Int64?) async throws -> [ClaimedDelivery] {
+        let stamp = Timestamp.format(now)
+        // One statement, so one transaction: the due rows are locked FOR UPDATE SKIP LOCKED, so a row another node is
+        // claiming at this moment is left to it (no two nodes claim one row, and neither waits), then leased. A lease
+        // that expired without an outcome makes its row due again.
+        return try await fetchAll("""
+            WITH due AS (
+              SELECT id FROM deliveries
+              WHERE ((status = 'pending' AND next_attempt_at <= ?) OR (status = 'sending' AND lease_until <= ?))
+                AND (?::bigint IS NULL OR id = ?)
+              ORDER BY next_attempt_at, id LIMIT ?
+              FOR UPDATE SKIP LOCKED),
+            claimed AS (
+              UPDATE deliveries d SET status = 'sending', attempts = d.attempts + 1, lease_until = ?
+              FROM due WHERE d.id = due.id
+              RETURNING d.id, d.kind, d.idempotency_key, d.attempts, d.created_at, d.period_end, d.channel_id)
+            SELECT cl.id AS delivery_id, cl.kind AS delivery_kind, cl.idempotency_key AS delivery_key, cl.attempts,
+                   cl.created_at AS delivery_created_at, cl.period_end, c.*
+            FROM claimed cl JOIN channels c ON c.id = cl.channel_id ORDER BY cl.id
+            """, [stamp, stamp, only, only, limit, Timestamp.format(now.addingTimeInterval(lease))]).map { row in
+            ClaimedDelivery(id: row["delivery_id"], organisationID: row["organisation_id"],
+                            kind: DeliveryKind(rawValue: row["delivery_kind"]) ?? .alert, channel: Self.channel(from: row),
+                            idempotencyKey: row["delivery_key"], attempts: row["attempts"],
+                            createdAt: Timestamp.parse(row["delivery_created_at"]) ?? now,
+                            periodEnd: (row["period_end"] as String?).flatMap(Timestamp.parse))
+        }
+    }
+
+    public func deliveryContent(_ delivery: ClaimedDelivery, cache: AdvisoryCache) async throws -> DeliveryContent {
+        guard let name = try await fetchValue("SELECT name FROM organisations WHERE id = ?", [delivery.organisationID], as: String.self) else {
+            throw StoreError("organisation \(delivery.organisationID) of delivery \(delivery.id) no longer exists")
+        }
+        let condition = delivery.kind == .digest ? "d.digest_id = ?" : "d.id = ?"
+        let alerts = try await fetchAll("""
+            SELECT al.*, COALESCE(a.title, al.advisory_id) AS title, COALESCE(a.severity, 'none') AS severity, a.cvss_score
+            FROM deliveries d JOIN alerts al ON al.id = d.alert_id LEFT JOIN advisories a ON a.id = al.advisory_id
+            WHERE \(condition) AND al.organisation_id = ? ORDER BY COALESCE(a.severity_rank, 0) DESC, al.created_at, al.id
+            """, [delivery.id, delivery.organisationID]).map(Self.alert(from:))
+        var notices: [AlertNotice] = []
+        for alert in alerts {
+            var advisory = cache.advisory(alert.draft.advisoryID)
+            if advisory == nil, let loaded = try await self.advisory(id: alert.draft.advisoryID)?.advisory {
+                cache.store(loaded)
+                advisory = loaded
+            }
+            let exposures = try await self.exposures(organisationID: delivery.organisationID,
+                                                     filter: ExposureFilter(advisoryID: alert.draft.advisoryID, limit: 200))
+            notices.append(AlertNotice(alert: alert, advisory: advisory, exposures: exposures))
+        }
+        return DeliveryContent(organisation: Organisation(id: delivery.organisationID, name: name), notices: notices)
+    }
+
+    public func markDelivered(deliveryID: Int64, at: Date, detail: String) async throws {
+        try await recordOutcomes([.delivered(deliveryID: deliveryID, at: at, detail: detail)])
+    }
+
+    public func markFailed(deliveryID: Int64, error: String, retryAt: Date?) async throws {
+        try await recordOutcomes([.failed(deliveryID: deliveryID, error: error, retryAt: retryAt)])
+    }
+
+    public func recordOutcomes(_ outcomes: [DeliveryOutcome]) async throws {
+        guard !outcomes.isEmpty else { return }
+        // One statement for the whole batch: the outcomes as rows, each applied by its kind.
+        var arguments = SQLArguments()
+        var rows: [String] = []
+        for outcome in outcomes {
+            switch outcome {
+            case let .delivered(id, at, detail):
+                arguments.append(contentsOf: [id, "delivered", Timestamp.format(at), detail, nil, nil])
+            case let .failed(id, error, retryAt?):
+                arguments.append(contentsOf: [id, "pending", nil, nil, error, Timestamp.format(retryAt)])
+            case let .failed(id, error, nil):
+                arguments.append(contentsOf: [id, "failed", nil, nil, error, nil])
+            }
+            // The position is written in, not bound: it orders a delivery's outcomes when the batch names it twice.
+            rows.append(rows.isEmpty ? "(?::bigint, ?::text, ?::text, ?::text, ?::text, ?::text, 0)" : "(?, ?, ?, ?, ?, ?, \(rows.count))")
+        }
+        try await transaction { db in
+            // A delivery named twice in one batch takes its last outcome, as SQLite's statement-per-outcome loop does.
+            try await db.execute("""
+                UPDATE deliveries d SET status = o.status,
+                  delivered_at = CASE WHEN o.status = 'delivered' THEN o.delivered_at ELSE d.delivered_at END,
+                  detail = CASE WHEN o.status = 'delivered' THEN o.detail ELSE d.detail END,
+                  last_error = o.last_error,
+                  next_attempt_at = COALESCE(o.next_attempt_at, d.next_attempt_at),
+                  lease_until = NULL
+                FROM (SELECT DISTINCT ON (id) id, status, delivered_at, detail, last_error, next_attempt_at
+                      FROM (VALUES \(rows.joined(separator: ", "))) AS v(id, status, delivered_at, detail, last_error, next_attempt_at, position)
+                      ORDER BY id, position DESC) o
+                WHERE d.id = o.id
+                """, arguments)
+            try await Self.bumpGeneration(db)
+        }
+    }
+
+    public func deliveries(organisationID: Int64, status: DeliveryStatus?, limit: Int) async throws -> [DeliveryRecord] {
+        try await fetchAll("""
+            SELECT d.*, c.name AS channel_name, c.kind AS channel_kind, c.target AS channel_target
+            FROM deliveries d JOIN channels c ON c.id = d.channel_id
+            WHERE d.organisation_id = ? AND (?::text IS NULL OR d.status = ?) ORDER BY d.created_at DESC, d.id DESC LIMIT ?
+            """, [organisationID, status?.rawValue, status?.rawValue, limit]).map(Self.delivery(from:))
+    }
+
+    // MARK: Alert log
+
+    public func alert(id: Int64, organisationID: Int64) async throws -> StoredAlert? {
+        try await Self.alert(id: id, organisationID: organisationID, db: self)
+    }
+
+    static func alert(id: Int64, organisationID: Int64, db: some SQLExecutor) async throws -> StoredAlert? {
+        try await db.fetchOne("""
+            SELECT al.*, COALESCE(a.title, al.advisory_id) AS title, COALESCE(a.severity, 'none') AS severity, a.cvss_score
+            FROM alerts al LEFT JOIN advisories a ON a.id = al.advisory_id WHERE al.id = ? AND al.organisation_id = ?
+            """, [id, organisationID]).map(Self.alert(from:))
+    }
+
+    public func updateAlert(id: Int64, organisationID: Int64, update: AlertUpdate, actor: String, at: Date) async throws -> StoredAlert? {
+        if let due = update.dueDate, !due.isEmpty, Timestamp.parse(due + "T00:00:00Z") == nil || due.count != 10 {
+            throw StoreError("the due date \(due) is not a date: write it as YYYY-MM-DD")
+        }
+        return try await transaction { db -> StoredAlert? in
+            // FOR UPDATE: two people changing one alert at once each record the value they actually replaced.
+            guard let row = try await db.fetchOne("""
+                SELECT status, owner, due_date FROM alerts WHERE id = ? AND organisation_id = ? FOR UPDATE
+                """, [id, organisationID]) else { return nil }
+            let stamp = Timestamp.format(at)
+            var events: [(field: String, old: String?, new: String?)] = []
+            var assignments: [String] = []
+            var values = SQLArguments()
+            if let status = update.status, status.rawValue != row["status"] as String {
+                assignments.append("status = ?")
+                values.append(status.rawValue)
+                events.append(("status", row["status"], status.rawValue))
+            }
+            if let owner = update.owner, owner != (row["owner"] as String? ?? "") {
+                assignments.append("owner = ?")
+                values.append(owner.isEmpty ? nil : owner)
+                events.append(("owner", row["owner"], owner.isEmpty ? nil : owner))
+            }
+            if let due = update.dueDate, due != (row["due_date"] as String? ?? "") {
+                assignments.append("due_date = ?")
+                values.append(due.isEmpty ? nil : due)
+                events.append(("due_date", row["due_date"], due.isEmpty ? nil : due))
+            }
+            if let note = update.note?.trimmingCharacters(in: .whitespacesAndNewlines), !note.isEmpty {
+                events.append(("note", nil, note))
+            }
+            if !assignments.isEmpty {
+                values.append(id)
+                try await db.execute("UPDATE alerts SET \(assignments.joined(separator: ", ")) WHERE id = ?", values)
+            }
+            if !events.isEmpty {
+                var arguments = SQLArguments()
+                for event in events { arguments.append(contentsOf: [id, stamp, actor, event.field, event.old, event.new]) }
+                let rows = events.indices.map { _ in "(?, ?, ?, ?, ?, ?)" }.joined(separator: ", ")
+                try await db.execute("INSERT INTO alert_events(alert_id, at, actor, field, old_value, new_value) VALUES \(rows)", arguments)
+            }
+            try await Self.bumpGeneration(db)
+            return try await Self.alert(id: id, organisationID: organisationID, db: db)
+        }
+    }
+
+    public func alertEvents(alertID: Int64, organisationID: Int64) async throws -> [AlertEvent] {
+        try await fetchAll("""
+            SELECT e.* FROM alert_events e JOIN alerts al ON al.id = e.alert_id
+            WHERE e.alert_id = ? AND al.organisation_id = ? ORDER BY e.id
+            """, [alertID, organisationID]).map { row in
+            AlertEvent(at: Timestamp.parse(row["at"]) ?? Date(timeIntervalSince1970: 0), actor: row["actor"],
+                       field: row["field"], oldValue: row["old_value"], newValue: row["new_value"])
+        }
+    }
+
+    public func alertDeliveries(alertID: Int64, organisationID: Int64) async throws -> [DeliveryRecord] {
+        try await fetchAll("""
+            SELECT d.*, c.name AS channel_name, c.kind AS channel_kind, c.target AS channel_target
+            FROM deliveries d JOIN channels c ON c.id = d.channel_id
+            WHERE d.organisation_id = ? AND (d.alert_id = ? OR d.id IN (SELECT digest_id FROM deliveries WHERE alert_id = ?))
+            ORDER BY d.id
+            """, [organisationID, alertID, alertID]).map(Self.delivery(from:))
+    }
+
+    // MARK: Rows
+
+    /// The first key of `pg_advisory_xact_lock(space, channel)` for digest composition. The two-key form never meets
+    /// the one-key locks (`migrationLock`, ingest's); channel IDs beyond 32 bits share keys, which only serialises more.
+    static let digestLockSpace: Int32 = 0x5649_4701
+
+    static func channel(from row: SQLRow) -> NotificationChannel {
+        NotificationChannel(
+            id: row["id"], organisationID: row["organisation_id"],
+            draft: .init(name: row["name"], kind: NotificationChannel.Kind(rawValue: row["kind"]) ?? .email, target: row["target"],
+                         schedule: NotificationChannel.Schedule(rawValue: row["schedule"]) ?? .immediate),
+            secret: row["secret"], unsubscribeToken: row["unsubscribe_token"], enabled: row["enabled"],
+            disabledReason: row["disabled_reason"], createdAt: Timestamp.parse(row["created_at"]) ?? Date(timeIntervalSince1970: 0))
+    }
+
+    static func delivery(from row: SQLRow) -> DeliveryRecord {
+        let status = DeliveryStatus(rawValue: row["status"]) ?? .pending
+        return DeliveryRecord(
+            id: row["id"], kind: DeliveryKind(rawValue: row["kind"]) ?? .alert, channelName: row["channel_name"],
+            channelSpec: "\(row["channel_kind"] as String):\(row["channel_target"] as String)", alertID: row["alert_id"],
+            status: status, attempts: row["attempts"],
+            nextAttemptAt: status == .pending ? (row["next_attempt_at"] as String?).flatMap(Timestamp.parse) : nil,
+            lastError: row["last_error"], detail: row["detail"],
+            createdAt: Timestamp.parse(row["created_at"]) ?? Date(timeIntervalSince1970: 0),
+            deliveredAt: (row["delivered_at"] as String?).flatMap(Timestamp.parse), idempotencyKey: row["idempotency_key"])
+    }
+}
+
+extension PostgresStore {
+    public func setChannelSchedule(id: Int64, organisationID: Int64, schedule: NotificationChannel.Schedule) async throws -> Bool {
+        try await transaction { db in
+            guard try await db.fetchOne("UPDATE channels SET schedule = ? WHERE id = ? AND organisation_id = ? RETURNING id",
+                                        [schedule.rawValue, id, organisationID]) != nil else { return false }
+            if schedule == .immediate {
+                // An immediate channel has no digest to wait for: what was held goes out at the next dispatch.
+                try await db.execute("UPDATE deliveries SET status = 'pending', next_attempt_at = ? WHERE channel_id = ? AND status = 'held'",
+                                     [Timestamp.format(Date()), id])
+            }
+            return true
+        }
+    }
+}

@@ -1,0 +1,268 @@
+import CSAF
+import Foundation
+
+// Text is ordered with COLLATE "C" wherever SQLite orders it: SQLite compares bytes, and so does "C", whatever the
+// database's default collation is. NULLs are placed where SQLite puts them (first ascending, last descending).
+extension PostgresStore {
+    /// Runs `body` in one read-only snapshot, so that the several queries of one page see the same data (SQLite's
+    /// `read` does the same).
+    func snapshot<T>(_ body: (SQLConnection) async throws -> T) async throws -> T {
+        try await withConnection { connection in
+            try await connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            do {
+                let result = try await body(connection)
+                try await connection.execute("COMMIT")
+                return result
+            } catch {
+                try? await connection.execute("ROLLBACK")
+                throw error
+            }
+        }
+    }
+
+    /// SQLite's `COLLATE NOCASE` order: only ASCII letters fold (lower() would fold `Ã` too and order `LeÃ£o` after
+    /// `Leão`, where SQLite puts it before), then bytes compare.
+    static func noCase(_ column: String) -> String {
+        "translate(\(column), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') COLLATE \"C\""
+    }
+
+    public func advisory(id: String) async throws -> StoredAdvisory? {
+        let loaded = try await snapshot { db -> ([UInt8], [StoredRevision], Int, [KnownExploitedVulnerability])? in
+            guard let raw = try await db.fetchValue("""
+                SELECT d.raw FROM advisories a JOIN documents d ON d.id = a.document_id WHERE a.id = ?
+                """, [id], as: [UInt8].self) else { return nil }
+            let revisions = try await PostgresStore.revisions(advisoryID: id, db: db)
+            let conflicts = try await db.fetchValue("SELECT COUNT(*) FROM conflicts WHERE advisory_id = ?", [id], as: Int.self) ?? 0
+            let known = try await db.fetchAll("""
+                SELECT k.* FROM kev k
+                WHERE k.cve IN (SELECT v.cve FROM advisories a JOIN vulnerabilities v ON v.advisory_seq = a.seq WHERE a.id = ?)
+                ORDER BY k.cve COLLATE "C"
+                """, [id]).map { row in
+                KnownExploitedVulnerability(cve: row["cve"], vendor: row["vendor"], product: row["product"], name: row["name"],
+                                            dateAdded: row["date_added"], dueDate: row["due_date"],
+                                            requiredAction: row["required_action"], ransomware: row["ransomware"])
+            }
+            return (raw, revisions, conflicts, known)
+        }
+        guard let (raw, revisions, conflicts, known) = loaded, let current = revisions.first(where: \.isCurrent) else { return nil }
+        // The stored bytes are the source of truth: the page is built from them, never from the jsonb copy.
+        guard case .csaf(let parsed) = try? CSAFDocumentReader.read(raw, maxBytes: Int.max) else {
+            throw StoreError("the stored document of \(id) no longer parses (database \(path))")
+        }
+        return StoredAdvisory(advisory: parsed.advisory, document: current, warnings: parsed.warnings,
+                              revisions: revisions, conflictCount: conflicts, knownExploited: known)
+    }
+
+    static func revisions(advisoryID: String, db: some SQLExecutor) async throws -> [StoredRevision] {
+        let rows = try await db.fetchAll("""
+            SELECT d.id, d.version, d.current_release_date, d.current_release_date_raw, d.status, d.sha256, d.sha512, d.size,
+              d.origin, d.imported_at, d.integrity, d.integrity_detail, d.sha256_sidecar IS NOT NULL AS has256,
+              d.sha512_sidecar IS NOT NULL AS has512, d.signature IS NOT NULL AS has_sig, d.signer,
+              d.id IS NOT DISTINCT FROM (SELECT document_id FROM advisories WHERE id = ?) AS current
+            FROM documents d WHERE d.advisory_id = ?
+            """, [advisoryID, advisoryID])
+        var revisions = rows.map { row in
+            StoredRevision(
+                documentID: row["id"], version: row["version"],
+                currentReleaseDate: (row["current_release_date"] as String?).flatMap(Timestamp.parse),
+                sha256: row["sha256"], sha512: row["sha512"], size: row["size"], origin: row["origin"],
+                importedAt: Timestamp.parse(row["imported_at"]) ?? Date(timeIntervalSince1970: 0),
+                integrity: IntegrityStatus(rawValue: row["integrity"]) ?? .unsigned, integrityDetail: row["integrity_detail"],
+                hasSHA256Sidecar: row["has256"], hasSHA512Sidecar: row["has512"], hasSignature: row["has_sig"],
+                signer: row["signer"], isCurrent: row["current"])
+        }
+        let raws = Dictionary(uniqueKeysWithValues: rows.map { ($0["id"] as Int64, $0["current_release_date_raw"] as String) })
+        let statuses = Dictionary(uniqueKeysWithValues: rows.map {
+            ($0["id"] as Int64, ($0["status"] as String?).flatMap(Tracking.Status.init(rawValue:)))
+        })
+        revisions.sort {
+            RevisionOrder.compare(version: $0.version, date: raws[$0.documentID]!, status: statuses[$0.documentID]!,
+                                  to: $1.version, date: raws[$1.documentID]!, status: statuses[$1.documentID]!) > 0
+        }
+        return revisions
+    }
+
+    public func rawDocument(advisoryID: String, documentID: Int64?) async throws -> RawDocument? {
+        let row: SQLRow?
+        if let documentID {
+            row = try await fetchOne("""
+                SELECT raw, origin, sha256_sidecar, sha512_sidecar, signature FROM documents WHERE advisory_id = ? AND id = ?
+                """, [advisoryID, documentID])
+        } else {
+            row = try await fetchOne("""
+                SELECT d.raw, d.origin, d.sha256_sidecar, d.sha512_sidecar, d.signature
+                FROM advisories a JOIN documents d ON d.id = a.document_id WHERE a.id = ?
+                """, [advisoryID])
+        }
+        guard let row else { return nil }
+        let origin: String = row["origin"]
+        return RawDocument(bytes: row["raw"],
+                           fileName: origin.split(separator: "/").last.map(String.init) ?? "\(advisoryID).json",
+                           sha256Sidecar: row["sha256_sidecar"], sha512Sidecar: row["sha512_sidecar"],
+                           signature: row["signature"])
+    }
+
+    public func search(_ query: AdvisoryQuery) async throws -> AdvisoryPage {
+        var conditions: [String] = []
+        var arguments: SQLArguments = []
+        var from = "advisories a"
+        var order = "a.current_release_date COLLATE \"C\" DESC NULLS LAST, a.id COLLATE \"C\" DESC"
+        if let text = query.text {
+            switch FullText.query(text) {
+            case .none: break
+            case .nothing: conditions.append("FALSE")
+            case .tsquery(let tsquery):
+                from = "advisories a CROSS JOIN to_tsquery('simple', ?) AS q"
+                arguments.append(tsquery)
+                conditions.append("a.search @@ q")
+                // Title and CVE hits first, then vendors, products and the risk summary (SQLite's bm25 weights).
+                order = "ts_rank('{0.2,0.3,0.5,1.0}', a.search, q) DESC, a.current_release_date COLLATE \"C\" DESC NULLS LAST"
+            }
+        }
+        if let vendor = query.vendor {
+            conditions.append("a.seq IN (SELECT av.advisory_seq FROM advisory_vendors av JOIN vendors v ON v.id = av.vendor_id WHERE v.slug = ?)")
+            arguments.append(vendor)
+        }
+        if let sector = query.sector {
+            conditions.append("a.seq IN (SELECT advisory_seq FROM sectors WHERE sector = ?)")
+            arguments.append(sector)
+        }
+        if let severity = query.severity {
+            conditions.append("a.severity = ?")
+            arguments.append(severity.rawValue)
+        }
+        if let year = query.year {
+            conditions.append("a.year = ?")
+            arguments.append(year)
+        }
+        if let publisher = query.publisher {
+            conditions.append("a.publisher = ?")
+            arguments.append(publisher)
+        }
+        if query.knownExploited {
+            conditions.append("EXISTS (SELECT 1 FROM vulnerabilities v JOIN kev k ON k.cve = v.cve WHERE v.advisory_seq = a.seq)")
+        }
+        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let (total, rows) = try await snapshot { db in
+            let total = try await db.fetchValue("SELECT COUNT(*) FROM \(from) \(whereClause)", arguments, as: Int.self) ?? 0
+            let rows = try await db.fetchAll("""
+                SELECT a.id, a.title, a.publisher, a.vendors, a.initial_release_date, a.current_release_date, a.version,
+                  a.cvss_score, a.severity, a.cvss_vector, a.cve_count, d.integrity,
+                  (SELECT COUNT(DISTINCT v.cve) FROM vulnerabilities v JOIN kev k ON k.cve = v.cve WHERE v.advisory_seq = a.seq) AS kev_count
+                FROM \(from) JOIN documents d ON d.id = a.document_id \(whereClause)
+                ORDER BY \(order) LIMIT ? OFFSET ?
+                """, arguments + [query.perPage, (query.page - 1) * query.perPage])
+            return (total, rows)
+        }
+        return AdvisoryPage(items: rows.map(PostgresStore.summary), total: total, query: query)
+    }
+
+    static func summary(_ row: SQLRow) -> AdvisorySummary {
+        let vendors: String = row["vendors"]
+        return AdvisorySummary(
+            id: row["id"], title: row["title"], publisher: row["publisher"],
+            vendors: vendors.isEmpty ? [] : vendors.components(separatedBy: "\n"),
+            initialReleaseDate: (row["initial_release_date"] as String?).flatMap(Timestamp.parse),
+            currentReleaseDate: (row["current_release_date"] as String?).flatMap(Timestamp.parse),
+            version: row["version"], score: row["cvss_score"],
+            severity: Severity(rawValue: row["severity"]) ?? .none, vector: row["cvss_vector"],
+            cveCount: row["cve_count"], integrity: IntegrityStatus(rawValue: row["integrity"]) ?? .unsigned,
+            knownExploitedCount: row["kev_count"] ?? 0)
+    }
+
+    public func vendors() async throws -> [VendorSummary] {
+        try await fetchAll("""
+            SELECT v.name, v.slug, COUNT(*) AS n, MAX(a.current_release_date) AS latest
+            FROM vendors v JOIN advisory_vendors av ON av.vendor_id = v.id JOIN advisories a ON a.seq = av.advisory_seq
+            GROUP BY v.id ORDER BY \(PostgresStore.noCase("v.name")), v.id
+            """).map(PostgresStore.vendorSummary)
+    }
+
+    public func vendor(slug: String) async throws -> VendorSummary? {
+        try await fetchOne("""
+            SELECT v.name, v.slug, COUNT(a.seq) AS n, MAX(a.current_release_date) AS latest
+            FROM vendors v LEFT JOIN advisory_vendors av ON av.vendor_id = v.id
+            LEFT JOIN advisories a ON a.seq = av.advisory_seq WHERE v.slug = ? GROUP BY v.id
+            """, [slug]).map(PostgresStore.vendorSummary)
+    }
+
+    public func vendorSlugs(for names: [String]) async throws -> [String: String] {
+        guard !names.isEmpty else { return [:] }
+        var slugs: [String: String] = [:]
+        // IN lists in chunks: a page may name more vendors than one statement takes parameters.
+        for start in stride(from: 0, to: names.count, by: MultiRowInsert.parameterLimit) {
+            let chunk = Array(names[start..<min(names.count, start + MultiRowInsert.parameterLimit)])
+            for row in try await fetchAll("SELECT name, slug FROM vendors WHERE name IN (\(PostgresStore.placeholders(chunk.count)))",
+                                          SQLArguments(chunk)) {
+                slugs[row["name"]] = row["slug"]
+            }
+        }
+        return slugs
+    }
+
+    static func vendorSummary(_ row: SQLRow) -> VendorSummary {
+        VendorSummary(name: row["name"], slug: row["slug"], advisoryCount: row["n"],
+                      latest: (row["latest"] as String?).flatMap(Timestamp.parse))
+    }
+
+    public func filterOptions() async throws -> FilterOptions {
+        try await snapshot { db in
+            FilterOptions(
+                publishers: try await db.fetchValues("SELECT DISTINCT publisher COLLATE \"C\" FROM advisories ORDER BY 1"),
+                sectors: try await db.fetchValues("""
+                    SELECT sector FROM sectors GROUP BY sector ORDER BY COUNT(*) DESC, sector COLLATE "C"
+                    """),
+                years: try await db.fetchValues("SELECT DISTINCT year FROM advisories WHERE year IS NOT NULL ORDER BY year DESC"))
+        }
+    }
+
+    public func statistics() async throws -> StoreStatistics {
+        try await snapshot { db in
+            func counts(_ sql: String) async throws -> [StoreStatistics.Count] {
+                try await db.fetchAll(sql).map { StoreStatistics.Count(name: $0[0] ?? "", count: $0[1]) }
+            }
+            return StoreStatistics(
+                advisories: try await db.fetchValue("SELECT COUNT(*) FROM advisories") ?? 0,
+                documents: try await db.fetchValue("SELECT COUNT(*) FROM documents") ?? 0,
+                quarantined: try await db.fetchValue("SELECT COUNT(*) FROM quarantine") ?? 0,
+                conflicts: try await db.fetchValue("SELECT COUNT(*) FROM conflicts") ?? 0,
+                byPublisher: try await counts("""
+                    SELECT publisher, COUNT(*) FROM advisories GROUP BY publisher ORDER BY 2 DESC, publisher COLLATE "C"
+                    """),
+                byVendor: try await counts("""
+                    SELECT v.name, COUNT(*) FROM advisory_vendors av JOIN vendors v ON v.id = av.vendor_id
+                    GROUP BY v.id ORDER BY 2 DESC, v.name COLLATE "C"
+                    """),
+                byYear: try await counts("""
+                    SELECT CAST(year AS TEXT), COUNT(*) FROM advisories GROUP BY year ORDER BY year DESC NULLS LAST
+                    """),
+                bySeverity: try await counts("""
+                    SELECT severity, COUNT(*) FROM advisories GROUP BY severity ORDER BY MAX(severity_rank) DESC
+                    """))
+        }
+    }
+
+    public func quarantined(limit: Int) async throws -> [QuarantinedDocument] {
+        try await fetchAll("""
+            SELECT id, origin, reason, code, advisory_id, sha256, size, detected_at FROM quarantine
+            ORDER BY detected_at COLLATE "C" DESC, id DESC LIMIT ?
+            """, [limit]).map { row in
+            let sha: String = row["sha256"]
+            return QuarantinedDocument(id: row["id"], origin: row["origin"], reason: row["reason"], code: row["code"],
+                                       advisoryID: row["advisory_id"], sha256: sha.isEmpty ? nil : sha, size: row["size"],
+                                       detectedAt: Timestamp.parse(row["detected_at"]) ?? Date(timeIntervalSince1970: 0))
+        }
+    }
+
+    public func conflicts(advisoryID: String?) async throws -> [RevisionConflict] {
+        let filter = advisoryID == nil ? "" : "WHERE advisory_id = ?"
+        return try await fetchAll("""
+            SELECT advisory_id, version, stored_sha256, incoming_sha256, origin, detected_at FROM conflicts \(filter)
+            ORDER BY detected_at COLLATE "C" DESC, id DESC
+            """, advisoryID.map { [$0] } ?? []).map { row in
+            RevisionConflict(advisoryID: row["advisory_id"], version: row["version"], storedSHA256: row["stored_sha256"],
+                             incomingSHA256: row["incoming_sha256"], origin: row["origin"],
+                             detectedAt: Timestamp.parse(row["detected_at"]) ?? Date(timeIntervalSince1970: 0))
+        }
+    }
+}

@@ -1,0 +1,178 @@
+import CSAF
+import Foundation
+
+extension PostgresStore {
+    public func sources() async throws -> [SourceRecord] {
+        try await fetchAll("\(PostgresStore.sourceSelect) ORDER BY \(PostgresStore.noCase("s.name")), s.slug").map(PostgresStore.sourceRecord)
+    }
+
+    public func source(slug: String) async throws -> SourceRecord? {
+        try await fetchOne("\(PostgresStore.sourceSelect) WHERE s.slug = ?", [slug]).map(PostgresStore.sourceRecord)
+    }
+
+    public func saveSource(_ source: SourceRecord) async throws {
+        try await transaction { db in
+            try await db.execute("""
+                INSERT INTO sources(slug, name, kind, url, enabled, poll_interval, last_attempt, last_success, last_error, next_poll,
+                  mirrors, accept_v3, credentials_variable)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (slug) DO UPDATE SET name = excluded.name, kind = excluded.kind, url = excluded.url,
+                  enabled = excluded.enabled, poll_interval = excluded.poll_interval, last_attempt = excluded.last_attempt,
+                  last_success = excluded.last_success, last_error = excluded.last_error, next_poll = excluded.next_poll,
+                  mirrors = excluded.mirrors, accept_v3 = excluded.accept_v3, credentials_variable = excluded.credentials_variable
+                """, [source.slug, source.name, source.kind.rawValue, source.url, source.enabled, source.pollInterval,
+                      source.lastAttempt.map(Timestamp.format), source.lastSuccess.map(Timestamp.format),
+                      source.lastError, source.nextPoll.map(Timestamp.format), source.mirrors.joined(separator: "\n"),
+                      source.acceptsV3Signatures, source.credentialsVariable])
+            try await PostgresStore.bumpGeneration(db)
+        }
+    }
+
+    public func removeSource(slug: String) async throws -> Bool {
+        try await transaction { db in
+            let removed = !(try await db.fetchAll("DELETE FROM sources WHERE slug = ? RETURNING slug", [slug])).isEmpty
+            try await db.execute("DELETE FROM remote_documents WHERE source = ?", [slug])
+            try await PostgresStore.bumpGeneration(db)
+            return removed
+        }
+    }
+
+    public func seedSourcesOnce(_ sources: [SourceRecord]) async throws -> Int {
+        try await transaction { db in
+            // The marker is claimed first: a second node seeding at the same moment waits for this commit, then finds
+            // the marker taken and adds nothing.
+            guard try await db.fetchValue("""
+                INSERT INTO meta(key, value) VALUES ('sources_seeded', 1) ON CONFLICT (key) DO NOTHING RETURNING value
+                """, as: Int64.self) != nil else { return 0 }
+            var insert = MultiRowInsert()
+            insert.add("sources", ["slug", "name", "kind", "url", "enabled", "poll_interval"],
+                       rows: sources.map { [$0.slug, $0.name, $0.kind.rawValue, $0.url, $0.enabled, $0.pollInterval] },
+                       suffix: "ON CONFLICT (slug) DO NOTHING")
+            let before = try await db.fetchValue("SELECT COUNT(*) FROM sources", as: Int.self) ?? 0
+            try await insert.run(db)
+            let added = (try await db.fetchValue("SELECT COUNT(*) FROM sources", as: Int.self) ?? 0) - before
+            try await PostgresStore.bumpGeneration(db)
+            return added
+        }
+    }
+
+    public func cachedResponse(for url: String) async throws -> CachedResponse? {
+        try await fetchOne("SELECT etag, last_modified, body, fetched_at FROM http_cache WHERE url = ?", [url]).map { row in
+            CachedResponse(validators: HTTPValidators(etag: row["etag"], lastModified: row["last_modified"]),
+                           body: row["body"], fetchedAt: Timestamp.parse(row["fetched_at"]) ?? Date(timeIntervalSince1970: 0))
+        }
+    }
+
+    public func saveCachedResponse(_ response: CachedResponse, for url: String) async throws {
+        try await execute("""
+            INSERT INTO http_cache(url, etag, last_modified, body, fetched_at) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified,
+              body = excluded.body, fetched_at = excluded.fetched_at
+            """, [url, response.validators.etag, response.validators.lastModified, response.body,
+                  Timestamp.format(response.fetchedAt)])
+    }
+
+    public func remoteDocuments(source: String) async throws -> [String: RemoteDocumentState] {
+        var result: [String: RemoteDocumentState] = [:]
+        for row in try await fetchAll("""
+            SELECT url, source, listed_update, status, detail, advisory_id FROM remote_documents WHERE source = ?
+            """, [source]) {
+            let state = PostgresStore.remoteDocument(row)
+            result[state.url] = state
+        }
+        return result
+    }
+
+    public func saveRemoteDocument(_ state: RemoteDocumentState) async throws {
+        try await execute("""
+            INSERT INTO remote_documents(url, source, listed_update, status, detail, advisory_id, checked_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (url) DO UPDATE SET source = excluded.source, listed_update = excluded.listed_update,
+              status = excluded.status, detail = excluded.detail, advisory_id = excluded.advisory_id,
+              checked_at = excluded.checked_at
+            """, [state.url, state.source, state.listedUpdate, state.status.rawValue, state.detail, state.advisoryID,
+                  Timestamp.format(Date())])
+    }
+
+    /// Documents that failed on the last sync of a source, newest first: for the Sources page and the CLI.
+    public func failingDocuments(source: String, limit: Int = 50) async throws -> [RemoteDocumentState] {
+        try await fetchAll("""
+            SELECT url, source, listed_update, status, detail, advisory_id FROM remote_documents
+            WHERE source = ? AND status IN ('quarantined', 'failed') ORDER BY checked_at COLLATE "C" DESC, url COLLATE "C" LIMIT ?
+            """, [source, limit]).map(PostgresStore.remoteDocument)
+    }
+
+    public func replaceKnownExploited(_ entries: [KnownExploitedVulnerability], catalogVersion: String) async throws -> (added: Int, removed: Int) {
+        try await transaction { db in
+            let before = Set(try await db.fetchValues("SELECT cve FROM kev", as: String.self))
+            let after = Set(entries.map(\.cve))
+            try await db.execute("DELETE FROM kev")
+            // A CVE listed twice keeps its last entry, as SQLite's INSERT OR REPLACE does; one multi-row INSERT cannot
+            // hold the same key twice.
+            var last: [String: Int] = [:]
+            for (index, entry) in entries.enumerated() { last[entry.cve] = index }
+            var insert = MultiRowInsert()
+            insert.add("kev", ["cve", "vendor", "product", "name", "date_added", "due_date", "required_action", "ransomware"],
+                       rows: entries.enumerated().filter { last[$0.element.cve] == $0.offset }.map { _, e in
+                           [e.cve, e.vendor, e.product, e.name, e.dateAdded, e.dueDate, e.requiredAction, e.ransomware]
+                       })
+            try await insert.run(db)
+            try await db.execute("""
+                INSERT INTO meta(key, value) VALUES ('kev_entries', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value
+                """, [entries.count])
+            // CVEs newly listed are news for the advisories naming them: journal one change per advisory for alert
+            // creation. The first catalogue loaded is history (thousands of old listings) and alerts nobody.
+            let added = after.subtracting(before)
+            if !before.isEmpty, !added.isEmpty {
+                let now = Timestamp.format(Date())
+                let rows = try await db.fetchAll("""
+                    SELECT a.id, a.document_id, v.cve FROM advisories a JOIN vulnerabilities v ON v.advisory_seq = a.seq
+                    WHERE v.cve IN (SELECT jsonb_array_elements_text(?::jsonb)) ORDER BY a.id COLLATE "C", v.cve COLLATE "C"
+                    """, [String(decoding: try JSONEncoder().encode(added.sorted()), as: UTF8.self)])
+                var byAdvisory: [(id: String, document: Int64, cves: [String])] = []
+                for row in rows {
+                    let id: String = row["id"], cve: String = row["cve"]
+                    if byAdvisory.last?.id == id {
+                        if byAdvisory[byAdvisory.count - 1].cves.last != cve { byAdvisory[byAdvisory.count - 1].cves.append(cve) }
+                    } else {
+                        byAdvisory.append((id, row["document_id"], [cve]))
+                    }
+                }
+                var journal = MultiRowInsert()
+                journal.add("advisory_changes", ["advisory_id", "document_id", "previous_document_id", "recorded_at", "known_exploited"],
+                            rows: byAdvisory.map { [$0.id, $0.document, $0.document, now, $0.cves.joined(separator: ",")] })
+                try await journal.run(db)
+            }
+            try await PostgresStore.bumpGeneration(db)
+            return (after.subtracting(before).count, before.subtracting(after).count)
+        }
+    }
+
+    static let sourceSelect = """
+        SELECT s.*,
+          (SELECT COUNT(*) FROM remote_documents r WHERE r.source = s.slug AND r.status = 'stored') AS held,
+          (SELECT COUNT(*) FROM remote_documents r WHERE r.source = s.slug AND r.status = 'quarantined') AS quarantined,
+          (SELECT COUNT(*) FROM remote_documents r WHERE r.source = s.slug AND r.status = 'failed') AS failing
+        FROM sources s
+        """
+
+    static func sourceRecord(_ row: SQLRow) -> SourceRecord {
+        var record = SourceRecord(slug: row["slug"], name: row["name"], kind: SourceRecord.Kind(rawValue: row["kind"]) ?? .provider,
+                                  url: row["url"], enabled: row["enabled"], pollInterval: row["poll_interval"],
+                                  lastAttempt: (row["last_attempt"] as String?).flatMap(Timestamp.parse),
+                                  lastSuccess: (row["last_success"] as String?).flatMap(Timestamp.parse),
+                                  lastError: row["last_error"], nextPoll: (row["next_poll"] as String?).flatMap(Timestamp.parse),
+                                  documentsHeld: row["held"], documentsQuarantined: row["quarantined"], documentsFailing: row["failing"])
+        let mirrors: String = row["mirrors"]
+        record.mirrors = mirrors.isEmpty ? [] : mirrors.components(separatedBy: "\n")
+        record.acceptsV3Signatures = row["accept_v3"]
+        record.credentialsVariable = row["credentials_variable"]
+        return record
+    }
+
+    static func remoteDocument(_ row: SQLRow) -> RemoteDocumentState {
+        RemoteDocumentState(url: row["url"], source: row["source"], listedUpdate: row["listed_update"],
+                            status: RemoteDocumentState.Status(rawValue: row["status"]) ?? .failed,
+                            detail: row["detail"], advisoryID: row["advisory_id"])
+    }
+}
