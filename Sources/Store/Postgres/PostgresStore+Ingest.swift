@@ -157,6 +157,19 @@ extension PostgresStore {
     }
 
     /// Inserts (or, with `seq`, rewrites) the advisory's row with its search vector; returns its seq.
+    /// An advisory's search vector from four bound texts (`searchArguments`), weighted as SQLite's bm25 weights rank:
+    /// title and CVEs, vendors, products, the risk summary.
+    static let searchVector = """
+        setweight(to_tsvector('simple', ?), 'A') || setweight(to_tsvector('simple', ?), 'B')
+          || setweight(to_tsvector('simple', ?), 'C') || setweight(to_tsvector('simple', ?), 'D')
+        """
+
+    /// The four texts `searchVector` binds; the same texts SQLite's FTS columns hold (which is how a copied store gets
+    /// the vector ingest would have made).
+    static func searchArguments(title: String, cves: String, vendors: String, products: String, summary: String) -> SQLArguments {
+        [FullText.indexText(title + " " + cves), FullText.indexText(vendors), FullText.indexText(products), FullText.indexText(summary)]
+    }
+
     static func insertAdvisory(_ a: Advisory, documentID: Int64, seq existingSeq: Int64?, db: some SQLExecutor) async throws -> Int64 {
         let year = (a.initialReleaseDate ?? a.currentReleaseDate).map(Timestamp.year)
         let score = a.highestScore
@@ -172,14 +185,9 @@ extension PostgresStore {
             a.status, a.tlp, a.version, a.initialReleaseDate.map(Timestamp.format),
             a.currentReleaseDate.map(Timestamp.format), year, score?.score, a.severity.rawValue, a.severity.rank,
             score?.vector, a.riskSummary, a.sourceURL, a.vendors.joined(separator: "\n"), a.vulnerabilities.count,
-            // The search vector's four weights, as SQLite's bm25 weights: title and CVEs, vendors, products, summary.
-            FullText.indexText(a.title + " " + a.cves.joined(separator: " ")), FullText.indexText(a.vendors.joined(separator: " ")),
-            FullText.indexText(productText), FullText.indexText(a.riskSummary ?? ""),
-        ]
-        let search = """
-            setweight(to_tsvector('simple', ?), 'A') || setweight(to_tsvector('simple', ?), 'B')
-              || setweight(to_tsvector('simple', ?), 'C') || setweight(to_tsvector('simple', ?), 'D')
-            """
+        ] + PostgresStore.searchArguments(title: a.title, cves: a.cves.joined(separator: " "), vendors: a.vendors.joined(separator: " "),
+                                          products: productText, summary: a.riskSummary ?? "")
+        let search = PostgresStore.searchVector
         if let existingSeq {
             try await db.execute("""
                 UPDATE advisories SET document_id = ?, title = ?, publisher = ?, publisher_namespace = ?,

@@ -180,22 +180,19 @@ public struct StoreCopier: Sendable {
         var offset = 0
         while true {
             let start = offset
-            let page: [[SQLValue]] = try await source.writer.read { sqlite in
+            let page: [(Int64, SQLArguments)] = try await source.writer.read { sqlite in
                 try Row.fetchAll(sqlite, sql: """
                     SELECT rowid, title, summary, vendors, products, cves FROM advisories_fts ORDER BY rowid LIMIT 500 OFFSET ?
                     """, arguments: [start]).map { row in
-                    [.integer(row[0]), .text(row[1] ?? ""), .text(row[2] ?? ""), .text(row[3] ?? ""), .text(row[4] ?? ""), .text(row[5] ?? "")]
+                    (row[0], PostgresStore.searchArguments(title: row[1] ?? "", cves: row[5] ?? "", vendors: row[3] ?? "",
+                                                           products: row[4] ?? "", summary: row[2] ?? ""))
                 }
             }
             if page.isEmpty { break }
             offset += page.count
-            let tuple = "(?::bigint, ?, ?, ?, ?, ?)"
-            try await db.execute("""
-                UPDATE advisories a SET search = \(PostgresStore.searchVectorSQL(id: "a.id", title: "f.title", summary: "f.summary",
-                                                                               vendors: "f.vendors", products: "f.products", cves: "f.cves"))
-                FROM (VALUES \(Array(repeating: tuple, count: page.count).joined(separator: ", "))) AS f(seq, title, summary, vendors, products, cves)
-                WHERE a.seq = f.seq
-                """, SQLArguments(page.flatMap { $0 }))
+            for (seq, texts) in page {
+                try await db.execute("UPDATE advisories SET search = \(PostgresStore.searchVector) WHERE seq = ?", texts + [seq])
+            }
             if page.count < 500 { break }
         }
     }
@@ -243,17 +240,4 @@ final class LinkList: @unchecked Sendable {
     private var links: [(Int64, Int64)] = []
     func append(contentsOf more: [(Int64, Int64)]) { lock.withLock { links += more } }
     func drain() -> [(Int64, Int64)] { lock.withLock { defer { links = [] }; return links } }
-}
-
-extension PostgresStore {
-    /// The weighted search vector of an advisory, given SQL expressions for its texts: ID, title and CVEs weigh most
-    /// (A), then vendors (B), products (C) and the risk summary (D), as SQLite's bm25 weights rank them.
-    static func searchVectorSQL(id: String, title: String, summary: String, vendors: String, products: String, cves: String) -> String {
-        """
-        setweight(to_tsvector('simple', \(id) || ' ' || \(title) || ' ' || \(cves)), 'A') || \
-        setweight(to_tsvector('simple', \(vendors)), 'B') || \
-        setweight(to_tsvector('simple', \(products)), 'C') || \
-        setweight(to_tsvector('simple', \(summary)), 'D')
-        """
-    }
 }
