@@ -69,6 +69,12 @@ public struct ProviderSync: Sendable {
         let started = ContinuousClock.now
         let counters = FetchCounters()
         var report = SyncReport(source: source.slug)
+        // The attempt is recorded as it starts: if this process dies before the end, the next sync (here or on another
+        // node) knows the last one did not finish and reads the cached listings again instead of trusting a 304.
+        if var marked = try await store.source(slug: source.slug) {
+            marked.lastAttempt = options.now()
+            try await store.saveSource(marked)
+        }
         do {
             try await run(source, report: &report, counters: counters, progress: progress)
         } catch let failure as SyncFailure {
@@ -156,7 +162,12 @@ public struct ProviderSync: Sendable {
         // Unchanged feeds are read again from the cache only when documents failed before and must be retried; the
         // counts on the source say so without loading every document's state.
         let counts = try await store.source(slug: source.slug)
-        let retrying = (counts?.documentsQuarantined ?? 0) + (counts?.documentsFailing ?? 0) > 0
+        // So are they when the last sync did not finish (a node killed mid-sync, or a failure): its feeds were cached
+        // when fetched, but the documents after the point it reached were never looked at.
+        let interrupted = counts.map { record in
+            record.lastAttempt.map { attempt in record.lastSuccess.map { $0 < attempt } ?? true } ?? false
+        } ?? false
+        let retrying = interrupted || (counts?.documentsQuarantined ?? 0) + (counts?.documentsFailing ?? 0) > 0
         var listings: [Listing] = []
         var seen = Set<String>()
         for distribution in metadata["distributions"].arrayValue {

@@ -85,7 +85,7 @@ public struct SourceScheduler: Service {
                         }
                         // Read it again under the lease: another node may have polled it since the list was read.
                         guard let source = try await store.source(slug: candidate.slug), source.enabled,
-                              (scheduler.nextPoll(source) ?? .distantPast) <= Date() else {
+                              (scheduler.nextPoll(source) ?? .distantPast) <= now else {
                             try? await store.releaseSourcePoll(slug: candidate.slug, holder: holder)
                             return nil
                         }
