@@ -191,11 +191,14 @@ extension PostgresStore {
         try await replaceExposures(exposures, organisationIDs: [organisationID], advisoryID: nil, db: db) { _ in organisationID }
     }
 
-    /// Every organisation's exposures to one advisory, after it arrived or changed.
-    static func recomputeExposures(advisoryID: String, db: some SQLExecutor, cache: AssetIndexCache) async throws {
-        let state = try await db.fetchOne("""
-            SELECT EXISTS (SELECT 1 FROM assets) AS any, (SELECT value FROM meta WHERE key = 'assets_generation') AS generation
-            """)!
+    /// Whether any organisation has assets, and the inventories' generation.
+    static let inventoryState = """
+        SELECT EXISTS (SELECT 1 FROM assets) AS any, (SELECT value FROM meta WHERE key = 'assets_generation') AS generation
+        """
+
+    /// Every organisation's exposures to one advisory, after it arrived or changed; `state` is `inventoryState`'s row.
+    static func recomputeExposures(advisoryID: String, inventory state: SQLRow, db: some SQLExecutor,
+                                   cache: AssetIndexCache) async throws {
         guard state["any"] as Bool else { return }
         // The generation is the database's, so an inventory changed by another node rebuilds this node's index too.
         let generation: Int64 = state["generation"] ?? 0

@@ -50,10 +50,11 @@ extension PostgresStore {
         let db = TextSafe(base: db)
         try await db.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0)), pg_advisory_xact_lock_shared(?)",
                              [document.advisory.id, PostgresStore.inventoryLock])
-        let (outcome, changed) = try await PostgresStore.ingest(document, db: db)
+        let (outcome, changed, inventory) = try await PostgresStore.ingest(document, db: db)
         // Exposures follow the advisory in the same transaction: an alert never sees a half-updated picture.
-        if outcome == .new || outcome == .updated {
-            try await PostgresStore.recomputeExposures(advisoryID: document.advisory.id, db: db, cache: assetIndexCache)
+        if let inventory {
+            try await PostgresStore.recomputeExposures(advisoryID: document.advisory.id, inventory: inventory, db: db,
+                                                       cache: assetIndexCache)
         }
         return (outcome, outcome != .unchanged || changed)
     }
@@ -71,9 +72,9 @@ extension PostgresStore {
         }
     }
 
-    /// The outcome of storing one document (SQLite's rules, case for case), and whether an unchanged one had its
-    /// integrity raised.
-    static func ingest(_ incoming: IncomingDocument, db: some SQLExecutor) async throws -> (IngestOutcome, Bool) {
+    /// The outcome of storing one document (SQLite's rules, case for case), whether an unchanged one had its integrity
+    /// raised, and for a new or updated one `inventoryState`'s row.
+    static func ingest(_ incoming: IncomingDocument, db: some SQLExecutor) async throws -> (IngestOutcome, Bool, SQLRow?) {
         let advisory = incoming.advisory
         let tracking = incoming.tracking
         let sha256 = incoming.integrity.sha256
@@ -93,7 +94,7 @@ extension PostgresStore {
             // verified), record that; a weaker check never overwrites a stronger one.
             let integrity = incoming.integrity
             guard SQLiteStore.integrityRank(integrity.status) > SQLiteStore.integrityRank(IntegrityStatus(rawValue: stored) ?? .unsigned) else {
-                return (.unchanged, false)
+                return (.unchanged, false, nil)
             }
             try await db.execute("""
                 UPDATE documents SET integrity = ?, integrity_detail = ?, signer = ?,
@@ -102,7 +103,7 @@ extension PostgresStore {
                 WHERE advisory_id = ? AND sha256 = ?
                 """, [integrity.status.rawValue, integrity.detail, integrity.signer, integrity.signature,
                       integrity.sha256Sidecar, integrity.sha512Sidecar, advisory.id, sha256])
-            return (.unchanged, true)
+            return (.unchanged, true, nil)
         }
         let currentSeq: Int64? = probe["seq"]
         let order: Int? = currentSeq.map { _ in
@@ -117,13 +118,13 @@ extension PostgresStore {
                 INSERT INTO conflicts(advisory_id, version, stored_sha256, incoming_sha256, origin, raw, detected_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (advisory_id, version, incoming_sha256) DO NOTHING
                 """, [advisory.id, tracking.version, storedSHA, sha256, incoming.origin, incoming.bytes, Timestamp.format(Date())])
-            return (.conflict, true)
+            return (.conflict, true, nil)
         }
         let documentID = try await insertDocument(incoming, db: db)
         guard let currentSeq, let order else {
             let seq = try await insertAdvisory(advisory, documentID: documentID, seq: nil, db: db)
-            try await insertAdvisoryRows(advisory, seq: seq, documentID: documentID, previousDocumentID: nil, db: db)
-            return (.new, true)
+            let inventory = try await insertAdvisoryRows(advisory, seq: seq, documentID: documentID, previousDocumentID: nil, db: db)
+            return (.new, true, inventory)
         }
         if order > 0 {
             try await db.execute("""
@@ -132,11 +133,11 @@ extension PostgresStore {
                 DELETE FROM advisory_vendors WHERE advisory_seq = ?
                 """, [currentSeq, currentSeq, currentSeq, currentSeq, currentSeq])
             _ = try await insertAdvisory(advisory, documentID: documentID, seq: currentSeq, db: db)
-            try await insertAdvisoryRows(advisory, seq: currentSeq, documentID: documentID,
-                                         previousDocumentID: probe["document_id"], db: db)
-            return (.updated, true)
+            let inventory = try await insertAdvisoryRows(advisory, seq: currentSeq, documentID: documentID,
+                                                         previousDocumentID: probe["document_id"], db: db)
+            return (.updated, true, inventory)
         }
-        return (.historical, true)
+        return (.historical, true, nil)
     }
 
     static func insertDocument(_ incoming: IncomingDocument, db: some SQLExecutor) async throws -> Int64 {
@@ -209,8 +210,9 @@ extension PostgresStore {
 
     /// The advisory's vulnerabilities, products, remediations, sectors and vendors, and the journal row for alert
     /// creation: each table's rows in one multi-row INSERT, all of them in as few statements as the parameter limit allows.
+    /// Returns `inventoryState`'s row, read after the inserts.
     static func insertAdvisoryRows(_ a: Advisory, seq: Int64, documentID: Int64, previousDocumentID: Int64?,
-                                   db: some SQLExecutor) async throws {
+                                   db: some SQLExecutor) async throws -> SQLRow {
         var insert = MultiRowInsert()
         insert.add("vulnerabilities", ["advisory_seq", "position", "cve", "title", "cwe_id", "cwe_name", "cvss_score", "severity",
                                        "cvss_vector", "summary"],
@@ -234,7 +236,8 @@ extension PostgresStore {
                    suffix: "ON CONFLICT DO NOTHING")
         insert.add("advisory_changes", ["advisory_id", "document_id", "previous_document_id", "recorded_at"],
                    rows: [[a.id, documentID, previousDocumentID, Timestamp.format(Date())]])
-        try await insert.run(db)
+        // The same round trip says whether there are assets to compute exposures for (see `recomputeExposures`).
+        return try await insert.run(db, then: PostgresStore.inventoryState).first!
     }
 
     /// Each vendor's id (keyed by `TextSafe.clean(name)`), creating the vendors not stored yet with a slug no other vendor has. Another node may create
@@ -326,25 +329,32 @@ struct MultiRowInsert {
         }
     }
 
-    /// Runs what was queued, in as few statements as the parameter limit allows.
-    func run(_ db: some SQLExecutor) async throws {
+    /// Runs what was queued, in as few statements as the parameter limit allows. With `then`, a query without
+    /// parameters that the last statement answers after its inserts (saving a round trip); its rows are returned.
+    @discardableResult
+    func run(_ db: some SQLExecutor, then query: String? = nil) async throws -> [SQLRow] {
         var pending: [(sql: String, arguments: [SQLValue])] = []
         var count = 0
-        func flush() async throws {
-            guard let last = pending.last else { return }
-            // Placeholders are numbered in text order, so the WITH clauses' arguments come first, the last insert's last.
-            let with = pending.dropLast().enumerated().map { "i\($0.offset) AS (\($0.element.sql))" }
-            let sql = with.isEmpty ? last.sql : "WITH " + with.joined(separator: ", ") + " " + last.sql
-            try await db.execute(sql, SQLArguments(pending.flatMap(\.arguments)))
+        var rows: [SQLRow] = []
+        func flush(final: Bool) async throws {
+            var statements = pending.map(\.sql)
+            if final, let query { statements.append(query) }
+            guard let last = statements.popLast() else { return }
+            // Placeholders are numbered in text order, so the WITH clauses' arguments come first, the last statement's
+            // last. Data-modifying WITH clauses run to completion whether or not the last statement reads them.
+            let with = statements.enumerated().map { "i\($0.offset) AS (\($0.element))" }
+            let sql = with.isEmpty ? last : "WITH " + with.joined(separator: ", ") + " " + last
+            rows = try await db.fetchAll(sql, SQLArguments(pending.flatMap(\.arguments)))
             pending = []
             count = 0
         }
         for part in parts {
-            if count + part.arguments.count > MultiRowInsert.parameterLimit { try await flush() }
+            if count + part.arguments.count > MultiRowInsert.parameterLimit { try await flush(final: false) }
             pending.append(part)
             count += part.arguments.count
         }
-        try await flush()
+        try await flush(final: true)
+        return rows
     }
 }
 
