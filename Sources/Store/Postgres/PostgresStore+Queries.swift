@@ -145,11 +145,14 @@ extension PostgresStore {
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         let (total, rows) = try await snapshot { db in
             let total = try await db.fetchValue("SELECT COUNT(*) FROM \(from) \(whereClause)", arguments, as: Int.self) ?? 0
+            // The document's integrity and the KEV count as subqueries, which PostgreSQL evaluates for the page's rows
+            // only, after the sort: a join read every document row of a broad search (a third of its time).
             let rows = try await db.fetchAll("""
                 SELECT a.id, a.title, a.publisher, a.vendors, a.initial_release_date, a.current_release_date, a.version,
-                  a.cvss_score, a.severity, a.cvss_vector, a.cve_count, d.integrity,
+                  a.cvss_score, a.severity, a.cvss_vector, a.cve_count,
+                  (SELECT d.integrity FROM documents d WHERE d.id = a.document_id) AS integrity,
                   (SELECT COUNT(DISTINCT v.cve) FROM vulnerabilities v JOIN kev k ON k.cve = v.cve WHERE v.advisory_seq = a.seq) AS kev_count
-                FROM \(from) JOIN documents d ON d.id = a.document_id \(whereClause)
+                FROM \(from) \(whereClause)
                 ORDER BY \(order) LIMIT ? OFFSET ?
                 """, arguments + [query.perPage, (query.page - 1) * query.perPage])
             return (total, rows)
