@@ -126,6 +126,9 @@ extension ExposureCalculator {
     /// so finding an advisory's candidates walks short lists.
     public struct AssetIndex: Sendable {
         let assets: [CompiledAsset]
+        /// Each asset's ID, and whether they ascend in inventory order (so results need no sort by ID).
+        let assetIDs: [Int64]
+        let idsAscending: Bool
         /// Per class, one of its assets (the first) and the positions of all of them, ascending.
         let classes: [CompiledAsset]
         let members: [[Int32]]
@@ -234,7 +237,9 @@ extension ExposureCalculator {
             if let cpe = item.cpe { byCPE[cpe.identityKey, default: []].append(number) }
             if let purl = item.purl { byPURL[purl.identityKey, default: []].append(number) }
         }
-        return AssetIndex(assets: compiled, classes: classes, members: members, byVendorWord: byVendorWord,
+        let assetIDs = compiled.map(\.id)
+        return AssetIndex(assets: compiled, assetIDs: assetIDs,
+                          idsAscending: zip(assetIDs, assetIDs.dropFirst()).allSatisfy { $0 < $1 }, classes: classes, members: members, byVendorWord: byVendorWord,
                           byVendorModel: byVendorModel, byCPE: byCPE, byPURL: byPURL, versionIDs: versionIDs,
                           serialIDs: serialIDs, versions: versions, firmwares: firmwares, serials: serials)
     }

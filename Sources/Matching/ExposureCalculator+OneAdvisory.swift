@@ -52,13 +52,21 @@ extension ExposureCalculator {
         let confidence: MatchConfidence
         let product: CompiledProduct
         let kind: ProductMatchKind
-        let verdict: RangeVerdict
+        /// The group and range of the chosen cell: the verdict is the asset's own version's, read from its slot.
+        let group: Int32
+        let range: Int32
         let firstProductID: String
         let moreProductIDs: [String]
     }
 
     /// The exposures of every indexed asset that one advisory concerns, one per asset, worst first.
     public func exposures(to advisory: MatchAdvisory, in index: AssetIndex) -> [Exposure] {
+        exposures(to: advisory, in: index, stampingAbove: 2_048)
+    }
+
+    /// `exposures(to:in:)`, with groups of more than `stampingAbove` candidate assets finding each version's slot in an
+    /// array by version number rather than by hashing (tests run both ways).
+    func exposures(to advisory: MatchAdvisory, in index: AssetIndex, stampingAbove: Int) -> [Exposure] {
         var rangeCache: [String: VendorRange] = [:]
         let products = compile(advisory, rangeCache: &rangeCache)
         guard !products.isEmpty else { return [] }
@@ -94,15 +102,27 @@ extension ExposureCalculator {
             }
         }
 
-        // Per group and distinct version (a slot): each range's verdict and each cell's status, stored flat.
+        // The cells' fields flat, read in the loops below without copying a struct that holds an array.
+        let cellRange = cells.map { Int($0.range) }
+        let cellListed = cells.map(\.listed)
+        let cellFirst = cells.map(\.first)
+
+        // Per group and distinct version (a slot): each range's verdict, stored flat, and the slot's pattern.
         var slotVerdicts: [Int32] = []
-        var slotStatuses: [Int32] = []
+        var slotPatterns: [Int32] = []
         var verdictStore: [RangeVerdict] = []
+        // A pattern: what each of a group's ranges says of a version apart from the version itself (answer,
+        // confidence, whether above the range), which is all that statuses and `combine` look at. Versions with the same
+        // pattern share their statuses, summaries and combined exposures; only the reason's verdict is the version's own.
+        // Per pattern: its group, each cell's status (stored flat) and its first slot's verdicts.
+        var patternStatuses: [Int32] = []
+        var patternVerdicts: [Int32] = []
         var statusStore: [ExposureStatus] = []
-        // Per group, slot and kind of match (a summary), per status rank: the cell with the highest confidence, then
+        // Per pattern and kind of match (a summary), per status rank: the cell with the highest confidence, then
         // the first product, and the cell with the first product (-1 if none), with their confidences; stored flat.
+        var patternSummaries: [Int32] = []
         var summaryGroup: [Int32] = []
-        var summarySlot: [Int32] = []
+        var summaryPattern: [Int32] = []
         var summaryKind: [ProductMatchKind] = []
         var summaryRank: [Int] = []
         var summarySilent: [Bool] = []
@@ -113,81 +133,136 @@ extension ExposureCalculator {
         // Per asset position, its latest hit; hits of one asset are linked through `hitNext`.
         var head = [Int32](repeating: -1, count: index.assets.count)
         var hitSummary: [Int32] = []
+        var hitSlot: [Int32] = []
         var hitNext: [Int32] = []
         var touched: [Int32] = []
+        // Per distinct version, the last group that gave it a slot and that slot: groups with many candidates find
+        // their slots here instead of hashing (allocated only when a group has that many).
+        var stampGroup: [Int32] = []
+        var stampSlot: [Int32] = []
 
         for (groupNumber, group) in groups.enumerated() {
+            let candidates = self.candidates(of: group.representative, in: index)
+            guard !candidates.isEmpty else { continue }
+            var memberCount = 0
+            for candidate in candidates { memberCount += index.members[Int(candidate.assetClass)].count }
+            let stamped = !group.usesSerial && memberCount > stampingAbove
+            if stamped, stampGroup.isEmpty {
+                stampGroup = [Int32](repeating: -1, count: index.versions.count)
+                stampSlot = [Int32](repeating: 0, count: index.versions.count)
+            }
             var slotNumbers: [Int64: Int32] = [:]
-            var summaryNumbers: [Int64: Int32] = [:]
-            forEachCandidate(of: group.representative, in: index) { assetClass, kind in
+            var patternNumbers: [UInt64: Int32] = [:]
+            let groupCells = group.cells
+            let ranges = group.ranges
+            let packable = ranges.count <= 12
+
+            /// A new slot for the version (and serial number) of the asset at `p`.
+            func newSlot(_ p: Int) -> Int32 {
+                let versionID = Int(index.versionIDs[p])
+                let versionString = index.versions[versionID]
+                let firmware = index.firmwares[versionID]
+                let serial = index.serials[Int(index.serialIDs[p])]
+                let verdictBase = verdictStore.count
+                var key: UInt64 = 0
+                for range in ranges {
+                    let verdict = range.verdict(version: versionString, firmware: firmware, serialNumber: serial)
+                    verdictStore.append(verdict)
+                    key = key << 5 | UInt64(verdict.patternCode)
+                }
+                let slot = Int32(slotVerdicts.count)
+                slotVerdicts.append(Int32(verdictBase))
+                let pattern: Int32
+                if packable, let known = patternNumbers[key] {
+                    pattern = known
+                } else {
+                    pattern = Int32(patternVerdicts.count)
+                    patternVerdicts.append(Int32(verdictBase))
+                    patternStatuses.append(Int32(statusStore.count))
+                    for cell in groupCells {
+                        statusStore.append(Self.status(verdictStore[verdictBase + cellRange[Int(cell)]], listed: cellListed[Int(cell)]))
+                    }
+                    patternSummaries.append(contentsOf: repeatElement(-1, count: 5))
+                    if packable { patternNumbers[key] = pattern }
+                }
+                slotPatterns.append(pattern)
+                return slot
+            }
+
+            /// The summary of a pattern and kind of match.
+            func newSummary(_ pattern: Int32, _ kind: ProductMatchKind) -> Int32 {
+                let summary = Int32(summaryGroup.count)
+                summaryGroup.append(Int32(groupNumber))
+                summaryPattern.append(pattern)
+                summaryKind.append(kind)
+                best.append(contentsOf: repeatElement(-1, count: 5))
+                bestConfidence.append(contentsOf: repeatElement(.low, count: 5))
+                first.append(contentsOf: repeatElement(-1, count: 5))
+                firstConfidence.append(contentsOf: repeatElement(.low, count: 5))
+                let base = Int(summary) * 5
+                let verdictBase = Int(patternVerdicts[Int(pattern)])
+                let statusBase = Int(patternStatuses[Int(pattern)])
+                var silent = true
+                var lowest = 4
+                for (offset, number) in groupCells.enumerated() {
+                    let status = statusStore[statusBase + offset]
+                    let verdict = verdictStore[verdictBase + cellRange[Int(number)]]
+                    let confidence = min(kind.confidence, MatchConfidence(verdict.confidence))
+                    let slotOfRank = base + status.rank
+                    lowest = min(lowest, status.rank)
+                    let cellFirstProduct = cellFirst[Int(number)]
+                    let bestCell = best[slotOfRank]
+                    if bestCell < 0 || confidence > bestConfidence[slotOfRank]
+                        || (confidence == bestConfidence[slotOfRank] && cellFirstProduct < cellFirst[Int(bestCell)]) {
+                        best[slotOfRank] = number
+                        bestConfidence[slotOfRank] = confidence
+                    }
+                    let firstCell = first[slotOfRank]
+                    if firstCell < 0 || cellFirstProduct < cellFirst[Int(firstCell)] {
+                        first[slotOfRank] = number
+                        firstConfidence[slotOfRank] = confidence
+                    }
+                    if status == .unknown, verdict.answer != .outside { silent = false }
+                }
+                summaryRank.append(lowest)
+                summarySilent.append(silent)
+                return summary
+            }
+
+            for (assetClass, kind) in candidates {
+                let kindSlot = kind.slot
                 for position in index.members[Int(assetClass)] {
                     let p = Int(position)
-                    var version = Int64(index.versionIDs[p])
-                    if group.usesSerial { version = version << 32 | Int64(index.serialIDs[p]) }
-                    let summaryKey = version &* 8 &+ Int64(kind.slot)
-                    let summary: Int32
-                    if let known = summaryNumbers[summaryKey] {
-                        summary = known
+                    let slot: Int32
+                    if stamped {
+                        let versionID = Int(index.versionIDs[p])
+                        if stampGroup[versionID] == Int32(groupNumber) {
+                            slot = stampSlot[versionID]
+                        } else {
+                            slot = newSlot(p)
+                            stampGroup[versionID] = Int32(groupNumber)
+                            stampSlot[versionID] = slot
+                        }
                     } else {
-                        let slot: Int32
+                        var version = Int64(index.versionIDs[p])
+                        if group.usesSerial { version = version << 32 | Int64(index.serialIDs[p]) }
                         if let known = slotNumbers[version] {
                             slot = known
                         } else {
-                            let versionString = index.versions[Int(index.versionIDs[p])]
-                            let firmware = index.firmwares[Int(index.versionIDs[p])]
-                            let serial = index.serials[Int(index.serialIDs[p])]
-                            let verdictBase = verdictStore.count
-                            for range in group.ranges {
-                                verdictStore.append(range.verdict(version: versionString, firmware: firmware, serialNumber: serial))
-                            }
-                            slot = Int32(slotVerdicts.count)
-                            slotVerdicts.append(Int32(verdictBase))
-                            slotStatuses.append(Int32(statusStore.count))
-                            for cell in group.cells {
-                                let cell = cells[Int(cell)]
-                                statusStore.append(Self.status(verdictStore[verdictBase + Int(cell.range)], listed: cell.listed))
-                            }
+                            slot = newSlot(p)
                             slotNumbers[version] = slot
                         }
-                        summary = Int32(summaryGroup.count)
-                        summaryGroup.append(Int32(groupNumber))
-                        summarySlot.append(slot)
-                        summaryKind.append(kind)
-                        best.append(contentsOf: repeatElement(-1, count: 5))
-                        bestConfidence.append(contentsOf: repeatElement(.low, count: 5))
-                        first.append(contentsOf: repeatElement(-1, count: 5))
-                        firstConfidence.append(contentsOf: repeatElement(.low, count: 5))
-                        let base = Int(summary) * 5
-                        let verdictBase = Int(slotVerdicts[Int(slot)])
-                        let statusBase = Int(slotStatuses[Int(slot)])
-                        var silent = true
-                        var lowest = 4
-                        for (offset, number) in group.cells.enumerated() {
-                            let cell = cells[Int(number)]
-                            let status = statusStore[statusBase + offset]
-                            let verdict = verdictStore[verdictBase + Int(cell.range)]
-                            let confidence = min(kind.confidence, MatchConfidence(verdict.confidence))
-                            let slotOfRank = base + status.rank
-                            lowest = min(lowest, status.rank)
-                            let bestCell = best[slotOfRank]
-                            if bestCell < 0 || confidence > bestConfidence[slotOfRank]
-                                || (confidence == bestConfidence[slotOfRank] && cell.first < cells[Int(bestCell)].first) {
-                                best[slotOfRank] = number
-                                bestConfidence[slotOfRank] = confidence
-                            }
-                            let firstCell = first[slotOfRank]
-                            if firstCell < 0 || cell.first < cells[Int(firstCell)].first {
-                                first[slotOfRank] = number
-                                firstConfidence[slotOfRank] = confidence
-                            }
-                            if status == .unknown, verdict.answer != .outside { silent = false }
-                        }
-                        summaryRank.append(lowest)
-                        summarySilent.append(silent)
-                        summaryNumbers[summaryKey] = summary
+                    }
+                    let pattern = slotPatterns[Int(slot)]
+                    let at = Int(pattern) * 5 + kindSlot
+                    var summary = patternSummaries[at]
+                    if summary < 0 {
+                        summary = newSummary(pattern, kind)
+                        patternSummaries[at] = summary
                     }
                     if head[p] < 0 { touched.append(position) }
                     hitSummary.append(summary)
+                    hitSlot.append(slot)
                     hitNext.append(head[p])
                     head[p] = Int32(hitSummary.count - 1)
                 }
@@ -227,7 +302,7 @@ extension ExposureCalculator {
                 let cell = best[at]
                 guard cell >= 0 else { continue }
                 if chosen.cell < 0 || bestConfidence[at] > chosen.confidence
-                    || (bestConfidence[at] == chosen.confidence && cells[Int(cell)].first < cells[Int(chosen.cell)].first) {
+                    || (bestConfidence[at] == chosen.confidence && cellFirst[Int(cell)] < cellFirst[Int(chosen.cell)]) {
                     chosen = (hit, cell, bestConfidence[at])
                 }
             }
@@ -243,7 +318,7 @@ extension ExposureCalculator {
                     let at = Int(hit) * 5 + rank
                     let cell = first[at]
                     guard cell >= 0 else { continue }
-                    if chosen.cell < 0 || cells[Int(cell)].first < cells[Int(chosen.cell)].first {
+                    if chosen.cell < 0 || cellFirst[Int(cell)] < cellFirst[Int(chosen.cell)] {
                         chosen = (hit, cell, firstConfidence[at])
                     }
                 }
@@ -252,22 +327,34 @@ extension ExposureCalculator {
             chosenCells.removeAll(keepingCapacity: true)
             for hit in hits {
                 let group = groups[Int(summaryGroup[Int(hit)])]
-                let statusBase = Int(slotStatuses[Int(summarySlot[Int(hit)])])
+                let statusBase = Int(patternStatuses[Int(summaryPattern[Int(hit)])])
                 for (offset, number) in group.cells.enumerated() where statusStore[statusBase + offset].rank == rank {
                     chosenCells.append(number)
                 }
             }
             chosenCells.sort()
             let ids = productIDs(chosenCells)
-            let cell = cells[Int(chosen.cell)]
             return Resolved(status: ExposureStatus.allCases[rank], confidence: chosen.confidence,
-                            product: products[Int(cell.first)], kind: summaryKind[Int(chosen.summary)],
-                            verdict: verdictStore[Int(slotVerdicts[Int(summarySlot[Int(chosen.summary)])]) + Int(cell.range)],
+                            product: products[Int(cellFirst[Int(chosen.cell)])], kind: summaryKind[Int(chosen.summary)],
+                            group: summaryGroup[Int(chosen.summary)], range: Int32(cellRange[Int(chosen.cell)]),
                             firstProductID: ids.first, moreProductIDs: ids.more)
         }
 
         // Each asset's combined exposure, worked out once per distinct set of summaries.
-        touched.sort()
+        if touched.count > index.assets.count / 16 {
+            // Many assets: reading every position in order is cheaper than sorting.
+            var position: Int32 = 0
+            var kept = 0
+            for hit in head {
+                if hit >= 0 {
+                    touched[kept] = position
+                    kept += 1
+                }
+                position += 1
+            }
+        } else {
+            touched.sort()
+        }
         var resolvedTable: [Resolved] = []
         var single = [Int32](repeating: -1, count: summaryGroup.count)
         var several: [[Int32]: Int32] = [:]
@@ -320,15 +407,21 @@ extension ExposureCalculator {
         var result: [Exposure] = []
         result.reserveCapacity(touched.count)
         for var offsets in byRank {
-            let ids = offsets.map { index.assets[Int(touched[Int($0)])].id }
-            if !zip(ids, ids.dropFirst()).allSatisfy({ $0 < $1 }) {
-                offsets.sort { index.assets[Int(touched[Int($0)])].id < index.assets[Int(touched[Int($1)])].id }
+            if !index.idsAscending, !zip(offsets, offsets.dropFirst()).allSatisfy({
+                index.assetIDs[Int(touched[Int($0)])] < index.assetIDs[Int(touched[Int($1)])]
+            }) {
+                offsets.sort { index.assetIDs[Int(touched[Int($0)])] < index.assetIDs[Int(touched[Int($1)])] }
             }
             for offset in offsets {
-                let asset = index.assets[Int(touched[Int(offset)])]
+                let p = Int(touched[Int(offset)])
+                let asset = index.assets[p]
                 let resolved = resolvedTable[Int(resolvedOf[Int(offset)])]
+                // The verdict for this asset's own version, from its hit in the chosen group.
+                var hit = head[p]
+                while summaryGroup[Int(hitSummary[Int(hit)])] != resolved.group { hit = hitNext[Int(hit)] }
+                let verdict = verdictStore[Int(slotVerdicts[Int(hitSlot[Int(hit)])]) + Int(resolved.range)]
                 let explanation = MatchExplanation(asset: asset, product: resolved.product, kind: resolved.kind,
-                                                   verdict: resolved.verdict, status: resolved.status,
+                                                   verdict: verdict, status: resolved.status,
                                                    moreProducts: resolved.moreProductIDs.count)
                 result.append(Exposure(assetID: asset.id, advisoryID: advisory.id, status: resolved.status,
                                        confidence: resolved.confidence, firstProductID: resolved.firstProductID,
@@ -338,10 +431,9 @@ extension ExposureCalculator {
         return result
     }
 
-    /// Calls `body` once for each class of indexed assets that `product` concerns, with how they are recognised: assets
-    /// of its vendor with every word of its name, and assets with one of its model numbers, its CPE or its package URL.
-    private func forEachCandidate(of product: CompiledProduct, in index: AssetIndex,
-                                  _ body: (Int32, ProductMatchKind) -> Void) {
+    /// The classes of indexed assets that `product` concerns, each once, with how they are recognised: assets of its
+    /// vendor with every word of its name, and assets with one of its model numbers, its CPE or its package URL.
+    private func candidates(of product: CompiledProduct, in index: AssetIndex) -> [(assetClass: Int32, kind: ProductMatchKind)] {
         var named: [Int32] = []
         var others: [Int32] = []
         for vendor in product.vendorKeys {
@@ -354,17 +446,19 @@ extension ExposureCalculator {
         if let cpe = product.cpe, let list = index.byCPE[cpe.identityKey] { others += list }
         if let purl = product.purl, let list = index.byPURL[purl.identityKey] { others += list }
         if product.vendorKeys.count > 1 { named.sort() }
+        var result: [(assetClass: Int32, kind: ProductMatchKind)] = []
         var previous: Int32 = -1
         for number in named where number != previous {
             previous = number
-            body(number, nameMatch(index.classes[Int(number)], product))
+            result.append((number, nameMatch(index.classes[Int(number)], product)))
         }
         if others.count > 1 { others.sort() }
         previous = -1
         for number in others where number != previous && !named.containsSorted(number) {
             previous = number
-            if let match = productMatch(index.classes[Int(number)], product) { body(number, match) }
+            if let match = productMatch(index.classes[Int(number)], product) { result.append((number, match)) }
         }
+        return result
     }
 
     /// The numbers in every one of `lists` (each ascending), ascending: the shortest list filtered by each longer one
@@ -407,6 +501,24 @@ extension ExposureCalculator {
             result.removeSubrange(kept...)
         }
         return result
+    }
+}
+
+extension RangeVerdict {
+    /// What statuses, confidences and `combine` read of a verdict, as a number below 32: the answer, the confidence and
+    /// whether the version is above the range.
+    var patternCode: UInt8 {
+        let answer: UInt8 = switch self.answer {
+        case .inside: 0
+        case .outside: 1
+        case .undecided: 2
+        }
+        let confidence: UInt8 = switch self.confidence {
+        case .exact: 0
+        case .lenient: 1
+        case .unreadable: 2
+        }
+        return answer * 6 + confidence * 2 + (aboveRange ? 1 : 0)
     }
 }
 
