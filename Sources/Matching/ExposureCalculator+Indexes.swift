@@ -132,6 +132,8 @@ extension ExposureCalculator {
         /// Per class, one of its assets (the first) and the positions of all of them, ascending.
         let classes: [CompiledAsset]
         let members: [[Int32]]
+        /// Per class, its members' version numbers (`versionIDs` of `members`), read in order rather than by position.
+        let memberVersions: [[Int32]]
         /// vendor key → product-name word → classes having it, ascending.
         let byVendorWord: [String: [String: [Int32]]]
         let byVendorModel: [String: [String: [Int32]]]
@@ -239,7 +241,8 @@ extension ExposureCalculator {
         }
         let assetIDs = compiled.map(\.id)
         return AssetIndex(assets: compiled, assetIDs: assetIDs,
-                          idsAscending: zip(assetIDs, assetIDs.dropFirst()).allSatisfy { $0 < $1 }, classes: classes, members: members, byVendorWord: byVendorWord,
+                          idsAscending: zip(assetIDs, assetIDs.dropFirst()).allSatisfy { $0 < $1 }, classes: classes, members: members,
+                          memberVersions: members.map { $0.map { versionIDs[Int($0)] } }, byVendorWord: byVendorWord,
                           byVendorModel: byVendorModel, byCPE: byCPE, byPURL: byPURL, versionIDs: versionIDs,
                           serialIDs: serialIDs, versions: versions, firmwares: firmwares, serials: serials)
     }

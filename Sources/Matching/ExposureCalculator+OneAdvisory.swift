@@ -26,6 +26,8 @@ extension ExposureCalculator {
         let representative: CompiledProduct
         /// The group's distinct ranges, and for each cell its range (an index into `ranges`) and global cell number.
         var ranges: [VendorRange] = []
+        /// Each range's number among the advisory's distinct range texts.
+        var rangeIDs: [Int32] = []
         var rangeNumbers: [String: Int32] = [:]
         var cells: [Int32] = []
         var cellNumbers: [CellKey: Int32] = [:]
@@ -75,6 +77,7 @@ extension ExposureCalculator {
         var groups: [Group] = []
         var groupNumbers: [GroupKey: Int] = [:]
         var cells: [Cell] = []
+        var rangeIDs: [String: Int32] = [:]
         for (position, product) in products.enumerated() {
             let key = GroupKey(vendorKeys: product.vendorKeys, tokens: product.tokens, modelKeys: product.modelKeys,
                                cpe: product.product.cpe, purl: product.product.purl)
@@ -87,6 +90,10 @@ extension ExposureCalculator {
             let range = groups[number].rangeNumbers[text] ?? {
                 let range = Int32(groups[number].ranges.count)
                 groups[number].ranges.append(product.range)
+                groups[number].rangeIDs.append(rangeIDs[text] ?? {
+                    rangeIDs[text] = Int32(rangeIDs.count)
+                    return Int32(rangeIDs.count - 1)
+                }())
                 groups[number].rangeNumbers[text] = range
                 if case .serialNumber = product.range.subject { groups[number].usesSerial = true }
                 return range
@@ -107,8 +114,14 @@ extension ExposureCalculator {
         let cellListed = cells.map(\.listed)
         let cellFirst = cells.map(\.first)
 
-        // Per group and distinct version (a slot): each range's verdict, stored flat, and the slot's pattern.
+        // Per group and distinct version (a slot): each range's verdict (an index into `verdictStore`, stored flat from
+        // `slotVerdicts`) and the slot's pattern. Groups with many candidates share verdicts by range text and version
+        // through `sharedVerdicts` (range number × version number), when that table is not too large.
         var slotVerdicts: [Int32] = []
+        var verdictIndexes: [Int32] = []
+        var sharedVerdicts: [Int32] = []
+        let versionCount = index.versions.count
+        let sharable = rangeIDs.count * versionCount <= 4_000_000
         var slotPatterns: [Int32] = []
         var verdictStore: [RangeVerdict] = []
         // A pattern: what each of a group's ranges says of a version apart from the version itself (answer,
@@ -141,16 +154,26 @@ extension ExposureCalculator {
         var stampGroup: [Int32] = []
         var stampSlot: [Int32] = []
 
+        // Candidates first, to know how many hits to make room for.
+        let groupCandidates = groups.map { self.candidates(of: $0.representative, in: index) }
+        let memberCounts = groupCandidates.map { candidates in
+            candidates.reduce(0) { $0 + index.members[Int($1.assetClass)].count }
+        }
+        let hitCount = memberCounts.reduce(0, +)
+        hitSummary.reserveCapacity(hitCount)
+        hitSlot.reserveCapacity(hitCount)
+        hitNext.reserveCapacity(hitCount)
         for (groupNumber, group) in groups.enumerated() {
-            let candidates = self.candidates(of: group.representative, in: index)
+            let candidates = groupCandidates[groupNumber]
             guard !candidates.isEmpty else { continue }
-            var memberCount = 0
-            for candidate in candidates { memberCount += index.members[Int(candidate.assetClass)].count }
-            let stamped = !group.usesSerial && memberCount > stampingAbove
+            let stamped = !group.usesSerial && memberCounts[groupNumber] > stampingAbove
             if stamped, stampGroup.isEmpty {
-                stampGroup = [Int32](repeating: -1, count: index.versions.count)
-                stampSlot = [Int32](repeating: 0, count: index.versions.count)
+                stampGroup = [Int32](repeating: -1, count: versionCount)
+                stampSlot = [Int32](repeating: 0, count: versionCount)
             }
+            let shared = stamped && sharable
+            if shared, sharedVerdicts.isEmpty { sharedVerdicts = [Int32](repeating: -1, count: rangeIDs.count * versionCount) }
+            let groupRangeIDs = group.rangeIDs
             var slotNumbers: [Int64: Int32] = [:]
             var patternNumbers: [UInt64: Int32] = [:]
             let groupCells = group.cells
@@ -163,12 +186,24 @@ extension ExposureCalculator {
                 let versionString = index.versions[versionID]
                 let firmware = index.firmwares[versionID]
                 let serial = index.serials[Int(index.serialIDs[p])]
-                let verdictBase = verdictStore.count
+                let verdictBase = verdictIndexes.count
                 var key: UInt64 = 0
-                for range in ranges {
-                    let verdict = range.verdict(version: versionString, firmware: firmware, serialNumber: serial)
-                    verdictStore.append(verdict)
-                    key = key << 5 | UInt64(verdict.patternCode)
+                for (offset, range) in ranges.enumerated() {
+                    var verdictIndex: Int32
+                    if shared {
+                        let at = Int(groupRangeIDs[offset]) * versionCount + versionID
+                        verdictIndex = sharedVerdicts[at]
+                        if verdictIndex < 0 {
+                            verdictIndex = Int32(verdictStore.count)
+                            verdictStore.append(range.verdict(version: versionString, firmware: firmware, serialNumber: serial))
+                            sharedVerdicts[at] = verdictIndex
+                        }
+                    } else {
+                        verdictIndex = Int32(verdictStore.count)
+                        verdictStore.append(range.verdict(version: versionString, firmware: firmware, serialNumber: serial))
+                    }
+                    verdictIndexes.append(verdictIndex)
+                    key = key << 5 | UInt64(verdictStore[Int(verdictIndex)].patternCode)
                 }
                 let slot = Int32(slotVerdicts.count)
                 slotVerdicts.append(Int32(verdictBase))
@@ -180,7 +215,8 @@ extension ExposureCalculator {
                     patternVerdicts.append(Int32(verdictBase))
                     patternStatuses.append(Int32(statusStore.count))
                     for cell in groupCells {
-                        statusStore.append(Self.status(verdictStore[verdictBase + cellRange[Int(cell)]], listed: cellListed[Int(cell)]))
+                        let verdict = verdictStore[Int(verdictIndexes[verdictBase + cellRange[Int(cell)]])]
+                        statusStore.append(Self.status(verdict, listed: cellListed[Int(cell)]))
                     }
                     patternSummaries.append(contentsOf: repeatElement(-1, count: 5))
                     if packable { patternNumbers[key] = pattern }
@@ -206,7 +242,7 @@ extension ExposureCalculator {
                 var lowest = 4
                 for (offset, number) in groupCells.enumerated() {
                     let status = statusStore[statusBase + offset]
-                    let verdict = verdictStore[verdictBase + cellRange[Int(number)]]
+                    let verdict = verdictStore[Int(verdictIndexes[verdictBase + cellRange[Int(number)]])]
                     let confidence = min(kind.confidence, MatchConfidence(verdict.confidence))
                     let slotOfRank = base + status.rank
                     lowest = min(lowest, status.rank)
@@ -231,11 +267,12 @@ extension ExposureCalculator {
 
             for (assetClass, kind) in candidates {
                 let kindSlot = kind.slot
-                for position in index.members[Int(assetClass)] {
+                let memberVersions = index.memberVersions[Int(assetClass)]
+                for (offset, position) in index.members[Int(assetClass)].enumerated() {
                     let p = Int(position)
                     let slot: Int32
                     if stamped {
-                        let versionID = Int(index.versionIDs[p])
+                        let versionID = Int(memberVersions[offset])
                         if stampGroup[versionID] == Int32(groupNumber) {
                             slot = stampSlot[versionID]
                         } else {
@@ -244,7 +281,7 @@ extension ExposureCalculator {
                             stampSlot[versionID] = slot
                         }
                     } else {
-                        var version = Int64(index.versionIDs[p])
+                        var version = Int64(memberVersions[offset])
                         if group.usesSerial { version = version << 32 | Int64(index.serialIDs[p]) }
                         if let known = slotNumbers[version] {
                             slot = known
@@ -290,6 +327,14 @@ extension ExposureCalculator {
             return ids
         }
 
+        // Each group's cells, flat.
+        var groupCellStart: [Int] = [0]
+        var groupCellList: [Int32] = []
+        for group in groups {
+            groupCellList += group.cells
+            groupCellStart.append(groupCellList.count)
+        }
+
         /// `combine` over every product of the given summaries' cells, worked out from the cells.
         var chosenCells: [Int32] = []
         func resolve(_ hits: [Int32]) -> Resolved {
@@ -326,10 +371,10 @@ extension ExposureCalculator {
             // Every cell that gave the chosen status.
             chosenCells.removeAll(keepingCapacity: true)
             for hit in hits {
-                let group = groups[Int(summaryGroup[Int(hit)])]
-                let statusBase = Int(patternStatuses[Int(summaryPattern[Int(hit)])])
-                for (offset, number) in group.cells.enumerated() where statusStore[statusBase + offset].rank == rank {
-                    chosenCells.append(number)
+                let group = Int(summaryGroup[Int(hit)])
+                let statusBase = Int(patternStatuses[Int(summaryPattern[Int(hit)])]) - groupCellStart[group]
+                for at in groupCellStart[group]..<groupCellStart[group + 1] where statusStore[statusBase + at].rank == rank {
+                    chosenCells.append(groupCellList[at])
                 }
             }
             chosenCells.sort()
@@ -419,7 +464,7 @@ extension ExposureCalculator {
                 // The verdict for this asset's own version, from its hit in the chosen group.
                 var hit = head[p]
                 while summaryGroup[Int(hitSummary[Int(hit)])] != resolved.group { hit = hitNext[Int(hit)] }
-                let verdict = verdictStore[Int(slotVerdicts[Int(hitSlot[Int(hit)])]) + Int(resolved.range)]
+                let verdict = verdictStore[Int(verdictIndexes[Int(slotVerdicts[Int(hitSlot[Int(hit)])]) + Int(resolved.range)])]
                 let explanation = MatchExplanation(asset: asset, product: resolved.product, kind: resolved.kind,
                                                    verdict: verdict, status: resolved.status,
                                                    moreProducts: resolved.moreProductIDs.count)
