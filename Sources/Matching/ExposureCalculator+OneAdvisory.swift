@@ -163,10 +163,13 @@ extension ExposureCalculator {
         hitSummary.reserveCapacity(hitCount)
         hitSlot.reserveCapacity(hitCount)
         hitNext.reserveCapacity(hitCount)
+        // Many hits in all: every group finds slots by array, and patterns of one range by their code.
+        let large = hitCount > stampingAbove
+        var singleRangePatterns = [Int32](repeating: -1, count: large ? groups.count * 32 : 0)
         for (groupNumber, group) in groups.enumerated() {
             let candidates = groupCandidates[groupNumber]
             guard !candidates.isEmpty else { continue }
-            let stamped = !group.usesSerial && memberCounts[groupNumber] > stampingAbove
+            let stamped = !group.usesSerial && large
             if stamped, stampGroup.isEmpty {
                 stampGroup = [Int32](repeating: -1, count: versionCount)
                 stampSlot = [Int32](repeating: 0, count: versionCount)
@@ -208,7 +211,10 @@ extension ExposureCalculator {
                 let slot = Int32(slotVerdicts.count)
                 slotVerdicts.append(Int32(verdictBase))
                 let pattern: Int32
-                if packable, let known = patternNumbers[key] {
+                let singleAt = large && ranges.count == 1 ? groupNumber * 32 + Int(key) : -1
+                if singleAt >= 0, singleRangePatterns[singleAt] >= 0 {
+                    pattern = singleRangePatterns[singleAt]
+                } else if singleAt < 0, packable, let known = patternNumbers[key] {
                     pattern = known
                 } else {
                     pattern = Int32(patternVerdicts.count)
@@ -219,7 +225,11 @@ extension ExposureCalculator {
                         statusStore.append(Self.status(verdict, listed: cellListed[Int(cell)]))
                     }
                     patternSummaries.append(contentsOf: repeatElement(-1, count: 5))
-                    if packable { patternNumbers[key] = pattern }
+                    if singleAt >= 0 {
+                        singleRangePatterns[singleAt] = pattern
+                    } else if packable {
+                        patternNumbers[key] = pattern
+                    }
                 }
                 slotPatterns.append(pattern)
                 return slot
@@ -354,9 +364,7 @@ extension ExposureCalculator {
             // An unknown answer from a product outside a fixed list yields to a decided one: the first of the best
             // decided status, whatever its confidence.
             if rank == ExposureStatus.unknown.rank, hits.allSatisfy({ summarySilent[Int($0)] }),
-               let decided = [ExposureStatus.fixed.rank, ExposureStatus.notAffected.rank].first(where: { decided in
-                   hits.contains { first[Int($0) * 5 + decided] >= 0 }
-               }) {
+               let decided = Self.firstDecided(hits, first) {
                 rank = decided
                 chosen = (-1, -1, .low)
                 for hit in hits {
@@ -474,6 +482,14 @@ extension ExposureCalculator {
             }
         }
         return result
+    }
+
+    /// The best decided status rank (fixed, then not affected) that one of the summaries has an entry for.
+    private static func firstDecided(_ hits: [Int32], _ first: [Int32]) -> Int? {
+        for decided in [ExposureStatus.fixed.rank, ExposureStatus.notAffected.rank] {
+            for hit in hits where first[Int(hit) * 5 + decided] >= 0 { return decided }
+        }
+        return nil
     }
 
     /// The classes of indexed assets that `product` concerns, each once, with how they are recognised: assets of its
