@@ -410,7 +410,14 @@ extension ExposureCalculator {
         }
         var resolvedTable: [Resolved] = []
         var single = [Int32](repeating: -1, count: summaryGroup.count)
-        var several: [[Int32]: Int32] = [:]
+        // Sets of several summaries, stored flat and found by a hash of their numbers (chained on collision), so that
+        // an asset hit by several groups costs no array of its own.
+        var severalByHash: [UInt64: Int32] = [:]
+        severalByHash.reserveCapacity(min(touched.count, hitSummary.count - touched.count))
+        var severalSummaries: [Int32] = []
+        var severalStart: [Int] = []
+        var severalResolved: [Int32] = []
+        var severalNext: [Int32] = []
         var resolvedOf: [Int32] = []
         resolvedOf.reserveCapacity(touched.count)
         var rankCounts = [Int](repeating: 0, count: 5)
@@ -435,12 +442,26 @@ extension ExposureCalculator {
                     hit = hitNext[Int(hit)]
                 }
                 hits.sort()
-                if let known = several[hits] {
-                    resolved = known
+                var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+                for summary in hits { hash = (hash ^ UInt64(UInt32(bitPattern: summary))) &* 0x0000_0100_0000_01B3 }
+                var entry = severalByHash[hash] ?? -1
+                while entry >= 0 {
+                    let start = severalStart[Int(entry)]
+                    let end = Int(entry) + 1 < severalStart.count ? severalStart[Int(entry) + 1] : severalSummaries.count
+                    if end - start == hits.count, severalSummaries[start..<end].elementsEqual(hits) { break }
+                    entry = severalNext[Int(entry)]
+                }
+                if entry >= 0 {
+                    resolved = severalResolved[Int(entry)]
                 } else {
                     resolved = Int32(resolvedTable.count)
                     resolvedTable.append(resolve(hits))
-                    several[hits] = resolved
+                    let new = Int32(severalStart.count)
+                    severalStart.append(severalSummaries.count)
+                    severalSummaries += hits
+                    severalResolved.append(resolved)
+                    severalNext.append(severalByHash[hash] ?? -1)
+                    severalByHash[hash] = new
                 }
             }
             resolvedOf.append(resolved)
