@@ -134,6 +134,9 @@ extension ExposureCalculator {
         let members: [[Int32]]
         /// Per class, its members' version numbers (`versionIDs` of `members`), read in order rather than by position.
         let memberVersions: [[Int32]]
+        /// Per class, where its members start when all classes' members are laid end to end (one more at the end):
+        /// an asset's number in that order, read class by class, is sequential.
+        let classStarts: [Int32]
         /// vendor key → product-name word → classes having it, ascending.
         let byVendorWord: [String: [String: [Int32]]]
         let byVendorModel: [String: [String: [Int32]]]
@@ -242,7 +245,8 @@ extension ExposureCalculator {
         let assetIDs = compiled.map(\.id)
         return AssetIndex(assets: compiled, assetIDs: assetIDs,
                           idsAscending: zip(assetIDs, assetIDs.dropFirst()).allSatisfy { $0 < $1 }, classes: classes, members: members,
-                          memberVersions: members.map { $0.map { versionIDs[Int($0)] } }, byVendorWord: byVendorWord,
+                          memberVersions: members.map { $0.map { versionIDs[Int($0)] } },
+                          classStarts: members.reduce(into: [Int32(0)]) { $0.append($0.last! + Int32($1.count)) }, byVendorWord: byVendorWord,
                           byVendorModel: byVendorModel, byCPE: byCPE, byPURL: byPURL, versionIDs: versionIDs,
                           serialIDs: serialIDs, versions: versions, firmwares: firmwares, serials: serials)
     }

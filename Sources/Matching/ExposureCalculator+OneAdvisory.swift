@@ -143,12 +143,13 @@ extension ExposureCalculator {
         var bestConfidence: [MatchConfidence] = []
         var first: [Int32] = []
         var firstConfidence: [MatchConfidence] = []
-        // Per asset position, its latest hit; hits of one asset are linked through `hitNext`.
+        // Per asset, by its number in class order (so that a class's members are neighbours), its latest hit; hits of
+        // one asset are linked through `hitNext`. `touchedKeys` holds each hit asset's position and number.
         var head = [Int32](repeating: -1, count: index.assets.count)
+        var touchedKeys: [UInt64] = []
         var hitSummary: [Int32] = []
         var hitSlot: [Int32] = []
         var hitNext: [Int32] = []
-        var touched: [Int32] = []
         // Per distinct version, the last group that gave it a slot and that slot: groups with many candidates find
         // their slots here instead of hashing (allocated only when a group has that many).
         var stampGroup: [Int32] = []
@@ -278,6 +279,7 @@ extension ExposureCalculator {
             for (assetClass, kind) in candidates {
                 let kindSlot = kind.slot
                 let memberVersions = index.memberVersions[Int(assetClass)]
+                let classStart = Int(index.classStarts[Int(assetClass)])
                 for (offset, position) in index.members[Int(assetClass)].enumerated() {
                     let p = Int(position)
                     let slot: Int32
@@ -307,15 +309,16 @@ extension ExposureCalculator {
                         summary = newSummary(pattern, kind)
                         patternSummaries[at] = summary
                     }
-                    if head[p] < 0 { touched.append(position) }
+                    let ordinal = classStart + offset
+                    if head[ordinal] < 0 { touchedKeys.append(UInt64(position) << 32 | UInt64(ordinal)) }
                     hitSummary.append(summary)
                     hitSlot.append(slot)
-                    hitNext.append(head[p])
-                    head[p] = Int32(hitSummary.count - 1)
+                    hitNext.append(head[ordinal])
+                    head[ordinal] = Int32(hitSummary.count - 1)
                 }
             }
         }
-        guard !touched.isEmpty else { return [] }
+        guard !touchedKeys.isEmpty else { return [] }
 
         // Product IDs per set of cells (one cell, the usual case, or several in product order).
         var cellIDs = [(first: String, more: [String])?](repeating: nil, count: cells.count)
@@ -394,20 +397,10 @@ extension ExposureCalculator {
         }
 
         // Each asset's combined exposure, worked out once per distinct set of summaries.
-        if touched.count > index.assets.count / 16 {
-            // Many assets: reading every position in order is cheaper than sorting.
-            var position: Int32 = 0
-            var kept = 0
-            for hit in head {
-                if hit >= 0 {
-                    touched[kept] = position
-                    kept += 1
-                }
-                position += 1
-            }
-        } else {
-            touched.sort()
-        }
+        // In inventory order: sorted by position, the high half of each key.
+        Self.sortByHighHalf(&touchedKeys, below: UInt64(index.assets.count))
+        let touched = touchedKeys.map { Int32(truncatingIfNeeded: $0 >> 32) }
+        let touchedOrdinals = touchedKeys.map { Int(UInt32(truncatingIfNeeded: $0)) }
         var resolvedTable: [Resolved] = []
         var single = [Int32](repeating: -1, count: summaryGroup.count)
         // Sets of several summaries, stored flat and found by a hash of their numbers (chained on collision), so that
@@ -422,8 +415,8 @@ extension ExposureCalculator {
         resolvedOf.reserveCapacity(touched.count)
         var rankCounts = [Int](repeating: 0, count: 5)
         var hits: [Int32] = []
-        for position in touched {
-            let firstHit = head[Int(position)]
+        for ordinal in touchedOrdinals {
+            let firstHit = head[ordinal]
             let resolved: Int32
             if hitNext[Int(firstHit)] < 0 {
                 let summary = Int(hitSummary[Int(firstHit)])
@@ -491,7 +484,7 @@ extension ExposureCalculator {
                 let asset = index.assets[p]
                 let resolved = resolvedTable[Int(resolvedOf[Int(offset)])]
                 // The verdict for this asset's own version, from its hit in the chosen group.
-                var hit = head[p]
+                var hit = head[touchedOrdinals[Int(offset)]]
                 while summaryGroup[Int(hitSummary[Int(hit)])] != resolved.group { hit = hitNext[Int(hit)] }
                 let verdict = verdictStore[Int(verdictIndexes[Int(slotVerdicts[Int(hitSlot[Int(hit)])]) + Int(resolved.range)])]
                 let explanation = MatchExplanation(asset: asset, product: resolved.product, kind: resolved.kind,
@@ -503,6 +496,31 @@ extension ExposureCalculator {
             }
         }
         return result
+    }
+
+    /// Sorts keys by their high 32 bits, each below `bound`: a radix sort by 11 bits at a time when there are many
+    /// (each key's high half is distinct here, so stability does not matter for the result).
+    static func sortByHighHalf(_ keys: inout [UInt64], below bound: UInt64) {
+        guard keys.count > 4_096 else {
+            keys.sort()
+            return
+        }
+        var bits = 0
+        while bits < 32, bound > UInt64(1) << bits { bits += 1 }
+        var other = [UInt64](repeating: 0, count: keys.count)
+        var shift = 32
+        while shift < 32 + bits {
+            var counts = [Int](repeating: 0, count: 2_049)
+            for key in keys { counts[Int((key >> UInt64(shift)) & 2_047) + 1] += 1 }
+            for digit in 1..<counts.count { counts[digit] += counts[digit - 1] }
+            for key in keys {
+                let digit = Int((key >> UInt64(shift)) & 2_047)
+                other[counts[digit]] = key
+                counts[digit] += 1
+            }
+            swap(&keys, &other)
+            shift += 11
+        }
     }
 
     /// The best decided status rank (fixed, then not affected) that one of the summaries has an entry for.

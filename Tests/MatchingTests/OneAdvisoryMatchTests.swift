@@ -141,6 +141,21 @@ struct OneAdvisoryMatchTests {
         }
     }
 
+    @Test("the radix sort of touched assets orders keys by their high half, as a plain sort does")
+    func radixSort() {
+        var generator = SplitMix64(seed: 9)
+        for count in [0, 1, 100, 4_097, 20_000] {
+            for bound in [UInt64(count + 1), 1_000_000, 3_000_000_000] where bound > UInt64(count) {
+                var highs = Set<UInt64>()
+                while highs.count < count { highs.insert(generator.next() % bound) }
+                var keys = highs.map { $0 << 32 | (generator.next() & 0xFFFF_FFFF) }
+                let expected = keys.sorted()
+                ExposureCalculator.sortByHighHalf(&keys, below: bound)
+                #expect(keys == expected, "\(count) keys below \(bound)")
+            }
+        }
+    }
+
     @Test("the galloping intersection of ascending lists equals the set intersection")
     func intersection() {
         var generator = SplitMix64(seed: 3)
