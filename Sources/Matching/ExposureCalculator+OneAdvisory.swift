@@ -124,6 +124,8 @@ extension ExposureCalculator {
         let sharable = rangeIDs.count * versionCount <= 4_000_000
         var slotPatterns: [Int32] = []
         var verdictStore: [RangeVerdict] = []
+        /// Each verdict's `patternCode`.
+        var verdictCodes: [UInt8] = []
         // A pattern: what each of a group's ranges says of a version apart from the version itself (answer,
         // confidence, whether above the range), which is all that statuses and `combine` look at. Versions with the same
         // pattern share their statuses, summaries and combined exposures; only the reason's verdict is the version's own.
@@ -185,11 +187,18 @@ extension ExposureCalculator {
             let packable = ranges.count <= 12
 
             /// A new slot for the version (and serial number) of the asset at `p`.
-            func newSlot(_ p: Int) -> Int32 {
-                let versionID = Int(index.versionIDs[p])
-                let versionString = index.versions[versionID]
-                let firmware = index.firmwares[versionID]
-                let serial = index.serials[Int(index.serialIDs[p])]
+            func newSlot(_ p: Int, _ versionID: Int) -> Int32 {
+                // The version as read, fetched only if a verdict is not known yet.
+                var read: (version: String?, firmware: FirmwareVersion?, serial: String?)?
+                func decide(_ range: VendorRange) -> Int32 {
+                    if read == nil {
+                        read = (index.versions[versionID], index.firmwares[versionID], index.serials[Int(index.serialIDs[p])])
+                    }
+                    let verdict = range.verdict(version: read!.version, firmware: read!.firmware, serialNumber: read!.serial)
+                    verdictStore.append(verdict)
+                    verdictCodes.append(verdict.patternCode)
+                    return Int32(verdictStore.count - 1)
+                }
                 let verdictBase = verdictIndexes.count
                 var key: UInt64 = 0
                 for (offset, range) in ranges.enumerated() {
@@ -198,16 +207,14 @@ extension ExposureCalculator {
                         let at = Int(groupRangeIDs[offset]) * versionCount + versionID
                         verdictIndex = sharedVerdicts[at]
                         if verdictIndex < 0 {
-                            verdictIndex = Int32(verdictStore.count)
-                            verdictStore.append(range.verdict(version: versionString, firmware: firmware, serialNumber: serial))
+                            verdictIndex = decide(range)
                             sharedVerdicts[at] = verdictIndex
                         }
                     } else {
-                        verdictIndex = Int32(verdictStore.count)
-                        verdictStore.append(range.verdict(version: versionString, firmware: firmware, serialNumber: serial))
+                        verdictIndex = decide(range)
                     }
                     verdictIndexes.append(verdictIndex)
-                    key = key << 5 | UInt64(verdictStore[Int(verdictIndex)].patternCode)
+                    key = key << 5 | UInt64(verdictCodes[Int(verdictIndex)])
                 }
                 let slot = Int32(slotVerdicts.count)
                 slotVerdicts.append(Int32(verdictBase))
@@ -288,7 +295,7 @@ extension ExposureCalculator {
                         if stampGroup[versionID] == Int32(groupNumber) {
                             slot = stampSlot[versionID]
                         } else {
-                            slot = newSlot(p)
+                            slot = newSlot(p, versionID)
                             stampGroup[versionID] = Int32(groupNumber)
                             stampSlot[versionID] = slot
                         }
@@ -298,7 +305,7 @@ extension ExposureCalculator {
                         if let known = slotNumbers[version] {
                             slot = known
                         } else {
-                            slot = newSlot(p)
+                            slot = newSlot(p, Int(memberVersions[offset]))
                             slotNumbers[version] = slot
                         }
                     }
