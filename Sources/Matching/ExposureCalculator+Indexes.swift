@@ -126,9 +126,17 @@ extension ExposureCalculator {
     /// so finding an advisory's candidates walks short lists.
     public struct AssetIndex: Sendable {
         let assets: [CompiledAsset]
+        /// Each asset's ID, and whether they ascend in inventory order (so results need no sort by ID).
+        let assetIDs: [Int64]
+        let idsAscending: Bool
         /// Per class, one of its assets (the first) and the positions of all of them, ascending.
         let classes: [CompiledAsset]
         let members: [[Int32]]
+        /// Per class, its members' version numbers (`versionIDs` of `members`), read in order rather than by position.
+        let memberVersions: [[Int32]]
+        /// Per class, where its members start when all classes' members are laid end to end (one more at the end):
+        /// an asset's number in that order, read class by class, is sequential.
+        let classStarts: [Int32]
         /// vendor key → product-name word → classes having it, ascending.
         let byVendorWord: [String: [String: [Int32]]]
         let byVendorModel: [String: [String: [Int32]]]
@@ -234,7 +242,11 @@ extension ExposureCalculator {
             if let cpe = item.cpe { byCPE[cpe.identityKey, default: []].append(number) }
             if let purl = item.purl { byPURL[purl.identityKey, default: []].append(number) }
         }
-        return AssetIndex(assets: compiled, classes: classes, members: members, byVendorWord: byVendorWord,
+        let assetIDs = compiled.map(\.id)
+        return AssetIndex(assets: compiled, assetIDs: assetIDs,
+                          idsAscending: zip(assetIDs, assetIDs.dropFirst()).allSatisfy { $0 < $1 }, classes: classes, members: members,
+                          memberVersions: members.map { $0.map { versionIDs[Int($0)] } },
+                          classStarts: members.reduce(into: [Int32(0)]) { $0.append($0.last! + Int32($1.count)) }, byVendorWord: byVendorWord,
                           byVendorModel: byVendorModel, byCPE: byCPE, byPURL: byPURL, versionIDs: versionIDs,
                           serialIDs: serialIDs, versions: versions, firmwares: firmwares, serials: serials)
     }

@@ -26,6 +26,8 @@ extension ExposureCalculator {
         let representative: CompiledProduct
         /// The group's distinct ranges, and for each cell its range (an index into `ranges`) and global cell number.
         var ranges: [VendorRange] = []
+        /// Each range's number among the advisory's distinct range texts.
+        var rangeIDs: [Int32] = []
         var rangeNumbers: [String: Int32] = [:]
         var cells: [Int32] = []
         var cellNumbers: [CellKey: Int32] = [:]
@@ -52,13 +54,21 @@ extension ExposureCalculator {
         let confidence: MatchConfidence
         let product: CompiledProduct
         let kind: ProductMatchKind
-        let verdict: RangeVerdict
+        /// The group and range of the chosen cell: the verdict is the asset's own version's, read from its slot.
+        let group: Int32
+        let range: Int32
         let firstProductID: String
         let moreProductIDs: [String]
     }
 
     /// The exposures of every indexed asset that one advisory concerns, one per asset, worst first.
     public func exposures(to advisory: MatchAdvisory, in index: AssetIndex) -> [Exposure] {
+        exposures(to: advisory, in: index, stampingAbove: 2_048)
+    }
+
+    /// `exposures(to:in:)`, with groups of more than `stampingAbove` candidate assets finding each version's slot in an
+    /// array by version number rather than by hashing (tests run both ways).
+    func exposures(to advisory: MatchAdvisory, in index: AssetIndex, stampingAbove: Int) -> [Exposure] {
         var rangeCache: [String: VendorRange] = [:]
         let products = compile(advisory, rangeCache: &rangeCache)
         guard !products.isEmpty else { return [] }
@@ -67,6 +77,7 @@ extension ExposureCalculator {
         var groups: [Group] = []
         var groupNumbers: [GroupKey: Int] = [:]
         var cells: [Cell] = []
+        var rangeIDs: [String: Int32] = [:]
         for (position, product) in products.enumerated() {
             let key = GroupKey(vendorKeys: product.vendorKeys, tokens: product.tokens, modelKeys: product.modelKeys,
                                cpe: product.product.cpe, purl: product.product.purl)
@@ -79,6 +90,10 @@ extension ExposureCalculator {
             let range = groups[number].rangeNumbers[text] ?? {
                 let range = Int32(groups[number].ranges.count)
                 groups[number].ranges.append(product.range)
+                groups[number].rangeIDs.append(rangeIDs[text] ?? {
+                    rangeIDs[text] = Int32(rangeIDs.count)
+                    return Int32(rangeIDs.count - 1)
+                }())
                 groups[number].rangeNumbers[text] = range
                 if case .serialNumber = product.range.subject { groups[number].usesSerial = true }
                 return range
@@ -94,15 +109,35 @@ extension ExposureCalculator {
             }
         }
 
-        // Per group and distinct version (a slot): each range's verdict and each cell's status, stored flat.
+        // The cells' fields flat, read in the loops below without copying a struct that holds an array.
+        let cellRange = cells.map { Int($0.range) }
+        let cellListed = cells.map(\.listed)
+        let cellFirst = cells.map(\.first)
+
+        // Per group and distinct version (a slot): each range's verdict (an index into `verdictStore`, stored flat from
+        // `slotVerdicts`) and the slot's pattern. Groups with many candidates share verdicts by range text and version
+        // through `sharedVerdicts` (range number × version number), when that table is not too large.
         var slotVerdicts: [Int32] = []
-        var slotStatuses: [Int32] = []
+        var verdictIndexes: [Int32] = []
+        var sharedVerdicts: [Int32] = []
+        let versionCount = index.versions.count
+        let sharable = rangeIDs.count * versionCount <= 4_000_000
+        var slotPatterns: [Int32] = []
         var verdictStore: [RangeVerdict] = []
+        /// Each verdict's `patternCode`.
+        var verdictCodes: [UInt8] = []
+        // A pattern: what each of a group's ranges says of a version apart from the version itself (answer,
+        // confidence, whether above the range), which is all that statuses and `combine` look at. Versions with the same
+        // pattern share their statuses, summaries and combined exposures; only the reason's verdict is the version's own.
+        // Per pattern: its group, each cell's status (stored flat) and its first slot's verdicts.
+        var patternStatuses: [Int32] = []
+        var patternVerdicts: [Int32] = []
         var statusStore: [ExposureStatus] = []
-        // Per group, slot and kind of match (a summary), per status rank: the cell with the highest confidence, then
+        // Per pattern and kind of match (a summary), per status rank: the cell with the highest confidence, then
         // the first product, and the cell with the first product (-1 if none), with their confidences; stored flat.
+        var patternSummaries: [Int32] = []
         var summaryGroup: [Int32] = []
-        var summarySlot: [Int32] = []
+        var summaryPattern: [Int32] = []
         var summaryKind: [ProductMatchKind] = []
         var summaryRank: [Int] = []
         var summarySilent: [Bool] = []
@@ -110,90 +145,187 @@ extension ExposureCalculator {
         var bestConfidence: [MatchConfidence] = []
         var first: [Int32] = []
         var firstConfidence: [MatchConfidence] = []
-        // Per asset position, its latest hit; hits of one asset are linked through `hitNext`.
+        // Per asset, by its number in class order (so that a class's members are neighbours), its latest hit; hits of
+        // one asset are linked through `hitNext`. `touchedKeys` holds each hit asset's position and number.
         var head = [Int32](repeating: -1, count: index.assets.count)
+        var touchedKeys: [UInt64] = []
         var hitSummary: [Int32] = []
+        var hitSlot: [Int32] = []
         var hitNext: [Int32] = []
-        var touched: [Int32] = []
+        // Per distinct version, the last group that gave it a slot and that slot: groups with many candidates find
+        // their slots here instead of hashing (allocated only when a group has that many).
+        var stampGroup: [Int32] = []
+        var stampSlot: [Int32] = []
 
+        // Candidates first, to know how many hits to make room for.
+        let groupCandidates = groups.map { self.candidates(of: $0.representative, in: index) }
+        let memberCounts = groupCandidates.map { candidates in
+            candidates.reduce(0) { $0 + index.members[Int($1.assetClass)].count }
+        }
+        let hitCount = memberCounts.reduce(0, +)
+        hitSummary.reserveCapacity(hitCount)
+        hitSlot.reserveCapacity(hitCount)
+        hitNext.reserveCapacity(hitCount)
+        // Many hits in all: every group finds slots by array, and patterns of one range by their code.
+        let large = hitCount > stampingAbove
+        var singleRangePatterns = [Int32](repeating: -1, count: large ? groups.count * 32 : 0)
         for (groupNumber, group) in groups.enumerated() {
+            let candidates = groupCandidates[groupNumber]
+            guard !candidates.isEmpty else { continue }
+            let stamped = !group.usesSerial && large
+            if stamped, stampGroup.isEmpty {
+                stampGroup = [Int32](repeating: -1, count: versionCount)
+                stampSlot = [Int32](repeating: 0, count: versionCount)
+            }
+            let shared = stamped && sharable
+            if shared, sharedVerdicts.isEmpty { sharedVerdicts = [Int32](repeating: -1, count: rangeIDs.count * versionCount) }
+            let groupRangeIDs = group.rangeIDs
             var slotNumbers: [Int64: Int32] = [:]
-            var summaryNumbers: [Int64: Int32] = [:]
-            forEachCandidate(of: group.representative, in: index) { assetClass, kind in
-                for position in index.members[Int(assetClass)] {
-                    let p = Int(position)
-                    var version = Int64(index.versionIDs[p])
-                    if group.usesSerial { version = version << 32 | Int64(index.serialIDs[p]) }
-                    let summaryKey = version &* 8 &+ Int64(kind.slot)
-                    let summary: Int32
-                    if let known = summaryNumbers[summaryKey] {
-                        summary = known
+            var patternNumbers: [UInt64: Int32] = [:]
+            let groupCells = group.cells
+            let ranges = group.ranges
+            let packable = ranges.count <= 12
+
+            /// A new slot for the version (and serial number) of the asset at `p`.
+            func newSlot(_ p: Int, _ versionID: Int) -> Int32 {
+                // The version as read, fetched only if a verdict is not known yet.
+                var read: (version: String?, firmware: FirmwareVersion?, serial: String?)?
+                func decide(_ range: VendorRange) -> Int32 {
+                    if read == nil {
+                        read = (index.versions[versionID], index.firmwares[versionID], index.serials[Int(index.serialIDs[p])])
+                    }
+                    let verdict = range.verdict(version: read!.version, firmware: read!.firmware, serialNumber: read!.serial)
+                    verdictStore.append(verdict)
+                    verdictCodes.append(verdict.patternCode)
+                    return Int32(verdictStore.count - 1)
+                }
+                let verdictBase = verdictIndexes.count
+                var key: UInt64 = 0
+                for (offset, range) in ranges.enumerated() {
+                    var verdictIndex: Int32
+                    if shared {
+                        let at = Int(groupRangeIDs[offset]) * versionCount + versionID
+                        verdictIndex = sharedVerdicts[at]
+                        if verdictIndex < 0 {
+                            verdictIndex = decide(range)
+                            sharedVerdicts[at] = verdictIndex
+                        }
                     } else {
-                        let slot: Int32
+                        verdictIndex = decide(range)
+                    }
+                    verdictIndexes.append(verdictIndex)
+                    key = key << 5 | UInt64(verdictCodes[Int(verdictIndex)])
+                }
+                let slot = Int32(slotVerdicts.count)
+                slotVerdicts.append(Int32(verdictBase))
+                let pattern: Int32
+                let singleAt = large && ranges.count == 1 ? groupNumber * 32 + Int(key) : -1
+                if singleAt >= 0, singleRangePatterns[singleAt] >= 0 {
+                    pattern = singleRangePatterns[singleAt]
+                } else if singleAt < 0, packable, let known = patternNumbers[key] {
+                    pattern = known
+                } else {
+                    pattern = Int32(patternVerdicts.count)
+                    patternVerdicts.append(Int32(verdictBase))
+                    patternStatuses.append(Int32(statusStore.count))
+                    for cell in groupCells {
+                        let verdict = verdictStore[Int(verdictIndexes[verdictBase + cellRange[Int(cell)]])]
+                        statusStore.append(Self.status(verdict, listed: cellListed[Int(cell)]))
+                    }
+                    patternSummaries.append(contentsOf: repeatElement(-1, count: 5))
+                    if singleAt >= 0 {
+                        singleRangePatterns[singleAt] = pattern
+                    } else if packable {
+                        patternNumbers[key] = pattern
+                    }
+                }
+                slotPatterns.append(pattern)
+                return slot
+            }
+
+            /// The summary of a pattern and kind of match.
+            func newSummary(_ pattern: Int32, _ kind: ProductMatchKind) -> Int32 {
+                let summary = Int32(summaryGroup.count)
+                summaryGroup.append(Int32(groupNumber))
+                summaryPattern.append(pattern)
+                summaryKind.append(kind)
+                best.append(contentsOf: repeatElement(-1, count: 5))
+                bestConfidence.append(contentsOf: repeatElement(.low, count: 5))
+                first.append(contentsOf: repeatElement(-1, count: 5))
+                firstConfidence.append(contentsOf: repeatElement(.low, count: 5))
+                let base = Int(summary) * 5
+                let verdictBase = Int(patternVerdicts[Int(pattern)])
+                let statusBase = Int(patternStatuses[Int(pattern)])
+                var silent = true
+                var lowest = 4
+                for (offset, number) in groupCells.enumerated() {
+                    let status = statusStore[statusBase + offset]
+                    let verdict = verdictStore[Int(verdictIndexes[verdictBase + cellRange[Int(number)]])]
+                    let confidence = min(kind.confidence, MatchConfidence(verdict.confidence))
+                    let slotOfRank = base + status.rank
+                    lowest = min(lowest, status.rank)
+                    let cellFirstProduct = cellFirst[Int(number)]
+                    let bestCell = best[slotOfRank]
+                    if bestCell < 0 || confidence > bestConfidence[slotOfRank]
+                        || (confidence == bestConfidence[slotOfRank] && cellFirstProduct < cellFirst[Int(bestCell)]) {
+                        best[slotOfRank] = number
+                        bestConfidence[slotOfRank] = confidence
+                    }
+                    let firstCell = first[slotOfRank]
+                    if firstCell < 0 || cellFirstProduct < cellFirst[Int(firstCell)] {
+                        first[slotOfRank] = number
+                        firstConfidence[slotOfRank] = confidence
+                    }
+                    if status == .unknown, verdict.answer != .outside { silent = false }
+                }
+                summaryRank.append(lowest)
+                summarySilent.append(silent)
+                return summary
+            }
+
+            for (assetClass, kind) in candidates {
+                let kindSlot = kind.slot
+                let memberVersions = index.memberVersions[Int(assetClass)]
+                let classStart = Int(index.classStarts[Int(assetClass)])
+                for (offset, position) in index.members[Int(assetClass)].enumerated() {
+                    let p = Int(position)
+                    let slot: Int32
+                    if stamped {
+                        let versionID = Int(memberVersions[offset])
+                        if stampGroup[versionID] == Int32(groupNumber) {
+                            slot = stampSlot[versionID]
+                        } else {
+                            slot = newSlot(p, versionID)
+                            stampGroup[versionID] = Int32(groupNumber)
+                            stampSlot[versionID] = slot
+                        }
+                    } else {
+                        var version = Int64(memberVersions[offset])
+                        if group.usesSerial { version = version << 32 | Int64(index.serialIDs[p]) }
                         if let known = slotNumbers[version] {
                             slot = known
                         } else {
-                            let versionString = index.versions[Int(index.versionIDs[p])]
-                            let firmware = index.firmwares[Int(index.versionIDs[p])]
-                            let serial = index.serials[Int(index.serialIDs[p])]
-                            let verdictBase = verdictStore.count
-                            for range in group.ranges {
-                                verdictStore.append(range.verdict(version: versionString, firmware: firmware, serialNumber: serial))
-                            }
-                            slot = Int32(slotVerdicts.count)
-                            slotVerdicts.append(Int32(verdictBase))
-                            slotStatuses.append(Int32(statusStore.count))
-                            for cell in group.cells {
-                                let cell = cells[Int(cell)]
-                                statusStore.append(Self.status(verdictStore[verdictBase + Int(cell.range)], listed: cell.listed))
-                            }
+                            slot = newSlot(p, Int(memberVersions[offset]))
                             slotNumbers[version] = slot
                         }
-                        summary = Int32(summaryGroup.count)
-                        summaryGroup.append(Int32(groupNumber))
-                        summarySlot.append(slot)
-                        summaryKind.append(kind)
-                        best.append(contentsOf: repeatElement(-1, count: 5))
-                        bestConfidence.append(contentsOf: repeatElement(.low, count: 5))
-                        first.append(contentsOf: repeatElement(-1, count: 5))
-                        firstConfidence.append(contentsOf: repeatElement(.low, count: 5))
-                        let base = Int(summary) * 5
-                        let verdictBase = Int(slotVerdicts[Int(slot)])
-                        let statusBase = Int(slotStatuses[Int(slot)])
-                        var silent = true
-                        var lowest = 4
-                        for (offset, number) in group.cells.enumerated() {
-                            let cell = cells[Int(number)]
-                            let status = statusStore[statusBase + offset]
-                            let verdict = verdictStore[verdictBase + Int(cell.range)]
-                            let confidence = min(kind.confidence, MatchConfidence(verdict.confidence))
-                            let slotOfRank = base + status.rank
-                            lowest = min(lowest, status.rank)
-                            let bestCell = best[slotOfRank]
-                            if bestCell < 0 || confidence > bestConfidence[slotOfRank]
-                                || (confidence == bestConfidence[slotOfRank] && cell.first < cells[Int(bestCell)].first) {
-                                best[slotOfRank] = number
-                                bestConfidence[slotOfRank] = confidence
-                            }
-                            let firstCell = first[slotOfRank]
-                            if firstCell < 0 || cell.first < cells[Int(firstCell)].first {
-                                first[slotOfRank] = number
-                                firstConfidence[slotOfRank] = confidence
-                            }
-                            if status == .unknown, verdict.answer != .outside { silent = false }
-                        }
-                        summaryRank.append(lowest)
-                        summarySilent.append(silent)
-                        summaryNumbers[summaryKey] = summary
                     }
-                    if head[p] < 0 { touched.append(position) }
+                    let pattern = slotPatterns[Int(slot)]
+                    let at = Int(pattern) * 5 + kindSlot
+                    var summary = patternSummaries[at]
+                    if summary < 0 {
+                        summary = newSummary(pattern, kind)
+                        patternSummaries[at] = summary
+                    }
+                    let ordinal = classStart + offset
+                    if head[ordinal] < 0 { touchedKeys.append(UInt64(position) << 32 | UInt64(ordinal)) }
                     hitSummary.append(summary)
-                    hitNext.append(head[p])
-                    head[p] = Int32(hitSummary.count - 1)
+                    hitSlot.append(slot)
+                    hitNext.append(head[ordinal])
+                    head[ordinal] = Int32(hitSummary.count - 1)
                 }
             }
         }
-        guard !touched.isEmpty else { return [] }
+        guard !touchedKeys.isEmpty else { return [] }
 
         // Product IDs per set of cells (one cell, the usual case, or several in product order).
         var cellIDs = [(first: String, more: [String])?](repeating: nil, count: cells.count)
@@ -215,6 +347,14 @@ extension ExposureCalculator {
             return ids
         }
 
+        // Each group's cells, flat.
+        var groupCellStart: [Int] = [0]
+        var groupCellList: [Int32] = []
+        for group in groups {
+            groupCellList += group.cells
+            groupCellStart.append(groupCellList.count)
+        }
+
         /// `combine` over every product of the given summaries' cells, worked out from the cells.
         var chosenCells: [Int32] = []
         func resolve(_ hits: [Int32]) -> Resolved {
@@ -227,23 +367,21 @@ extension ExposureCalculator {
                 let cell = best[at]
                 guard cell >= 0 else { continue }
                 if chosen.cell < 0 || bestConfidence[at] > chosen.confidence
-                    || (bestConfidence[at] == chosen.confidence && cells[Int(cell)].first < cells[Int(chosen.cell)].first) {
+                    || (bestConfidence[at] == chosen.confidence && cellFirst[Int(cell)] < cellFirst[Int(chosen.cell)]) {
                     chosen = (hit, cell, bestConfidence[at])
                 }
             }
             // An unknown answer from a product outside a fixed list yields to a decided one: the first of the best
             // decided status, whatever its confidence.
             if rank == ExposureStatus.unknown.rank, hits.allSatisfy({ summarySilent[Int($0)] }),
-               let decided = [ExposureStatus.fixed.rank, ExposureStatus.notAffected.rank].first(where: { decided in
-                   hits.contains { first[Int($0) * 5 + decided] >= 0 }
-               }) {
+               let decided = Self.firstDecided(hits, first) {
                 rank = decided
                 chosen = (-1, -1, .low)
                 for hit in hits {
                     let at = Int(hit) * 5 + rank
                     let cell = first[at]
                     guard cell >= 0 else { continue }
-                    if chosen.cell < 0 || cells[Int(cell)].first < cells[Int(chosen.cell)].first {
+                    if chosen.cell < 0 || cellFirst[Int(cell)] < cellFirst[Int(chosen.cell)] {
                         chosen = (hit, cell, firstConfidence[at])
                     }
                 }
@@ -251,32 +389,41 @@ extension ExposureCalculator {
             // Every cell that gave the chosen status.
             chosenCells.removeAll(keepingCapacity: true)
             for hit in hits {
-                let group = groups[Int(summaryGroup[Int(hit)])]
-                let statusBase = Int(slotStatuses[Int(summarySlot[Int(hit)])])
-                for (offset, number) in group.cells.enumerated() where statusStore[statusBase + offset].rank == rank {
-                    chosenCells.append(number)
+                let group = Int(summaryGroup[Int(hit)])
+                let statusBase = Int(patternStatuses[Int(summaryPattern[Int(hit)])]) - groupCellStart[group]
+                for at in groupCellStart[group]..<groupCellStart[group + 1] where statusStore[statusBase + at].rank == rank {
+                    chosenCells.append(groupCellList[at])
                 }
             }
             chosenCells.sort()
             let ids = productIDs(chosenCells)
-            let cell = cells[Int(chosen.cell)]
             return Resolved(status: ExposureStatus.allCases[rank], confidence: chosen.confidence,
-                            product: products[Int(cell.first)], kind: summaryKind[Int(chosen.summary)],
-                            verdict: verdictStore[Int(slotVerdicts[Int(summarySlot[Int(chosen.summary)])]) + Int(cell.range)],
+                            product: products[Int(cellFirst[Int(chosen.cell)])], kind: summaryKind[Int(chosen.summary)],
+                            group: summaryGroup[Int(chosen.summary)], range: Int32(cellRange[Int(chosen.cell)]),
                             firstProductID: ids.first, moreProductIDs: ids.more)
         }
 
         // Each asset's combined exposure, worked out once per distinct set of summaries.
-        touched.sort()
+        // In inventory order: sorted by position, the high half of each key.
+        Self.sortByHighHalf(&touchedKeys, below: UInt64(index.assets.count))
+        let touched = touchedKeys.map { Int32(truncatingIfNeeded: $0 >> 32) }
+        let touchedOrdinals = touchedKeys.map { Int(UInt32(truncatingIfNeeded: $0)) }
         var resolvedTable: [Resolved] = []
         var single = [Int32](repeating: -1, count: summaryGroup.count)
-        var several: [[Int32]: Int32] = [:]
+        // Sets of several summaries, stored flat and found by a hash of their numbers (chained on collision), so that
+        // an asset hit by several groups costs no array of its own.
+        var severalByHash: [UInt64: Int32] = [:]
+        severalByHash.reserveCapacity(min(touched.count, hitSummary.count - touched.count))
+        var severalSummaries: [Int32] = []
+        var severalStart: [Int] = []
+        var severalResolved: [Int32] = []
+        var severalNext: [Int32] = []
         var resolvedOf: [Int32] = []
         resolvedOf.reserveCapacity(touched.count)
         var rankCounts = [Int](repeating: 0, count: 5)
         var hits: [Int32] = []
-        for position in touched {
-            let firstHit = head[Int(position)]
+        for ordinal in touchedOrdinals {
+            let firstHit = head[ordinal]
             let resolved: Int32
             if hitNext[Int(firstHit)] < 0 {
                 let summary = Int(hitSummary[Int(firstHit)])
@@ -295,12 +442,26 @@ extension ExposureCalculator {
                     hit = hitNext[Int(hit)]
                 }
                 hits.sort()
-                if let known = several[hits] {
-                    resolved = known
+                var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+                for summary in hits { hash = (hash ^ UInt64(UInt32(bitPattern: summary))) &* 0x0000_0100_0000_01B3 }
+                var entry = severalByHash[hash] ?? -1
+                while entry >= 0 {
+                    let start = severalStart[Int(entry)]
+                    let end = Int(entry) + 1 < severalStart.count ? severalStart[Int(entry) + 1] : severalSummaries.count
+                    if end - start == hits.count, severalSummaries[start..<end].elementsEqual(hits) { break }
+                    entry = severalNext[Int(entry)]
+                }
+                if entry >= 0 {
+                    resolved = severalResolved[Int(entry)]
                 } else {
                     resolved = Int32(resolvedTable.count)
                     resolvedTable.append(resolve(hits))
-                    several[hits] = resolved
+                    let new = Int32(severalStart.count)
+                    severalStart.append(severalSummaries.count)
+                    severalSummaries += hits
+                    severalResolved.append(resolved)
+                    severalNext.append(severalByHash[hash] ?? -1)
+                    severalByHash[hash] = new
                 }
             }
             resolvedOf.append(resolved)
@@ -320,15 +481,21 @@ extension ExposureCalculator {
         var result: [Exposure] = []
         result.reserveCapacity(touched.count)
         for var offsets in byRank {
-            let ids = offsets.map { index.assets[Int(touched[Int($0)])].id }
-            if !zip(ids, ids.dropFirst()).allSatisfy({ $0 < $1 }) {
-                offsets.sort { index.assets[Int(touched[Int($0)])].id < index.assets[Int(touched[Int($1)])].id }
+            if !index.idsAscending, !zip(offsets, offsets.dropFirst()).allSatisfy({
+                index.assetIDs[Int(touched[Int($0)])] < index.assetIDs[Int(touched[Int($1)])]
+            }) {
+                offsets.sort { index.assetIDs[Int(touched[Int($0)])] < index.assetIDs[Int(touched[Int($1)])] }
             }
             for offset in offsets {
-                let asset = index.assets[Int(touched[Int(offset)])]
+                let p = Int(touched[Int(offset)])
+                let asset = index.assets[p]
                 let resolved = resolvedTable[Int(resolvedOf[Int(offset)])]
+                // The verdict for this asset's own version, from its hit in the chosen group.
+                var hit = head[touchedOrdinals[Int(offset)]]
+                while summaryGroup[Int(hitSummary[Int(hit)])] != resolved.group { hit = hitNext[Int(hit)] }
+                let verdict = verdictStore[Int(verdictIndexes[Int(slotVerdicts[Int(hitSlot[Int(hit)])]) + Int(resolved.range)])]
                 let explanation = MatchExplanation(asset: asset, product: resolved.product, kind: resolved.kind,
-                                                   verdict: resolved.verdict, status: resolved.status,
+                                                   verdict: verdict, status: resolved.status,
                                                    moreProducts: resolved.moreProductIDs.count)
                 result.append(Exposure(assetID: asset.id, advisoryID: advisory.id, status: resolved.status,
                                        confidence: resolved.confidence, firstProductID: resolved.firstProductID,
@@ -338,10 +505,42 @@ extension ExposureCalculator {
         return result
     }
 
-    /// Calls `body` once for each class of indexed assets that `product` concerns, with how they are recognised: assets
-    /// of its vendor with every word of its name, and assets with one of its model numbers, its CPE or its package URL.
-    private func forEachCandidate(of product: CompiledProduct, in index: AssetIndex,
-                                  _ body: (Int32, ProductMatchKind) -> Void) {
+    /// Sorts keys by their high 32 bits, each below `bound`: a radix sort by 11 bits at a time when there are many
+    /// (each key's high half is distinct here, so stability does not matter for the result).
+    static func sortByHighHalf(_ keys: inout [UInt64], below bound: UInt64) {
+        guard keys.count > 4_096 else {
+            keys.sort()
+            return
+        }
+        var bits = 0
+        while bits < 32, bound > UInt64(1) << bits { bits += 1 }
+        var other = [UInt64](repeating: 0, count: keys.count)
+        var shift = 32
+        while shift < 32 + bits {
+            var counts = [Int](repeating: 0, count: 2_049)
+            for key in keys { counts[Int((key >> UInt64(shift)) & 2_047) + 1] += 1 }
+            for digit in 1..<counts.count { counts[digit] += counts[digit - 1] }
+            for key in keys {
+                let digit = Int((key >> UInt64(shift)) & 2_047)
+                other[counts[digit]] = key
+                counts[digit] += 1
+            }
+            swap(&keys, &other)
+            shift += 11
+        }
+    }
+
+    /// The best decided status rank (fixed, then not affected) that one of the summaries has an entry for.
+    private static func firstDecided(_ hits: [Int32], _ first: [Int32]) -> Int? {
+        for decided in [ExposureStatus.fixed.rank, ExposureStatus.notAffected.rank] {
+            for hit in hits where first[Int(hit) * 5 + decided] >= 0 { return decided }
+        }
+        return nil
+    }
+
+    /// The classes of indexed assets that `product` concerns, each once, with how they are recognised: assets of its
+    /// vendor with every word of its name, and assets with one of its model numbers, its CPE or its package URL.
+    private func candidates(of product: CompiledProduct, in index: AssetIndex) -> [(assetClass: Int32, kind: ProductMatchKind)] {
         var named: [Int32] = []
         var others: [Int32] = []
         for vendor in product.vendorKeys {
@@ -354,17 +553,19 @@ extension ExposureCalculator {
         if let cpe = product.cpe, let list = index.byCPE[cpe.identityKey] { others += list }
         if let purl = product.purl, let list = index.byPURL[purl.identityKey] { others += list }
         if product.vendorKeys.count > 1 { named.sort() }
+        var result: [(assetClass: Int32, kind: ProductMatchKind)] = []
         var previous: Int32 = -1
         for number in named where number != previous {
             previous = number
-            body(number, nameMatch(index.classes[Int(number)], product))
+            result.append((number, nameMatch(index.classes[Int(number)], product)))
         }
         if others.count > 1 { others.sort() }
         previous = -1
         for number in others where number != previous && !named.containsSorted(number) {
             previous = number
-            if let match = productMatch(index.classes[Int(number)], product) { body(number, match) }
+            if let match = productMatch(index.classes[Int(number)], product) { result.append((number, match)) }
         }
+        return result
     }
 
     /// The numbers in every one of `lists` (each ascending), ascending: the shortest list filtered by each longer one
@@ -407,6 +608,24 @@ extension ExposureCalculator {
             result.removeSubrange(kept...)
         }
         return result
+    }
+}
+
+extension RangeVerdict {
+    /// What statuses, confidences and `combine` read of a verdict, as a number below 32: the answer, the confidence and
+    /// whether the version is above the range.
+    var patternCode: UInt8 {
+        let answer: UInt8 = switch self.answer {
+        case .inside: 0
+        case .outside: 1
+        case .undecided: 2
+        }
+        let confidence: UInt8 = switch self.confidence {
+        case .exact: 0
+        case .lenient: 1
+        case .unreadable: 2
+        }
+        return answer * 6 + confidence * 2 + (aboveRange ? 1 : 0)
     }
 }
 

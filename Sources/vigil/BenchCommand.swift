@@ -359,12 +359,15 @@ struct MatchBenchmarkCommand: ParsableCommand {
     @Option(help: "Assets matched against the whole corpus.") var assets = 100_000
     @Option(help: "Assets one advisory is matched against.") var bigInventory = 1_000_000
     @Option(help: "Assets the naive whole-corpus baseline runs on (extrapolated).") var naiveSample = 25
+    @Option(help: ArgumentHelp("Time only this advisory against the big inventory (repeatable), for profiling.", valueName: "id"))
+    var only: [String] = []
+    @Option(help: "Runs of each timed part (the best is reported).") var runs = 2
 
     func run() throws {
         let folder = URL(fileURLWithPath: BenchPaths.absolute(corpus ?? "../shared/data/providers/cisa"))
         do {
             try MatchBenchmark.run(cisaFolder: folder, assets: max(assets, 1), bigInventory: max(bigInventory, 1),
-                                   naiveSample: max(naiveSample, 1)) { print($0) }
+                                   naiveSample: max(naiveSample, 1), runs: max(runs, 1), only: only) { print($0) }
         } catch {
             printError("vigil bench match: \(error)")
             throw ExitCode(1)

@@ -32,7 +32,7 @@ struct MatchBenchmark {
     ///   - seed: the inventory generator's seed; the same seed gives the same inventories.
     static func run(cisaFolder: URL, assets: Int = 100_000, bigInventory: Int = 1_000_000, naiveSample: Int = 25,
                     oneAdvisoryNaiveSample: Int = 1_000, advisorySample: Int = 50, runs: Int = 2,
-                    seed: UInt64 = 0x5EED_1CE5, output: (String) -> Void) throws {
+                    seed: UInt64 = 0x5EED_1CE5, only: [String] = [], output: (String) -> Void) throws {
         guard assets > 0, bigInventory > 0, naiveSample > 0, oneAdvisoryNaiveSample > 0, advisorySample > 0, runs > 0 else {
             throw Failure(message: "vigil bench match: every count must be at least 1")
         }
@@ -79,6 +79,11 @@ struct MatchBenchmark {
                + "seed \(String(seed, radix: 16)); the first is the first \(grouped(assets)) of the second; generated in \(fixed(generateSeconds, 2)) s")
         output("  \(grouped(outsideInInventory)) of the \(grouped(assets)) (\(fixed(100 * Double(outsideInInventory) / Double(assets), 1))%) are from vendors not in the corpus; "
                + "the rest are corpus products, with versions just below and just above the products' range bounds")
+
+        if !only.isEmpty {
+            try runOnly(only, advisories: advisories, bigAssets: bigAssets, calculator: calculator, runs: runs, output: output)
+            return
+        }
 
         // MARK: Whole corpus × inventory, indexed
 
@@ -332,6 +337,32 @@ struct MatchBenchmark {
             ("target_one_ratio_met", "\(oneRatioMet)"),
         ]
         output("{" + summary.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}")
+    }
+
+    /// `--only`: the named advisories against the big inventory, each timed `runs` times, and nothing else (for
+    /// profiling one advisory without the rest of the benchmark).
+    static func runOnly(_ ids: [String], advisories: [MatchAdvisory], bigAssets: [MatchAsset],
+                        calculator: ExposureCalculator, runs: Int, output: (String) -> Void) throws {
+        let start = ContinuousClock.now
+        let bigIndex = calculator.index(assets: bigAssets)
+        output("asset index build: \(fixed(seconds(since: start), 2)) s")
+        for id in ids {
+            guard let advisory = advisories.first(where: { $0.id == id }) else {
+                throw Failure(message: "vigil bench match: no advisory \(id) in the corpus")
+            }
+            var times: [(wall: Double, cpu: Double)] = []
+            var count = 0
+            for _ in 0..<runs {
+                let cpuStart = BenchPaths.cpuSeconds()
+                let runStart = ContinuousClock.now
+                count = calculator.exposures(to: advisory, in: bigIndex).count
+                times.append((seconds(since: runStart), BenchPaths.cpuSeconds() - cpuStart))
+            }
+            let best = times.min { $0.wall < $1.wall }!
+            let bestCPU = times.map(\.cpu).min()!
+            output("\(id) (\(advisory.products.count) products): best \(fixed(best.wall * 1000, 1)) ms (CPU \(fixed(best.cpu * 1000, 1)) ms), "
+                   + "least CPU \(fixed(bestCPU * 1000, 1)) ms, of \(runs) runs; \(grouped(count)) assets exposed")
+        }
     }
 
     // MARK: Corpus

@@ -45,6 +45,12 @@ struct OneAdvisoryMatchTests {
             }
         }
         #expect(differences == 0, "\(advisory.id): \(differences) exposures differ", sourceLocation: sourceLocation)
+        // Versions found by array (every group) and by hashing (no group) give the same.
+        for stampingAbove in [0, Int.max] {
+            let other = calculator.exposures(to: advisory, in: index, stampingAbove: stampingAbove)
+            #expect(other == fast && other.map(\.productIDs) == fast.map(\.productIDs) && other.map(\.reason) == fast.map(\.reason),
+                    "\(advisory.id): stamping above \(stampingAbove) differs", sourceLocation: sourceLocation)
+        }
         let sample = assets.prefix(300)
         let naive = sample.compactMap { calculator.naiveExposures(of: $0, to: [advisory]).first }
         let sampled = Set(sample.map(\.id))
@@ -105,6 +111,49 @@ struct OneAdvisoryMatchTests {
         #expect(found.count > 1_000)
         #expect(found.contains { $0.productIDs.count > 50 })
         #expect(Set(found.map(\.status)).count == ExposureStatus.allCases.count)
+    }
+
+    @Test("versions that a range answers alike share their combined exposure, but each reason names the asset's own version")
+    func sharedPatterns() {
+        // Two groups (by name and by product family) with the same ranges, one with a range of its own; thousands of
+        // distinct versions, most answered alike.
+        let products = [
+            Self.product(0, product: "Relay", version: "< V2.14.1", status: .knownAffected),
+            Self.product(1, product: "Relay", version: ">= V2.14.1", status: .fixed),
+            Self.product(2, product: "Relay Pro", version: "< V2.14.1", status: .knownAffected),
+            Self.product(3, product: "Relay Pro", version: "V2.14.1", status: .knownNotAffected),
+            Self.product(4, product: "Relay Pro", version: "<= V3.0 | 4.x", status: .underInvestigation),
+        ]
+        let advisory = MatchAdvisory(id: "TEST-2", products: products)
+        var assets: [MatchAsset] = []
+        for id in 0..<5_000 {
+            let version = id % 97 == 0 ? nil : id % 89 == 0 ? "garbage \(id)" : "V\(id % 5).\(id / 5 % 40).\(id % 13)"
+            assets.append(MatchAsset(id: Int64(id), asset: AssetDraft(
+                vendor: "Acme", product: ["Relay", "Relay Pro", "Relay Pro X"][id % 3], version: version)))
+        }
+        expectSame(advisory, assets)
+        let found = calculator.exposures(to: advisory, in: calculator.index(assets: assets))
+        #expect(found.count == 5_000)
+        for exposure in found.prefix(500) {
+            if let version = assets[Int(exposure.assetID)].asset.version, !version.hasPrefix("garbage") {
+                #expect(exposure.reason.contains(version.dropFirst()), "\(exposure.reason)")
+            }
+        }
+    }
+
+    @Test("the radix sort of touched assets orders keys by their high half, as a plain sort does")
+    func radixSort() {
+        var generator = SplitMix64(seed: 9)
+        for count in [0, 1, 100, 4_097, 20_000] {
+            for bound in [UInt64(count + 1), 1_000_000, 3_000_000_000] where bound > UInt64(count) {
+                var highs = Set<UInt64>()
+                while highs.count < count { highs.insert(generator.next() % bound) }
+                var keys = highs.map { $0 << 32 | (generator.next() & 0xFFFF_FFFF) }
+                let expected = keys.sorted()
+                ExposureCalculator.sortByHighHalf(&keys, below: bound)
+                #expect(keys == expected, "\(count) keys below \(bound)")
+            }
+        }
     }
 
     @Test("the galloping intersection of ascending lists equals the set intersection")
@@ -182,6 +231,8 @@ struct OneAdvisoryMatchTests {
             let fast = calculator.exposures(to: advisory, in: index)
             let expected = Self.straightforward(calculator, advisory, compiled)
             #expect(fast == expected && fast.map(\.productIDs) == expected.map(\.productIDs), "advisory \(advisory.id)")
+            let stamped = calculator.exposures(to: advisory, in: index, stampingAbove: 0)
+            #expect(stamped == expected && stamped.map(\.productIDs) == expected.map(\.productIDs), "advisory \(advisory.id), stamped")
             total += fast.count
         }
         #expect(total >= 2_000)
