@@ -53,6 +53,7 @@ pg_bin() {
 }
 INITDB=$(pg_bin initdb)
 POSTGRES=$(pg_bin postgres)
+CREATEDB=$(pg_bin createdb)
 command -v wrk >/dev/null || die "wrk is not installed (Debian: apt-get install -y wrk)"
 command -v curl >/dev/null || die "curl is not installed"
 command -v python3 >/dev/null || die "python3 is needed to read the JSON figures"
@@ -98,7 +99,7 @@ PG_PORT=$(free_port)
 PIDS+=($!)
 for _ in $(seq 300); do grep -q "ready to accept connections" "$WORK/postgres.log" 2>/dev/null && break; sleep 0.1; done
 grep -q "ready to accept connections" "$WORK/postgres.log" || { cat "$WORK/postgres.log" >&2; die "PostgreSQL did not start"; }
-"${AS[@]}" "$(dirname "$INITDB")/createdb" -h "$WORK/pg" -p "$PG_PORT" -U vigil vigil_bench
+"${AS[@]}" "$CREATEDB" -h "$WORK/pg" -p "$PG_PORT" -U vigil vigil_bench
 PG_URL="postgres://vigil:$PASSWORD@127.0.0.1:$PG_PORT/vigil_bench?sslmode=disable"
 SQLITE_DB=$WORK/bench.sqlite
 
