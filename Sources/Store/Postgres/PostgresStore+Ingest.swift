@@ -16,34 +16,6 @@ extension PostgresStore {
     /// transaction is rolled back and the batch is stored again one document per transaction, so the outcome is that of
     /// storing them one at a time (the documents before the failing one kept, its error thrown).
     public func ingest(batch documents: [IncomingDocument]) async throws -> [IngestOutcome] {
-        // A large batch goes in several transactions at once, on their own connections: the server works on one while
-        // the next statements of another are on their way (each document takes several round trips). Revisions of one
-        // advisory stay in one lane, in the batch's order, so outcomes are those of storing the batch in order. If a
-        // lane fails, the other lanes' documents may be stored; the error is thrown and a re-run stores the rest.
-        let lanes = min(4, max(1, configuration.poolSize / 2))
-        if lanes > 1, documents.count >= 4 * lanes {
-            var groups = Array(repeating: [Int](), count: lanes)
-            for (index, document) in documents.enumerated() {
-                groups[Int(UInt(bitPattern: document.advisory.id.hashValue) % UInt(lanes))].append(index)
-            }
-            var outcomes = [IngestOutcome?](repeating: nil, count: documents.count)
-            try await withThrowingTaskGroup(of: [(Int, IngestOutcome)].self) { group in
-                for lane in groups where !lane.isEmpty {
-                    let part = lane.map { documents[$0] }
-                    group.addTask { Array(zip(lane, try await self.ingestInOneTransaction(part))) }
-                }
-                for try await results in group {
-                    for (index, outcome) in results { outcomes[index] = outcome }
-                }
-            }
-            return outcomes.map { $0! }
-        }
-        return try await ingestInOneTransaction(documents)
-    }
-
-    /// The documents in one transaction; when any fails, one transaction per document, as SQLite does: the ones before
-    /// the failing one are kept, its error is thrown.
-    func ingestInOneTransaction(_ documents: [IncomingDocument]) async throws -> [IngestOutcome] {
         if documents.count > 1 {
             do {
                 return try await transaction { db in
