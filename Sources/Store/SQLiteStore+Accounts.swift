@@ -253,36 +253,13 @@ extension SQLiteStore: AccountStore {
 
     // MARK: Rows
 
-    static func user(from row: Row) -> UserAccount {
-        UserAccount(id: row["id"], email: row["email"], displayName: row["display_name"], passwordHash: row["password_hash"],
-                    emailVerifiedAt: (row["email_verified_at"] as String?).flatMap(Timestamp.parse),
-                    createdAt: Timestamp.parse(row["created_at"]) ?? Date(timeIntervalSince1970: 0), disabled: row["disabled"])
-    }
+    static func user(from row: Row) -> UserAccount { StoreRows.user(from: SQLRow(row)) }
 
-    static func membership(from row: Row) -> Membership {
-        Membership(userID: row["user_id"], organisation: Organisation(id: row["organisation_id"], name: row["organisation_name"]),
-                   role: MemberRole(rawValue: row["role"]) ?? .viewer,
-                   delivery: NotificationChannel.Schedule(rawValue: row["delivery"]) ?? .immediate,
-                   createdAt: Timestamp.parse(row["created_at"]) ?? Date(timeIntervalSince1970: 0))
-    }
+    static func membership(from row: Row) -> Membership { StoreRows.membership(from: SQLRow(row)) }
 
-    static func session(from row: Row) -> SessionRecord {
-        SessionRecord(tokenHash: row["token_hash"], userID: row["user_id"], organisationID: row["organisation_id"], csrfToken: row["csrf_token"],
-                      createdAt: Timestamp.parse(row["created_at"]) ?? Date(timeIntervalSince1970: 0),
-                      expiresAt: Timestamp.parse(row["expires_at"]) ?? Date(timeIntervalSince1970: 0),
-                      lastSeenAt: Timestamp.parse(row["last_seen_at"]) ?? Date(timeIntervalSince1970: 0))
-    }
+    static func session(from row: Row) -> SessionRecord { StoreRows.session(from: SQLRow(row)) }
 
-    static func oneTimeToken(from row: Row) -> OneTimeToken {
-        OneTimeToken(hash: row["token_hash"], purpose: OneTimeToken.Purpose(rawValue: row["purpose"]) ?? .emailVerification,
-                     userID: row["user_id"], createdAt: Timestamp.parse(row["created_at"]) ?? Date(timeIntervalSince1970: 0),
-                     expiresAt: Timestamp.parse(row["expires_at"]) ?? Date(timeIntervalSince1970: 0),
-                     usedAt: (row["used_at"] as String?).flatMap(Timestamp.parse))
-    }
+    static func oneTimeToken(from row: Row) -> OneTimeToken { StoreRows.oneTimeToken(from: SQLRow(row)) }
 
-    static func apiToken(from row: Row) -> APITokenRecord {
-        APITokenRecord(id: row["id"], name: row["name"], userID: row["user_id"], organisationID: row["organisation_id"],
-                       createdAt: Timestamp.parse(row["created_at"]) ?? Date(timeIntervalSince1970: 0),
-                       lastUsedAt: (row["last_used_at"] as String?).flatMap(Timestamp.parse))
-    }
+    static func apiToken(from row: Row) -> APITokenRecord { StoreRows.apiToken(from: SQLRow(row)) }
 }

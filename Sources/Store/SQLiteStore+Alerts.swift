@@ -144,26 +144,7 @@ extension SQLiteStore: AlertStore {
         }
     }
 
-    static func alert(from row: Row) -> StoredAlert {
-        let decoder = JSONDecoder()
-        let draft = StoredAlert.Draft(
-            organisationID: row["organisation_id"], advisoryID: row["advisory_id"],
-            advisoryVersion: row["advisory_version"], idempotencyKey: row["idempotency_key"],
-            changes: (try? decoder.decode([String].self, from: Data((row["changes"] as String).utf8))) ?? [],
-            matches: (try? decoder.decode([AlertMatch].self, from: Data((row["matches"] as String).utf8))) ?? [])
-        var alert = StoredAlert(id: row["id"], draft: draft, status: row["status"], advisoryTitle: row["title"],
-                                createdAt: Timestamp.parse(row["created_at"]) ?? Date(timeIntervalSince1970: 0),
-                                owner: row["owner"], dueDate: row["due_date"])
-        alert.severity = row["severity"]
-        alert.cvssScore = row["cvss_score"]
-        return alert
-    }
+    static func alert(from row: Row) -> StoredAlert { StoreRows.alert(from: SQLRow(row)) }
 
-    static func watch(from row: Row) -> StoredWatch {
-        StoredWatch(id: row["id"], organisationID: row["organisation_id"],
-                    draft: .init(kind: row["kind"], value: row["value"],
-                                 minimumSeverity: (row["minimum_severity"] as String?).flatMap(Severity.init(rawValue:)),
-                                 notify: row["notify"]),
-                    createdAt: Timestamp.parse(row["created_at"]) ?? Date(timeIntervalSince1970: 0))
-    }
+    static func watch(from row: Row) -> StoredWatch { StoreRows.watch(from: SQLRow(row)) }
 }

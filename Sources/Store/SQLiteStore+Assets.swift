@@ -250,13 +250,7 @@ extension SQLiteStore: AssetStore {
         return advisories
     }
 
-    static func asset(from row: Row) -> AssetDraft {
-        AssetDraft(externalID: row["external_id"], vendor: row["vendor"], product: row["product"], version: row["version"],
-                   modelNumber: row["model_number"], serialNumber: row["serial_number"], cpe: row["cpe"], purl: row["purl"],
-                   site: row["site"], area: row["area"], owner: row["owner"],
-                   criticality: (row["criticality"] as String?).flatMap(AssetCriticality.init(rawValue:)),
-                   tags: (row["tags"] as String? ?? "").split(separator: "\n").map(String.init))
-    }
+    static func asset(from row: Row) -> AssetDraft { StoreRows.asset(from: SQLRow(row)) }
 
     /// The inventory's asset id when it has one; else what tells two physical assets apart.
     static func mergeKey(_ draft: AssetDraft) -> String {

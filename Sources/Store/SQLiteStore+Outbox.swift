@@ -287,26 +287,9 @@ extension SQLiteStore: OutboxStore {
 
     // MARK: Rows
 
-    static func channel(from row: Row) -> NotificationChannel {
-        NotificationChannel(
-            id: row["id"], organisationID: row["organisation_id"],
-            draft: .init(name: row["name"], kind: NotificationChannel.Kind(rawValue: row["kind"]) ?? .email, target: row["target"],
-                         schedule: NotificationChannel.Schedule(rawValue: row["schedule"]) ?? .immediate),
-            secret: row["secret"], unsubscribeToken: row["unsubscribe_token"], enabled: row["enabled"],
-            disabledReason: row["disabled_reason"], createdAt: Timestamp.parse(row["created_at"]) ?? Date(timeIntervalSince1970: 0))
-    }
+    static func channel(from row: Row) -> NotificationChannel { StoreRows.channel(from: SQLRow(row)) }
 
-    static func delivery(from row: Row) -> DeliveryRecord {
-        let status = DeliveryStatus(rawValue: row["status"]) ?? .pending
-        return DeliveryRecord(
-            id: row["id"], kind: DeliveryKind(rawValue: row["kind"]) ?? .alert, channelName: row["channel_name"],
-            channelSpec: "\(row["channel_kind"] as String):\(row["channel_target"] as String)", alertID: row["alert_id"],
-            status: status, attempts: row["attempts"],
-            nextAttemptAt: status == .pending ? (row["next_attempt_at"] as String?).flatMap(Timestamp.parse) : nil,
-            lastError: row["last_error"], detail: row["detail"],
-            createdAt: Timestamp.parse(row["created_at"]) ?? Date(timeIntervalSince1970: 0),
-            deliveredAt: (row["delivered_at"] as String?).flatMap(Timestamp.parse), idempotencyKey: row["idempotency_key"])
-    }
+    static func delivery(from row: Row) -> DeliveryRecord { StoreRows.delivery(from: SQLRow(row)) }
 
     /// 32 random bytes as lowercase hex: webhook secrets and unsubscribe tokens.
     static func randomToken() -> String {

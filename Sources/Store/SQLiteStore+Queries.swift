@@ -130,18 +130,7 @@ extension SQLiteStore {
         }
     }
 
-    static func summary(_ row: Row) -> AdvisorySummary {
-        let vendors: String = row["vendors"]
-        return AdvisorySummary(
-            id: row["id"], title: row["title"], publisher: row["publisher"],
-            vendors: vendors.isEmpty ? [] : vendors.components(separatedBy: "\n"),
-            initialReleaseDate: (row["initial_release_date"] as String?).flatMap(Timestamp.parse),
-            currentReleaseDate: (row["current_release_date"] as String?).flatMap(Timestamp.parse),
-            version: row["version"], score: row["cvss_score"],
-            severity: Severity(rawValue: row["severity"]) ?? .none, vector: row["cvss_vector"],
-            cveCount: row["cve_count"], integrity: IntegrityStatus(rawValue: row["integrity"]) ?? .unsigned,
-            knownExploitedCount: row["kev_count"] ?? 0)
-    }
+    static func summary(_ row: Row) -> AdvisorySummary { StoreRows.summary(SQLRow(row)) }
 
     /// Turns what a person types into an FTS5 query: every word must occur (as a prefix), and FTS5's own syntax
     /// (quotes, `*`, `NEAR`, column filters) is neutralised so no input can make the query fail.
@@ -185,10 +174,7 @@ extension SQLiteStore {
         }
     }
 
-    static func vendorSummary(_ row: Row) -> VendorSummary {
-        VendorSummary(name: row["name"], slug: row["slug"], advisoryCount: row["n"],
-                      latest: (row["latest"] as String?).flatMap(Timestamp.parse))
-    }
+    static func vendorSummary(_ row: Row) -> VendorSummary { StoreRows.vendorSummary(SQLRow(row)) }
 
     public func filterOptions() async throws -> FilterOptions {
         try await writer.read { db in

@@ -178,19 +178,7 @@ extension SQLiteStore: SourceStateStore {
         FROM sources s
         """
 
-    static func sourceRecord(_ row: Row) -> SourceRecord {
-        var record = SourceRecord(slug: row["slug"], name: row["name"], kind: SourceRecord.Kind(rawValue: row["kind"]) ?? .provider,
-                     url: row["url"], enabled: row["enabled"], pollInterval: row["poll_interval"],
-                     lastAttempt: (row["last_attempt"] as String?).flatMap(Timestamp.parse),
-                     lastSuccess: (row["last_success"] as String?).flatMap(Timestamp.parse),
-                     lastError: row["last_error"], nextPoll: (row["next_poll"] as String?).flatMap(Timestamp.parse),
-                     documentsHeld: row["held"], documentsQuarantined: row["quarantined"], documentsFailing: row["failing"])
-        let mirrors: String = row["mirrors"] ?? ""
-        record.mirrors = mirrors.isEmpty ? [] : mirrors.components(separatedBy: "\n")
-        record.acceptsV3Signatures = row["accept_v3"] ?? false
-        record.credentialsVariable = row["credentials_variable"]
-        return record
-    }
+    static func sourceRecord(_ row: Row) -> SourceRecord { StoreRows.sourceRecord(SQLRow(row)) }
 }
 
 extension SQLiteStore {

@@ -26,11 +26,11 @@ extension PostgresStore {
 
     public func user(email: String) async throws -> UserAccount? {
         try await fetchOne("SELECT * FROM users WHERE lower(email) = lower(?)", [email.trimmingCharacters(in: .whitespaces)])
-            .map(Self.user(from:))
+            .map(StoreRows.user(from:))
     }
 
     public func user(id: Int64) async throws -> UserAccount? {
-        try await fetchOne("SELECT * FROM users WHERE id = ?", [id]).map(Self.user(from:))
+        try await fetchOne("SELECT * FROM users WHERE id = ?", [id]).map(StoreRows.user(from:))
     }
 
     public func users(organisationID: Int64?) async throws -> [UserAccount] {
@@ -39,9 +39,9 @@ extension PostgresStore {
             return try await fetchAll("""
                 SELECT u.* FROM users u JOIN memberships m ON m.user_id = u.id WHERE m.organisation_id = ?
                 ORDER BY \(Self.noCase("u.email"))
-                """, [organisationID]).map(Self.user(from:))
+                """, [organisationID]).map(StoreRows.user(from:))
         }
-        return try await fetchAll("SELECT * FROM users ORDER BY \(Self.noCase("email"))").map(Self.user(from:))
+        return try await fetchAll("SELECT * FROM users ORDER BY \(Self.noCase("email"))").map(StoreRows.user(from:))
     }
 
     public func setPasswordHash(userID: Int64, hash: String) async throws {
@@ -98,14 +98,14 @@ extension PostgresStore {
         try await fetchAll("""
             SELECT m.*, o.name AS organisation_name FROM memberships m JOIN organisations o ON o.id = m.organisation_id
             WHERE m.user_id = ? ORDER BY \(Self.noCase("o.name"))
-            """, [userID]).map(Self.membership(from:))
+            """, [userID]).map(StoreRows.membership(from:))
     }
 
     public func membership(userID: Int64, organisationID: Int64) async throws -> Membership? {
         try await fetchOne("""
             SELECT m.*, o.name AS organisation_name FROM memberships m JOIN organisations o ON o.id = m.organisation_id
             WHERE m.user_id = ? AND m.organisation_id = ?
-            """, [userID, organisationID]).map(Self.membership(from:))
+            """, [userID, organisationID]).map(StoreRows.membership(from:))
     }
 
     // MARK: Sessions
@@ -125,7 +125,7 @@ extension PostgresStore {
     public func session(tokenHash: String, now: Date, idleTimeout: TimeInterval) async throws -> SessionRecord? {
         guard let record = try await fetchOne("""
             SELECT s.* FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? AND NOT u.disabled
-            """, [tokenHash]).map(Self.session(from:)) else { return nil }
+            """, [tokenHash]).map(StoreRows.session(from:)) else { return nil }
         guard record.expiresAt > now, record.lastSeenAt.addingTimeInterval(idleTimeout) > now else {
             try await deleteSession(tokenHash: tokenHash)
             return nil
@@ -162,7 +162,7 @@ extension PostgresStore {
     public func oneTimeToken(hash: String, purpose: OneTimeToken.Purpose, now: Date) async throws -> OneTimeToken? {
         try await fetchOne("""
             SELECT * FROM one_time_tokens WHERE token_hash = ? AND purpose = ? AND used_at IS NULL AND expires_at > ?
-            """, [hash, purpose.rawValue, Timestamp.format(now)]).map(Self.oneTimeToken(from:))
+            """, [hash, purpose.rawValue, Timestamp.format(now)]).map(StoreRows.oneTimeToken(from:))
     }
 
     public func consumeOneTimeToken(hash: String, purpose: OneTimeToken.Purpose, now: Date) async throws -> OneTimeToken? {
@@ -172,7 +172,7 @@ extension PostgresStore {
         return try await fetchOne("""
             UPDATE one_time_tokens SET used_at = ? WHERE token_hash = ? AND purpose = ? AND used_at IS NULL AND expires_at > ?
             RETURNING *
-            """, [stamp, hash, purpose.rawValue, stamp]).map(Self.oneTimeToken(from:))
+            """, [stamp, hash, purpose.rawValue, stamp]).map(StoreRows.oneTimeToken(from:))
     }
 
     // MARK: API tokens
@@ -190,7 +190,7 @@ extension PostgresStore {
 
     public func apiTokens(userID: Int64, organisationID: Int64) async throws -> [APITokenRecord] {
         try await fetchAll("SELECT * FROM api_tokens WHERE user_id = ? AND organisation_id = ? ORDER BY id DESC",
-                           [userID, organisationID]).map(Self.apiToken(from:))
+                           [userID, organisationID]).map(StoreRows.apiToken(from:))
     }
 
     public func revokeAPIToken(id: Int64, userID: Int64, organisationID: Int64) async throws -> Bool {
@@ -203,7 +203,7 @@ extension PostgresStore {
             SELECT t.* FROM api_tokens t JOIN users u ON u.id = t.user_id
             JOIN memberships m ON m.user_id = t.user_id AND m.organisation_id = t.organisation_id
             WHERE t.token_hash = ? AND NOT u.disabled
-            """, [hash]).map(Self.apiToken(from:)) else { return nil }
+            """, [hash]).map(StoreRows.apiToken(from:)) else { return nil }
         if token.lastUsedAt.map({ now.timeIntervalSince($0) >= 60 }) ?? true {
             try await execute("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", [Timestamp.format(now), token.id])
             token.lastUsedAt = now
@@ -213,36 +213,8 @@ extension PostgresStore {
 
     // MARK: Rows
 
-    static func user(from row: SQLRow) -> UserAccount {
-        UserAccount(id: row["id"], email: row["email"], displayName: row["display_name"], passwordHash: row["password_hash"],
-                    emailVerifiedAt: (row["email_verified_at"] as String?).flatMap(Timestamp.parse),
-                    createdAt: Timestamp.parse(row["created_at"]) ?? Date(timeIntervalSince1970: 0), disabled: row["disabled"])
-    }
 
-    static func membership(from row: SQLRow) -> Membership {
-        Membership(userID: row["user_id"], organisation: Organisation(id: row["organisation_id"], name: row["organisation_name"]),
-                   role: MemberRole(rawValue: row["role"]) ?? .viewer,
-                   delivery: NotificationChannel.Schedule(rawValue: row["delivery"]) ?? .immediate,
-                   createdAt: Timestamp.parse(row["created_at"]) ?? Date(timeIntervalSince1970: 0))
-    }
 
-    static func session(from row: SQLRow) -> SessionRecord {
-        SessionRecord(tokenHash: row["token_hash"], userID: row["user_id"], organisationID: row["organisation_id"], csrfToken: row["csrf_token"],
-                      createdAt: Timestamp.parse(row["created_at"]) ?? Date(timeIntervalSince1970: 0),
-                      expiresAt: Timestamp.parse(row["expires_at"]) ?? Date(timeIntervalSince1970: 0),
-                      lastSeenAt: Timestamp.parse(row["last_seen_at"]) ?? Date(timeIntervalSince1970: 0))
-    }
 
-    static func oneTimeToken(from row: SQLRow) -> OneTimeToken {
-        OneTimeToken(hash: row["token_hash"], purpose: OneTimeToken.Purpose(rawValue: row["purpose"]) ?? .emailVerification,
-                     userID: row["user_id"], createdAt: Timestamp.parse(row["created_at"]) ?? Date(timeIntervalSince1970: 0),
-                     expiresAt: Timestamp.parse(row["expires_at"]) ?? Date(timeIntervalSince1970: 0),
-                     usedAt: (row["used_at"] as String?).flatMap(Timestamp.parse))
-    }
 
-    static func apiToken(from row: SQLRow) -> APITokenRecord {
-        APITokenRecord(id: row["id"], name: row["name"], userID: row["user_id"], organisationID: row["organisation_id"],
-                       createdAt: Timestamp.parse(row["created_at"]) ?? Date(timeIntervalSince1970: 0),
-                       lastUsedAt: (row["last_used_at"] as String?).flatMap(Timestamp.parse))
-    }
 }

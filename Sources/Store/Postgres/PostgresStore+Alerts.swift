@@ -13,11 +13,11 @@ extension PostgresStore {
     }
 
     public func watches(organisationID: Int64) async throws -> [StoredWatch] {
-        try await fetchAll("SELECT * FROM watches WHERE organisation_id = ? ORDER BY id", [organisationID]).map(Self.watch(from:))
+        try await fetchAll("SELECT * FROM watches WHERE organisation_id = ? ORDER BY id", [organisationID]).map(StoreRows.watch(from:))
     }
 
     public func allWatches() async throws -> [StoredWatch] {
-        try await fetchAll("SELECT * FROM watches ORDER BY id").map(Self.watch(from:))
+        try await fetchAll("SELECT * FROM watches ORDER BY id").map(StoreRows.watch(from:))
     }
 
     public func removeWatch(id: Int64, organisationID: Int64) async throws -> Bool {
@@ -128,31 +128,10 @@ extension PostgresStore {
             FROM alerts al LEFT JOIN advisories a ON a.id = al.advisory_id
             WHERE al.organisation_id = ? AND (?::text IS NULL OR al.status = ?)
             ORDER BY al.created_at DESC, al.id DESC LIMIT ?
-            """, [organisationID, status?.rawValue, status?.rawValue, limit]).map(Self.alert(from:))
+            """, [organisationID, status?.rawValue, status?.rawValue, limit]).map(StoreRows.alert(from:))
     }
 
     // MARK: Rows
 
-    static func alert(from row: SQLRow) -> StoredAlert {
-        let decoder = JSONDecoder()
-        let draft = StoredAlert.Draft(
-            organisationID: row["organisation_id"], advisoryID: row["advisory_id"],
-            advisoryVersion: row["advisory_version"], idempotencyKey: row["idempotency_key"],
-            changes: (try? decoder.decode([String].self, from: Data((row["changes"] as String).utf8))) ?? [],
-            matches: (try? decoder.decode([AlertMatch].self, from: Data((row["matches"] as String).utf8))) ?? [])
-        var alert = StoredAlert(id: row["id"], draft: draft, status: row["status"], advisoryTitle: row["title"],
-                                createdAt: Timestamp.parse(row["created_at"]) ?? Date(timeIntervalSince1970: 0),
-                                owner: row["owner"], dueDate: row["due_date"])
-        alert.severity = row["severity"]
-        alert.cvssScore = row["cvss_score"]
-        return alert
-    }
 
-    static func watch(from row: SQLRow) -> StoredWatch {
-        StoredWatch(id: row["id"], organisationID: row["organisation_id"],
-                    draft: .init(kind: row["kind"], value: row["value"],
-                                 minimumSeverity: (row["minimum_severity"] as String?).flatMap(Severity.init(rawValue:)),
-                                 notify: row["notify"]),
-                    createdAt: Timestamp.parse(row["created_at"]) ?? Date(timeIntervalSince1970: 0))
-    }
 }

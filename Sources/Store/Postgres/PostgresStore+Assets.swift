@@ -37,7 +37,7 @@ extension PostgresStore {
             var summary = AssetImportSummary()
             var existing: [String: (id: Int64, asset: AssetDraft)] = [:]
             for row in try await db.fetchAll("SELECT * FROM assets WHERE organisation_id = ?", [organisationID]) {
-                existing[row["merge_key"]] = (row["id"], Self.asset(from: row))
+                existing[row["merge_key"]] = (row["id"], StoreRows.asset(from: row))
             }
             let now = Timestamp.format(Date())
             var seen = Set<String>()
@@ -102,7 +102,7 @@ extension PostgresStore {
             FROM assets a WHERE a.organisation_id = ?
             ORDER BY a.site COLLATE "C" NULLS FIRST, a.area COLLATE "C" NULLS FIRST, a.vendor COLLATE "C", a.product COLLATE "C", a.id
             """, [organisationID]).map {
-            StoredAsset(id: $0["id"], asset: Self.asset(from: $0), affectedCount: $0["affected_count"],
+            StoredAsset(id: $0["id"], asset: StoreRows.asset(from: $0), affectedCount: $0["affected_count"],
                         unknownCount: $0["unknown_count"])
         }
     }
@@ -132,7 +132,7 @@ extension PostgresStore {
                                    confidence: MatchConfidence(rawValue: row["confidence"]) ?? .low,
                                    reason: row["reason"],
                                    productIDs: (row["product_ids"] as String).split(separator: "\n").map(String.init)),
-                asset: Self.asset(from: row), advisoryTitle: row["advisory_title"],
+                asset: StoreRows.asset(from: row), advisoryTitle: row["advisory_title"],
                 severity: row["advisory_severity"], cvssScore: row["advisory_score"],
                 knownExploitedCount: row["kev_count"],
                 firstSeen: Timestamp.parse(row["first_seen"]) ?? Date(timeIntervalSince1970: 0))
@@ -182,7 +182,7 @@ extension PostgresStore {
     static func recomputeExposures(organisationID: Int64, db: some SQLExecutor) async throws {
         let calculator = ExposureCalculator(directory: VendorDirectory(custom: try await vendorAliases(db)))
         let assets = try await db.fetchAll("SELECT * FROM assets WHERE organisation_id = ?", [organisationID])
-            .map { MatchAsset(id: $0["id"], asset: asset(from: $0)) }
+            .map { MatchAsset(id: $0["id"], asset: StoreRows.asset(from: $0)) }
         var exposures: [Exposure] = []
         if !assets.isEmpty {
             let index = calculator.index(advisories: try await matchAdvisories(advisoryID: nil, db: db))
@@ -210,7 +210,7 @@ extension PostgresStore {
             var organisationOf: [Int64: Int64] = [:]
             let assets = try await db.fetchAll("SELECT * FROM assets").map { row -> MatchAsset in
                 organisationOf[row["id"]] = row["organisation_id"]
-                return MatchAsset(id: row["id"], asset: asset(from: row))
+                return MatchAsset(id: row["id"], asset: StoreRows.asset(from: row))
             }
             entry = (calculator, calculator.index(assets: assets), organisationOf)
             cache.keep(entry, generation: generation)
@@ -277,11 +277,4 @@ extension PostgresStore {
         return advisories
     }
 
-    static func asset(from row: SQLRow) -> AssetDraft {
-        AssetDraft(externalID: row["external_id"], vendor: row["vendor"], product: row["product"], version: row["version"],
-                   modelNumber: row["model_number"], serialNumber: row["serial_number"], cpe: row["cpe"], purl: row["purl"],
-                   site: row["site"], area: row["area"], owner: row["owner"],
-                   criticality: (row["criticality"] as String?).flatMap(AssetCriticality.init(rawValue:)),
-                   tags: (row["tags"] as String).split(separator: "\n").map(String.init))
-    }
 }

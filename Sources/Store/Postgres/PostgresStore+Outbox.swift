@@ -27,7 +27,7 @@ extension PostgresStore {
     public func channels(organisationID: Int64) async throws -> [NotificationChannel] {
         // COLLATE "C": SQLite orders text by bytes, and so must the list here whatever the database's locale.
         try await fetchAll("SELECT * FROM channels WHERE organisation_id = ? ORDER BY name COLLATE \"C\"", [organisationID])
-            .map(Self.channel(from:))
+            .map(StoreRows.channel(from:))
     }
 
     public func removeChannel(id: Int64, organisationID: Int64) async throws -> Bool {
@@ -53,7 +53,7 @@ extension PostgresStore {
 
     public func channel(unsubscribeToken token: String) async throws -> NotificationChannel? {
         guard !token.isEmpty else { return nil }
-        return try await fetchOne("SELECT * FROM channels WHERE unsubscribe_token = ?", [token]).map(Self.channel(from:))
+        return try await fetchOne("SELECT * FROM channels WHERE unsubscribe_token = ?", [token]).map(StoreRows.channel(from:))
     }
 
     // MARK: Outbox
@@ -76,7 +76,7 @@ extension PostgresStore {
             JOIN (SELECT channel_id, MIN(created_at) AS oldest FROM deliveries WHERE status = 'held' GROUP BY channel_id) h
               ON h.channel_id = c.id
             ORDER BY c.id
-            """).map { (Self.channel(from: $0), Timestamp.parse($0["oldest"]) ?? Date(timeIntervalSince1970: 0)) }
+            """).map { (StoreRows.channel(from: $0), Timestamp.parse($0["oldest"]) ?? Date(timeIntervalSince1970: 0)) }
     }
 
     public func composeDigest(channelID: Int64, periodEnd boundary: Date, now: Date) async throws -> Int {
@@ -129,7 +129,7 @@ extension PostgresStore {
             FROM claimed cl JOIN channels c ON c.id = cl.channel_id ORDER BY cl.id
             """, [stamp, stamp, only, only, limit, Timestamp.format(now.addingTimeInterval(lease))]).map { row in
             ClaimedDelivery(id: row["delivery_id"], organisationID: row["organisation_id"],
-                            kind: DeliveryKind(rawValue: row["delivery_kind"]) ?? .alert, channel: Self.channel(from: row),
+                            kind: DeliveryKind(rawValue: row["delivery_kind"]) ?? .alert, channel: StoreRows.channel(from: row),
                             idempotencyKey: row["delivery_key"], attempts: row["attempts"],
                             createdAt: Timestamp.parse(row["delivery_created_at"]) ?? now,
                             periodEnd: (row["period_end"] as String?).flatMap(Timestamp.parse))
@@ -145,7 +145,7 @@ extension PostgresStore {
             SELECT al.*, COALESCE(a.title, al.advisory_id) AS title, COALESCE(a.severity, 'none') AS severity, a.cvss_score
             FROM deliveries d JOIN alerts al ON al.id = d.alert_id LEFT JOIN advisories a ON a.id = al.advisory_id
             WHERE \(condition) AND al.organisation_id = ? ORDER BY COALESCE(a.severity_rank, 0) DESC, al.created_at, al.id
-            """, [delivery.id, delivery.organisationID]).map(Self.alert(from:))
+            """, [delivery.id, delivery.organisationID]).map(StoreRows.alert(from:))
         var notices: [AlertNotice] = []
         for alert in alerts {
             var advisory = cache.advisory(alert.draft.advisoryID)
@@ -208,7 +208,7 @@ extension PostgresStore {
             SELECT d.*, c.name AS channel_name, c.kind AS channel_kind, c.target AS channel_target
             FROM deliveries d JOIN channels c ON c.id = d.channel_id
             WHERE d.organisation_id = ? AND (?::text IS NULL OR d.status = ?) ORDER BY d.created_at DESC, d.id DESC LIMIT ?
-            """, [organisationID, status?.rawValue, status?.rawValue, limit]).map(Self.delivery(from:))
+            """, [organisationID, status?.rawValue, status?.rawValue, limit]).map(StoreRows.delivery(from:))
     }
 
     // MARK: Alert log
@@ -221,7 +221,7 @@ extension PostgresStore {
         try await db.fetchOne("""
             SELECT al.*, COALESCE(a.title, al.advisory_id) AS title, COALESCE(a.severity, 'none') AS severity, a.cvss_score
             FROM alerts al LEFT JOIN advisories a ON a.id = al.advisory_id WHERE al.id = ? AND al.organisation_id = ?
-            """, [id, organisationID]).map(Self.alert(from:))
+            """, [id, organisationID]).map(StoreRows.alert(from:))
     }
 
     public func updateAlert(id: Int64, organisationID: Int64, update: AlertUpdate, actor: String, at: Date) async throws -> StoredAlert? {
@@ -286,7 +286,7 @@ extension PostgresStore {
             FROM deliveries d JOIN channels c ON c.id = d.channel_id
             WHERE d.organisation_id = ? AND (d.alert_id = ? OR d.id IN (SELECT digest_id FROM deliveries WHERE alert_id = ?))
             ORDER BY d.id
-            """, [organisationID, alertID, alertID]).map(Self.delivery(from:))
+            """, [organisationID, alertID, alertID]).map(StoreRows.delivery(from:))
     }
 
     // MARK: Rows
@@ -295,26 +295,7 @@ extension PostgresStore {
     /// the one-key locks (`migrationLock`, ingest's); channel IDs beyond 32 bits share keys, which only serialises more.
     static let digestLockSpace: Int32 = 0x5649_4701
 
-    static func channel(from row: SQLRow) -> NotificationChannel {
-        NotificationChannel(
-            id: row["id"], organisationID: row["organisation_id"],
-            draft: .init(name: row["name"], kind: NotificationChannel.Kind(rawValue: row["kind"]) ?? .email, target: row["target"],
-                         schedule: NotificationChannel.Schedule(rawValue: row["schedule"]) ?? .immediate),
-            secret: row["secret"], unsubscribeToken: row["unsubscribe_token"], enabled: row["enabled"],
-            disabledReason: row["disabled_reason"], createdAt: Timestamp.parse(row["created_at"]) ?? Date(timeIntervalSince1970: 0))
-    }
 
-    static func delivery(from row: SQLRow) -> DeliveryRecord {
-        let status = DeliveryStatus(rawValue: row["status"]) ?? .pending
-        return DeliveryRecord(
-            id: row["id"], kind: DeliveryKind(rawValue: row["kind"]) ?? .alert, channelName: row["channel_name"],
-            channelSpec: "\(row["channel_kind"] as String):\(row["channel_target"] as String)", alertID: row["alert_id"],
-            status: status, attempts: row["attempts"],
-            nextAttemptAt: status == .pending ? (row["next_attempt_at"] as String?).flatMap(Timestamp.parse) : nil,
-            lastError: row["last_error"], detail: row["detail"],
-            createdAt: Timestamp.parse(row["created_at"]) ?? Date(timeIntervalSince1970: 0),
-            deliveredAt: (row["delivered_at"] as String?).flatMap(Timestamp.parse), idempotencyKey: row["idempotency_key"])
-    }
 }
 
 extension PostgresStore {

@@ -157,28 +157,16 @@ extension PostgresStore {
                 """, arguments + [query.perPage, (query.page - 1) * query.perPage])
             return (total, rows)
         }
-        return AdvisoryPage(items: rows.map(PostgresStore.summary), total: total, query: query)
+        return AdvisoryPage(items: rows.map(StoreRows.summary), total: total, query: query)
     }
 
-    static func summary(_ row: SQLRow) -> AdvisorySummary {
-        let vendors: String = row["vendors"]
-        return AdvisorySummary(
-            id: row["id"], title: row["title"], publisher: row["publisher"],
-            vendors: vendors.isEmpty ? [] : vendors.components(separatedBy: "\n"),
-            initialReleaseDate: (row["initial_release_date"] as String?).flatMap(Timestamp.parse),
-            currentReleaseDate: (row["current_release_date"] as String?).flatMap(Timestamp.parse),
-            version: row["version"], score: row["cvss_score"],
-            severity: Severity(rawValue: row["severity"]) ?? .none, vector: row["cvss_vector"],
-            cveCount: row["cve_count"], integrity: IntegrityStatus(rawValue: row["integrity"]) ?? .unsigned,
-            knownExploitedCount: row["kev_count"] ?? 0)
-    }
 
     public func vendors() async throws -> [VendorSummary] {
         try await fetchAll("""
             SELECT v.name, v.slug, COUNT(*) AS n, MAX(a.current_release_date) AS latest
             FROM vendors v JOIN advisory_vendors av ON av.vendor_id = v.id JOIN advisories a ON a.seq = av.advisory_seq
             GROUP BY v.id ORDER BY \(PostgresStore.noCase("v.name")), v.id
-            """).map(PostgresStore.vendorSummary)
+            """).map(StoreRows.vendorSummary)
     }
 
     public func vendor(slug: String) async throws -> VendorSummary? {
@@ -186,7 +174,7 @@ extension PostgresStore {
             SELECT v.name, v.slug, COUNT(a.seq) AS n, MAX(a.current_release_date) AS latest
             FROM vendors v LEFT JOIN advisory_vendors av ON av.vendor_id = v.id
             LEFT JOIN advisories a ON a.seq = av.advisory_seq WHERE v.slug = ? GROUP BY v.id
-            """, [slug]).map(PostgresStore.vendorSummary)
+            """, [slug]).map(StoreRows.vendorSummary)
     }
 
     public func vendorSlugs(for names: [String]) async throws -> [String: String] {
@@ -203,10 +191,6 @@ extension PostgresStore {
         return slugs
     }
 
-    static func vendorSummary(_ row: SQLRow) -> VendorSummary {
-        VendorSummary(name: row["name"], slug: row["slug"], advisoryCount: row["n"],
-                      latest: (row["latest"] as String?).flatMap(Timestamp.parse))
-    }
 
     public func filterOptions() async throws -> FilterOptions {
         try await snapshot { db in

@@ -3,11 +3,11 @@ import Foundation
 
 extension PostgresStore {
     public func sources() async throws -> [SourceRecord] {
-        try await fetchAll("\(PostgresStore.sourceSelect) ORDER BY \(PostgresStore.noCase("s.name")), s.slug").map(PostgresStore.sourceRecord)
+        try await fetchAll("\(PostgresStore.sourceSelect) ORDER BY \(PostgresStore.noCase("s.name")), s.slug").map(StoreRows.sourceRecord)
     }
 
     public func source(slug: String) async throws -> SourceRecord? {
-        try await fetchOne("\(PostgresStore.sourceSelect) WHERE s.slug = ?", [slug]).map(PostgresStore.sourceRecord)
+        try await fetchOne("\(PostgresStore.sourceSelect) WHERE s.slug = ?", [slug]).map(StoreRows.sourceRecord)
     }
 
     public func saveSource(_ source: SourceRecord) async throws {
@@ -156,19 +156,6 @@ extension PostgresStore {
         FROM sources s
         """
 
-    static func sourceRecord(_ row: SQLRow) -> SourceRecord {
-        var record = SourceRecord(slug: row["slug"], name: row["name"], kind: SourceRecord.Kind(rawValue: row["kind"]) ?? .provider,
-                                  url: row["url"], enabled: row["enabled"], pollInterval: row["poll_interval"],
-                                  lastAttempt: (row["last_attempt"] as String?).flatMap(Timestamp.parse),
-                                  lastSuccess: (row["last_success"] as String?).flatMap(Timestamp.parse),
-                                  lastError: row["last_error"], nextPoll: (row["next_poll"] as String?).flatMap(Timestamp.parse),
-                                  documentsHeld: row["held"], documentsQuarantined: row["quarantined"], documentsFailing: row["failing"])
-        let mirrors: String = row["mirrors"]
-        record.mirrors = mirrors.isEmpty ? [] : mirrors.components(separatedBy: "\n")
-        record.acceptsV3Signatures = row["accept_v3"]
-        record.credentialsVariable = row["credentials_variable"]
-        return record
-    }
 
     static func remoteDocument(_ row: SQLRow) -> RemoteDocumentState {
         RemoteDocumentState(url: row["url"], source: row["source"], listedUpdate: row["listed_update"],

@@ -125,14 +125,17 @@ public struct SQLArguments: ExpressibleByArrayLiteral, Sendable {
     public var isEmpty: Bool { values.isEmpty }
 }
 
-/// One result row, decoded eagerly. `row["name"] as String` reads a column the way GRDB's rows do; reading a column
-/// that the query does not have, or as a type its value is not, is a programming error and stops with the column's name.
+/// One result row, decoded eagerly. `row["name"] as String` reads a column the way GRDB's rows do: a column the query
+/// does not have reads as nil when an optional is asked for; reading it as a non-optional, or a value as a type it is
+/// not, is a programming error and stops with the column's name.
 public struct SQLRow: Sendable {
     let columns: [String: Int]
     public let values: [SQLValue]
 
     public subscript<T: SQLValueConvertible>(_ name: String) -> T {
         guard let index = columns[name] else {
+            // As with GRDB's rows: a column the query does not select reads as NULL when an optional is asked for.
+            if let absent = T(sqlValue: .null) { return absent }
             preconditionFailure("the query has no column \(name) (columns: \(columns.keys.sorted().joined(separator: ", ")))")
         }
         return self[index]
