@@ -28,22 +28,28 @@ public enum SourceDiscovery {
         // A domain: the three places of §7.3.1, in order; loopback hosts (mirrors, tests) over plain HTTP.
         let host = text.split(separator: "/").first.map(String.init) ?? text
         let scheme = HTTPFetcher.isLoopback(host.split(separator: ":").first.map(String.init) ?? host) ? "http" : "https"
+        // Each place tried, with why it did not answer as a provider (each message names its URL): a timeout reads
+        // differently from a 404.
         var tried: [String] = []
-        let wellKnown = "\(scheme)://\(host)/.well-known/csaf/provider-metadata.json"
-        if let found = try? await classify(wellKnown, fetcher: fetcher) { return found }
-        tried.append(wellKnown)
-        let securityTxt = "\(scheme)://\(host)/.well-known/security.txt"
-        if case .fetched(let body, _, _)? = try? await fetcher.get(securityTxt, maxBytes: 1 << 20) {
-            for url in csafFields(in: String(decoding: body, as: UTF8.self)) {
-                if let found = try? await classify(url, fetcher: fetcher) { return found }
-                tried.append(url)
-            }
+        func attempt(_ url: String) async -> Found? {
+            do { return try await classify(url, fetcher: fetcher) } catch { tried.append(error.message) }
+            return nil
         }
-        tried.append(securityTxt)
-        let dns = "\(scheme)://csaf.data.security.\(host)/"
-        if let found = try? await classify(dns, fetcher: fetcher) { return found }
-        tried.append(dns)
-        throw Failure(message: "no CSAF provider found for \(host); tried \(tried.joined(separator: ", ")). Give the provider-metadata.json URL instead.")
+        if let found = await attempt("\(scheme)://\(host)/.well-known/csaf/provider-metadata.json") { return found }
+        let securityTxt = "\(scheme)://\(host)/.well-known/security.txt"
+        do {
+            if case .fetched(let body, _, _) = try await fetcher.get(securityTxt, maxBytes: 1 << 20) {
+                let fields = csafFields(in: String(decoding: body, as: UTF8.self))
+                for url in fields {
+                    if let found = await attempt(url) { return found }
+                }
+                if fields.isEmpty { tried.append("\(securityTxt) has no CSAF: field") }
+            }
+        } catch {
+            tried.append("\(error)")
+        }
+        if let found = await attempt("\(scheme)://csaf.data.security.\(host)/") { return found }
+        throw Failure(message: "no CSAF provider found for \(host); tried \(tried.joined(separator: "; ")). Give the provider-metadata.json URL instead.")
     }
 
     /// The `CSAF:` field values of a security.txt (RFC 9116 with CSAF 2.0's extension).

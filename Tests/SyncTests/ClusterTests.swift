@@ -51,7 +51,7 @@ import VigilTestSupport
             // No built-in catalogue: the workers must only reach the loopback provider.
             _ = try await store.seedSourcesOnce([])
             try await store.saveSource(SourceRecord(slug: "cisa", name: "CISA", url: mirror.metadataURL, pollInterval: 3600))
-            let watch = try Executables.runVigil(["watch", "add", "--db", url, "--org", "plant", "--publisher", "CISA",
+            let watch = try await Executables.runVigil(["watch", "add", "--db", url, "--org", "plant", "--publisher", "CISA",
                                                   "--notify", "email:ot-security@plant.example"])
             #expect(watch.status == 0, "\(watch.stderr)")
 
@@ -123,7 +123,7 @@ final class Worker: @unchecked Sendable {
 
     init(index: Int, url: String, folder: URL, environment: [String: String]) throws {
         logURL = folder.appendingPathComponent("worker-\(index).log")
-        FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         process.executableURL = URL(fileURLWithPath: try Executables.vigil())
         process.arguments = ["serve", "--role", "worker", "--db", url, "--lease", "10s", "--log-level", "warning"]
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }

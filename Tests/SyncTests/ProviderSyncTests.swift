@@ -299,6 +299,9 @@ struct ProviderSyncTests {
                     #expect(error.message.contains("/.well-known/csaf/provider-metadata.json"))
                     #expect(error.message.contains("/.well-known/security.txt"))
                     #expect(error.message.contains("csaf.data.security.\(host)"))
+                    // And why each failed, not just where.
+                    #expect(error.message.contains("provider-metadata.json answered HTTP 404"), "\(error.message)")
+                    #expect(error.message.contains("security.txt answered HTTP 404"), "\(error.message)")
                 }
                 // security.txt's CSAF field.
                 mirror.set(".well-known/security.txt", Array("Contact: mailto:psirt@example.invalid\nCSAF: \(mirror.metadataURL)\n".utf8))

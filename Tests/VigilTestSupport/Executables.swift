@@ -82,9 +82,24 @@ public enum Executables {
         public var stderr: String
     }
 
+    /// Starts `process` and waits for it to exit without holding one of Swift's cooperative threads. (A blocking
+    /// `waitUntilExit` there starves a server the same test runs in-process: on a 2-core machine two blocked tests
+    /// leave it no thread, and the child's requests to it time out.)
+    public static func runToExit(_ process: Process) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
+            process.terminationHandler = { _ in continuation.resume() }
+            do {
+                try process.run()
+            } catch {
+                process.terminationHandler = nil
+                continuation.resume(throwing: error)
+            }
+        }
+    }
+
     /// Runs the `vigil` executable to completion. Output goes to files, not pipes, so nothing needs draining while
     /// the process runs.
-    public static func runVigil(_ arguments: [String], environment: [String: String] = [:]) throws -> Output {
+    public static func runVigil(_ arguments: [String], environment: [String: String] = [:]) async throws -> Output {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try vigil())
         process.arguments = arguments
@@ -98,8 +113,7 @@ public enum Executables {
         FileManager.default.createFile(atPath: err.path, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = try FileHandle(forWritingTo: err)
-        try process.run()
-        process.waitUntilExit()
+        try await runToExit(process)
         return Output(status: process.terminationStatus,
                       stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
                       stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")

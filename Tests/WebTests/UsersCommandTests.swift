@@ -14,7 +14,7 @@ struct UsersCommandTests {
     }
 
     /// Runs `vigil` with `input` on standard input and a fixed base URL for the links it prints.
-    func vigil(_ arguments: [String], input: String = "") throws -> Outcome {
+    func vigil(_ arguments: [String], input: String = "") async throws -> Outcome {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let inputPath = try folder.write(Array(input.utf8), to: "stdin")
@@ -30,8 +30,7 @@ struct UsersCommandTests {
         process.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: inputPath))
         process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = try FileHandle(forWritingTo: err)
-        try process.run()
-        process.waitUntilExit()
+        try await Executables.runToExit(process)
         return Outcome(status: process.terminationStatus, stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
                                   stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
     }
@@ -48,29 +47,29 @@ struct UsersCommandTests {
         defer { folder.remove() }
         let db = folder.url.appendingPathComponent("vigil.sqlite").path
 
-        let invited = try vigil(["users", "add", "lead@plant.example", "--org", "Plant A", "--role", "admin", "--name", "Jörg", "--db", db])
+        let invited = try await vigil(["users", "add", "lead@plant.example", "--org", "Plant A", "--role", "admin", "--name", "Jörg", "--db", db])
         #expect(invited.status == 0, "\(invited.stderr)")
         #expect(invited.stdout.contains("lead@plant.example is admin of Plant A (new user)."))
         let invitation = try linkToken(invited.stdout)
         #expect(invitation.count == 64)
 
-        let short = try vigil(["users", "add", "ops@plant.example", "--org", "Plant A", "--password-stdin", "--db", db], input: "too short\n")
+        let short = try await vigil(["users", "add", "ops@plant.example", "--org", "Plant A", "--password-stdin", "--db", db], input: "too short\n")
         #expect(short.status == 1)
         #expect(short.stderr.contains("at least 12 characters"))
-        let withPassword = try vigil(["users", "add", "ops@plant.example", "--org", "Plant A", "--role", "viewer", "--password-stdin", "--db", db],
+        let withPassword = try await vigil(["users", "add", "ops@plant.example", "--org", "Plant A", "--role", "viewer", "--password-stdin", "--db", db],
                                      input: "a long enough password\n")
         #expect(withPassword.status == 0, "\(withPassword.stderr)")
         #expect(!withPassword.stdout.contains("/password/"), "a user with a password gets no link")
-        #expect(try vigil(["users", "add", "not-an-email", "--org", "Plant A", "--db", db]).status != 0)
+        #expect(try await vigil(["users", "add", "not-an-email", "--org", "Plant A", "--db", db]).status != 0)
 
-        let list = try vigil(["users", "list", "--org", "Plant A", "--db", db])
+        let list = try await vigil(["users", "list", "--org", "Plant A", "--db", db])
         #expect(list.stdout.contains("lead@plant.example\tJörg\tPlant A:admin:immediate\tno password yet"))
         #expect(list.stdout.contains("ops@plant.example\t\tPlant A:viewer:immediate"))
 
-        let reset = try vigil(["users", "reset-password", "OPS@plant.example", "--db", db])
+        let reset = try await vigil(["users", "reset-password", "OPS@plant.example", "--db", db])
         #expect(reset.status == 0)
         let resetToken = try linkToken(reset.stdout)
-        #expect(try vigil(["users", "reset-password", "nobody@plant.example", "--db", db]).status == 1)
+        #expect(try await vigil(["users", "reset-password", "nobody@plant.example", "--db", db]).status == 1)
 
         let store = try SQLiteStore(path: db)
         let ops = try #require(try await store.user(email: "ops@plant.example"))
@@ -84,10 +83,10 @@ struct UsersCommandTests {
         let plant = try #require(try await store.organisation(named: "Plant A", create: false))
         #expect(Set(try await store.channels(organisationID: plant.id).map(\.name)) == ["member:lead@plant.example", "member:ops@plant.example"])
 
-        let removed = try vigil(["users", "remove", "ops@plant.example", "--org", "Plant A", "--db", db])
+        let removed = try await vigil(["users", "remove", "ops@plant.example", "--org", "Plant A", "--db", db])
         #expect(removed.stdout.contains("removed from Plant A and deleted"))
         #expect(try await store.user(email: "ops@plant.example") == nil)
         #expect(try await store.channels(organisationID: plant.id).map(\.name) == ["member:lead@plant.example"])
-        #expect(try vigil(["users", "remove", "ops@plant.example", "--org", "Plant A", "--db", db]).status == 1)
+        #expect(try await vigil(["users", "remove", "ops@plant.example", "--org", "Plant A", "--db", db]).status == 1)
     }
 }

@@ -13,17 +13,17 @@ import VigilTestSupport
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let db = folder.url.appendingPathComponent("vigil.sqlite").path
-        func vigil(_ arguments: [String], allowing statuses: Set<Int32> = [0]) throws -> Executables.Output {
-            let output = try Executables.runVigil(arguments)
+        func vigil(_ arguments: [String], allowing statuses: Set<Int32> = [0]) async throws -> Executables.Output {
+            let output = try await Executables.runVigil(arguments)
             #expect(statuses.contains(output.status), "vigil \(arguments.prefix(2).joined(separator: " ")): \(output.stderr)")
             return output
         }
-        _ = try vigil(["watch", "add", "--db", db, "--org", "plant", "--publisher", "CISA", "--notify", "email:ot@plant.example"])
-        _ = try vigil(["watch", "add", "--db", db, "--org", "plant", "--vendor", "Siemens", "--min-severity", "high"])
+        _ = try await vigil(["watch", "add", "--db", db, "--org", "plant", "--publisher", "CISA", "--notify", "email:ot@plant.example"])
+        _ = try await vigil(["watch", "add", "--db", db, "--org", "plant", "--vendor", "Siemens", "--min-severity", "high"])
         let inventory = Executables.packageRoot.appendingPathComponent("Tests/MatchingTests/Fixtures/plant-inventory.csv").path
-        _ = try vigil(["assets", "import", "--db", db, "--org", "plant", inventory])
+        _ = try await vigil(["assets", "import", "--db", db, "--org", "plant", inventory])
         // Status 1: some files of the folder are not CSAF documents (sidecars are read, others rejected with reasons).
-        _ = try vigil(["import", "--db", db, "--quiet", try SharedData.url("providers/cisa/csaf_files/OT/white/2022").path], allowing: [0, 1])
+        _ = try await vigil(["import", "--db", db, "--quiet", try SharedData.url("providers/cisa/csaf_files/OT/white/2022").path], allowing: [0, 1])
         // Five advisories published "now" (dates rewritten): news that alerts, unlike the year of history above.
         let fresh = folder.url.appendingPathComponent("fresh")
         try FileManager.default.createDirectory(at: fresh, withIntermediateDirectories: true)
@@ -40,12 +40,12 @@ import VigilTestSupport
             object["document"] = head
             try JSONSerialization.data(withJSONObject: object).write(to: fresh.appendingPathComponent(name))
         }
-        _ = try vigil(["import", "--db", db, "--quiet", fresh.path], allowing: [0, 1])
-        _ = try vigil(["alerts", "process", "--db", db, "--no-deliver"])
-        _ = try vigil(["users", "add", "--db", db, "ops@plant.example", "--org", "plant", "--role", "admin", "--name", "Ops"])
+        _ = try await vigil(["import", "--db", db, "--quiet", fresh.path], allowing: [0, 1])
+        _ = try await vigil(["alerts", "process", "--db", db, "--no-deliver"])
+        _ = try await vigil(["users", "add", "--db", db, "ops@plant.example", "--org", "plant", "--role", "admin", "--name", "Ops"])
 
         let url = try PostgresServer.shared().makeDatabase(prefix: "move")
-        let copy = try vigil(["export", "--db", db, "--to", url])
+        let copy = try await vigil(["export", "--db", db, "--to", url])
         #expect(copy.stdout.contains("every count matches"), "\(copy.stdout)")
         #expect(!copy.stdout.contains(PostgresServer.password) && !copy.stderr.contains(PostgresServer.password))
 
@@ -113,7 +113,7 @@ import VigilTestSupport
         #expect(try await postgres.generation() > 0)
 
         // A second copy into the now-filled database is refused and changes nothing.
-        let again = try vigil(["export", "--db", db, "--to", url], allowing: [2])
+        let again = try await vigil(["export", "--db", db, "--to", url], allowing: [2])
         #expect(again.stderr.contains("already holds data"), "\(again.stderr)")
         #expect(try await postgres.statistics() == statistics)
     }
