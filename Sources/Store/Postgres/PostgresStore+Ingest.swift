@@ -5,11 +5,7 @@ extension PostgresStore {
     // MARK: Ingest
 
     public func ingest(_ document: IncomingDocument) async throws -> IngestOutcome {
-        try await transaction { db in
-            let (outcome, changed) = try await storeDocument(document, db: db)
-            if changed { try await PostgresStore.bumpGeneration(db) }
-            return outcome
-        }
+        try await transaction { db in try await storeDocuments([document], db: db)[0] }
     }
 
     /// Stores the documents in one transaction, as SQLite does: one commit per batch. When any document fails, the
@@ -18,18 +14,7 @@ extension PostgresStore {
     public func ingest(batch documents: [IncomingDocument]) async throws -> [IngestOutcome] {
         if documents.count > 1 {
             do {
-                return try await transaction { db in
-                    var outcomes: [IngestOutcome] = []
-                    outcomes.reserveCapacity(documents.count)
-                    var changed = false
-                    for document in documents {
-                        let (outcome, wrote) = try await storeDocument(document, db: db)
-                        outcomes.append(outcome)
-                        changed = changed || wrote
-                    }
-                    if changed { try await PostgresStore.bumpGeneration(db) }
-                    return outcomes
-                }
+                return try await transaction { db in try await storeDocuments(documents, db: db) }
             } catch {
                 // Rolled back; fall through to one transaction per document.
             }
@@ -40,23 +25,222 @@ extension PostgresStore {
         return outcomes
     }
 
-    /// One document's rows and its exposures inside the caller's transaction; says whether anything was written, so the
-    /// caller bumps the generation once, just before its commit (the `meta` row is then locked only briefly, and never
-    /// by a transaction still waiting for an advisory lock, which would let two batches deadlock on it).
-    func storeDocument(_ document: IncomingDocument, db: SQLConnection) async throws -> (IngestOutcome, changed: Bool) {
-        // Two nodes storing the same advisory take turns: the second sees the first one's rows once it commits. The
-        // shared inventory lock keeps an inventory import (which takes it exclusively) from computing exposures against
-        // advisories it cannot see yet while this one computes them against assets it cannot see.
+    /// The documents' rows and exposures inside the caller's transaction, with the outcome of storing them one after
+    /// the other; the generation is bumped once when anything was written, after the last advisory lock is taken (the
+    /// `meta` row is then locked only briefly, and never by a transaction still waiting for an advisory lock, which
+    /// would let two batches deadlock on it).
+    ///
+    /// A batch costs a handful of statements, not a handful per document: a run of documents with distinct advisory
+    /// IDs is probed in one query and written with one multi-row INSERT per table. (Sent one statement at a time, a
+    /// bulk import spent most of its time on round trips and on planning the same statements again.) A document whose
+    /// advisory is already in the run starts the next run, so it sees its predecessor's rows, as it would one at a time.
+    func storeDocuments(_ documents: [IncomingDocument], db: SQLConnection) async throws -> [IngestOutcome] {
         let db = TextSafe(base: db)
-        try await db.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0)), pg_advisory_xact_lock_shared(?)",
-                             [document.advisory.id, PostgresStore.inventoryLock])
-        let (outcome, changed, inventory) = try await PostgresStore.ingest(document, db: db)
-        // Exposures follow the advisory in the same transaction: an alert never sees a half-updated picture.
-        if let inventory {
+        var outcomes: [IngestOutcome] = []
+        outcomes.reserveCapacity(documents.count)
+        var changed = false
+        var bumped = false
+        var start = 0
+        while start < documents.count {
+            var seen: Set<String> = []
+            var end = start
+            while end < documents.count, seen.insert(documents[end].advisory.id).inserted { end += 1 }
+            let run = try await storeRun(documents[start..<end], last: end == documents.count, db: db)
+            outcomes += run.outcomes
+            changed = changed || run.changed
+            bumped = run.bumped
+            start = end
+        }
+        if changed && !bumped { try await PostgresStore.bumpGeneration(db) }
+        return outcomes
+    }
+
+    /// What storing one document does, decided from the probe (SQLite's rules, case for case).
+    enum Plan {
+        case unchanged
+        /// The same bytes again, checked further this time (a key became known and the signature verified).
+        case raiseIntegrity
+        /// Same version and status already stored with other bytes: recorded, never an overwrite.
+        case conflict(storedSHA256: String)
+        case new
+        case update(seq: Int64, previousDocumentID: Int64?)
+        case historical
+
+        var outcome: IngestOutcome {
+            switch self {
+            case .unchanged, .raiseIntegrity: .unchanged
+            case .conflict: .conflict
+            case .new: .new
+            case .update: .updated
+            case .historical: .historical
+            }
+        }
+    }
+
+    /// Documents with distinct advisory IDs, stored as if one after the other.
+    /// `last`: no run follows, so the generation may be bumped in this run's last statement (`bumped` says it was).
+    func storeRun(_ run: ArraySlice<IncomingDocument>, last: Bool, db: TextSafe) async throws
+        -> (outcomes: [IngestOutcome], changed: Bool, bumped: Bool) {
+        let prefix = try await storePrefix(Array(run), db: db)
+        return try await storeTail(prefix, last: last, db: db)
+    }
+
+    /// What a run's first part (`storePrefix`) leaves for its second (`storeTail`).
+    struct RunPrefix {
+        var documents: [IncomingDocument]
+        var plans: [Plan]
+        var changed: Bool
+        var documentIDs: [String: Int64]
+        var advisoryValues: Task<[SQLArguments], Never>
+        var outcomes: [IngestOutcome] { plans.map(\.outcome) }
+    }
+
+    /// A run's locks, its probe, the rare cases and its documents' rows: what depends only on the run's own
+    /// advisories (their locks make another writer of the same advisories wait), so that a pipeline may do it while
+    /// the batch before is finishing.
+    func storePrefix(_ documents: [IncomingDocument], db: TextSafe) async throws -> RunPrefix {
+        // The advisory rows' values (their search texts cut into words) are worked out on another thread while the
+        // server takes the locks, answers the probe and stores the documents.
+        let advisoryValues = Task.detached { documents.map { PostgresStore.advisoryArguments($0.advisory) } }
+        // Two nodes storing the same advisory take turns: the second sees the first one's rows once it commits. The
+        // locks are taken in one order (by key), so two batches that share advisories cannot deadlock. The shared
+        // inventory lock keeps an inventory import (which takes it exclusively) from computing exposures against
+        // advisories it cannot see yet while this one computes them against assets it cannot see.
+        try await db.execute("""
+            SELECT pg_advisory_xact_lock_shared(?), (SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT DISTINCT
+              hashtextextended(v.id, 0) AS k FROM (VALUES \(PostgresStore.tuples(documents.count, width: 1))) AS v(id) ORDER BY k) AS keys)
+            """, [PostgresStore.inventoryLock] + SQLArguments(documents.map(\.advisory.id)))
+
+        // What SQLite asks in three queries per document, for every document in one round trip (after the locks, so it
+        // sees what the other node committed): the same bytes stored?, a stored revision with this version and status?,
+        // the current revision.
+        var probeArguments = SQLArguments()
+        for (n, document) in documents.enumerated() {
+            probeArguments.append(Int64(n))
+            probeArguments.append(document.advisory.id)
+            probeArguments.append(document.integrity.sha256)
+            probeArguments.append(document.tracking.version)
+            probeArguments.append(document.tracking.status.rawValue)
+        }
+        let probes = try await db.fetchAll("""
+            SELECT v.n, (SELECT integrity FROM documents WHERE advisory_id = v.id AND sha256 = v.sha256) AS stored_integrity,
+              (SELECT sha256 FROM documents WHERE advisory_id = v.id AND version = v.version AND (status IS NULL OR status = v.status)
+               ORDER BY id LIMIT 1) AS clash,
+              a.seq, d.id AS document_id, d.version AS current_version, d.current_release_date_raw, d.status AS current_status
+            FROM (VALUES \(PostgresStore.tuples(documents.count, width: 5))) AS v(n, id, sha256, version, status)
+            LEFT JOIN advisories a ON a.id = v.id LEFT JOIN documents d ON d.id = a.document_id
+            """, probeArguments)
+        var plans = [Plan](repeating: .unchanged, count: documents.count)
+        for probe in probes {
+            let n = Int(probe["n"] as Int64)
+            plans[n] = PostgresStore.plan(documents[n], probe: probe)
+        }
+
+        var changed = false
+        // The rare cases, one statement each.
+        for (document, plan) in zip(documents, plans) {
+            let integrity = document.integrity
+            switch plan {
+            case .raiseIntegrity:
+                try await db.execute("""
+                    UPDATE documents SET integrity = ?, integrity_detail = ?, signer = ?,
+                      signature = COALESCE(?, signature), sha256_sidecar = COALESCE(?, sha256_sidecar),
+                      sha512_sidecar = COALESCE(?, sha512_sidecar)
+                    WHERE advisory_id = ? AND sha256 = ?
+                    """, [integrity.status.rawValue, integrity.detail, integrity.signer, integrity.signature,
+                          integrity.sha256Sidecar, integrity.sha512Sidecar, document.advisory.id, integrity.sha256])
+                changed = true
+            case .conflict(let storedSHA):
+                try await db.execute("""
+                    INSERT INTO conflicts(advisory_id, version, stored_sha256, incoming_sha256, origin, raw, detected_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (advisory_id, version, incoming_sha256) DO NOTHING
+                    """, [document.advisory.id, document.tracking.version, storedSHA, integrity.sha256, document.origin,
+                          document.bytes, Timestamp.format(Date())])
+                changed = true
+            default:
+                break
+            }
+        }
+
+        // Every new revision's document row, in order, in one statement.
+        let stored = zip(documents, plans).filter {
+            switch $0.1 { case .new, .update, .historical: true; default: false }
+        }
+        let documentIDs = stored.isEmpty ? [:] : try await PostgresStore.insertDocuments(stored.map(\.0), db: db)
+        return RunPrefix(documents: documents, plans: plans, changed: changed || !stored.isEmpty, documentIDs: documentIDs,
+                         advisoryValues: advisoryValues)
+    }
+
+    /// The rest of a run: vendors (created in the documents' order, as one at a time would), the rewritten and the new
+    /// advisory rows, every child row and journal entry in one statement, and the exposures.
+    func storeTail(_ prefix: RunPrefix, last: Bool, db: TextSafe) async throws -> (outcomes: [IngestOutcome], changed: Bool, bumped: Bool) {
+        let documents = prefix.documents
+        let documentIDs = prefix.documentIDs
+        let advisoryValues = prefix.advisoryValues
+        defer { advisoryValues.cancel() }
+        let applied = zip(documents, prefix.plans).filter {
+            switch $0.1 { case .new, .update: true; default: false }
+        }
+        guard !applied.isEmpty else { return (prefix.outcomes, prefix.changed, false) }
+        let vendorIDs = try await PostgresStore.vendorIDs(applied.flatMap(\.0.advisory.vendors), db: db)
+        var values: [String: SQLArguments] = [:]
+        for (document, arguments) in zip(documents, await advisoryValues.value) { values[document.advisory.id] = arguments }
+        var seqs: [String: Int64] = [:]
+        for (document, plan) in applied {
+            guard case .update(let seq, _) = plan else { continue }
+            try await db.execute("""
+                WITH v AS (DELETE FROM vulnerabilities WHERE advisory_seq = ?), p AS (DELETE FROM products WHERE advisory_seq = ?),
+                  r AS (DELETE FROM remediations WHERE advisory_seq = ?), s AS (DELETE FROM sectors WHERE advisory_seq = ?)
+                DELETE FROM advisory_vendors WHERE advisory_seq = ?
+                """, [seq, seq, seq, seq, seq])
+            try await db.execute("""
+                UPDATE advisories SET document_id = ?, title = ?, publisher = ?, publisher_namespace = ?,
+                  publisher_category = ?, category = ?, status = ?, tlp = ?, version = ?, initial_release_date = ?,
+                  current_release_date = ?, year = ?, cvss_score = ?, severity = ?, severity_rank = ?, cvss_vector = ?,
+                  risk_summary = ?, source_url = ?, vendors = ?, cve_count = ?, search = \(PostgresStore.searchVector)
+                WHERE seq = ?
+                """, [documentIDs[document.advisory.id]!] + values[document.advisory.id]! + [seq])
+            seqs[document.advisory.id] = seq
+        }
+        let fresh = applied.filter { if case .new = $0.1 { true } else { false } }.map(\.0.advisory)
+        if !fresh.isEmpty {
+            var arguments = SQLArguments()
+            for advisory in fresh {
+                arguments.append(advisory.id)
+                arguments.append(documentIDs[advisory.id]!)
+                arguments.append(contentsOf: values[advisory.id]!)
+            }
+            // One advisory's values: its ID, its document's, the 19 columns `advisoryArguments` binds, and the search
+            // vector's four texts.
+            let tuple = "(" + Array(repeating: "?", count: 21).joined(separator: ", ") + ", " + PostgresStore.searchVector + ")"
+            let rows = try await db.fetchAll("""
+                INSERT INTO advisories(id, document_id, title, publisher, publisher_namespace, publisher_category,
+                  category, status, tlp, version, initial_release_date, current_release_date, year, cvss_score,
+                  severity, severity_rank, cvss_vector, risk_summary, source_url, vendors, cve_count, search)
+                VALUES \(Array(repeating: tuple, count: fresh.count).joined(separator: ", "))
+                RETURNING seq, id
+                """, arguments)
+            for row in rows { seqs[row["id"]] = row["seq"] }
+        }
+
+        var insert = MultiRowInsert()
+        for (document, plan) in applied {
+            let advisory = document.advisory
+            var previous: Int64?
+            if case .update(_, let previousDocumentID) = plan { previous = previousDocumentID }
+            PostgresStore.queueAdvisoryRows(advisory, seq: seqs[advisory.id]!, documentID: documentIDs[advisory.id]!,
+                                            previousDocumentID: previous, vendorIDs: vendorIDs, into: &insert)
+        }
+        // The same round trip says whether there are assets to compute exposures for (see `recomputeExposures`), and
+        // when there are none and this is the last run, bumps the generation (with assets, after their exposures).
+        if last { insert.alsoRun("UPDATE meta SET value = value + 1 WHERE key = 'generation' AND NOT EXISTS (SELECT 1 FROM assets)") }
+        let inventory = try await insert.run(db, then: PostgresStore.inventoryState).first!
+        // Exposures follow each advisory in the same transaction: an alert never sees a half-updated picture.
+        for (document, _) in applied {
             try await PostgresStore.recomputeExposures(advisoryID: document.advisory.id, inventory: inventory, db: db,
                                                        cache: assetIndexCache)
         }
-        return (outcome, outcome != .unchanged || changed)
+        return (prefix.outcomes, true, last && !(inventory["any"] as Bool))
     }
 
     public func quarantine(_ document: RejectedDocument) async throws {
@@ -72,92 +256,71 @@ extension PostgresStore {
         }
     }
 
-    /// The outcome of storing one document (SQLite's rules, case for case), whether an unchanged one had its integrity
-    /// raised, and for a new or updated one `inventoryState`'s row.
-    static func ingest(_ incoming: IncomingDocument, db: some SQLExecutor) async throws -> (IngestOutcome, Bool, SQLRow?) {
-        let advisory = incoming.advisory
+    /// `(?, ?), (?, ?)`: `count` rows of `width` placeholders, for a VALUES list.
+    static func tuples(_ count: Int, width: Int) -> String {
+        let tuple = "(" + Array(repeating: "?", count: width).joined(separator: ", ") + ")"
+        return Array(repeating: tuple, count: count).joined(separator: ", ")
+    }
+
+    /// What storing `incoming` does, from its row of the probe.
+    static func plan(_ incoming: IncomingDocument, probe: SQLRow) -> Plan {
         let tracking = incoming.tracking
-        let sha256 = incoming.integrity.sha256
-
-        // What SQLite asks in three queries, in one round trip: the same bytes stored?, a stored revision with this
-        // version and status?, the current revision.
-        let probe = try await db.fetchOne("""
-            SELECT (SELECT integrity FROM documents WHERE advisory_id = ? AND sha256 = ?) AS stored_integrity,
-              (SELECT sha256 FROM documents WHERE advisory_id = ? AND version = ? AND (status IS NULL OR status = ?)
-               ORDER BY id LIMIT 1) AS clash,
-              a.seq, d.id AS document_id, d.version, d.current_release_date_raw, d.status
-            FROM (SELECT 1) AS one LEFT JOIN advisories a ON a.id = ? LEFT JOIN documents d ON d.id = a.document_id
-            """, [advisory.id, sha256, advisory.id, tracking.version, tracking.status.rawValue, advisory.id])!
-
         if let stored = probe["stored_integrity"] as String? {
-            // The same bytes again. When this time the check got further (a key became known and the signature
-            // verified), record that; a weaker check never overwrites a stronger one.
-            let integrity = incoming.integrity
-            guard SQLiteStore.integrityRank(integrity.status) > SQLiteStore.integrityRank(IntegrityStatus(rawValue: stored) ?? .unsigned) else {
-                return (.unchanged, false, nil)
-            }
-            try await db.execute("""
-                UPDATE documents SET integrity = ?, integrity_detail = ?, signer = ?,
-                  signature = COALESCE(?, signature), sha256_sidecar = COALESCE(?, sha256_sidecar),
-                  sha512_sidecar = COALESCE(?, sha512_sidecar)
-                WHERE advisory_id = ? AND sha256 = ?
-                """, [integrity.status.rawValue, integrity.detail, integrity.signer, integrity.signature,
-                      integrity.sha256Sidecar, integrity.sha512Sidecar, advisory.id, sha256])
-            return (.unchanged, true, nil)
+            // The same bytes again. When this time the check got further, record that; a weaker check never
+            // overwrites a stronger one.
+            let rank = SQLiteStore.integrityRank(incoming.integrity.status)
+            return rank > SQLiteStore.integrityRank(IntegrityStatus(rawValue: stored) ?? .unsigned) ? .raiseIntegrity : .unchanged
         }
         let currentSeq: Int64? = probe["seq"]
         let order: Int? = currentSeq.map { _ in
             RevisionOrder.compare(version: tracking.version, date: tracking.currentReleaseDate, status: tracking.status,
-                                  to: probe["version"], date: probe["current_release_date_raw"],
-                                  status: (probe["status"] as String?).flatMap(Tracking.Status.init(rawValue:)))
+                                  to: probe["current_version"], date: probe["current_release_date_raw"],
+                                  status: (probe["current_status"] as String?).flatMap(Tracking.Status.init(rawValue:)))
         }
         // Same version and status already stored with other bytes (current or in history): a conflict, never an
         // overwrite. The same version with another status (interim made final) is another revision.
-        if let storedSHA = probe["clash"] as String?, (order ?? 0) <= 0 {
-            try await db.execute("""
-                INSERT INTO conflicts(advisory_id, version, stored_sha256, incoming_sha256, origin, raw, detected_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (advisory_id, version, incoming_sha256) DO NOTHING
-                """, [advisory.id, tracking.version, storedSHA, sha256, incoming.origin, incoming.bytes, Timestamp.format(Date())])
-            return (.conflict, true, nil)
-        }
-        let documentID = try await insertDocument(incoming, db: db)
-        guard let currentSeq, let order else {
-            let seq = try await insertAdvisory(advisory, documentID: documentID, seq: nil, db: db)
-            let inventory = try await insertAdvisoryRows(advisory, seq: seq, documentID: documentID, previousDocumentID: nil, db: db)
-            return (.new, true, inventory)
-        }
-        if order > 0 {
-            try await db.execute("""
-                WITH v AS (DELETE FROM vulnerabilities WHERE advisory_seq = ?), p AS (DELETE FROM products WHERE advisory_seq = ?),
-                  r AS (DELETE FROM remediations WHERE advisory_seq = ?), s AS (DELETE FROM sectors WHERE advisory_seq = ?)
-                DELETE FROM advisory_vendors WHERE advisory_seq = ?
-                """, [currentSeq, currentSeq, currentSeq, currentSeq, currentSeq])
-            _ = try await insertAdvisory(advisory, documentID: documentID, seq: currentSeq, db: db)
-            let inventory = try await insertAdvisoryRows(advisory, seq: currentSeq, documentID: documentID,
-                                                         previousDocumentID: probe["document_id"], db: db)
-            return (.updated, true, inventory)
-        }
-        return (.historical, true, nil)
+        if let storedSHA = probe["clash"] as String?, (order ?? 0) <= 0 { return .conflict(storedSHA256: storedSHA) }
+        guard let currentSeq, let order else { return .new }
+        return order > 0 ? .update(seq: currentSeq, previousDocumentID: probe["document_id"]) : .historical
     }
 
-    static func insertDocument(_ incoming: IncomingDocument, db: some SQLExecutor) async throws -> Int64 {
-        let tracking = incoming.tracking
-        let integrity = incoming.integrity
-        // The bytes go once: `$1` is the raw column's placeholder, read again for the jsonb copy.
-        return try await db.fetchValue("""
-            INSERT INTO documents(raw, document, advisory_id, version, current_release_date, current_release_date_raw, status,
-              sha256, sha512, size, origin, integrity, integrity_detail, sha256_sidecar, sha512_sidecar, signature,
-              imported_at, signer)
-            VALUES (?, vigil_jsonb($1), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            RETURNING id
-            """, [incoming.bytes, incoming.advisory.id, tracking.version,
-                  incoming.advisory.currentReleaseDate.map(Timestamp.format), tracking.currentReleaseDate,
-                  tracking.status.rawValue, integrity.sha256, integrity.sha512, incoming.bytes.count, incoming.origin,
-                  integrity.status.rawValue, integrity.detail, integrity.sha256Sidecar, integrity.sha512Sidecar,
-                  integrity.signature, Timestamp.format(Date()), integrity.signer])!
+    /// The documents' rows in one statement (split only past the parameter limit); each document's id by advisory ID
+    /// (the documents have distinct advisory IDs).
+    static func insertDocuments(_ documents: [IncomingDocument], db: some SQLExecutor) async throws -> [String: Int64] {
+        let width = 17  // values per document; the jsonb copy reuses the first
+        var ids: [String: Int64] = [:]
+        var start = 0
+        let perStatement = MultiRowInsert.parameterLimit / width
+        while start < documents.count {
+            let chunk = documents[start..<min(documents.count, start + perStatement)]
+            // Placeholders numbered here, not `?`: the bytes go once per document and `vigil_jsonb` reads the raw
+            // column's placeholder again for the jsonb copy.
+            var values: [String] = []
+            var arguments = SQLArguments()
+            for incoming in chunk {
+                let first = arguments.values.count + 1
+                values.append("($\(first), vigil_jsonb($\(first)), " + (1..<width).map { "$\(first + $0)" }.joined(separator: ", ") + ")")
+                let tracking = incoming.tracking
+                let integrity = incoming.integrity
+                arguments.append(contentsOf: [incoming.bytes, incoming.advisory.id, tracking.version,
+                                              incoming.advisory.currentReleaseDate.map(Timestamp.format), tracking.currentReleaseDate,
+                                              tracking.status.rawValue, integrity.sha256, integrity.sha512, incoming.bytes.count,
+                                              incoming.origin, integrity.status.rawValue, integrity.detail, integrity.sha256Sidecar,
+                                              integrity.sha512Sidecar, integrity.signature, Timestamp.format(Date()), integrity.signer])
+            }
+            let rows = try await db.fetchAll("""
+                INSERT INTO documents(raw, document, advisory_id, version, current_release_date, current_release_date_raw, status,
+                  sha256, sha512, size, origin, integrity, integrity_detail, sha256_sidecar, sha512_sidecar, signature,
+                  imported_at, signer)
+                VALUES \(values.joined(separator: ", "))
+                RETURNING id, advisory_id
+                """, arguments)
+            for row in rows { ids[row["advisory_id"]] = row["id"] }
+            start += chunk.count
+        }
+        return ids
     }
 
-    /// Inserts (or, with `seq`, rewrites) the advisory's row with its search vector; returns its seq.
     /// An advisory's search vector from four bound texts (`searchArguments`), weighted as SQLite's bm25 weights rank:
     /// title and CVEs, vendors, products, the risk summary.
     static let searchVector = """
@@ -171,7 +334,8 @@ extension PostgresStore {
         [FullText.indexText(title + " " + cves), FullText.indexText(vendors), FullText.indexText(products), FullText.indexText(summary)]
     }
 
-    static func insertAdvisory(_ a: Advisory, documentID: Int64, seq existingSeq: Int64?, db: some SQLExecutor) async throws -> Int64 {
+    /// The advisory row's values from `title` to `cve_count`, then `searchVector`'s four texts.
+    static func advisoryArguments(_ a: Advisory) -> SQLArguments {
         let year = (a.initialReleaseDate ?? a.currentReleaseDate).map(Timestamp.year)
         let score = a.highestScore
         var productText = ""
@@ -182,38 +346,20 @@ extension PostgresStore {
             productText += "\n"
         }
         let arguments: SQLArguments = [
-            documentID, a.title, a.publisher.name, a.publisher.namespace, a.publisher.category, a.category,
+            a.title, a.publisher.name, a.publisher.namespace, a.publisher.category, a.category,
             a.status, a.tlp, a.version, a.initialReleaseDate.map(Timestamp.format),
             a.currentReleaseDate.map(Timestamp.format), year, score?.score, a.severity.rawValue, a.severity.rank,
             score?.vector, a.riskSummary, a.sourceURL, a.vendors.joined(separator: "\n"), a.vulnerabilities.count,
-        ] + PostgresStore.searchArguments(title: a.title, cves: a.cves.joined(separator: " "), vendors: a.vendors.joined(separator: " "),
-                                          products: productText, summary: a.riskSummary ?? "")
-        let search = PostgresStore.searchVector
-        if let existingSeq {
-            try await db.execute("""
-                UPDATE advisories SET document_id = ?, title = ?, publisher = ?, publisher_namespace = ?,
-                  publisher_category = ?, category = ?, status = ?, tlp = ?, version = ?, initial_release_date = ?,
-                  current_release_date = ?, year = ?, cvss_score = ?, severity = ?, severity_rank = ?, cvss_vector = ?,
-                  risk_summary = ?, source_url = ?, vendors = ?, cve_count = ?, search = \(search)
-                WHERE seq = ?
-                """, arguments + [existingSeq])
-            return existingSeq
-        }
-        return try await db.fetchValue("""
-            INSERT INTO advisories(id, document_id, title, publisher, publisher_namespace, publisher_category,
-              category, status, tlp, version, initial_release_date, current_release_date, year, cvss_score,
-              severity, severity_rank, cvss_vector, risk_summary, source_url, vendors, cve_count, search)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, \(search))
-            RETURNING seq
-            """, [a.id] + arguments)!
+        ]
+        return arguments + PostgresStore.searchArguments(title: a.title, cves: a.cves.joined(separator: " "),
+                                                         vendors: a.vendors.joined(separator: " "), products: productText,
+                                                         summary: a.riskSummary ?? "")
     }
 
-    /// The advisory's vulnerabilities, products, remediations, sectors and vendors, and the journal row for alert
-    /// creation: each table's rows in one multi-row INSERT, all of them in as few statements as the parameter limit allows.
-    /// Returns `inventoryState`'s row, read after the inserts.
-    static func insertAdvisoryRows(_ a: Advisory, seq: Int64, documentID: Int64, previousDocumentID: Int64?,
-                                   db: some SQLExecutor) async throws -> SQLRow {
-        var insert = MultiRowInsert()
+    /// Queues the advisory's vulnerabilities, products, remediations, sectors and vendors, and the journal row for
+    /// alert creation; `vendorIDs` is `vendorIDs(_:db:)`'s answer for its vendors.
+    static func queueAdvisoryRows(_ a: Advisory, seq: Int64, documentID: Int64, previousDocumentID: Int64?,
+                                  vendorIDs: [String: Int64], into insert: inout MultiRowInsert) {
         insert.add("vulnerabilities", ["advisory_seq", "position", "cve", "title", "cwe_id", "cwe_name", "cvss_score", "severity",
                                        "cvss_vector", "summary"],
                    rows: a.vulnerabilities.enumerated().map { position, v in
@@ -231,13 +377,10 @@ extension PostgresStore {
                        [seq, position, r.category, r.details, r.url, r.productIDs.joined(separator: "\n"), r.cves.joined(separator: "\n")]
                    })
         insert.add("sectors", ["advisory_seq", "sector"], rows: a.sectors.map { [seq, $0] }, suffix: "ON CONFLICT DO NOTHING")
-        let vendorIDs = try await vendorIDs(a.vendors, db: db)
         insert.add("advisory_vendors", ["advisory_seq", "vendor_id"], rows: a.vendors.map { [seq, vendorIDs[TextSafe.clean($0)]!] },
                    suffix: "ON CONFLICT DO NOTHING")
         insert.add("advisory_changes", ["advisory_id", "document_id", "previous_document_id", "recorded_at"],
                    rows: [[a.id, documentID, previousDocumentID, Timestamp.format(Date())]])
-        // The same round trip says whether there are assets to compute exposures for (see `recomputeExposures`).
-        return try await insert.run(db, then: PostgresStore.inventoryState).first!
     }
 
     /// Each vendor's id (keyed by `TextSafe.clean(name)`), creating the vendors not stored yet with a slug no other vendor has. Another node may create
@@ -245,15 +388,41 @@ extension PostgresStore {
     /// the next slug is tried.
     static func vendorIDs(_ names: [String], db: some SQLExecutor) async throws -> [String: Int64] {
         var ids: [String: Int64] = [:]
-        // In the advisory's order, as SQLite creates them: two new names with the same slug get theirs in that order.
+        // In the advisories' order, as SQLite creates them: two new names with the same slug get theirs in that order.
         var unique: [String] = []
-        for name in names.map(TextSafe.clean) where !unique.contains(name) { unique.append(name) }
+        var seen: Set<String> = []
+        for name in names.map(TextSafe.clean) where seen.insert(name).inserted { unique.append(name) }
         guard !unique.isEmpty else { return ids }
         for row in try await db.fetchAll("SELECT id, name FROM vendors WHERE name IN (\(placeholders(unique.count)))",
                                          SQLArguments(unique)) {
             ids[row["name"]] = row["id"]
         }
-        for name in unique where ids[name] == nil {
+        let missing = unique.filter { ids[$0] == nil }
+        guard !missing.isEmpty else { return ids }
+        // The new vendors in one statement: the slugs already taken by a base or a numbered variant of it (`siemens`,
+        // `siemens-2`) in one query, each new name given the first free one in order, as one lookup at a time would.
+        let bases = missing.map(Slug.make)
+        let distinctBases = Array(Set(bases))
+        var taken = Set(try await db.fetchValues("""
+            SELECT slug FROM vendors WHERE slug IN (\(placeholders(distinctBases.count)))
+              OR EXISTS (SELECT 1 FROM (VALUES \(tuples(distinctBases.count, width: 1))) AS b(base) WHERE starts_with(slug, b.base || '-'))
+            """, SQLArguments(distinctBases + distinctBases), as: String.self))
+        var rows: [[(any SQLValueConvertible)?]] = []
+        for (name, base) in zip(missing, bases) {
+            var slug = base
+            var suffix = 1
+            while taken.contains(slug) {
+                suffix += 1
+                slug = "\(base)-\(suffix)"
+            }
+            taken.insert(slug)
+            rows.append([name, slug])
+        }
+        var insert = MultiRowInsert()
+        insert.add("vendors", ["name", "slug"], rows: rows, suffix: "ON CONFLICT DO NOTHING RETURNING id, name")
+        for row in try await insert.runReturningEveryRow(db) { ids[row["name"]] = row["id"] }
+        // Another node created one of these names, or took one of the slugs, since the query: those one at a time.
+        for name in missing where ids[name] == nil {
             let base = Slug.make(name)
             var suffix = 1
             while ids[name] == nil {
@@ -303,48 +472,81 @@ struct TextSafe: SQLExecutor {
 }
 
 /// Rows for several tables, inserted with one `INSERT … VALUES (…), (…)` per table, the tables joined into one statement
-/// through data-modifying `WITH` clauses: a CISA advisory's hundreds of rows cost one round trip instead of hundreds.
-/// A statement stays under 60,000 parameters (PostgreSQL's limit is 65,535); a larger table is split across statements.
+/// through data-modifying `WITH` clauses: a batch of advisories' thousands of rows cost one round trip or a few.
+/// Rows added for a table again (the next advisory's) join its list, in the order added. A statement stays under 60,000
+/// parameters (PostgreSQL's limit is 65,535); a larger table is split across statements.
 struct MultiRowInsert {
     static let parameterLimit = 60_000
-    private var parts: [(sql: String, arguments: [SQLValue])] = []
+    private struct Table {
+        var name: String
+        var columns: [String]
+        var suffix: String
+        var values: [SQLValue] = []
+    }
+    private var tables: [Table] = []
+    private var alsoStatements: [String] = []
+
+    /// A statement without parameters that runs with the last of the inserts, as one more `WITH` clause.
+    mutating func alsoRun(_ sql: String) { alsoStatements.append(sql) }
 
     /// Queues `rows` for `table`; every row has one value per column. `suffix` follows the VALUES list (`ON CONFLICT …`).
     mutating func add(_ table: String, _ columns: [String], rows: [[(any SQLValueConvertible)?]], suffix: String = "") {
         guard !rows.isEmpty else { return }
-        let rowsPerChunk = max(1, MultiRowInsert.parameterLimit / columns.count)
-        let tuple = "(" + Array(repeating: "?", count: columns.count).joined(separator: ",") + ")"
-        var start = 0
-        while start < rows.count {
-            let chunk = rows[start..<min(rows.count, start + rowsPerChunk)]
-            var arguments: [SQLValue] = []
-            arguments.reserveCapacity(chunk.count * columns.count)
-            for row in chunk {
-                precondition(row.count == columns.count, "a row for \(table) needs \(columns.count) values")
-                for value in row { arguments.append(value?.sqlValue ?? .null) }
-            }
-            let values = Array(repeating: tuple, count: chunk.count).joined(separator: ",")
-            parts.append(("INSERT INTO \(table)(\(columns.joined(separator: ", "))) VALUES \(values) \(suffix)", arguments))
-            start += rowsPerChunk
+        let index: Int
+        if let found = tables.firstIndex(where: { $0.name == table }) {
+            precondition(tables[found].columns == columns && tables[found].suffix == suffix, "\(table) is queued with other columns")
+            index = found
+        } else {
+            tables.append(Table(name: table, columns: columns, suffix: suffix))
+            index = tables.count - 1
         }
+        tables[index].values.reserveCapacity(tables[index].values.count + rows.count * columns.count)
+        for row in rows {
+            precondition(row.count == columns.count, "a row for \(table) needs \(columns.count) values")
+            for value in row { tables[index].values.append(value?.sqlValue ?? .null) }
+        }
+    }
+
+    /// The queued INSERTs, each under the parameter limit.
+    private var parts: [(sql: String, arguments: ArraySlice<SQLValue>)] {
+        var parts: [(sql: String, arguments: ArraySlice<SQLValue>)] = []
+        for table in tables {
+            let width = table.columns.count
+            let rowsPerChunk = max(1, MultiRowInsert.parameterLimit / width)
+            let tuple = "(" + Array(repeating: "?", count: width).joined(separator: ",") + ")"
+            let rowCount = table.values.count / width
+            var start = 0
+            while start < rowCount {
+                let end = min(rowCount, start + rowsPerChunk)
+                let values = Array(repeating: tuple, count: end - start).joined(separator: ",")
+                parts.append(("INSERT INTO \(table.name)(\(table.columns.joined(separator: ", "))) VALUES \(values) \(table.suffix)",
+                              table.values[(start * width)..<(end * width)]))
+                start = end
+            }
+        }
+        return parts
     }
 
     /// Runs what was queued, in as few statements as the parameter limit allows. With `then`, a query without
     /// parameters that the last statement answers after its inserts (saving a round trip); its rows are returned.
     @discardableResult
     func run(_ db: some SQLExecutor, then query: String? = nil) async throws -> [SQLRow] {
-        var pending: [(sql: String, arguments: [SQLValue])] = []
+        var pending: [(sql: String, arguments: ArraySlice<SQLValue>)] = []
         var count = 0
         var rows: [SQLRow] = []
         func flush(final: Bool) async throws {
             var statements = pending.map(\.sql)
+            if final { statements += alsoStatements }
             if final, let query { statements.append(query) }
             guard let last = statements.popLast() else { return }
             // Placeholders are numbered in text order, so the WITH clauses' arguments come first, the last statement's
             // last. Data-modifying WITH clauses run to completion whether or not the last statement reads them.
             let with = statements.enumerated().map { "i\($0.offset) AS (\($0.element))" }
             let sql = with.isEmpty ? last : "WITH " + with.joined(separator: ", ") + " " + last
-            rows = try await db.fetchAll(sql, SQLArguments(pending.flatMap(\.arguments)))
+            var arguments: [SQLValue] = []
+            arguments.reserveCapacity(count)
+            for part in pending { arguments += part.arguments }
+            rows = try await db.fetchAll(sql, SQLArguments(arguments))
             pending = []
             count = 0
         }
@@ -354,6 +556,15 @@ struct MultiRowInsert {
             count += part.arguments.count
         }
         try await flush(final: true)
+        return rows
+    }
+
+    /// Runs each queued INSERT as a statement of its own and returns every row they return (`RETURNING` in a
+    /// `WITH` clause other than the last would be lost).
+    func runReturningEveryRow(_ db: some SQLExecutor) async throws -> [SQLRow] {
+        precondition(alsoStatements.isEmpty, "alsoRun statements need run(_:then:)")
+        var rows: [SQLRow] = []
+        for part in parts { rows += try await db.fetchAll(part.sql, SQLArguments(Array(part.arguments))) }
         return rows
     }
 }

@@ -228,6 +228,50 @@ struct AdvisoryContractTests {
         }
     }
 
+    /// ProConOS's advisory under another ID, with every vendor branch renamed.
+    static func renamed(_ id: String, vendor: String) throws -> IncomingDocument {
+        var json = try #require(try JSONSerialization.jsonObject(with: Data(try SharedData.bytes(Corpus.proconos))) as? [String: Any])
+        func rename(_ value: Any) -> Any {
+            if var object = value as? [String: Any] {
+                if object["category"] as? String == "vendor" { object["name"] = vendor }
+                for (key, child) in object { object[key] = rename(child) }
+                return object
+            }
+            if let array = value as? [Any] { return array.map(rename) }
+            return value
+        }
+        json = try #require(rename(json) as? [String: Any])
+        var document = try #require(json["document"] as? [String: Any])
+        var tracking = try #require(document["tracking"] as? [String: Any])
+        tracking["id"] = id
+        document["tracking"] = tracking
+        json["document"] = document
+        let bytes = Array(try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys]))
+        return try Incoming.document(bytes, origin: "/in/\(id).json")
+    }
+
+    @Test("new vendors whose names make the same slug get -2, -3 … in the order they arrive, in a batch as one at a time",
+          arguments: Backend.allCases)
+    func vendorSlugs(_ backend: Backend) async throws {
+        try await backend.withStore { store in
+            // Stored first: one vendor already holds `acme-automation-2`, another merely starts with the base.
+            #expect(try await store.ingest(try Self.renamed("TEST-1", vendor: "Acme Automation 2")) == .new)
+            #expect(try await store.ingest(try Self.renamed("TEST-2", vendor: "Acme Automation GmbH")) == .new)
+            let outcomes = try await store.ingest(batch: [
+                try Self.renamed("TEST-3", vendor: "Acme Automation"),
+                try Self.renamed("TEST-4", vendor: "ACME automation!"),
+                try Self.renamed("TEST-5", vendor: "Acme Automation GmbH"),
+                try Self.renamed("TEST-6", vendor: "Acme-Automation"),
+            ])
+            #expect(outcomes == [.new, .new, .new, .new])
+            let slugs = Dictionary(uniqueKeysWithValues: try await store.vendors().map { ($0.name, $0.slug) })
+            #expect(slugs == ["Acme Automation 2": "acme-automation-2", "Acme Automation GmbH": "acme-automation-gmbh",
+                              "Acme Automation": "acme-automation", "ACME automation!": "acme-automation-3",
+                              "Acme-Automation": "acme-automation-4"])
+            #expect(try await store.vendor(slug: "acme-automation-gmbh")?.advisoryCount == 2)
+        }
+    }
+
     @Test("quarantine keeps one entry per origin and hash, newest first, with its reason", arguments: Backend.allCases)
     func quarantine(_ backend: Backend) async throws {
         try await backend.withStore { store in
