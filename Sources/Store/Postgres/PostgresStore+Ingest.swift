@@ -91,17 +91,14 @@ extension PostgresStore {
         var plans: [Plan]
         var changed: Bool
         var documentIDs: [String: Int64]
-        var advisoryValues: Task<[SQLArguments], Never>
+        var seqs: [String: Int64]
         var outcomes: [IngestOutcome] { plans.map(\.outcome) }
     }
 
-    /// A run's locks, its probe, the rare cases and its documents' rows: what depends only on the run's own
-    /// advisories (their locks make another writer of the same advisories wait), so that a pipeline may do it while
-    /// the batch before is finishing.
+    /// A run's locks, its probe, the rare cases, its documents' rows and its advisory rows: what depends only on the
+    /// run's own advisories (their locks make another writer of the same advisories wait), so that a pipeline may do it
+    /// while the batch before is finishing.
     func storePrefix(_ documents: [IncomingDocument], db: TextSafe) async throws -> RunPrefix {
-        // The advisory rows' values (their search texts cut into words) are worked out on another thread while the
-        // server takes the locks, answers the probe and stores the documents.
-        let advisoryValues = Task.detached { documents.map { PostgresStore.advisoryArguments($0.advisory) } }
         // Two nodes storing the same advisory take turns: the second sees the first one's rows once it commits. The
         // locks are taken in one order (by key), so two batches that share advisories cannot deadlock. The shared
         // inventory lock keeps an inventory import (which takes it exclusively) from computing exposures against
@@ -162,29 +159,24 @@ extension PostgresStore {
             }
         }
 
-        // Every new revision's document row, in order, in one statement.
         let stored = zip(documents, plans).filter {
             switch $0.1 { case .new, .update, .historical: true; default: false }
         }
-        let documentIDs = stored.isEmpty ? [:] : try await PostgresStore.insertDocuments(stored.map(\.0), db: db)
-        return RunPrefix(documents: documents, plans: plans, changed: changed || !stored.isEmpty, documentIDs: documentIDs,
-                         advisoryValues: advisoryValues)
-    }
-
-    /// The rest of a run: vendors (created in the documents' order, as one at a time would), the rewritten and the new
-    /// advisory rows, every child row and journal entry in one statement, and the exposures.
-    func storeTail(_ prefix: RunPrefix, last: Bool, db: TextSafe) async throws -> (outcomes: [IngestOutcome], changed: Bool, bumped: Bool) {
-        let documents = prefix.documents
-        let documentIDs = prefix.documentIDs
-        let advisoryValues = prefix.advisoryValues
-        defer { advisoryValues.cancel() }
-        let applied = zip(documents, prefix.plans).filter {
+        let applied = stored.filter {
             switch $0.1 { case .new, .update: true; default: false }
         }
-        guard !applied.isEmpty else { return (prefix.outcomes, prefix.changed, false) }
-        let vendorIDs = try await PostgresStore.vendorIDs(applied.flatMap(\.0.advisory.vendors), db: db)
+        // The advisory rows' values (their search texts cut into words) are worked out on another thread while the
+        // server stores the documents.
+        let changing = applied.map(\.0.advisory)
+        let advisoryValues = Task.detached { changing.map(PostgresStore.advisoryArguments) }
+        defer { advisoryValues.cancel() }
+
+        // Every new revision's document row, in order, in one statement.
+        let documentIDs = stored.isEmpty ? [:] : try await PostgresStore.insertDocuments(stored.map(\.0), db: db)
+
+        // The rewritten and the new advisory rows (their seqs are the order that shows, like the documents' IDs).
         var values: [String: SQLArguments] = [:]
-        for (document, arguments) in zip(documents, await advisoryValues.value) { values[document.advisory.id] = arguments }
+        for (advisory, arguments) in zip(changing, await advisoryValues.value) { values[advisory.id] = arguments }
         var seqs: [String: Int64] = [:]
         for (document, plan) in applied {
             guard case .update(let seq, _) = plan else { continue }
@@ -223,6 +215,20 @@ extension PostgresStore {
             for row in rows { seqs[row["id"]] = row["seq"] }
         }
 
+        return RunPrefix(documents: documents, plans: plans, changed: changed || !stored.isEmpty, documentIDs: documentIDs,
+                         seqs: seqs)
+    }
+
+    /// The rest of a run: vendors (created in the documents' order, as one at a time would, so after the run before has
+    /// committed), every child row and journal entry in one statement, and the exposures.
+    func storeTail(_ prefix: RunPrefix, last: Bool, db: TextSafe) async throws -> (outcomes: [IngestOutcome], changed: Bool, bumped: Bool) {
+        let documentIDs = prefix.documentIDs
+        let seqs = prefix.seqs
+        let applied = zip(prefix.documents, prefix.plans).filter {
+            switch $0.1 { case .new, .update: true; default: false }
+        }
+        guard !applied.isEmpty else { return (prefix.outcomes, prefix.changed, false) }
+        let vendorIDs = try await PostgresStore.vendorIDs(applied.flatMap(\.0.advisory.vendors), db: db)
         var insert = MultiRowInsert()
         for (document, plan) in applied {
             let advisory = document.advisory

@@ -3,11 +3,11 @@ import Foundation
 import Synchronization
 
 extension PostgresStore {
-    /// A bulk import's batches on two connections at once: while batch n finishes (vendors, advisory rows, child rows,
-    /// exposures, commit), batch n + 1 takes its locks, is probed and stores its documents' rows (the bytes and their
-    /// jsonb copy, the largest part of the work). Everything whose order shows (document IDs, advisory seqs, vendor
-    /// IDs and slugs, journal entries) is still written in the batches' order: n + 1 stores its documents only once
-    /// n's are stored, and goes on to the rest only once n has committed.
+    /// A bulk import's batches on two connections at once: while batch n finishes (vendors, child rows, exposures,
+    /// commit), batch n + 1 takes its locks, is probed and stores its documents' rows (the bytes and their jsonb copy,
+    /// the largest part of the work) and its advisory rows (with their search vectors). Everything whose order shows (document IDs, advisory seqs, vendor
+    /// IDs and slugs, journal entries) is still written in the batches' order: n + 1 stores its documents and
+    /// advisories only once n's are stored, and goes on to the rest only once n has committed.
     public func batchPipeline() -> (any BatchPipeline)? { PostgresIngestPipeline(store: self) }
 }
 
@@ -119,7 +119,6 @@ final class PostgresIngestPipeline: BatchPipeline, Sendable {
                     await until { n == 0 || $0.finished.contains(previous) || $0.failing == previous }
                     let before = state.withLock { (finished: $0.finished.contains(previous), failed: $0.failed.contains(previous)) }
                     if n > 0, !before.finished || before.failed {
-                        prefix.advisoryValues.cancel()
                         try await connection.execute("ROLLBACK")
                         update(withdraw)
                         if before.failed { throw EarlierBatchFailed(number: n) }
