@@ -196,25 +196,13 @@ extension PostgresStore {
         }
         let fresh = applied.filter { if case .new = $0.1 { true } else { false } }.map(\.0.advisory)
         if !fresh.isEmpty {
-            var arguments = SQLArguments()
-            for advisory in fresh {
-                arguments.append(advisory.id)
-                arguments.append(documentIDs[advisory.id]!)
-                arguments.append(contentsOf: values[advisory.id]!)
-            }
-            // One advisory's values: its ID, its document's, the 19 columns `advisoryArguments` binds, and the search
-            // vector's four texts.
-            let tuple = "(" + Array(repeating: "?", count: 21).joined(separator: ", ") + ", " + PostgresStore.searchVector + ")"
-            let rows = try await db.fetchAll("""
-                INSERT INTO advisories(id, document_id, title, publisher, publisher_namespace, publisher_category,
-                  category, status, tlp, version, initial_release_date, current_release_date, year, cvss_score,
-                  severity, severity_rank, cvss_vector, risk_summary, source_url, vendors, cve_count, search)
-                VALUES \(Array(repeating: tuple, count: fresh.count).joined(separator: ", "))
-                RETURNING seq, id
-                """, arguments)
-            for row in rows { seqs[row["id"]] = row["seq"] }
+            var insert = MultiRowInsert()
+            insert.add("advisories", PostgresStore.advisoryColumns, values: fresh.map { advisory in
+                [.text(advisory.id), .integer(documentIDs[advisory.id]!)] + values[advisory.id]!.values
+            }, suffix: "RETURNING seq, id", computed: [("search", PostgresStore.searchVector(from: "u"))],
+               inputOnly: ["search_a", "search_b", "search_c", "search_d"], ordered: true)
+            for row in try await insert.runReturningEveryRow(db) { seqs[row["id"]] = row["seq"] }
         }
-
         return RunPrefix(documents: documents, plans: plans, changed: changed || !stored.isEmpty, documentIDs: documentIDs,
                          seqs: seqs)
     }
@@ -290,41 +278,40 @@ extension PostgresStore {
         return order > 0 ? .update(seq: currentSeq, previousDocumentID: probe["document_id"]) : .historical
     }
 
-    /// The documents' rows in one statement (split only past the parameter limit); each document's id by advisory ID
-    /// (the documents have distinct advisory IDs).
+    /// The documents' rows in one statement; each document's id by advisory ID (the documents have distinct advisory
+    /// IDs). The bytes go once: the jsonb copy is made from the raw column's array element.
     static func insertDocuments(_ documents: [IncomingDocument], db: some SQLExecutor) async throws -> [String: Int64] {
-        let width = 17  // values per document; the jsonb copy reuses the first
+        var insert = MultiRowInsert()
+        insert.add("documents", ["raw", "advisory_id", "version", "current_release_date", "current_release_date_raw", "status",
+                                 "sha256", "sha512", "size", "origin", "integrity", "integrity_detail", "sha256_sidecar",
+                                 "sha512_sidecar", "signature", "imported_at", "signer"],
+                   rows: documents.map { incoming in
+                       let tracking = incoming.tracking
+                       let integrity = incoming.integrity
+                       return [incoming.bytes, incoming.advisory.id, tracking.version, incoming.advisory.currentReleaseDate.map(Timestamp.format),
+                               tracking.currentReleaseDate, tracking.status.rawValue, integrity.sha256, integrity.sha512,
+                               incoming.bytes.count, incoming.origin, integrity.status.rawValue, integrity.detail,
+                               integrity.sha256Sidecar, integrity.sha512Sidecar, integrity.signature, Timestamp.format(Date()),
+                               integrity.signer]
+                   },
+                   suffix: "RETURNING id, advisory_id", computed: [("document", "vigil_jsonb(u.raw)")], ordered: true)
         var ids: [String: Int64] = [:]
-        var start = 0
-        let perStatement = MultiRowInsert.parameterLimit / width
-        while start < documents.count {
-            let chunk = documents[start..<min(documents.count, start + perStatement)]
-            // Placeholders numbered here, not `?`: the bytes go once per document and `vigil_jsonb` reads the raw
-            // column's placeholder again for the jsonb copy.
-            var values: [String] = []
-            var arguments = SQLArguments()
-            for incoming in chunk {
-                let first = arguments.values.count + 1
-                values.append("($\(first), vigil_jsonb($\(first)), " + (1..<width).map { "$\(first + $0)" }.joined(separator: ", ") + ")")
-                let tracking = incoming.tracking
-                let integrity = incoming.integrity
-                arguments.append(contentsOf: [incoming.bytes, incoming.advisory.id, tracking.version,
-                                              incoming.advisory.currentReleaseDate.map(Timestamp.format), tracking.currentReleaseDate,
-                                              tracking.status.rawValue, integrity.sha256, integrity.sha512, incoming.bytes.count,
-                                              incoming.origin, integrity.status.rawValue, integrity.detail, integrity.sha256Sidecar,
-                                              integrity.sha512Sidecar, integrity.signature, Timestamp.format(Date()), integrity.signer])
-            }
-            let rows = try await db.fetchAll("""
-                INSERT INTO documents(raw, document, advisory_id, version, current_release_date, current_release_date_raw, status,
-                  sha256, sha512, size, origin, integrity, integrity_detail, sha256_sidecar, sha512_sidecar, signature,
-                  imported_at, signer)
-                VALUES \(values.joined(separator: ", "))
-                RETURNING id, advisory_id
-                """, arguments)
-            for row in rows { ids[row["advisory_id"]] = row["id"] }
-            start += chunk.count
-        }
+        for row in try await insert.runReturningEveryRow(db) { ids[row["advisory_id"]] = row["id"] }
         return ids
+    }
+
+    /// The advisories columns `advisoryArguments` fills after the ID and the document's, then the four search texts.
+    static let advisoryColumns = ["id", "document_id", "title", "publisher", "publisher_namespace", "publisher_category",
+                                  "category", "status", "tlp", "version", "initial_release_date", "current_release_date", "year",
+                                  "cvss_score", "severity", "severity_rank", "cvss_vector", "risk_summary", "source_url", "vendors",
+                                  "cve_count", "search_a", "search_b", "search_c", "search_d"]
+
+    /// `searchVector` over columns `search_a` … `search_d` of the row source `alias`.
+    static func searchVector(from alias: String) -> String {
+        """
+        setweight(to_tsvector('simple', \(alias).search_a), 'A') || setweight(to_tsvector('simple', \(alias).search_b), 'B')
+          || setweight(to_tsvector('simple', \(alias).search_c), 'C') || setweight(to_tsvector('simple', \(alias).search_d), 'D')
+        """
     }
 
     /// An advisory's search vector from four bound texts (`searchArguments`), weighted as SQLite's bm25 weights rank:
@@ -386,7 +373,7 @@ extension PostgresStore {
         insert.add("advisory_vendors", ["advisory_seq", "vendor_id"], rows: a.vendors.map { [seq, vendorIDs[TextSafe.clean($0)]!] },
                    suffix: "ON CONFLICT DO NOTHING")
         insert.add("advisory_changes", ["advisory_id", "document_id", "previous_document_id", "recorded_at"],
-                   rows: [[a.id, documentID, previousDocumentID, Timestamp.format(Date())]])
+                   rows: [[a.id, documentID, previousDocumentID, Timestamp.format(Date())]], ordered: true)
     }
 
     /// Each vendor's id (keyed by `TextSafe.clean(name)`), creating the vendors not stored yet with a slug no other vendor has. Another node may create
@@ -425,7 +412,7 @@ extension PostgresStore {
             rows.append([name, slug])
         }
         var insert = MultiRowInsert()
-        insert.add("vendors", ["name", "slug"], rows: rows, suffix: "ON CONFLICT DO NOTHING RETURNING id, name")
+        insert.add("vendors", ["name", "slug"], rows: rows, suffix: "ON CONFLICT DO NOTHING RETURNING id, name", ordered: true)
         for row in try await insert.runReturningEveryRow(db) { ids[row["name"]] = row["id"] }
         // Another node created one of these names, or took one of the slugs, since the query: those one at a time.
         for name in missing where ids[name] == nil {
@@ -466,10 +453,18 @@ struct TextSafe: SQLExecutor {
     let base: SQLConnection
 
     func fetchAll(_ sql: String, _ arguments: SQLArguments) async throws -> [SQLRow] {
-        try await base.fetchAll(sql, SQLArguments(arguments.values.map { value in
-            if case .text(let text) = value, text.utf8.contains(0) { return .text(TextSafe.clean(text)) }
+        try await base.fetchAll(sql, SQLArguments(arguments.values.map(TextSafe.safe)))
+    }
+
+    static func safe(_ value: SQLValue) -> SQLValue {
+        switch value {
+        case .text(let text) where text.utf8.contains(0):
+            return .text(clean(text))
+        case .array(let array) where array.element == .text && array.values.contains(where: { if case .text(let t) = $0 { t.utf8.contains(0) } else { false } }):
+            return .array(SQLArray(element: .text, values: array.values.map(safe)))
+        default:
             return value
-        }))
+        }
     }
 
     static func clean(_ text: String) -> String {
@@ -477,17 +472,22 @@ struct TextSafe: SQLExecutor {
     }
 }
 
-/// Rows for several tables, inserted with one `INSERT … VALUES (…), (…)` per table, the tables joined into one statement
-/// through data-modifying `WITH` clauses: a batch of advisories' thousands of rows cost one round trip or a few.
-/// Rows added for a table again (the next advisory's) join its list, in the order added. A statement stays under 60,000
-/// parameters (PostgreSQL's limit is 65,535); a larger table is split across statements.
+/// Rows for several tables, each table's rows bound as one array per column and inserted with
+/// `INSERT … SELECT … FROM unnest(?, ?, …)`, the tables joined into one statement through data-modifying `WITH` clauses:
+/// a batch of advisories' hundred thousand values cost one round trip and a few dozen parameters to plan (a VALUES
+/// list with a placeholder per value made the server copy and fold an expression tree the size of the batch). Rows
+/// added for a table again (the next advisory's) join its arrays, in the order added.
 struct MultiRowInsert {
     static let parameterLimit = 60_000
     private struct Table {
         var name: String
         var columns: [String]
         var suffix: String
-        var values: [SQLValue] = []
+        var computed: [(column: String, expression: String)]
+        var inputOnly: Set<String>
+        var ordered: Bool
+        var values: [[SQLValue]]
+        var rowCount = 0
     }
     private var tables: [Table] = []
     private var alsoStatements: [String] = []
@@ -495,74 +495,76 @@ struct MultiRowInsert {
     /// A statement without parameters that runs with the last of the inserts, as one more `WITH` clause.
     mutating func alsoRun(_ sql: String) { alsoStatements.append(sql) }
 
-    /// Queues `rows` for `table`; every row has one value per column. `suffix` follows the VALUES list (`ON CONFLICT …`).
-    mutating func add(_ table: String, _ columns: [String], rows: [[(any SQLValueConvertible)?]], suffix: String = "") {
+    /// Queues `rows` for `table`; every row has one value per column. `suffix` follows the SELECT (`ON CONFLICT …`,
+    /// `RETURNING …`). `computed` columns are expressions over the input columns as `u.name`; `inputOnly` columns feed
+    /// them and are not inserted. `ordered`: rows are inserted in the order added (for identity columns whose order
+    /// shows); otherwise in the order the server reads the arrays, which is the same in practice.
+    mutating func add(_ table: String, _ columns: [String], rows: [[(any SQLValueConvertible)?]], suffix: String = "",
+                      computed: [(column: String, expression: String)] = [], inputOnly: Set<String> = [], ordered: Bool = false) {
+        add(table, columns, values: rows.map { row in row.map { $0?.sqlValue ?? .null } }, suffix: suffix, computed: computed,
+            inputOnly: inputOnly, ordered: ordered)
+    }
+
+    mutating func add(_ table: String, _ columns: [String], values rows: [[SQLValue]], suffix: String = "",
+                      computed: [(column: String, expression: String)] = [], inputOnly: Set<String> = [], ordered: Bool = false) {
         guard !rows.isEmpty else { return }
         let index: Int
         if let found = tables.firstIndex(where: { $0.name == table }) {
             precondition(tables[found].columns == columns && tables[found].suffix == suffix, "\(table) is queued with other columns")
             index = found
         } else {
-            tables.append(Table(name: table, columns: columns, suffix: suffix))
+            tables.append(Table(name: table, columns: columns, suffix: suffix, computed: computed, inputOnly: inputOnly,
+                                ordered: ordered, values: Array(repeating: [], count: columns.count)))
             index = tables.count - 1
         }
-        tables[index].values.reserveCapacity(tables[index].values.count + rows.count * columns.count)
+        for column in 0..<columns.count { tables[index].values[column].reserveCapacity(tables[index].rowCount + rows.count) }
         for row in rows {
             precondition(row.count == columns.count, "a row for \(table) needs \(columns.count) values")
-            for value in row { tables[index].values.append(value?.sqlValue ?? .null) }
+            for (column, value) in row.enumerated() { tables[index].values[column].append(value) }
         }
+        tables[index].rowCount += rows.count
     }
 
-    /// The queued INSERTs, each under the parameter limit.
-    private var parts: [(sql: String, arguments: ArraySlice<SQLValue>)] {
-        var parts: [(sql: String, arguments: ArraySlice<SQLValue>)] = []
-        for table in tables {
-            let width = table.columns.count
-            let rowsPerChunk = max(1, MultiRowInsert.parameterLimit / width)
-            let tuple = "(" + Array(repeating: "?", count: width).joined(separator: ",") + ")"
-            let rowCount = table.values.count / width
-            var start = 0
-            while start < rowCount {
-                let end = min(rowCount, start + rowsPerChunk)
-                let values = Array(repeating: tuple, count: end - start).joined(separator: ",")
-                parts.append(("INSERT INTO \(table.name)(\(table.columns.joined(separator: ", "))) VALUES \(values) \(table.suffix)",
-                              table.values[(start * width)..<(end * width)]))
-                start = end
+    /// The queued INSERTs, one per table, each with one array argument per column.
+    private var parts: [(sql: String, arguments: [SQLValue])] {
+        tables.map { table in
+            var arguments: [SQLValue] = []
+            var allNull: Set<String> = []
+            for (column, values) in zip(table.columns, table.values) {
+                if let array = SQLArray(values) {
+                    arguments.append(.array(array))
+                } else {
+                    // Only NULLs (of no known type): text[], and a plain NULL where it is inserted.
+                    precondition(values.allSatisfy { $0 == .null }, "\(table.name).\(column) mixes kinds of values")
+                    arguments.append(.array(SQLArray(element: .text, values: values)))
+                    allNull.insert(column)
+                }
             }
+            let targets = table.columns.filter { !table.inputOnly.contains($0) }
+            let select = targets.map { allNull.contains($0) ? "NULL" : "u.\($0)" } + table.computed.map(\.expression)
+            let placeholders = Array(repeating: "?", count: table.columns.count).joined(separator: ", ")
+            let source = table.ordered
+                ? "unnest(\(placeholders)) WITH ORDINALITY AS u(\(table.columns.joined(separator: ", ")), ordinal) ORDER BY u.ordinal"
+                : "unnest(\(placeholders)) AS u(\(table.columns.joined(separator: ", ")))"
+            let sql = "INSERT INTO \(table.name)(\((targets + table.computed.map(\.column)).joined(separator: ", "))) "
+                + "SELECT \(select.joined(separator: ", ")) FROM \(source) \(table.suffix)"
+            return (sql, arguments)
         }
-        return parts
     }
 
-    /// Runs what was queued, in as few statements as the parameter limit allows. With `then`, a query without
-    /// parameters that the last statement answers after its inserts (saving a round trip); its rows are returned.
+    /// Runs what was queued in one statement. With `then`, a query without parameters that the statement answers after
+    /// its inserts (saving a round trip); its rows are returned.
     @discardableResult
     func run(_ db: some SQLExecutor, then query: String? = nil) async throws -> [SQLRow] {
-        var pending: [(sql: String, arguments: ArraySlice<SQLValue>)] = []
-        var count = 0
-        var rows: [SQLRow] = []
-        func flush(final: Bool) async throws {
-            var statements = pending.map(\.sql)
-            if final { statements += alsoStatements }
-            if final, let query { statements.append(query) }
-            guard let last = statements.popLast() else { return }
-            // Placeholders are numbered in text order, so the WITH clauses' arguments come first, the last statement's
-            // last. Data-modifying WITH clauses run to completion whether or not the last statement reads them.
-            let with = statements.enumerated().map { "i\($0.offset) AS (\($0.element))" }
-            let sql = with.isEmpty ? last : "WITH " + with.joined(separator: ", ") + " " + last
-            var arguments: [SQLValue] = []
-            arguments.reserveCapacity(count)
-            for part in pending { arguments += part.arguments }
-            rows = try await db.fetchAll(sql, SQLArguments(arguments))
-            pending = []
-            count = 0
-        }
-        for part in parts {
-            if count + part.arguments.count > MultiRowInsert.parameterLimit { try await flush(final: false) }
-            pending.append(part)
-            count += part.arguments.count
-        }
-        try await flush(final: true)
-        return rows
+        let parts = self.parts
+        var statements = parts.map(\.sql) + alsoStatements
+        if let query { statements.append(query) }
+        guard let last = statements.popLast() else { return [] }
+        // Placeholders are numbered in text order, so the WITH clauses' arguments come first, the last statement's
+        // last. Data-modifying WITH clauses run to completion whether or not the last statement reads them.
+        let with = statements.enumerated().map { "i\($0.offset) AS (\($0.element))" }
+        let sql = with.isEmpty ? last : "WITH " + with.joined(separator: ", ") + " " + last
+        return try await db.fetchAll(sql, SQLArguments(parts.flatMap(\.arguments)))
     }
 
     /// Runs each queued INSERT as a statement of its own and returns every row they return (`RETURNING` in a
@@ -570,7 +572,7 @@ struct MultiRowInsert {
     func runReturningEveryRow(_ db: some SQLExecutor) async throws -> [SQLRow] {
         precondition(alsoStatements.isEmpty, "alsoRun statements need run(_:then:)")
         var rows: [SQLRow] = []
-        for part in parts { rows += try await db.fetchAll(part.sql, SQLArguments(Array(part.arguments))) }
+        for part in parts { rows += try await db.fetchAll(part.sql, SQLArguments(part.arguments)) }
         return rows
     }
 }

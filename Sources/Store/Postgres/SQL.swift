@@ -12,6 +12,110 @@ public enum SQLValue: Sendable, Hashable {
     case text(String)
     case blob([UInt8])
     case bool(Bool)
+    /// A one-dimensional array bound to one placeholder, for `unnest(?, ?, …)`: one column of a multi-row INSERT.
+    case array(SQLArray)
+}
+
+/// A column's values as one PostgreSQL array (`text[]`, `bigint[]`, `double precision[]`, `bytea[]`, `boolean[]`),
+/// NULLs included. Rows bound as arrays cost the server one parameter per column to plan, not one per value.
+public struct SQLArray: Sendable, Hashable {
+    public enum Element: Sendable, Hashable { case text, integer, real, blob, bool }
+    public let element: Element
+    public let values: [SQLValue]
+
+    /// `values` are NULLs and values of one kind (integers among reals are read as reals); nil when a column mixes
+    /// other kinds, or holds only NULLs (its kind is then unknown).
+    public init?(_ values: [SQLValue]) {
+        var element: Element?
+        for value in values {
+            let kind: Element
+            switch value {
+            case .null: continue
+            case .text: kind = .text
+            case .integer: kind = .integer
+            case .real: kind = .real
+            case .blob: kind = .blob
+            case .bool: kind = .bool
+            case .array: return nil
+            }
+            switch (element, kind) {
+            case (nil, _): element = kind
+            case (.integer?, .real): element = .real
+            case (.real?, .integer): break
+            case (let known?, _) where known == kind: break
+            default: return nil
+            }
+        }
+        guard let element else { return nil }
+        self.element = element
+        self.values = values
+    }
+
+    init(element: Element, values: [SQLValue]) {
+        self.element = element
+        self.values = values
+    }
+}
+
+extension SQLArray: PostgresDynamicTypeEncodable {
+    public var psqlType: PostgresDataType {
+        switch element {
+        case .text: .textArray
+        case .integer: .int8Array
+        case .real: .float8Array
+        case .blob: .byteaArray
+        case .bool: .boolArray
+        }
+    }
+
+    public var psqlFormat: PostgresFormat { .binary }
+
+    var elementType: PostgresDataType {
+        switch element {
+        case .text: .text
+        case .integer: .int8
+        case .real: .float8
+        case .blob: .bytea
+        case .bool: .bool
+        }
+    }
+
+    /// The binary array format (`array_recv`): dimensions, has-NULLs flag, element type, length and lower bound,
+    /// then each element as a length (-1 for NULL) and its binary value.
+    public func encode<JSONEncoder: PostgresJSONEncoder>(into buffer: inout ByteBuffer, context: PostgresEncodingContext<JSONEncoder>) {
+        let hasNull = values.contains { if case .null = $0 { true } else { false } }
+        buffer.writeInteger(values.isEmpty ? 0 : 1, as: Int32.self)
+        buffer.writeInteger(hasNull ? 1 : 0, as: Int32.self)
+        buffer.writeInteger(elementType.rawValue)
+        guard !values.isEmpty else { return }
+        buffer.writeInteger(Int32(values.count))
+        buffer.writeInteger(1, as: Int32.self)
+        for value in values {
+            switch value {
+            case .null:
+                buffer.writeInteger(-1, as: Int32.self)
+            case .text(let text):
+                let start = buffer.writerIndex
+                buffer.writeInteger(0, as: Int32.self)
+                let written = buffer.writeString(text)
+                buffer.setInteger(Int32(written), at: start)
+            case .integer(let v):
+                buffer.writeInteger(8, as: Int32.self)
+                if element == .real { buffer.writeInteger(Double(v).bitPattern) } else { buffer.writeInteger(v) }
+            case .real(let v):
+                buffer.writeInteger(8, as: Int32.self)
+                buffer.writeInteger(v.bitPattern)
+            case .blob(let bytes):
+                buffer.writeInteger(Int32(bytes.count))
+                buffer.writeBytes(bytes)
+            case .bool(let v):
+                buffer.writeInteger(1, as: Int32.self)
+                buffer.writeInteger(v ? 1 : 0, as: UInt8.self)
+            case .array:
+                preconditionFailure("arrays of arrays are not bound")
+            }
+        }
+    }
 }
 
 /// A Swift value that binds to a placeholder and reads back from a column.
@@ -229,6 +333,7 @@ extension PostgresBindings {
         case .text(let v): append(v)
         case .blob(let v): append(ByteBuffer(bytes: v))
         case .bool(let v): append(v)
+        case .array(let v): append(v)
         }
     }
 }
