@@ -526,8 +526,8 @@ struct MultiRowInsert {
     }
 
     /// The queued INSERTs, one per table, each with one array argument per column.
-    private var parts: [(sql: String, arguments: [SQLValue])] {
-        tables.map { table in
+    private func parts() throws -> [(sql: String, arguments: [SQLValue])] {
+        try tables.map { table in
             var arguments: [SQLValue] = []
             var allNull: Set<String> = []
             for (column, values) in zip(table.columns, table.values) {
@@ -535,7 +535,9 @@ struct MultiRowInsert {
                     arguments.append(.array(array))
                 } else {
                     // Only NULLs (of no known type): text[], and a plain NULL where it is inserted.
-                    precondition(values.allSatisfy { $0 == .null }, "\(table.name).\(column) mixes kinds of values")
+                    guard values.allSatisfy({ $0 == .null }) else {
+                        throw StoreError("\(table.name).\(column) was given values of different kinds (a programming error)")
+                    }
                     arguments.append(.array(SQLArray(element: .text, values: values)))
                     allNull.insert(column)
                 }
@@ -556,7 +558,7 @@ struct MultiRowInsert {
     /// its inserts (saving a round trip); its rows are returned.
     @discardableResult
     func run(_ db: some SQLExecutor, then query: String? = nil) async throws -> [SQLRow] {
-        let parts = self.parts
+        let parts = try self.parts()
         var statements = parts.map(\.sql) + alsoStatements
         if let query { statements.append(query) }
         guard let last = statements.popLast() else { return [] }
@@ -572,7 +574,7 @@ struct MultiRowInsert {
     func runReturningEveryRow(_ db: some SQLExecutor) async throws -> [SQLRow] {
         precondition(alsoStatements.isEmpty, "alsoRun statements need run(_:then:)")
         var rows: [SQLRow] = []
-        for part in parts { rows += try await db.fetchAll(part.sql, SQLArguments(part.arguments)) }
+        for part in try parts() { rows += try await db.fetchAll(part.sql, SQLArguments(part.arguments)) }
         return rows
     }
 }
