@@ -48,19 +48,6 @@ extension ExposureCalculator {
         var first: Int32 { products[0] }
     }
 
-    /// A combined exposure without its asset.
-    private struct Resolved {
-        let status: ExposureStatus
-        let confidence: MatchConfidence
-        let product: CompiledProduct
-        let kind: ProductMatchKind
-        /// The group and range of the chosen cell: the verdict is the asset's own version's, read from its slot.
-        let group: Int32
-        let range: Int32
-        let firstProductID: String
-        let moreProductIDs: [String]
-    }
-
     /// The exposures of every indexed asset that one advisory concerns, one per asset, worst first.
     public func exposures(to advisory: MatchAdvisory, in index: AssetIndex) -> [Exposure] {
         exposures(to: advisory, in: index, stampingAbove: 2_048)
@@ -327,23 +314,23 @@ extension ExposureCalculator {
         }
         guard !touchedKeys.isEmpty else { return [] }
 
-        // Product IDs per set of cells (one cell, the usual case, or several in product order).
-        var cellIDs = [(first: String, more: [String])?](repeating: nil, count: cells.count)
-        var cellSetIDs: [[Int32]: (first: String, more: [String])] = [:]
-        func productIDs(_ chosen: [Int32]) -> (first: String, more: [String]) {
-            if chosen.count == 1 {
-                if let known = cellIDs[Int(chosen[0])] { return known }
-                let positions = cells[Int(chosen[0])].products
-                let ids = (products[Int(positions[0])].product.productID,
-                           positions.dropFirst().map { products[Int($0)].product.productID })
-                cellIDs[Int(chosen[0])] = ids
-                return ids
+        // Product IDs per set of cells (one cell, the usual case, or several in product order), numbered.
+        var idFirst: [String] = []
+        var idMore: [[String]] = []
+        var cellIDs = [Int32](repeating: -1, count: cells.count)
+        var cellSets = NumberSets()
+        var cellSetIDs: [Int32] = []
+        func productIDs(_ chosen: [Int32]) -> Int32 {
+            if chosen.count == 1, cellIDs[Int(chosen[0])] >= 0 { return cellIDs[Int(chosen[0])] }
+            if chosen.count > 1 {
+                let (number, isNew) = cellSets.number(of: chosen)
+                if !isNew { return cellSetIDs[Int(number)] }
             }
-            if let known = cellSetIDs[chosen] { return known }
-            let positions = chosen.flatMap { cells[Int($0)].products }.sorted()
-            let ids = (products[Int(positions[0])].product.productID,
-                       positions.dropFirst().map { products[Int($0)].product.productID })
-            cellSetIDs[chosen] = ids
+            let positions = chosen.count == 1 ? cells[Int(chosen[0])].products : chosen.flatMap { cells[Int($0)].products }.sorted()
+            let ids = Int32(idFirst.count)
+            idFirst.append(products[Int(positions[0])].product.productID)
+            idMore.append(positions.dropFirst().map { products[Int($0)].product.productID })
+            if chosen.count == 1 { cellIDs[Int(chosen[0])] = ids } else { cellSetIDs.append(ids) }
             return ids
         }
 
@@ -355,9 +342,19 @@ extension ExposureCalculator {
             groupCellStart.append(groupCellList.count)
         }
 
-        /// `combine` over every product of the given summaries' cells, worked out from the cells.
+        // Combined exposures without their assets (`combine` over every product of a set of summaries' cells), field
+        // by field: status, confidence, the chosen product (a position) and kind, the group and range of the chosen
+        // cell (the verdict is the asset's own version's, read from its slot) and the product IDs (a number).
+        var resolvedStatus: [ExposureStatus] = []
+        var resolvedConfidence: [MatchConfidence] = []
+        var resolvedProduct: [Int32] = []
+        var resolvedKind: [ProductMatchKind] = []
+        var resolvedGroup: [Int32] = []
+        var resolvedRange: [Int32] = []
+        var resolvedIDs: [Int32] = []
         var chosenCells: [Int32] = []
-        func resolve(_ hits: [Int32]) -> Resolved {
+        /// Works out the combined exposure of `hits` (summaries of distinct groups) and returns its number.
+        func resolve(_ hits: [Int32]) -> Int32 {
             var rank = 4
             for hit in hits { rank = min(rank, summaryRank[Int(hit)]) }
             // The worst status's entry with the highest confidence, then the first in product order.
@@ -386,21 +383,27 @@ extension ExposureCalculator {
                     }
                 }
             }
-            // Every cell that gave the chosen status.
+            // Every cell that gave the chosen status: ascending within a group, sorted when several groups gave some.
             chosenCells.removeAll(keepingCapacity: true)
+            var contributing = 0
             for hit in hits {
                 let group = Int(summaryGroup[Int(hit)])
                 let statusBase = Int(patternStatuses[Int(summaryPattern[Int(hit)])]) - groupCellStart[group]
+                let before = chosenCells.count
                 for at in groupCellStart[group]..<groupCellStart[group + 1] where statusStore[statusBase + at].rank == rank {
                     chosenCells.append(groupCellList[at])
                 }
+                if chosenCells.count > before { contributing += 1 }
             }
-            chosenCells.sort()
-            let ids = productIDs(chosenCells)
-            return Resolved(status: ExposureStatus.allCases[rank], confidence: chosen.confidence,
-                            product: products[Int(cellFirst[Int(chosen.cell)])], kind: summaryKind[Int(chosen.summary)],
-                            group: summaryGroup[Int(chosen.summary)], range: Int32(cellRange[Int(chosen.cell)]),
-                            firstProductID: ids.first, moreProductIDs: ids.more)
+            if contributing > 1 { chosenCells.sort() }
+            resolvedStatus.append(ExposureStatus.allCases[rank])
+            resolvedConfidence.append(chosen.confidence)
+            resolvedProduct.append(cellFirst[Int(chosen.cell)])
+            resolvedKind.append(summaryKind[Int(chosen.summary)])
+            resolvedGroup.append(summaryGroup[Int(chosen.summary)])
+            resolvedRange.append(Int32(cellRange[Int(chosen.cell)]))
+            resolvedIDs.append(productIDs(chosenCells))
+            return Int32(resolvedStatus.count - 1)
         }
 
         // Each asset's combined exposure, worked out once per distinct set of summaries.
@@ -408,16 +411,10 @@ extension ExposureCalculator {
         Self.sortByHighHalf(&touchedKeys, below: UInt64(index.assets.count))
         let touched = touchedKeys.map { Int32(truncatingIfNeeded: $0 >> 32) }
         let touchedOrdinals = touchedKeys.map { Int(UInt32(truncatingIfNeeded: $0)) }
-        var resolvedTable: [Resolved] = []
         var single = [Int32](repeating: -1, count: summaryGroup.count)
-        // Sets of several summaries, stored flat and found by a hash of their numbers (chained on collision), so that
-        // an asset hit by several groups costs no array of its own.
-        var severalByHash: [UInt64: Int32] = [:]
-        severalByHash.reserveCapacity(min(touched.count, hitSummary.count - touched.count))
-        var severalSummaries: [Int32] = []
-        var severalStart: [Int] = []
+        // Sets of several summaries (an asset hit by several groups), ascending, numbered without an array of their own.
+        var several = NumberSets(expecting: min(touched.count, hitSummary.count - touched.count))
         var severalResolved: [Int32] = []
-        var severalNext: [Int32] = []
         var resolvedOf: [Int32] = []
         resolvedOf.reserveCapacity(touched.count)
         var rankCounts = [Int](repeating: 0, count: 5)
@@ -427,13 +424,8 @@ extension ExposureCalculator {
             let resolved: Int32
             if hitNext[Int(firstHit)] < 0 {
                 let summary = Int(hitSummary[Int(firstHit)])
-                if single[summary] >= 0 {
-                    resolved = single[summary]
-                } else {
-                    resolved = Int32(resolvedTable.count)
-                    resolvedTable.append(resolve([Int32(summary)]))
-                    single[summary] = resolved
-                }
+                if single[summary] < 0 { single[summary] = resolve([Int32(summary)]) }
+                resolved = single[summary]
             } else {
                 hits.removeAll(keepingCapacity: true)
                 var hit = firstHit
@@ -442,30 +434,12 @@ extension ExposureCalculator {
                     hit = hitNext[Int(hit)]
                 }
                 hits.sort()
-                var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-                for summary in hits { hash = (hash ^ UInt64(UInt32(bitPattern: summary))) &* 0x0000_0100_0000_01B3 }
-                var entry = severalByHash[hash] ?? -1
-                while entry >= 0 {
-                    let start = severalStart[Int(entry)]
-                    let end = Int(entry) + 1 < severalStart.count ? severalStart[Int(entry) + 1] : severalSummaries.count
-                    if end - start == hits.count, severalSummaries[start..<end].elementsEqual(hits) { break }
-                    entry = severalNext[Int(entry)]
-                }
-                if entry >= 0 {
-                    resolved = severalResolved[Int(entry)]
-                } else {
-                    resolved = Int32(resolvedTable.count)
-                    resolvedTable.append(resolve(hits))
-                    let new = Int32(severalStart.count)
-                    severalStart.append(severalSummaries.count)
-                    severalSummaries += hits
-                    severalResolved.append(resolved)
-                    severalNext.append(severalByHash[hash] ?? -1)
-                    severalByHash[hash] = new
-                }
+                let (number, isNew) = several.number(of: hits)
+                if isNew { severalResolved.append(resolve(hits)) }
+                resolved = severalResolved[Int(number)]
             }
             resolvedOf.append(resolved)
-            rankCounts[resolvedTable[Int(resolved)].status.rank] += 1
+            rankCounts[resolvedStatus[Int(resolved)].rank] += 1
         }
 
         // Worst first, then by asset ID: assets in inventory order within each status, sorted by ID only when the
@@ -476,8 +450,13 @@ extension ExposureCalculator {
             return list
         }
         for (offset, resolved) in resolvedOf.enumerated() {
-            byRank[resolvedTable[Int(resolved)].status.rank].append(Int32(offset))
+            byRank[resolvedStatus[Int(resolved)].rank].append(Int32(offset))
         }
+        // What the reasons are rendered from when read: each exposure holds this and four numbers.
+        let matches = IndexedMatches(assets: index.assets, products: products, verdicts: verdictStore,
+                                     product: resolvedProduct, kind: resolvedKind, status: resolvedStatus,
+                                     moreProducts: resolvedIDs.map { Int32(idMore[Int($0)].count) })
+        let advisoryID = advisory.id
         var result: [Exposure] = []
         result.reserveCapacity(touched.count)
         for var offsets in byRank {
@@ -487,19 +466,17 @@ extension ExposureCalculator {
                 offsets.sort { index.assetIDs[Int(touched[Int($0)])] < index.assetIDs[Int(touched[Int($1)])] }
             }
             for offset in offsets {
-                let p = Int(touched[Int(offset)])
-                let asset = index.assets[p]
-                let resolved = resolvedTable[Int(resolvedOf[Int(offset)])]
+                let p = touched[Int(offset)]
+                let resolved = Int(resolvedOf[Int(offset)])
                 // The verdict for this asset's own version, from its hit in the chosen group.
                 var hit = head[touchedOrdinals[Int(offset)]]
-                while summaryGroup[Int(hitSummary[Int(hit)])] != resolved.group { hit = hitNext[Int(hit)] }
-                let verdict = verdictStore[Int(verdictIndexes[Int(slotVerdicts[Int(hitSlot[Int(hit)])]) + Int(resolved.range)])]
-                let explanation = MatchExplanation(asset: asset, product: resolved.product, kind: resolved.kind,
-                                                   verdict: verdict, status: resolved.status,
-                                                   moreProducts: resolved.moreProductIDs.count)
-                result.append(Exposure(assetID: asset.id, advisoryID: advisory.id, status: resolved.status,
-                                       confidence: resolved.confidence, firstProductID: resolved.firstProductID,
-                                       moreProductIDs: resolved.moreProductIDs, explanation: .match(explanation)))
+                while summaryGroup[Int(hitSummary[Int(hit)])] != resolvedGroup[resolved] { hit = hitNext[Int(hit)] }
+                let verdict = verdictIndexes[Int(slotVerdicts[Int(hitSlot[Int(hit)])]) + Int(resolvedRange[resolved])]
+                let ids = Int(resolvedIDs[resolved])
+                result.append(Exposure(assetID: index.assetIDs[Int(p)], advisoryID: advisoryID, status: resolvedStatus[resolved],
+                                       confidence: resolvedConfidence[resolved], firstProductID: idFirst[ids],
+                                       moreProductIDs: idMore[ids],
+                                       explanation: .match(MatchExplanation(matches, asset: p, match: Int32(resolved), verdict: verdict))))
             }
         }
         return result
