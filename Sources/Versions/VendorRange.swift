@@ -186,10 +186,9 @@ extension VendorRange {
         }
         let subjectName: String
         let value: String
-        var asset = firmware
         switch subject {
         case .version:
-            guard let version, !version.asciiTrimmed.isEmpty else { return undecided("no version is known") }
+            guard let version, !version.isASCIIBlank else { return undecided("no version is known") }
             subjectName = "version"
             value = version
         case let .serialNumber(prefixDigits):
@@ -198,7 +197,6 @@ extension VendorRange {
             let digits = serialNumber.filter(\.isASCIIDigitCharacter)
             value = prefixDigits.map { String(digits.prefix($0)) } ?? digits
             guard !value.isEmpty else { return undecided("serial number \(serialNumber) has no digits") }
-            asset = nil
         }
         if case let .vers(range) = body {
             do {
@@ -216,8 +214,19 @@ extension VendorRange {
                 return undecided("\(subjectName) \(value): \(error)", value)
             }
         }
-        if asset == nil { asset = FirmwareVersion(value) }
-        guard let asset else { return undecided("\(subjectName) \"\(value)\" could not be read", value) }
+        // The version already read when given (passed on, not copied: this runs for many pairs), else read here.
+        if case .version = subject, let firmware {
+            return verdict(of: firmware, value: value, subjectName: subjectName)
+        }
+        guard let asset = FirmwareVersion(value) else { return undecided("\(subjectName) \"\(value)\" could not be read", value) }
+        return verdict(of: asset, value: value, subjectName: subjectName)
+    }
+
+    /// The verdict of an interval or branch range for `asset`, read from `value`.
+    private func verdict(of asset: FirmwareVersion, value: String, subjectName: String) -> RangeVerdict {
+        func undecided(_ why: String) -> RangeVerdict {
+            RangeVerdict(answer: .undecided, confidence: .unreadable, aboveRange: false, value: value, detail: why)
+        }
         var guessed = !asset.isStructured
         func order(_ bound: Bound) -> VersionOrder? {
             if !bound.version.isStructured { guessed = true }
@@ -242,8 +251,8 @@ extension VendorRange {
         case let .intervals(intervals):
             var sawUndecided = false
             answer = .outside
-            for interval in intervals {
-                switch inside(interval) {
+            for position in intervals.indices {
+                switch inside(intervals[position]) {
                 case true?: answer = .inside
                 case nil: sawUndecided = true
                 case false?: break
@@ -251,17 +260,17 @@ extension VendorRange {
                 if answer == .inside { break }
             }
             if answer == .outside, sawUndecided {
-                return undecided("\(subjectName) \(value) cannot be ordered against it (a date against a version number, or a word against a number)", value)
+                return undecided("\(subjectName) \(value) cannot be ordered against it (a date against a version number, or a word against a number)")
             }
             if answer == .outside {
-                above = intervals.allSatisfy { interval in
-                    guard let upper = interval.upper, let o = FirmwareVersion.compare(asset, upper.version) else { return false }
+                above = intervals.indices.allSatisfy { position in
+                    guard let upper = intervals[position].upper, let o = FirmwareVersion.compare(asset, upper.version) else { return false }
                     return o == .descending || (o == .same && !upper.inclusive)
                 }
             }
         case let .branches(bounds):
             guard let numbers = asset.mainNumbers() else {
-                return undecided("\(subjectName) \(value) has no branch to compare per branch", value)
+                return undecided("\(subjectName) \(value) has no branch to compare per branch")
             }
             let branch = bounds.first { bound in
                 guard let prefix = bound.version.branch() else { return false }
@@ -281,12 +290,12 @@ extension VendorRange {
                     above = true
                     detail = " (newer than every listed branch)"
                 } else {
-                    return undecided("\(subjectName) \(value) is in none of the listed branches", value)
+                    return undecided("\(subjectName) \(value) is in none of the listed branches")
                 }
                 guessed = true
             }
         default:
-            return undecided("unexpected range form", value)
+            return undecided("unexpected range form")
         }
         return RangeVerdict(answer: answer, confidence: (confidence == .exact && !guessed) ? .exact : .lenient,
                             aboveRange: above, value: value, detail: detail)
