@@ -176,9 +176,14 @@ extension ExposureCalculator {
             let packable = ranges.count <= 12
 
             /// The verdict of `range` for the version `versionID` (and the serial number of the asset at `p`), stored.
-            func decide(_ range: VendorRange, _ p: Int, _ versionID: Int) -> Int32 {
-                let verdict = range.verdict(version: index.versions[versionID], firmware: index.firmwares[versionID],
-                                            serialNumber: index.serials[Int(index.serialIDs[p])])
+            /// (Read through buffer pointers, which lend the range and the version rather than copying them.)
+            func decide(_ range: Int, _ p: Int, _ versionID: Int) -> Int32 {
+                let verdict = ranges.withUnsafeBufferPointer { ranges in
+                    index.firmwares.withUnsafeBufferPointer { firmwares in
+                        ranges[range].verdict(version: index.versions[versionID], firmware: firmwares[versionID],
+                                              serialNumber: index.serials[Int(index.serialIDs[p])])
+                    }
+                }
                 verdictStore.append(verdict)
                 verdictCodes.append(verdict.patternCode)
                 return Int32(verdictStore.count - 1)
@@ -207,11 +212,11 @@ extension ExposureCalculator {
                         let at = Int(groupRangeIDs[offset]) * versionCount + versionID
                         verdictIndex = sharedVerdicts[at]
                         if verdictIndex < 0 {
-                            verdictIndex = decide(ranges[offset], p, versionID)
+                            verdictIndex = decide(offset, p, versionID)
                             sharedVerdicts[at] = verdictIndex
                         }
                     } else {
-                        verdictIndex = decide(ranges[offset], p, versionID)
+                        verdictIndex = decide(offset, p, versionID)
                     }
                     verdictIndexes.append(verdictIndex)
                     key = key << 5 | UInt64(verdictCodes[Int(verdictIndex)])
@@ -292,7 +297,7 @@ extension ExposureCalculator {
                         let versionID = Int(memberVersions[offset])
                         var verdictIndex = sharedVerdicts[directRow + versionID]
                         if verdictIndex < 0 {
-                            verdictIndex = decide(ranges[0], p, versionID)
+                            verdictIndex = decide(0, p, versionID)
                             sharedVerdicts[directRow + versionID] = verdictIndex
                         }
                         let singleAt = groupNumber * 32 + Int(verdictCodes[Int(verdictIndex)])
@@ -382,6 +387,7 @@ extension ExposureCalculator {
         var resolvedRange: [Int32] = []
         var resolvedIDs: [Int32] = []
         var chosenCells: [Int32] = []
+        var mergeScratch: [Int32] = []
         /// Works out the combined exposure of `hits` (summaries of distinct groups) and returns its number.
         func resolve(_ hits: [Int32]) -> Int32 {
             var rank = 4
@@ -412,9 +418,8 @@ extension ExposureCalculator {
                     }
                 }
             }
-            // Every cell that gave the chosen status: ascending within a group, sorted when several groups gave some.
+            // Every cell that gave the chosen status, ascending: each group's are, and are merged into those before.
             chosenCells.removeAll(keepingCapacity: true)
-            var contributing = 0
             for hit in hits {
                 let group = Int(summaryGroup[Int(hit)])
                 let statusBase = Int(patternStatuses[Int(summaryPattern[Int(hit)])]) - groupCellStart[group]
@@ -422,9 +427,10 @@ extension ExposureCalculator {
                 for at in groupCellStart[group]..<groupCellStart[group + 1] where statusStore[statusBase + at].rank == rank {
                     chosenCells.append(groupCellList[at])
                 }
-                if chosenCells.count > before { contributing += 1 }
+                if before > 0, chosenCells.count > before, chosenCells[before - 1] > chosenCells[before] {
+                    Self.mergeRuns(&chosenCells, at: before, scratch: &mergeScratch)
+                }
             }
-            if contributing > 1 { chosenCells.sort() }
             resolvedStatus.append(ExposureStatus.allCases[rank])
             resolvedConfidence.append(chosen.confidence)
             resolvedProduct.append(cellFirst[Int(chosen.cell)])
@@ -521,6 +527,30 @@ extension ExposureCalculator {
             }
         }
         return result
+    }
+
+    /// Merges the ascending runs `list[..<middle]` and `list[middle...]` into one, through `scratch`.
+    static func mergeRuns(_ list: inout [Int32], at middle: Int, scratch: inout [Int32]) {
+        scratch.removeAll(keepingCapacity: true)
+        scratch.append(contentsOf: list[..<middle])
+        var left = 0
+        var right = middle
+        var out = 0
+        while left < scratch.count, right < list.count {
+            if scratch[left] <= list[right] {
+                list[out] = scratch[left]
+                left += 1
+            } else {
+                list[out] = list[right]
+                right += 1
+            }
+            out += 1
+        }
+        while left < scratch.count {
+            list[out] = scratch[left]
+            left += 1
+            out += 1
+        }
     }
 
     /// Sorts keys by their high 32 bits, each below `bound`: a radix sort by 11 bits at a time when there are many

@@ -156,6 +156,19 @@ struct OneAdvisoryMatchTests {
         }
     }
 
+    @Test("merging two ascending runs gives the sorted list")
+    func mergeRuns() {
+        var generator = SplitMix64(seed: 21)
+        var scratch: [Int32] = []
+        for _ in 0..<500 {
+            let left = (0..<Int(generator.next() % 30)).map { _ in Int32(generator.next() % 100) }.sorted()
+            let right = (0..<Int(1 + generator.next() % 30)).map { _ in Int32(generator.next() % 100) }.sorted()
+            var list = left + right
+            ExposureCalculator.mergeRuns(&list, at: left.count, scratch: &scratch)
+            #expect(list == (left + right).sorted())
+        }
+    }
+
     @Test("number sets number each distinct list once, in the order first seen, as a dictionary of arrays does")
     func numberSets() {
         var generator = SplitMix64(seed: 13)
