@@ -30,7 +30,7 @@ struct NumberSets {
             if hashes[Int(entry)] == hash {
                 let start = starts[Int(entry)]
                 let end = starts[Int(entry) + 1]
-                if end - start == list.count, elements[start..<end].elementsEqual(list) { return (entry, false) }
+                if end - start == list.count, Self.equal(elements, start, list) { return (entry, false) }
             }
             slot = (slot + 1) & mask
         }
@@ -41,6 +41,12 @@ struct NumberSets {
         table[slot] = number
         if 2 * hashes.count > table.count { grow() }
         return (number, true)
+    }
+
+    /// Whether `list` is stored in `elements` from `start` (a plain loop: `elementsEqual` over a slice was not inlined).
+    private static func equal(_ elements: [Int32], _ start: Int, _ list: [Int32]) -> Bool {
+        for offset in list.indices where elements[start + offset] != list[offset] { return false }
+        return true
     }
 
     /// Where probing for `hash` starts. FNV's low bits mix poorly: the slot comes from a multiplied hash's high bits.

@@ -251,21 +251,26 @@ extension VendorRange {
         case let .intervals(intervals):
             var sawUndecided = false
             answer = .outside
-            for position in intervals.indices {
-                switch inside(intervals[position]) {
-                case true?: answer = .inside
-                case nil: sawUndecided = true
-                case false?: break
+            // Through a buffer pointer, which lends each interval rather than copying its bounds.
+            intervals.withUnsafeBufferPointer { intervals in
+                for position in intervals.indices {
+                    switch inside(intervals[position]) {
+                    case true?: answer = .inside
+                    case nil: sawUndecided = true
+                    case false?: break
+                    }
+                    if answer == .inside { break }
                 }
-                if answer == .inside { break }
             }
             if answer == .outside, sawUndecided {
                 return undecided("\(subjectName) \(value) cannot be ordered against it (a date against a version number, or a word against a number)")
             }
             if answer == .outside {
-                above = intervals.indices.allSatisfy { position in
-                    guard let upper = intervals[position].upper, let o = FirmwareVersion.compare(asset, upper.version) else { return false }
-                    return o == .descending || (o == .same && !upper.inclusive)
+                above = intervals.withUnsafeBufferPointer { intervals in
+                    intervals.indices.allSatisfy { position in
+                        guard let upper = intervals[position].upper, let o = FirmwareVersion.compare(asset, upper.version) else { return false }
+                        return o == .descending || (o == .same && !upper.inclusive)
+                    }
                 }
             }
         case let .branches(bounds):
