@@ -348,24 +348,22 @@ extension ExposureCalculator {
         }
         guard !touchedKeys.isEmpty else { return [] }
 
-        // Product IDs per set of cells (one cell, the usual case, or several in product order), numbered.
+        // Sets of cells (ascending), numbered, and each one's product IDs (numbered too, as `idFirst` and `idMore`).
         var idFirst: [String] = []
         var idMore: [[String]] = []
-        var cellIDs = [Int32](repeating: -1, count: cells.count)
         var cellSets = NumberSets()
         var cellSetIDs: [Int32] = []
-        func productIDs(_ chosen: [Int32]) -> Int32 {
-            if chosen.count == 1, cellIDs[Int(chosen[0])] >= 0 { return cellIDs[Int(chosen[0])] }
-            if chosen.count > 1 {
-                let (number, isNew) = cellSets.number(of: chosen)
-                if !isNew { return cellSetIDs[Int(number)] }
+        /// The number of a set of cells, its product IDs worked out when it is new.
+        func cellSetNumber(_ chosen: [Int32]) -> Int32 {
+            let (number, isNew) = cellSets.number(of: chosen)
+            if isNew {
+                let positions = chosen.count == 1 ? cells[Int(chosen[0])].products
+                    : chosen.flatMap { cells[Int($0)].products }.sorted()
+                cellSetIDs.append(Int32(idFirst.count))
+                idFirst.append(products[Int(positions[0])].product.productID)
+                idMore.append(positions.dropFirst().map { products[Int($0)].product.productID })
             }
-            let positions = chosen.count == 1 ? cells[Int(chosen[0])].products : chosen.flatMap { cells[Int($0)].products }.sorted()
-            let ids = Int32(idFirst.count)
-            idFirst.append(products[Int(positions[0])].product.productID)
-            idMore.append(positions.dropFirst().map { products[Int($0)].product.productID })
-            if chosen.count == 1 { cellIDs[Int(chosen[0])] = ids } else { cellSetIDs.append(ids) }
-            return ids
+            return number
         }
 
         // Each group's cells, flat.
@@ -388,6 +386,12 @@ extension ExposureCalculator {
         var resolvedIDs: [Int32] = []
         var chosenCells: [Int32] = []
         var mergeScratch: [Int32] = []
+        // Per summary and rank, the number of the set of its cells at that rank (-1 not yet known, -2 none); sets of
+        // several such sets, numbered, and each one's product IDs.
+        var summaryRankSets: [Int32] = []
+        var chosenSets: [Int32] = []
+        var unions = NumberSets()
+        var unionIDs: [Int32] = []
         /// Works out the combined exposure of `hits` (summaries of distinct groups) and returns its number.
         func resolve(_ hits: [Int32]) -> Int32 {
             var rank = 4
@@ -418,18 +422,41 @@ extension ExposureCalculator {
                     }
                 }
             }
-            // Every cell that gave the chosen status, ascending: each group's are, and are merged into those before.
-            chosenCells.removeAll(keepingCapacity: true)
+            // Every cell that gave the chosen status, as the sets each summary gives at that rank (worked out once per
+            // summary and rank: a group can have dozens of cells) and, when several do, their union's number.
+            chosenSets.removeAll(keepingCapacity: true)
             for hit in hits {
-                let group = Int(summaryGroup[Int(hit)])
-                let statusBase = Int(patternStatuses[Int(summaryPattern[Int(hit)])]) - groupCellStart[group]
-                let before = chosenCells.count
-                for at in groupCellStart[group]..<groupCellStart[group + 1] where statusStore[statusBase + at].rank == rank {
-                    chosenCells.append(groupCellList[at])
+                let at = Int(hit) * 5 + rank
+                if summaryRankSets[at] == -1 {
+                    let group = Int(summaryGroup[Int(hit)])
+                    let statusBase = Int(patternStatuses[Int(summaryPattern[Int(hit)])]) - groupCellStart[group]
+                    chosenCells.removeAll(keepingCapacity: true)
+                    for cell in groupCellStart[group]..<groupCellStart[group + 1] where statusStore[statusBase + cell].rank == rank {
+                        chosenCells.append(groupCellList[cell])
+                    }
+                    summaryRankSets[at] = chosenCells.isEmpty ? -2 : cellSetNumber(chosenCells)
                 }
-                if before > 0, chosenCells.count > before, chosenCells[before - 1] > chosenCells[before] {
-                    Self.mergeRuns(&chosenCells, at: before, scratch: &mergeScratch)
+                if summaryRankSets[at] >= 0 { chosenSets.append(summaryRankSets[at]) }
+            }
+            let ids: Int32
+            if chosenSets.count == 1 {
+                ids = cellSetIDs[Int(chosenSets[0])]
+            } else {
+                Self.insertionSort(&chosenSets)
+                let (union, isNew) = unions.number(of: chosenSets)
+                if isNew {
+                    // Each group's cells ascend; a set is merged into those before it when it starts below their end.
+                    chosenCells.removeAll(keepingCapacity: true)
+                    for set in chosenSets {
+                        let before = chosenCells.count
+                        chosenCells += cellSets.list(set)
+                        if before > 0, chosenCells[before - 1] > chosenCells[before] {
+                            Self.mergeRuns(&chosenCells, at: before, scratch: &mergeScratch)
+                        }
+                    }
+                    unionIDs.append(cellSetIDs[Int(cellSetNumber(chosenCells))])
                 }
+                ids = unionIDs[Int(union)]
             }
             resolvedStatus.append(ExposureStatus.allCases[rank])
             resolvedConfidence.append(chosen.confidence)
@@ -437,7 +464,7 @@ extension ExposureCalculator {
             resolvedKind.append(summaryKind[Int(chosen.summary)])
             resolvedGroup.append(summaryGroup[Int(chosen.summary)])
             resolvedRange.append(Int32(cellRange[Int(chosen.cell)]))
-            resolvedIDs.append(productIDs(chosenCells))
+            resolvedIDs.append(ids)
             return Int32(resolvedStatus.count - 1)
         }
 
@@ -447,6 +474,7 @@ extension ExposureCalculator {
         // 57,000 distinct ones among 65,000 assets, so looking them up cost more than working them out).
         Self.sortByHighHalf(&touchedKeys, below: UInt64(index.assets.count))
         var single = [Int32](repeating: -1, count: summaryGroup.count)
+        summaryRankSets = [Int32](repeating: -1, count: summaryGroup.count * 5)
         // Per touched asset in class order, its combined exposure and its own verdict in the chosen group; `outputKeys`
         // holds its position (high half) and its offset in that order.
         var resolvedOf: [Int32] = []
@@ -527,6 +555,19 @@ extension ExposureCalculator {
             }
         }
         return result
+    }
+
+    /// Sorts a short list in place (a few set numbers: `sort()` costs more in calls than in comparisons there).
+    static func insertionSort(_ list: inout [Int32]) {
+        for end in list.indices.dropFirst() {
+            let value = list[end]
+            var at = end
+            while at > 0, list[at - 1] > value {
+                list[at] = list[at - 1]
+                at -= 1
+            }
+            list[at] = value
+        }
     }
 
     /// Merges the ascending runs `list[..<middle]` and `list[middle...]` into one, through `scratch`.

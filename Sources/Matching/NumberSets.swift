@@ -18,6 +18,11 @@ struct NumberSets {
     /// How many distinct lists have been seen.
     var count: Int { hashes.count }
 
+    /// The list numbered `number`.
+    func list(_ number: Int32) -> ArraySlice<Int32> {
+        elements[starts[Int(number)]..<starts[Int(number) + 1]]
+    }
+
     /// The number of `list`, and whether it was new (then it is numbered `count - 1`).
     mutating func number(of list: [Int32]) -> (number: Int32, isNew: Bool) {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
