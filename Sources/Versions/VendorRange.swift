@@ -153,7 +153,38 @@ public struct RangeVerdict: Sendable, Hashable {
     /// The version or serial number decided on, as compared.
     public var value: String
     /// Why it could not be decided, or a note on the branch used; empty when there is nothing to add.
-    var detail: String
+    var detail: String {
+        switch note {
+        case let .text(text): text
+        case let .cannotOrder(subject):
+            "\(subject) \(value) cannot be ordered against it (a date against a version number, or a word against a number)"
+        case let .unreadable(subject): "\(subject) \"\(value)\" could not be read"
+        case let .noBranch(subject): "\(subject) \(value) has no branch to compare per branch"
+        case let .noListedBranch(subject): "\(subject) \(value) is in none of the listed branches"
+        }
+    }
+
+    /// `detail` unrendered: the usual undecided reasons are made of the subject's name and the value, and are put
+    /// into words only when a reason is read (ranges are decided for many more versions than reasons are shown).
+    var note: Note
+
+    enum Note: Sendable, Hashable {
+        case text(String)
+        /// The subject's name (`version`, `serial number`) and why the value could not be decided.
+        case cannotOrder(String), unreadable(String), noBranch(String), noListedBranch(String)
+    }
+
+    init(answer: RangeDecision.Answer, confidence: VendorRange.Confidence, aboveRange: Bool, value: String, detail: String) {
+        self.init(answer: answer, confidence: confidence, aboveRange: aboveRange, value: value, note: .text(detail))
+    }
+
+    init(answer: RangeDecision.Answer, confidence: VendorRange.Confidence, aboveRange: Bool, value: String, note: Note) {
+        self.answer = answer
+        self.confidence = confidence
+        self.aboveRange = aboveRange
+        self.value = value
+        self.note = note
+    }
 }
 
 extension VendorRange {
@@ -218,14 +249,17 @@ extension VendorRange {
         if case .version = subject, let firmware {
             return verdict(of: firmware, value: value, subjectName: subjectName)
         }
-        guard let asset = FirmwareVersion(value) else { return undecided("\(subjectName) \"\(value)\" could not be read", value) }
+        guard let asset = FirmwareVersion(value) else {
+            return RangeVerdict(answer: .undecided, confidence: .unreadable, aboveRange: false, value: value,
+                                note: .unreadable(subjectName))
+        }
         return verdict(of: asset, value: value, subjectName: subjectName)
     }
 
     /// The verdict of an interval or branch range for `asset`, read from `value`.
     private func verdict(of asset: FirmwareVersion, value: String, subjectName: String) -> RangeVerdict {
-        func undecided(_ why: String) -> RangeVerdict {
-            RangeVerdict(answer: .undecided, confidence: .unreadable, aboveRange: false, value: value, detail: why)
+        func undecided(_ why: RangeVerdict.Note) -> RangeVerdict {
+            RangeVerdict(answer: .undecided, confidence: .unreadable, aboveRange: false, value: value, note: why)
         }
         var guessed = !asset.isStructured
         func order(_ bound: Bound) -> VersionOrder? {
@@ -263,7 +297,7 @@ extension VendorRange {
                 }
             }
             if answer == .outside, sawUndecided {
-                return undecided("\(subjectName) \(value) cannot be ordered against it (a date against a version number, or a word against a number)")
+                return undecided(.cannotOrder(subjectName))
             }
             if answer == .outside {
                 above = intervals.withUnsafeBufferPointer { intervals in
@@ -275,7 +309,7 @@ extension VendorRange {
             }
         case let .branches(bounds):
             guard let numbers = asset.mainNumbers() else {
-                return undecided("\(subjectName) \(value) has no branch to compare per branch")
+                return undecided(.noBranch(subjectName))
             }
             let branch = bounds.first { bound in
                 guard let prefix = bound.version.branch() else { return false }
@@ -295,12 +329,12 @@ extension VendorRange {
                     above = true
                     detail = " (newer than every listed branch)"
                 } else {
-                    return undecided("\(subjectName) \(value) is in none of the listed branches")
+                    return undecided(.noListedBranch(subjectName))
                 }
                 guessed = true
             }
         default:
-            return undecided("unexpected range form")
+            return undecided(.text("unexpected range form"))
         }
         return RangeVerdict(answer: answer, confidence: (confidence == .exact && !guessed) ? .exact : .lenient,
                             aboveRange: above, value: value, detail: detail)
