@@ -376,7 +376,7 @@ extension ExposureCalculator {
 
         // Combined exposures without their assets (`combine` over every product of a set of summaries' cells), field
         // by field: status, confidence, the chosen product (a position) and kind, the group and range of the chosen
-        // cell (the verdict is the asset's own version's, read from its slot) and the product IDs (a number).
+        // cell (the verdict is the asset's own version's, read from its hit there) and the product IDs (a number).
         var resolvedStatus: [ExposureStatus] = []
         var resolvedConfidence: [MatchConfidence] = []
         var resolvedProduct: [Int32] = []

@@ -1,6 +1,7 @@
 /// Lists of numbers, each stored once end to end and numbered in the order first seen, found again by a hash of their
-/// elements in an open-addressing table: what matching one advisory uses to share work between assets whose hits (or
-/// chosen cells) are the same, without an array or a `Hasher` per lookup.
+/// elements in an open-addressing table: what matching one advisory uses to number sets of cells (and lists of such
+/// sets), so that assets whose chosen cells are the same share their product IDs, without an array or a `Hasher` per
+/// lookup.
 struct NumberSets {
     private var elements: [Int32] = []
     /// Where each list starts in `elements`, and one more at the end.
