@@ -192,17 +192,71 @@ public enum ExposureExplanation: Sendable, Equatable {
 
 /// What one match consisted of: the asset, the product and how it was recognised, the range's verdict.
 public struct MatchExplanation: Sendable, Equatable {
-    let asset: ExposureCalculator.CompiledAsset
-    let product: ExposureCalculator.CompiledProduct
-    let kind: ProductMatchKind
-    let verdict: RangeVerdict
-    let status: ExposureStatus
+    /// Where the parts are: held here, or (for the many exposures of one advisory against an asset index) numbers
+    /// into tables those exposures share, so that making one retains a single object and touches no asset.
+    private enum Parts: Sendable {
+        case held(asset: ExposureCalculator.CompiledAsset, product: ExposureCalculator.CompiledProduct,
+                  kind: ProductMatchKind, verdict: RangeVerdict, status: ExposureStatus)
+        case indexed(IndexedMatches, asset: Int32, match: Int32, verdict: Int32)
+    }
+
+    private let parts: Parts
     /// Other product entries of the advisory that gave the same status.
     var moreProducts = 0
+
+    init(asset: ExposureCalculator.CompiledAsset, product: ExposureCalculator.CompiledProduct, kind: ProductMatchKind,
+         verdict: RangeVerdict, status: ExposureStatus) {
+        parts = .held(asset: asset, product: product, kind: kind, verdict: verdict, status: status)
+    }
+
+    /// The match `match` of `matches`, for the asset at `asset` in its index, with the verdict `verdict`.
+    init(_ matches: IndexedMatches, asset: Int32, match: Int32, verdict: Int32) {
+        parts = .indexed(matches, asset: asset, match: match, verdict: verdict)
+        moreProducts = Int(matches.moreProducts[Int(match)])
+    }
+
+    var asset: ExposureCalculator.CompiledAsset {
+        switch parts {
+        case let .held(asset, _, _, _, _): asset
+        case let .indexed(matches, asset, _, _): matches.assets[Int(asset)]
+        }
+    }
+
+    var product: ExposureCalculator.CompiledProduct {
+        switch parts {
+        case let .held(_, product, _, _, _): product
+        case let .indexed(matches, _, match, _): matches.products[Int(matches.product[Int(match)])]
+        }
+    }
+
+    var kind: ProductMatchKind {
+        switch parts {
+        case let .held(_, _, kind, _, _): kind
+        case let .indexed(matches, _, match, _): matches.kind[Int(match)]
+        }
+    }
+
+    var verdict: RangeVerdict {
+        switch parts {
+        case let .held(_, _, _, verdict, _): verdict
+        case let .indexed(matches, _, _, verdict): matches.verdicts[Int(verdict)]
+        }
+    }
+
+    var status: ExposureStatus {
+        switch parts {
+        case let .held(_, _, _, _, status): status
+        case let .indexed(matches, _, match, _): matches.status[Int(match)]
+        }
+    }
 
     public static func == (lhs: Self, rhs: Self) -> Bool { lhs.text == rhs.text }
 
     var text: String {
+        let asset = asset
+        let product = product
+        let kind = kind
+        let verdict = verdict
         let source = product.product
         var text = "\"\(asset.asset.vendor) \(asset.asset.product)\" matches \"\(source.fullName)\" \(kind.phrase)"
         switch kind {
@@ -217,6 +271,31 @@ public struct MatchExplanation: Sendable, Equatable {
         if status == .unknown, verdict.answer == .outside { text += ", which does not say whether other versions are affected" }
         if moreProducts > 0 { text += " (and \(moreProducts) more product entries alike)" }
         return text
+    }
+}
+
+/// What the exposures of one advisory against an asset index share, to render each one's reason when it is read:
+/// the index's assets, the advisory's products, the verdicts decided, and per combined match its product (a position
+/// in `products`), kind, status and number of other product entries alike.
+final class IndexedMatches: Sendable {
+    let assets: [ExposureCalculator.CompiledAsset]
+    let products: [ExposureCalculator.CompiledProduct]
+    let verdicts: [RangeVerdict]
+    let product: [Int32]
+    let kind: [ProductMatchKind]
+    let status: [ExposureStatus]
+    let moreProducts: [Int32]
+
+    init(assets: [ExposureCalculator.CompiledAsset], products: [ExposureCalculator.CompiledProduct],
+         verdicts: [RangeVerdict], product: [Int32], kind: [ProductMatchKind], status: [ExposureStatus],
+         moreProducts: [Int32]) {
+        self.assets = assets
+        self.products = products
+        self.verdicts = verdicts
+        self.product = product
+        self.kind = kind
+        self.status = status
+        self.moreProducts = moreProducts
     }
 }
 

@@ -48,19 +48,6 @@ extension ExposureCalculator {
         var first: Int32 { products[0] }
     }
 
-    /// A combined exposure without its asset.
-    private struct Resolved {
-        let status: ExposureStatus
-        let confidence: MatchConfidence
-        let product: CompiledProduct
-        let kind: ProductMatchKind
-        /// The group and range of the chosen cell: the verdict is the asset's own version's, read from its slot.
-        let group: Int32
-        let range: Int32
-        let firstProductID: String
-        let moreProductIDs: [String]
-    }
-
     /// The exposures of every indexed asset that one advisory concerns, one per asset, worst first.
     public func exposures(to advisory: MatchAdvisory, in index: AssetIndex) -> [Exposure] {
         exposures(to: advisory, in: index, stampingAbove: 2_048)
@@ -146,11 +133,13 @@ extension ExposureCalculator {
         var first: [Int32] = []
         var firstConfidence: [MatchConfidence] = []
         // Per asset, by its number in class order (so that a class's members are neighbours), its latest hit; hits of
-        // one asset are linked through `hitNext`. `touchedKeys` holds each hit asset's position and number.
+        // one asset are linked through `hitNext`. `touchedKeys` holds each hit asset's number (high half) and position.
         var head = [Int32](repeating: -1, count: index.assets.count)
         var touchedKeys: [UInt64] = []
         var hitSummary: [Int32] = []
-        var hitSlot: [Int32] = []
+        /// Per hit, where its verdicts are: from this place in `verdictIndexes` (one per range of its group), or, when
+        /// negative, the one verdict `-1 - value` itself.
+        var hitVerdicts: [Int32] = []
         var hitNext: [Int32] = []
         // Per distinct version, the last group that gave it a slot and that slot: groups with many candidates find
         // their slots here instead of hashing (allocated only when a group has that many).
@@ -164,7 +153,7 @@ extension ExposureCalculator {
         }
         let hitCount = memberCounts.reduce(0, +)
         hitSummary.reserveCapacity(hitCount)
-        hitSlot.reserveCapacity(hitCount)
+        hitVerdicts.reserveCapacity(hitCount)
         hitNext.reserveCapacity(hitCount)
         // Many hits in all: every group finds slots by array, and patterns of one range by their code.
         let large = hitCount > stampingAbove
@@ -186,32 +175,48 @@ extension ExposureCalculator {
             let ranges = group.ranges
             let packable = ranges.count <= 12
 
+            /// The verdict of `range` for the version `versionID` (and the serial number of the asset at `p`), stored.
+            /// (Read through buffer pointers, which lend the range and the version rather than copying them.)
+            func decide(_ range: Int, _ p: Int, _ versionID: Int) -> Int32 {
+                let verdict = ranges.withUnsafeBufferPointer { ranges in
+                    index.firmwares.withUnsafeBufferPointer { firmwares in
+                        ranges[range].verdict(version: index.versions[versionID], firmware: firmwares[versionID],
+                                              serialNumber: index.serials[Int(index.serialIDs[p])])
+                    }
+                }
+                verdictStore.append(verdict)
+                verdictCodes.append(verdict.patternCode)
+                return Int32(verdictStore.count - 1)
+            }
+
+            /// A new pattern whose ranges' verdicts are listed in `verdictIndexes` from `verdictBase`.
+            func newPattern(_ verdictBase: Int) -> Int32 {
+                let pattern = Int32(patternVerdicts.count)
+                patternVerdicts.append(Int32(verdictBase))
+                patternStatuses.append(Int32(statusStore.count))
+                for cell in groupCells {
+                    let verdict = verdictStore[Int(verdictIndexes[verdictBase + cellRange[Int(cell)]])]
+                    statusStore.append(Self.status(verdict, listed: cellListed[Int(cell)]))
+                }
+                patternSummaries.append(contentsOf: repeatElement(-1, count: 5))
+                return pattern
+            }
+
             /// A new slot for the version (and serial number) of the asset at `p`.
             func newSlot(_ p: Int, _ versionID: Int) -> Int32 {
-                // The version as read, fetched only if a verdict is not known yet.
-                var read: (version: String?, firmware: FirmwareVersion?, serial: String?)?
-                func decide(_ range: VendorRange) -> Int32 {
-                    if read == nil {
-                        read = (index.versions[versionID], index.firmwares[versionID], index.serials[Int(index.serialIDs[p])])
-                    }
-                    let verdict = range.verdict(version: read!.version, firmware: read!.firmware, serialNumber: read!.serial)
-                    verdictStore.append(verdict)
-                    verdictCodes.append(verdict.patternCode)
-                    return Int32(verdictStore.count - 1)
-                }
                 let verdictBase = verdictIndexes.count
                 var key: UInt64 = 0
-                for (offset, range) in ranges.enumerated() {
+                for offset in ranges.indices {
                     var verdictIndex: Int32
                     if shared {
                         let at = Int(groupRangeIDs[offset]) * versionCount + versionID
                         verdictIndex = sharedVerdicts[at]
                         if verdictIndex < 0 {
-                            verdictIndex = decide(range)
+                            verdictIndex = decide(offset, p, versionID)
                             sharedVerdicts[at] = verdictIndex
                         }
                     } else {
-                        verdictIndex = decide(range)
+                        verdictIndex = decide(offset, p, versionID)
                     }
                     verdictIndexes.append(verdictIndex)
                     key = key << 5 | UInt64(verdictCodes[Int(verdictIndex)])
@@ -225,14 +230,7 @@ extension ExposureCalculator {
                 } else if singleAt < 0, packable, let known = patternNumbers[key] {
                     pattern = known
                 } else {
-                    pattern = Int32(patternVerdicts.count)
-                    patternVerdicts.append(Int32(verdictBase))
-                    patternStatuses.append(Int32(statusStore.count))
-                    for cell in groupCells {
-                        let verdict = verdictStore[Int(verdictIndexes[verdictBase + cellRange[Int(cell)]])]
-                        statusStore.append(Self.status(verdict, listed: cellListed[Int(cell)]))
-                    }
-                    patternSummaries.append(contentsOf: repeatElement(-1, count: 5))
+                    pattern = newPattern(verdictBase)
                     if singleAt >= 0 {
                         singleRangePatterns[singleAt] = pattern
                     } else if packable {
@@ -283,33 +281,56 @@ extension ExposureCalculator {
                 return summary
             }
 
+            // One range with verdicts shared: a hit refers to its verdict directly, and its pattern is found by the
+            // verdict's code, with no slot per version.
+            let direct = shared && ranges.count == 1
+            let directRow = direct ? Int(groupRangeIDs[0]) * versionCount : 0
             for (assetClass, kind) in candidates {
                 let kindSlot = kind.slot
                 let memberVersions = index.memberVersions[Int(assetClass)]
                 let classStart = Int(index.classStarts[Int(assetClass)])
                 for (offset, position) in index.members[Int(assetClass)].enumerated() {
                     let p = Int(position)
-                    let slot: Int32
-                    if stamped {
+                    let pattern: Int32
+                    let verdictAt: Int32
+                    if direct {
                         let versionID = Int(memberVersions[offset])
-                        if stampGroup[versionID] == Int32(groupNumber) {
-                            slot = stampSlot[versionID]
-                        } else {
-                            slot = newSlot(p, versionID)
-                            stampGroup[versionID] = Int32(groupNumber)
-                            stampSlot[versionID] = slot
+                        var verdictIndex = sharedVerdicts[directRow + versionID]
+                        if verdictIndex < 0 {
+                            verdictIndex = decide(0, p, versionID)
+                            sharedVerdicts[directRow + versionID] = verdictIndex
                         }
+                        let singleAt = groupNumber * 32 + Int(verdictCodes[Int(verdictIndex)])
+                        if singleRangePatterns[singleAt] < 0 {
+                            verdictIndexes.append(verdictIndex)
+                            singleRangePatterns[singleAt] = newPattern(verdictIndexes.count - 1)
+                        }
+                        pattern = singleRangePatterns[singleAt]
+                        verdictAt = -1 - verdictIndex
                     } else {
-                        var version = Int64(memberVersions[offset])
-                        if group.usesSerial { version = version << 32 | Int64(index.serialIDs[p]) }
-                        if let known = slotNumbers[version] {
-                            slot = known
+                        let slot: Int32
+                        if stamped {
+                            let versionID = Int(memberVersions[offset])
+                            if stampGroup[versionID] == Int32(groupNumber) {
+                                slot = stampSlot[versionID]
+                            } else {
+                                slot = newSlot(p, versionID)
+                                stampGroup[versionID] = Int32(groupNumber)
+                                stampSlot[versionID] = slot
+                            }
                         } else {
-                            slot = newSlot(p, Int(memberVersions[offset]))
-                            slotNumbers[version] = slot
+                            var version = Int64(memberVersions[offset])
+                            if group.usesSerial { version = version << 32 | Int64(index.serialIDs[p]) }
+                            if let known = slotNumbers[version] {
+                                slot = known
+                            } else {
+                                slot = newSlot(p, Int(memberVersions[offset]))
+                                slotNumbers[version] = slot
+                            }
                         }
+                        pattern = slotPatterns[Int(slot)]
+                        verdictAt = slotVerdicts[Int(slot)]
                     }
-                    let pattern = slotPatterns[Int(slot)]
                     let at = Int(pattern) * 5 + kindSlot
                     var summary = patternSummaries[at]
                     if summary < 0 {
@@ -317,9 +338,9 @@ extension ExposureCalculator {
                         patternSummaries[at] = summary
                     }
                     let ordinal = classStart + offset
-                    if head[ordinal] < 0 { touchedKeys.append(UInt64(position) << 32 | UInt64(ordinal)) }
+                    if head[ordinal] < 0 { touchedKeys.append(UInt64(ordinal) << 32 | UInt64(position)) }
                     hitSummary.append(summary)
-                    hitSlot.append(slot)
+                    hitVerdicts.append(verdictAt)
                     hitNext.append(head[ordinal])
                     head[ordinal] = Int32(hitSummary.count - 1)
                 }
@@ -327,24 +348,22 @@ extension ExposureCalculator {
         }
         guard !touchedKeys.isEmpty else { return [] }
 
-        // Product IDs per set of cells (one cell, the usual case, or several in product order).
-        var cellIDs = [(first: String, more: [String])?](repeating: nil, count: cells.count)
-        var cellSetIDs: [[Int32]: (first: String, more: [String])] = [:]
-        func productIDs(_ chosen: [Int32]) -> (first: String, more: [String]) {
-            if chosen.count == 1 {
-                if let known = cellIDs[Int(chosen[0])] { return known }
-                let positions = cells[Int(chosen[0])].products
-                let ids = (products[Int(positions[0])].product.productID,
-                           positions.dropFirst().map { products[Int($0)].product.productID })
-                cellIDs[Int(chosen[0])] = ids
-                return ids
+        // Sets of cells (ascending), numbered, and each one's product IDs (numbered too, as `idFirst` and `idMore`).
+        var idFirst: [String] = []
+        var idMore: [[String]] = []
+        var cellSets = NumberSets()
+        var cellSetIDs: [Int32] = []
+        /// The number of a set of cells, its product IDs worked out when it is new.
+        func cellSetNumber(_ chosen: [Int32]) -> Int32 {
+            let (number, isNew) = cellSets.number(of: chosen)
+            if isNew {
+                let positions = chosen.count == 1 ? cells[Int(chosen[0])].products
+                    : chosen.flatMap { cells[Int($0)].products }.sorted()
+                cellSetIDs.append(Int32(idFirst.count))
+                idFirst.append(products[Int(positions[0])].product.productID)
+                idMore.append(positions.dropFirst().map { products[Int($0)].product.productID })
             }
-            if let known = cellSetIDs[chosen] { return known }
-            let positions = chosen.flatMap { cells[Int($0)].products }.sorted()
-            let ids = (products[Int(positions[0])].product.productID,
-                       positions.dropFirst().map { products[Int($0)].product.productID })
-            cellSetIDs[chosen] = ids
-            return ids
+            return number
         }
 
         // Each group's cells, flat.
@@ -355,9 +374,26 @@ extension ExposureCalculator {
             groupCellStart.append(groupCellList.count)
         }
 
-        /// `combine` over every product of the given summaries' cells, worked out from the cells.
+        // Combined exposures without their assets (`combine` over every product of a set of summaries' cells), field
+        // by field: status, confidence, the chosen product (a position) and kind, the group and range of the chosen
+        // cell (the verdict is the asset's own version's, read from its hit there) and the product IDs (a number).
+        var resolvedStatus: [ExposureStatus] = []
+        var resolvedConfidence: [MatchConfidence] = []
+        var resolvedProduct: [Int32] = []
+        var resolvedKind: [ProductMatchKind] = []
+        var resolvedGroup: [Int32] = []
+        var resolvedRange: [Int32] = []
+        var resolvedIDs: [Int32] = []
         var chosenCells: [Int32] = []
-        func resolve(_ hits: [Int32]) -> Resolved {
+        var mergeScratch: [Int32] = []
+        // Per summary and rank, the number of the set of its cells at that rank (-1 not yet known, -2 none); sets of
+        // several such sets, numbered, and each one's product IDs.
+        var summaryRankSets: [Int32] = []
+        var chosenSets: [Int32] = []
+        var unions = NumberSets()
+        var unionIDs: [Int32] = []
+        /// Works out the combined exposure of `hits` (summaries of distinct groups) and returns its number.
+        func resolve(_ hits: [Int32]) -> Int32 {
             var rank = 4
             for hit in hits { rank = min(rank, summaryRank[Int(hit)]) }
             // The worst status's entry with the highest confidence, then the first in product order.
@@ -386,123 +422,176 @@ extension ExposureCalculator {
                     }
                 }
             }
-            // Every cell that gave the chosen status.
-            chosenCells.removeAll(keepingCapacity: true)
+            // Every cell that gave the chosen status, as the sets each summary gives at that rank (worked out once per
+            // summary and rank: a group can have dozens of cells) and, when several do, their union's number.
+            chosenSets.removeAll(keepingCapacity: true)
             for hit in hits {
-                let group = Int(summaryGroup[Int(hit)])
-                let statusBase = Int(patternStatuses[Int(summaryPattern[Int(hit)])]) - groupCellStart[group]
-                for at in groupCellStart[group]..<groupCellStart[group + 1] where statusStore[statusBase + at].rank == rank {
-                    chosenCells.append(groupCellList[at])
+                let at = Int(hit) * 5 + rank
+                if summaryRankSets[at] == -1 {
+                    let group = Int(summaryGroup[Int(hit)])
+                    let statusBase = Int(patternStatuses[Int(summaryPattern[Int(hit)])]) - groupCellStart[group]
+                    chosenCells.removeAll(keepingCapacity: true)
+                    for cell in groupCellStart[group]..<groupCellStart[group + 1] where statusStore[statusBase + cell].rank == rank {
+                        chosenCells.append(groupCellList[cell])
+                    }
+                    summaryRankSets[at] = chosenCells.isEmpty ? -2 : cellSetNumber(chosenCells)
                 }
+                if summaryRankSets[at] >= 0 { chosenSets.append(summaryRankSets[at]) }
             }
-            chosenCells.sort()
-            let ids = productIDs(chosenCells)
-            return Resolved(status: ExposureStatus.allCases[rank], confidence: chosen.confidence,
-                            product: products[Int(cellFirst[Int(chosen.cell)])], kind: summaryKind[Int(chosen.summary)],
-                            group: summaryGroup[Int(chosen.summary)], range: Int32(cellRange[Int(chosen.cell)]),
-                            firstProductID: ids.first, moreProductIDs: ids.more)
+            let ids: Int32
+            if chosenSets.count == 1 {
+                ids = cellSetIDs[Int(chosenSets[0])]
+            } else {
+                Self.insertionSort(&chosenSets)
+                let (union, isNew) = unions.number(of: chosenSets)
+                if isNew {
+                    // Each group's cells ascend; a set is merged into those before it when it starts below their end.
+                    chosenCells.removeAll(keepingCapacity: true)
+                    for set in chosenSets {
+                        let before = chosenCells.count
+                        chosenCells += cellSets.list(set)
+                        if before > 0, chosenCells[before - 1] > chosenCells[before] {
+                            Self.mergeRuns(&chosenCells, at: before, scratch: &mergeScratch)
+                        }
+                    }
+                    unionIDs.append(cellSetIDs[Int(cellSetNumber(chosenCells))])
+                }
+                ids = unionIDs[Int(union)]
+            }
+            resolvedStatus.append(ExposureStatus.allCases[rank])
+            resolvedConfidence.append(chosen.confidence)
+            resolvedProduct.append(cellFirst[Int(chosen.cell)])
+            resolvedKind.append(summaryKind[Int(chosen.summary)])
+            resolvedGroup.append(summaryGroup[Int(chosen.summary)])
+            resolvedRange.append(Int32(cellRange[Int(chosen.cell)]))
+            resolvedIDs.append(ids)
+            return Int32(resolvedStatus.count - 1)
         }
 
-        // Each asset's combined exposure, worked out once per distinct set of summaries.
-        // In inventory order: sorted by position, the high half of each key.
+        // Each asset's combined exposure, worked out in class order: a class's members are hit by the same groups, one
+        // after the other, so each group's hits are read in sequence. Assets hit by one summary share its combined
+        // exposure; an asset hit by several has its own (sets of several summaries rarely repeat: ICSA-24-235-03 has
+        // 57,000 distinct ones among 65,000 assets, so looking them up cost more than working them out).
         Self.sortByHighHalf(&touchedKeys, below: UInt64(index.assets.count))
-        let touched = touchedKeys.map { Int32(truncatingIfNeeded: $0 >> 32) }
-        let touchedOrdinals = touchedKeys.map { Int(UInt32(truncatingIfNeeded: $0)) }
-        var resolvedTable: [Resolved] = []
         var single = [Int32](repeating: -1, count: summaryGroup.count)
-        // Sets of several summaries, stored flat and found by a hash of their numbers (chained on collision), so that
-        // an asset hit by several groups costs no array of its own.
-        var severalByHash: [UInt64: Int32] = [:]
-        severalByHash.reserveCapacity(min(touched.count, hitSummary.count - touched.count))
-        var severalSummaries: [Int32] = []
-        var severalStart: [Int] = []
-        var severalResolved: [Int32] = []
-        var severalNext: [Int32] = []
+        summaryRankSets = [Int32](repeating: -1, count: summaryGroup.count * 5)
+        // Per touched asset in class order, its combined exposure and its own verdict in the chosen group; `outputKeys`
+        // holds its position (high half) and its offset in that order.
         var resolvedOf: [Int32] = []
-        resolvedOf.reserveCapacity(touched.count)
+        var verdictOf: [Int32] = []
+        var outputKeys: [UInt64] = []
+        resolvedOf.reserveCapacity(touchedKeys.count)
+        verdictOf.reserveCapacity(touchedKeys.count)
+        outputKeys.reserveCapacity(touchedKeys.count)
         var rankCounts = [Int](repeating: 0, count: 5)
         var hits: [Int32] = []
-        for ordinal in touchedOrdinals {
-            let firstHit = head[ordinal]
+        var hitNumbers: [Int32] = []
+        for key in touchedKeys {
+            let firstHit = head[Int(key >> 32)]
             let resolved: Int32
+            var chosenHit = firstHit
             if hitNext[Int(firstHit)] < 0 {
                 let summary = Int(hitSummary[Int(firstHit)])
-                if single[summary] >= 0 {
-                    resolved = single[summary]
-                } else {
-                    resolved = Int32(resolvedTable.count)
-                    resolvedTable.append(resolve([Int32(summary)]))
-                    single[summary] = resolved
-                }
+                if single[summary] < 0 { single[summary] = resolve([Int32(summary)]) }
+                resolved = single[summary]
             } else {
                 hits.removeAll(keepingCapacity: true)
+                hitNumbers.removeAll(keepingCapacity: true)
                 var hit = firstHit
                 while hit >= 0 {
                     hits.append(hitSummary[Int(hit)])
+                    hitNumbers.append(hit)
                     hit = hitNext[Int(hit)]
                 }
-                hits.sort()
-                var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-                for summary in hits { hash = (hash ^ UInt64(UInt32(bitPattern: summary))) &* 0x0000_0100_0000_01B3 }
-                var entry = severalByHash[hash] ?? -1
-                while entry >= 0 {
-                    let start = severalStart[Int(entry)]
-                    let end = Int(entry) + 1 < severalStart.count ? severalStart[Int(entry) + 1] : severalSummaries.count
-                    if end - start == hits.count, severalSummaries[start..<end].elementsEqual(hits) { break }
-                    entry = severalNext[Int(entry)]
-                }
-                if entry >= 0 {
-                    resolved = severalResolved[Int(entry)]
-                } else {
-                    resolved = Int32(resolvedTable.count)
-                    resolvedTable.append(resolve(hits))
-                    let new = Int32(severalStart.count)
-                    severalStart.append(severalSummaries.count)
-                    severalSummaries += hits
-                    severalResolved.append(resolved)
-                    severalNext.append(severalByHash[hash] ?? -1)
-                    severalByHash[hash] = new
+                resolved = resolve(hits)
+                // The hit in the chosen group (an asset has one hit per group at most).
+                let group = resolvedGroup[Int(resolved)]
+                for (offset, summary) in hits.enumerated() where summaryGroup[Int(summary)] == group {
+                    chosenHit = hitNumbers[offset]
                 }
             }
+            let verdictAt = hitVerdicts[Int(chosenHit)]
+            verdictOf.append(verdictAt < 0 ? -1 - verdictAt : verdictIndexes[Int(verdictAt) + Int(resolvedRange[Int(resolved)])])
+            outputKeys.append((key << 32) | UInt64(resolvedOf.count))
             resolvedOf.append(resolved)
-            rankCounts[resolvedTable[Int(resolved)].status.rank] += 1
+            rankCounts[resolvedStatus[Int(resolved)].rank] += 1
         }
 
-        // Worst first, then by asset ID: assets in inventory order within each status, sorted by ID only when the
-        // inventory does not number them in order.
+        // Worst first, then by asset ID: assets in inventory order (sorted by position, the high half of each output
+        // key) within each status, sorted by ID only when the inventory does not number them in order.
+        Self.sortByHighHalf(&outputKeys, below: UInt64(index.assets.count))
         var byRank: [[Int32]] = rankCounts.map { count in
             var list: [Int32] = []
             list.reserveCapacity(count)
             return list
         }
-        for (offset, resolved) in resolvedOf.enumerated() {
-            byRank[resolvedTable[Int(resolved)].status.rank].append(Int32(offset))
+        for key in outputKeys {
+            let offset = Int32(truncatingIfNeeded: key)
+            byRank[resolvedStatus[Int(resolvedOf[Int(offset)])].rank].append(offset)
         }
+        let positions = touchedKeys.map { Int32(truncatingIfNeeded: $0) }
+        // What the reasons are rendered from when read: each exposure holds this and four numbers.
+        let matches = IndexedMatches(assets: index.assets, products: products, verdicts: verdictStore,
+                                     product: resolvedProduct, kind: resolvedKind, status: resolvedStatus,
+                                     moreProducts: resolvedIDs.map { Int32(idMore[Int($0)].count) })
+        let advisoryID = advisory.id
         var result: [Exposure] = []
-        result.reserveCapacity(touched.count)
+        result.reserveCapacity(positions.count)
         for var offsets in byRank {
             if !index.idsAscending, !zip(offsets, offsets.dropFirst()).allSatisfy({
-                index.assetIDs[Int(touched[Int($0)])] < index.assetIDs[Int(touched[Int($1)])]
+                index.assetIDs[Int(positions[Int($0)])] < index.assetIDs[Int(positions[Int($1)])]
             }) {
-                offsets.sort { index.assetIDs[Int(touched[Int($0)])] < index.assetIDs[Int(touched[Int($1)])] }
+                offsets.sort { index.assetIDs[Int(positions[Int($0)])] < index.assetIDs[Int(positions[Int($1)])] }
             }
             for offset in offsets {
-                let p = Int(touched[Int(offset)])
-                let asset = index.assets[p]
-                let resolved = resolvedTable[Int(resolvedOf[Int(offset)])]
-                // The verdict for this asset's own version, from its hit in the chosen group.
-                var hit = head[touchedOrdinals[Int(offset)]]
-                while summaryGroup[Int(hitSummary[Int(hit)])] != resolved.group { hit = hitNext[Int(hit)] }
-                let verdict = verdictStore[Int(verdictIndexes[Int(slotVerdicts[Int(hitSlot[Int(hit)])]) + Int(resolved.range)])]
-                let explanation = MatchExplanation(asset: asset, product: resolved.product, kind: resolved.kind,
-                                                   verdict: verdict, status: resolved.status,
-                                                   moreProducts: resolved.moreProductIDs.count)
-                result.append(Exposure(assetID: asset.id, advisoryID: advisory.id, status: resolved.status,
-                                       confidence: resolved.confidence, firstProductID: resolved.firstProductID,
-                                       moreProductIDs: resolved.moreProductIDs, explanation: .match(explanation)))
+                let p = positions[Int(offset)]
+                let resolved = Int(resolvedOf[Int(offset)])
+                let ids = Int(resolvedIDs[resolved])
+                result.append(Exposure(assetID: index.assetIDs[Int(p)], advisoryID: advisoryID, status: resolvedStatus[resolved],
+                                       confidence: resolvedConfidence[resolved], firstProductID: idFirst[ids],
+                                       moreProductIDs: idMore[ids],
+                                       explanation: .match(MatchExplanation(matches, asset: p, match: Int32(resolved),
+                                                                            verdict: verdictOf[Int(offset)]))))
             }
         }
         return result
+    }
+
+    /// Sorts a short list in place (a few set numbers: `sort()` costs more in calls than in comparisons there).
+    static func insertionSort(_ list: inout [Int32]) {
+        for end in list.indices.dropFirst() {
+            let value = list[end]
+            var at = end
+            while at > 0, list[at - 1] > value {
+                list[at] = list[at - 1]
+                at -= 1
+            }
+            list[at] = value
+        }
+    }
+
+    /// Merges the ascending runs `list[..<middle]` and `list[middle...]` into one, through `scratch`.
+    static func mergeRuns(_ list: inout [Int32], at middle: Int, scratch: inout [Int32]) {
+        scratch.removeAll(keepingCapacity: true)
+        scratch.append(contentsOf: list[..<middle])
+        var left = 0
+        var right = middle
+        var out = 0
+        while left < scratch.count, right < list.count {
+            if scratch[left] <= list[right] {
+                list[out] = scratch[left]
+                left += 1
+            } else {
+                list[out] = list[right]
+                right += 1
+            }
+            out += 1
+        }
+        while left < scratch.count {
+            list[out] = scratch[left]
+            left += 1
+            out += 1
+        }
     }
 
     /// Sorts keys by their high 32 bits, each below `bound`: a radix sort by 11 bits at a time when there are many

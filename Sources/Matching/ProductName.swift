@@ -8,11 +8,13 @@ public enum ProductName {
 
     /// The identifying words of a product name, lowercase, with the vendor's own words removed.
     public static func tokens(_ name: String, vendorKey: String = "") -> [String] {
-        let vendorWords = Set(vendorKey.split(separator: " ").map(String.init))
-        var seen = Set<String>()
+        // A name has a few words: lists searched in order cost less than sets hashed (matching one advisory reads
+        // every product's name).
+        let vendorWords = vendorKey.split(separator: " ")
         var result: [String] = []
-        for word in words(name, keepingParenthesised: true) where !stopWords.contains(word) && !vendorWords.contains(word) {
-            if seen.insert(word).inserted { result.append(word) }
+        for word in words(name, keepingParenthesised: true)
+            where !result.contains(word) && !vendorWords.contains(where: { $0 == word }) && !stopWords.contains(word) {
+            result.append(word)
         }
         return result
     }
@@ -24,7 +26,10 @@ public enum ProductName {
         var current: [UInt8] = []
         var depth = 0
         func flush() {
-            if !current.isEmpty { words.append(String(decoding: current, as: UTF8.self)); current = [] }
+            if !current.isEmpty {
+                words.append(String(decoding: current, as: UTF8.self))
+                current.removeAll(keepingCapacity: true)
+            }
         }
         for scalar in text.unicodeScalars {
             if scalar == "(" { flush(); depth += 1; continue }

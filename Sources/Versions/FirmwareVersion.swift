@@ -99,28 +99,36 @@ public struct FirmwareVersion: Sendable, Hashable, CustomStringConvertible {
 
     /// Orders two versions; nil when one is a date and the other is not, since those cannot be ordered.
     public static func compare(_ lhs: FirmwareVersion, _ rhs: FirmwareVersion) -> VersionOrder? {
-        switch (lhs.reading, rhs.reading) {
-        case let (.date(y1, m1, d1), .date(y2, m2, d2)):
+        // One reading at a time rather than a tuple of both, which would copy both readings (and retain their arrays)
+        // for every comparison.
+        switch lhs.reading {
+        case let .date(y1, m1, d1):
+            guard case let .date(y2, m2, d2) = rhs.reading else { return nil }
             return VersionOrder(y1 * 10_000 + m1 * 100 + d1, y2 * 10_000 + m2 * 100 + d2)
-        case (.date, _), (_, .date):
-            return nil
-        case let (.structured(main1, q1), .structured(main2, q2)):
-            let count = max(main1.count, main2.count)
-            for index in 0..<count {
-                let a = index < main1.count ? main1[index] : MainComponent(number: 0, letter: 0)
-                let b = index < main2.count ? main2[index] : MainComponent(number: 0, letter: 0)
-                if a.number != b.number { return VersionOrder(a.number, b.number) }
-                if a.letter != b.letter { return VersionOrder(a.letter, b.letter) }
+        case let .structured(main1, q1):
+            switch rhs.reading {
+            case .date:
+                return nil
+            case let .structured(main2, q2):
+                let count = max(main1.count, main2.count)
+                for index in 0..<count {
+                    let a = index < main1.count ? main1[index] : MainComponent(number: 0, letter: 0)
+                    let b = index < main2.count ? main2[index] : MainComponent(number: 0, letter: 0)
+                    if a.number != b.number { return VersionOrder(a.number, b.number) }
+                    if a.letter != b.letter { return VersionOrder(a.letter, b.letter) }
+                }
+                for slot in 0..<q1.count where q1[slot] != q2[slot] {
+                    return VersionOrder(q1[slot], q2[slot])
+                }
+                return .same
+            case .tokens:
+                return compareTokens(lhs.tokenReading, rhs.tokenReading)
             }
-            for slot in 0..<q1.count where q1[slot] != q2[slot] {
-                return VersionOrder(q1[slot], q2[slot])
-            }
-            return .same
-        default:
+        case .tokens:
+            if case .date = rhs.reading { return nil }
             return compareTokens(lhs.tokenReading, rhs.tokenReading)
         }
     }
-
 
     /// The smallest version above every version that starts with this one's fixed components (`9.0.x` → `9.1`).
     func wildcardCeiling() -> FirmwareVersion? {
@@ -380,16 +388,24 @@ extension FirmwareVersion {
 
     static func compareTokens(_ lhs: [Token], _ rhs: [Token]) -> VersionOrder? {
         // `SV3.20` against `2.80`: a version starting with a word cannot be ordered against one starting with a number.
-        if let first = lhs.first, let other = rhs.first, first.isNumber != other.isNumber { return nil }
+        if !lhs.isEmpty, !rhs.isEmpty, lhs[0].isNumber != rhs[0].isNumber { return nil }
         for index in 0..<max(lhs.count, rhs.count) {
             guard index < lhs.count else { return rhs[index].isPrerelease ? .descending : .ascending }
             guard index < rhs.count else { return lhs[index].isPrerelease ? .ascending : .descending }
-            switch (lhs[index], rhs[index]) {
-            case let (.number(a), .number(b)) where a != b: return VersionOrder(a, b)
-            case let (.word(a), .word(b)) where a != b: return VersionOrder(a, b)
-            case (.number, .word): return .descending
-            case (.word, .number): return .ascending
-            default: continue
+            // One token at a time, as `compare` does with readings, so that no tuple copies both.
+            switch lhs[index] {
+            case let .number(a):
+                switch rhs[index] {
+                case let .number(b) where a != b: return VersionOrder(a, b)
+                case .number: continue
+                case .word: return .descending
+                }
+            case let .word(a):
+                switch rhs[index] {
+                case .number: return .ascending
+                case let .word(b) where a != b: return VersionOrder(a, b)
+                case .word: continue
+                }
             }
         }
         return .same

@@ -10,6 +10,11 @@ extension StringProtocol {
         String(decoding: utf8.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }, as: UTF8.self)
     }
 
+    /// Whether it is empty or only spaces, tabs and line breaks: `asciiTrimmed.isEmpty` without making a string.
+    var isASCIIBlank: Bool {
+        utf8.allSatisfy { $0 == 32 || $0 == 9 || $0 == 10 || $0 == 13 }
+    }
+
     /// Without leading and trailing spaces, tabs and line breaks.
     var asciiTrimmed: String {
         let bytes = Array(utf8)

@@ -153,7 +153,38 @@ public struct RangeVerdict: Sendable, Hashable {
     /// The version or serial number decided on, as compared.
     public var value: String
     /// Why it could not be decided, or a note on the branch used; empty when there is nothing to add.
-    var detail: String
+    var detail: String {
+        switch note {
+        case let .text(text): text
+        case let .cannotOrder(subject):
+            "\(subject) \(value) cannot be ordered against it (a date against a version number, or a word against a number)"
+        case let .unreadable(subject): "\(subject) \"\(value)\" could not be read"
+        case let .noBranch(subject): "\(subject) \(value) has no branch to compare per branch"
+        case let .noListedBranch(subject): "\(subject) \(value) is in none of the listed branches"
+        }
+    }
+
+    /// `detail` unrendered: the usual undecided reasons are made of the subject's name and the value, and are put
+    /// into words only when a reason is read (ranges are decided for many more versions than reasons are shown).
+    var note: Note
+
+    enum Note: Sendable, Hashable {
+        case text(String)
+        /// The subject's name (`version`, `serial number`) and why the value could not be decided.
+        case cannotOrder(String), unreadable(String), noBranch(String), noListedBranch(String)
+    }
+
+    init(answer: RangeDecision.Answer, confidence: VendorRange.Confidence, aboveRange: Bool, value: String, detail: String) {
+        self.init(answer: answer, confidence: confidence, aboveRange: aboveRange, value: value, note: .text(detail))
+    }
+
+    init(answer: RangeDecision.Answer, confidence: VendorRange.Confidence, aboveRange: Bool, value: String, note: Note) {
+        self.answer = answer
+        self.confidence = confidence
+        self.aboveRange = aboveRange
+        self.value = value
+        self.note = note
+    }
 }
 
 extension VendorRange {
@@ -186,10 +217,9 @@ extension VendorRange {
         }
         let subjectName: String
         let value: String
-        var asset = firmware
         switch subject {
         case .version:
-            guard let version, !version.asciiTrimmed.isEmpty else { return undecided("no version is known") }
+            guard let version, !version.isASCIIBlank else { return undecided("no version is known") }
             subjectName = "version"
             value = version
         case let .serialNumber(prefixDigits):
@@ -198,7 +228,6 @@ extension VendorRange {
             let digits = serialNumber.filter(\.isASCIIDigitCharacter)
             value = prefixDigits.map { String(digits.prefix($0)) } ?? digits
             guard !value.isEmpty else { return undecided("serial number \(serialNumber) has no digits") }
-            asset = nil
         }
         if case let .vers(range) = body {
             do {
@@ -216,8 +245,22 @@ extension VendorRange {
                 return undecided("\(subjectName) \(value): \(error)", value)
             }
         }
-        if asset == nil { asset = FirmwareVersion(value) }
-        guard let asset else { return undecided("\(subjectName) \"\(value)\" could not be read", value) }
+        // The version already read when given (passed on, not copied: this runs for many pairs), else read here.
+        if case .version = subject, let firmware {
+            return verdict(of: firmware, value: value, subjectName: subjectName)
+        }
+        guard let asset = FirmwareVersion(value) else {
+            return RangeVerdict(answer: .undecided, confidence: .unreadable, aboveRange: false, value: value,
+                                note: .unreadable(subjectName))
+        }
+        return verdict(of: asset, value: value, subjectName: subjectName)
+    }
+
+    /// The verdict of an interval or branch range for `asset`, read from `value`.
+    private func verdict(of asset: FirmwareVersion, value: String, subjectName: String) -> RangeVerdict {
+        func undecided(_ why: RangeVerdict.Note) -> RangeVerdict {
+            RangeVerdict(answer: .undecided, confidence: .unreadable, aboveRange: false, value: value, note: why)
+        }
         var guessed = !asset.isStructured
         func order(_ bound: Bound) -> VersionOrder? {
             if !bound.version.isStructured { guessed = true }
@@ -242,26 +285,31 @@ extension VendorRange {
         case let .intervals(intervals):
             var sawUndecided = false
             answer = .outside
-            for interval in intervals {
-                switch inside(interval) {
-                case true?: answer = .inside
-                case nil: sawUndecided = true
-                case false?: break
+            // Through a buffer pointer, which lends each interval rather than copying its bounds.
+            intervals.withUnsafeBufferPointer { intervals in
+                for position in intervals.indices {
+                    switch inside(intervals[position]) {
+                    case true?: answer = .inside
+                    case nil: sawUndecided = true
+                    case false?: break
+                    }
+                    if answer == .inside { break }
                 }
-                if answer == .inside { break }
             }
             if answer == .outside, sawUndecided {
-                return undecided("\(subjectName) \(value) cannot be ordered against it (a date against a version number, or a word against a number)", value)
+                return undecided(.cannotOrder(subjectName))
             }
             if answer == .outside {
-                above = intervals.allSatisfy { interval in
-                    guard let upper = interval.upper, let o = FirmwareVersion.compare(asset, upper.version) else { return false }
-                    return o == .descending || (o == .same && !upper.inclusive)
+                above = intervals.withUnsafeBufferPointer { intervals in
+                    intervals.indices.allSatisfy { position in
+                        guard let upper = intervals[position].upper, let o = FirmwareVersion.compare(asset, upper.version) else { return false }
+                        return o == .descending || (o == .same && !upper.inclusive)
+                    }
                 }
             }
         case let .branches(bounds):
             guard let numbers = asset.mainNumbers() else {
-                return undecided("\(subjectName) \(value) has no branch to compare per branch", value)
+                return undecided(.noBranch(subjectName))
             }
             let branch = bounds.first { bound in
                 guard let prefix = bound.version.branch() else { return false }
@@ -281,12 +329,12 @@ extension VendorRange {
                     above = true
                     detail = " (newer than every listed branch)"
                 } else {
-                    return undecided("\(subjectName) \(value) is in none of the listed branches", value)
+                    return undecided(.noListedBranch(subjectName))
                 }
                 guessed = true
             }
         default:
-            return undecided("unexpected range form", value)
+            return undecided(.text("unexpected range form"))
         }
         return RangeVerdict(answer: answer, confidence: (confidence == .exact && !guessed) ? .exact : .lenient,
                             aboveRange: above, value: value, detail: detail)

@@ -156,6 +156,49 @@ struct OneAdvisoryMatchTests {
         }
     }
 
+    @Test("merging two ascending runs gives the sorted list")
+    func mergeRuns() {
+        var generator = SplitMix64(seed: 21)
+        var scratch: [Int32] = []
+        for _ in 0..<500 {
+            let left = (0..<Int(generator.next() % 30)).map { _ in Int32(generator.next() % 100) }.sorted()
+            let right = (0..<Int(1 + generator.next() % 30)).map { _ in Int32(generator.next() % 100) }.sorted()
+            var list = left + right
+            ExposureCalculator.mergeRuns(&list, at: left.count, scratch: &scratch)
+            #expect(list == (left + right).sorted())
+        }
+    }
+
+    @Test("number sets number each distinct list once, in the order first seen, as a dictionary of arrays does")
+    func numberSets() {
+        var generator = SplitMix64(seed: 13)
+        var sets = NumberSets()
+        var expected: [[Int32]: Int32] = [:]
+        for _ in 0..<20_000 {
+            // Short lists of small numbers, so that many repeat, and some empty.
+            let list = (0..<Int(generator.next() % 4)).map { _ in Int32(generator.next() % 40) }
+            let (number, isNew) = sets.number(of: list)
+            if let known = expected[list] {
+                #expect(number == known && !isNew, "\(list)")
+            } else {
+                #expect(number == Int32(expected.count) && isNew, "\(list)")
+                expected[list] = number
+            }
+        }
+        #expect(sets.count == expected.count)
+    }
+
+    @Test("exposures of one advisory keep their reasons after the index is gone, and their product IDs can be set")
+    func exposuresOutliveIndex() throws {
+        let advisory = try ExposureCalculatorTests.advisory("providers/cisa/csaf_files/OT/white/2024/icsa-24-235-03.json")
+        let assets = Self.assets(for: advisory, count: 2_000, seed: 17)
+        var found = calculator.exposures(to: advisory, in: calculator.index(assets: assets))
+        let expected = Self.straightforward(calculator, advisory, assets.map { calculator.compile($0) })
+        #expect(!found.isEmpty && found.map(\.reason) == expected.map(\.reason))
+        found[0].productIDs = ["X-1", "X-2"]
+        #expect(found[0].productIDs == ["X-1", "X-2"] && found[0].reason == expected[0].reason)
+    }
+
     @Test("the galloping intersection of ascending lists equals the set intersection")
     func intersection() {
         var generator = SplitMix64(seed: 3)

@@ -117,6 +117,21 @@ struct VendorRangeTests {
         #expect(between.reason.contains("none of the listed branches"))
     }
 
+    @Test("undecided reasons rendered when read say what they said when made, word for word")
+    func undecidedReasonTexts() {
+        let date = VendorRange.read("<July/21/2023").decide(version: "2.0")
+        #expect(date.reason == "range \"<July/21/2023\" read as \(VendorRange.read("<July/21/2023").reading); version 2.0 cannot be ordered against it (a date against a version number, or a word against a number)")
+        let branches = VendorRange.read("<= 4.2.21 | <= 5.0.27")
+        #expect(branches.decide(version: "4.3.0").reason
+                    == "range \"<= 4.2.21 | <= 5.0.27\" read as \(branches.reading); version 4.3.0 is in none of the listed branches")
+        #expect(branches.decide(version: "abc").reason
+                    == "range \"<= 4.2.21 | <= 5.0.27\" read as \(branches.reading); version abc has no branch to compare per branch")
+        let plain = VendorRange.read("< V2.14.1")
+        #expect(plain.decide(version: "---").reason == "range \"< V2.14.1\" read as <2.14.1; version \"---\" could not be read")
+        // Equal verdicts render equal reasons.
+        #expect(plain.verdict(version: "---", firmware: nil) == plain.verdict(version: "---", firmware: nil))
+    }
+
     @Test("serial-number ranges bound the serial number, not the version")
     func serialNumberRange() {
         let range = VendorRange.read("<=the_first_5_digits_of_serial_number_22081")
