@@ -61,7 +61,15 @@ public enum CSAFDocumentReader {
     /// Default size limit for one document. The largest real advisory seen is 0.7 MB.
     public static let defaultMaxBytes = 16 * 1024 * 1024
 
-    public static func read(_ bytes: [UInt8], maxBytes: Int = defaultMaxBytes) throws(CSAFReadError) -> JSONFileContent {
+    /// Text that Vigil keys and indexes (the advisory's ID and version, publisher, vendor names, CVE IDs, sectors) may
+    /// be at most this many UTF-8 bytes: a genuine document never comes near it, and PostgreSQL cannot index much
+    /// longer text (about 2,700 bytes), so a hostile document would otherwise fail to store there while SQLite took it.
+    public static let maxIdentifierBytes = 1_000
+
+    /// `checkIdentifiers`: reject a document whose keyed text is over `maxIdentifierBytes` (on import; documents
+    /// already stored are read without it).
+    public static func read(_ bytes: [UInt8], maxBytes: Int = defaultMaxBytes,
+                            checkIdentifiers: Bool = true) throws(CSAFReadError) -> JSONFileContent {
         guard bytes.count <= maxBytes else {
             throw CSAFReadError(code: .tooLarge, message: "the file is \(bytes.count) bytes, over the limit of \(maxBytes) bytes (raise it with --max-size if the document is genuine)")
         }
@@ -98,8 +106,25 @@ public enum CSAFDocumentReader {
             let more = count > 1 ? " (and \(count - 1) more)" : ""
             throw CSAFReadError(code: .schema, message: "\(first.path): \(first.message)\(more)", path: first.path)
         }
-        return .csaf(ParsedCSAF(document: document, advisory: AdvisoryNormalizer.normalize(document),
-                                warnings: issues.filter { $0.severity == .warning }))
+        let advisory = AdvisoryNormalizer.normalize(document)
+        if checkIdentifiers { try checkLengths(advisory, version: document.document.tracking.version) }
+        return .csaf(ParsedCSAF(document: document, advisory: advisory, warnings: issues.filter { $0.severity == .warning }))
+    }
+
+    /// Throws for the first keyed text over `maxIdentifierBytes`, naming where it is and how long.
+    static func checkLengths(_ advisory: Advisory, version: String) throws(CSAFReadError) {
+        func check(_ text: String, _ what: String, path: String) throws(CSAFReadError) {
+            let length = text.utf8.count
+            guard length > maxIdentifierBytes else { return }
+            throw CSAFReadError(code: .schema, message: "\(what) is \(length) bytes long; Vigil keeps text it indexes (IDs, "
+                                + "versions, names) to \(maxIdentifierBytes) bytes, which no genuine advisory needs", path: path)
+        }
+        try check(advisory.id, "$.document.tracking.id", path: "$.document.tracking.id")
+        try check(version, "$.document.tracking.version", path: "$.document.tracking.version")
+        try check(advisory.publisher.name, "$.document.publisher.name", path: "$.document.publisher.name")
+        for vendor in advisory.vendors { try check(vendor, "a vendor name in $.product_tree", path: "$.product_tree") }
+        for cve in advisory.cves { try check(cve, "a CVE ID in $.vulnerabilities", path: "$.vulnerabilities") }
+        for sector in advisory.sectors { try check(sector, "a sector name", path: "$.document.notes") }
     }
 
     static func describeTopLevel(_ value: JSONValue) -> String {

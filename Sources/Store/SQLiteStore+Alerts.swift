@@ -50,7 +50,7 @@ extension SQLiteStore: AlertStore {
         return try rows.map { row in
             func advisory(_ data: Data?) throws -> Advisory? {
                 guard let data else { return nil }
-                guard case .csaf(let parsed) = try CSAFDocumentReader.read([UInt8](data)) else {
+                guard case .csaf(let parsed) = try CSAFDocumentReader.read([UInt8](data), maxBytes: Int.max, checkIdentifiers: false) else {
                     throw StoreError("a stored revision no longer parses as CSAF (change \(row["id"] as Int64))")
                 }
                 return parsed.advisory

@@ -30,6 +30,40 @@ struct SchemaErrorTests {
         #expect(CSAFValidator.validate(parsed.document).isEmpty)
     }
 
+    @Test("text Vigil indexes over 1,000 bytes is refused with where and how long; stored documents are read regardless")
+    func overlongIdentifiers() throws {
+        let limit = CSAFDocumentReader.maxIdentifierBytes
+        let atLimit = String(repeating: "A", count: limit)
+        guard case .csaf(let parsed) = try CSAFDocumentReader.read(try Self.edited(atLimit, at: ["document", "tracking", "id"])) else {
+            Issue.record("an ID of exactly \(limit) bytes should be accepted")
+            return
+        }
+        #expect(parsed.advisory.id == atLimit)
+
+        // Multi-byte characters count by their UTF-8 bytes; a version must still read as semantic versioning.
+        let multiByte = String(repeating: "Ä", count: limit / 2 + 1)
+        let cases: [([String], String)] = [(["document", "tracking", "id"], multiByte),
+                                           (["document", "tracking", "version"], "1.0.0-" + String(repeating: "a", count: limit)),
+                                           (["document", "publisher", "name"], multiByte)]
+        for (path, long) in cases {
+            let bytes = try Self.edited(long, at: path)
+            let error = try #require(Self.readError(bytes), "\(path)")
+            #expect(error.code == .schema)
+            #expect(error.path == "$." + path.joined(separator: "."))
+            #expect(error.message.contains("is \(long.utf8.count) bytes long"), "\(error.message)")
+            #expect((try? CSAFDocumentReader.read(bytes, checkIdentifiers: false)) != nil, "\(path) unchecked")
+        }
+
+        let vendor = try CraftedDocument.minimal { json in
+            json["product_tree"] = ["branches": [["category": "vendor", "name": String(repeating: "v", count: limit + 1),
+                                                  "branches": [["category": "product_name", "name": "Controller",
+                                                                "product": ["product_id": "CSAFPID-1", "name": "Controller"]]]]]]
+        }
+        let error = try #require(Self.readError(vendor))
+        #expect(error.path == "$.product_tree")
+        #expect(error.message.hasPrefix("a vendor name in $.product_tree is \(limit + 1) bytes long"), "\(error.message)")
+    }
+
     @Test("a missing required field is reported with its path", arguments: [
         ["document", "tracking", "id"],
         ["document", "tracking", "revision_history"],
