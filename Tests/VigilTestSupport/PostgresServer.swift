@@ -24,6 +24,35 @@ public final class PostgresServer: @unchecked Sendable {
     private static let sharedLock = NSLock()
     nonisolated(unsafe) private static var sharedServer: Result<PostgresServer, any Error>?
     nonisolated(unsafe) private static var serverProcessID: pid_t = 0
+    nonisolated(unsafe) private static var serverFolder = ""
+
+    /// Clusters left by test runs that did not end normally (a crash skips `atexit`): their server is stopped and their
+    /// folder removed, so repeated runs do not pile up servers and gigabytes in the temporary folder.
+    private static func removeStaleClusters() {
+        let temporary = URL(fileURLWithPath: NSTemporaryDirectory())
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: temporary.path) else { return }
+        for name in names where name.hasPrefix("vigil-pg-") {
+            let parts = name.split(separator: "-")
+            guard parts.count >= 4, let owner = pid_t(parts[2]), owner != getpid() else { continue }
+            // The test process that made it is still running: not stale.
+            if kill(owner, 0) == 0 || errno != ESRCH { continue }
+            let folder = temporary.appendingPathComponent(name)
+            if let pidFile = try? String(contentsOf: folder.appendingPathComponent("data/postmaster.pid"), encoding: .utf8),
+               let line = pidFile.split(separator: "\n").first, let server = pid_t(line), server > 0 {
+                kill(server, SIGQUIT)
+            }
+            try? FileManager.default.removeItem(at: folder)
+        }
+    }
+
+    /// Stops the server (immediate shutdown) and removes its folder, waiting a moment for it to let go of its files.
+    private static func stopAndRemove() {
+        guard serverProcessID > 0 else { return }
+        kill(serverProcessID, SIGQUIT)
+        let pidFile = serverFolder + "/data/postmaster.pid"
+        for _ in 0..<50 where FileManager.default.fileExists(atPath: pidFile) { usleep(20_000) }
+        try? FileManager.default.removeItem(atPath: serverFolder)
+    }
 
     /// The server every test in this process shares, started on first use.
     public static func shared() throws -> PostgresServer {
@@ -76,6 +105,7 @@ public final class PostgresServer: @unchecked Sendable {
         }
         let initdb = try binary("initdb")
         let postgres = try binary("postgres")
+        removeStaleClusters()
         let folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("vigil-pg-\(getpid())-\(UUID().uuidString.prefix(6))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let data = folder.appendingPathComponent("data").path
@@ -122,11 +152,9 @@ public final class PostgresServer: @unchecked Sendable {
                 continue
             }
             serverProcessID = process.processIdentifier
-            atexit {
-                // Immediate shutdown: the cluster is thrown away with its folder.
-                guard PostgresServer.serverProcessID > 0 else { return }
-                kill(PostgresServer.serverProcessID, SIGQUIT)
-            }
+            serverFolder = folder.path
+            // Immediate shutdown: the cluster is thrown away with its folder.
+            atexit { PostgresServer.stopAndRemove() }
             var components = URLComponents()
             components.scheme = "postgres"
             components.user = user
