@@ -267,13 +267,7 @@ public struct SQLiteStore: AdvisoryStore {
         for name in a.vendors {
             try link.execute(arguments: [seq, try vendorID(name, db: db)])
         }
-        var productText = ""
-        for p in a.products {
-            productText += p.product
-            if let version = p.version { productText += " " + version }
-            for model in p.modelNumbers { productText += " " + model }
-            productText += "\n"
-        }
+        let productText = a.searchProductText
         try db.cachedStatement(sql: """
             INSERT INTO advisories_fts(rowid, id, title, summary, vendors, products, cves) VALUES (?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [seq, a.id, a.title, a.riskSummary ?? "", a.vendors.joined(separator: " "),

@@ -144,3 +144,18 @@ extension SQLRow {
         self.init(columns: columns, values: values)
     }
 }
+
+extension Advisory {
+    /// The products' text the full-text index holds, the same in both stores: each product's name, version and model
+    /// numbers, a line per product.
+    var searchProductText: String {
+        var text = ""
+        for p in products {
+            text += p.product
+            if let version = p.version { text += " " + version }
+            for model in p.modelNumbers { text += " " + model }
+            text += "\n"
+        }
+        return text
+    }
+}

@@ -331,13 +331,7 @@ extension PostgresStore {
     static func advisoryArguments(_ a: Advisory) -> SQLArguments {
         let year = (a.initialReleaseDate ?? a.currentReleaseDate).map(Timestamp.year)
         let score = a.highestScore
-        var productText = ""
-        for p in a.products {
-            productText += p.product
-            if let version = p.version { productText += " " + version }
-            for model in p.modelNumbers { productText += " " + model }
-            productText += "\n"
-        }
+        let productText = a.searchProductText
         let arguments: SQLArguments = [
             a.title, a.publisher.name, a.publisher.namespace, a.publisher.category, a.category,
             a.status, a.tlp, a.version, a.initialReleaseDate.map(Timestamp.format),

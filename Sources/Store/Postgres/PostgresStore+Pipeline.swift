@@ -107,10 +107,11 @@ final class PostgresIngestPipeline: BatchPipeline, Sendable {
             state.prefixed.remove(n)
             state.holding.remove(n)
         }
+        /// Rolled back because the batch before failed while this one held its locks.
+        struct Withdrawn: Error {}
         do {
-            return try await store.withConnection { connection -> [IngestOutcome]? in
-                try await connection.execute("BEGIN")
-                do {
+            return try await store.withConnection { connection in
+                try await connection.inTransaction {
                     let db = TextSafe(base: connection)
                     let prefix = try await store.storePrefix(documents, db: db)
                     update { $0.prefixed.insert(n) }
@@ -118,21 +119,16 @@ final class PostgresIngestPipeline: BatchPipeline, Sendable {
                     // that the one before can store its documents one at a time, and is stored after it).
                     await until { n == 0 || $0.finished.contains(previous) || $0.failing == previous }
                     let before = state.withLock { (finished: $0.finished.contains(previous), failed: $0.failed.contains(previous)) }
-                    if n > 0, !before.finished || before.failed {
-                        try await connection.execute("ROLLBACK")
-                        update(withdraw)
-                        if before.failed { throw EarlierBatchFailed(number: n) }
-                        return nil
-                    }
+                    if n > 0, before.failed { throw EarlierBatchFailed(number: n) }
+                    if n > 0, !before.finished { throw Withdrawn() }
                     let tail = try await store.storeTail(prefix, last: true, db: db)
                     if tail.changed && !tail.bumped { try await PostgresStore.bumpGeneration(db) }
-                    try await connection.execute("COMMIT")
                     return tail.outcomes
-                } catch {
-                    try? await connection.execute("ROLLBACK")
-                    throw error
                 }
             }
+        } catch is Withdrawn {
+            update(withdraw)
+            return nil
         } catch {
             // Rolled back. The next batch may hold locks this one's documents need when stored one at a time: it is
             // told to let go, and this one waits until it has (or holds none).

@@ -8,15 +8,7 @@ extension PostgresStore {
     /// `read` does the same).
     func snapshot<T>(_ body: (SQLConnection) async throws -> T) async throws -> T {
         try await withConnection { connection in
-            try await connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            do {
-                let result = try await body(connection)
-                try await connection.execute("COMMIT")
-                return result
-            } catch {
-                try? await connection.execute("ROLLBACK")
-                throw error
-            }
+            try await connection.inTransaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") { try await body(connection) }
         }
     }
 

@@ -66,15 +66,7 @@ public struct PostgresStore: SQLExecutor {
             attempt += 1
             do {
                 return try await withConnection { connection in
-                    try await connection.execute("BEGIN")
-                    do {
-                        let result = try await body(connection)
-                        try await connection.execute("COMMIT")
-                        return result
-                    } catch {
-                        try? await connection.execute("ROLLBACK")
-                        throw error
-                    }
+                    try await connection.inTransaction { try await body(connection) }
                 }
             } catch let failure as PostgresFailure where failure.isRetryable && attempt < 5 {
                 try await Task.sleep(nanoseconds: UInt64.random(in: 5_000_000...50_000_000) * UInt64(attempt))

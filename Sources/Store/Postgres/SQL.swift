@@ -417,4 +417,17 @@ public struct SQLConnection: SQLExecutor, @unchecked Sendable {
     public func fetchAll(_ sql: String, _ arguments: SQLArguments) async throws -> [SQLRow] {
         try await runQuery(sql, arguments, on: connection, logger: logger)
     }
+
+    /// Runs `body` between `begin` and COMMIT; rolls back and rethrows when it throws.
+    func inTransaction<T>(_ begin: String = "BEGIN", _ body: () async throws -> T) async throws -> T {
+        try await execute(begin)
+        do {
+            let result = try await body()
+            try await execute("COMMIT")
+            return result
+        } catch {
+            try? await execute("ROLLBACK")
+            throw error
+        }
+    }
 }
