@@ -3,51 +3,96 @@ import CSAF
 import Foundation
 import NIOCore
 import NIOHTTP1
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// How Vigil fetches from providers: HTTPS only (plain HTTP for loopback mirrors and tests), a clear User-Agent,
-/// timeouts, size limits, gzip, redirects followed by hand so that each hop obeys the same rules, retries with
-/// exponential backoff and jitter for what may succeed later, and a per-host concurrency limit.
+/// a timeout for every phase of a request, size limits, gzip, redirects followed by hand so that each hop obeys the
+/// same rules, retries with exponential backoff and jitter for what may succeed soon, and per-host politeness (at most
+/// a few requests in flight and a cap on requests per second).
+///
+/// Nothing a misbehaving server does holds a request past these limits: a name that does not resolve fails at once
+/// (and is not looked up again for `negativeResolveTTL`), a refused connection is not retried, a server that accepts
+/// and never answers meets the first-byte timeout, one that stalls mid-body the idle-read timeout, one that trickles
+/// or streams forever the whole-request timeout or the size limit.
 public struct FetchPolicy: Sendable {
     public var userAgent = "Vigil/0.3 (CSAF 2.0 advisory monitor; self-hosted)"
-    /// Per request, from connecting to the last byte.
-    public var timeout: TimeInterval = 30
-    public var connectTimeout: TimeInterval = 10
-    /// Attempts for a retryable failure (connection error, timeout, 5xx, 429), the first included.
+    /// Looking the host name up (DNS), on a thread of its own, never an event-loop thread.
+    public var resolveTimeout: TimeInterval = 5
+    /// A name that did not resolve is not looked up again for this long: every later request fails at once.
+    public var negativeResolveTTL: TimeInterval = 60
+    /// Opening the TCP connection.
+    public var connectTimeout: TimeInterval = 5
+    /// The TLS handshake after connecting (the HTTP client runs both under one deadline: connect + handshake).
+    public var tlsHandshakeTimeout: TimeInterval = 5
+    /// From the request sent to the response's status line and headers.
+    public var firstByteTimeout: TimeInterval = 15
+    /// Longest silence while reading a response.
+    public var idleReadTimeout: TimeInterval = 15
+    /// The whole request, from looking the host up to the last byte, redirects excluded (each hop has its own).
+    public var timeout: TimeInterval = 120
+    /// Attempts for what may succeed soon (a reset connection, 5xx, 429, 408 without a long Retry-After), the first
+    /// included. Timeouts, unresolvable names and refused connections are not retried within a sync: the source's
+    /// next poll tries again.
     public var attempts = 3
     /// The first retry waits about this long; each further one twice as long, with ±50 % jitter.
     public var backoff: TimeInterval = 0.5
+    /// A `Retry-After` up to this long is waited for within the sync; a longer one fails the request and is honoured
+    /// by the source's next poll instead.
+    public var maxRetryWait: TimeInterval = 10
     public var maxRedirects = 5
-    public var perHostConcurrency = 6
+    /// Requests in flight at once to one host.
+    public var perHostConcurrency = 4
+    /// Requests started per second to one host (nil: no cap); short bursts of up to one second's worth go at once.
+    public var perHostRequestsPerSecond: Double? = 20
     /// Largest listing (provider metadata, ROLIE feed, changes.csv) and largest document, in bytes.
     public var maxListingBytes = 64 << 20
     public var maxDocumentBytes = CSAFDocumentReader.defaultMaxBytes
 
     public init() {}
+
+    /// The deadline for a response's head: resolving, connecting, the handshake and the first byte.
+    var headDeadline: TimeInterval { min(timeout, connectTimeout + tlsHandshakeTimeout + firstByteTimeout) }
 }
 
 /// A failed fetch, as a sentence a person can act on, and whether trying again later may help.
 public struct FetchFailure: Error, Sendable, CustomStringConvertible, Equatable {
     public enum Kind: String, Sendable {
-        case insecureURL, badURL, connection, timeout, httpStatus, tooLarge, notJSON, tooManyRedirects
+        case insecureURL, badURL, connection, refused, unresolvable, timeout, httpStatus, tooLarge, notJSON, tooManyRedirects
     }
     public var url: String
     public var kind: Kind
     public var status: Int?
     public var text: String
+    /// Seconds the server asked to wait (`Retry-After` on a 429 or 503).
+    public var retryAfter: Double?
     public var description: String { text }
 
-    public init(url: String, kind: Kind, status: Int? = nil, message: String) {
+    public init(url: String, kind: Kind, status: Int? = nil, message: String, retryAfter: Double? = nil) {
         self.url = url
         self.kind = kind
         self.status = status
         self.text = message
+        self.retryAfter = retryAfter
     }
 
-    var isRetryable: Bool {
+    /// Whether the host itself is out of reach (the rest of a sync need not try it again).
+    var hostUnreachable: Bool {
         switch kind {
-        case .connection, .timeout: true
-        case .httpStatus: status.map { $0 >= 500 || $0 == 429 || $0 == 408 } ?? false
+        case .unresolvable, .refused, .timeout, .connection: true
         default: false
+        }
+    }
+
+    func isRetryable(maxWait: TimeInterval) -> Bool {
+        switch kind {
+        case .connection: return true
+        case .httpStatus:
+            guard let status, status >= 500 || status == 429 || status == 408 else { return false }
+            return (retryAfter ?? 0) <= maxWait
+        default: return false
         }
     }
 }
@@ -83,18 +128,24 @@ public final class FetchCounters: @unchecked Sendable {
 
 public final class HTTPFetcher: Sendable {
     let client: HTTPClient
-    let policy: FetchPolicy
+    public let policy: FetchPolicy
     let limiter = HostLimiter()
+    let resolver: HostResolver
     let ownsClient: Bool
 
     public init(policy: FetchPolicy = FetchPolicy()) {
         self.policy = policy
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
-            timeout: .init(connect: .milliseconds(Int64(policy.connectTimeout * 1000)), read: .milliseconds(Int64(policy.timeout * 1000))),
+            timeout: .init(connect: .milliseconds(Int64((policy.connectTimeout + policy.tlsHandshakeTimeout) * 1000)),
+                           read: .milliseconds(Int64(min(policy.idleReadTimeout, policy.timeout) * 1000))),
             decompression: .enabled(limit: .ratio(50)))
         configuration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: policy.perHostConcurrency)
+        // A connection that cannot be made fails its request now; the client would otherwise try again and again
+        // until the connect deadline. Vigil decides what is retried, and when.
+        configuration.connectionPool.retryConnectionEstablishment = false
         client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+        resolver = HostResolver(timeout: policy.resolveTimeout, negativeTTL: policy.negativeResolveTTL)
         ownsClient = true
     }
 
@@ -134,7 +185,7 @@ public final class HTTPFetcher: Sendable {
 
     static func isLoopback(_ host: String) -> Bool { LoopbackHost.contains(host) }
 
-    /// GET with validators; follows redirects (each hop checked), retries what may succeed later.
+    /// GET with validators; follows redirects (each hop checked), retries what may succeed soon.
     public func get(_ url: String, validators: HTTPValidators? = nil, maxBytes: Int, expectJSON: Bool = false,
                     counters: FetchCounters? = nil, credentials: Credentials? = nil) async throws(FetchFailure) -> FetchResult {
         var attempt = 1
@@ -143,8 +194,8 @@ public final class HTTPFetcher: Sendable {
                 return try await getOnce(url, validators: validators, maxBytes: maxBytes, expectJSON: expectJSON, counters: counters,
                                          credentials: credentials)
             } catch {
-                guard error.isRetryable, attempt < policy.attempts else { throw error }
-                let delay = policy.backoff * pow(2, Double(attempt - 1)) * Double.random(in: 0.5...1.5)
+                guard error.isRetryable(maxWait: policy.maxRetryWait), attempt < policy.attempts, !Task.isCancelled else { throw error }
+                let delay = max(policy.backoff * pow(2, Double(attempt - 1)) * Double.random(in: 0.5...1.5), error.retryAfter ?? 0)
                 try? await Task.sleep(nanoseconds: UInt64(delay * 1e9))
                 attempt += 1
             }
@@ -156,7 +207,10 @@ public final class HTTPFetcher: Sendable {
         var url = original
         for _ in 0...policy.maxRedirects {
             if let problem = HTTPFetcher.check(url) { throw problem }
-            let host = URLComponents(string: url)?.host ?? ""
+            let components = URLComponents(string: url)
+            let host = components?.host ?? ""
+            // Politeness is per server: host and port (two servers on one address are two servers).
+            let server = host.lowercased() + ":" + String(components?.port ?? (components?.scheme?.lowercased() == "http" ? 80 : 443))
             var request = HTTPClientRequest(url: url)
             request.headers.add(name: "User-Agent", value: policy.userAgent)
             request.headers.add(name: "Accept", value: expectJSON ? "application/json" : "*/*")
@@ -168,23 +222,14 @@ public final class HTTPFetcher: Sendable {
             if let etag = validators?.etag { request.headers.add(name: "If-None-Match", value: etag) }
             if let modified = validators?.lastModified { request.headers.add(name: "If-Modified-Since", value: modified) }
 
-            await limiter.acquire(host, limit: policy.perHostConcurrency)
-            let outcome: Result<(HTTPClientResponse, ByteBuffer?), FetchFailure>
-            do {
-                counters?.add(requests: 1)
-                let response = try await client.execute(request, timeout: .milliseconds(Int64(policy.timeout * 1000)))
-                if response.status == .notModified || (300..<400).contains(Int(response.status.code)) {
-                    outcome = .success((response, nil))
-                } else {
-                    let body = try await response.body.collect(upTo: maxBytes)
-                    outcome = .success((response, body))
-                }
-            } catch is NIOTooManyBytesError {
-                outcome = .failure(FetchFailure(url: url, kind: .tooLarge, message: "\(url) is larger than the limit of \(maxBytes) bytes"))
-            } catch {
-                outcome = .failure(HTTPFetcher.describe(error, url: url))
+            // The name first, off the event loops and with a timeout of its own; a name that failed fails at once.
+            if let problem = await resolver.check(host) {
+                throw FetchFailure(url: url, kind: .unresolvable, message: "\(url): \(problem)")
             }
-            await limiter.release(host)
+            await limiter.acquire(server, limit: policy.perHostConcurrency, perSecond: policy.perHostRequestsPerSecond)
+            counters?.add(requests: 1)
+            let outcome = await exchange(request, url: url, maxBytes: maxBytes)
+            await limiter.release(server)
 
             let (response, body) = try outcome.get()
             let code = Int(response.status.code)
@@ -201,8 +246,10 @@ public final class HTTPFetcher: Sendable {
                 continue
             }
             guard (200..<300).contains(code) else {
+                let retryAfter = HTTPFetcher.retryAfter(response.headers.first(name: "Retry-After"), now: Date())
                 throw FetchFailure(url: url, kind: .httpStatus, status: code,
-                                   message: "\(url) answered HTTP \(code) \(response.status.reasonPhrase)\(HTTPFetcher.advice(code))")
+                                   message: "\(url) answered HTTP \(code) \(response.status.reasonPhrase)\(HTTPFetcher.advice(code, retryAfter: retryAfter))",
+                                   retryAfter: retryAfter)
             }
             let bytes = body.map { Array($0.readableBytesView) } ?? []
             counters?.add(bytes: bytes.count)
@@ -218,60 +265,136 @@ public final class HTTPFetcher: Sendable {
         throw FetchFailure(url: original, kind: .tooManyRedirects, message: "\(original) redirected more than \(policy.maxRedirects) times")
     }
 
+    /// One request and its body, under the whole-request timeout: the client's own deadline covers the response's
+    /// head only, so a server that trickles a byte a second or streams without end is cut off here.
+    private func exchange(_ request: HTTPClientRequest, url: String, maxBytes: Int) async -> Result<(HTTPClientResponse, ByteBuffer?), FetchFailure> {
+        let client = self.client
+        let headDeadline = policy.headDeadline, whole = policy.timeout
+        return await withTaskGroup(of: Result<(HTTPClientResponse, ByteBuffer?), FetchFailure>?.self) { group in
+            group.addTask {
+                do {
+                    let response = try await client.execute(request, deadline: .now() + .milliseconds(Int64(headDeadline * 1000)))
+                    if response.status == .notModified || (300..<400).contains(Int(response.status.code)) || !(200..<300).contains(Int(response.status.code)) {
+                        // Nothing of the body is needed: a redirect, 304 or an error status (read up to a few KiB so
+                        // the connection can be reused, never more).
+                        _ = try? await response.body.collect(upTo: 16 << 10)
+                        return .success((response, nil))
+                    }
+                    let body = try await response.body.collect(upTo: maxBytes)
+                    return .success((response, body))
+                } catch is NIOTooManyBytesError {
+                    return .failure(FetchFailure(url: url, kind: .tooLarge, message: "\(url) is larger than the limit of \(maxBytes) bytes"))
+                } catch {
+                    return .failure(HTTPFetcher.describe(error, url: url))
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(nanoseconds: UInt64(whole * 1e9))
+                return Task.isCancelled ? nil : .failure(FetchFailure(
+                    url: url, kind: .timeout,
+                    message: "\(url) did not finish within \(HTTPFetcher.seconds(whole)) (the server answers too slowly or without end); it will be tried again on the next poll"))
+            }
+            var result: Result<(HTTPClientResponse, ByteBuffer?), FetchFailure>?
+            while result == nil, let next = await group.next() {
+                result = next
+            }
+            group.cancelAll()
+            return result ?? .failure(FetchFailure(url: url, kind: .timeout, message: "\(url): the request was cancelled"))
+        }
+    }
+
+    static func seconds(_ value: TimeInterval) -> String {
+        value == value.rounded() ? "\(Int(value)) s" : String(format: "%.1f s", value)
+    }
+
+    /// `Retry-After` as seconds from now: delta-seconds or an HTTP date.
+    static func retryAfter(_ value: String?, now: Date) -> Double? {
+        guard let value = value?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
+        if let seconds = Double(value), seconds >= 0 { return seconds }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        guard let date = formatter.date(from: value) else { return nil }
+        return max(date.timeIntervalSince(now), 0)
+    }
+
     static func looksLikeHTML(_ bytes: [UInt8], contentType: String?) -> Bool {
         if let contentType, contentType.lowercased().contains("text/html") { return true }
         let first = bytes.first { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 && $0 != 0xEF && $0 != 0xBB && $0 != 0xBF }
         return first == UInt8(ascii: "<")
     }
 
-    static func advice(_ code: Int) -> String {
+    static func advice(_ code: Int, retryAfter: Double? = nil) -> String {
+        let wait = retryAfter.map { "; the server asks to wait \(Int($0)) s" } ?? ""
         switch code {
-        case 401, 403: " (access denied: TLP:WHITE/CLEAR documents should be public; for others configure credentials)"
-        case 404: " (the server does not have it; the listing may be ahead of the files)"
-        case 429: " (rate limited; Vigil backs off and tries again)"
-        case 500..<600: " (a server error; it will be tried again)"
-        default: ""
+        case 401, 403: return " (access denied: TLP:WHITE/CLEAR documents should be public; for others configure credentials)"
+        case 404: return " (the server does not have it; the listing may be ahead of the files)"
+        case 429: return " (rate limited\(wait); Vigil backs off and tries again)"
+        case 500..<600: return " (a server error\(wait); it will be tried again)"
+        default: return ""
         }
     }
 
     static func describe(_ error: any Error, url: String) -> FetchFailure {
         if let error = error as? HTTPClientError {
             switch error {
-            case .readTimeout, .deadlineExceeded:
-                return FetchFailure(url: url, kind: .timeout, message: "\(url) did not answer in time (timeout); it will be tried again")
+            case .readTimeout:
+                return FetchFailure(url: url, kind: .timeout, message: "\(url) did not answer in time (nothing received within the read timeout); it will be tried again on the next poll")
+            case .deadlineExceeded:
+                return FetchFailure(url: url, kind: .timeout, message: "\(url) did not answer in time (no response); it will be tried again on the next poll")
             case .connectTimeout:
-                return FetchFailure(url: url, kind: .timeout, message: "could not connect to \(url) in time; is the host reachable from here?")
+                return FetchFailure(url: url, kind: .timeout, message: "could not connect to \(url) in time (connection or TLS handshake); is the host reachable from here?")
+            case .tlsHandshakeTimeout:
+                return FetchFailure(url: url, kind: .timeout, message: "\(url): the TLS handshake did not complete in time")
             case .remoteConnectionClosed:
                 return FetchFailure(url: url, kind: .connection, message: "\(url): the server closed the connection before answering")
+            case .cancelled:
+                return FetchFailure(url: url, kind: .timeout, message: "\(url): the request was cancelled")
             default:
-                return FetchFailure(url: url, kind: .connection, message: "\(url): \(error)")
+                break
             }
         }
         let text = "\(error)"
-        if text.contains("connectTimeout") || text.contains("timeout") {
-            return FetchFailure(url: url, kind: .timeout, message: "\(url) did not answer in time (timeout); it will be tried again")
+        if text.contains("connectTimeout") || text.contains("imeout") {
+            return FetchFailure(url: url, kind: .timeout, message: "\(url) did not answer in time (timeout); it will be tried again on the next poll")
         }
-        if text.contains("connectionRefused") || text.contains("Connection refused") {
-            return FetchFailure(url: url, kind: .connection, message: "\(url): connection refused; is the server running and the address right?")
+        if text.contains("connectionRefused") || text.contains("Connection refused") || text.contains("errno: 111") {
+            return FetchFailure(url: url, kind: .refused, message: "\(url): connection refused; is the server running and the address right?")
         }
         if text.contains("NXDOMAIN") || text.contains("lookup") || text.contains("resolve") {
-            return FetchFailure(url: url, kind: .connection, message: "\(url): the host name does not resolve; check the URL and DNS")
+            return FetchFailure(url: url, kind: .unresolvable, message: "\(url): the host name does not resolve; check the URL and DNS")
+        }
+        if text.contains("handshake") || text.contains("certificate") || text.contains("BoringSSL") || text.contains("NIOSSL") {
+            return FetchFailure(url: url, kind: .connection, message: "\(url): the TLS connection failed (\(text)); check the server's certificate")
         }
         return FetchFailure(url: url, kind: .connection, message: "\(url): \(text)")
     }
 }
 
-/// At most `limit` requests in flight per host; the others wait their turn in order.
+/// Per-host politeness: at most `limit` requests in flight per host (the others wait their turn in order), and
+/// requests started no faster than `perSecond` (a burst of one second's worth goes at once; after that they are
+/// spaced evenly).
 actor HostLimiter {
     private var active: [String: Int] = [:]
     private var waiting: [String: [CheckedContinuation<Void, Never>]] = [:]
+    /// Per host: the earliest time the next request may start under the rate cap (a theoretical arrival time).
+    private var nextStart: [String: ContinuousClock.Instant] = [:]
 
-    func acquire(_ host: String, limit: Int) async {
+    func acquire(_ host: String, limit: Int, perSecond: Double? = nil) async {
         if active[host, default: 0] < limit {
             active[host, default: 0] += 1
-            return
+        } else {
+            await withCheckedContinuation { waiting[host, default: []].append($0) }
         }
-        await withCheckedContinuation { waiting[host, default: []].append($0) }
+        guard let perSecond, perSecond > 0 else { return }
+        let now = ContinuousClock.now
+        let spacing = Duration.seconds(1 / perSecond)
+        let burst = Duration.seconds(1)
+        // Slots may lie up to one second in the past: that is the burst allowance.
+        let slot = max(nextStart[host] ?? now - burst, now - burst)
+        nextStart[host] = slot + spacing
+        if slot > now { try? await Task.sleep(until: slot, clock: .continuous) }
     }
 
     func release(_ host: String) {
@@ -281,6 +404,71 @@ actor HostLimiter {
             next.resume()
         } else {
             active[host, default: 1] -= 1
+        }
+    }
+}
+
+/// Looks host names up before a request, on threads of its own (never an event-loop thread) and with a timeout, and
+/// remembers names that did not resolve for a while so that a source whose host is gone fails at once instead of
+/// waiting on DNS for every request.
+final class HostResolver: Sendable {
+    let timeout: TimeInterval
+    let negativeTTL: TimeInterval
+    private let failures = Mutex<[String: (message: String, until: ContinuousClock.Instant)]>([:])
+
+    init(timeout: TimeInterval, negativeTTL: TimeInterval) {
+        self.timeout = timeout
+        self.negativeTTL = negativeTTL
+    }
+
+    /// Nil when `host` resolves (or is an address literal); otherwise why not.
+    func check(_ host: String) async -> String? {
+        let name = host.lowercased()
+        if name.isEmpty || name == "localhost" || HostResolver.isAddressLiteral(name) { return nil }
+        let now = ContinuousClock.now
+        if let known = failures.withLock({ cache -> String? in
+            guard let entry = cache[name] else { return nil }
+            if entry.until > now { return entry.message }
+            cache[name] = nil
+            return nil
+        }) { return known }
+        let problem = await HostResolver.lookUp(name, timeout: timeout)
+        if let problem {
+            failures.withLock { $0[name] = (problem, ContinuousClock.now + .seconds(negativeTTL)) }
+        }
+        return problem
+    }
+
+    /// Whether `host` failed to resolve within the last `negativeTTL` (requests to it fail without a lookup).
+    func remembersFailure(of host: String) -> Bool {
+        failures.withLock { $0[host.lowercased()].map { $0.until > ContinuousClock.now } ?? false }
+    }
+
+    static func isAddressLiteral(_ host: String) -> Bool {
+        var bare = Substring(host)
+        if bare.hasPrefix("["), bare.hasSuffix("]") { bare = bare.dropFirst().dropLast() }
+        var v4 = in_addr(), v6 = in6_addr()
+        return String(bare).withCString { inet_pton(AF_INET, $0, &v4) == 1 || inet_pton(AF_INET6, $0, &v6) == 1 }
+    }
+
+    /// getaddrinfo on a dispatch thread; whichever comes first, its answer or the timeout, is returned (a lookup
+    /// that hangs keeps its thread until the system resolver gives up, but nobody waits for it).
+    static func lookUp(_ host: String, timeout: TimeInterval) async -> String? {
+        let once = Mutex<CheckedContinuation<String?, Never>?>(nil)
+        return await withCheckedContinuation { continuation in
+            once.withLock { $0 = continuation }
+            DispatchQueue.global(qos: .utility).async {
+                var hints = addrinfo()
+                hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+                var result: UnsafeMutablePointer<addrinfo>?
+                let code = getaddrinfo(host, nil, &hints, &result)
+                if let result { freeaddrinfo(result) }
+                let answer: String? = code == 0 ? nil : "the host name \(host) does not resolve (\(String(cString: gai_strerror(code)))); check the URL and this machine's DNS"
+                once.withLock { $0.take() }?.resume(returning: answer)
+            }
+            DispatchQueue.global(qos: .utility).asyncAfter(deadline: .now() + timeout) {
+                once.withLock { $0.take() }?.resume(returning: "looking up the host name \(host) took over \(HTTPFetcher.seconds(timeout)) (DNS does not answer); check this machine's DNS")
+            }
         }
     }
 }

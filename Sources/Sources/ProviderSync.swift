@@ -47,6 +47,9 @@ public struct ProviderSync: Sendable {
         public var metadataRefresh: TimeInterval = 6 * 3600
         /// Documents fetched at once.
         public var concurrency = 8
+        /// Seconds between polls while this process schedules the source (`vigil serve --poll-interval`); nil: the
+        /// source's own interval. A source that fails backs off from this interval (`PollSchedule`).
+        public var interval: Int?
         public var now: @Sendable () -> Date = { Date() }
         public init() {}
     }
@@ -75,23 +78,25 @@ public struct ProviderSync: Sendable {
             marked.lastAttempt = options.now()
             try await store.saveSource(marked)
         }
+        var retryAfter: Double?
         do {
             try await run(source, report: &report, counters: counters, progress: progress)
         } catch let failure as SyncFailure {
             report.error = failure.message
+            retryAfter = failure.retryAfter
         }
         report.requests = counters.requests
         report.notModified = counters.notModified
         report.bytes = counters.bytes
         report.seconds = (ContinuousClock.now - started).secondsValue
 
-        var updated = try await store.source(slug: source.slug) ?? source
-        let now = options.now()
-        updated.scheduleNextPoll(after: now)
+        let current = try await store.source(slug: source.slug) ?? source
+        let schedule = PollSchedule(interval: options.interval ?? current.pollInterval)
+        var updated: SourceRecord
         if let error = report.error {
-            updated.lastError = error
+            updated = schedule.failed(current, at: options.now(), error: error, retryAfter: retryAfter, jitter: .random(in: 0.9...1.1))
         } else {
-            updated.lastSuccess = now
+            updated = schedule.succeeded(current, at: options.now(), jitter: .random(in: 0.9...1.1))
             updated.lastError = report.failed > 0
                 ? "\(report.failed) listed document\(report.failed == 1 ? "" : "s") could not be fetched; \(report.problems.first.map { $0.reason } ?? "")"
                 : nil
@@ -100,7 +105,15 @@ public struct ProviderSync: Sendable {
         return report
     }
 
-    struct SyncFailure: Error { var message: String }
+    struct SyncFailure: Error {
+        var message: String
+        /// Seconds the server asked to wait before the next try (`Retry-After`).
+        var retryAfter: Double?
+        init(message: String, retryAfter: Double? = nil) {
+            self.message = message
+            self.retryAfter = retryAfter
+        }
+    }
 
     struct Listing {
         var url: String
@@ -217,7 +230,7 @@ public struct ProviderSync: Sendable {
             result = try await fetcher.get(url, validators: cached?.validators, maxBytes: fetcher.policy.maxListingBytes,
                                            expectJSON: url.hasSuffix(".json"), counters: counters, credentials: context.credentials)
         } catch {
-            throw SyncFailure(message: "could not read the listing \(url): \(error.message)")
+            throw SyncFailure(message: "could not read the listing \(url): \(error.message)", retryAfter: error.retryAfter)
         }
         switch result {
         case .notModified:
@@ -240,7 +253,7 @@ public struct ProviderSync: Sendable {
         } catch {
             // Unreachable now, but known from before: go on with what was fetched last time.
             if let cached { return (cached.body, false) }
-            throw SyncFailure(message: "could not read \(what) (\(error.message))")
+            throw SyncFailure(message: "could not read \(what) (\(error.message))", retryAfter: error.retryAfter)
         }
         switch result {
         case .notModified:
@@ -258,13 +271,35 @@ public struct ProviderSync: Sendable {
         let listed = metadata["public_openpgp_keys"].arrayValue
         guard !listed.isEmpty else { return nil }
         var certificates: [Certificate] = []
+        // Mirrors and aggregators keep a key beside the metadata they publish, under its fingerprint, when the listed
+        // URL is not theirs: tried when that URL cannot be read. The fingerprint pins the key wherever it comes from.
+        let folder = metadata["canonical_url"]?.stringValue.flatMap { url in url.lastIndex(of: "/").map { String(url[..<$0]) } }
         for entry in listed {
-            guard let url = entry["url"]?.stringValue, let fingerprint = entry["fingerprint"]?.stringValue else {
+            guard let listedURL = entry["url"]?.stringValue, let fingerprint = entry["fingerprint"]?.stringValue else {
                 throw SyncFailure(message: "the provider metadata lists an OpenPGP key without url or fingerprint; fix public_openpgp_keys")
             }
             let pinned = Keyring.normalise(fingerprint)
-            let (bytes, _) = try await fetchCached(url, maxAge: refresh ? 0 : options.metadataRefresh, counters: counters,
-                                                   what: "the OpenPGP key \(pinned) at \(url)", context: context)
+            let maxAge = refresh ? 0 : options.metadataRefresh
+            var url = listedURL
+            var bytes: [UInt8]
+            do {
+                (bytes, _) = try await fetchCached(url, maxAge: maxAge, counters: counters, what: "the OpenPGP key \(pinned) at \(url)", context: context)
+            } catch let failure as SyncFailure {
+                let beside = folder.map { [$0 + "/" + pinned + ".asc", $0 + "/openpgp/" + pinned + ".asc"] } ?? []
+                var found: (url: String, bytes: [UInt8])?
+                for candidate in beside where candidate != listedURL {
+                    if let fetched = try? await fetchCached(candidate, maxAge: maxAge, counters: counters, what: "the OpenPGP key \(pinned) at \(candidate)",
+                                                            context: context) {
+                        found = (candidate, fetched.0)
+                        break
+                    }
+                }
+                guard let found else {
+                    throw beside.isEmpty ? failure : SyncFailure(message: failure.message + "; nor is it beside the metadata at " + beside.joined(separator: " or "),
+                                                                 retryAfter: failure.retryAfter)
+                }
+                (url, bytes) = found
+            }
             let read: [Certificate]
             do {
                 read = try Certificate.read(bytes)
@@ -349,7 +384,7 @@ public struct ProviderSync: Sendable {
         func failed(_ reason: String) -> DocumentResult { DocumentResult(listing: listing, outcome: .failed(reason)) }
         let host = URLComponents(string: listing.url)?.host ?? ""
         if await health.isDown(host) {
-            return failed("not tried: \(host) did not answer the last \(HostHealth.threshold) requests; it will be tried again on the next sync")
+            return failed("not tried: \(host) stopped answering during this sync (unreachable, refused or timing out); it will be tried again on the next sync")
         }
         let bytes: [UInt8]
         do {
@@ -360,7 +395,7 @@ public struct ProviderSync: Sendable {
             bytes = body
             await health.succeeded(host)
         } catch {
-            if error.kind == .connection || error.kind == .timeout { await health.failed(host) }
+            if error.hostUnreachable { await health.failed(host, at: error.kind == .timeout ? 1 : HostHealth.threshold) }
             return failed(error.message)
         }
         // Sidecars: those the listing names must be there; guessed ones may be missing.
@@ -451,13 +486,15 @@ public struct ProviderSync: Sendable {
     }
 }
 
-/// Hosts that stopped answering during one sync: after `threshold` connection failures or timeouts in a row the
-/// remaining documents on that host are not tried (each would wait for its own timeout); the next sync tries again.
+/// Hosts that stopped answering during one sync: after `threshold` timeouts or connection failures in a row, or one
+/// name that does not resolve or connection refused, the remaining documents on that host are not tried (each would
+/// wait for its own timeout); the next sync tries again.
 actor HostHealth {
-    static let threshold = 5
+    static let threshold = 3
     private var failures: [String: Int] = [:]
     func isDown(_ host: String) -> Bool { failures[host, default: 0] >= HostHealth.threshold }
-    func failed(_ host: String) { failures[host, default: 0] += 1 }
+    /// Counts a failure as `weight` (a refused connection or a name that does not resolve counts as `threshold`).
+    func failed(_ host: String, at weight: Int = 1) { failures[host, default: 0] += weight }
     func succeeded(_ host: String) { failures[host] = 0 }
 }
 

@@ -436,6 +436,15 @@ extension SQLiteStore {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v13-source-backoff") { db in
+            // A source that keeps failing backs off across polls: how many syncs in a row failed, since when, and the
+            // interval the polling node scheduled it with (`vigil serve --poll-interval`), for every view to show.
+            try db.execute(sql: """
+                ALTER TABLE sources ADD COLUMN consecutive_failures INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE sources ADD COLUMN failing_since TEXT;
+                ALTER TABLE sources ADD COLUMN scheduled_interval INTEGER;
+                """)
+        }
         return migrator
     }
 }

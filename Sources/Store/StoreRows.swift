@@ -88,6 +88,9 @@ enum StoreRows {
         record.mirrors = mirrors.isEmpty ? [] : mirrors.components(separatedBy: "\n")
         record.acceptsV3Signatures = row["accept_v3"] ?? false
         record.credentialsVariable = row["credentials_variable"]
+        record.consecutiveFailures = row["consecutive_failures"] ?? 0
+        record.failingSince = (row["failing_since"] as String?).flatMap(Timestamp.parse)
+        record.scheduledInterval = row["scheduled_interval"]
         return record
     }
 

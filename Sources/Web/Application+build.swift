@@ -85,6 +85,9 @@ public func buildRouter(store: any AdvisoryStore, cacheFreshness: Duration = .ze
         router.addRoutes(AlertAPIController(store: alerts).routes, atPath: "/api/v1")
     }
     router.addRoutes(APIController(store: store).routes, atPath: "/api/v1")
+    if let sources = store as? any SourceStateStore {
+        router.addRoutes(SourcesAPIController(store: sources).routes, atPath: "/api/v1")
+    }
     router.addRoutes(FeedController(store: store).routes)
     return router
 }

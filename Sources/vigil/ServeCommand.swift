@@ -36,6 +36,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("poll-interval"), help: ArgumentHelp("Poll every source this often while serving (30s, 5m, 1h), instead of each source's own interval.", valueName: "duration"))
     var pollInterval: String?
 
+    @OptionGroup(title: "Fetching from providers") var fetch: FetchOptions
+    @Option(name: .customLong("sync-concurrency"), help: ArgumentHelp("Sources synced at once (default 32); each source keeps its own schedule.", valueName: "n"))
+    var syncConcurrency = 32
     @Flag(help: "Do not poll sources (serve what is stored; for air-gapped sites that import by hand).")
     var noSync = false
 
@@ -68,6 +71,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let pollInterval, ServeCommand.seconds(pollInterval) == nil {
             throw ValidationError("--poll-interval must be a duration such as 30s, 5m or 1h (at least 10s), not \(pollInterval)")
         }
+        guard (1...1000).contains(syncConcurrency) else { throw ValidationError("--sync-concurrency must be between 1 and 1000") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical") }
         guard AccountSettings.SignupPolicy(rawValue: signup) != nil else { throw ValidationError("--signup must be invite-only or open") }
     }
@@ -102,7 +106,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "vigil.sources")
         logger.logLevel = configuration.logLevel
-        let fetcher = HTTPFetcher()
+        let fetcher = HTTPFetcher(policy: fetch.policy)
         let delivery: DeliveryRuntime
         do {
             delivery = try DeliveryRuntime(store: store, baseURL: publicBase, lease: lease.flatMap(ServeCommand.seconds).map(Double.init))
@@ -113,7 +117,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if let problem = delivery.mailProblem { printError("note: \(problem)") }
         let alerts = AlertService(store: store, dispatcher: delivery.dispatcher, logger: Logger(label: "vigil.alerts"))
-        let scheduler = SourceScheduler(store: store, fetcher: fetcher, logger: logger, pollInterval: pollInterval.flatMap(ServeCommand.seconds),
+        let scheduler = SourceScheduler(store: store, fetcher: fetcher, logger: logger, concurrency: syncConcurrency,
+                                        pollInterval: pollInterval.flatMap(ServeCommand.seconds),
                                         lease: lease.flatMap(ServeCommand.seconds).map(Double.init) ?? 120)
         let services: [any Service] = role.works ? (noSync ? [] : [scheduler]) + [alerts] : []
         if !role.servesWeb {

@@ -27,6 +27,15 @@ struct SourcesCommand: AsyncParsableCommand {
         }
     }
 
+    /// "every 5 min", or the interval a server's `--poll-interval` scheduled it with and the configured one.
+    static func interval(_ source: SourceRecord) -> String {
+        func text(_ seconds: Int) -> String {
+            seconds % 3600 == 0 ? "every \(seconds / 3600) h" : seconds % 60 == 0 ? "every \(seconds / 60) min" : "every \(seconds) s"
+        }
+        guard let scheduled = source.scheduledInterval, scheduled != source.pollInterval else { return text(source.pollInterval) }
+        return "\(text(scheduled)) (vigil serve --poll-interval; configured \(text(source.pollInterval)))"
+    }
+
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the sources with their last sync.")
         @OptionGroup var database: DatabaseOptions
@@ -49,9 +58,16 @@ struct SourcesCommand: AsyncParsableCommand {
                 if source.kind == .kev { line += "  (Known Exploited Vulnerabilities catalogue)" }
                 print(line)
                 var status: [String] = []
+                if source.health == .unreachable {
+                    status.append("unreachable" + (source.failingSince.map { " since \(Timestamp.format($0))" } ?? "")
+                                  + " (\(source.consecutiveFailures) failed poll\(source.consecutiveFailures == 1 ? "" : "s"))")
+                }
                 if let success = source.lastSuccess { status.append("last success \(Timestamp.format(success))") } else { status.append("never synced") }
                 status.append("\(source.documentsHeld.grouped) held, \(source.documentsQuarantined.grouped) quarantined, \(source.documentsFailing.grouped) failing")
-                if source.enabled, let next = source.nextPoll { status.append("next poll \(Timestamp.format(next))") }
+                if source.enabled, let next = source.nextPoll {
+                    status.append((source.health == .unreachable ? "next try " : "next poll ") + Timestamp.format(next))
+                }
+                status.append(SourcesCommand.interval(source))
                 print("    " + status.joined(separator: "; "))
                 var policy: [String] = []
                 if !source.mirrors.isEmpty { policy.append("\(source.mirrors.count) mirror\(source.mirrors.count == 1 ? "" : "s")") }
@@ -173,6 +189,7 @@ struct SourcesCommand: AsyncParsableCommand {
         @Option(name: .customLong("source"), help: "Only this source (enabled or not).") var only: String?
         @Flag(help: "Print a JSON report per source.") var json = false
         @Flag(help: "Print nothing but errors.") var quiet = false
+        @OptionGroup(title: "Fetching from providers") var fetch: FetchOptions
 
         func run() async throws {
             let store = try await SourcesCommand.openStore(database)
@@ -187,7 +204,7 @@ struct SourcesCommand: AsyncParsableCommand {
                 sources = sources.filter(\.enabled)
             }
             let (json, quiet) = (self.json, self.quiet)
-            let reports = try await HTTPFetcher.with { fetcher in
+            let reports = try await HTTPFetcher.with(policy: fetch.policy) { fetcher in
                 var reports: [SyncReport] = []
                 let holder = "vigil sources sync " + SourceScheduler.nodeName()
                 for source in sources {

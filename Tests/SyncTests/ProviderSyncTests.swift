@@ -22,6 +22,8 @@ struct ProviderSyncTests {
         policy.attempts = 2
         policy.timeout = timeout
         policy.connectTimeout = 2
+        // Loopback: no politeness cap (the rate limiter has a test of its own).
+        policy.perHostRequestsPerSecond = nil
         return policy
     }
 

@@ -443,5 +443,11 @@ extension PostgresStore {
             )
             """,
         ]),
+        // SQLite's v13: a source that keeps failing backs off across polls.
+        Migration(name: "v2-source-backoff", statements: [
+            "ALTER TABLE sources ADD COLUMN consecutive_failures BIGINT NOT NULL DEFAULT 0",
+            "ALTER TABLE sources ADD COLUMN failing_since TEXT",
+            "ALTER TABLE sources ADD COLUMN scheduled_interval BIGINT",
+        ]),
     ]
 }

@@ -48,6 +48,13 @@ enum OpenAPIDocument {
             "responses": {"200": {"description": "Vendors", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Vendor"}}}}}}
           }
         },
+        "/api/v1/sources": {
+          "get": {
+            "operationId": "listSources",
+            "summary": "The sources Vigil follows, with their health, schedule and last error",
+            "responses": {"200": {"description": "Sources", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Source"}}}}}}
+          }
+        },
         "/api/v1/alerts": {
           "get": {
             "operationId": "listAlerts",
@@ -128,6 +135,22 @@ enum OpenAPIDocument {
               "validation_warnings": {"type": "array", "items": {"type": "object", "properties": {"severity": {"type": "string"}, "path": {"type": "string"}, "message": {"type": "string"}}}},
               "conflicts": {"type": "integer"},
               "links": {"type": "object", "properties": {"html": {"type": "string"}, "raw": {"type": "string"}, "source": {"type": "string"}}}
+            }
+          },
+          "Source": {
+            "type": "object",
+            "required": ["slug", "name", "kind", "url", "enabled", "health", "poll_interval", "configured_interval", "consecutive_failures", "documents_held", "documents_quarantined", "documents_failing", "mirrors", "credentials"],
+            "properties": {
+              "slug": {"type": "string"}, "name": {"type": "string"}, "kind": {"type": "string", "enum": ["provider", "aggregator", "kev"]},
+              "url": {"type": "string"}, "enabled": {"type": "boolean"},
+              "health": {"type": "string", "enum": ["disabled", "pending", "ok", "degraded", "unreachable"]},
+              "poll_interval": {"type": "integer", "description": "Seconds between polls in force"},
+              "configured_interval": {"type": "integer"},
+              "last_attempt": {"type": "string", "format": "date-time"}, "last_success": {"type": "string", "format": "date-time"},
+              "last_error": {"type": "string"}, "next_poll": {"type": "string", "format": "date-time"},
+              "consecutive_failures": {"type": "integer"}, "unreachable_since": {"type": "string", "format": "date-time"},
+              "documents_held": {"type": "integer"}, "documents_quarantined": {"type": "integer"}, "documents_failing": {"type": "integer"},
+              "mirrors": {"type": "integer"}, "credentials": {"type": "boolean"}
             }
           },
           "Vendor": {

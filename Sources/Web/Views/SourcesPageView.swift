@@ -28,6 +28,8 @@ struct SourcesPageView {
         let url: String
         let stateLabel: String
         let stateClass: String
+        /// "since …, N failed polls" for an unreachable source.
+        let stateDetail: String?
         let isAggregator: Bool
         let lastSuccess: String
         let lastError: String?
@@ -59,26 +61,29 @@ struct SourcesPageView {
         rows = sources.map { source in
             let stateLabel: String
             let stateClass: String
-            if !source.enabled {
-                (stateLabel, stateClass) = ("disabled", "state-disabled")
-            } else if source.lastError != nil {
-                (stateLabel, stateClass) = ("needs attention", "state-error")
-            } else if source.lastSuccess == nil {
-                (stateLabel, stateClass) = ("not synced yet", "state-pending")
-            } else {
-                (stateLabel, stateClass) = ("ok", "state-ok")
+            var stateDetail: String?
+            switch source.health {
+            case .disabled: (stateLabel, stateClass) = ("disabled", "state-disabled")
+            case .pending: (stateLabel, stateClass) = ("not synced yet", "state-pending")
+            case .ok: (stateLabel, stateClass) = ("ok", "state-ok")
+            case .degraded: (stateLabel, stateClass) = ("needs attention", "state-error")
+            case .unreachable:
+                (stateLabel, stateClass) = ("unreachable", "state-error")
+                let polls = "\(source.consecutiveFailures) failed poll\(source.consecutiveFailures == 1 ? "" : "s")"
+                stateDetail = (Format.dateTime(source.failingSince).map { "since \($0), " } ?? "") + polls
             }
             let failing = (failures[source.slug] ?? []).map {
                 Failure(url: $0.url, status: $0.status.rawValue, reason: $0.detail ?? "")
             }
             return Row(name: source.name, slug: source.slug, url: source.url, stateLabel: stateLabel, stateClass: stateClass,
-                       isAggregator: source.kind == .aggregator,
+                       stateDetail: stateDetail, isAggregator: source.kind == .aggregator,
                        lastSuccess: Format.dateTime(source.lastSuccess) ?? "never",
                        lastError: source.lastError,
                        held: source.documentsHeld.formatted(), quarantined: source.documentsQuarantined.formatted(),
                        failing: source.documentsFailing.formatted(),
-                       nextPoll: source.enabled ? (Format.dateTime(source.nextPoll) ?? "at the next scheduler pass") : "not polled",
-                       interval: SourcesPageView.interval(source.pollInterval),
+                       nextPoll: source.enabled ? (Format.dateTime(source.nextPoll).map { source.health == .unreachable ? "next try \($0) (backing off)" : $0 }
+                                                   ?? "as soon as the scheduler runs") : "not polled",
+                       interval: SourcesPageView.interval(source),
                        failures: failing, hasFailures: !failing.isEmpty)
         }
         hasRows = !sources.isEmpty
@@ -86,6 +91,12 @@ struct SourcesPageView {
         total = sources.count.formatted()
         self.withoutFeed = withoutFeed.map { Unfed(name: $0.name, page: $0.page, note: $0.note) }
         hasWithoutFeed = !withoutFeed.isEmpty
+    }
+
+    /// The interval in force, and where it comes from when a server's `--poll-interval` overrides the configured one.
+    static func interval(_ source: SourceRecord) -> String {
+        guard let scheduled = source.scheduledInterval, scheduled != source.pollInterval else { return interval(source.pollInterval) }
+        return "\(interval(scheduled)) (vigil serve --poll-interval; configured \(interval(source.pollInterval)))"
     }
 
     static func interval(_ seconds: Int) -> String {

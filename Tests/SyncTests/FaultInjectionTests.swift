@@ -1,0 +1,252 @@
+import CSAF
+import Foundation
+import Logging
+@testable import Sources
+import Store
+import Synchronization
+import Testing
+import VigilTestSupport
+
+/// Sources in the field: one healthy provider (CISA's folder on loopback) polled beside two dozen hostile sources at
+/// once. None of them may delay the healthy one, hold a connection or a task past the timeouts, or grow memory
+/// without bound.
+@Suite("Sources in the field", .serialized)
+struct FaultInjectionTests {
+    /// Short timeouts, so the test runs in seconds; the shape is the defaults'.
+    static func policy() -> FetchPolicy {
+        var policy = FetchPolicy()
+        policy.resolveTimeout = 2
+        policy.connectTimeout = 1
+        policy.tlsHandshakeTimeout = 1
+        policy.firstByteTimeout = 2
+        policy.idleReadTimeout = 2
+        policy.timeout = 4
+        policy.backoff = 0.05
+        policy.maxListingBytes = 8 << 20
+        // Loopback: the healthy provider is not rate-capped (the cap is the same with or without the others).
+        policy.perHostRequestsPerSecond = nil
+        return policy
+    }
+
+    /// CISA's OT advisories of 2023 and 2024 (724): a healthy provider whose first sync takes long enough to compare.
+    static func documents() throws -> [String] {
+        let base = "csaf_files/OT/white/"
+        return try ["2023", "2024"].flatMap { year in
+            try SharedData.jsonFiles(under: "providers/cisa/" + base + year).map { base + year + "/" + $0 }
+        }.filter { !$0.hasSuffix("feed-tlp-white.json") }
+    }
+
+    @Test("one healthy provider among 24 hostile sources: its first sync and its next advisory are not delayed, no hostile source holds a connection or a task past its timeouts, memory stays bounded")
+    func healthyProviderAmongHostileSources() async throws {
+        let all = try Self.documents()
+        let late = all.last!
+        let listed = Set(all.dropLast())
+        let mirror = try ProviderMirror.cisa()
+        mirror.only(listed)
+        let hostile = try HostileServers()
+        defer { hostile.stop() }
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let base = folder.url
+        let memoryBefore = residentMemoryBytes()
+
+        try await mirror.run { mirror in
+            try await HTTPFetcher.with(policy: Self.policy()) { fetcher in
+                // 1. The healthy provider alone.
+                let alone = try SQLiteStore(path: base.appendingPathComponent("alone.sqlite").path)
+                try await alone.saveSource(SourceRecord(slug: "cisa", name: "CISA", url: mirror.metadataURL))
+                let aloneStarted = ContinuousClock.now
+                let aloneReport = try await ProviderSync(store: alone, fetcher: fetcher).sync(try #require(try await alone.source(slug: "cisa")))
+                let aloneSeconds = (ContinuousClock.now - aloneStarted).seconds
+                #expect(aloneReport.error == nil)
+                #expect(aloneReport.new == listed.count)
+
+                // 2. The same provider with every hostile source enabled, under the real scheduling loop (10 s polls).
+                let store = try SQLiteStore(path: base.appendingPathComponent("field.sqlite").path)
+                try await store.saveSource(SourceRecord(slug: "cisa", name: "CISA", url: mirror.metadataURL))
+                var hostileSlugs: [String] = []
+                for (index, server) in hostile.servers.enumerated() {
+                    let slug = "hostile-\(index)-\(server.kind)"
+                    hostileSlugs.append(slug)
+                    try await store.saveSource(SourceRecord(slug: slug, name: server.kind, url: server.url))
+                }
+                for index in 0..<9 {
+                    let slug = "nowhere-\(index)"
+                    hostileSlugs.append(slug)
+                    try await store.saveSource(SourceRecord(slug: slug, name: "Gone \(index)", url: "https://csaf-\(index).nowhere.invalid/.well-known/csaf/provider-metadata.json"))
+                }
+                #expect(hostileSlugs.count >= 20)
+                let scheduler = SourceScheduler(store: store, fetcher: fetcher, logger: Logger(label: "test"), pollInterval: 10)
+                let started = ContinuousClock.now
+                let loop = Task { await scheduler.schedule() }
+                defer { loop.cancel() }
+                var firstSync: Double?
+                while ContinuousClock.now - started < .seconds(120) {
+                    if let cisa = try await store.source(slug: "cisa"), cisa.lastSuccess != nil {
+                        firstSync = (ContinuousClock.now - started).seconds
+                        break
+                    }
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                let withHostile = try #require(firstSync, "the healthy provider's first sync did not finish within two minutes")
+                print("Healthy provider's first sync (\(listed.count) documents): alone \(String(format: "%.2f", aloneSeconds)) s, beside \(hostileSlugs.count) hostile sources \(String(format: "%.2f", withHostile)) s (\(String(format: "%.2f", withHostile / aloneSeconds))×)")
+                #expect(withHostile <= 2 * aloneSeconds, "first sync \(withHostile) s beside hostile sources, \(aloneSeconds) s alone")
+                #expect(try await store.statistics().advisories == listed.count)
+
+                // 3. A new advisory is found within one poll interval (10 s, of which jitter may add up to 1 s) plus 2 s.
+                mirror.only(listed.union([late]))
+                let published = ContinuousClock.now
+                var detected: Double?
+                while ContinuousClock.now - published < .seconds(30) {
+                    if try await store.statistics().advisories == listed.count + 1 {
+                        detected = (ContinuousClock.now - published).seconds
+                        break
+                    }
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                let latency = try #require(detected, "the new advisory was not found within 30 s")
+                print("New advisory found \(String(format: "%.2f", latency)) s after it was published (poll interval 10 s)")
+                #expect(latency <= 10 + 2)
+
+                // 4. Every hostile source was tried, failed with a reason, and is backing off; none is healthy.
+                for slug in hostileSlugs {
+                    let record = try #require(try await store.source(slug: slug))
+                    #expect(record.health == .unreachable, "\(slug): \(record.health) \(record.lastError ?? "")")
+                    #expect(record.lastError?.isEmpty == false)
+                    #expect(record.consecutiveFailures >= 1)
+                }
+                let reasons = Dictionary(uniqueKeysWithValues: try await store.sources().map { ($0.slug, $0.lastError ?? "") })
+                #expect(reasons["nowhere-0"]?.contains("does not resolve") == true, "\(reasons["nowhere-0"] ?? "")")
+                for (slug, reason) in reasons where slug.hasSuffix("-unavailable") { #expect(reason.contains("503"), "\(reason)") }
+                for (slug, reason) in reasons where slug.hasSuffix("-tls-bad") { #expect(reason.contains("TLS") || reason.contains("certificate"), "\(reason)") }
+                for (slug, reason) in reasons where slug.hasSuffix("-html") { #expect(reason.contains("HTML"), "\(reason)") }
+                // The 503 asked for an hour: the source is not tried again before then.
+                let unavailable = try #require(try await store.sources().first { $0.slug.hasSuffix("-unavailable") })
+                #expect(try #require(unavailable.nextPoll).timeIntervalSince(try #require(unavailable.lastAttempt)) >= 3599)
+                loop.cancel()
+                await loop.value
+
+                // 5. No connection to a stalling server outlived the whole-request timeout (4 s) by more than scheduling noise.
+                let stats = try hostile.stats()
+                for kind in ["blackhole", "silent", "stall-headers", "stall-body", "trickle", "endless", "huge-header", "tls-stall"] {
+                    let seen = try #require(stats[kind], "no stats for \(kind)")
+                    #expect(seen.connections >= 1, "\(kind) was never contacted")
+                    #expect(seen.longestSeconds <= 4 + 2, "\(kind) held a connection \(seen.longestSeconds) s")
+                }
+
+                // 6. No sync of a hostile source outlives its timeouts: each one, synced on its own, ends within the
+                // whole-request timeout of its one request (metadata), plus noise.
+                let reports = await withTaskGroup(of: SyncReport?.self) { group in
+                    for slug in hostileSlugs {
+                        group.addTask {
+                            guard let record = try? await store.source(slug: slug) else { return nil }
+                            return try? await ProviderSync(store: store, fetcher: fetcher).sync(record)
+                        }
+                    }
+                    return await group.reduce(into: [SyncReport]()) { if let report = $1 { $0.append(report) } }
+                }
+                #expect(reports.count == hostileSlugs.count)
+                for report in reports {
+                    #expect(report.error != nil, "\(report.source) synced")
+                    #expect(report.seconds <= 4 + 2, "\(report.source) took \(report.seconds) s: \(report.error ?? "")")
+                }
+            }
+        }
+        // 7. Memory: endless bodies and headers are cut off at their limits, nothing accumulates.
+        let grown = residentMemoryBytes() - memoryBefore
+        print("Resident memory grew by \(grown >> 20) MiB")
+        #expect(grown < 400 << 20, "resident memory grew by \(grown >> 20) MiB")
+    }
+}
+
+/// Log lines kept in memory, to count what a scheduler said.
+final class CapturedLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [(Logger.Level, String)] = []
+    func append(_ level: Logger.Level, _ message: String) { lock.withLock { lines.append((level, message)) } }
+    func messages(atLeast level: Logger.Level) -> [String] { lock.withLock { lines.filter { $0.0 >= level }.map(\.1) } }
+
+    struct Handler: LogHandler {
+        let log: CapturedLog
+        var logLevel: Logger.Level = .trace
+        var metadata: Logger.Metadata = [:]
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+        func log(event: LogEvent) { log.append(event.level, event.message.description) }
+    }
+
+    var logger: Logger { Logger(label: "captured") { _ in Handler(log: self) } }
+}
+
+extension FaultInjectionTests {
+    @Test("a source that keeps failing is logged once when it becomes unreachable and once when it answers again, not on every retry")
+    func logsOncePerStateChange() async throws {
+        let mirror = try ProviderMirror.cisa()
+        mirror.only(Set(ProviderSyncTests.sample.prefix(1)))
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let store = try SQLiteStore(path: folder.url.appendingPathComponent("vigil.sqlite").path)
+        let captured = CapturedLog()
+        try await mirror.run { mirror in
+            try await HTTPFetcher.with(policy: Self.policy()) { fetcher in
+                let refused = "http://127.0.0.1:\(try LoopbackPort.free())/provider-metadata.json"
+                try await store.saveSource(SourceRecord(slug: "flaky", name: "Flaky", url: refused))
+                let scheduler = SourceScheduler(store: store, fetcher: fetcher, logger: captured.logger, pollInterval: 10)
+                for _ in 0..<3 { _ = await scheduler.poll("flaky", dueBy: .distantFuture) }
+                var record = try #require(try await store.source(slug: "flaky"))
+                #expect(record.consecutiveFailures == 3)
+                #expect(record.health == .unreachable)
+                let warnings = captured.messages(atLeast: .warning)
+                #expect(warnings.count == 1, "\(warnings)")
+                #expect(warnings.first?.contains("flaky is unreachable") == true)
+                #expect(warnings.first?.contains("connection refused") == true)
+
+                // The provider answers again (here: at its new address): healthy at once, said once.
+                record.url = mirror.metadataURL
+                try await store.saveSource(record)
+                let report = try #require(await scheduler.poll("flaky", dueBy: .distantFuture))
+                #expect(report.error == nil)
+                let back = try #require(try await store.source(slug: "flaky"))
+                #expect(back.health == .ok)
+                #expect(back.consecutiveFailures == 0)
+                #expect(back.failingSince == nil)
+                let notices = captured.messages(atLeast: .notice).filter { $0.contains("answers again") }
+                #expect(notices.count == 1, "\(captured.messages(atLeast: .notice))")
+                #expect(notices.first?.contains("3 failed polls") == true)
+                #expect(captured.messages(atLeast: .warning).count == 1)
+            }
+        }
+    }
+
+    @Test("a name that does not resolve fails at once and is not looked up again within the poll; an unresolvable source's sync takes no time")
+    func unresolvableNamesFailFast() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let store = try SQLiteStore(path: folder.url.appendingPathComponent("vigil.sqlite").path)
+        try await HTTPFetcher.with(policy: Self.policy()) { fetcher in
+            try await store.saveSource(SourceRecord(slug: "gone", name: "Gone", url: "https://csaf.gone.invalid/.well-known/csaf/provider-metadata.json"))
+            let report = try await ProviderSync(store: store, fetcher: fetcher).sync(try #require(try await store.source(slug: "gone")))
+            #expect(report.error?.contains("does not resolve") == true, "\(report.error ?? "")")
+            // No request went out: the name failed before any connection, and the failure is remembered.
+            #expect(report.requests == 0)
+            #expect(fetcher.resolver.remembersFailure(of: "csaf.gone.invalid"))
+            #expect(!fetcher.resolver.remembersFailure(of: "127.0.0.1"))
+            do throws(FetchFailure) {
+                _ = try await fetcher.get("https://csaf.gone.invalid/other.json", maxBytes: 1 << 10)
+                Issue.record("a second request to a name that does not resolve succeeded")
+            } catch {
+                #expect(error.kind == .unresolvable)
+                #expect(error.description.contains("does not resolve"))
+            }
+        }
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        let (whole, attoseconds) = components
+        return Double(whole) + Double(attoseconds) / 1e18
+    }
+}
