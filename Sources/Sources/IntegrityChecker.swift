@@ -5,8 +5,10 @@ import OpenPGP
 
 /// Checks a document's bytes against the `.sha256`/`.sha512` sidecars published next to it.
 ///
-/// Sidecars are read leniently, as providers write them: `<hex>  name.json`, `<hex>  2024/name.json`,
-/// `<hex> *name.json`, or the bare hex, with or without a trailing newline.
+/// Sidecars are read leniently, as providers and mirrors write them: `<hex>  name.json`, `<hex>  2024/name.json`,
+/// `<hex> *name.json`, the bare hex, BSD's `SHA512 (name.json) = <hex>`, in either case, with a byte order mark, blank
+/// lines, tabs, CRLF or no trailing newline. The digest decides: a sidecar that names the file differently (mirrors
+/// replace `:` and spaces, URL-encode names, add folders) passes when its digest matches, with the name as a note.
 public enum IntegrityChecker {
     public struct Sidecars: Sendable {
         public var sha256: String?
@@ -33,26 +35,29 @@ public enum IntegrityChecker {
         sha512Hasher.update(data: bytes)
         let sha512 = hex(sha512Hasher.finalize())
         var matched: [String] = []
+        // Names that differ from the file's: a note on a match, a hint on a mismatch.
+        var renamed: [(hash: String, name: String)] = []
         var failure: String?
         for (name, sidecar, actual) in [("SHA-512", sidecars.sha512, sha512), ("SHA-256", sidecars.sha256, sha256)] {
             guard let sidecar else { continue }
-            switch parseSidecar(sidecar, expectedLength: actual.count) {
+            switch parseSidecar(sidecar, expectedLength: actual.count, fileName: fileName, actual: actual) {
             case .failure(let problem):
                 failure = failure ?? "the \(name) sidecar is unreadable: \(problem)"
             case .success(let (expected, namedFile)):
-                if let namedFile, lastPathComponent(namedFile) != fileName {
-                    failure = failure ?? "the \(name) sidecar names \"\(namedFile)\", not \"\(fileName)\""
-                } else if expected != actual {
-                    failure = failure ?? "\(name) mismatch: the sidecar says \(expected.prefix(16))…, the file hashes to \(actual.prefix(16))… (the file was altered or truncated after publication)"
+                let otherName = namedFile.flatMap { namesSameFile($0, fileName) ? nil : $0 }
+                if expected != actual {
+                    let hint = otherName.map { "; the sidecar names \"\($0)\", not \"\(fileName)\": it may be another file's" } ?? ""
+                    failure = failure ?? "\(name) mismatch: the sidecar says \(expected.prefix(16))…, the file hashes to \(actual.prefix(16))… (the file was altered or truncated after publication)" + hint
                 } else {
                     matched.append(name)
+                    if let otherName { renamed.append((name, otherName)) }
                 }
             }
         }
         let status: IntegrityStatus
         let detail: String
         var signer: String?
-        let hashes = matched.isEmpty ? "no hash published" : matched.joined(separator: " and ") + " matched"
+        let hashes = matched.isEmpty ? "no hash published" : matched.joined(separator: " and ") + " matched" + nameNote(renamed, fileName: fileName, matched: matched.count)
         if let failure {
             status = .hashMismatch
             detail = failure
@@ -93,17 +98,73 @@ public enum IntegrityChecker {
         return (integrity, failure)
     }
 
-    static func parseSidecar(_ text: String, expectedLength: Int) -> Result<(String, String?), SidecarProblem> {
-        // `isWhitespace`, not a list of separators: "\r\n" is one Character, equal to neither "\r" nor "\n".
-        let fields = text.split(whereSeparator: \.isWhitespace)
-        guard let first = fields.first else { return .failure(SidecarProblem(text: "it is empty")) }
-        let digest = first.lowercased()
-        guard digest.count == expectedLength, digest.allSatisfy(\.isHexDigit) else {
-            return .failure(SidecarProblem(text: "\"\(first.prefix(20))\" is not a \(expectedLength / 2)-byte hex digest"))
+    /// The digest a sidecar gives and the file name it gives with it, if any. Of several lines (a checksum list), the
+    /// one that names `fileName` wins, else one whose digest is `actual`, else the first.
+    static func parseSidecar(_ text: String, expectedLength: Int, fileName: String? = nil,
+                             actual: String? = nil) -> Result<(String, String?), SidecarProblem> {
+        var entries: [(digest: String, name: String?)] = []
+        var firstProblem: SidecarProblem?
+        // `isNewline`: "\r\n" is one Character, and a mirror may end lines with either.
+        for line in text.split(whereSeparator: \.isNewline) {
+            var line = Substring(line)
+            if line.first == "\u{FEFF}" { line = line.dropFirst() }
+            line = line.trimmingWhitespace()
+            if line.isEmpty { continue }
+            switch parseLine(line, expectedLength: expectedLength) {
+            case .success(let entry): entries.append(entry)
+            case .failure(let problem): firstProblem = firstProblem ?? problem
+            }
         }
-        var name = fields.count > 1 ? String(fields[1]) : nil
-        if name?.hasPrefix("*") == true { name?.removeFirst() }
-        return .success((digest, name))
+        guard let first = entries.first else {
+            return .failure(firstProblem ?? SidecarProblem(text: "it is empty"))
+        }
+        if entries.count > 1 {
+            if let fileName, let named = entries.first(where: { $0.name.map { namesSameFile($0, fileName) } ?? false }) {
+                return .success(named)
+            }
+            if let actual, let same = entries.first(where: { $0.digest == actual }) { return .success(same) }
+        }
+        return .success(first)
+    }
+
+    /// One line: `<hex>`, `<hex>  name`, `<hex> *name`, `\<hex>  name` (GNU's escaped names), or `SHA512 (name) = <hex>`.
+    private static func parseLine(_ line: Substring, expectedLength: Int) -> Result<(digest: String, name: String?), SidecarProblem> {
+        func isDigest(_ text: Substring) -> Bool { text.count == expectedLength && text.allSatisfy(\.isHexDigit) }
+        // BSD form, as `sha512sum --tag` and macOS's `shasum` write it.
+        if let open = line.firstIndex(of: "("), let close = line.lastIndex(of: ")"), open < close,
+           line[line.index(after: close)...].trimmingWhitespace().first == "=" {
+            let digest = line[line.index(after: close)...].trimmingWhitespace().dropFirst().trimmingWhitespace()
+            if isDigest(digest) {
+                return .success((digest.lowercased(), String(line[line.index(after: open)..<close])))
+            }
+        }
+        var rest = line
+        if rest.first == "\\" { rest = rest.dropFirst() }
+        let token = rest.prefix { !$0.isWhitespace && $0 != "*" }
+        guard isDigest(token) else {
+            return .failure(SidecarProblem(text: "\"\(line.prefix { !$0.isWhitespace }.prefix(20))\" is not a \(expectedLength / 2)-byte hex digest"))
+        }
+        var name = rest[token.endIndex...].drop { $0.isWhitespace }
+        if name.first == "*" { name = name.dropFirst() }
+        return .success((token.lowercased(), name.isEmpty ? nil : String(name)))
+    }
+
+    /// Whether a sidecar's name is the file's: the same last path component, whatever folders precede it (Stackable
+    /// names `2026/name.json`; a mirror made on Windows writes `\`).
+    static func namesSameFile(_ named: String, _ fileName: String) -> Bool {
+        let last = named.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? named
+        return last == fileName
+    }
+
+    /// ` (the sidecar names "x_y.json" for "x:y.json")`, or nothing when every matching sidecar names the file.
+    static func nameNote(_ renamed: [(hash: String, name: String)], fileName: String, matched: Int) -> String {
+        guard !renamed.isEmpty else { return "" }
+        let names = Set(renamed.map(\.name))
+        if names.count == 1, let name = names.first {
+            let which = matched == 1 ? "the sidecar names" : renamed.count == matched ? "the sidecars name" : "the \(renamed[0].hash) sidecar names"
+            return " (\(which) \"\(name)\" for \"\(fileName)\")"
+        }
+        return " (" + renamed.map { "the \($0.hash) sidecar names \"\($0.name)\"" }.joined(separator: ", ") + " for \"\(fileName)\")"
     }
 
     struct SidecarProblem: Error { let text: String }
@@ -126,4 +187,12 @@ public enum IntegrityChecker {
 
 extension IntegrityChecker.SidecarProblem: CustomStringConvertible {
     var description: String { text }
+}
+
+extension Substring {
+    /// Without leading and trailing whitespace (tabs included), as a slice of the same text.
+    fileprivate func trimmingWhitespace() -> Substring {
+        guard let first = firstIndex(where: { !$0.isWhitespace }), let last = lastIndex(where: { !$0.isWhitespace }) else { return "" }
+        return self[first...last]
+    }
 }

@@ -52,8 +52,7 @@ public struct LocalImporter: Sendable {
         let candidates = try FileDiscovery.candidates(in: paths)
         var summary = ImportSummary()
         summary.files = candidates.count
-        let keys = ProviderKeys.discover(metadataPaths: candidates.map(\.path).filter(FileDiscovery.isProviderMetadata),
-                                         explicit: options.keys)
+        let keys = ProviderKeys.discover(metadataPaths: FileDiscovery.providerMetadata(among: candidates), explicit: options.keys)
         summary.keyProblems = keys.problems
         summary.keys = keys.providers.map { ImportSummary.ProviderKeySummary(root: $0.root, name: $0.name, fingerprints: $0.keyring.certificates.map(\.fingerprintHex)) }
         let maxBytes = options.maxBytes
@@ -296,8 +295,56 @@ enum FileDiscovery {
 
     static let sidecarSuffixes = [".sha256", ".sha512", ".asc", ".sig"]
 
-    static func isProviderMetadata(_ path: String) -> Bool {
-        path.hasSuffix("/provider-metadata.json") || path == "provider-metadata.json"
+    /// The candidates that may be provider metadata listing keys, whatever they are called (`provider-metadata.json`,
+    /// a mirror's `provider_metadata.json`, anything else): `ProviderKeys.discover` parses these and keeps what is
+    /// CSAF provider metadata by content.
+    static func providerMetadata(among candidates: [Candidate]) -> [String] {
+        candidates.map(\.path).filter(mayBeProviderMetadata)
+    }
+
+    /// A cheap look at a file's bytes, so that an import does not parse every document twice: a JSON object of at most
+    /// 1 MiB (what `ProviderKeys` reads) that mentions `"public_openpgp_keys"`. A CSAF document is settled by its first
+    /// bytes: it starts with its `"document"` member (as every provider writes it); only other JSON objects are read
+    /// whole and searched.
+    static func mayBeProviderMetadata(_ path: String) -> Bool {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return false }
+        let size = Int(info.st_size)
+        guard size <= 1 << 20 else { return false }
+        func read(_ count: Int, at offset: Int) -> [UInt8] {
+            guard count > 0 else { return [] }
+            var bytes = [UInt8](repeating: 0, count: count)
+            let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, count, off_t(offset)) }
+            return n > 0 ? Array(bytes.prefix(n)) : []
+        }
+        let head = read(min(size, 512), at: 0)
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
+        var position = 0
+        if head.starts(with: [0xEF, 0xBB, 0xBF]) { position = 3 }
+        while position < head.count, isSpace(head[position]) { position += 1 }
+        guard position < head.count, head[position] == UInt8(ascii: "{") else { return false }
+        position += 1
+        while position < head.count, isSpace(head[position]) { position += 1 }
+        if head[position...].starts(with: #""document""#.utf8) { return false }
+        return contains(head.count >= size ? head : head + read(size - head.count, at: head.count), metadataMarker)
+    }
+
+    static let metadataMarker = Array(#""public_openpgp_keys""#.utf8)
+
+    static func contains(_ bytes: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard let first = needle.first, bytes.count >= needle.count else { return false }
+        return bytes.withUnsafeBufferPointer { haystack in
+            var index = 0
+            let last = haystack.count - needle.count
+            while index <= last {
+                if haystack[index] == first, haystack[index..<index + needle.count].elementsEqual(needle) { return true }
+                index += 1
+            }
+            return false
+        }
     }
 
     static func candidates(in paths: [String]) throws -> [Candidate] {

@@ -40,8 +40,7 @@ public enum OfflineVerifier {
     public static func run(paths: [String], keys explicit: Keyring?, maxBytes: Int = CSAFDocumentReader.defaultMaxBytes,
                            now: Date = Date()) throws -> Report {
         let candidates = try FileDiscovery.candidates(in: paths)
-        let keys = ProviderKeys.discover(metadataPaths: candidates.map(\.path).filter(FileDiscovery.isProviderMetadata),
-                                         explicit: explicit)
+        let keys = ProviderKeys.discover(metadataPaths: FileDiscovery.providerMetadata(among: candidates), explicit: explicit)
         let results = UnsafeResults(count: candidates.count)
         DispatchQueue.concurrentPerform(iterations: candidates.count) { index in
             results.set(index, check(candidates[index], keys: keys, maxBytes: maxBytes, now: now))
