@@ -132,6 +132,10 @@ public final class HTTPFetcher: Sendable {
     let limiter = HostLimiter()
     let resolver: HostResolver
     let ownsClient: Bool
+    /// Response bytes held by requests in flight, and the most ever held at once: what a flood of endless bodies can
+    /// cost is bounded by the limits, and this shows it.
+    let buffered = BufferGauge()
+    public var peakBufferedBytes: Int { buffered.peak }
 
     public init(policy: FetchPolicy = FetchPolicy()) {
         self.policy = policy
@@ -270,17 +274,20 @@ public final class HTTPFetcher: Sendable {
     private func exchange(_ request: HTTPClientRequest, url: String, maxBytes: Int) async -> Result<(HTTPClientResponse, ByteBuffer?), FetchFailure> {
         let client = self.client
         let headDeadline = policy.headDeadline, whole = policy.timeout
+        let buffered = self.buffered
+        let answered = Flag()
         return await withTaskGroup(of: Result<(HTTPClientResponse, ByteBuffer?), FetchFailure>?.self) { group in
             group.addTask {
                 do {
                     let response = try await client.execute(request, deadline: .now() + .milliseconds(Int64(headDeadline * 1000)))
+                    answered.set()
                     if response.status == .notModified || (300..<400).contains(Int(response.status.code)) || !(200..<300).contains(Int(response.status.code)) {
                         // Nothing of the body is needed: a redirect, 304 or an error status (read up to a few KiB so
                         // the connection can be reused, never more).
-                        _ = try? await response.body.collect(upTo: 16 << 10)
+                        _ = try? await buffered.collect(response.body, upTo: 16 << 10)
                         return .success((response, nil))
                     }
-                    let body = try await response.body.collect(upTo: maxBytes)
+                    let body = try await buffered.collect(response.body, upTo: maxBytes)
                     return .success((response, body))
                 } catch is NIOTooManyBytesError {
                     return .failure(FetchFailure(url: url, kind: .tooLarge, message: "\(url) is larger than the limit of \(maxBytes) bytes"))
@@ -290,9 +297,11 @@ public final class HTTPFetcher: Sendable {
             }
             group.addTask {
                 try? await Task.sleep(nanoseconds: UInt64(whole * 1e9))
-                return Task.isCancelled ? nil : .failure(FetchFailure(
-                    url: url, kind: .timeout,
-                    message: "\(url) did not finish within \(HTTPFetcher.seconds(whole)) (the server answers too slowly or without end); it will be tried again on the next poll"))
+                if Task.isCancelled { return nil }
+                let what = answered.isSet
+                    ? "did not finish within \(HTTPFetcher.seconds(whole)) (the server sends too slowly or without end)"
+                    : "did not answer in time (no response within \(HTTPFetcher.seconds(whole)))"
+                return .failure(FetchFailure(url: url, kind: .timeout, message: "\(url) \(what); it will be tried again on the next poll"))
             }
             var result: Result<(HTTPClientResponse, ByteBuffer?), FetchFailure>?
             while result == nil, let next = await group.next() {
@@ -369,6 +378,36 @@ public final class HTTPFetcher: Sendable {
             return FetchFailure(url: url, kind: .connection, message: "\(url): the TLS connection failed (\(text)); check the server's certificate")
         }
         return FetchFailure(url: url, kind: .connection, message: "\(url): \(text)")
+    }
+}
+
+/// A flag set once, read from another task.
+final class Flag: Sendable {
+    private let value = Atomic<Bool>(false)
+    func set() { value.store(true, ordering: .relaxed) }
+    var isSet: Bool { value.load(ordering: .relaxed) }
+}
+
+/// Counts the response bytes held by requests in flight (and the peak), while collecting bodies up to a limit.
+final class BufferGauge: Sendable {
+    private let current = Atomic<Int>(0)
+    private let highest = Atomic<Int>(0)
+
+    var peak: Int { highest.load(ordering: .relaxed) }
+
+    /// The body, up to `limit` bytes (else `NIOTooManyBytesError`), counted while it is held here.
+    func collect(_ body: HTTPClientResponse.Body, upTo limit: Int) async throws -> ByteBuffer {
+        var buffer = ByteBuffer()
+        var counted = 0
+        defer { current.subtract(counted, ordering: .relaxed) }
+        for try await chunk in body {
+            guard buffer.readableBytes + chunk.readableBytes <= limit else { throw NIOTooManyBytesError(maxBytes: limit) }
+            buffer.writeImmutableBuffer(chunk)
+            counted += chunk.readableBytes
+            let now = current.add(chunk.readableBytes, ordering: .relaxed).newValue
+            highest.max(now, ordering: .relaxed)
+        }
+        return buffer
     }
 }
 

@@ -52,14 +52,18 @@ struct FaultInjectionTests {
 
         try await mirror.run { mirror in
             try await HTTPFetcher.with(policy: Self.policy()) { fetcher in
-                // 1. The healthy provider alone.
-                let alone = try SQLiteStore(path: base.appendingPathComponent("alone.sqlite").path)
-                try await alone.saveSource(SourceRecord(slug: "cisa", name: "CISA", url: mirror.metadataURL))
-                let aloneStarted = ContinuousClock.now
-                let aloneReport = try await ProviderSync(store: alone, fetcher: fetcher).sync(try #require(try await alone.source(slug: "cisa")))
-                let aloneSeconds = (ContinuousClock.now - aloneStarted).seconds
-                #expect(aloneReport.error == nil)
-                #expect(aloneReport.new == listed.count)
+                // 1. The healthy provider alone, timed before and after the run beside the hostile sources (the other
+                // test suites share these two cores, so the slower of the two stands for "alone" at that time).
+                @Sendable func syncAlone(_ name: String) async throws -> Double {
+                    let alone = try SQLiteStore(path: base.appendingPathComponent(name).path)
+                    try await alone.saveSource(SourceRecord(slug: "cisa", name: "CISA", url: mirror.metadataURL))
+                    let aloneStarted = ContinuousClock.now
+                    let aloneReport = try await ProviderSync(store: alone, fetcher: fetcher).sync(try #require(try await alone.source(slug: "cisa")))
+                    #expect(aloneReport.error == nil)
+                    #expect(aloneReport.new == listed.count)
+                    return (ContinuousClock.now - aloneStarted).seconds
+                }
+                let aloneBefore = try await syncAlone("alone-before.sqlite")
 
                 // 2. The same provider with every hostile source enabled, under the real scheduling loop (10 s polls).
                 let store = try SQLiteStore(path: base.appendingPathComponent("field.sqlite").path)
@@ -89,7 +93,9 @@ struct FaultInjectionTests {
                     try await Task.sleep(for: .milliseconds(50))
                 }
                 let withHostile = try #require(firstSync, "the healthy provider's first sync did not finish within two minutes")
-                print("Healthy provider's first sync (\(listed.count) documents): alone \(String(format: "%.2f", aloneSeconds)) s, beside \(hostileSlugs.count) hostile sources \(String(format: "%.2f", withHostile)) s (\(String(format: "%.2f", withHostile / aloneSeconds))×)")
+                let aloneAfter = try await syncAlone("alone-after.sqlite")
+                let aloneSeconds = max(aloneBefore, aloneAfter)
+                print("Healthy provider's first sync (\(listed.count) documents): alone \(String(format: "%.2f", aloneBefore)) s before and \(String(format: "%.2f", aloneAfter)) s after, beside \(hostileSlugs.count) hostile sources \(String(format: "%.2f", withHostile)) s (\(String(format: "%.2f", withHostile / aloneSeconds))×)")
                 #expect(withHostile <= 2 * aloneSeconds, "first sync \(withHostile) s beside hostile sources, \(aloneSeconds) s alone")
                 #expect(try await store.statistics().advisories == listed.count)
 
@@ -150,12 +156,16 @@ struct FaultInjectionTests {
                     #expect(report.error != nil, "\(report.source) synced")
                     #expect(report.seconds <= 4 + 2, "\(report.source) took \(report.seconds) s: \(report.error ?? "")")
                 }
+
+                // 7. Memory: endless bodies are cut off at the listing limit (8 MiB here). What the fetcher held at
+                // once, everything in flight together, stays within a few limits' worth: CISA's 2.6 MB feed, the
+                // documents in flight, and one endless body up to its limit; nothing accumulates across polls.
+                let peak = fetcher.peakBufferedBytes
+                print("Response bytes held at once, at most: \(peak >> 20) MiB; resident memory grew by \((residentMemoryBytes() - memoryBefore) >> 20) MiB (whole test process)")
+                #expect(peak <= 3 * Self.policy().maxListingBytes, "\(peak) bytes held at once")
+                #expect(peak >= Self.policy().maxListingBytes / 2, "the endless body was not read up to its limit (\(peak) bytes): is the gauge counting?")
             }
         }
-        // 7. Memory: endless bodies and headers are cut off at their limits, nothing accumulates.
-        let grown = residentMemoryBytes() - memoryBefore
-        print("Resident memory grew by \(grown >> 20) MiB")
-        #expect(grown < 400 << 20, "resident memory grew by \(grown >> 20) MiB")
     }
 }
 
