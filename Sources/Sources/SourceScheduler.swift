@@ -189,8 +189,16 @@ public struct SourceScheduler: Service {
             let after = try? await store.source(slug: source.slug)
             log(report, before: source, after: after)
             return report
+        } catch is CancellationError {
+            // The server is shutting down: the sync ends where it was, and the next start reads the listings again.
+            logger.debug("source \(slug): the sync was cancelled (shutting down)")
+            return nil
         } catch {
-            logger.error("source \(slug): the sync stopped: \(error)")
+            if Task.isCancelled {
+                logger.debug("source \(slug): the sync was cancelled (shutting down): \(error)")
+            } else {
+                logger.error("source \(slug): the sync stopped: \(error)")
+            }
             return nil
         }
     }

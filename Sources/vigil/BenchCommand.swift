@@ -15,7 +15,7 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench",
         abstract: "Measure performance against stated targets (prints figures; asserts nothing).",
         discussion: "The page-serving benchmark is Benchmarks/serve-bench.sh (it needs wrk and nginx).",
-        subcommands: [ImportBenchmark.self, ImportBenchmarkRun.self, VerifyBenchmark.self, SyncBenchmark.self, MatchBenchmarkCommand.self, AlertBenchmarkCommand.self, SearchBenchmark.self])
+        subcommands: [ImportBenchmark.self, ImportBenchmarkRun.self, VerifyBenchmark.self, SyncBenchmark.self, MatchBenchmarkCommand.self, AlertBenchmarkCommand.self, SearchBenchmark.self, LatencyBenchmark.self])
 }
 
 /// `vigil bench import`: imports a provider folder into a fresh database, as `vigil import` does, and compares it
