@@ -221,8 +221,8 @@ public struct AlertMessageComposer: Sendable {
                 out += "<h2 style=\"font-size:1.1em\">Remediations</h2>\n<ul>\n"
                 for remediation in advisory.remediations.prefix(10) {
                     out += "<li><b>\(Self.escape(Self.remediationLabel(remediation.category)))</b>: \(Self.escape(remediation.details))"
-                    if let url = remediation.url, url.hasPrefix("https://") || url.hasPrefix("http://") {
-                        out += " <a href=\"\(Self.escape(url))\">\(Self.escape(url))</a>"
+                    if let url = remediation.url {
+                        out += " " + Self.documentLinkHTML(url, label: url)
                     }
                     out += "</li>\n"
                 }
@@ -230,8 +230,8 @@ public struct AlertMessageComposer: Sendable {
             }
         }
         out += "<p><a href=\"\(Self.escape(alertURL(notice)))\">Open the alert in Vigil</a>"
-        if let source = notice.advisory?.sourceURL, source.hasPrefix("https://") || source.hasPrefix("http://") {
-            out += " · <a href=\"\(Self.escape(source))\">View on \(Self.escape(notice.advisory?.publisher.name ?? "the publisher"))</a>"
+        if let source = notice.advisory?.sourceURL {
+            out += " · " + Self.documentLinkHTML(source, label: "View on \(notice.advisory?.publisher.name ?? "the publisher")")
         }
         out += "</p>\n"
         return out
@@ -400,6 +400,16 @@ public struct AlertMessageComposer: Sendable {
         case "no_fix_planned": "No fix planned"
         default: category
         }
+    }
+
+    /// A URL from a document as HTML: a link only for `http`, `https` and `mailto`; any other scheme (`javascript:`,
+    /// `data:`) and anything holding whitespace or control characters is shown as text, since a document is written by
+    /// its publisher or whoever altered it on the way.
+    static func documentLinkHTML(_ url: String, label: String) -> String {
+        let lower = url.lowercased()
+        let linkable = (lower.hasPrefix("https://") || lower.hasPrefix("http://") || lower.hasPrefix("mailto:"))
+            && !url.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.properties.generalCategory == .control })
+        return linkable ? "<a href=\"\(escape(url))\">\(escape(label))</a>" : "<code>\(escape(url))</code>"
     }
 
     /// Advisory IDs are mostly URL-safe; anything else is percent-encoded.

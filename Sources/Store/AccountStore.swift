@@ -15,8 +15,14 @@ public protocol AccountStore: Sendable {
     func user(id: Int64) async throws -> UserAccount?
     /// Every user, by email; with an organisation, only its members.
     func users(organisationID: Int64?) async throws -> [UserAccount]
-    /// Replaces the password hash; every session of the user ends, so a reset locks out whoever knew the old one.
-    func setPasswordHash(userID: Int64, hash: String) async throws
+    /// Replaces the password hash with one set through a one-time link or by an administrator, which signs in before
+    /// the email address is verified (`passwordVouchedAt` becomes `now`). Every session and API token of the user ends,
+    /// so a reset or change locks out whoever knew the old password.
+    func setPasswordHash(userID: Int64, hash: String, now: Date) async throws
+    /// Removes the password (and its vouching), every session, API token and unused one-time link of the user: what an
+    /// account made by a sign-up whose address was never confirmed loses before it joins an organisation, so that only
+    /// whoever follows a fresh set-password link can use it.
+    func clearPassword(userID: Int64) async throws
     func setEmailVerified(userID: Int64, at: Date) async throws
     /// Removes the user, their memberships, sessions and tokens.
     func removeUser(id: Int64) async throws -> Bool
@@ -79,11 +85,15 @@ public struct UserAccount: Sendable, Equatable {
         /// A bcrypt hash, or nil until the user sets a password through a one-time link.
         public var passwordHash: String?
         public var emailVerifiedAt: Date?
-        public init(email: String, displayName: String, passwordHash: String? = nil, emailVerifiedAt: Date? = nil) {
+        /// Set when an administrator chose the password (`vigil users add --password-stdin`); nil for a sign-up's.
+        public var passwordVouchedAt: Date?
+        public init(email: String, displayName: String, passwordHash: String? = nil, emailVerifiedAt: Date? = nil,
+                    passwordVouchedAt: Date? = nil) {
             self.email = email
             self.displayName = displayName
             self.passwordHash = passwordHash
             self.emailVerifiedAt = emailVerifiedAt
+            self.passwordVouchedAt = passwordVouchedAt
         }
     }
 
@@ -92,8 +102,16 @@ public struct UserAccount: Sendable, Equatable {
     public var displayName: String
     public var passwordHash: String?
     public var emailVerifiedAt: Date?
+    /// When the current password was set by an administrator or through a one-time link (an invitation, or a reset
+    /// link printed by `vigil users reset-password` or mailed to the address); nil for a password chosen at sign-up.
+    /// Signing in needs a verified email address or a vouched password: a stranger who signs up with someone else's
+    /// address never has either.
+    public var passwordVouchedAt: Date?
     public var createdAt: Date
     public var disabled: Bool
+
+    /// Whether the password may sign in: the address is confirmed, or the password was not merely chosen at a sign-up.
+    public var mayUsePassword: Bool { emailVerifiedAt != nil || passwordVouchedAt != nil }
 }
 
 /// A user's place in one organisation.

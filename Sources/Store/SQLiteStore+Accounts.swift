@@ -18,10 +18,12 @@ extension SQLiteStore: AccountStore {
                 throw StoreError("a user with the email \(email) exists already")
             }
             try db.execute(sql: """
-                INSERT INTO users(email, display_name, password_hash, email_verified_at, created_at) VALUES (?, ?, ?, ?, ?)
-                """, arguments: [email, name, draft.passwordHash, draft.emailVerifiedAt.map(Timestamp.format), Timestamp.format(now)])
+                INSERT INTO users(email, display_name, password_hash, email_verified_at, password_vouched_at, created_at)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """, arguments: [email, name, draft.passwordHash, draft.emailVerifiedAt.map(Timestamp.format),
+                                 draft.passwordVouchedAt.map(Timestamp.format), Timestamp.format(now)])
             return UserAccount(id: db.lastInsertedRowID, email: email, displayName: name, passwordHash: draft.passwordHash,
-                               emailVerifiedAt: draft.emailVerifiedAt, createdAt: now, disabled: false)
+                               emailVerifiedAt: draft.emailVerifiedAt, passwordVouchedAt: draft.passwordVouchedAt, createdAt: now, disabled: false)
         }
     }
 
@@ -49,10 +51,21 @@ extension SQLiteStore: AccountStore {
         }
     }
 
-    public func setPasswordHash(userID: Int64, hash: String) async throws {
+    public func setPasswordHash(userID: Int64, hash: String, now: Date) async throws {
         try await writer.write { db in
-            try db.execute(sql: "UPDATE users SET password_hash = ? WHERE id = ?", arguments: [hash, userID])
+            try db.execute(sql: "UPDATE users SET password_hash = ?, password_vouched_at = ? WHERE id = ?",
+                           arguments: [hash, Timestamp.format(now), userID])
             try db.execute(sql: "DELETE FROM sessions WHERE user_id = ?", arguments: [userID])
+            try db.execute(sql: "DELETE FROM api_tokens WHERE user_id = ?", arguments: [userID])
+        }
+    }
+
+    public func clearPassword(userID: Int64) async throws {
+        try await writer.write { db in
+            try db.execute(sql: "UPDATE users SET password_hash = NULL, password_vouched_at = NULL WHERE id = ?", arguments: [userID])
+            try db.execute(sql: "DELETE FROM sessions WHERE user_id = ?", arguments: [userID])
+            try db.execute(sql: "DELETE FROM api_tokens WHERE user_id = ?", arguments: [userID])
+            try db.execute(sql: "DELETE FROM one_time_tokens WHERE user_id = ? AND used_at IS NULL", arguments: [userID])
         }
     }
 

@@ -445,6 +445,20 @@ extension SQLiteStore {
                 ALTER TABLE sources ADD COLUMN scheduled_interval INTEGER;
                 """)
         }
+        migrator.registerMigration("v14-password-vouched") { db in
+            // A password set by an administrator or through a one-time link signs in before the address is confirmed; one
+            // chosen at sign-up does not (a stranger could sign up with someone else's address). Existing passwords are
+            // vouched for unless the account came from a sign-up (it has an email-verification link) and no invitation
+            // or reset link was ever used: such an account has to confirm its address or get a new link.
+            try db.execute(sql: """
+                ALTER TABLE users ADD COLUMN password_vouched_at TEXT;
+                UPDATE users SET password_vouched_at = created_at
+                WHERE password_hash IS NOT NULL AND email_verified_at IS NULL
+                  AND (NOT EXISTS (SELECT 1 FROM one_time_tokens t WHERE t.user_id = users.id AND t.purpose = 'email_verification')
+                       OR EXISTS (SELECT 1 FROM one_time_tokens t WHERE t.user_id = users.id AND t.used_at IS NOT NULL
+                                  AND t.purpose IN ('invitation', 'password_reset')));
+                """)
+        }
         return migrator
     }
 }

@@ -110,6 +110,7 @@ enum StoreRows {
     static func user(from row: SQLRow) -> UserAccount {
         UserAccount(id: row["id"], email: row["email"], displayName: row["display_name"], passwordHash: row["password_hash"],
                     emailVerifiedAt: (row["email_verified_at"] as String?).flatMap(Timestamp.parse),
+                    passwordVouchedAt: (row["password_vouched_at"] as String?).flatMap(Timestamp.parse),
                     createdAt: Timestamp.parse(row["created_at"]) ?? Date(timeIntervalSince1970: 0), disabled: row["disabled"])
     }
 

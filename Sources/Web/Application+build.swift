@@ -18,9 +18,13 @@ public struct WebConfiguration: Sendable {
     public var organisation: String?
     /// Sign-in, sessions, sign-up and account emails.
     public var accounts: AccountSettings
+    /// Timeouts, the connection limit, request body sizes and the page cache's memory.
+    public var limits: ServerLimits
 
     public init(host: String = "127.0.0.1", port: Int = 8080, databasePath: String, logLevel: Logger.Level = .info,
-                cacheFreshness: Duration = .milliseconds(250), organisation: String? = nil, accounts: AccountSettings = AccountSettings()) {
+                cacheFreshness: Duration = .milliseconds(250), organisation: String? = nil, accounts: AccountSettings = AccountSettings(),
+                limits: ServerLimits = ServerLimits()) {
+        self.limits = limits
         self.organisation = organisation
         self.accounts = accounts
         self.host = host
@@ -40,10 +44,16 @@ public func buildApplication(_ configuration: WebConfiguration, store given: (an
     let store: any VigilStore
     if let given { store = given } else { store = try await StoreLocation(configuration.databasePath).open() }
     let router = try await buildRouter(store: store, cacheFreshness: configuration.cacheFreshness, sourcesWithoutFeed: sourcesWithoutFeed,
-                                       organisation: configuration.organisation, accounts: configuration.accounts)
+                                       organisation: configuration.organisation, accounts: configuration.accounts,
+                                       limits: configuration.limits)
+    let (connections, note) = configuration.limits.connectionsWithinFileLimit()
+    if let note { logger.notice("\(note)") }
+    let registry = ConnectionRegistry(maximum: connections, logger: logger)
     return Application(
         router: router,
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Vigil"),
+        server: .guardedHTTP1(limits: configuration.limits, registry: registry),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Vigil",
+                             availableConnectionsDelegate: ConnectionLimitDelegate(registry: registry)),
         services: services,
         logger: logger)
 }
@@ -51,22 +61,33 @@ public func buildApplication(_ configuration: WebConfiguration, store given: (an
 /// The router with every route and middleware, over any store (tests pass their own).
 public func buildRouter(store: any AdvisoryStore, cacheFreshness: Duration = .zero,
                         sourcesWithoutFeed: [SourceWithoutFeed] = [], organisation: String? = nil,
-                        accounts settings: AccountSettings = AccountSettings()) async throws -> Router<VigilRequestContext> {
+                        accounts settings: AccountSettings = AccountSettings(),
+                        limits: ServerLimits = ServerLimits()) async throws -> Router<VigilRequestContext> {
+    try await buildRouter(store: store, cacheFreshness: cacheFreshness, sourcesWithoutFeed: sourcesWithoutFeed, organisation: organisation,
+                          accounts: settings, limits: limits, pageCache: PageCache(byteLimit: limits.pageCacheBytes))
+}
+
+/// The router over a given page cache (tests look into it).
+func buildRouter(store: any AdvisoryStore, cacheFreshness: Duration, sourcesWithoutFeed: [SourceWithoutFeed], organisation: String?,
+                 accounts settings: AccountSettings, limits: ServerLimits, pageCache: PageCache) async throws -> Router<VigilRequestContext> {
     let renderer = try await TemplateRenderer.load()
     let stylesheet = ByteBuffer(string: try StaticAssets.stylesheet())
     // HEAD is answered for every GET route, as HTTP requires (monitoring probes and link checkers use it).
     let router = Router(context: VigilRequestContext.self, options: .autoGenerateHeadEndpoints)
-    router.add(middleware: SecurityHeadersMiddleware())
+    router.add(middleware: SecurityHeadersMiddleware(strictTransportSecurity: settings.secureCookies))
     router.add(middleware: ErrorPageMiddleware(renderer: renderer))
+    // Before anything reads a body: oversized ones are refused unread.
+    router.add(middleware: BodyLimitMiddleware(limits: limits))
     let accounts = store as? any AccountStore
     if let accounts {
         // Who is asking comes first; then no form post gets through without its token.
         router.add(middleware: SessionMiddleware(accounts: accounts, settings: settings))
     }
+    router.add(middleware: NoStoreMiddleware())
     router.add(middleware: CSRFMiddleware())
     let scope = OrganisationScope(assets: store as? any AssetStore, accounts: accounts, configured: organisation, freshness: cacheFreshness)
     let generation = GenerationClock(store: store, freshness: cacheFreshness)
-    router.addRoutes(PagesController(store: store, renderer: renderer, cache: PageCache(), generation: generation,
+    router.addRoutes(PagesController(store: store, renderer: renderer, cache: pageCache, generation: generation,
                                      stylesheet: stylesheet, sources: store as? any SourceStateStore,
                                      withoutFeed: sourcesWithoutFeed, assets: store as? any AssetStore,
                                      scope: scope).routes)
@@ -88,6 +109,6 @@ public func buildRouter(store: any AdvisoryStore, cacheFreshness: Duration = .ze
     if let sources = store as? any SourceStateStore {
         router.addRoutes(SourcesAPIController(store: sources).routes, atPath: "/api/v1")
     }
-    router.addRoutes(FeedController(store: store).routes)
+    router.addRoutes(FeedController(store: store, baseURL: settings.baseURL).routes)
     return router
 }

@@ -45,6 +45,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Who may create an account in the browser: invite-only (default; vigil users add) or open.", valueName: "policy"))
     var signup = "invite-only"
 
+    @Option(name: .customLong("trusted-proxy-header"), help: ArgumentHelp("""
+        The header in which the reverse proxy in front of Vigil names the client, such as X-Forwarded-For (its last \
+        entry is used), for the limit on sign-in attempts per client address. Default: the connection's address. Set \
+        it only behind a proxy that sets the header, since any client can send it.
+        """, valueName: "name"))
+    var trustedProxyHeader: String?
+
+    @OptionGroup(title: "Limits on clients (defaults as a reverse proxy would set them)") var limits: ServerLimitOptions
+
     @Option(help: ArgumentHelp("""
         What this node does: all (default: web pages and API, source polling, alerts), web (pages and API only) or \
         worker (polling and alerts, no web server). Several nodes share one PostgreSQL database (--db postgres://…).
@@ -74,6 +83,9 @@ struct ServeCommand: AsyncParsableCommand {
         guard (1...1000).contains(syncConcurrency) else { throw ValidationError("--sync-concurrency must be between 1 and 1000") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical") }
         guard AccountSettings.SignupPolicy(rawValue: signup) != nil else { throw ValidationError("--signup must be invite-only or open") }
+        if let trustedProxyHeader, !AccountSettings.isHeaderName(trustedProxyHeader) {
+            throw ValidationError("--trusted-proxy-header must be a header name such as X-Forwarded-For, not \(trustedProxyHeader)")
+        }
     }
 
     func run() async throws {
@@ -95,7 +107,9 @@ struct ServeCommand: AsyncParsableCommand {
         let configuration = WebConfiguration(host: host, port: port, databasePath: database.path,
                                              logLevel: Logger.Level(rawValue: logLevel) ?? .info,
                                              organisation: organisation.name,
-                                             accounts: AccountSettings(baseURL: publicBase, signup: signupPolicy, mailer: mailer))
+                                             accounts: AccountSettings(baseURL: publicBase, signup: signupPolicy, mailer: mailer,
+                                                                       trustedProxyHeader: trustedProxyHeader),
+                                             limits: limits.limits)
         let store: any VigilStore
         do {
             store = try await database.open()

@@ -57,7 +57,10 @@ struct UsersCommand: AsyncParsableCommand {
                 throw ExitCode(1)
             }
             print("\(added.user.email) is \(added.membership.role.rawValue) of \(organisation.name)" + (added.userCreated ? " (new user)." : "."))
-            if passwordHash == nil, added.user.passwordHash == nil || added.userCreated {
+            if added.unconfirmedSignupReset {
+                print("The account's password was chosen at a sign-up (anyone may sign up with any address), so it, the account's sessions and API tokens were removed: it can sign in only through the link below.")
+            }
+            if added.needsPassword {
                 let token = try await directory.issueToken(.invitation, userID: added.user.id)
                 print("Send them this link to set their password (valid 24 hours, once): \(MemberDirectory.passwordLink(baseURL: UsersCommand.baseURL, token: token))")
             }

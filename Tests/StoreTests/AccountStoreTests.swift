@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Store
 import Testing
 import VigilTestSupport
@@ -74,5 +75,43 @@ struct AccountStoreTests {
         #expect(try await store.consumeOneTimeToken(hash: "h", purpose: .passwordReset, now: now)?.userID == user.id)
         #expect(try await store.consumeOneTimeToken(hash: "h", purpose: .passwordReset, now: now) == nil)
         #expect(try await store.consumeOneTimeToken(hash: "old", purpose: .invitation, now: now.addingTimeInterval(61)) == nil)
+    }
+
+    @Test("upgrading vouches for the passwords of invited and administrator-made users, not for unconfirmed sign-ups")
+    func upgradeVouchesForInvitedPasswords() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let path = folder.url.appendingPathComponent("vigil.sqlite").path
+        _ = try SQLiteStore(path: path)
+        // The database as the version before this migration left it.
+        let queue = try DatabaseQueue(path: path)
+        try await queue.write { db in
+            try db.execute(sql: "ALTER TABLE users DROP COLUMN password_vouched_at")
+            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v14-password-vouched'")
+            let created = "2026-01-01T00:00:00Z"
+            for (id, email, hash, verified) in [(1, "invited@x.org", "h", nil), (2, "stdin@x.org", "h", nil), (3, "signup@x.org", "h", nil),
+                                                (4, "signup-reset@x.org", "h", nil), (5, "confirmed@x.org", "h", created),
+                                                (6, "no-password@x.org", nil, nil)] as [(Int, String, String?, String?)] {
+                try db.execute(sql: "INSERT INTO users(id, email, password_hash, email_verified_at, created_at) VALUES (?, ?, ?, ?, ?)",
+                               arguments: [id, email, hash, verified, created])
+            }
+            for (hash, purpose, user, used) in [("a", "invitation", 1, created), ("b", "email_verification", 3, nil),
+                                                ("c", "email_verification", 4, nil), ("d", "password_reset", 4, created),
+                                                ("e", "password_reset", 3, nil), ("f", "email_verification", 5, created)] as [(String, String, Int, String?)] {
+                try db.execute(sql: """
+                    INSERT INTO one_time_tokens(token_hash, purpose, user_id, created_at, expires_at, used_at) VALUES (?, ?, ?, ?, ?, ?)
+                    """, arguments: [hash, purpose, user, created, "2026-01-02T00:00:00Z", used])
+            }
+        }
+        try queue.close()
+        let store = try SQLiteStore(path: path)
+        func user(_ email: String) async throws -> UserAccount { try #require(try await store.user(email: email)) }
+        #expect(try await user("invited@x.org").mayUsePassword, "an invited user who set a password keeps signing in")
+        #expect(try await user("stdin@x.org").mayUsePassword, "a password an administrator gave keeps signing in")
+        #expect(try await user("signup-reset@x.org").mayUsePassword, "a reset link sent to the address vouches for the password")
+        #expect(try await user("confirmed@x.org").mayUsePassword)
+        #expect(try await user("signup@x.org").mayUsePassword == false, "an unconfirmed sign-up's own password must not sign in")
+        #expect(try await user("signup@x.org").passwordVouchedAt == nil)
+        #expect(try await user("no-password@x.org").passwordVouchedAt == nil)
     }
 }

@@ -89,4 +89,38 @@ struct UsersCommandTests {
         #expect(try await store.channels(organisationID: plant.id).map(\.name) == ["member:lead@plant.example"])
         #expect(try await vigil(["users", "remove", "ops@plant.example", "--org", "Plant A", "--db", db]).status == 1)
     }
+
+    @Test("add, for an address someone signed up without confirming, removes that password and its sessions and tokens and prints a link")
+    func addResetsUnconfirmedSignup() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let db = folder.url.appendingPathComponent("vigil.sqlite").path
+        let store = try SQLiteStore(path: db)
+        // What `--signup open` stores for a stranger who signs up with the address: their own password, unconfirmed.
+        let attackerHash = try await PasswordHasher(cost: 4).hash("the attacker's own phrase")
+        let signup = try await store.createUser(.init(email: "victim@plant.example", displayName: "", passwordHash: attackerHash), now: Date())
+        let other = try #require(try await store.organisation(named: "Elsewhere", create: true))
+        _ = try await store.setMembership(userID: signup.id, organisationID: other.id, role: .viewer, delivery: .immediate)
+        try await store.createSession(SessionRecord(tokenHash: "attacker-session", userID: signup.id, organisationID: other.id, csrfToken: "c",
+                                                    createdAt: Date(), expiresAt: Date().addingTimeInterval(3600), lastSeenAt: Date()))
+        _ = try await store.createAPIToken(hash: "attacker-token", name: "mine", userID: signup.id, organisationID: other.id, now: Date())
+
+        let added = try await vigil(["users", "add", "victim@plant.example", "--org", "Plant A", "--db", db])
+        #expect(added.status == 0, "\(added.stderr)")
+        #expect(added.stdout.contains("password was chosen at a sign-up"))
+        let token = try linkToken(added.stdout)
+        let user = try #require(try await store.user(email: "victim@plant.example"))
+        #expect(user.passwordHash == nil, "the password the stranger chose still signs in")
+        #expect(try await store.session(tokenHash: "attacker-session", now: Date(), idleTimeout: 3600) == nil)
+        #expect(try await store.apiToken(hash: "attacker-token", now: Date()) == nil)
+        #expect(try await store.oneTimeToken(hash: AccountTokens.hash(token), purpose: .invitation, now: Date())?.userID == user.id)
+
+        // A user who confirmed their address, or whose password an administrator set, keeps it when added elsewhere.
+        let again = try await vigil(["users", "add", "ops@plant.example", "--org", "Plant A", "--password-stdin", "--db", db],
+                                    input: "a long enough password\n")
+        #expect(again.status == 0)
+        let moved = try await vigil(["users", "add", "ops@plant.example", "--org", "Elsewhere", "--db", db])
+        #expect(!moved.stdout.contains("/password/"))
+        #expect(try await store.user(email: "ops@plant.example")?.passwordHash != nil)
+    }
 }

@@ -14,14 +14,16 @@ extension PostgresStore {
         let name = draft.displayName.trimmingCharacters(in: .whitespaces)
         // The unique index on lower(email) decides, so two sign-ups with one address at once make one user.
         guard let id = try await fetchValue("""
-            INSERT INTO users(email, display_name, password_hash, email_verified_at, created_at) VALUES (?, ?, ?, ?, ?)
+            INSERT INTO users(email, display_name, password_hash, email_verified_at, password_vouched_at, created_at)
+            VALUES (?, ?, ?, ?, ?, ?)
             ON CONFLICT ((lower(email))) DO NOTHING RETURNING id
-            """, [email, name, draft.passwordHash, draft.emailVerifiedAt.map(Timestamp.format), Timestamp.format(now)],
+            """, [email, name, draft.passwordHash, draft.emailVerifiedAt.map(Timestamp.format),
+                  draft.passwordVouchedAt.map(Timestamp.format), Timestamp.format(now)],
             as: Int64.self) else {
             throw StoreError("a user with the email \(email) exists already")
         }
         return UserAccount(id: id, email: email, displayName: name, passwordHash: draft.passwordHash,
-                           emailVerifiedAt: draft.emailVerifiedAt, createdAt: now, disabled: false)
+                           emailVerifiedAt: draft.emailVerifiedAt, passwordVouchedAt: draft.passwordVouchedAt, createdAt: now, disabled: false)
     }
 
     public func user(email: String) async throws -> UserAccount? {
@@ -44,10 +46,20 @@ extension PostgresStore {
         return try await fetchAll("SELECT * FROM users ORDER BY \(Self.noCase("email"))").map(StoreRows.user(from:))
     }
 
-    public func setPasswordHash(userID: Int64, hash: String) async throws {
+    public func setPasswordHash(userID: Int64, hash: String, now: Date) async throws {
         try await transaction { db in
-            try await db.execute("UPDATE users SET password_hash = ? WHERE id = ?", [hash, userID])
+            try await db.execute("UPDATE users SET password_hash = ?, password_vouched_at = ? WHERE id = ?", [hash, Timestamp.format(now), userID])
             try await db.execute("DELETE FROM sessions WHERE user_id = ?", [userID])
+            try await db.execute("DELETE FROM api_tokens WHERE user_id = ?", [userID])
+        }
+    }
+
+    public func clearPassword(userID: Int64) async throws {
+        try await transaction { db in
+            try await db.execute("UPDATE users SET password_hash = NULL, password_vouched_at = NULL WHERE id = ?", [userID])
+            try await db.execute("DELETE FROM sessions WHERE user_id = ?", [userID])
+            try await db.execute("DELETE FROM api_tokens WHERE user_id = ?", [userID])
+            try await db.execute("DELETE FROM one_time_tokens WHERE user_id = ? AND used_at IS NULL", [userID])
         }
     }
 

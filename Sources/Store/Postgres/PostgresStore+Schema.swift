@@ -449,5 +449,16 @@ extension PostgresStore {
             "ALTER TABLE sources ADD COLUMN failing_since TEXT",
             "ALTER TABLE sources ADD COLUMN scheduled_interval BIGINT",
         ]),
+        // SQLite's v14: which passwords sign in before the address is confirmed (see there).
+        Migration(name: "v3-password-vouched", statements: [
+            "ALTER TABLE users ADD COLUMN password_vouched_at TEXT",
+            """
+            UPDATE users SET password_vouched_at = created_at
+            WHERE password_hash IS NOT NULL AND email_verified_at IS NULL
+              AND (NOT EXISTS (SELECT 1 FROM one_time_tokens t WHERE t.user_id = users.id AND t.purpose = 'email_verification')
+                   OR EXISTS (SELECT 1 FROM one_time_tokens t WHERE t.user_id = users.id AND t.used_at IS NOT NULL
+                              AND t.purpose IN ('invitation', 'password_reset')))
+            """,
+        ]),
     ]
 }

@@ -14,31 +14,55 @@ public struct MemberDirectory: Sendable {
 
     /// The outcome of `addMember`.
     public struct Added: Sendable {
+        /// The user as they are after the change (without a password when `needsPassword`).
         public var user: UserAccount
         public var membership: Membership
         /// False when the user existed and only the membership is new or changed.
         public var userCreated: Bool
+        /// True when the user existed with a password chosen at a sign-up (confirmed or not): that password, its
+        /// sessions and API tokens are gone, and the user needs a set-password link like a new user.
+        public var unconfirmedSignupReset: Bool = false
+        /// Whether the user has no password yet and needs a set-password link (`issueToken(.invitation, …)`).
+        public var needsPassword: Bool { user.passwordHash == nil }
     }
 
-    /// Creates the user if needed and makes them a member of the organisation with `role`.
+    /// Creates the user if needed and makes them a member of the organisation with `role`. `passwordHash` is one an
+    /// administrator chose (`--password-stdin`); it replaces any password the user had.
+    ///
+    /// An existing user made by a sign-up may not be who the address belongs to: anyone can sign up with any address,
+    /// and the owner may confirm it by following a link they never asked for. Such a user never joins an organisation
+    /// with the password chosen at the sign-up: without `passwordHash`, the password, sessions, API tokens and unused
+    /// links are removed, and only whoever follows the set-password link the caller issues can sign in. A password
+    /// set by an administrator or through a one-time link (vouched) is kept.
     public func addMember(email: String, displayName: String?, organisation: Organisation, role: MemberRole,
                           passwordHash: String?, now: Date = Date()) async throws -> Added {
         let email = email.trimmingCharacters(in: .whitespaces)
         guard Self.looksLikeEmail(email) else { throw AccountError("\(email) is not an email address (expected name@example.org)") }
         var created = false
-        let user: UserAccount
+        var reset = false
+        var user: UserAccount
         if let existing = try await store.user(email: email) {
             user = existing
-            if let passwordHash { try await store.setPasswordHash(userID: existing.id, hash: passwordHash) }
+            if let passwordHash {
+                try await store.setPasswordHash(userID: existing.id, hash: passwordHash, now: now)
+            } else if existing.passwordHash != nil, existing.passwordVouchedAt == nil,
+                      try await store.membership(userID: existing.id, organisationID: organisation.id) == nil {
+                // Chosen at a sign-up, by whoever filled in the form: even when the address was confirmed since (its
+                // owner may have clicked a link they never asked for), it does not open an organisation's data.
+                try await store.clearPassword(userID: existing.id)
+                reset = true
+            }
+            user = try await store.user(id: existing.id) ?? existing
         } else {
-            user = try await store.createUser(.init(email: email, displayName: displayName ?? "", passwordHash: passwordHash), now: now)
+            user = try await store.createUser(.init(email: email, displayName: displayName ?? "", passwordHash: passwordHash,
+                                                    passwordVouchedAt: passwordHash == nil ? nil : now), now: now)
             created = true
         }
         let previous = try await store.membership(userID: user.id, organisationID: organisation.id)
         let membership = try await store.setMembership(userID: user.id, organisationID: organisation.id, role: role,
                                                        delivery: previous?.delivery ?? .immediate)
         try await ensureChannel(for: user, membership: membership)
-        return Added(user: user, membership: membership, userCreated: created)
+        return Added(user: user, membership: membership, userCreated: created, unconfirmedSignupReset: reset)
     }
 
     /// Changes how the member's email alerts arrive, in the membership and in their channel.

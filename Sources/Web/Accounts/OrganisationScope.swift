@@ -67,10 +67,19 @@ enum SignIn {
         return HTTPError(.seeOther, headers: [.location: "/login" + query])
     }
 
-    /// Only paths on this server: `next=//evil.example` or `next=https://…` would make the sign-in page an open redirect.
+    /// Only paths on this server, else `/`: `next=//evil.example`, `/\evil.example` or `https://…` would make the
+    /// sign-in page an open redirect, and so would `/%09/evil.example`, because browsers drop tabs and newlines from a
+    /// URL (`/\t/evil.example` becomes `//evil.example`) and read `\` as `/`. The path must start with a single `/`
+    /// and hold no whitespace, control character or backslash; decoded once more, it must still not start with `//`
+    /// or `/\` nor hold a control character, in case something on the way decodes it again.
     static func safeNext(_ next: String?) -> String {
-        guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.hasPrefix("/\\"),
-              !next.contains(where: { $0.isNewline }) else { return "/" }
+        guard let next, next.utf8.count <= 2048, next.hasPrefix("/"), !next.hasPrefix("//"),
+              !next.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.properties.generalCategory == .control || $0 == "\\" })
+        else { return "/" }
+        let decoded = next.removingPercentEncoding ?? next
+        guard !decoded.hasPrefix("//"), !decoded.hasPrefix("/\\"),
+              !decoded.contains(where: \.isNewline), !decoded.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        else { return "/" }
         return next
     }
 }

@@ -1,5 +1,6 @@
 import HummingbirdBcrypt
 import NIOPosix
+import Synchronization
 
 /// Hashes and checks passwords with bcrypt, off the event loops (a cost-12 hash takes a quarter of a second).
 public struct PasswordHasher: Sendable {
@@ -10,9 +11,12 @@ public struct PasswordHasher: Sendable {
     public static let maximumLength = 256
 
     public let cost: Int
+    /// Counts `verify` calls when given: a test or benchmark reads it to show that refused sign-ins cost no bcrypt.
+    public let checks: PasswordCheckCounter?
 
-    public init(cost: Int = PasswordHasher.defaultCost) {
+    public init(cost: Int = PasswordHasher.defaultCost, checks: PasswordCheckCounter? = nil) {
         self.cost = min(max(cost, 4), 31)
+        self.checks = checks
     }
 
     /// Why the password cannot be used, in words for the person choosing it; nil when it is acceptable.
@@ -30,6 +34,7 @@ public struct PasswordHasher: Sendable {
     /// Whether the password matches the hash. Without a hash (no such user, or no password set yet) a hash is still
     /// computed, so the answer takes as long and does not reveal which accounts exist.
     public func verify(_ password: String, hash: String?) async -> Bool {
+        checks?.increment()
         guard password.utf8.count <= Self.maximumLength else { return false }
         do {
             guard let hash else {
@@ -41,4 +46,15 @@ public struct PasswordHasher: Sendable {
             return false
         }
     }
+}
+
+/// How many passwords a `PasswordHasher` checked.
+public final class PasswordCheckCounter: Sendable {
+    private let count = Mutex(0)
+
+    public init() {}
+
+    public var value: Int { count.withLock { $0 } }
+
+    func increment() { count.withLock { $0 += 1 } }
 }

@@ -6,6 +6,9 @@ import Store
 /// `/feed.atom`: the newest advisories as an Atom 1.0 feed, honouring the list filters.
 struct FeedController<Context: RequestContext>: Sendable {
     let store: any AdvisoryStore
+    /// Where people reach this server (`vigil serve --base-url`): the start of every link in the feed. Never the
+    /// request's `Host` header, which the client chooses: a feed cached or shared must not point somewhere else.
+    let baseURL: String
 
     var routes: RouteCollection<Context> {
         let routes = RouteCollection(context: Context.self)
@@ -23,7 +26,7 @@ struct FeedController<Context: RequestContext>: Sendable {
         query.page = 1
         query.perPage = min(query.perPage, 100)
         let page = try await store.search(query)
-        let base = FeedController.baseURL(request)
+        let base = baseURL
         let selfPath = request.uri.description
         let updated = page.items.compactMap(\.currentReleaseDate).max() ?? Date(timeIntervalSince1970: 0)
         var xml = """
@@ -70,12 +73,5 @@ struct FeedController<Context: RequestContext>: Sendable {
         if let year = query.year { parts.append("\(year)") }
         if let publisher = query.publisher { parts.append(publisher) }
         return "Vigil advisories" + (parts.isEmpty ? "" : ": " + parts.joined(separator: ", "))
-    }
-
-    /// The feed's absolute base URL, from the Host header the client used.
-    static func baseURL(_ request: Request) -> String {
-        let host = request.head.authority ?? "localhost"
-        let safeHost = host.filter { $0.isLetter || $0.isNumber || ".-:[]".contains($0) }
-        return "http://\(safeHost)"
     }
 }

@@ -36,19 +36,21 @@ struct PagesController<Context: ViewerRequestContext>: Sendable {
         return routes
     }
 
-    /// Serves a cached rendering when the store has not changed since it was made. Pages showing an organisation's
-    /// data are cached per organisation, so one organisation's rendering is never served to another.
-    func cached(_ request: Request, organisation: Organisation? = nil, render: @escaping @Sendable () async throws -> String) async throws -> Response {
-        let key = (organisation.map { "\($0.id)|" } ?? "") + request.uri.description
+    /// Serves a cached rendering when the store has not changed since it was made. `page` names what the page shows:
+    /// its path and the parameters it reads, normalised (never the raw URL, or every distinct query string an
+    /// outsider sends would be a new entry). Pages showing an organisation's data are cached per organisation, so one
+    /// organisation's rendering is never served to another.
+    func cached(_ page: String, organisation: Organisation? = nil, render: @escaping @Sendable () async throws -> String) async throws -> Response {
+        let key = (organisation.map { "\($0.id)|" } ?? "") + page
         let generation = try await self.generation.current()
         if let body = cache.get(key, generation: generation) { return HTMLResponse.make(body) }
         return HTMLResponse.make(try await cache.body(key, generation: generation) { ByteBuffer(string: try await render()) })
     }
 
     @Sendable func home(_ request: Request, context: Context) async throws -> Response {
-        try await cached(request) {
-            let query = (try? ListQuery.parse(from: request, strict: false)) ?? AdvisoryQuery()
-            return try await renderList(query: query, basePath: "/", vendor: nil)
+        let query = (try? ListQuery.parse(from: request, strict: false)) ?? AdvisoryQuery()
+        return try await cached("/?" + ListQuery.cacheKey(query)) {
+            try await renderList(query: query, basePath: "/", vendor: nil)
         }
     }
 
@@ -80,7 +82,7 @@ struct PagesController<Context: ViewerRequestContext>: Sendable {
 
     @Sendable func exposuresPage(_ request: Request, context: Context) async throws -> Response {
         let current = try await currentOrganisation(request, context: context)
-        return try await cached(request, organisation: current?.1) {
+        return try await cached("/exposures", organisation: current?.1) {
             guard let (assets, org) = current else {
                 return try renderer.render(ExposurePageView(organisation: nil, rows: [], assetCount: 0), template: "exposures")
             }
@@ -104,7 +106,7 @@ struct PagesController<Context: ViewerRequestContext>: Sendable {
 
     @Sendable func assetsPage(_ request: Request, context: Context) async throws -> Response {
         let current = try await currentOrganisation(request, context: context)
-        return try await cached(request, organisation: current?.1) {
+        return try await cached("/assets", organisation: current?.1) {
             guard let (assets, org) = current else {
                 return try renderer.render(AssetListPageView(organisation: nil, assets: []), template: "assets")
             }
@@ -114,15 +116,15 @@ struct PagesController<Context: ViewerRequestContext>: Sendable {
     }
 
     @Sendable func quarantinePage(_ request: Request, context: Context) async throws -> Response {
-        try await cached(request) {
+        try await cached("/quarantine") {
             try renderer.render(QuarantinePageView(entries: try await store.quarantined(limit: 500)), template: "quarantine")
         }
     }
 
     @Sendable func vendors(_ request: Request, context: Context) async throws -> Response {
-        try await cached(request) {
+        let filter = request.uri.queryParameters.get("q")?.trimmed.lowercased() ?? ""
+        return try await cached(filter.isEmpty ? "/vendors" : "/vendors?q=" + Format.queryValue(filter)) {
             let vendors = try await store.vendors()
-            let filter = request.uri.queryParameters.get("q")?.trimmed.lowercased() ?? ""
             let shown = filter.isEmpty ? vendors : vendors.filter { $0.name.lowercased().contains(filter) }
             let view = VendorListView(vendors: shown, total: vendors.count, filter: filter)
             return try renderer.render(view, template: "vendors")
@@ -134,10 +136,10 @@ struct PagesController<Context: ViewerRequestContext>: Sendable {
         guard let vendor = try await store.vendor(slug: slug) else {
             throw HTTPError(.notFound, message: "No vendor is known as \"\(slug)\". The vendor list has every vendor named in a stored advisory.")
         }
-        return try await cached(request) {
-            var query = (try? ListQuery.parse(from: request, strict: false)) ?? AdvisoryQuery()
-            query.vendor = vendor.slug
-            return try await renderList(query: query, basePath: "/vendors/\(vendor.slug)", vendor: vendor)
+        var query = (try? ListQuery.parse(from: request, strict: false)) ?? AdvisoryQuery()
+        query.vendor = vendor.slug
+        return try await cached("/vendors/\(vendor.slug)?" + ListQuery.cacheKey(query)) { [query] in
+            try await renderList(query: query, basePath: "/vendors/\(vendor.slug)", vendor: vendor)
         }
     }
 
@@ -150,7 +152,7 @@ struct PagesController<Context: ViewerRequestContext>: Sendable {
         }
         // The advisory is public; "Your affected assets" appears only for an organisation the viewer may see.
         let current = try await currentOrganisation(request, context: context, signInRequired: false)
-        return try await cached(request, organisation: current?.1) {
+        return try await cached("/advisories/" + id, organisation: current?.1) {
             guard let stored = try await store.advisory(id: id) else {
                 throw HTTPError(.notFound, message: "No advisory with the ID \"\(id)\" is stored. Search for it on the advisory list, or import it with vigil import.")
             }

@@ -76,8 +76,10 @@ struct SessionController<Context: ViewerRequestContext>: Sendable {
         let email = form["email"] ?? ""
         let password = form.raw("password") ?? ""
         let now = Date()
-        let keys = LoginThrottle.keys(email: email, address: context.clientAddress)
-        if await throttle.isLocked(keys, now: now) {
+        let keys = LoginThrottle.keys(email: email, address: settings.clientAddress(request, connection: context.clientAddress))
+        // The attempt is counted before the password is checked: a refused one costs no bcrypt, and parallel guesses
+        // cannot all get past the limit.
+        guard let attempt = await throttle.reserve(keys, now: now) else {
             return renderLogin(request, context: context, email: email,
                                error: "Too many failed sign-ins. Wait 15 minutes and try again, or ask an administrator to reset your password (vigil users reset-password EMAIL).",
                                notice: nil, status: .tooManyRequests)
@@ -85,20 +87,20 @@ struct SessionController<Context: ViewerRequestContext>: Sendable {
         let user = email.isEmpty ? nil : try await accounts.user(email: email)
         let matches = await settings.passwordHasher.verify(password, hash: user?.passwordHash)
         guard let user, matches, !user.disabled else {
-            await throttle.recordFailure(keys, now: now)
             return renderLogin(request, context: context, email: email,
                                error: "That email and password do not match an account. Check both and try again.", notice: nil,
                                status: .unauthorized)
         }
-        await throttle.reset(keys[0])
-        let memberships = try await accounts.memberships(userID: user.id)
-        // An account made by sign-up is usable once its address is confirmed; one an administrator added to an
-        // organisation is vouched for.
-        if user.emailVerifiedAt == nil, memberships.isEmpty {
+        await throttle.refund(attempt)
+        // A password chosen at sign-up signs in once the address is confirmed; membership alone does not vouch for it
+        // (anyone may sign up with an address an administrator later adds). One set by an administrator or through a
+        // one-time link does.
+        guard user.mayUsePassword else {
             return renderLogin(request, context: context, email: email,
                                error: "Confirm your email address first: follow the link in the message we sent when you signed up.",
                                notice: nil, status: .forbidden)
         }
+        let memberships = try await accounts.memberships(userID: user.id)
         let token = AccountTokens.random()
         try await accounts.createSession(SessionRecord(
             tokenHash: AccountTokens.hash(token), userID: user.id, organisationID: memberships.first?.organisation.id,
@@ -155,7 +157,8 @@ struct SessionController<Context: ViewerRequestContext>: Sendable {
         guard try await accounts.consumeOneTimeToken(hash: hash, purpose: token.purpose, now: now) != nil else {
             throw HTTPError(.notFound, message: "This link has expired or was used already. Ask an administrator for a new one (vigil users reset-password EMAIL).")
         }
-        try await accounts.setPasswordHash(userID: user.id, hash: passwordHash)
+        // Ends every session and API token of the user: whoever knew the old password keeps nothing it opened.
+        try await accounts.setPasswordHash(userID: user.id, hash: passwordHash, now: now)
         var response = Redirect.to("/login?done=password")
         // Whatever session this browser had belonged to someone who did not know the new password.
         if context.viewer != nil { response.setCookie(SessionCookie.expired(settings: settings)) }

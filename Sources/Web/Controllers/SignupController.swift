@@ -86,12 +86,11 @@ struct SignupController<Context: ViewerRequestContext>: Sendable {
         if let problem = PasswordHasher.problem(with: password) { return refuse(problem) }
         guard password == form.raw("confirm") else { return refuse("The two passwords differ. Type the same password twice.") }
         let now = Date()
-        let keys = LoginThrottle.keys(email: email, address: context.clientAddress)
-        if await mailThrottle.isLocked(keys, now: now) {
+        let keys = LoginThrottle.keys(email: email, address: settings.clientAddress(request, connection: context.clientAddress))
+        guard await mailThrottle.reserve(keys, now: now) != nil else {
             return renderSignup(request, context, email: email, name: name,
                                 error: "Too many requests for this address. Wait 15 minutes and try again.", sent: nil, status: .tooManyRequests)
         }
-        await mailThrottle.recordFailure(keys, now: now)
         let sent = "If \(email) can receive mail, a confirmation link is on its way. Follow it, then sign in."
         // The answer is the same whether or not the address has an account: sign-up does not reveal who is registered.
         guard try await store.user(email: email) == nil else {
@@ -148,12 +147,11 @@ struct SignupController<Context: ViewerRequestContext>: Sendable {
             return renderReset(request, context, email: email, error: "Enter the email address you sign in with.", sent: false, status: .badRequest)
         }
         let now = Date()
-        let keys = LoginThrottle.keys(email: email, address: context.clientAddress)
-        if await mailThrottle.isLocked(keys, now: now) {
+        let keys = LoginThrottle.keys(email: email, address: settings.clientAddress(request, connection: context.clientAddress))
+        guard await mailThrottle.reserve(keys, now: now) != nil else {
             return renderReset(request, context, email: email, error: "Too many requests for this address. Wait 15 minutes and try again.",
                                sent: false, status: .tooManyRequests)
         }
-        await mailThrottle.recordFailure(keys, now: now)
         // The same answer whether or not an account exists, so the form cannot be used to find out.
         if let user = try await store.user(email: email), !user.disabled {
             let token = try await MemberDirectory(store: store).issueToken(.passwordReset, userID: user.id, lifetime: 3600, now: now)

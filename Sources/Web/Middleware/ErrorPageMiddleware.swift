@@ -22,6 +22,7 @@ struct ErrorPageMiddleware<Context: RequestContext>: RouterMiddleware {
             if error.status.code < 500 {
                 var response = errorResponse(status: error.status, request: request, message: error.body)
                 if let challenge = error.headers[.wwwAuthenticate] { response.headers[.wwwAuthenticate] = challenge }
+                if let cacheControl = error.headers[.cacheControl] { response.headers[.cacheControl] = cacheControl }
                 return response
             }
             context.logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
@@ -59,10 +60,16 @@ struct APIError: Encodable {
     let status: Int
 }
 
-/// Headers every response carries: no external resources may load, no framing, no MIME sniffing.
+/// Headers every response carries: no external resources may load, no framing, no MIME sniffing; and behind an
+/// HTTPS base URL, HSTS, so a browser that came once never again asks over plain HTTP.
 struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
     static var referrerPolicy: HTTPField.Name { HTTPField.Name("Referrer-Policy")! }
     static var frameOptions: HTTPField.Name { HTTPField.Name("X-Frame-Options")! }
+    static var strictTransportSecurity: HTTPField.Name { HTTPField.Name("Strict-Transport-Security")! }
+
+    /// True when people reach the server over HTTPS (`AccountSettings.secureCookies`). Browsers ignore the header on
+    /// plain HTTP, but sending it there would still claim something the server does not offer.
+    var strictTransportSecurity = false
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response = try await next(request, context)
@@ -70,6 +77,32 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
         response.headers[.xContentTypeOptions] = "nosniff"
         response.headers[SecurityHeadersMiddleware.referrerPolicy] = "same-origin"
         response.headers[SecurityHeadersMiddleware.frameOptions] = "DENY"
+        if strictTransportSecurity { response.headers[SecurityHeadersMiddleware.strictTransportSecurity] = "max-age=31536000" }
         return response
+    }
+}
+
+/// `Cache-Control: no-store` on everything a signed-in viewer (browser or API token) is answered with, and on the
+/// pages that set a password through a one-time link: an organisation's data, a new API token or a link's form must
+/// not stay in a browser's or proxy's cache for the next person at the machine. Placed after `SessionMiddleware`,
+/// which finds the viewer.
+struct NoStoreMiddleware<Context: ViewerRequestContext>: RouterMiddleware {
+    /// Paths whose answers are private whoever asks: the set-password pages of one-time links.
+    static var privatePrefixes: [String] { ["/password/"] }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let path = request.uri.path
+        // The stylesheet is the same for everyone and worth caching.
+        guard (context.viewer != nil && path != "/static/vigil.css") || Self.privatePrefixes.contains(where: { path.hasPrefix($0) }) else {
+            return try await next(request, context)
+        }
+        do {
+            var response = try await next(request, context)
+            response.headers[.cacheControl] = "no-store"
+            return response
+        } catch var error as HTTPError {
+            error.headers[.cacheControl] = "no-store"
+            throw error
+        }
     }
 }

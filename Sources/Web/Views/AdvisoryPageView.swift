@@ -8,6 +8,19 @@ struct AdvisoryPageView {
         let label: String
         let href: String
     }
+    /// A URL given by the document: a link only for `http`, `https` and `mailto` (`Format.documentLink`), else shown
+    /// as text. Field names are the page's own, so a missing link is not looked up in the enclosing context.
+    struct DocumentLink {
+        let docLabel: String
+        let docHref: String?
+        let docURL: String
+
+        init(label: String, url: String) {
+            docLabel = label
+            docHref = Format.documentLink(url)
+            docURL = url
+        }
+    }
     /// Field names differ from the page's own: Mustache looks a missing (nil) name up in the enclosing context, so a
     /// CVE without a score would otherwise show the advisory's badge as its own.
     struct CVE {
@@ -39,6 +52,8 @@ struct AdvisoryPageView {
         let cssClass: String
         let details: String
         let url: String?
+        /// `url` when it may be a link.
+        let urlHref: String?
         let products: [String]
         let hasProducts: Bool
         let productCount: String
@@ -73,7 +88,7 @@ struct AdvisoryPageView {
     }
     struct Acknowledgment {
         let text: String
-        let urls: [String]
+        let urls: [DocumentLink]
     }
     struct Note {
         let title: String
@@ -92,6 +107,8 @@ struct AdvisoryPageView {
     let status: String
     let tlp: String?
     let sourceLink: Link?
+    /// The document's own web page when it is not a link that may be followed (another scheme), shown as text.
+    let sourceText: String?
     let badge: SeverityBadge
     let vector: String?
     let cvssVersion: String?
@@ -119,7 +136,7 @@ struct AdvisoryPageView {
     let storedRevisions: [StoredRevision]
     let hasHistory: Bool
     let acknowledgments: [Acknowledgment]
-    let references: [Link]
+    let references: [DocumentLink]
     let notes: [Note]
     let rawHref: String
     let sidecars: [Link]
@@ -161,7 +178,8 @@ struct AdvisoryPageView {
         version = a.version
         status = a.status
         tlp = a.tlp
-        sourceLink = a.sourceURL.map { Link(label: "View on \(a.publisher.name) ↗", href: $0) }
+        sourceLink = Format.documentLink(a.sourceURL).map { Link(label: "View on \(a.publisher.name) ↗", href: $0) }
+        sourceText = sourceLink == nil ? a.sourceURL : nil
         badge = SeverityBadge(severity: a.severity, score: a.highestScore?.score)
         vector = a.highestScore?.vector
         cvssVersion = a.highestScore.map { "CVSS v\($0.version)" }
@@ -183,7 +201,7 @@ struct AdvisoryPageView {
         cveCount = a.vulnerabilities.count
         remediations = a.remediations.map { r in
             Remediation(label: Format.remediationLabel(r.category), cssClass: "rem-" + r.category.replacingOccurrences(of: "_", with: "-"),
-                        details: r.details, url: r.url, products: r.products, hasProducts: !r.products.isEmpty,
+                        details: r.details, url: r.url, urlHref: Format.documentLink(r.url), products: r.products, hasProducts: !r.products.isEmpty,
                         productCount: r.products.count == 1 ? "1 product" : "\(r.products.count) products",
                         cves: r.cves.joined(separator: ", "))
         }
@@ -225,9 +243,9 @@ struct AdvisoryPageView {
             if !ack.names.isEmpty { parts.append(ack.names.joined(separator: ", ")) }
             if let organization = ack.organization { parts.append(parts.isEmpty ? organization : "of \(organization)") }
             if let summary = ack.summary { parts.append("for \(summary)") }
-            return Acknowledgment(text: parts.joined(separator: " "), urls: ack.urls)
+            return Acknowledgment(text: parts.joined(separator: " "), urls: ack.urls.map { DocumentLink(label: $0, url: $0) })
         }
-        references = a.references.map { Link(label: $0.summary, href: $0.url) }
+        references = a.references.map { DocumentLink(label: $0.summary, url: $0.url) }
         notes = a.notes.filter { $0.category != "legal_disclaimer" }.map { Note(title: $0.title ?? $0.category.capitalized, text: $0.text) }
         rawHref = "/advisories/\(encodedID).json"
         var sidecars: [Link] = []

@@ -30,6 +30,18 @@ enum Format {
 
     static func advisoryHref(_ id: String) -> String { "/advisories/" + pathSegment(id) }
 
+    /// A URL from a document as a link target, or nil when it must be shown as text: only `http:`, `https:` and
+    /// `mailto:` links are made. A document is written by its publisher (or whoever altered it on the way), and
+    /// `javascript:`, `data:` or `vbscript:` in a link would run or show what they chose under Vigil's origin.
+    /// Whitespace and control characters also refuse a link: browsers drop some of them from URLs, which could turn
+    /// a harmless-looking text into another scheme.
+    static func documentLink(_ url: String?) -> String? {
+        guard let url, !url.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.properties.generalCategory == .control })
+        else { return nil }
+        let lower = url.lowercased()
+        return lower.hasPrefix("https://") || lower.hasPrefix("http://") || lower.hasPrefix("mailto:") ? url : nil
+    }
+
     static func score(_ value: Double?) -> String? { value.map { String(format: "%.1f", $0) } }
 
     static func bytes(_ count: Int) -> String {

@@ -49,6 +49,12 @@ enum ListQuery {
         return query
     }
 
+    /// Everything a list page shows depends on, in one order: the page cache's key. Two URLs with the same filters
+    /// (in another order, with unknown parameters, with values that parse the same) share it.
+    static func cacheKey(_ query: AdvisoryQuery) -> String {
+        queryString(query, includeVendor: true) + "&page=\(query.page)&per_page=\(query.perPage)"
+    }
+
     /// The filters as a query string (without page), for links that keep them.
     static func queryString(_ query: AdvisoryQuery, includeVendor: Bool) -> String {
         var parts: [String] = []

@@ -134,9 +134,72 @@ import VigilTestSupport
             // A new password ends every session of the user.
             try await store.createSession(SessionRecord(tokenHash: "w", userID: user.id, organisationID: nil, csrfToken: "c",
                                                         createdAt: start, expiresAt: start.addingTimeInterval(7200), lastSeenAt: start))
-            try await store.setPasswordHash(userID: user.id, hash: "$2b$04$new")
+            try await store.setPasswordHash(userID: user.id, hash: "$2b$04$new", now: start)
             #expect(try await store.user(id: user.id)?.passwordHash == "$2b$04$new")
             #expect(try await store.session(tokenHash: "w", now: start, idleTimeout: idle) == nil)
+        }
+    }
+
+    @Test("a new password ends every session and API token and is vouched for; a sign-up's password is not",
+          arguments: Backend.allCases)
+    func passwordChangeRevokesEverything(backend: Backend) async throws {
+        try await backend.withStore { store in
+            let now = Contract.epoch
+            let plant = try await Contract.organisation(store, "Plant")
+            let signup = try await store.createUser(.init(email: "a@example.org", displayName: "", passwordHash: "$2b$04$own"), now: now)
+            #expect(signup.passwordVouchedAt == nil && signup.mayUsePassword == false)
+            #expect(try await store.user(id: signup.id)?.mayUsePassword == false)
+            let added = try await store.createUser(.init(email: "b@example.org", displayName: "", passwordHash: "$2b$04$admin",
+                                                         passwordVouchedAt: now), now: now)
+            #expect(try await store.user(id: added.id)?.passwordVouchedAt == now)
+            #expect(try await store.user(id: added.id)?.mayUsePassword == true)
+
+            _ = try await store.setMembership(userID: signup.id, organisationID: plant.id, role: .member, delivery: .immediate)
+            try await store.createSession(SessionRecord(tokenHash: "s1", userID: signup.id, organisationID: plant.id, csrfToken: "c",
+                                                        createdAt: now, expiresAt: now.addingTimeInterval(7200), lastSeenAt: now))
+            _ = try await store.createAPIToken(hash: "t1", name: "ticketing", userID: signup.id, organisationID: plant.id, now: now)
+            #expect(try await store.apiToken(hash: "t1", now: now) != nil)
+            try await store.setPasswordHash(userID: signup.id, hash: "$2b$04$reset", now: now.addingTimeInterval(5))
+            let reset = try #require(try await store.user(id: signup.id))
+            #expect(reset.passwordHash == "$2b$04$reset" && reset.passwordVouchedAt == now.addingTimeInterval(5) && reset.mayUsePassword)
+            #expect(try await store.session(tokenHash: "s1", now: now, idleTimeout: 3600) == nil)
+            #expect(try await store.apiToken(hash: "t1", now: now) == nil, "an API token survived a password reset")
+            #expect(try await store.apiTokens(userID: signup.id, organisationID: plant.id).isEmpty)
+        }
+    }
+
+    @Test("clearing a password ends its vouching, sessions, API tokens and unused links, and nothing of other users",
+          arguments: Backend.allCases)
+    func clearPassword(backend: Backend) async throws {
+        try await backend.withStore { store in
+            let now = Contract.epoch
+            let plant = try await Contract.organisation(store, "Plant")
+            let user = try await store.createUser(.init(email: "a@example.org", displayName: "", passwordHash: "$2b$04$own",
+                                                        passwordVouchedAt: now), now: now)
+            let other = try await store.createUser(.init(email: "b@example.org", displayName: "", passwordHash: "$2b$04$b"), now: now)
+            for (hash, owner) in [("s-user", user), ("s-other", other)] {
+                _ = try await store.setMembership(userID: owner.id, organisationID: plant.id, role: .member, delivery: .immediate)
+                try await store.createSession(SessionRecord(tokenHash: hash, userID: owner.id, organisationID: plant.id, csrfToken: "c",
+                                                            createdAt: now, expiresAt: now.addingTimeInterval(7200), lastSeenAt: now))
+                _ = try await store.createAPIToken(hash: "t" + hash, name: "siem", userID: owner.id, organisationID: plant.id, now: now)
+                try await store.createOneTimeToken(OneTimeToken(hash: "o" + hash, purpose: .passwordReset, userID: owner.id,
+                                                                createdAt: now, expiresAt: now.addingTimeInterval(3600)))
+            }
+            try await store.createOneTimeToken(OneTimeToken(hash: "used", purpose: .emailVerification, userID: user.id,
+                                                            createdAt: now, expiresAt: now.addingTimeInterval(3600)))
+            #expect(try await store.consumeOneTimeToken(hash: "used", purpose: .emailVerification, now: now) != nil)
+
+            try await store.clearPassword(userID: user.id)
+            let cleared = try #require(try await store.user(id: user.id))
+            #expect(cleared.passwordHash == nil && cleared.passwordVouchedAt == nil)
+            #expect(try await store.session(tokenHash: "s-user", now: now, idleTimeout: 3600) == nil)
+            #expect(try await store.apiToken(hash: "ts-user", now: now) == nil)
+            #expect(try await store.oneTimeToken(hash: "os-user", purpose: .passwordReset, now: now) == nil)
+            #expect(try await store.membership(userID: user.id, organisationID: plant.id) != nil, "the membership stays")
+            #expect(try await store.session(tokenHash: "s-other", now: now, idleTimeout: 3600) != nil)
+            #expect(try await store.apiToken(hash: "ts-other", now: now) != nil)
+            #expect(try await store.oneTimeToken(hash: "os-other", purpose: .passwordReset, now: now) != nil)
+            #expect(try await store.user(id: other.id)?.passwordHash == "$2b$04$b")
         }
     }
 
