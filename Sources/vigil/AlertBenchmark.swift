@@ -160,7 +160,10 @@ struct AlertBenchmarkCommand: AsyncParsableCommand {
     }
 }
 
-/// aiosmtpd on a free loopback port that appends the time each whole message arrived to a file.
+/// aiosmtpd on a free loopback port that records, for each whole message, when it arrived and the benchmark tags
+/// (`BENCH-<tag>-` in a tracking ID) its subject and text carry: `vigil bench alerts` counts arrival times, and
+/// `vigil bench latency` pairs each message with its publication by tag, so a late message is never taken for the
+/// next publication's.
 final class SMTPSink {
     let port: Int
     private let process: Process
@@ -185,7 +188,7 @@ final class SMTPSink {
         let deadline = Date().addingTimeInterval(20)
         while !FileManager.default.fileExists(atPath: ready) {
             guard process.isRunning, Date() < deadline else {
-                process.terminate()
+                if process.isRunning { process.terminate() }
                 let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
                 throw ValidationError("aiosmtpd did not start (pip install aiosmtpd): \(output)")
             }
@@ -196,10 +199,21 @@ final class SMTPSink {
 
     /// Arrival times (Unix seconds) of the messages so far, in order.
     func receipts() throws -> [Double] {
-        guard let text = try? String(contentsOfFile: receiptsPath, encoding: .utf8) else { return [] }
-        return text.split(separator: "\n").compactMap { Double($0) }
+        taggedReceipts().map(\.time)
     }
 
+    /// The messages so far, in order: arrival time (Unix seconds) and the tags each carries.
+    func taggedReceipts() -> [(time: Double, tags: Set<String>)] {
+        guard let text = try? String(contentsOfFile: receiptsPath, encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap { line in
+            let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
+            guard let time = fields.first.flatMap({ Double($0) }) else { return nil }
+            let tags = fields.count > 1 ? Set(fields[1].split(separator: ",").map(String.init)) : []
+            return (time, tags)
+        }
+    }
+
+    /// Closes aiosmtpd's stdin, which ends it; it is terminated if it has not ended within five seconds.
     func stop() {
         try? input.fileHandleForWriting.close()
         let deadline = Date().addingTimeInterval(5)
@@ -208,15 +222,28 @@ final class SMTPSink {
     }
 
     static let script = #"""
-import os, socket, sys, time
+import email, email.policy, os, re, socket, sys, time
 from aiosmtpd.controller import Controller
 
 out, ready = sys.argv[1], sys.argv[2]
 handle = open(out, "a", buffering=1)
+TAG = re.compile(r"BENCH-([A-Za-z0-9]+)-")
 
 class Sink:
     async def handle_DATA(self, server, session, envelope):
-        handle.write(f"{time.time():.6f}\n")
+        arrived = time.time()
+        raw = envelope.original_content or envelope.content
+        texts = [raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)]
+        try:
+            message = email.message_from_bytes(raw if isinstance(raw, bytes) else raw.encode(), policy=email.policy.default)
+            texts.append(str(message["subject"] or ""))
+            for part in message.walk():
+                if part.get_content_maintype() == "text":
+                    texts.append(part.get_content())
+        except Exception as error:
+            print(f"could not read a message: {error!r}", file=sys.stderr, flush=True)
+        tags = sorted(set(TAG.findall("\n".join(texts))))
+        handle.write(f"{arrived:.6f}\t{','.join(tags)}\n")
         return "250 OK"
 
 probe = socket.socket()

@@ -192,7 +192,7 @@ struct LatencyBenchmark: AsyncParsableCommand {
         print("run with \(hostileCount) hostile source\(hostileCount == 1 ? "" : "s")")
         let folder = try BenchPaths.makeTemporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let smtp = try TaggedSMTPSink(python: python, folder: folder)
+        let smtp = try SMTPSink(python: python, folder: folder)
         defer { smtp.stop() }
         let prefixes = LoopbackProvider.prefixes(metadata: metadata, root: root)
         let provider = LoopbackProvider(root: root, prefixes: prefixes)
@@ -220,7 +220,7 @@ struct LatencyBenchmark: AsyncParsableCommand {
         }
     }
 
-    private func measure(hostileCount: Int, healthy: SourceRecord, store: SQLiteStore, fetcher: HTTPFetcher, smtp: TaggedSMTPSink,
+    private func measure(hostileCount: Int, healthy: SourceRecord, store: SQLiteStore, fetcher: HTTPFetcher, smtp: SMTPSink,
                          server: LoopbackServer, publisher: FeedPublisher, folder: String, script: String) async throws -> RunFigures {
         var options = ProviderSync.Options()
         options.interval = pollInterval
@@ -318,7 +318,7 @@ struct LatencyBenchmark: AsyncParsableCommand {
     /// Publishes fresh copies of hidden documents one at a time, each soon after the previous one's message arrived
     /// or was given up on; returns each one's latency (nil: no message within three poll intervals) and the time until
     /// its document was first requested.
-    private func publishAll(hostileCount: Int, publisher: FeedPublisher, smtp: TaggedSMTPSink, server: LoopbackServer,
+    private func publishAll(hostileCount: Int, publisher: FeedPublisher, smtp: SMTPSink, server: LoopbackServer,
                             folder: String) async throws -> [(total: Double?, untilFetched: Double?)] {
         var latencies: [(total: Double?, untilFetched: Double?)] = []
         var candidates = publisher.candidates.makeIterator()
@@ -341,7 +341,7 @@ struct LatencyBenchmark: AsyncParsableCommand {
             var latency: Double?
             while Date().timeIntervalSince1970 < deadline {
                 try await Task.sleep(for: .milliseconds(25))
-                if let receipt = smtp.receipts().first(where: { $0.tags.contains(tag) }) {
+                if let receipt = smtp.taggedReceipts().first(where: { $0.tags.contains(tag) }) {
                     latency = receipt.time - published
                     break
                 }
