@@ -10,7 +10,9 @@ import Store
 public struct AlertDispatcher: Sendable {
     /// What the dispatcher needs besides the store.
     public struct Configuration: Sendable {
-        /// Nil when mail is not configured: email deliveries then wait (and fail after `policy.giveUpAfter`).
+        /// Nil when mail is not configured: this process then leaves email deliveries in the outbox, unclaimed and
+        /// unchanged, for a process that has the settings (`vigil import` run by hand beside `vigil serve`); only a
+        /// delivery asked for by id (`vigil alerts test`) is tried, and fails with the reason.
         public var smtp: SMTPConfiguration?
         /// Where the links in messages point.
         public var baseURL: String
@@ -59,13 +61,19 @@ public struct AlertDispatcher: Sendable {
         let cache = AdvisoryCache()
         while true {
             let claimed = try await store.claimDeliveries(now: now(), lease: configuration.policy.lease,
-                                                          limit: configuration.batchSize, only: only)
+                                                          limit: configuration.batchSize, only: only,
+                                                          kinds: only == nil ? sendableKinds : nil)
             if claimed.isEmpty { return summary }
             let outcomes = await send(claimed, cache: cache, now: now)
             let finished = now()
             try await store.recordOutcomes(zip(claimed, outcomes).map { record($0, outcome: $1, now: finished, summary: &summary) })
             if only != nil { return summary }
         }
+    }
+
+    /// The channel kinds this process has the settings to send to: every kind but email without SMTP settings.
+    var sendableKinds: Set<NotificationChannel.Kind>? {
+        configuration.smtp == nil ? Set(NotificationChannel.Kind.allCases).subtracting([.email]) : nil
     }
 
     /// Folds held alerts into a digest for each channel whose digest boundary passed since its oldest held alert.
@@ -118,7 +126,8 @@ public struct AlertDispatcher: Sendable {
                 }
                 group.addTask {
                     do throws(DeliveryFailure) {
-                        return [(post.index, .success(try await self.webhooks.post(post.url, body: post.body, headers: post.headers)))]
+                        return [(post.index, .success(try await self.webhooks.post(post.url, body: post.body, headers: post.headers,
+                                                                                allowPrivateNetwork: post.delivery.channel.draft.allowPrivateNetwork)))]
                     } catch {
                         return [(post.index, .failure(error))]
                     }
@@ -143,7 +152,8 @@ public struct AlertDispatcher: Sendable {
             return Self.mailOutcome(outcome, message: message, smtp: smtp)
         case .post(let url, let body, let headers):
             do throws(DeliveryFailure) {
-                return .success(try await webhooks.post(url, body: body, headers: headers))
+                return .success(try await webhooks.post(url, body: body, headers: headers,
+                                                         allowPrivateNetwork: delivery.channel.draft.allowPrivateNetwork))
             } catch {
                 return .failure(error)
             }

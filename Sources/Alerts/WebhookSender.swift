@@ -14,7 +14,9 @@ public struct DeliveryFailure: Error, Sendable, Equatable, CustomStringConvertib
     public var description: String { message }
 }
 
-/// Posts webhook bodies: HTTPS anywhere, plain HTTP only to loopback receivers; no redirects (a receiver that moved
+/// Posts webhook bodies under the outbound policy shared with provider fetches (`OutboundPolicy`): HTTPS to public
+/// addresses, plain HTTP only to a receiver on this machine written as 127.0.0.1, ::1 or localhost, private and
+/// link-local addresses (also when a name resolves to one) only for a channel added with --allow-private-network; no redirects (a receiver that moved
 /// must be configured anew, not followed blindly with a signed body); a timeout per request.
 public struct WebhookSender: Sendable {
     let client: HTTPClient
@@ -26,23 +28,40 @@ public struct WebhookSender: Sendable {
         self.client = client
     }
 
-    /// Whether Vigil may post to `url`; nil when it may, else the reason a person can act on.
-    public static func check(_ url: String) -> String? {
-        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
-              let host = components.host, !host.isEmpty else {
-            return "\(url) is not a URL (expected https://…)"
-        }
-        switch scheme {
-        case "https": return nil
-        case "http" where LoopbackHost.contains(host): return nil
-        case "http": return "\(url) uses plain HTTP; webhooks are posted over HTTPS only (plain HTTP only to a receiver on this machine)"
-        default: return "\(url): only https:// webhook URLs are supported"
-        }
+    /// What allows a channel to reach private destinations, for error messages.
+    public static let privateNetworkOption = "the channel option --allow-private-network (vigil channel add)"
+
+    /// Whether Vigil may post to `url`; nil when it may, else the reason a person can act on. HTTPS anywhere public;
+    /// plain HTTP only to a receiver on this machine written as 127.0.0.1, ::1 or localhost; private and link-local
+    /// addresses (a plant's SIEM on 10.x) only with `allowPrivateNetwork`. Names are judged again once resolved.
+    public static func check(_ url: String, allowPrivateNetwork: Bool = false) -> String? {
+        OutboundPolicy.check(url, access: .configured(url, allowPrivateNetwork: allowPrivateNetwork),
+                             option: privateNetworkOption, what: "post a webhook to")?.message
+    }
+
+    /// Whether the addresses the receiver's name resolved to may be posted to: the decision `post` makes after the
+    /// lookup (a public name pointing at 127.0.0.1, 10.x or 169.254.169.254 is refused without the option).
+    public static func check(_ url: String, resolvedTo addresses: [String], allowPrivateNetwork: Bool = false) -> String? {
+        if let problem = check(url, allowPrivateNetwork: allowPrivateNetwork) { return problem }
+        let host = URLComponents(string: url)?.host ?? ""
+        return OutboundPolicy.checkDestination(url: url, host: host, addresses: addresses,
+                                               access: .configured(url, allowPrivateNetwork: allowPrivateNetwork),
+                                               option: privateNetworkOption, what: "post a webhook to")?.message
     }
 
     /// Posts `body`; returns the receiver's status line on a 2xx answer.
-    public func post(_ url: String, body: [UInt8], headers extra: [(String, String)]) async throws(DeliveryFailure) -> String {
-        if let problem = Self.check(url) { throw DeliveryFailure(problem, isTransient: false) }
+    public func post(_ url: String, body: [UInt8], headers extra: [(String, String)],
+                     allowPrivateNetwork: Bool = false) async throws(DeliveryFailure) -> String {
+        if let problem = Self.check(url, allowPrivateNetwork: allowPrivateNetwork) { throw DeliveryFailure(problem, isTransient: false) }
+        // The receiver's name, resolved off the event loops, and what it resolves to judged before anything is sent.
+        switch await OutboundPolicy.resolve(URLComponents(string: url)?.host ?? "", timeout: 5) {
+        case .failure(let refusal):
+            throw DeliveryFailure("could not reach \(Self.origin(url)): \(refusal.message)", isTransient: true)
+        case .success(let addresses):
+            if let problem = Self.check(url, resolvedTo: addresses, allowPrivateNetwork: allowPrivateNetwork) {
+                throw DeliveryFailure(problem, isTransient: false)
+            }
+        }
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json; charset=utf-8")

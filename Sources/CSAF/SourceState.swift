@@ -35,6 +35,13 @@ public struct SourceRecord: Sendable, Codable, Equatable {
     /// The name of an environment variable holding the `Authorization` header value for this source (credentials
     /// never sit in the database). With it, TLP:GREEN and TLP:AMBER feeds are read too.
     public var credentialsVariable: String?
+    /// Whether this source (and its mirrors and redirects) may be fetched from private-network, link-local or loopback
+    /// addresses: set only by an administrator (`vigil sources add --allow-private-network`). A source whose own URL
+    /// is a loopback literal (127.0.0.1, ::1, localhost) may reach loopback without it (local mirrors, tests).
+    public var allowPrivateNetwork = false
+
+    /// Where this source may connect: what its URL and `allowPrivateNetwork` grant.
+    public var outboundAccess: OutboundAccess { .configured(url, allowPrivateNetwork: allowPrivateNetwork) }
 
     /// Syncs in a row that could not run (metadata, keys or a listing unreachable); 0 while the source answers.
     public var consecutiveFailures = 0

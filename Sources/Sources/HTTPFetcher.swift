@@ -8,7 +8,9 @@ import Synchronization
 import Glibc
 #endif
 
-/// How Vigil fetches from providers: HTTPS only (plain HTTP for loopback mirrors and tests), a clear User-Agent,
+/// How Vigil fetches from providers: HTTPS only (plain HTTP for loopback mirrors and tests), under the outbound policy
+/// shared with webhooks (`OutboundPolicy`: private, link-local and loopback addresses, resolved or literal, only where
+/// the source allows them; every redirect hop checked under the source's access), a clear User-Agent,
 /// a timeout for every phase of a request, size limits, gzip, redirects followed by hand so that each hop obeys the
 /// same rules, retries with exponential backoff and jitter for what may succeed soon, and per-host politeness (at most
 /// a few requests in flight and a cap on requests per second).
@@ -60,7 +62,7 @@ public struct FetchPolicy: Sendable {
 /// A failed fetch, as a sentence a person can act on, and whether trying again later may help.
 public struct FetchFailure: Error, Sendable, CustomStringConvertible, Equatable {
     public enum Kind: String, Sendable {
-        case insecureURL, badURL, connection, refused, unresolvable, timeout, httpStatus, tooLarge, notJSON, tooManyRedirects
+        case insecureURL, forbiddenDestination, badURL, connection, refused, unresolvable, timeout, httpStatus, tooLarge, notJSON, tooManyRedirects
     }
     public var url: String
     public var kind: Kind
@@ -171,32 +173,49 @@ public final class HTTPFetcher: Sendable {
         }
     }
 
-    /// Whether a URL may be fetched: HTTPS anywhere, HTTP only on loopback (local mirrors, tests).
+    /// What allows a source to reach private destinations, for error messages.
+    public static let privateNetworkOption = "the source option --allow-private-network (vigil sources add)"
+
+    /// Whether a URL may be fetched under the access its own URL grants (see `OutboundAccess.configured`): HTTPS
+    /// anywhere public, HTTP only to a loopback host written as such (local mirrors, tests).
     public static func check(_ url: String) -> FetchFailure? {
-        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
-              let host = components.host, !host.isEmpty else {
-            return FetchFailure(url: url, kind: .badURL, message: "\(url) is not a valid URL")
+        check(url, access: .configured(url))
+    }
+
+    /// Whether a URL may be fetched under `access` (the source's, not the URL's own: a provider cannot grant itself
+    /// access to this machine or the plant network by naming such a URL). IP literals are judged here; names when
+    /// they have been resolved.
+    public static func check(_ url: String, access: OutboundAccess) -> FetchFailure? {
+        guard let refusal = OutboundPolicy.check(url, access: access, option: privateNetworkOption, what: "fetch") else { return nil }
+        if refusal.kind == .insecure {
+            return FetchFailure(url: url, kind: .insecureURL, message: "\(url) uses plain HTTP; CSAF requires HTTPS (plain HTTP is accepted only "
+                                + "for loopback mirrors written as 127.0.0.1, ::1 or localhost)")
         }
-        switch scheme {
-        case "https": return nil
-        case "http" where isLoopback(host): return nil
-        case "http":
-            return FetchFailure(url: url, kind: .insecureURL, message: "\(url) uses plain HTTP; CSAF requires HTTPS (plain HTTP is accepted only for loopback mirrors)")
-        default:
-            return FetchFailure(url: url, kind: .badURL, message: "\(url): only https:// URLs can be fetched")
+        return failure(url, refusal)
+    }
+
+    static func failure(_ url: String, _ refusal: OutboundPolicy.Refusal) -> FetchFailure {
+        let kind: FetchFailure.Kind = switch refusal.kind {
+        case .badURL: .badURL
+        case .insecure: .insecureURL
+        case .destination: .forbiddenDestination
         }
+        return FetchFailure(url: url, kind: kind, message: refusal.message)
     }
 
     static func isLoopback(_ host: String) -> Bool { LoopbackHost.contains(host) }
 
-    /// GET with validators; follows redirects (each hop checked), retries what may succeed soon.
+    /// GET with validators; follows redirects (each hop checked), retries what may succeed soon. `access` is where
+    /// the source may connect (nil: what `url` itself grants, see `OutboundAccess.configured`).
     public func get(_ url: String, validators: HTTPValidators? = nil, maxBytes: Int, expectJSON: Bool = false,
-                    counters: FetchCounters? = nil, credentials: Credentials? = nil) async throws(FetchFailure) -> FetchResult {
+                    counters: FetchCounters? = nil, credentials: Credentials? = nil,
+                    access: OutboundAccess? = nil) async throws(FetchFailure) -> FetchResult {
+        let access = access ?? .configured(url)
         var attempt = 1
         while true {
             do throws(FetchFailure) {
                 return try await getOnce(url, validators: validators, maxBytes: maxBytes, expectJSON: expectJSON, counters: counters,
-                                         credentials: credentials)
+                                         credentials: credentials, access: access)
             } catch {
                 guard error.isRetryable(maxWait: policy.maxRetryWait), attempt < policy.attempts, !Task.isCancelled else { throw error }
                 let delay = max(policy.backoff * pow(2, Double(attempt - 1)) * Double.random(in: 0.5...1.5), error.retryAfter ?? 0)
@@ -207,10 +226,11 @@ public final class HTTPFetcher: Sendable {
     }
 
     private func getOnce(_ original: String, validators: HTTPValidators?, maxBytes: Int, expectJSON: Bool,
-                         counters: FetchCounters?, credentials: Credentials?) async throws(FetchFailure) -> FetchResult {
+                         counters: FetchCounters?, credentials: Credentials?, access: OutboundAccess) async throws(FetchFailure) -> FetchResult {
         var url = original
         for _ in 0...policy.maxRedirects {
-            if let problem = HTTPFetcher.check(url) { throw problem }
+            // Every hop under the source's access, never the hop's own: a redirect cannot grant itself this machine.
+            if let problem = HTTPFetcher.check(url, access: access) { throw problem }
             let components = URLComponents(string: url)
             let host = components?.host ?? ""
             // Politeness is per server: host and port (two servers on one address are two servers).
@@ -226,9 +246,17 @@ public final class HTTPFetcher: Sendable {
             if let etag = validators?.etag { request.headers.add(name: "If-None-Match", value: etag) }
             if let modified = validators?.lastModified { request.headers.add(name: "If-Modified-Since", value: modified) }
 
-            // The name first, off the event loops and with a timeout of its own; a name that failed fails at once.
-            if let problem = await resolver.check(host) {
+            // The name first, off the event loops and with a timeout of its own; a name that failed fails at once. What
+            // it resolves to is judged too: a public name pointing at 127.0.0.1, 10.x or 169.254.169.254 is refused
+            // unless the source allows it.
+            switch await resolver.addresses(host) {
+            case .failure(let problem):
                 throw FetchFailure(url: url, kind: .unresolvable, message: "\(url): \(problem)")
+            case .success(let addresses):
+                if let refusal = OutboundPolicy.checkDestination(url: url, host: host, addresses: addresses, access: access,
+                                                                 option: HTTPFetcher.privateNetworkOption, what: "fetch") {
+                    throw HTTPFetcher.failure(url, refusal)
+                }
             }
             await limiter.acquire(server, limit: policy.perHostConcurrency, perSecond: policy.perHostRequestsPerSecond)
             counters?.add(requests: 1)
@@ -246,6 +274,7 @@ public final class HTTPFetcher: Sendable {
                       let next = URL(string: location, relativeTo: URL(string: url))?.absoluteString else {
                     throw FetchFailure(url: url, kind: .httpStatus, status: code, message: "\(url) answered \(code) without a usable Location")
                 }
+                if let refusal = OutboundPolicy.checkRedirect(from: url, to: next) { throw HTTPFetcher.failure(next, refusal) }
                 url = next
                 continue
             }
@@ -462,52 +491,38 @@ final class HostResolver: Sendable {
 
     /// Nil when `host` resolves (or is an address literal); otherwise why not.
     func check(_ host: String) async -> String? {
-        let name = host.lowercased()
-        if name.isEmpty || name == "localhost" || HostResolver.isAddressLiteral(name) { return nil }
+        if case .failure(let problem) = await addresses(host) { return problem.message }
+        return nil
+    }
+
+    /// The addresses `host` resolves to (an address literal is its own), or why it does not resolve.
+    func addresses(_ host: String) async -> Result<[String], ResolveProblem> {
+        let name = OutboundPolicy.bare(host)
+        if name.isEmpty { return .failure(ResolveProblem(message: "the URL has no host name")) }
+        if OutboundPolicy.scope(ofAddress: name) != nil { return .success([name]) }
         let now = ContinuousClock.now
         if let known = failures.withLock({ cache -> String? in
             guard let entry = cache[name] else { return nil }
             if entry.until > now { return entry.message }
             cache[name] = nil
             return nil
-        }) { return known }
-        let problem = await HostResolver.lookUp(name, timeout: timeout)
-        if let problem {
-            failures.withLock { $0[name] = (problem, ContinuousClock.now + .seconds(negativeTTL)) }
+        }) { return .failure(ResolveProblem(message: known)) }
+        switch await OutboundPolicy.resolve(name, timeout: timeout) {
+        case .success(let addresses):
+            return .success(addresses)
+        case .failure(let refusal):
+            failures.withLock { $0[name] = (refusal.message, ContinuousClock.now + .seconds(negativeTTL)) }
+            return .failure(ResolveProblem(message: refusal.message))
         }
-        return problem
+    }
+
+    struct ResolveProblem: Error, CustomStringConvertible {
+        var message: String
+        var description: String { message }
     }
 
     /// Whether `host` failed to resolve within the last `negativeTTL` (requests to it fail without a lookup).
     func remembersFailure(of host: String) -> Bool {
         failures.withLock { $0[host.lowercased()].map { $0.until > ContinuousClock.now } ?? false }
-    }
-
-    static func isAddressLiteral(_ host: String) -> Bool {
-        var bare = Substring(host)
-        if bare.hasPrefix("["), bare.hasSuffix("]") { bare = bare.dropFirst().dropLast() }
-        var v4 = in_addr(), v6 = in6_addr()
-        return String(bare).withCString { inet_pton(AF_INET, $0, &v4) == 1 || inet_pton(AF_INET6, $0, &v6) == 1 }
-    }
-
-    /// getaddrinfo on a dispatch thread; whichever comes first, its answer or the timeout, is returned (a lookup
-    /// that hangs keeps its thread until the system resolver gives up, but nobody waits for it).
-    static func lookUp(_ host: String, timeout: TimeInterval) async -> String? {
-        let once = Mutex<CheckedContinuation<String?, Never>?>(nil)
-        return await withCheckedContinuation { continuation in
-            once.withLock { $0 = continuation }
-            DispatchQueue.global(qos: .utility).async {
-                var hints = addrinfo()
-                hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-                var result: UnsafeMutablePointer<addrinfo>?
-                let code = getaddrinfo(host, nil, &hints, &result)
-                if let result { freeaddrinfo(result) }
-                let answer: String? = code == 0 ? nil : "the host name \(host) does not resolve (\(String(cString: gai_strerror(code)))); check the URL and this machine's DNS"
-                once.withLock { $0.take() }?.resume(returning: answer)
-            }
-            DispatchQueue.global(qos: .utility).asyncAfter(deadline: .now() + timeout) {
-                once.withLock { $0.take() }?.resume(returning: "looking up the host name \(host) took over \(HTTPFetcher.seconds(timeout)) (DNS does not answer); check this machine's DNS")
-            }
-        }
     }
 }

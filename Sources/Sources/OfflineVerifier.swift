@@ -30,6 +30,9 @@ public enum OfflineVerifier {
         public var verdicts: [Verdict]
         /// Distribution files and JSON that is not CSAF, not checked.
         public var skipped: [String]
+        /// FIFOs, sockets and devices, named or found in a folder: never opened, each with its reason. They are not
+        /// verdicts, so they neither fail nor pass the check.
+        public var special: [ImportSummary.FileError] = []
         public var keys: ProviderKeys
         public var allVerified: Bool { verdicts.allSatisfy { $0.status == IntegrityStatus.verified.rawValue } }
     }
@@ -47,26 +50,32 @@ public enum OfflineVerifier {
         }
         var verdicts: [Verdict] = []
         var skipped: [String] = []
+        var special: [ImportSummary.FileError] = []
         for result in results.values {
             switch result {
             case .verdict(let verdict)?: verdicts.append(verdict)
             case .skipped(let path)?: skipped.append(path)
+            case .special(let path)?:
+                special.append(ImportSummary.FileError(path: path, reason: FileReader.Failure.notRegular.description))
             case nil: break
             }
         }
-        return Report(verdicts: verdicts, skipped: skipped, keys: keys)
+        return Report(verdicts: verdicts, skipped: skipped, special: special, keys: keys)
     }
 
     enum Result: Sendable {
         case verdict(Verdict)
         case skipped(String)
+        case special(String)
     }
 
     static func check(_ candidate: FileDiscovery.Candidate, keys: ProviderKeys, maxBytes: Int, now: Date) -> Result? {
         let path = candidate.path
+        if candidate.special { return .special(path) }
         let bytes: [UInt8]
         switch FileReader.read(path, maxBytes: maxBytes) {
         case .success(let read): bytes = read
+        case .failure(.notRegular): return .special(path)
         case .failure(let error):
             return .verdict(Verdict(path: path, status: IntegrityStatus.unsigned.rawValue, reason: "not checked: \(error)"))
         }

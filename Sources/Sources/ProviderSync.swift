@@ -135,7 +135,7 @@ public struct ProviderSync: Sendable {
             }
             credentials = Credentials(host: URLComponents(string: source.url)?.host ?? "", authorization: value)
         }
-        let context = Context(credentials: credentials)
+        let context = Context(credentials: credentials, access: source.outboundAccess)
 
         // 1. Provider metadata, from the cache unless it is due for a refresh; mirrors only when the provider
         // cannot be reached and nothing is cached.
@@ -148,7 +148,7 @@ public struct ProviderSync: Sendable {
             var found: ([UInt8], Bool)?
             for mirror in source.mirrors {
                 if let fetched = try? await fetchCached(mirror, maxAge: options.metadataRefresh, counters: counters, what: "the mirror metadata",
-                                                        context: Context(credentials: nil)) {
+                                                        context: Context(credentials: nil, access: .configured(mirror, allowPrivateNetwork: source.allowPrivateNetwork))) {
                     found = fetched
                     report.problems.append(.init(url: source.url, reason: "unreachable (\(failure.message)); synced from the mirror \(mirror)"))
                     break
@@ -220,6 +220,8 @@ public struct ProviderSync: Sendable {
     /// What every request of one sync shares.
     struct Context: Sendable {
         var credentials: Credentials?
+        /// Where the source may connect: every URL its documents name and every redirect is held to it.
+        var access: OutboundAccess
     }
 
     /// A listing's body when it changed (or when earlier failures must be retried from it); nil when unchanged.
@@ -228,7 +230,8 @@ public struct ProviderSync: Sendable {
         let result: FetchResult
         do throws(FetchFailure) {
             result = try await fetcher.get(url, validators: cached?.validators, maxBytes: fetcher.policy.maxListingBytes,
-                                           expectJSON: url.hasSuffix(".json"), counters: counters, credentials: context.credentials)
+                                           expectJSON: url.hasSuffix(".json"), counters: counters, credentials: context.credentials,
+                                           access: context.access)
         } catch {
             throw SyncFailure(message: "could not read the listing \(url): \(error.message)", retryAfter: error.retryAfter)
         }
@@ -249,7 +252,8 @@ public struct ProviderSync: Sendable {
         let result: FetchResult
         do throws(FetchFailure) {
             result = try await fetcher.get(url, validators: cached?.validators, maxBytes: fetcher.policy.maxListingBytes,
-                                           expectJSON: url.hasSuffix(".json"), counters: counters, credentials: context.credentials)
+                                           expectJSON: url.hasSuffix(".json"), counters: counters, credentials: context.credentials,
+                                           access: context.access)
         } catch {
             // Unreachable now, but known from before: go on with what was fetched last time.
             if let cached { return (cached.body, false) }
@@ -327,7 +331,7 @@ public struct ProviderSync: Sendable {
                 let listing = due[next]
                 pending.append(Task {
                     await ProviderSync.fetchDocument(listing, fetcher: fetcher, keyring: keyring, maxBytes: maxBytes, counters: counters,
-                                                     health: health, credentials: context.credentials)
+                                                     health: health, credentials: context.credentials, access: context.access)
                 })
                 next += 1
             }
@@ -380,7 +384,8 @@ public struct ProviderSync: Sendable {
     }
 
     static func fetchDocument(_ listing: Listing, fetcher: HTTPFetcher, keyring: Keyring?, maxBytes: Int,
-                              counters: FetchCounters, health: HostHealth, credentials: Credentials?) async -> DocumentResult {
+                              counters: FetchCounters, health: HostHealth, credentials: Credentials?,
+                              access: OutboundAccess) async -> DocumentResult {
         func failed(_ reason: String) -> DocumentResult { DocumentResult(listing: listing, outcome: .failed(reason)) }
         let host = URLComponents(string: listing.url)?.host ?? ""
         if await health.isDown(host) {
@@ -389,7 +394,7 @@ public struct ProviderSync: Sendable {
         let bytes: [UInt8]
         do {
             guard case .fetched(let body, _, _) = try await fetcher.get(listing.url, maxBytes: maxBytes, expectJSON: true, counters: counters,
-                                                                        credentials: credentials) else {
+                                                                        credentials: credentials, access: access) else {
                 return failed("\(listing.url) answered 304 to an unconditional request")
             }
             bytes = body
@@ -402,7 +407,7 @@ public struct ProviderSync: Sendable {
         var sidecars = IntegrityChecker.Sidecars()
         for url in listing.hashURLs {
             do {
-                guard case .fetched(let body, _, _) = try await fetcher.get(url, maxBytes: 1 << 16, counters: counters, credentials: credentials) else { continue }
+                guard case .fetched(let body, _, _) = try await fetcher.get(url, maxBytes: 1 << 16, counters: counters, credentials: credentials, access: access) else { continue }
                 let text = String(decoding: body, as: UTF8.self)
                 if url.hasSuffix(".sha512") { sidecars.sha512 = text } else if url.hasSuffix(".sha256") { sidecars.sha256 = text }
                 // One guessed hash is enough: do not ask for the other.
@@ -413,7 +418,7 @@ public struct ProviderSync: Sendable {
         }
         if let url = listing.signatureURL {
             do {
-                if case .fetched(let body, _, _) = try await fetcher.get(url, maxBytes: 1 << 16, counters: counters, credentials: credentials) { sidecars.signature = body }
+                if case .fetched(let body, _, _) = try await fetcher.get(url, maxBytes: 1 << 16, counters: counters, credentials: credentials, access: access) { sidecars.signature = body }
             } catch {
                 if listing.signatureListed || error.status != 404 { return failed("its signature \(url) could not be fetched: \(error.message)") }
             }

@@ -22,23 +22,28 @@ public enum SourceDiscovery {
         public var description: String { message }
     }
 
-    public static func find(_ input: String, fetcher: HTTPFetcher) async throws(Failure) -> Found {
+    /// `allowPrivateNetwork`: the source option of that name; every URL tried (and those a security.txt names) is held
+    /// to the access the typed input grants, never its own.
+    public static func find(_ input: String, fetcher: HTTPFetcher, allowPrivateNetwork: Bool = false) async throws(Failure) -> Found {
         let text = input.trimmingCharacters(in: .whitespacesAndNewlines)
-        if text.contains("://") { return try await classify(text, fetcher: fetcher) }
+        if text.contains("://") {
+            return try await classify(text, fetcher: fetcher, access: .configured(text, allowPrivateNetwork: allowPrivateNetwork))
+        }
         // A domain: the three places of §7.3.1, in order; loopback hosts (mirrors, tests) over plain HTTP.
         let host = text.split(separator: "/").first.map(String.init) ?? text
         let scheme = HTTPFetcher.isLoopback(host.split(separator: ":").first.map(String.init) ?? host) ? "http" : "https"
+        let access = OutboundAccess.configured("\(scheme)://\(host)/", allowPrivateNetwork: allowPrivateNetwork)
         // Each place tried, with why it did not answer as a provider (each message names its URL): a timeout reads
         // differently from a 404.
         var tried: [String] = []
         func attempt(_ url: String) async -> Found? {
-            do { return try await classify(url, fetcher: fetcher) } catch { tried.append(error.message) }
+            do { return try await classify(url, fetcher: fetcher, access: access) } catch { tried.append(error.message) }
             return nil
         }
         if let found = await attempt("\(scheme)://\(host)/.well-known/csaf/provider-metadata.json") { return found }
         let securityTxt = "\(scheme)://\(host)/.well-known/security.txt"
         do {
-            if case .fetched(let body, _, _) = try await fetcher.get(securityTxt, maxBytes: 1 << 20) {
+            if case .fetched(let body, _, _) = try await fetcher.get(securityTxt, maxBytes: 1 << 20, access: access) {
                 let fields = csafFields(in: String(decoding: body, as: UTF8.self))
                 for url in fields {
                     if let found = await attempt(url) { return found }
@@ -61,10 +66,10 @@ public enum SourceDiscovery {
         }
     }
 
-    static func classify(_ url: String, fetcher: HTTPFetcher) async throws(Failure) -> Found {
+    static func classify(_ url: String, fetcher: HTTPFetcher, access: OutboundAccess? = nil) async throws(Failure) -> Found {
         let body: [UInt8]
         do {
-            guard case .fetched(let fetched, _, _) = try await fetcher.get(url, maxBytes: fetcher.policy.maxListingBytes, expectJSON: true) else {
+            guard case .fetched(let fetched, _, _) = try await fetcher.get(url, maxBytes: fetcher.policy.maxListingBytes, expectJSON: true, access: access) else {
                 throw Failure(message: "\(url) answered 304 to an unconditional request")
             }
             body = fetched

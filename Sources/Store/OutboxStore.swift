@@ -27,8 +27,11 @@ public protocol OutboxStore: Sendable {
     /// the number of alerts folded.
     func composeDigest(channelID: Int64, periodEnd boundary: Date, now: Date) async throws -> Int
     /// Claims up to `limit` deliveries due at `now` (pending and due, or sending with an expired lease) for `lease`
-    /// seconds, counting the attempt; with `only`, just that delivery if it is due.
-    func claimDeliveries(now: Date, lease: TimeInterval, limit: Int, only: Int64?) async throws -> [ClaimedDelivery]
+    /// seconds, counting the attempt; with `only`, just that delivery if it is due. With `kinds`, only deliveries to
+    /// channels of those kinds: a process that cannot send email (no SMTP settings) leaves email deliveries untouched
+    /// (not claimed, attempts and next attempt unchanged) for a process that can.
+    func claimDeliveries(now: Date, lease: TimeInterval, limit: Int, only: Int64?,
+                         kinds: Set<NotificationChannel.Kind>?) async throws -> [ClaimedDelivery]
     /// What a claimed delivery is about: its alerts with their advisories and the organisation's exposed assets.
     func deliveryContent(_ delivery: ClaimedDelivery, cache: AdvisoryCache) async throws -> DeliveryContent
     func markDelivered(deliveryID: Int64, at: Date, detail: String) async throws
@@ -48,6 +51,23 @@ public protocol OutboxStore: Sendable {
     func alertEvents(alertID: Int64, organisationID: Int64) async throws -> [AlertEvent]
     /// Deliveries of one alert (directly or through a digest).
     func alertDeliveries(alertID: Int64, organisationID: Int64) async throws -> [DeliveryRecord]
+}
+
+extension OutboxStore {
+    /// Claims due deliveries to channels of every kind.
+    public func claimDeliveries(now: Date, lease: TimeInterval, limit: Int, only: Int64?) async throws -> [ClaimedDelivery] {
+        try await claimDeliveries(now: now, lease: lease, limit: limit, only: only, kinds: nil)
+    }
+}
+
+extension NotificationChannel.Kind {
+    /// An SQL condition on `deliveries.channel_id` keeping channels of `kinds` (always true for nil). The values are
+    /// this enum's own raw values (lower-case letters), never user text, so they are written into the SQL.
+    static func channelCondition(_ kinds: Set<NotificationChannel.Kind>?) -> String {
+        guard let kinds else { return "" }
+        let list = kinds.map { "'\($0.rawValue)'" }.sorted().joined(separator: ",")
+        return kinds.isEmpty ? "AND FALSE" : "AND channel_id IN (SELECT id FROM channels WHERE kind IN (\(list)))"
+    }
 }
 
 /// Advisories already read during one delivery pass, so a thousand messages about one advisory parse its document
@@ -79,11 +99,25 @@ public struct NotificationChannel: Sendable, Equatable, Codable {
         /// The email address or the webhook URL.
         public var target: String
         public var schedule: Schedule
-        public init(name: String, kind: Kind, target: String, schedule: Schedule = .immediate) {
+        /// Whether the webhook may go to a private-network, link-local or loopback address (a plant's SIEM on 10.x):
+        /// set only by an administrator (`vigil channel add --allow-private-network`). Without it such destinations
+        /// are refused, also when a public name resolves to one.
+        public var allowPrivateNetwork: Bool
+        public init(name: String, kind: Kind, target: String, schedule: Schedule = .immediate, allowPrivateNetwork: Bool = false) {
             self.name = name
             self.kind = kind
             self.target = target
             self.schedule = schedule
+            self.allowPrivateNetwork = allowPrivateNetwork
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            name = try container.decode(String.self, forKey: .name)
+            kind = try container.decode(Kind.self, forKey: .kind)
+            target = try container.decode(String.self, forKey: .target)
+            schedule = try container.decodeIfPresent(Schedule.self, forKey: .schedule) ?? .immediate
+            allowPrivateNetwork = try container.decodeIfPresent(Bool.self, forKey: .allowPrivateNetwork) ?? false
         }
     }
 

@@ -17,10 +17,11 @@ extension SQLiteStore: OutboxStore {
             }
             let now = Date()
             try db.execute(sql: """
-                INSERT INTO channels(organisation_id, name, kind, target, secret, schedule, unsubscribe_token, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO channels(organisation_id, name, kind, target, secret, schedule, unsubscribe_token, created_at,
+                                     allow_private_network)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [organisationID, name, channel.kind.rawValue, channel.target, secret,
-                                 channel.schedule.rawValue, token, Timestamp.format(now)])
+                                 channel.schedule.rawValue, token, Timestamp.format(now), channel.allowPrivateNetwork])
             var draft = channel
             draft.name = name
             return NotificationChannel(id: db.lastInsertedRowID, organisationID: organisationID, draft: draft, secret: secret,
@@ -114,12 +115,15 @@ extension SQLiteStore: OutboxStore {
         }
     }
 
-    public func claimDeliveries(now: Date, lease: TimeInterval, limit: Int, only: Int64?) async throws -> [ClaimedDelivery] {
+    public func claimDeliveries(now: Date, lease: TimeInterval, limit: Int, only: Int64?,
+                                kinds: Set<NotificationChannel.Kind>?) async throws -> [ClaimedDelivery] {
         let stamp = Timestamp.format(now)
+        let kindCondition = NotificationChannel.Kind.channelCondition(kinds)
         // Most passes find nothing due: find that out with a read, without taking the write lock.
         let due = try await writer.read { db in
             try Bool.fetchOne(db, sql: """
-                SELECT 1 FROM deliveries WHERE (status = 'pending' AND next_attempt_at <= ?) OR (status = 'sending' AND lease_until <= ?) LIMIT 1
+                SELECT 1 FROM deliveries
+                WHERE ((status = 'pending' AND next_attempt_at <= ?) OR (status = 'sending' AND lease_until <= ?)) \(kindCondition) LIMIT 1
                 """, arguments: [stamp, stamp]) ?? false
         }
         guard due else { return [] }
@@ -129,7 +133,7 @@ extension SQLiteStore: OutboxStore {
                 WHERE id IN (
                   SELECT id FROM deliveries
                   WHERE ((status = 'pending' AND next_attempt_at <= ?) OR (status = 'sending' AND lease_until <= ?))
-                    AND (? IS NULL OR id = ?)
+                    AND (? IS NULL OR id = ?) \(kindCondition)
                   ORDER BY next_attempt_at, id LIMIT ?)
                 RETURNING id
                 """, arguments: [Timestamp.format(now.addingTimeInterval(lease)), stamp, stamp, only, only, limit])

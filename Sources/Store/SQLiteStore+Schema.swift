@@ -459,6 +459,14 @@ extension SQLiteStore {
                                   AND t.purpose IN ('invitation', 'password_reset')));
                 """)
         }
+        migrator.registerMigration("v15-private-network") { db in
+            // Private-network, link-local and loopback destinations are reached only where an administrator allowed them:
+            // per channel (`vigil channel add --allow-private-network`) and per source (`vigil sources add`, same option).
+            try db.execute(sql: """
+                ALTER TABLE channels ADD COLUMN allow_private_network INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE sources ADD COLUMN allow_private_network INTEGER NOT NULL DEFAULT 0;
+                """)
+        }
         return migrator
     }
 }

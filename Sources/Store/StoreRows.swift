@@ -39,7 +39,8 @@ enum StoreRows {
         NotificationChannel(
             id: row["id"], organisationID: row["organisation_id"],
             draft: .init(name: row["name"], kind: NotificationChannel.Kind(rawValue: row["kind"]) ?? .email, target: row["target"],
-                         schedule: NotificationChannel.Schedule(rawValue: row["schedule"]) ?? .immediate),
+                         schedule: NotificationChannel.Schedule(rawValue: row["schedule"]) ?? .immediate,
+                         allowPrivateNetwork: row["allow_private_network"]),
             secret: row["secret"], unsubscribeToken: row["unsubscribe_token"], enabled: row["enabled"],
             disabledReason: row["disabled_reason"], createdAt: Timestamp.parse(row["created_at"]) ?? Date(timeIntervalSince1970: 0))
     }
@@ -91,6 +92,7 @@ enum StoreRows {
         record.consecutiveFailures = row["consecutive_failures"] ?? 0
         record.failingSince = (row["failing_since"] as String?).flatMap(Timestamp.parse)
         record.scheduledInterval = row["scheduled_interval"]
+        record.allowPrivateNetwork = row["allow_private_network"] ?? false
         return record
     }
 

@@ -25,9 +25,12 @@ struct ChannelCommand: AsyncParsableCommand {
         @Argument(help: "A name for the channel (ops-mail, soc-slack).") var name: String
         @Argument(help: "email:ADDRESS, webhook:URL, slack:URL or teams:URL.") var spec: String
         @Option(help: "immediate (default), daily or weekly (digests at 07:00 UTC; weekly on Mondays).") var schedule = "immediate"
+        @Flag(help: ArgumentHelp("Allow a webhook to a private-network, link-local or loopback address (a SIEM on 10.x, say).",
+                                 discussion: "Without it such addresses are refused, also when a public name resolves to one."))
+        var allowPrivateNetwork = false
 
         func validate() throws {
-            _ = try ChannelCommand.parse(spec: spec)
+            _ = try ChannelCommand.parse(spec: spec, allowPrivateNetwork: allowPrivateNetwork)
             guard NotificationChannel.Schedule(rawValue: schedule.lowercased()) != nil else {
                 throw ValidationError("--schedule must be immediate, daily or weekly")
             }
@@ -36,17 +39,19 @@ struct ChannelCommand: AsyncParsableCommand {
         func run() async throws {
             let store = try await database.open()
             let org = try require(try await store.organisation(named: organisation.name, create: true))
-            let (kind, target) = try ChannelCommand.parse(spec: spec)
+            let (kind, target) = try ChannelCommand.parse(spec: spec, allowPrivateNetwork: allowPrivateNetwork)
             let channel: NotificationChannel
             do {
                 channel = try await store.addChannel(.init(name: name, kind: kind, target: target,
-                                                           schedule: NotificationChannel.Schedule(rawValue: schedule.lowercased()) ?? .immediate),
+                                                           schedule: NotificationChannel.Schedule(rawValue: schedule.lowercased()) ?? .immediate,
+                                                           allowPrivateNetwork: allowPrivateNetwork && kind != .email),
                                                      organisationID: org.id)
             } catch let error as StoreError {
                 printError("vigil channel add: \(error)")
                 throw ExitCode(1)
             }
-            print("\(org.name): channel \(channel.name) added (\(channel.spec), \(channel.draft.schedule.rawValue)).")
+            print("\(org.name): channel \(channel.name) added (\(channel.spec), \(channel.draft.schedule.rawValue)"
+                  + (channel.draft.allowPrivateNetwork ? ", private-network destinations allowed" : "") + ").")
             if channel.kind == .webhook {
                 print("Signing secret (shown once; the receiver checks Vigil-Signature with it): \(channel.secret)")
             }
@@ -64,7 +69,8 @@ struct ChannelCommand: AsyncParsableCommand {
             if channels.isEmpty { print("\(org.name) has no channels: add one with vigil channel add NAME email:ADDRESS --org \"\(org.name)\".") }
             for channel in channels {
                 let state = channel.enabled ? "enabled" : "disabled (\(channel.disabledReason ?? "by an administrator"))"
-                print("\(channel.name)\t\(ChannelCommand.redacted(channel))\t\(channel.draft.schedule.rawValue)\t\(state)")
+                let network = channel.draft.allowPrivateNetwork ? "\tprivate network allowed" : ""
+                print("\(channel.name)\t\(ChannelCommand.redacted(channel))\t\(channel.draft.schedule.rawValue)\t\(state)\(network)")
             }
         }
     }
@@ -110,7 +116,7 @@ struct ChannelCommand: AsyncParsableCommand {
     }
 
     /// `email:ops@example.org` → (.email, "ops@example.org"); errors say what is expected.
-    static func parse(spec: String) throws -> (NotificationChannel.Kind, String) {
+    static func parse(spec: String, allowPrivateNetwork: Bool = false) throws -> (NotificationChannel.Kind, String) {
         guard let colon = spec.firstIndex(of: ":"), let kind = NotificationChannel.Kind(rawValue: spec[..<colon].lowercased()) else {
             throw ValidationError("\(spec): expected email:ADDRESS, webhook:URL, slack:URL or teams:URL")
         }
@@ -121,7 +127,7 @@ struct ChannelCommand: AsyncParsableCommand {
                 throw ValidationError("\(target) is not an email address: \(error.message)")
             }
         case .webhook, .slack, .teams:
-            if let problem = WebhookSender.check(target) { throw ValidationError(problem) }
+            if let problem = WebhookSender.check(target, allowPrivateNetwork: allowPrivateNetwork) { throw ValidationError(problem) }
         }
         return (kind, target)
     }

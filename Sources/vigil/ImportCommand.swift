@@ -16,7 +16,9 @@ struct ImportCommand: AsyncParsableCommand {
             ROLIE feeds are skipped, other JSON is rejected with its reason. Importing the same files twice changes \
             nothing. Signatures (.asc) are verified with the keys a provider folder's provider-metadata.json lists \
             (pinned by fingerprint, read from the key files in that folder) and with the keys given by --key; a \
-            document whose hash or signature fails is quarantined. Exits with status 1 when any file was rejected.
+            document whose hash or signature fails is quarantined. Exits with status 1 when any file was rejected. \
+            FIFOs, sockets and devices (named or in a folder) are never opened: each is reported as skipped with its \
+            reason and does not change the exit status.
             """)
 
     @OptionGroup var database: DatabaseOptions
@@ -100,6 +102,7 @@ struct ImportCommand: AsyncParsableCommand {
             if !quiet { print(ImportReport.text(summary, seconds: seconds, database: database.location.description)) }
             for problem in summary.keyProblems { printError("warning: \(problem)") }
             for error in summary.errors { printError("rejected \(error.path): \(error.reason)") }
+            for file in summary.skippedSpecial { printError("\(file.path): \(file.reason)") }
         }
         if summary.rejected > 0 { throw ExitCode(1) }
     }
@@ -119,6 +122,8 @@ struct ImportReport: Encodable {
     var seconds: Double
     var database: String
     var errors: [ImportSummary.FileError]
+    /// FIFOs, sockets and devices: not read, not rejections.
+    var skippedSpecial: [ImportSummary.FileError]
     /// Documents per integrity status.
     var integrity: [String: Int]
     var keys: [ImportSummary.ProviderKeySummary]
@@ -137,6 +142,7 @@ struct ImportReport: Encodable {
         self.seconds = (seconds * 1000).rounded() / 1000
         self.database = database
         errors = summary.errors
+        skippedSpecial = summary.skippedSpecial
         integrity = summary.integrity
         keys = summary.keys
         keyProblems = summary.keyProblems
@@ -164,6 +170,9 @@ struct ImportReport: Encodable {
         if s.skipped > 0 {
             let kinds = Dictionary(grouping: s.skippedFiles, by: \.kind).map { "\($0.value.count) \($0.key)" }.sorted()
             lines.append("  skipped    \(s.skipped.grouped) distribution files (\(kinds.joined(separator: ", ")))")
+        }
+        if !s.skippedSpecial.isEmpty {
+            lines.append("  skipped    \(s.skippedSpecial.count.grouped) special files (FIFOs, sockets, devices; listed on standard error)")
         }
         if s.ignored > 0 { lines.append("  ignored    \(s.ignored.grouped) files that are not JSON (indexes, keys)") }
         if !s.integrity.isEmpty {

@@ -73,6 +73,7 @@ struct SourcesCommand: AsyncParsableCommand {
                 if !source.mirrors.isEmpty { policy.append("\(source.mirrors.count) mirror\(source.mirrors.count == 1 ? "" : "s")") }
                 if source.acceptsV3Signatures { policy.append("v3 signatures accepted") }
                 if let variable = source.credentialsVariable { policy.append("credentials from $\(variable)") }
+                if source.allowPrivateNetwork { policy.append("private-network addresses allowed") }
                 if !policy.isEmpty { print("    " + policy.joined(separator: "; ")) }
                 if let error = source.lastError { print("    last error: \(error)") }
             }
@@ -96,6 +97,9 @@ struct SourcesCommand: AsyncParsableCommand {
         @Flag(help: "Accept obsolete v3 OpenPGP signatures from this source (off by default).") var acceptV3Signatures = false
         @Option(help: ArgumentHelp("The environment variable that holds this source's Authorization header value (e.g. \"Basic …\"); TLP:GREEN/AMBER feeds are then read too. The secret itself is never stored.", valueName: "name"))
         var credentialsEnv: String?
+        @Flag(help: ArgumentHelp("Allow fetching from private-network, link-local or loopback addresses (a mirror on the plant network, say).",
+                                 discussion: "Without it such addresses are refused, also when a public name or a redirect leads to one; a URL written with 127.0.0.1, ::1 or localhost may reach this machine without it."))
+        var allowPrivateNetwork = false
 
         func validate() throws {
             guard PollInterval.seconds(interval) != nil else { throw ValidationError("--interval must look like 30s, 5m or 1h (at least 10s)") }
@@ -106,7 +110,8 @@ struct SourcesCommand: AsyncParsableCommand {
             let found: SourceDiscovery.Found
             do {
                 let target = self.target
-                found = try await HTTPFetcher.with { fetcher in try await SourceDiscovery.find(target, fetcher: fetcher) }
+                let allow = allowPrivateNetwork
+                found = try await HTTPFetcher.with { fetcher in try await SourceDiscovery.find(target, fetcher: fetcher, allowPrivateNetwork: allow) }
             } catch {
                 printError("vigil sources add: \(error)")
                 throw ExitCode(1)
@@ -124,6 +129,7 @@ struct SourcesCommand: AsyncParsableCommand {
                 var record = SourceRecord(slug: chosen, name: name, url: url, enabled: !disabled, pollInterval: seconds)
                 record.acceptsV3Signatures = acceptV3Signatures
                 record.credentialsVariable = credentialsEnv
+                record.allowPrivateNetwork = allowPrivateNetwork
                 try await store.saveSource(record)
                 print("Added \(name) as \(chosen): \(url)")
             case .aggregator(let url, let name, let providers):
@@ -135,6 +141,7 @@ struct SourcesCommand: AsyncParsableCommand {
                     var record = SourceRecord(slug: chosen, name: provider.name, url: provider.url, enabled: !disabled, pollInterval: seconds)
                     record.mirrors = provider.mirrors
                     record.acceptsV3Signatures = acceptV3Signatures
+                    record.allowPrivateNetwork = allowPrivateNetwork
                     try await store.saveSource(record)
                     added += 1
                 }

@@ -13,7 +13,9 @@ struct VerifyCommand: ParsableCommand {
             Each document is checked against its .sha256/.sha512 sidecars and its .asc signature. Signatures are \\
             verified with the keys given by --key and with those a provider folder's provider-metadata.json lists \\
             (pinned by fingerprint, read from the key files in that folder). Statuses: verified, hash-only, unsigned, \\
-            hash-mismatch, bad-signature, unknown-key. Exits with status 1 when any document is not verified.
+            hash-mismatch, bad-signature, unknown-key. Exits with status 1 when any document is not verified. FIFOs, \
+            sockets and devices are never opened: each is named on standard error as skipped and does not change \
+            the exit status.
             """)
 
     @Argument(help: ArgumentHelp("Files or folders to check.", valueName: "path"))
@@ -46,6 +48,7 @@ struct VerifyCommand: ParsableCommand {
                 var keys: [ImportSummary.ProviderKeySummary]
                 var keyProblems: [String]
                 var skipped: Int
+                var special: [ImportSummary.FileError]
             }
             var keys = report.keys.providers.map {
                 ImportSummary.ProviderKeySummary(root: $0.root, name: $0.name, fingerprints: $0.keyring.certificates.map(\.fingerprintHex))
@@ -55,7 +58,8 @@ struct VerifyCommand: ParsableCommand {
             }
             // The counts sit at the top level of the object, beside `files`.
             let encoded = try JSONEncoder().encode(Output(counts: counts, files: report.verdicts, keys: keys,
-                                                          keyProblems: report.keys.problems, skipped: report.skipped.count))
+                                                          keyProblems: report.keys.problems, skipped: report.skipped.count,
+                                                          special: report.special))
             guard var object = try JSONSerialization.jsonObject(with: encoded) as? [String: Any] else { throw ExitCode(2) }
             for (status, count) in counts { object[status] = count }
             object["counts"] = nil
@@ -63,6 +67,7 @@ struct VerifyCommand: ParsableCommand {
             print(String(decoding: data, as: UTF8.self))
         } else {
             for problem in report.keys.problems { printError("warning: \(problem)") }
+            for file in report.special { printError("\(file.path): \(file.reason)") }
             for verdict in report.verdicts where !quiet || verdict.status != IntegrityStatus.verified.rawValue {
                 print("\(verdict.status.padding(toLength: 13, withPad: " ", startingAt: 0)) \(verdict.path): \(verdict.reason)")
             }

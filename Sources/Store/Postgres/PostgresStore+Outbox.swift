@@ -12,10 +12,11 @@ extension PostgresStore {
         let now = Date()
         // ON CONFLICT rather than a check first: two nodes adding the same name at once get one channel and one error.
         guard let id = try await fetchValue("""
-            INSERT INTO channels(organisation_id, name, kind, target, secret, schedule, unsubscribe_token, created_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (organisation_id, name) DO NOTHING RETURNING id
+            INSERT INTO channels(organisation_id, name, kind, target, secret, schedule, unsubscribe_token, created_at,
+                                 allow_private_network)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (organisation_id, name) DO NOTHING RETURNING id
             """, [organisationID, name, channel.kind.rawValue, channel.target, secret, channel.schedule.rawValue, token,
-                  Timestamp.format(now)], as: Int64.self) else {
+                  Timestamp.format(now), channel.allowPrivateNetwork], as: Int64.self) else {
             throw StoreError("the organisation already has a channel named \(name): remove it first or choose another name")
         }
         var draft = channel
@@ -108,8 +109,10 @@ extension PostgresStore {
         }
     }
 
-    public func claimDeliveries(now: Date, lease: TimeInterval, limit: Int, only: Int64?) async throws -> [ClaimedDelivery] {
+    public func claimDeliveries(now: Date, lease: TimeInterval, limit: Int, only: Int64?,
+                                kinds: Set<NotificationChannel.Kind>?) async throws -> [ClaimedDelivery] {
         let stamp = Timestamp.format(now)
+        let kindCondition = NotificationChannel.Kind.channelCondition(kinds)
         // One statement, so one transaction: the due rows are locked FOR UPDATE SKIP LOCKED, so a row another node is
         // claiming at this moment is left to it (no two nodes claim one row, and neither waits), then leased. A lease
         // that expired without an outcome makes its row due again.
@@ -117,7 +120,7 @@ extension PostgresStore {
             WITH due AS (
               SELECT id FROM deliveries
               WHERE ((status = 'pending' AND next_attempt_at <= ?) OR (status = 'sending' AND lease_until <= ?))
-                AND (?::bigint IS NULL OR id = ?)
+                AND (?::bigint IS NULL OR id = ?) \(kindCondition)
               ORDER BY next_attempt_at, id LIMIT ?
               FOR UPDATE SKIP LOCKED),
             claimed AS (

@@ -460,5 +460,10 @@ extension PostgresStore {
                               AND t.purpose IN ('invitation', 'password_reset')))
             """,
         ]),
+        // SQLite's v15: private-network, link-local and loopback destinations only where an administrator allowed them.
+        Migration(name: "v4-private-network", statements: [
+            "ALTER TABLE channels ADD COLUMN allow_private_network BOOLEAN NOT NULL DEFAULT FALSE",
+            "ALTER TABLE sources ADD COLUMN allow_private_network BOOLEAN NOT NULL DEFAULT FALSE",
+        ]),
     ]
 }

@@ -14,19 +14,20 @@ extension PostgresStore {
         try await transaction { db in
             try await db.execute("""
                 INSERT INTO sources(slug, name, kind, url, enabled, poll_interval, last_attempt, last_success, last_error, next_poll,
-                  mirrors, accept_v3, credentials_variable, consecutive_failures, failing_since, scheduled_interval)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                  mirrors, accept_v3, credentials_variable, consecutive_failures, failing_since, scheduled_interval,
+                  allow_private_network)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (slug) DO UPDATE SET name = excluded.name, kind = excluded.kind, url = excluded.url,
                   enabled = excluded.enabled, poll_interval = excluded.poll_interval, last_attempt = excluded.last_attempt,
                   last_success = excluded.last_success, last_error = excluded.last_error, next_poll = excluded.next_poll,
                   mirrors = excluded.mirrors, accept_v3 = excluded.accept_v3, credentials_variable = excluded.credentials_variable,
                   consecutive_failures = excluded.consecutive_failures, failing_since = excluded.failing_since,
-                  scheduled_interval = excluded.scheduled_interval
+                  scheduled_interval = excluded.scheduled_interval, allow_private_network = excluded.allow_private_network
                 """, [source.slug, source.name, source.kind.rawValue, source.url, source.enabled, source.pollInterval,
                       source.lastAttempt.map(Timestamp.format), source.lastSuccess.map(Timestamp.format),
                       source.lastError, source.nextPoll.map(Timestamp.format), source.mirrors.joined(separator: "\n"),
                       source.acceptsV3Signatures, source.credentialsVariable, source.consecutiveFailures,
-                                 source.failingSince.map(Timestamp.format), source.scheduledInterval])
+                                 source.failingSince.map(Timestamp.format), source.scheduledInterval, source.allowPrivateNetwork])
             try await PostgresStore.bumpGeneration(db)
         }
     }
