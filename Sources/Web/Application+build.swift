@@ -84,6 +84,8 @@ func buildRouter(store: any AdvisoryStore, cacheFreshness: Duration, sourcesWith
         router.add(middleware: SessionMiddleware(accounts: accounts, settings: settings))
     }
     router.add(middleware: NoStoreMiddleware())
+    // An API method that is not served is 405, not a form without its token.
+    router.add(middleware: APIMethodMiddleware())
     router.add(middleware: CSRFMiddleware())
     let scope = OrganisationScope(assets: store as? any AssetStore, accounts: accounts, configured: organisation, freshness: cacheFreshness)
     let generation = GenerationClock(store: store, freshness: cacheFreshness)

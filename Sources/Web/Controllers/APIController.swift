@@ -85,6 +85,7 @@ struct APIController<Context: RequestContext>: Sendable {
     @Sendable func list(_ request: Request, context: Context) async throws -> Response {
         let query: AdvisoryQuery
         do {
+            try APIParameters.check(request)
             query = try ListQuery.parse(from: request, strict: true)
         } catch let invalid as ListQuery.Invalid {
             throw HTTPError(.badRequest, message: invalid.message)
@@ -123,5 +124,36 @@ struct APIController<Context: RequestContext>: Sendable {
 
     @Sendable func vendors(_ request: Request, context: Context) async throws -> Response {
         JSONResponse.make(try await store.vendors())
+    }
+}
+
+/// The API takes its query parameters exactly as the OpenAPI document describes them: the pages are lenient (values
+/// trimmed, in any case, empty for "any"), but a client of the API is told when a value is not one the document allows,
+/// rather than having it read another way or ignored.
+enum APIParameters {
+    static let severities: Set<String> = Set(Severity.allCases.map(\.rawValue))
+
+    /// `/api/v1/advisories`: every value of every documented parameter present is checked; ListQuery then reads them.
+    static func check(_ request: Request) throws {
+        let parameters = request.uri.queryParameters
+        func each(_ name: String, _ message: String, _ valid: (String) -> Bool) throws {
+            for value in parameters.getAll(name) where !valid(value) {
+                throw ListQuery.Invalid(parameter: name, message: message)
+            }
+        }
+        try each("q", "q must be at most 500 characters") { $0.unicodeScalars.count <= 500 }
+        try each("severity", "severity must be one of none, low, medium, high, critical") { severities.contains($0) }
+        try each("year", "year must be a four-digit year") { integer($0, in: 1990...9999) != nil }
+        try each("kev", "kev must be true or false") { ["true", "false", "1", "0"].contains($0) }
+        try each("page", "page must be a whole number from 1 to 1000000") { integer($0, in: 1...1_000_000) != nil }
+        try each("per_page", "per_page must be between 1 and 500") { integer($0, in: 1...500) != nil }
+    }
+
+    /// A whole number written plainly (digits, no sign, no leading zero, no spaces) within `range`.
+    static func integer(_ text: String, in range: ClosedRange<Int>) -> Int? {
+        guard let first = text.utf8.first, first != UInt8(ascii: "0") || text.utf8.count == 1,
+              text.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
+              let value = Int(text), range.contains(value) else { return nil }
+        return value
     }
 }

@@ -70,13 +70,23 @@ struct AlertAPIController<Context: ViewerRequestContext>: Sendable {
 
     @Sendable func list(_ request: Request, context: Context) async throws -> Response {
         let org = try organisation(context)
-        let statusText = request.uri.queryParameters.get("status") ?? ""
-        let status = statusText.isEmpty ? nil : AlertStatus(parsing: statusText)
-        if !statusText.isEmpty, status == nil {
-            throw HTTPError(.badRequest, message: "The status \(statusText) is not one of new, investigating, patched, mitigated, not_applicable.")
+        // As the OpenAPI document gives them: a status by its exact name, a plain whole number.
+        let parameters = request.uri.queryParameters
+        var status: AlertStatus?
+        for text in parameters.getAll("status") {
+            guard let parsed = AlertStatus(rawValue: text) else {
+                throw HTTPError(.badRequest, message: "The status \(text) is not one of new, investigating, patched, mitigated, not_applicable.")
+            }
+            status = status ?? parsed
         }
-        let limit = min(max(Int(request.uri.queryParameters.get("limit") ?? "") ?? 500, 1), 10_000)
-        let alerts = try await store.alerts(organisationID: org.id, status: status, limit: limit)
+        var limit: Int?
+        for text in parameters.getAll("limit") {
+            guard let parsed = APIParameters.integer(text, in: 1...10_000) else {
+                throw HTTPError(.badRequest, message: "The limit \(text) is not a whole number from 1 to 10000.")
+            }
+            limit = limit ?? parsed
+        }
+        let alerts = try await store.alerts(organisationID: org.id, status: status, limit: limit ?? 500)
         return JSONResponse.make(AlertListJSON(organisation: org.name, alerts: alerts.map(AlertJSON.init)))
     }
 

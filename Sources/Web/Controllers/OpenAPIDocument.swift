@@ -1,3 +1,5 @@
+import Foundation
+
 /// The OpenAPI 3.1 description of `/api/v1`, served at `/api/v1/openapi.json`.
 enum OpenAPIDocument {
     static let json = #"""
@@ -20,8 +22,8 @@ enum OpenAPIDocument {
               {"name": "severity", "in": "query", "schema": {"$ref": "#/components/schemas/Severity"}},
               {"name": "year", "in": "query", "description": "Year of first publication.", "schema": {"type": "integer", "minimum": 1990, "maximum": 9999}},
               {"name": "publisher", "in": "query", "description": "Publisher name, e.g. CISA.", "schema": {"type": "string"}},
-              {"name": "kev", "in": "query", "description": "true: only advisories with a CVE in CISA's Known Exploited Vulnerabilities catalogue.", "schema": {"type": "boolean"}},
-              {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
+              {"name": "kev", "in": "query", "description": "true (or 1, as the pages link it): only advisories with a CVE in CISA's Known Exploited Vulnerabilities catalogue.", "schema": {"type": "string", "enum": ["true", "false", "1", "0"]}},
+              {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000000, "default": 1}},
               {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}}
             ],
             "responses": {
@@ -66,6 +68,7 @@ enum OpenAPIDocument {
             ],
             "responses": {
               "200": {"description": "The organisation and its alerts", "content": {"application/json": {"schema": {"type": "object", "required": ["organisation", "alerts"], "properties": {"organisation": {"type": "string"}, "alerts": {"type": "array", "items": {"$ref": "#/components/schemas/Alert"}}}}}}},
+              "400": {"description": "A parameter is invalid", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
               "401": {"description": "No valid personal API token", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
             }
           }
@@ -77,7 +80,7 @@ enum OpenAPIDocument {
             "security": [{"token": []}],
             "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
             "responses": {
-              "200": {"description": "The alert", "content": {"application/json": {"schema": {"type": "object", "properties": {"alert": {"$ref": "#/components/schemas/Alert"}, "history": {"type": "array", "items": {"type": "object"}}, "deliveries": {"type": "array", "items": {"type": "object"}}}}}}},
+              "200": {"description": "The alert", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AlertDetail"}}}},
               "401": {"description": "No valid personal API token", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
               "404": {"description": "The organisation has no such alert", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
             }
@@ -94,10 +97,19 @@ enum OpenAPIDocument {
             "required": ["id", "advisory_id", "advisory_version", "title", "status", "severity", "created_at", "changes", "matches"],
             "properties": {
               "id": {"type": "integer"}, "advisory_id": {"type": "string"}, "advisory_version": {"type": "string"}, "title": {"type": "string"},
-              "status": {"type": "string"}, "owner": {"type": ["string", "null"]}, "due_date": {"type": ["string", "null"], "format": "date"},
+              "status": {"type": "string", "enum": ["new", "investigating", "patched", "mitigated", "not_applicable"]}, "owner": {"type": ["string", "null"]}, "due_date": {"type": ["string", "null"], "format": "date"},
               "severity": {"$ref": "#/components/schemas/Severity"}, "cvss_score": {"type": ["number", "null"]},
               "created_at": {"type": "string", "format": "date-time"}, "changes": {"type": "array", "items": {"type": "string"}},
-              "matches": {"type": "array", "items": {"type": "object", "properties": {"watch": {"type": "string"}, "reason": {"type": "string"}}}}
+              "matches": {"type": "array", "items": {"type": "object", "required": ["watch", "reason"], "properties": {"watch": {"type": "string"}, "reason": {"type": "string"}}}}
+            }
+          },
+          "AlertDetail": {
+            "type": "object",
+            "required": ["alert", "history", "deliveries"],
+            "properties": {
+              "alert": {"$ref": "#/components/schemas/Alert"},
+              "history": {"type": "array", "description": "Changes to the alert, oldest first", "items": {"type": "object", "required": ["at", "actor", "field"], "properties": {"at": {"type": "string", "format": "date-time"}, "actor": {"type": "string"}, "field": {"type": "string"}, "old_value": {"type": ["string", "null"]}, "new_value": {"type": ["string", "null"]}}}},
+              "deliveries": {"type": "array", "description": "The alert's notifications, one per channel", "items": {"type": "object", "required": ["channel", "kind", "status", "attempts"], "properties": {"channel": {"type": "string"}, "kind": {"type": "string"}, "status": {"type": "string"}, "attempts": {"type": "integer"}, "last_error": {"type": ["string", "null"]}, "delivered_at": {"type": ["string", "null"], "format": "date-time"}}}}
             }
           },
           "Severity": {"type": "string", "enum": ["none", "low", "medium", "high", "critical"]},
@@ -129,12 +141,12 @@ enum OpenAPIDocument {
             "required": ["advisory", "integrity", "revisions", "validation_warnings", "conflicts", "known_exploited", "links"],
             "properties": {
               "advisory": {"type": "object", "description": "The normalised advisory: id, title, publisher, dates, highest_score, risk_summary, vulnerabilities, remediations, vendors, products (vendor, product, version text as published, status), sectors, countries, headquarters, source_url, acknowledgments, references, revisions."},
-              "integrity": {"type": "object", "properties": {"status": {"$ref": "#/components/schemas/Integrity"}, "explanation": {"type": "string"}, "detail": {"type": "string"}, "signer": {"type": ["string", "null"], "description": "Primary key fingerprint of the verified OpenPGP signer"}, "sha256": {"type": "string"}, "sha512": {"type": "string"}}},
-              "known_exploited": {"type": "array", "description": "Its CVEs in CISA's Known Exploited Vulnerabilities catalogue", "items": {"type": "object", "properties": {"cve": {"type": "string"}, "vendor": {"type": "string"}, "product": {"type": "string"}, "name": {"type": "string"}, "date_added": {"type": "string"}, "due_date": {"type": "string"}, "required_action": {"type": "string"}, "ransomware": {"type": "string"}}}},
-              "revisions": {"type": "array", "items": {"type": "object", "properties": {"version": {"type": "string"}, "current_release_date": {"type": "string", "format": "date-time"}, "sha256": {"type": "string"}, "size": {"type": "integer"}, "current": {"type": "boolean"}, "imported_at": {"type": "string", "format": "date-time"}, "raw": {"type": "string"}}}},
-              "validation_warnings": {"type": "array", "items": {"type": "object", "properties": {"severity": {"type": "string"}, "path": {"type": "string"}, "message": {"type": "string"}}}},
+              "integrity": {"type": "object", "required": ["status", "explanation", "detail", "sha256", "sha512"], "properties": {"status": {"$ref": "#/components/schemas/Integrity"}, "explanation": {"type": "string"}, "detail": {"type": "string"}, "signer": {"type": ["string", "null"], "description": "Primary key fingerprint of the verified OpenPGP signer"}, "sha256": {"type": "string"}, "sha512": {"type": "string"}}},
+              "known_exploited": {"type": "array", "description": "Its CVEs in CISA's Known Exploited Vulnerabilities catalogue", "items": {"type": "object", "required": ["cve"], "properties": {"cve": {"type": "string"}, "vendor": {"type": "string"}, "product": {"type": "string"}, "name": {"type": "string"}, "date_added": {"type": "string"}, "due_date": {"type": "string"}, "required_action": {"type": "string"}, "ransomware": {"type": "string"}}}},
+              "revisions": {"type": "array", "items": {"type": "object", "required": ["version", "sha256", "size", "current", "imported_at", "raw"], "properties": {"version": {"type": "string"}, "current_release_date": {"type": "string", "format": "date-time"}, "sha256": {"type": "string"}, "size": {"type": "integer"}, "current": {"type": "boolean"}, "imported_at": {"type": "string", "format": "date-time"}, "raw": {"type": "string"}}}},
+              "validation_warnings": {"type": "array", "items": {"type": "object", "required": ["severity", "path", "message"], "properties": {"severity": {"type": "string"}, "path": {"type": "string"}, "message": {"type": "string"}}}},
               "conflicts": {"type": "integer"},
-              "links": {"type": "object", "properties": {"html": {"type": "string"}, "raw": {"type": "string"}, "source": {"type": "string"}}}
+              "links": {"type": "object", "required": ["html", "raw"], "properties": {"html": {"type": "string"}, "raw": {"type": "string"}, "source": {"type": ["string", "null"]}}}
             }
           },
           "Source": {
@@ -162,4 +174,39 @@ enum OpenAPIDocument {
       }
     }
     """#
+}
+
+extension OpenAPIDocument {
+    /// One documented path: its template's segments (`{id}` matches any one segment) and the methods it answers.
+    struct Operations: Sendable {
+        let segments: [String]
+        let methods: Set<String>
+
+        func matches(_ path: [Substring]) -> Bool {
+            path.count == segments.count && zip(segments, path).allSatisfy { template, segment in
+                (template.hasPrefix("{") && template.hasSuffix("}") && !segment.isEmpty) || template == segment
+            }
+        }
+    }
+
+    /// The document's paths and methods (upper case), plus the document itself at `/api/v1/openapi.json`.
+    static let operations: [Operations] = {
+        var found = [Operations(segments: ["api", "v1", "openapi.json"], methods: ["GET"])]
+        let object = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: Any]
+        for (path, item) in (object?["paths"] as? [String: Any]) ?? [:] {
+            let methods = ((item as? [String: Any]) ?? [:]).keys.map { $0.uppercased() }
+            found.append(Operations(segments: path.split(separator: "/").map(String.init), methods: Set(methods)))
+        }
+        return found
+    }()
+
+    /// The methods a request path under `/api/v1` answers, as an `Allow` header lists them (HEAD with every GET);
+    /// nil for a path the document does not describe.
+    static func allowedMethods(path: String) -> [String]? {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        guard let operations = operations.first(where: { $0.matches(Array(segments)) }) else { return nil }
+        var methods = operations.methods
+        if methods.contains("GET") { methods.insert("HEAD") }
+        return methods.sorted()
+    }
 }
