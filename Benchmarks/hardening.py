@@ -5,6 +5,11 @@ Loopback only, every loop bounded in count and time. Prints figures and targets 
 JSON. It asserts nothing.
 """
 import argparse
+import os
+import re
+import subprocess
+import sys
+import urllib.parse
 import http.client
 import json
 import resource
@@ -274,6 +279,65 @@ def fd_limit(port, count=300):
     return {"status": status, "seconds": seconds, "idle_open": open_now, "refused": refused}
 
 
+def login_throttle(port, email, attempts=40):
+    """`attempts` wrong passwords for one account at once, each on its own connection, with one form token: how many
+    were answered 401 (each a password check) and how many 429 (refused before any check)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request("GET", "/login", headers={"Connection": "close"})
+    response = connection.getresponse()
+    page = response.read().decode("utf-8", "replace")
+    cookie = ""
+    for header, value in response.getheaders():
+        if header.lower() == "set-cookie" and value.startswith("vigil_csrf="):
+            cookie = value.split(";", 1)[0]
+    connection.close()
+    match = re.search(r'name="csrf" value="([^"]+)"', page)
+    token = match.group(1) if match else ""
+    body = urllib.parse.urlencode({"csrf": token, "next": "/", "email": email, "password": "not the password"}).encode()
+    statuses = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(attempts)
+
+    def attempt():
+        try:
+            barrier.wait(timeout=10)
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            c.request("POST", "/login", body=body, headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie,
+                                                           "Connection": "close"})
+            r = c.getresponse()
+            r.read()
+            c.close()
+            with lock:
+                statuses.append(r.status)
+        except Exception as error:  # noqa: BLE001 - a failed attempt is a figure too
+            with lock:
+                statuses.append(repr(error)[:40])
+
+    threads = [threading.Thread(target=attempt) for _ in range(attempts)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return {"401": statuses.count(401), "429": statuses.count(429), "other": [s for s in statuses if s not in (401, 429)]}
+
+
+def schemathesis_run(port, max_examples=50):
+    """Schemathesis against the served API (anonymous: the alerts operations answer 401): (cases, failures, summary)."""
+    command = [sys.executable, "-m", "schemathesis.cli", "run", f"http://127.0.0.1:{port}/api/v1/openapi.json", "--checks", "all",
+               "--max-examples", str(max_examples), "--seed", "20261206", "--request-timeout", "20"]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=300, env={**os.environ, "NO_COLOR": "1",
+                                                                                          "http_proxy": "", "https_proxy": ""})
+    except (FileNotFoundError, subprocess.TimeoutExpired) as error:
+        return None, None, f"schemathesis did not run: {error}"
+    text = done.stdout + done.stderr
+    cases = re.search(r"(\d+) generated", text) or re.search(r"(\d[\d,]*) (?:test )?cases", text)
+    failures = re.search(r"(\d+) failures?", text)
+    summary = [line for line in text.splitlines() if line.strip()][-3:]
+    return (int(cases.group(1).replace(",", "")) if cases else None,
+            (int(failures.group(1)) if failures else (0 if done.returncode == 0 else None)), " / ".join(summary))
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
@@ -281,6 +345,7 @@ def main():
     parser.add_argument("--header-timeout", type=float, required=True)
     parser.add_argument("--idle-timeout", type=float, required=True)
     parser.add_argument("--limited-port", type=int)
+    parser.add_argument("--login-email", help="an account of the served store, for the sign-in throttle figure")
     args = parser.parse_args()
     port, pid = args.port, args.pid
     figures = {}
@@ -349,6 +414,19 @@ def main():
         seconds = f"{limited['seconds'] * 1000:.1f} ms" if limited["seconds"] is not None else "-"
         print(f"  /healthz: {limited['status']} in {seconds}; idle sockets still open {limited['idle_open']}, refused {limited['refused']}")
         mark("/healthz answers with 300 idle sockets under ulimit -n 256", limited["status"] == 200, f"{limited['status']} in {seconds}")
+
+    if args.login_email:
+        print("\n40 wrong passwords for one account at once")
+        throttle = login_throttle(port, args.login_email)
+        figures["login_throttle"] = throttle
+        print(f"  answered 401 (a password check each): {throttle['401']}; 429 (refused before any check): {throttle['429']}; other: {throttle['other']}")
+        mark("at most 5 password checks per account per 15 minutes", throttle["401"] <= 5 and not throttle["other"], f"{throttle['401']} checks")
+
+    print("\nSchemathesis against /api/v1/openapi.json (anonymous, --max-examples 50)")
+    cases, failures, summary = schemathesis_run(port)
+    figures["schemathesis"] = {"cases": cases, "failures": failures}
+    print(f"  cases {cases}, failures {failures}: {summary}")
+    mark("Schemathesis failures", failures == 0, f"{failures} failures in {cases} cases")
 
     print(f"\n{sum(marks)} of {len(marks)} targets met")
     print(json.dumps(figures, default=str))
