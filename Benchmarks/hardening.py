@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import urllib.parse
 import http.client
 import json
@@ -326,7 +327,7 @@ def schemathesis_run(port, max_examples=50):
     command = [sys.executable, "-m", "schemathesis.cli", "run", f"http://127.0.0.1:{port}/api/v1/openapi.json", "--checks", "all",
                "--max-examples", str(max_examples), "--seed", "20261206", "--request-timeout", "20"]
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=300, env={**os.environ, "NO_COLOR": "1",
+        done = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=tempfile.gettempdir(), env={**os.environ, "NO_COLOR": "1",
                                                                                           "http_proxy": "", "https_proxy": ""})
     except (FileNotFoundError, subprocess.TimeoutExpired) as error:
         return None, None, f"schemathesis did not run: {error}"
