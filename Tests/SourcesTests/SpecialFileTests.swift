@@ -37,13 +37,17 @@ struct SpecialFileTests {
         return Layout(folder: folder, document: document, fifoInFolder: fifoInFolder, deviceLink: deviceLink, namedFIFO: namedFIFO)
     }
 
-    /// Runs `body` and reports whether it had to be rescued from a hang: after `seconds`, a watchdog thread (not one
-    /// of Swift's cooperative threads, which a blocked `open` may hold) keeps opening the FIFOs' write ends, which
-    /// releases a reader blocked opening them, so the test ends in bounded time even when the bug is back.
-    static func bounded<T: Sendable>(seconds: Double = 30, unblocking fifos: [String],
+    /// Runs `body` and reports whether it had to be rescued from a hang: `seconds` after the body starts running, a
+    /// watchdog thread (not one of Swift's cooperative threads, which a blocked `open` may hold) keeps opening the
+    /// FIFOs' write ends, which releases a reader blocked opening them, so the test ends in bounded time even when the
+    /// bug is back. The time counts from the body's start, not from the call: with the whole suite running on two
+    /// cores, a task may wait a long while for a thread, which is no hang of the code under test.
+    static func bounded<T: Sendable>(seconds: Double = 120, unblocking fifos: [String],
                                      _ body: @escaping @Sendable () async throws -> T) async throws -> (value: T, hung: Bool) {
         let state = WatchdogState()
         let watchdog = Thread {
+            let startBy = Date().addingTimeInterval(600)
+            while !state.finished, !state.started, Date() < startBy { usleep(20_000) }
             let deadline = Date().addingTimeInterval(seconds)
             while !state.finished, Date() < deadline { usleep(20_000) }
             while !state.finished {
@@ -57,14 +61,21 @@ struct SpecialFileTests {
         }
         watchdog.start()
         defer { state.finished = true }
-        let value = try await Task.detached { try await body() }.value
+        let value = try await Task.detached {
+            state.started = true
+            return try await body()
+        }.value
         state.finished = true
         return (value, state.hung)
     }
 
     final class WatchdogState: @unchecked Sendable {
         private let lock = NSLock()
-        private var _finished = false, _hung = false
+        private var _finished = false, _hung = false, _started = false
+        var started: Bool {
+            get { lock.withLock { _started } }
+            set { lock.withLock { _started = newValue } }
+        }
         var finished: Bool {
             get { lock.withLock { _finished } }
             set { lock.withLock { _finished = newValue } }
