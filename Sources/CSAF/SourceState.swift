@@ -54,12 +54,6 @@ public struct SourceRecord: Sendable, Codable, Equatable {
     /// The interval in force: the polling node's override, else the configured one.
     public var effectiveInterval: Int { scheduledInterval ?? pollInterval }
 
-    /// Records an attempt at `now` and schedules the next poll one interval later, ±10 % so that many sources (and
-    /// nodes) do not poll in lockstep.
-    public mutating func scheduleNextPoll(after now: Date) {
-        lastAttempt = now
-        nextPoll = now.addingTimeInterval(Double(max(effectiveInterval, 10)) * Double.random(in: 0.9...1.1))
-    }
 
     public init(slug: String, name: String, kind: Kind = .provider, url: String, enabled: Bool = true,
                 pollInterval: Int = 300, lastAttempt: Date? = nil, lastSuccess: Date? = nil, lastError: String? = nil,
@@ -91,6 +85,21 @@ extension SourceRecord {
         case degraded
         /// Syncs in a row could not run (provider metadata, keys or listings out of reach): backing off.
         case unreachable
+    }
+
+    /// "every 5 min", or the interval a server's `--poll-interval` scheduled the source with and the configured one:
+    /// the words `/sources` and `vigil sources list` show.
+    public var intervalDescription: String {
+        guard let scheduled = scheduledInterval, scheduled != pollInterval else { return SourceRecord.describeInterval(pollInterval) }
+        return "\(SourceRecord.describeInterval(scheduled)) (vigil serve --poll-interval; configured \(SourceRecord.describeInterval(pollInterval)))"
+    }
+
+    /// "every 5 min", "every 1 h", "every 45 s".
+    public static func describeInterval(_ seconds: Int) -> String {
+        if seconds % 86_400 == 0 { return "every \(seconds / 86_400) d" }
+        if seconds % 3600 == 0 { return "every \(seconds / 3600) h" }
+        if seconds % 60 == 0 { return "every \(seconds / 60) min" }
+        return "every \(seconds) s"
     }
 
     public var health: Health {

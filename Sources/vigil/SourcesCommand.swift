@@ -27,15 +27,6 @@ struct SourcesCommand: AsyncParsableCommand {
         }
     }
 
-    /// "every 5 min", or the interval a server's `--poll-interval` scheduled it with and the configured one.
-    static func interval(_ source: SourceRecord) -> String {
-        func text(_ seconds: Int) -> String {
-            seconds % 3600 == 0 ? "every \(seconds / 3600) h" : seconds % 60 == 0 ? "every \(seconds / 60) min" : "every \(seconds) s"
-        }
-        guard let scheduled = source.scheduledInterval, scheduled != source.pollInterval else { return text(source.pollInterval) }
-        return "\(text(scheduled)) (vigil serve --poll-interval; configured \(text(source.pollInterval)))"
-    }
-
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the sources with their last sync.")
         @OptionGroup var database: DatabaseOptions
@@ -67,7 +58,7 @@ struct SourcesCommand: AsyncParsableCommand {
                 if source.enabled, let next = source.nextPoll {
                     status.append((source.health == .unreachable ? "next try " : "next poll ") + Timestamp.format(next))
                 }
-                status.append(SourcesCommand.interval(source))
+                status.append(source.intervalDescription)
                 print("    " + status.joined(separator: "; "))
                 var policy: [String] = []
                 if !source.mirrors.isEmpty { policy.append("\(source.mirrors.count) mirror\(source.mirrors.count == 1 ? "" : "s")") }

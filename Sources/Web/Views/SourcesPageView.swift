@@ -83,7 +83,7 @@ struct SourcesPageView {
                        failing: source.documentsFailing.formatted(),
                        nextPoll: source.enabled ? (Format.dateTime(source.nextPoll).map { source.health == .unreachable ? "next try \($0) (backing off)" : $0 }
                                                    ?? "as soon as the scheduler runs") : "not polled",
-                       interval: SourcesPageView.interval(source),
+                       interval: source.intervalDescription,
                        failures: failing, hasFailures: !failing.isEmpty)
         }
         hasRows = !sources.isEmpty
@@ -91,19 +91,6 @@ struct SourcesPageView {
         total = sources.count.formatted()
         self.withoutFeed = withoutFeed.map { Unfed(name: $0.name, page: $0.page, note: $0.note) }
         hasWithoutFeed = !withoutFeed.isEmpty
-    }
-
-    /// The interval in force, and where it comes from when a server's `--poll-interval` overrides the configured one.
-    static func interval(_ source: SourceRecord) -> String {
-        guard let scheduled = source.scheduledInterval, scheduled != source.pollInterval else { return interval(source.pollInterval) }
-        return "\(interval(scheduled)) (vigil serve --poll-interval; configured \(interval(source.pollInterval)))"
-    }
-
-    static func interval(_ seconds: Int) -> String {
-        if seconds % 86_400 == 0 { return "every \(seconds / 86_400) d" }
-        if seconds % 3600 == 0 { return "every \(seconds / 3600) h" }
-        if seconds % 60 == 0 { return "every \(seconds / 60) min" }
-        return "every \(seconds) s"
     }
 }
 

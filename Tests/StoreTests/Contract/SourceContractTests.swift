@@ -32,14 +32,16 @@ struct SourceContractTests {
             #expect(try await store.source(slug: "nope") == nil)
 
             // Saving again replaces the configuration and status.
-            cisa.scheduleNextPoll(after: Self.now)
-            cisa.lastError = "timed out"
+            cisa = PollSchedule(interval: 10).failed(cisa, at: Self.now, error: "timed out", jitter: 1.07)
             cisa.enabled = false
             cisa.mirrors = ["https://mirror.example/cisa"]
             try await store.saveSource(cisa)
             let saved = try #require(try await store.source(slug: "cisa"))
             #expect(saved.lastError == "timed out" && !saved.enabled && saved.mirrors == cisa.mirrors)
             #expect(saved.lastAttempt == Self.now)
+            // The backoff state (failures in a row, since when, the interval in force) is kept by every store.
+            #expect(saved.consecutiveFailures == 1 && saved.failingSince == Self.now && saved.scheduledInterval == 10)
+            #expect(saved.health == .disabled)
             // Times are kept to the second, as text.
             #expect(abs(saved.nextPoll!.timeIntervalSince(cisa.nextPoll!)) < 1)
             #expect(try await store.sources().count == 3)
