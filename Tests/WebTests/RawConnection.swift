@@ -99,8 +99,9 @@ final class RawConnection: @unchecked Sendable {
         return (received, false)
     }
 
-    /// One HTTP response with a `Content-Length` body, or nil if none arrives within `timeout`.
-    func readResponse(timeout: Duration = .seconds(5)) async -> HTTPAnswer? {
+    /// One HTTP response with a `Content-Length` body, or nil if none arrives within `timeout` (generous: it returns as
+    /// soon as one arrives, and a machine loaded by the rest of the suite may take seconds to answer).
+    func readResponse(timeout: Duration = .seconds(30)) async -> HTTPAnswer? {
         var received: [UInt8] = []
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
