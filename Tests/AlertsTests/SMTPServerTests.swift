@@ -273,7 +273,7 @@ final class AiosmtpdServer: @unchecked Sendable {
         try check.run()
         check.waitUntilExit()
         guard check.terminationStatus == 0 else {
-            throw TestSetupError("the Python package aiosmtpd is missing: run `python3 -m pip install aiosmtpd` (CI installs it)")
+            throw TestSetupError("the Python package aiosmtpd is missing: run `python3 -m pip install aiosmtpd` (scripts/test installs it)")
         }
         let folder = try TemporaryFolder()
         let certificatePath = folder.url.appendingPathComponent("cert.pem").path

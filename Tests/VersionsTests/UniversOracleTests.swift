@@ -154,7 +154,7 @@ import VigilTestSupport
         do {
             _ = try Executables.run(python, arguments: ["-c", "import univers"])
         } catch {
-            throw TestSetupError("Python's univers package is missing: run `pip install univers` (CI installs it)")
+            throw TestSetupError("Python's univers package is missing: run `pip install univers` (scripts/test installs it)")
         }
         let folder = try TemporaryFolder()
         defer { folder.remove() }

@@ -12,13 +12,17 @@ public enum Executables {
     public static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("../..").standardizedFileURL
 
-    /// The full path of a program on `PATH`; throws with `hint` (how to install it) when it is missing.
+    /// The full path of a program on `PATH`; throws with `hint` (how to install it) when it is missing. Python comes
+    /// from the checkout's virtual environment first (`.venv`, where `scripts/test` installs the PyPI peers), so a
+    /// plain `swift test` after `scripts/test --install-only` finds them too.
     public static func find(_ name: String, hint: String) throws -> String {
-        for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":") {
+        var directories = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":").map(String.init)
+        if name == "python3" { directories.insert(packageRoot.appendingPathComponent(".venv/bin").path, at: 0) }
+        for directory in directories {
             let path = "\(directory)/\(name)"
             if FileManager.default.isExecutableFile(atPath: path) { return path }
         }
-        throw TestSetupError("\(name) is not installed: \(hint)")
+        throw TestSetupError("\(name) is not installed: \(hint) (scripts/test installs every test peer)")
     }
 
     /// The `vigil` executable that `swift test` builds beside the test bundle.

@@ -7,7 +7,7 @@ public final class GnuPG: @unchecked Sendable {
     let gpg: String
 
     public init() throws {
-        gpg = try Executables.find("gpg", hint: "install Debian's gnupg (`apt-get install gnupg`); .ci/run does")
+        gpg = try Executables.find("gpg", hint: "install Debian's gnupg (`apt-get install gnupg`); scripts/test does")
         home = try TemporaryFolder()
         try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: home.path)
     }

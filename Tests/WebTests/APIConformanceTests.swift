@@ -73,7 +73,7 @@ struct APIConformanceTests {
         probe.standardError = FileHandle.nullDevice
         try await Executables.runToExit(probe)
         guard probe.terminationStatus == 0 else {
-            Issue.record("Schemathesis is not installed for \(python): .ci/run installs it (python3 -m pip install schemathesis)")
+            Issue.record("Schemathesis is not installed for \(python): scripts/test installs it (python3 -m pip install schemathesis)")
             return
         }
 

@@ -15,7 +15,7 @@ import Glibc
 struct BrowserTests {
     @Test("Headless Chromium renders every section of the advisory page, in order, with no external resources")
     func advisoryPageInChromium() async throws {
-        let chromium = try Executables.find("chromium", hint: "install Debian's chromium (apt-get install chromium); .ci/run does")
+        let chromium = try Executables.find("chromium", hint: "install Debian's chromium (apt-get install chromium); scripts/test does")
         let directory = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let database = directory.appendingPathComponent("vigil.sqlite").path
