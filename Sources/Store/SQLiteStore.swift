@@ -12,6 +12,8 @@ public struct SQLiteStore: AdvisoryStore {
     let assetIndexCache = AssetIndexCache()
     /// Where the database lives, for messages.
     public let path: String
+    /// The shared hold on `<path>.lock` while this store is in use, which `vigil restore` respects.
+    let hold: SQLiteStoreLock?
 
     /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
     public init(path: String) throws {
@@ -32,6 +34,8 @@ public struct SQLiteStore: AdvisoryStore {
             if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
                 throw StoreError("the folder \(directory) for the database does not exist")
             }
+            // Held before the file is opened: a restore under way finishes before this process reads the store.
+            self.hold = try SQLiteStoreLock.shared(storePath: path)
             let pool = try DatabasePool(path: path, configuration: configuration)
             try SQLiteStore.migrator.migrate(pool)
             self.writer = pool
