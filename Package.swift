@@ -24,12 +24,13 @@ let package = Package(
     ],
     targets: [
         .target(name: "CSAF"),
+        .target(name: "Telemetry"),
         .target(name: "OpenPGP", dependencies: [
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ]),
         .target(name: "Sources", dependencies: [
-            "CSAF", "OpenPGP",
+            "CSAF", "OpenPGP", "Telemetry",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -48,7 +49,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Alerts", dependencies: [
-            "CSAF", "Matching", "Store",
+            "CSAF", "Matching", "Store", "Telemetry",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -58,7 +59,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Web", dependencies: [
-            "CSAF", "Store", "Matching", "Alerts",
+            "CSAF", "Store", "Matching", "Alerts", "Telemetry",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -70,7 +71,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ], resources: [.copy("Resources")]),
         .executableTarget(name: "vigil", dependencies: [
-            "CSAF", "OpenPGP", "Sources", "Store", "Web", "Versions", "Matching", "Alerts",
+            "CSAF", "OpenPGP", "Sources", "Store", "Web", "Versions", "Matching", "Alerts", "Telemetry",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -84,10 +85,11 @@ let package = Package(
         .target(name: "VigilTestSupport", path: "Tests/VigilTestSupport"),
         .testTarget(name: "CSAFTests", dependencies: ["CSAF", "VigilTestSupport"]),
         .testTarget(name: "VersionsTests", dependencies: ["Versions", "VigilTestSupport"]),
+        .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "VigilTestSupport"]),
         .testTarget(name: "MatchingTests", dependencies: ["Matching", "Versions", "CSAF", "VigilTestSupport"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "AlertsTests", dependencies: [
-            "Alerts", "Store", "Sources", "CSAF", "Matching", "VigilTestSupport",
+            "Alerts", "Store", "Sources", "CSAF", "Matching", "Telemetry", "VigilTestSupport",
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),

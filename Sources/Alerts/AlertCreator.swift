@@ -2,6 +2,7 @@ import CSAF
 import Foundation
 import Matching
 import Store
+import Telemetry
 
 /// Works through the journal of stored advisory revisions and creates one alert per organisation and revision that
 /// matters to it. Safe to run again after a crash or on several nodes: alerts are unique by idempotency key, and a
@@ -13,9 +14,12 @@ public struct AlertCreator: Sendable {
 
     let store: any AlertStore & OutboxStore
     let planner: AlertPlanner
+    /// Where created alerts and their latency are counted (`vigil serve --metrics-port`); nil counts nothing.
+    let metrics: VigilMetrics?
 
-    public init(store: any AlertStore & OutboxStore, directory: VendorDirectory = VendorDirectory()) {
+    public init(store: any AlertStore & OutboxStore, directory: VendorDirectory = VendorDirectory(), metrics: VigilMetrics? = nil) {
         self.store = store
+        self.metrics = metrics
         planner = AlertPlanner(evaluator: WatchEvaluator(directory: directory))
     }
 
@@ -81,7 +85,17 @@ public struct AlertCreator: Sendable {
                 channelIDs: Array(Set(channelIDs)).sorted()))
         }
         // One transaction for every organisation this revision alerts.
-        if !drafts.isEmpty { summary.alertsCreated += try await store.createAlerts(drafts).filter { $0 }.count }
+        guard !drafts.isEmpty else { return }
+        let created = try await store.createAlerts(drafts).filter { $0 }.count
+        summary.alertsCreated += created
+        if let metrics, created > 0 {
+            let reason: VigilMetrics.AlertReason = !change.knownExploitedAdded.isEmpty ? .knownExploited
+                : change.previous == nil ? .newAdvisory : .revision
+            // A KEV listing of an old advisory is news now, but its publication is no measure of Vigil's delay.
+            let published = change.current.currentReleaseDate ?? change.recordedAt
+            let latency = reason == .knownExploited ? nil : Date().timeIntervalSince(published)
+            for _ in 0..<created { metrics.alertCreated(reason, latency: latency) }
+        }
     }
 
     /// The enabled channels a watch notifies: those its `notify` names (by channel name or by spec such as

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import Store
+import Telemetry
 
 /// Works through the outbox: composes digests that fell due, claims due deliveries, sends each to its channel and
 /// records the outcome. Safe after a crash and beside other dispatchers: a claim is a lease, a retry carries the same
@@ -21,6 +22,8 @@ public struct AlertDispatcher: Sendable {
         public var batchSize = 200
         /// SMTP sessions (and webhook requests) at once; a batch of emails is shared out among the sessions.
         public var mailConcurrency = 4
+        /// Where delivery attempts and their latency are counted (`vigil serve --metrics-port`); nil counts nothing.
+        public var metrics: VigilMetrics?
         public init(smtp: SMTPConfiguration?, baseURL: String) {
             self.smtp = smtp
             self.baseURL = baseURL
@@ -204,11 +207,23 @@ public struct AlertDispatcher: Sendable {
         }
     }
 
+    /// What every log line about a delivery carries: its outbox id, its alert (none for a digest or a test) and its
+    /// channel.
+    static func logMetadata(_ delivery: ClaimedDelivery) -> Logger.Metadata {
+        var metadata: Logger.Metadata = ["delivery": "\(delivery.id)", "channel": "\(delivery.channel.name)", "kind": "\(delivery.kind.rawValue)"]
+        if let alert = delivery.alertID { metadata["alert"] = "\(alert)" }
+        return metadata
+    }
+
     /// What to store for one attempt, and the summary and log lines it makes.
     func record(_ delivery: ClaimedDelivery, outcome: Result<String, DeliveryFailure>, now: Date, summary: inout Summary) -> DeliveryOutcome {
         switch outcome {
         case .success(let detail):
             summary.delivered += 1
+            logger.debug("delivered", metadata: Self.logMetadata(delivery).merging(["attempt": "\(delivery.attempts)", "detail": "\(detail)"]) { _, new in new })
+            // The delivery row is queued in the transaction that stores its alert: its age is the alert's.
+            configuration.metrics?.deliveryAttempted(channelKind: delivery.channel.kind.rawValue, outcome: .sent,
+                                                     latency: delivery.kind == .alert ? now.timeIntervalSince(delivery.createdAt) : nil)
             return .delivered(deliveryID: delivery.id, at: now, detail: detail)
         case .failure(let failure):
             let retry = failure.isTransient
@@ -216,16 +231,17 @@ public struct AlertDispatcher: Sendable {
                 : nil
             if let retry {
                 summary.retrying += 1
-                logger.warning("delivery failed; will retry", metadata: ["delivery": "\(delivery.id)", "channel": "\(delivery.channel.name)",
-                                                                          "attempt": "\(delivery.attempts)", "error": "\(failure.message)"])
+                configuration.metrics?.deliveryAttempted(channelKind: delivery.channel.kind.rawValue, outcome: .retried, latency: nil)
+                logger.warning("delivery failed; will retry", metadata: Self.logMetadata(delivery).merging([
+                    "attempt": "\(delivery.attempts)", "error": "\(failure.message)"]) { _, new in new })
                 return .failed(deliveryID: delivery.id, error: failure.message, retryAt: retry)
             }
             let reason = failure.isTransient
                 ? "gave up after \(delivery.attempts) attempts over \(Int(configuration.policy.giveUpAfter / 3600)) h: \(failure.message)"
                 : failure.message
             summary.failed += 1
-            logger.error("delivery failed for good", metadata: ["delivery": "\(delivery.id)", "channel": "\(delivery.channel.name)",
-                                                                 "error": "\(reason)"])
+            configuration.metrics?.deliveryAttempted(channelKind: delivery.channel.kind.rawValue, outcome: .failed, latency: nil)
+            logger.error("delivery failed for good", metadata: Self.logMetadata(delivery).merging(["error": "\(reason)"]) { _, new in new })
             return .failed(deliveryID: delivery.id, error: reason, retryAt: nil)
         }
     }

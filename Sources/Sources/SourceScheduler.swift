@@ -2,6 +2,7 @@ import CSAF
 import Foundation
 import Logging
 import ServiceLifecycle
+import Telemetry
 
 /// Polls every enabled source when it is due, inside `vigil serve`: each source on a schedule of its own (its interval
 /// with jitter, or `--poll-interval`, backed off while it keeps failing), so a slow, hanging or unreachable source never
@@ -31,9 +32,13 @@ public struct SourceScheduler: Service {
     let lease: TimeInterval
     /// The longest the loop sleeps before reading the sources again (new, enabled or rescheduled by another process).
     let refresh: Duration
+    /// Where finished syncs are counted (`vigil serve --metrics-port`); nil counts nothing.
+    let metrics: VigilMetrics?
 
     public init(store: any SourceStateStore, fetcher: HTTPFetcher, logger: Logger, concurrency: Int = 32, pollInterval: Int? = nil,
-                holder: String = SourceScheduler.nodeName(), lease: TimeInterval = 120, refresh: Duration = .seconds(5)) {
+                holder: String = SourceScheduler.nodeName(), lease: TimeInterval = 120, refresh: Duration = .seconds(5),
+                metrics: VigilMetrics? = nil) {
+        self.metrics = metrics
         self.store = store
         self.fetcher = fetcher
         self.logger = logger
@@ -150,7 +155,10 @@ public struct SourceScheduler: Service {
     /// Syncs one source under its lease, if it is still due by `dueBy` once the lease is held; nil when another node
     /// has it or it is no longer due.
     func poll(_ slug: String, dueBy now: Date) async -> SyncReport? {
-        let (store, holder, lease, logger) = (self.store, self.holder, self.lease, self.logger)
+        let (store, holder, lease) = (self.store, self.holder, self.lease)
+        // Every line about this source carries its slug as metadata (`source`), for log search.
+        var logger = self.logger
+        logger[metadataKey: "source"] = "\(slug)"
         do {
             guard try await store.claimSourcePoll(slug: slug, holder: holder, until: Date().addingTimeInterval(lease), now: Date()) else {
                 return nil // another node is polling it
@@ -160,7 +168,7 @@ public struct SourceScheduler: Service {
                 try? await store.releaseSourcePoll(slug: slug, holder: holder)
                 return nil
             }
-            let renewal = Task {
+            let renewal = Task { [logger] in
                 while !Task.isCancelled {
                     try await Task.sleep(nanoseconds: UInt64(lease / 3 * 1e9))
                     if try await !store.claimSourcePoll(slug: source.slug, holder: holder, until: Date().addingTimeInterval(lease), now: Date()) {
@@ -185,9 +193,14 @@ public struct SourceScheduler: Service {
             // The sync saved the source's next poll time, so another node finds it not due until then.
             renewal.cancel()
             try? await store.releaseSourcePoll(slug: source.slug, holder: holder)
+            switch outcome {
+            case .success(let report): metrics?.sourcePolled(source.slug, failed: report.error != nil)
+            case .failure(let error) where !(error is CancellationError) && !Task.isCancelled: metrics?.sourcePolled(source.slug, failed: true)
+            case .failure: break
+            }
             let report = try outcome.get()
             let after = try? await store.source(slug: source.slug)
-            log(report, before: source, after: after)
+            log(report, before: source, after: after, logger: logger)
             return report
         } catch is CancellationError {
             // The server is shutting down: the sync ends where it was, and the next start reads the listings again.
@@ -205,14 +218,16 @@ public struct SourceScheduler: Service {
 
     /// One line per change of state: a source that becomes unreachable (warning), one that answers again (notice);
     /// further failures in a row only at debug level, and a sync that found nothing new at debug level too.
-    func log(_ report: SyncReport, before: SourceRecord, after: SourceRecord?) {
+    func log(_ report: SyncReport, before: SourceRecord, after: SourceRecord?, logger: Logger? = nil) {
+        let logger = logger ?? self.logger
         let next = after?.nextPoll.map { " next try \(Timestamp.format($0))" } ?? ""
         var metadata: Logger.Metadata = ["source": "\(report.source)"]
         if let error = report.error {
             metadata["error"] = "\(error)"
             metadata["failures"] = "\(after?.consecutiveFailures ?? before.consecutiveFailures + 1)"
             if before.consecutiveFailures == 0 {
-                logger.warning("source \(report.source) is unreachable: \(error);\(next)", metadata: metadata)
+                // The error is in the metadata (`error=…` before the message in text logs), not repeated here.
+                logger.warning("source \(report.source) is unreachable;\(next)", metadata: metadata)
             } else {
                 logger.debug("source \(report.source) still unreachable;\(next)", metadata: metadata)
             }

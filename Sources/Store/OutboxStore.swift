@@ -172,6 +172,8 @@ public struct ClaimedDelivery: Sendable, Equatable {
     public var createdAt: Date
     /// For a digest, the period it covers.
     public var periodEnd: Date?
+    /// The alert it sends; nil for a digest (several alerts) and a test message.
+    public var alertID: Int64? = nil
 }
 
 /// One alert in a delivery, with everything a message about it says.

@@ -141,7 +141,7 @@ extension SQLiteStore: OutboxStore {
             let ids = rows.map { $0["id"] as Int64 }
             return try Row.fetchAll(db, sql: """
                 SELECT d.id AS delivery_id, d.kind AS delivery_kind, d.idempotency_key AS delivery_key, d.attempts,
-                       d.created_at AS delivery_created_at, d.period_end, c.*
+                       d.created_at AS delivery_created_at, d.period_end, d.alert_id AS delivery_alert_id, c.*
                 FROM deliveries d JOIN channels c ON c.id = d.channel_id
                 WHERE d.id IN (\(ids.map { _ in "?" }.joined(separator: ","))) ORDER BY d.id
                 """, arguments: StatementArguments(ids)).map { row in
@@ -149,7 +149,8 @@ extension SQLiteStore: OutboxStore {
                                 kind: DeliveryKind(rawValue: row["delivery_kind"]) ?? .alert, channel: Self.channel(from: row),
                                 idempotencyKey: row["delivery_key"], attempts: row["attempts"],
                                 createdAt: Timestamp.parse(row["delivery_created_at"]) ?? now,
-                                periodEnd: (row["period_end"] as String?).flatMap(Timestamp.parse))
+                                periodEnd: (row["period_end"] as String?).flatMap(Timestamp.parse),
+                                alertID: row["delivery_alert_id"])
             }
         }
     }

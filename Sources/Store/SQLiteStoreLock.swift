@@ -74,11 +74,28 @@ public final class SQLiteStoreLock: Sendable {
         }
     }
 
+    /// A file read to its end with read(2). Files in /proc say they are empty (size 0), and Foundation's readers then
+    /// stop after one buffer: /proc/locks on a busy machine is longer than that.
+    static func readWhole(_ path: String) -> String? {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0, errno == EINTR { continue }
+            guard count > 0 else { break }
+            bytes += buffer[0..<count]
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     /// The processes holding a `flock` on the file, where the system says (Linux's /proc/locks); empty elsewhere.
     static func holderProcesses(of path: String) -> [Int32] {
         var info = stat()
         guard stat(path, &info) == 0,
-              let table = try? String(contentsOfFile: "/proc/locks", encoding: .utf8) else { return [] }
+              let table = readWhole("/proc/locks") else { return [] }
         let inodeSuffix = ":\(info.st_ino)"
         var pids: [Int32] = []
         for line in table.split(separator: "\n") {

@@ -14,6 +14,8 @@ public protocol VigilStore: AdvisoryStore, AssetStore, AlertStore, OutboxStore, 
     func migrate() async throws -> [String]
     /// Every migration this build knows and whether the database has it.
     func migrationStatus() async throws -> [(name: String, applied: Bool)]
+    /// The counts and size `GET /metrics` shows, read at each scrape (cheap: indexed counts only).
+    func metricsReading(now: Date) async throws -> StoreMetricsReading
     /// Releases connections; the store must not be used afterwards.
     func close() async
 }

@@ -4,6 +4,7 @@ import Logging
 import ServiceLifecycle
 import NIOCore
 import Store
+import Telemetry
 
 /// What `vigil serve` needs to know; everything else is derived from it in `buildApplication`.
 public struct WebConfiguration: Sendable {
@@ -11,6 +12,8 @@ public struct WebConfiguration: Sendable {
     public var port: Int
     public var databasePath: String
     public var logLevel: Logger.Level
+    /// Text lines (default) or one JSON object per line.
+    public var logFormat: LogFormat = .text
     /// How long a rendered page may be served before the store is asked whether anything changed.
     public var cacheFreshness: Duration
     /// The organisation whose inventory and exposures the pages show while no user account exists; nil shows none.
@@ -36,10 +39,10 @@ public struct WebConfiguration: Sendable {
 }
 
 /// Builds the whole web application from a configuration: the store, the templates, the controllers and the
-/// middleware, wired in one place.
+/// middleware, wired in one place. With `metrics`, every request is timed by route template (`--metrics-port`).
 public func buildApplication(_ configuration: WebConfiguration, store given: (any VigilStore)? = nil, services: [any Service] = [],
-                             sourcesWithoutFeed: [SourceWithoutFeed] = []) async throws -> some ApplicationProtocol {
-    var logger = Logger(label: "vigil") { ServerLogHandler(label: $0) }
+                             sourcesWithoutFeed: [SourceWithoutFeed] = [], metrics: VigilMetrics? = nil) async throws -> some ApplicationProtocol {
+    var logger = Logger(label: "vigil") { [format = configuration.logFormat] in ServerLogHandler(label: $0, format: format) }
     logger.logLevel = configuration.logLevel
     let store: any VigilStore
     if let given { store = given } else { store = try await StoreLocation(configuration.databasePath).open() }
@@ -50,7 +53,7 @@ public func buildApplication(_ configuration: WebConfiguration, store given: (an
     if let note { logger.notice("\(note)") }
     let registry = ConnectionRegistry(maximum: connections, logger: logger)
     return Application(
-        router: router,
+        responder: RequestTimingResponder(router.buildResponder(), metrics: metrics),
         server: .guardedHTTP1(limits: configuration.limits, registry: registry),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Vigil",
                              availableConnectionsDelegate: ConnectionLimitDelegate(registry: registry)),
@@ -74,6 +77,8 @@ func buildRouter(store: any AdvisoryStore, cacheFreshness: Duration, sourcesWith
     let stylesheet = ByteBuffer(string: try StaticAssets.stylesheet())
     // HEAD is answered for every GET route, as HTTP requires (monitoring probes and link checkers use it).
     let router = Router(context: VigilRequestContext.self, options: .autoGenerateHeadEndpoints)
+    // Outermost, so it sees the status the client gets and the time everything took.
+    router.add(middleware: AccessLogMiddleware())
     router.add(middleware: SecurityHeadersMiddleware(strictTransportSecurity: settings.secureCookies))
     router.add(middleware: ErrorPageMiddleware(renderer: renderer))
     // Before anything reads a body: oversized ones are refused unread.

@@ -2,6 +2,7 @@ import Alerts
 import Logging
 import ServiceLifecycle
 import Store
+import Telemetry
 
 /// Inside `vigil serve`: every second, creates alerts for newly stored advisory revisions and sends what is due
 /// in the outbox, so the delay from a poll that stores a revision to the message is bounded by this interval, not by
@@ -10,10 +11,12 @@ struct AlertService: Service {
     let store: any VigilStore
     let dispatcher: AlertDispatcher
     let logger: Logger
+    /// Where created alerts are counted (`--metrics-port`); nil counts nothing.
+    var metrics: VigilMetrics? = nil
     var interval: Duration = .seconds(1)
 
     func run() async throws {
-        let creator = AlertCreator(store: store)
+        let creator = AlertCreator(store: store, metrics: metrics)
         try? await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {

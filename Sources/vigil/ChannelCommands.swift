@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import Store
+import Telemetry
 
 /// `vigil channel add|list|remove|enable|disable --org NAME`: where an organisation's alerts go.
 struct ChannelCommand: AsyncParsableCommand {
@@ -156,7 +157,8 @@ struct DeliveryRuntime {
     /// Why email cannot be sent, when it cannot.
     let mailProblem: String?
 
-    init(store: any VigilStore, baseURL: String?, lease: TimeInterval? = nil, logger: Logger = Logger(label: "vigil.delivery")) throws {
+    init(store: any VigilStore, baseURL: String?, lease: TimeInterval? = nil, metrics: VigilMetrics? = nil,
+         logger: Logger = Logger(label: "vigil.delivery")) throws {
         let environment = ProcessInfo.processInfo.environment
         var smtp: SMTPConfiguration?
         var problem: String?
@@ -175,6 +177,7 @@ struct DeliveryRuntime {
                                 configuration: .init(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(10), read: .seconds(15))))
         var configuration = AlertDispatcher.Configuration(smtp: smtp, baseURL: base)
         if let lease { configuration.policy.lease = lease }
+        configuration.metrics = metrics
         dispatcher = AlertDispatcher(store: store, configuration: configuration, httpClient: httpClient,
                                      eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
     }

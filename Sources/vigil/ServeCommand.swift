@@ -6,6 +6,7 @@ import Logging
 import ServiceLifecycle
 import Sources
 import Store
+import Telemetry
 import Web
 
 /// `vigil serve`: the web interface, JSON API and Atom feed over the store.
@@ -29,6 +30,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical.", valueName: "level"))
     var logLevel: String = "info"
+
+    @OptionGroup var logging: LogFormatOption
 
     @Option(name: .customLong("base-url"), help: ArgumentHelp("Where people reach this server, for the links in alert messages (default: $VIGIL_BASE_URL, else http://HOST:PORT).", valueName: "url"))
     var baseURL: String?
@@ -66,6 +69,17 @@ struct ServeCommand: AsyncParsableCommand {
         """, valueName: "duration"))
     var lease: String?
 
+    @Option(name: .customLong("metrics-port"), help: ArgumentHelp("""
+        Serve Prometheus metrics at http://METRICS-HOST:PORT/metrics, on a listener of its own (off unless given; on \
+        every role, the worker's too).
+        """, valueName: "port"))
+    var metricsPort: Int?
+
+    @Option(name: .customLong("metrics-host"), help: ArgumentHelp("""
+        The address the metrics listener binds (default 127.0.0.1; 0.0.0.0 for every interface). Only with --metrics-port.
+        """, valueName: "addr"))
+    var metricsHost: String?
+
     enum Role: String, ExpressibleByArgument, CaseIterable {
         case all, web, worker
         var servesWeb: Bool { self != .worker }
@@ -74,6 +88,17 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") }
+        if let metricsPort {
+            guard (1...65535).contains(metricsPort) else { throw ValidationError("--metrics-port must be between 1 and 65535") }
+            if role.servesWeb, metricsPort == port {
+                throw ValidationError("--metrics-port must differ from --port (\(port)): the metrics have a listener of their own")
+            }
+        } else if metricsHost != nil {
+            throw ValidationError("--metrics-host needs --metrics-port")
+        }
+        if let metricsHost, metricsHost.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw ValidationError("--metrics-host must be an address such as 127.0.0.1")
+        }
         if let lease, ServeCommand.seconds(lease) == nil {
             throw ValidationError("--lease must be a duration such as 30s or 2m (at least 10s), not \(lease)")
         }
@@ -89,12 +114,13 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        logging.bootstrap(level: Logger.Level(rawValue: logLevel) ?? .info)
         if !importPaths.isEmpty {
             let store = try await database.open()
             let started = ContinuousClock.now
             let summary = try await LocalImporter().run(paths: importPaths, into: store)
-            printError(ImportReport.text(summary, seconds: (ContinuousClock.now - started).seconds, database: database.location.description))
-            for error in summary.errors { printError("rejected \(error.path): \(error.reason)") }
+            logging.say(ImportReport.text(summary, seconds: (ContinuousClock.now - started).seconds, database: database.location.description))
+            for error in summary.errors { logging.say("rejected \(error.path): \(error.reason)") }
         }
         let environmentBase = ProcessInfo.processInfo.environment["VIGIL_BASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
         let publicBase = baseURL ?? environmentBase ?? "http://\(host):\(port)"
@@ -102,42 +128,54 @@ struct ServeCommand: AsyncParsableCommand {
         let mailer = (try? SMTPConfiguration(environment: ProcessInfo.processInfo.environment)).map { SMTPAccountMailer(configuration: $0) }
         let signupPolicy = AccountSettings.SignupPolicy(rawValue: signup) ?? .inviteOnly
         if signupPolicy == .open, mailer == nil {
-            printError("note: --signup open needs VIGIL_SMTP_URL and VIGIL_MAIL_FROM to mail confirmation links; until then there is no sign-up page")
+            logging.say("note: --signup open needs VIGIL_SMTP_URL and VIGIL_MAIL_FROM to mail confirmation links; until then there is no sign-up page")
         }
-        let configuration = WebConfiguration(host: host, port: port, databasePath: database.path,
+        var configuration = WebConfiguration(host: host, port: port, databasePath: database.path,
                                              logLevel: Logger.Level(rawValue: logLevel) ?? .info,
                                              organisation: organisation.name,
                                              accounts: AccountSettings(baseURL: publicBase, signup: signupPolicy, mailer: mailer,
                                                                        trustedProxyHeader: trustedProxyHeader),
                                              limits: limits.limits)
+        configuration.logFormat = logging.format
         let store: any VigilStore
         do {
             store = try await database.open()
             _ = try await store.seedSourcesOnce(SourceCatalogue.seedRecords())
         } catch {
-            printError("vigil serve: \(error)")
+            logging.say("vigil serve: \(error)", level: .error)
             throw ExitCode(2)
         }
         var logger = Logger(label: "vigil.sources")
         logger.logLevel = configuration.logLevel
         let fetcher = HTTPFetcher(policy: fetch.policy)
+        // One set of metrics for the process, only when something scrapes it.
+        let metrics = metricsPort.map { _ in VigilMetrics() }
         let delivery: DeliveryRuntime
         do {
-            delivery = try DeliveryRuntime(store: store, baseURL: publicBase, lease: lease.flatMap(ServeCommand.seconds).map(Double.init))
+            delivery = try DeliveryRuntime(store: store, baseURL: publicBase, lease: lease.flatMap(ServeCommand.seconds).map(Double.init),
+                                           metrics: metrics)
         } catch {
             await fetcher.shutdown()
-            printError("vigil serve: \(error)")
+            logging.say("vigil serve: \(error)", level: .error)
             throw ExitCode(2)
         }
-        if let problem = delivery.mailProblem { printError("note: \(problem)") }
-        let alerts = AlertService(store: store, dispatcher: delivery.dispatcher, logger: Logger(label: "vigil.alerts"))
+        if let problem = delivery.mailProblem { logging.say("note: \(problem)") }
+        let alerts = AlertService(store: store, dispatcher: delivery.dispatcher, logger: Logger(label: "vigil.alerts"), metrics: metrics)
         let scheduler = SourceScheduler(store: store, fetcher: fetcher, logger: logger, concurrency: syncConcurrency,
                                         pollInterval: pollInterval.flatMap(ServeCommand.seconds),
-                                        lease: lease.flatMap(ServeCommand.seconds).map(Double.init) ?? 120)
-        let services: [any Service] = role.works ? (noSync ? [] : [scheduler]) + [alerts] : []
+                                        lease: lease.flatMap(ServeCommand.seconds).map(Double.init) ?? 120, metrics: metrics)
+        var services: [any Service] = role.works ? (noSync ? [] : [scheduler]) + [alerts] : []
+        var metricsNote = ""
+        if let metrics, let metricsPort {
+            var metricsLogger = Logger(label: "vigil.metrics")
+            metricsLogger.logLevel = configuration.logLevel
+            services.append(MetricsEndpoint(metrics: metrics, store: store, logger: metricsLogger)
+                .application(host: metricsHost ?? "127.0.0.1", port: metricsPort))
+            metricsNote = "; metrics at http://\(metricsHost ?? "127.0.0.1"):\(metricsPort)/metrics"
+        }
         if !role.servesWeb {
             let enabled = try await store.sources().filter(\.enabled).count
-            printError("Vigil worker \(scheduler.holder) on \(store.path): " + (noSync ? "alerts only (not polling sources)" : "polling \(enabled) sources and sending alerts"))
+            logging.say("Vigil worker \(scheduler.holder) on \(store.path): " + (noSync ? "alerts only (not polling sources)" : "polling \(enabled) sources and sending alerts") + metricsNote)
             var lifecycleLogger = Logger(label: "vigil")
             lifecycleLogger.logLevel = configuration.logLevel
             let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) },
@@ -157,16 +195,17 @@ struct ServeCommand: AsyncParsableCommand {
         let app: any ApplicationProtocol
         do {
             app = try await buildApplication(configuration, store: store, services: services,
-                                             sourcesWithoutFeed: SourceCatalogue.withoutFeed.map { SourceWithoutFeed(name: $0.name, page: $0.page, note: $0.note) })
+                                             sourcesWithoutFeed: SourceCatalogue.withoutFeed.map { SourceWithoutFeed(name: $0.name, page: $0.page, note: $0.note) },
+                                             metrics: metrics)
         } catch {
             await fetcher.shutdown()
             await delivery.shutdown()
-            printError("vigil serve: \(error)")
+            logging.say("vigil serve: \(error)", level: .error)
             throw ExitCode(2)
         }
         let enabled = try await store.sources().filter(\.enabled).count
         let work = role == .web ? " (web only: another node polls and alerts)" : noSync ? " (not polling sources)" : " and polling \(enabled) sources"
-        printError("Vigil is serving \(store.path) at http://\(host):\(port)/" + work)
+        logging.say("Vigil is serving \(store.path) at http://\(host):\(port)/" + work + metricsNote)
         do {
             try await app.runService()
         } catch {

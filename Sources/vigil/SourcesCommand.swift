@@ -1,6 +1,7 @@
 import ArgumentParser
 import CSAF
 import Foundation
+import Logging
 import Sources
 import Store
 
@@ -188,8 +189,12 @@ struct SourcesCommand: AsyncParsableCommand {
         @Flag(help: "Print a JSON report per source.") var json = false
         @Flag(help: "Print nothing but errors.") var quiet = false
         @OptionGroup(title: "Fetching from providers") var fetch: FetchOptions
+        @OptionGroup var logging: LogFormatOption
 
         func run() async throws {
+            logging.bootstrap(level: .info)
+            // With --log-format json, what this command says about each source is a log line carrying its slug.
+            let logged = logging.format == .json
             let store = try await SourcesCommand.openStore(database)
             var sources = try await store.sources()
             if let only {
@@ -208,7 +213,8 @@ struct SourcesCommand: AsyncParsableCommand {
                 for source in sources {
                     // Not while a server node polls the same source: the two would fetch and store it side by side.
                     guard try await store.claimSourcePoll(slug: source.slug, holder: holder, until: Date().addingTimeInterval(300), now: Date()) else {
-                        printError("\(source.slug): skipped: a vigil serve node is polling it right now; try again in a few minutes")
+                        let text = "\(source.slug): skipped: a vigil serve node is polling it right now; try again in a few minutes"
+                        if logged { SourcesCommand.logger(source).notice("\(text)") } else { printError(text) }
                         continue
                     }
                     let renewal = Task {
@@ -218,7 +224,7 @@ struct SourcesCommand: AsyncParsableCommand {
                         }
                     }
                     defer { renewal.cancel() }
-                    let progress = (quiet || json) ? nil : ProgressDisplay(label: source.slug)
+                    let progress = (quiet || json || logged) ? nil : ProgressDisplay(label: source.slug)
                     let report: SyncReport
                     if source.kind == .aggregator {
                         report = try await AggregatorSync(store: store, fetcher: fetcher).sync(source)
@@ -233,6 +239,10 @@ struct SourcesCommand: AsyncParsableCommand {
                     renewal.cancel()
                     try? await store.releaseSourcePoll(slug: source.slug, holder: holder)
                     reports.append(report)
+                    if logged {
+                        SourcesCommand.log(report, source: source, quiet: quiet)
+                        continue
+                    }
                     if !json, !quiet { print(SourcesCommand.text(report, name: source.name, kind: source.kind)) }
                     if let error = report.error { printError("\(source.slug): \(error)") }
                     for problem in report.problems.prefix(20) where !quiet { printError("  \(problem.url): \(problem.reason)") }
@@ -245,6 +255,28 @@ struct SourcesCommand: AsyncParsableCommand {
                 print(String(decoding: try encoder.encode(reports), as: UTF8.self))
             }
             if reports.contains(where: { $0.error != nil || $0.quarantined > 0 || $0.failed > 0 }) { throw ExitCode(1) }
+        }
+    }
+
+    /// A logger whose every line carries the source's slug.
+    static func logger(_ source: SourceRecord) -> Logger {
+        var logger = Logger(label: "vigil.sources")
+        logger[metadataKey: "source"] = "\(source.slug)"
+        return logger
+    }
+
+    /// `vigil sources sync --log-format json`: the sync's outcome as log lines about the source (its problems too).
+    static func log(_ report: SyncReport, source: SourceRecord, quiet: Bool) {
+        let logger = logger(source)
+        let counts: Logger.Metadata = ["new": "\(report.new)", "updated": "\(report.updated)", "quarantined": "\(report.quarantined)",
+                                       "failed": "\(report.failed)", "requests": "\(report.requests)", "not_modified": "\(report.notModified)"]
+        if let error = report.error {
+            logger.error("\(text(report, name: source.name, kind: source.kind))", metadata: counts.merging(["error": "\(error)"]) { _, new in new })
+        } else if !quiet {
+            logger.info("\(text(report, name: source.name, kind: source.kind))", metadata: counts)
+        }
+        for problem in report.problems.prefix(20) where !quiet {
+            logger.warning("\(problem.reason)", metadata: ["url": "\(problem.url)"])
         }
     }
 

@@ -126,16 +126,17 @@ extension PostgresStore {
             claimed AS (
               UPDATE deliveries d SET status = 'sending', attempts = d.attempts + 1, lease_until = ?
               FROM due WHERE d.id = due.id
-              RETURNING d.id, d.kind, d.idempotency_key, d.attempts, d.created_at, d.period_end, d.channel_id)
+              RETURNING d.id, d.kind, d.idempotency_key, d.attempts, d.created_at, d.period_end, d.channel_id, d.alert_id)
             SELECT cl.id AS delivery_id, cl.kind AS delivery_kind, cl.idempotency_key AS delivery_key, cl.attempts,
-                   cl.created_at AS delivery_created_at, cl.period_end, c.*
+                   cl.created_at AS delivery_created_at, cl.period_end, cl.alert_id AS delivery_alert_id, c.*
             FROM claimed cl JOIN channels c ON c.id = cl.channel_id ORDER BY cl.id
             """, [stamp, stamp, only, only, limit, Timestamp.format(now.addingTimeInterval(lease))]).map { row in
             ClaimedDelivery(id: row["delivery_id"], organisationID: row["organisation_id"],
                             kind: DeliveryKind(rawValue: row["delivery_kind"]) ?? .alert, channel: StoreRows.channel(from: row),
                             idempotencyKey: row["delivery_key"], attempts: row["attempts"],
                             createdAt: Timestamp.parse(row["delivery_created_at"]) ?? now,
-                            periodEnd: (row["period_end"] as String?).flatMap(Timestamp.parse))
+                            periodEnd: (row["period_end"] as String?).flatMap(Timestamp.parse),
+                            alertID: row["delivery_alert_id"])
         }
     }
 

@@ -465,5 +465,9 @@ extension PostgresStore {
             "ALTER TABLE channels ADD COLUMN allow_private_network BOOLEAN NOT NULL DEFAULT FALSE",
             "ALTER TABLE sources ADD COLUMN allow_private_network BOOLEAN NOT NULL DEFAULT FALSE",
         ]),
+        // SQLite's v16: `GET /metrics` counts documents by integrity at every scrape, from an index-only scan.
+        Migration(name: "v5-documents-by-integrity", statements: [
+            "CREATE INDEX documents_by_integrity ON documents(integrity)",
+        ]),
     ]
 }
