@@ -166,6 +166,11 @@ struct BackupRestoreTests {
 
     @Test("backups taken while an import writes pass integrity_check and hold a consistent prefix; restored, a server shows them")
     func backupUnderWriteLoadAndServeRestored() async throws {
+        try await HeavyLoad.exclusive { try await backupUnderWriteLoadAndServeRestoredAlone() }
+    }
+
+    /// The test itself, run while no other heavy test loads the machine (`HeavyLoad`).
+    func backupUnderWriteLoadAndServeRestoredAlone() async throws {
         let vigil = URL(fileURLWithPath: try Executables.vigil())
         let cisa = try SharedData.url("providers/cisa").path
         let folder = try TemporaryFolder()
