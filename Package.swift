@@ -82,7 +82,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // Test helpers shared by every test target: the ../shared data locator, temporary folders, processes.
-        .target(name: "VigilTestSupport", path: "Tests/VigilTestSupport"),
+        .target(name: "VigilTestSupport", dependencies: [.product(name: "Logging", package: "swift-log")], path: "Tests/VigilTestSupport"),
         .testTarget(name: "CSAFTests", dependencies: ["CSAF", "VigilTestSupport"]),
         .testTarget(name: "VersionsTests", dependencies: ["Versions", "VigilTestSupport"]),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "VigilTestSupport"]),

@@ -10,25 +10,6 @@ import VigilTestSupport
 /// The dispatcher's log lines name the delivery, its alert and its channel as metadata, so a log search finds every
 /// line about one delivery (`vigil serve --log-format json`).
 @Suite(.serialized) struct DeliveryLogTests {
-    /// Every event a logger made: level, message and metadata.
-    final class Captured: Sendable {
-        let events = Mutex<[(level: Logger.Level, message: String, metadata: [String: String])]>([])
-    }
-
-    struct CapturingHandler: LogHandler {
-        let captured: Captured
-        var logLevel: Logger.Level = .trace
-        var metadata: Logger.Metadata = [:]
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-        func log(event: LogEvent) {
-            let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }.mapValues(\.description)
-            captured.events.withLock { $0.append((event.level, event.message.description, merged)) }
-        }
-    }
-
     @Test("a failed and a delivered webhook are logged with delivery, alert and channel", arguments: Backend.allCases)
     func deliveryLinesCarryTheirIDs(backend: Backend) async throws {
         let deadPort = try LoopbackPort.free()
@@ -39,8 +20,8 @@ import VigilTestSupport
         try await DeliveryTests.Fixture.with(channels: channels, backend: backend) { fixture in
             receiver.secret = try #require(fixture.channels.first { $0.name == "soc" }?.secret)
             try await fixture.publish()
-            let captured = Captured()
-            var logger = Logger(label: "vigil.delivery") { _ in CapturingHandler(captured: captured) }
+            let captured = CapturedLog()
+            var logger = captured.logger(label: "vigil.delivery")
             logger.logLevel = .debug
             let summary = try await DeliveryTests.withClient { client in
                 try await AlertDispatcher(store: fixture.store, configuration: .init(smtp: nil, baseURL: "https://vigil.example/"),
@@ -49,7 +30,7 @@ import VigilTestSupport
             #expect(summary.delivered == 1)
             #expect(summary.retrying == 1)
             let outbox = try await fixture.outbox()
-            let events = captured.events.withLock { $0 }
+            let events = captured.events
             let failed = try #require(events.first { $0.message == "delivery failed; will retry" }, "\(events)")
             let delivered = try #require(events.first { $0.message == "delivered" }, "\(events)")
             #expect(failed.level == .warning)

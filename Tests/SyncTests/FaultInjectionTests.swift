@@ -175,31 +175,6 @@ struct FaultInjectionTests {
     }
 }
 
-/// Log lines kept in memory (message and metadata), to count what a scheduler said.
-final class CapturedLog: @unchecked Sendable {
-    private let lock = NSLock()
-    private var lines: [(Logger.Level, String)] = []
-    func append(_ level: Logger.Level, _ message: String) { lock.withLock { lines.append((level, message)) } }
-    func messages(atLeast level: Logger.Level) -> [String] { lock.withLock { lines.filter { $0.0 >= level }.map(\.1) } }
-
-    struct Handler: LogHandler {
-        let log: CapturedLog
-        var logLevel: Logger.Level = .trace
-        var metadata: Logger.Metadata = [:]
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-        /// The message followed by its metadata (`key=value`, sorted), as a text log line shows both.
-        func log(event: LogEvent) {
-            let all = metadata.merging(event.metadata ?? [:]) { $1 }
-            log.append(event.level, ([event.message.description] + all.keys.sorted().map { "\($0)=\(all[$0]!)" }).joined(separator: " "))
-        }
-    }
-
-    var logger: Logger { Logger(label: "captured") { _ in Handler(log: self) } }
-}
-
 extension FaultInjectionTests {
     @Test("a source that keeps failing is logged once when it becomes unreachable and once when it answers again, not on every retry")
     func logsOncePerStateChange() async throws {
@@ -213,7 +188,7 @@ extension FaultInjectionTests {
             try await HTTPFetcher.with(policy: Self.policy()) { fetcher in
                 let refused = "http://127.0.0.1:\(try LoopbackPort.free())/provider-metadata.json"
                 try await store.saveSource(SourceRecord(slug: "flaky", name: "Flaky", url: refused))
-                let scheduler = SourceScheduler(store: store, fetcher: fetcher, logger: captured.logger, pollInterval: 10)
+                let scheduler = SourceScheduler(store: store, fetcher: fetcher, logger: captured.logger(), pollInterval: 10)
                 for _ in 0..<3 { _ = await scheduler.poll("flaky", dueBy: .distantFuture) }
                 var record = try #require(try await store.source(slug: "flaky"))
                 #expect(record.consecutiveFailures == 3)
