@@ -91,7 +91,9 @@ struct APIConformanceTests {
             let arguments = [
                 "-m", "schemathesis.cli", "run", "http://localhost:\(port)/api/v1/openapi.json",
                 "--checks", "all", "--max-examples", "\(Self.maxExamples)", "--seed", "\(Self.seed)", "--workers", "2",
-                "--request-timeout", "20", "--header", "Authorization: Bearer \(corpus.token)",
+                // Timing is not this test's claim: the suite shares two cores, and a slow answer under that load is no
+                // conformance failure (Schemathesis otherwise flags answers over 10 s, ST112).
+                "--request-timeout", "60", "--max-response-time", "60", "--header", "Authorization: Bearer \(corpus.token)",
                 "--report", "json", "--report-json-path", report.path,
             ]
             let process = Process()
