@@ -18,10 +18,10 @@ public enum AdvisoryChange {
         if let score = current.highestScore?.score, score > (previous.highestScore?.score ?? -1) {
             changes.append("CVSS raised to \(score)" + (previous.highestScore.map { " from \($0.score)" } ?? ""))
         }
-        let fixCategories: Set<String> = ["vendor_fix", "mitigation", "workaround", "none_available", "no_fix_planned"]
+        let fixCategories = Set(Remediation.Category.allCases.map(\.rawValue))
         let oldRemediations = Set(previous.remediations.filter { fixCategories.contains($0.category) }.map { "\($0.category)|\($0.details)|\($0.url ?? "")" })
         let added = current.remediations.filter { fixCategories.contains($0.category) && !oldRemediations.contains("\($0.category)|\($0.details)|\($0.url ?? "")") }
-        if added.contains(where: { $0.category == "vendor_fix" }) {
+        if added.contains(where: { $0.category == Remediation.Category.vendorFix.rawValue }) {
             changes.append("a fix is now available")
         } else if !added.isEmpty {
             changes.append("new remediation (\(Set(added.map(\.category)).sorted().joined(separator: ", ")))")

@@ -20,7 +20,8 @@ public struct AlertDispatcher: Sendable {
         public var policy = DeliveryPolicy()
         /// Deliveries claimed at a time.
         public var batchSize = 200
-        /// SMTP sessions (and webhook requests) at once; a batch of emails is shared out among the sessions.
+        /// SMTP sessions at once, and webhook requests at once (each up to this many, side by side); a batch of emails
+        /// is shared out among the sessions.
         public var mailConcurrency = 4
         /// Where delivery attempts and their latency are counted (`vigil serve --metrics-port`); nil counts nothing.
         public var metrics: VigilMetrics?
@@ -112,7 +113,9 @@ public struct AlertDispatcher: Sendable {
         let sessions = max(configuration.mailConcurrency, 1)
         let chunkSize = max((mail.count + sessions - 1) / sessions, 1)
         let chunks = stride(from: 0, to: mail.count, by: chunkSize).map { Array(mail[$0..<min($0 + chunkSize, mail.count)]) }
-        await withTaskGroup(of: [(Int, Result<String, DeliveryFailure>)].self) { group in
+        // Mail and webhooks in groups of their own, side by side: a webhook slot is freed only when a webhook request
+        // ends (in one group an SMTP session ending would free one too, and more requests than the limit would run).
+        async let mailed = withTaskGroup(of: [(Int, Result<String, DeliveryFailure>)].self) { group in
             for chunk in chunks {
                 group.addTask {
                     guard let smtp = chunk.first?.smtp else { return [] }
@@ -121,26 +124,30 @@ public struct AlertDispatcher: Sendable {
                     return zip(chunk, outcomes).map { item, outcome in (item.index, Self.mailOutcome(outcome, message: item.message, smtp: smtp)) }
                 }
             }
+            return await group.reduce(into: []) { $0 += $1 }
+        }
+        let posted = await withTaskGroup(of: (Int, Result<String, DeliveryFailure>).self) { group in
+            var outcomes: [(Int, Result<String, DeliveryFailure>)] = []
             var running = 0
             for post in posts {
                 if running >= sessions, let finished = await group.next() {
-                    for (index, result) in finished { results[index] = result }
+                    outcomes.append(finished)
                     running -= 1
                 }
                 group.addTask {
                     do throws(DeliveryFailure) {
-                        return [(post.index, .success(try await self.webhooks.post(post.url, body: post.body, headers: post.headers,
-                                                                                allowPrivateNetwork: post.delivery.channel.draft.allowPrivateNetwork)))]
+                        return (post.index, .success(try await self.webhooks.post(post.url, body: post.body, headers: post.headers,
+                                                                                 allowPrivateNetwork: post.delivery.channel.draft.allowPrivateNetwork)))
                     } catch {
-                        return [(post.index, .failure(error))]
+                        return (post.index, .failure(error))
                     }
                 }
                 running += 1
             }
-            for await finished in group {
-                for (index, result) in finished { results[index] = result }
-            }
+            for await finished in group { outcomes.append(finished) }
+            return outcomes
         }
+        for (index, result) in await mailed + posted { results[index] = result }
         return results
     }
 

@@ -146,7 +146,7 @@ public struct AlertMessageComposer: Sendable {
             if !advisory.remediations.isEmpty {
                 out += "\nRemediations:\n"
                 for remediation in advisory.remediations.prefix(10) {
-                    out += "- \(Self.remediationLabel(remediation.category)): \(remediation.details)"
+                    out += "- \(Remediation.Category.label(for: remediation.category)): \(remediation.details)"
                     if let url = remediation.url { out += " \(url)" }
                     out += "\n"
                 }
@@ -220,7 +220,7 @@ public struct AlertMessageComposer: Sendable {
             if !advisory.remediations.isEmpty {
                 out += "<h2 style=\"font-size:1.1em\">Remediations</h2>\n<ul>\n"
                 for remediation in advisory.remediations.prefix(10) {
-                    out += "<li><b>\(Self.escape(Self.remediationLabel(remediation.category)))</b>: \(Self.escape(remediation.details))"
+                    out += "<li><b>\(Self.escape(Remediation.Category.label(for: remediation.category)))</b>: \(Self.escape(remediation.details))"
                     if let url = remediation.url {
                         out += " " + Self.documentLinkHTML(url, label: url)
                     }
@@ -389,17 +389,6 @@ public struct AlertMessageComposer: Sendable {
         for notice in notices { bySeverity[notice.advisory?.severity ?? Severity(rawValue: notice.alert.severity) ?? .none, default: 0] += 1 }
         let parts = Severity.allCases.reversed().compactMap { severity in bySeverity[severity].map { "\($0) \(severity == .none ? "unscored" : severity.rawValue)" } }
         return "\(notices.count) alert\(notices.count == 1 ? "" : "s")" + (parts.isEmpty ? "" : " (\(parts.joined(separator: ", ")))")
-    }
-
-    static func remediationLabel(_ category: String) -> String {
-        switch category {
-        case "vendor_fix": "Vendor fix"
-        case "mitigation": "Mitigation"
-        case "workaround": "Workaround"
-        case "none_available": "None available"
-        case "no_fix_planned": "No fix planned"
-        default: category
-        }
     }
 
     /// A URL from a document as HTML: a link only for `http`, `https` and `mailto`; any other scheme (`javascript:`,

@@ -63,6 +63,8 @@ public struct FetchPolicy: Sendable {
 public struct FetchFailure: Error, Sendable, CustomStringConvertible, Equatable {
     public enum Kind: String, Sendable {
         case insecureURL, forbiddenDestination, badURL, connection, refused, unresolvable, timeout, httpStatus, tooLarge, notJSON, tooManyRedirects
+        /// The task that fetched was cancelled (a server shutting down, Ctrl-C): nothing about the server itself.
+        case cancelled
     }
     public var url: String
     public var kind: Kind
@@ -78,6 +80,11 @@ public struct FetchFailure: Error, Sendable, CustomStringConvertible, Equatable 
         self.status = status
         self.text = message
         self.retryAfter = retryAfter
+    }
+
+    /// The fetch stopped because its task was cancelled.
+    static func cancelled(_ url: String) -> FetchFailure {
+        FetchFailure(url: url, kind: .cancelled, message: "\(url): the request was cancelled")
     }
 
     /// Whether the host itself is out of reach (the rest of a sync need not try it again).
@@ -213,13 +220,20 @@ public final class HTTPFetcher: Sendable {
         let access = access ?? .configured(url)
         var attempt = 1
         while true {
+            // A cancelled task (a server shutting down, Ctrl-C) sends nothing more: not the first request, no retry.
+            if Task.isCancelled { throw FetchFailure.cancelled(url) }
             do throws(FetchFailure) {
                 return try await getOnce(url, validators: validators, maxBytes: maxBytes, expectJSON: expectJSON, counters: counters,
                                          credentials: credentials, access: access)
             } catch {
-                guard error.isRetryable(maxWait: policy.maxRetryWait), attempt < policy.attempts, !Task.isCancelled else { throw error }
+                if Task.isCancelled { throw FetchFailure.cancelled(url) }
+                guard error.isRetryable(maxWait: policy.maxRetryWait), attempt < policy.attempts else { throw error }
                 let delay = max(policy.backoff * pow(2, Double(attempt - 1)) * Double.random(in: 0.5...1.5), error.retryAfter ?? 0)
-                try? await Task.sleep(nanoseconds: UInt64(delay * 1e9))
+                do {
+                    try await Task.sleep(nanoseconds: UInt64(delay * 1e9))
+                } catch {
+                    throw FetchFailure.cancelled(url)
+                }
                 attempt += 1
             }
         }
@@ -337,7 +351,7 @@ public final class HTTPFetcher: Sendable {
                 result = next
             }
             group.cancelAll()
-            return result ?? .failure(FetchFailure(url: url, kind: .timeout, message: "\(url): the request was cancelled"))
+            return result ?? .failure(.cancelled(url))
         }
     }
 
@@ -375,6 +389,7 @@ public final class HTTPFetcher: Sendable {
     }
 
     static func describe(_ error: any Error, url: String) -> FetchFailure {
+        if error is CancellationError { return .cancelled(url) }
         if let error = error as? HTTPClientError {
             switch error {
             case .readTimeout:
@@ -388,7 +403,7 @@ public final class HTTPFetcher: Sendable {
             case .remoteConnectionClosed:
                 return FetchFailure(url: url, kind: .connection, message: "\(url): the server closed the connection before answering")
             case .cancelled:
-                return FetchFailure(url: url, kind: .timeout, message: "\(url): the request was cancelled")
+                return .cancelled(url)
             default:
                 break
             }

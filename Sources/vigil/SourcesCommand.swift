@@ -211,33 +211,26 @@ struct SourcesCommand: AsyncParsableCommand {
                 var reports: [SyncReport] = []
                 let holder = "vigil sources sync " + SourceScheduler.nodeName()
                 for source in sources {
-                    // Not while a server node polls the same source: the two would fetch and store it side by side.
-                    guard try await store.claimSourcePoll(slug: source.slug, holder: holder, until: Date().addingTimeInterval(300), now: Date()) else {
+                    let progress = (quiet || json || logged) ? nil : ProgressDisplay(label: source.slug)
+                    // Not while a server node polls the same source: the two would fetch and store it side by side. The
+                    // lease is given up however the sync ends (a store error, Ctrl-C), not only when it succeeds.
+                    let synced = try await SourcePollLease.run(slug: source.slug, holder: holder, store: store) { () async throws -> SyncReport in
+                        if source.kind == .aggregator {
+                            return try await AggregatorSync(store: store, fetcher: fetcher).sync(source)
+                        } else if source.kind == .kev {
+                            return try await KnownExploitedSync(store: store, fetcher: fetcher).sync(source)
+                        } else {
+                            return try await ProviderSync(store: store, fetcher: fetcher).sync(source) { done, total in
+                                progress?.update(done: done, total: total)
+                            }
+                        }
+                    }
+                    guard let report = synced else {
                         let text = "\(source.slug): skipped: a vigil serve node is polling it right now; try again in a few minutes"
                         if logged { SourcesCommand.logger(source).notice("\(text)") } else { printError(text) }
                         continue
                     }
-                    let renewal = Task {
-                        while !Task.isCancelled {
-                            try await Task.sleep(nanoseconds: 60_000_000_000)
-                            _ = try await store.claimSourcePoll(slug: source.slug, holder: holder, until: Date().addingTimeInterval(300), now: Date())
-                        }
-                    }
-                    defer { renewal.cancel() }
-                    let progress = (quiet || json || logged) ? nil : ProgressDisplay(label: source.slug)
-                    let report: SyncReport
-                    if source.kind == .aggregator {
-                        report = try await AggregatorSync(store: store, fetcher: fetcher).sync(source)
-                    } else if source.kind == .kev {
-                        report = try await KnownExploitedSync(store: store, fetcher: fetcher).sync(source)
-                    } else {
-                        report = try await ProviderSync(store: store, fetcher: fetcher).sync(source) { done, total in
-                            progress?.update(done: done, total: total)
-                        }
-                    }
                     progress?.finish()
-                    renewal.cancel()
-                    try? await store.releaseSourcePoll(slug: source.slug, holder: holder)
                     reports.append(report)
                     if logged {
                         SourcesCommand.log(report, source: source, quiet: quiet)

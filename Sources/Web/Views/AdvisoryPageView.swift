@@ -200,7 +200,7 @@ struct AdvisoryPageView {
         }
         cveCount = a.vulnerabilities.count
         remediations = a.remediations.map { r in
-            Remediation(label: Format.remediationLabel(r.category), cssClass: "rem-" + r.category.replacingOccurrences(of: "_", with: "-"),
+            Remediation(label: CSAF.Remediation.Category.label(for: r.category), cssClass: "rem-" + r.category.replacingOccurrences(of: "_", with: "-"),
                         details: r.details, url: r.url, urlHref: Format.documentLink(r.url), products: r.products, hasProducts: !r.products.isEmpty,
                         productCount: r.products.count == 1 ? "1 product" : "\(r.products.count) products",
                         cves: r.cves.joined(separator: ", "))

@@ -49,17 +49,6 @@ enum Format {
             : count >= 1024 ? String(format: "%.1f KB", Double(count) / 1024) : "\(count) bytes"
     }
 
-    static func remediationLabel(_ category: String) -> String {
-        switch category {
-        case "vendor_fix": "Vendor fix"
-        case "mitigation": "Mitigation"
-        case "workaround": "Workaround"
-        case "no_fix_planned": "No fix planned"
-        case "none_available": "None available"
-        default: category
-        }
-    }
-
     /// Escapes text for XML (Atom feeds).
     static func xml(_ text: String) -> String {
         var out = ""
@@ -79,9 +68,6 @@ enum Format {
         }
         return out
     }
-
-    /// Short publisher name for the "View on … ↗" link.
-    static func publisherLabel(_ advisory: Advisory) -> String { advisory.publisher.name }
 }
 
 /// A severity badge: text label and CSS class, so colour is never the only signal.
