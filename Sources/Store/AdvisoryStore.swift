@@ -173,13 +173,6 @@ public struct RevisionConflict: Sendable, Equatable, Codable {
     public var detectedAt: Date
 }
 
-/// A storage failure, with what was being done.
-public struct StoreError: Error, CustomStringConvertible, Sendable {
-    public var message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
-}
-
 /// URL-safe identifiers for vendor pages: `Phoenix Contact` → `phoenix-contact`.
 public enum Slug {
     public static func make(_ name: String) -> String {

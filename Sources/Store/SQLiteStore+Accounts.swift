@@ -11,11 +11,11 @@ extension SQLiteStore: AccountStore {
 
     public func createUser(_ draft: UserAccount.Draft, now: Date) async throws -> UserAccount {
         let email = draft.email.trimmingCharacters(in: .whitespaces)
-        guard !email.isEmpty else { throw StoreError("a user needs an email address") }
+        guard !email.isEmpty else { throw StoreError.invalid("a user needs an email address", field: "email") }
         let name = draft.displayName.trimmingCharacters(in: .whitespaces)
         return try await writer.write { db in
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM users WHERE email = ?", arguments: [email]) == true {
-                throw StoreError("a user with the email \(email) exists already")
+                throw StoreError.conflict("a user with the email \(email) exists already")
             }
             try db.execute(sql: """
                 INSERT INTO users(email, display_name, password_hash, email_verified_at, password_vouched_at, created_at)
@@ -89,7 +89,7 @@ extension SQLiteStore: AccountStore {
                               delivery: NotificationChannel.Schedule) async throws -> Membership {
         try await writer.write { db in
             guard let orgName = try String.fetchOne(db, sql: "SELECT name FROM organisations WHERE id = ?", arguments: [organisationID]) else {
-                throw StoreError("organisation \(organisationID) does not exist")
+                throw StoreError.notFound("organisation \(organisationID) does not exist")
             }
             try db.execute(sql: """
                 INSERT INTO memberships(user_id, organisation_id, role, delivery, created_at) VALUES (?, ?, ?, ?, ?)
@@ -222,7 +222,7 @@ extension SQLiteStore: AccountStore {
 
     public func createAPIToken(hash: String, name: String, userID: Int64, organisationID: Int64, now: Date) async throws -> APITokenRecord {
         let name = name.trimmingCharacters(in: .whitespaces)
-        guard !name.isEmpty else { throw StoreError("an API token needs a name (what it is for, such as ticketing)") }
+        guard !name.isEmpty else { throw StoreError.invalid("an API token needs a name (what it is for, such as ticketing)", field: "name") }
         return try await writer.write { db in
             try db.execute(sql: """
                 INSERT INTO api_tokens(token_hash, name, user_id, organisation_id, created_at) VALUES (?, ?, ?, ?, ?)

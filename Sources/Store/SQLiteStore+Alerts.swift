@@ -51,11 +51,11 @@ extension SQLiteStore: AlertStore {
             func advisory(_ data: Data?) throws -> Advisory? {
                 guard let data else { return nil }
                 guard case .csaf(let parsed) = try CSAFDocumentReader.read([UInt8](data), maxBytes: Int.max, checkIdentifiers: false) else {
-                    throw StoreError("a stored revision no longer parses as CSAF (change \(row["id"] as Int64))")
+                    throw StoreError.corrupt("a stored revision no longer parses as CSAF (change \(row["id"] as Int64))")
                 }
                 return parsed.advisory
             }
-            guard let current = try advisory(row["current_raw"]) else { throw StoreError("change without its revision") }
+            guard let current = try advisory(row["current_raw"]) else { throw StoreError.corrupt("change without its revision") }
             let listed: String = row["known_exploited"] ?? ""
             return AdvisoryChangeRecord(id: row["id"], current: current, previous: try advisory(row["previous_raw"]),
                                         recordedAt: Timestamp.parse(row["recorded_at"]) ?? Date(),

@@ -6,7 +6,7 @@ import Matching
 extension SQLiteStore: AssetStore {
     public func organisation(named name: String, create: Bool) async throws -> Organisation? {
         let trimmed = name.trimmingCharacters(in: .whitespaces)
-        guard !trimmed.isEmpty else { throw StoreError("an organisation needs a name") }
+        guard !trimmed.isEmpty else { throw StoreError.invalid("an organisation needs a name", field: "name") }
         return try await writer.write { db in
             if let row = try Row.fetchOne(db, sql: "SELECT id, name FROM organisations WHERE name = ?", arguments: [trimmed]) {
                 return Organisation(id: row["id"], name: row["name"])
@@ -29,7 +29,7 @@ extension SQLiteStore: AssetStore {
     public func importAssets(_ drafts: [AssetDraft], organisationID: Int64, replace: Bool) async throws -> AssetImportSummary {
         try await writer.write { db in
             guard try Bool.fetchOne(db, sql: "SELECT 1 FROM organisations WHERE id = ?", arguments: [organisationID]) == true else {
-                throw StoreError("organisation \(organisationID) does not exist")
+                throw StoreError.notFound("organisation \(organisationID) does not exist")
             }
             var summary = AssetImportSummary()
             var existing: [String: (id: Int64, asset: AssetDraft)] = [:]
@@ -148,7 +148,7 @@ extension SQLiteStore: AssetStore {
     public func setVendorAlias(_ alias: String, canonical: String?) async throws {
         try await writer.write { db in
             let key = VendorDirectory.key(alias)
-            guard !key.isEmpty else { throw StoreError("the alias \"\(alias)\" has no letters or digits") }
+            guard !key.isEmpty else { throw StoreError.invalid("the alias \"\(alias)\" has no letters or digits", field: "alias") }
             if let canonical, !canonical.trimmingCharacters(in: .whitespaces).isEmpty {
                 try db.execute(sql: "INSERT OR REPLACE INTO vendor_aliases(alias, canonical) VALUES (?, ?)", arguments: [key, canonical])
             } else {

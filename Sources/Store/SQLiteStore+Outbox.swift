@@ -7,13 +7,13 @@ extension SQLiteStore: OutboxStore {
 
     public func addChannel(_ channel: NotificationChannel.Draft, organisationID: Int64) async throws -> NotificationChannel {
         let name = channel.name.trimmingCharacters(in: .whitespaces)
-        guard !name.isEmpty else { throw StoreError("a channel needs a name") }
+        guard !name.isEmpty else { throw StoreError.invalid("a channel needs a name", field: "name") }
         let secret = channel.kind == .webhook ? Self.randomToken() : ""
         let token = Self.randomToken()
         return try await writer.write { db in
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM channels WHERE organisation_id = ? AND name = ?",
                                  arguments: [organisationID, name]) == true {
-                throw StoreError("the organisation already has a channel named \(name): remove it first or choose another name")
+                throw StoreError.conflict("the organisation already has a channel named \(name): remove it first or choose another name")
             }
             let now = Date()
             try db.execute(sql: """
@@ -73,7 +73,7 @@ extension SQLiteStore: OutboxStore {
         try await writer.write { db in
             guard try Bool.fetchOne(db, sql: "SELECT 1 FROM channels WHERE id = ? AND organisation_id = ?",
                                     arguments: [channelID, organisationID]) == true else {
-                throw StoreError("the organisation has no channel \(channelID)")
+                throw StoreError.notFound("the organisation has no channel \(channelID)")
             }
             let stamp = Timestamp.format(now)
             try db.execute(sql: """
@@ -158,7 +158,7 @@ extension SQLiteStore: OutboxStore {
     public func deliveryContent(_ delivery: ClaimedDelivery, cache: AdvisoryCache) async throws -> DeliveryContent {
         let (organisation, alerts) = try await writer.read { db -> (Organisation, [StoredAlert]) in
             guard let name = try String.fetchOne(db, sql: "SELECT name FROM organisations WHERE id = ?", arguments: [delivery.organisationID]) else {
-                throw StoreError("organisation \(delivery.organisationID) of delivery \(delivery.id) no longer exists")
+                throw StoreError.notFound("organisation \(delivery.organisationID) of delivery \(delivery.id) no longer exists")
             }
             let condition = delivery.kind == .digest ? "d.digest_id = ?" : "d.id = ?"
             let alerts = try Row.fetchAll(db, sql: """
@@ -236,7 +236,7 @@ extension SQLiteStore: OutboxStore {
 
     public func updateAlert(id: Int64, organisationID: Int64, update: AlertUpdate, actor: String, at: Date) async throws -> StoredAlert? {
         if let due = update.dueDate, !due.isEmpty, Timestamp.parse(due + "T00:00:00Z") == nil || due.count != 10 {
-            throw StoreError("the due date \(due) is not a date: write it as YYYY-MM-DD")
+            throw StoreError.invalid("the due date \(due) is not a date: write it as YYYY-MM-DD", field: "due")
         }
         let found = try await writer.write { db -> Bool in
             guard let row = try Row.fetchOne(db, sql: "SELECT status, owner, due_date FROM alerts WHERE id = ? AND organisation_id = ?",

@@ -24,7 +24,7 @@ extension SQLiteStore {
         guard let (raw, revisions, conflicts, known) = loaded, let current = revisions.first(where: \.isCurrent) else { return nil }
         // The stored bytes are the source of truth: the page is built from them, never from a second copy.
         guard case .csaf(let parsed) = try? CSAFDocumentReader.read(raw.bytes, maxBytes: Int.max, checkIdentifiers: false) else {
-            throw StoreError("the stored document of \(id) no longer parses (database \(path))")
+            throw StoreError.corrupt("the stored document of \(id) no longer parses (database \(path))")
         }
         return StoredAdvisory(advisory: parsed.advisory, document: current, warnings: parsed.warnings,
                               revisions: revisions, conflictCount: conflicts, knownExploited: known)

@@ -8,7 +8,7 @@ import GRDB
 /// hands over a batch. An import killed half-way leaves every document either fully stored or absent (the batch
 /// being written is absent), and a re-run completes it.
 public struct SQLiteStore: AdvisoryStore {
-    let writer: any DatabaseWriter
+    let writer: SQLiteWriter
     let assetIndexCache = AssetIndexCache()
     /// Where the database lives, for messages.
     public let path: String
@@ -32,16 +32,20 @@ public struct SQLiteStore: AdvisoryStore {
         do {
             let directory = (path as NSString).deletingLastPathComponent
             if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
-                throw StoreError("the folder \(directory) for the database does not exist")
+                throw StoreError.unavailable("the folder \(directory) for the database does not exist")
             }
             // Held before the file is opened: a restore under way finishes before this process reads the store.
             self.hold = try SQLiteStoreLock.shared(storePath: path)
             let pool = try DatabasePool(path: path, configuration: configuration)
             try SQLiteStore.migrator.migrate(pool)
-            self.writer = pool
+            self.writer = SQLiteWriter(base: pool, path: path)
             self.path = path
         } catch let error as DatabaseError {
-            throw StoreError("could not open the database \(path): \(error.message ?? "\(error.resultCode)")")
+            // A schema the migrations cannot apply to (SQLITE_ERROR) is damage as far as this build can tell.
+            var classified = StoreError(sqlite: error, path: path) ?? .corrupt("")
+            classified.message = "could not open the database \(path): \(error.message ?? "\(error.resultCode)")"
+            classified.detail = nil  // the message already carries SQLite's words; the CLI prints it as before
+            throw classified
         }
     }
 

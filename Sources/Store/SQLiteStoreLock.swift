@@ -41,7 +41,7 @@ public final class SQLiteStoreLock: Sendable {
             guard code == EWOULDBLOCK, waited < patience else {
                 close(descriptor)
                 if code == EWOULDBLOCK {
-                    throw StoreError("the store \(storePath) is being restored by another Vigil process; try again once "
+                    throw StoreError.unavailable("the store \(storePath) is being restored by another Vigil process; try again once "
                                      + "`vigil restore` has finished")
                 }
                 return nil

@@ -295,7 +295,7 @@ struct AlertsCommand: AsyncParsableCommand {
             _ = try await DeliveryRuntime.with(store: store) { runtime in try await runtime.dispatcher.runOnce(only: id) }
             let org = try await organisation.existing(in: store, command: "vigil alerts test")
             guard let record = try await store.deliveries(organisationID: org.id, status: nil, limit: 200).first(where: { $0.id == id }) else {
-                throw StoreError("the test delivery \(id) disappeared")
+                throw StoreError.notFound("the test delivery \(id) disappeared")
             }
             if record.status == .delivered {
                 print("Test message sent to \(ChannelCommand.redacted(target)): \(record.detail ?? "delivered").")
@@ -335,6 +335,6 @@ struct AlertsCommand: AsyncParsableCommand {
 
 /// `try #require` for commands: a nil here is a bug in the store, reported plainly.
 func require<T>(_ value: T?) throws -> T {
-    guard let value else { throw StoreError("the store returned nothing where a value was expected") }
+    guard let value else { throw StoreError.corrupt("the store returned nothing where a value was expected") }
     return value
 }

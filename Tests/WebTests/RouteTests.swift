@@ -124,7 +124,9 @@ struct RouteTests {
                 #expect(response.status == .notFound)
                 let object = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
                 #expect(object?["status"] as? Int == 404)
-                #expect((object?["error"] as? String)?.contains("ICSA-00-000-00") == true)
+                let error = object?["error"] as? [String: Any]
+                #expect(error?["code"] as? String == "not_found")
+                #expect((error?["message"] as? String)?.contains("ICSA-00-000-00") == true)
             }
         }
     }

@@ -42,19 +42,19 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
 
     public init(url text: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         guard PostgresConfiguration.isPostgresURL(text), let components = URLComponents(string: text) else {
-            throw StoreError("\(PostgresConfiguration.redact(text)) is not a postgres:// URL "
+            throw StoreError(.invalid(field: "url"), "\(PostgresConfiguration.redact(text)) is not a postgres:// URL "
                              + "(postgres://USER@HOST:PORT/DATABASE)")
         }
         let query = Dictionary((components.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { _, b in b })
         let known: Set<String> = ["sslmode", "sslrootcert", "pool", "host", "user", "password", "port", "dbname"]
         if let unknown = query.keys.first(where: { !known.contains($0) }) {
-            throw StoreError("the database URL has an unknown option \(unknown) (known: \(known.sorted().joined(separator: ", ")))")
+            throw StoreError(.invalid(field: "url"), "the database URL has an unknown option \(unknown) (known: \(known.sorted().joined(separator: ", ")))")
         }
         socketFolder = query["host"].flatMap { $0.hasPrefix("/") ? $0 : nil }
         host = components.host.flatMap { $0.isEmpty ? nil : $0 } ?? query["host"].flatMap { $0.hasPrefix("/") ? nil : $0 } ?? "localhost"
         if let portText = query["port"] ?? components.port.map(String.init) {
             guard let value = Int(portText), (1...65535).contains(value) else {
-                throw StoreError("the database URL's port \(portText) is not a port number")
+                throw StoreError(.invalid(field: "port"), "the database URL's port \(portText) is not a port number")
             }
             port = value
         } else {
@@ -67,7 +67,7 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
             password = inURL
         } else if let file = environment["VIGIL_DB_PASSWORD_FILE"], !file.isEmpty {
             guard let contents = FileManager.default.contents(atPath: file), let text = String(data: contents, encoding: .utf8) else {
-                throw StoreError("could not read the database password file \(file) (VIGIL_DB_PASSWORD_FILE)")
+                throw StoreError(.invalid(field: "VIGIL_DB_PASSWORD_FILE"), "could not read the database password file \(file) (VIGIL_DB_PASSWORD_FILE)")
             }
             password = text.trimmingCharacters(in: .newlines)
         } else {
@@ -75,13 +75,13 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
         }
         let mode = query["sslmode"] ?? environment["PGSSLMODE"] ?? "prefer"
         guard let tls = TLSMode(rawValue: mode) else {
-            throw StoreError("sslmode \(mode) is not one of \(TLSMode.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw StoreError(.invalid(field: "sslmode"), "sslmode \(mode) is not one of \(TLSMode.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         self.tls = tls
         rootCertificate = query["sslrootcert"].flatMap { $0.isEmpty ? nil : $0 }
         if let pool = query["pool"] ?? environment["VIGIL_DB_POOL"] {
             guard let size = Int(pool), (1...500).contains(size) else {
-                throw StoreError("the connection pool size \(pool) must be a number from 1 to 500")
+                throw StoreError(.invalid(field: "pool"), "the connection pool size \(pool) must be a number from 1 to 500")
             }
             poolSize = size
         } else {

@@ -35,7 +35,7 @@ actor PostgresConnectionPool {
     }
 
     func lease() async throws -> PostgresConnection {
-        if closed { throw StoreError("the PostgreSQL store for \(endpoint) is closed") }
+        if closed { throw StoreError.unavailable("the PostgreSQL store for \(endpoint) is closed") }
         while let connection = idle.popLast() {
             if !connection.isClosed { return connection }
             open -= 1
@@ -92,15 +92,15 @@ actor PostgresConnectionPool {
         if let failure = error as? PSQLError {
             let text = PostgresFailure(failure, sql: nil).message
             if failure.serverInfo?[.sqlState] == "28P01" || failure.serverInfo?[.sqlState] == "28000" {
-                return StoreError("could not sign in to \(endpoint): \(text). Check the user and the password "
+                return StoreError.unavailable("could not sign in to \(endpoint): \(text). Check the user and the password "
                                   + "(VIGIL_DB_PASSWORD_FILE, PGPASSWORD or the URL)")
             }
             if failure.serverInfo?[.sqlState] == "3D000" {
-                return StoreError("could not open \(endpoint): \(text). Create it first (createdb) or fix the name")
+                return StoreError.unavailable("could not open \(endpoint): \(text). Create it first (createdb) or fix the name")
             }
-            return StoreError("could not connect to \(endpoint): \(text). Is PostgreSQL running and reachable there?")
+            return StoreError.unavailable("could not connect to \(endpoint): \(text). Is PostgreSQL running and reachable there?")
         }
-        return StoreError("could not connect to \(endpoint): \(error). Is PostgreSQL running and reachable there?")
+        return StoreError.unavailable("could not connect to \(endpoint): \(error). Is PostgreSQL running and reachable there?")
     }
 }
 

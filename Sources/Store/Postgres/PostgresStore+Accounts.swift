@@ -10,7 +10,7 @@ extension PostgresStore {
 
     public func createUser(_ draft: UserAccount.Draft, now: Date) async throws -> UserAccount {
         let email = draft.email.trimmingCharacters(in: .whitespaces)
-        guard !email.isEmpty else { throw StoreError("a user needs an email address") }
+        guard !email.isEmpty else { throw StoreError.invalid("a user needs an email address", field: "email") }
         let name = draft.displayName.trimmingCharacters(in: .whitespaces)
         // The unique index on lower(email) decides, so two sign-ups with one address at once make one user.
         guard let id = try await fetchValue("""
@@ -20,7 +20,7 @@ extension PostgresStore {
             """, [email, name, draft.passwordHash, draft.emailVerifiedAt.map(Timestamp.format),
                   draft.passwordVouchedAt.map(Timestamp.format), Timestamp.format(now)],
             as: Int64.self) else {
-            throw StoreError("a user with the email \(email) exists already")
+            throw StoreError.conflict("a user with the email \(email) exists already")
         }
         return UserAccount(id: id, email: email, displayName: name, passwordHash: draft.passwordHash,
                            emailVerifiedAt: draft.emailVerifiedAt, passwordVouchedAt: draft.passwordVouchedAt, createdAt: now, disabled: false)
@@ -77,7 +77,7 @@ extension PostgresStore {
     public func setMembership(userID: Int64, organisationID: Int64, role: MemberRole,
                               delivery: NotificationChannel.Schedule) async throws -> Membership {
         guard let orgName = try await fetchValue("SELECT name FROM organisations WHERE id = ?", [organisationID], as: String.self) else {
-            throw StoreError("organisation \(organisationID) does not exist")
+            throw StoreError.notFound("organisation \(organisationID) does not exist")
         }
         // RETURNING gives the membership's first creation time, whether this made it or changed it.
         let createdAt = try await fetchValue("""
@@ -191,11 +191,11 @@ extension PostgresStore {
 
     public func createAPIToken(hash: String, name: String, userID: Int64, organisationID: Int64, now: Date) async throws -> APITokenRecord {
         let name = name.trimmingCharacters(in: .whitespaces)
-        guard !name.isEmpty else { throw StoreError("an API token needs a name (what it is for, such as ticketing)") }
+        guard !name.isEmpty else { throw StoreError.invalid("an API token needs a name (what it is for, such as ticketing)", field: "name") }
         guard let id = try await fetchValue("""
             INSERT INTO api_tokens(token_hash, name, user_id, organisation_id, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id
             """, [hash, name, userID, organisationID, Timestamp.format(now)], as: Int64.self) else {
-            throw StoreError("the API token was not stored")
+            throw StoreError.corrupt("the API token was not stored: PostgreSQL returned no row for the insert")
         }
         return APITokenRecord(id: id, name: name, userID: userID, organisationID: organisationID, createdAt: now, lastUsedAt: nil)
     }

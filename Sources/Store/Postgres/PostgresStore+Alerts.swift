@@ -8,7 +8,7 @@ extension PostgresStore {
             INSERT INTO watches(organisation_id, kind, value, minimum_severity, notify, created_at) VALUES (?, ?, ?, ?, ?, ?)
             RETURNING id
             """, [organisationID, watch.kind, watch.value, watch.minimumSeverity?.rawValue, watch.notify, Timestamp.format(now)],
-            as: Int64.self) else { throw StoreError("the watch was not stored") }
+            as: Int64.self) else { throw StoreError.corrupt("the watch was not stored: PostgreSQL returned no row for the insert") }
         return StoredWatch(id: id, organisationID: organisationID, draft: watch, createdAt: now)
     }
 
@@ -37,11 +37,11 @@ extension PostgresStore {
             func advisory(_ bytes: [UInt8]?) throws -> Advisory? {
                 guard let bytes else { return nil }
                 guard case .csaf(let parsed) = try CSAFDocumentReader.read(bytes, maxBytes: Int.max, checkIdentifiers: false) else {
-                    throw StoreError("a stored revision no longer parses as CSAF (change \(row["id"] as Int64))")
+                    throw StoreError.corrupt("a stored revision no longer parses as CSAF (change \(row["id"] as Int64))")
                 }
                 return parsed.advisory
             }
-            guard let current = try advisory(row["current_raw"]) else { throw StoreError("change without its revision") }
+            guard let current = try advisory(row["current_raw"]) else { throw StoreError.corrupt("change without its revision") }
             let listed: String = row["known_exploited"] ?? ""
             return AdvisoryChangeRecord(id: row["id"], current: current, previous: try advisory(row["previous_raw"]),
                                         recordedAt: Timestamp.parse(row["recorded_at"]) ?? Date(),

@@ -5,7 +5,7 @@ import Matching
 extension PostgresStore {
     public func organisation(named name: String, create: Bool) async throws -> Organisation? {
         let trimmed = name.trimmingCharacters(in: .whitespaces)
-        guard !trimmed.isEmpty else { throw StoreError("an organisation needs a name") }
+        guard !trimmed.isEmpty else { throw StoreError.invalid("an organisation needs a name", field: "name") }
         return try await transaction { db in
             // Names are unique ignoring case (SQLite's COLLATE NOCASE): the index is on lower(name).
             let find = "SELECT id, name FROM organisations WHERE lower(name) = lower(?)"
@@ -32,7 +32,7 @@ extension PostgresStore {
             // Exclusive against ingests' shared hold: the exposures computed here see every advisory committed before.
             try await db.execute("SELECT pg_advisory_xact_lock(?)", [PostgresStore.inventoryLock])
             guard try await db.fetchValue("SELECT 1 FROM organisations WHERE id = ?", [organisationID], as: Int.self) != nil else {
-                throw StoreError("organisation \(organisationID) does not exist")
+                throw StoreError.notFound("organisation \(organisationID) does not exist")
             }
             var summary = AssetImportSummary()
             var existing: [String: (id: Int64, asset: AssetDraft)] = [:]
@@ -156,7 +156,7 @@ extension PostgresStore {
 
     public func setVendorAlias(_ alias: String, canonical: String?) async throws {
         let key = VendorDirectory.key(alias)
-        guard !key.isEmpty else { throw StoreError("the alias \"\(alias)\" has no letters or digits") }
+        guard !key.isEmpty else { throw StoreError.invalid("the alias \"\(alias)\" has no letters or digits", field: "alias") }
         try await transaction { db in
             if let canonical, !canonical.trimmingCharacters(in: .whitespaces).isEmpty {
                 try await db.execute("""

@@ -530,7 +530,7 @@ struct MultiRowInsert {
                 } else {
                     // Only NULLs (of no known type): text[], and a plain NULL where it is inserted.
                     guard values.allSatisfy({ $0 == .null }) else {
-                        throw StoreError("\(table.name).\(column) was given values of different kinds (a programming error)")
+                        throw StoreError.invalid("\(table.name).\(column) was given values of different kinds (a programming error)", field: "\(table.name).\(column)")
                     }
                     arguments.append(.array(SQLArray(element: .text, values: values)))
                     allNull.insert(column)

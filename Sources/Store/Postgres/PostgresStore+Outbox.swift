@@ -6,7 +6,7 @@ extension PostgresStore {
 
     public func addChannel(_ channel: NotificationChannel.Draft, organisationID: Int64) async throws -> NotificationChannel {
         let name = channel.name.trimmingCharacters(in: .whitespaces)
-        guard !name.isEmpty else { throw StoreError("a channel needs a name") }
+        guard !name.isEmpty else { throw StoreError.invalid("a channel needs a name", field: "name") }
         let secret = channel.kind == .webhook ? SQLiteStore.randomToken() : ""
         let token = SQLiteStore.randomToken()
         let now = Date()
@@ -17,7 +17,7 @@ extension PostgresStore {
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (organisation_id, name) DO NOTHING RETURNING id
             """, [organisationID, name, channel.kind.rawValue, channel.target, secret, channel.schedule.rawValue, token,
                   Timestamp.format(now), channel.allowPrivateNetwork], as: Int64.self) else {
-            throw StoreError("the organisation already has a channel named \(name): remove it first or choose another name")
+            throw StoreError.conflict("the organisation already has a channel named \(name): remove it first or choose another name")
         }
         var draft = channel
         draft.name = name
@@ -66,7 +66,7 @@ extension PostgresStore {
             SELECT organisation_id, id, 'test', ?, 'pending', ?, ? FROM channels WHERE id = ? AND organisation_id = ?
             RETURNING id
             """, ["test:\(channelID)|\(SQLiteStore.randomToken())", stamp, stamp, channelID, organisationID], as: Int64.self) else {
-            throw StoreError("the organisation has no channel \(channelID)")
+            throw StoreError.notFound("the organisation has no channel \(channelID)")
         }
         return id
     }
@@ -142,7 +142,7 @@ extension PostgresStore {
 
     public func deliveryContent(_ delivery: ClaimedDelivery, cache: AdvisoryCache) async throws -> DeliveryContent {
         guard let name = try await fetchValue("SELECT name FROM organisations WHERE id = ?", [delivery.organisationID], as: String.self) else {
-            throw StoreError("organisation \(delivery.organisationID) of delivery \(delivery.id) no longer exists")
+            throw StoreError.notFound("organisation \(delivery.organisationID) of delivery \(delivery.id) no longer exists")
         }
         let condition = delivery.kind == .digest ? "d.digest_id = ?" : "d.id = ?"
         let alerts = try await fetchAll("""
@@ -230,7 +230,7 @@ extension PostgresStore {
 
     public func updateAlert(id: Int64, organisationID: Int64, update: AlertUpdate, actor: String, at: Date) async throws -> StoredAlert? {
         if let due = update.dueDate, !due.isEmpty, Timestamp.parse(due + "T00:00:00Z") == nil || due.count != 10 {
-            throw StoreError("the due date \(due) is not a date: write it as YYYY-MM-DD")
+            throw StoreError.invalid("the due date \(due) is not a date: write it as YYYY-MM-DD", field: "due")
         }
         return try await transaction { db -> StoredAlert? in
             // FOR UPDATE: two people changing one alert at once each record the value they actually replaced.

@@ -46,7 +46,16 @@ public struct PostgresStore: SQLExecutor {
         try await withConnection { try await $0.fetchAll(sql, arguments) }
     }
 
+    /// Runs `body` on a pooled connection; driver failures come out as `StoreError`s (`StoreError.classifying`).
     func withConnection<T>(_ body: (SQLConnection) async throws -> T) async throws -> T {
+        do {
+            return try await withPooledConnection(body)
+        } catch {
+            throw StoreError.classifying(postgres: error, endpoint: pool.endpoint)
+        }
+    }
+
+    private func withPooledConnection<T>(_ body: (SQLConnection) async throws -> T) async throws -> T {
         let connection = try await pool.lease()
         do {
             let result = try await body(SQLConnection(connection: connection, logger: logger))
@@ -65,11 +74,13 @@ public struct PostgresStore: SQLExecutor {
         while true {
             attempt += 1
             do {
-                return try await withConnection { connection in
+                return try await withPooledConnection { connection in
                     try await connection.inTransaction { try await body(connection) }
                 }
             } catch let failure as PostgresFailure where failure.isRetryable && attempt < 5 {
                 try await Task.sleep(nanoseconds: UInt64.random(in: 5_000_000...50_000_000) * UInt64(attempt))
+            } catch {
+                throw StoreError.classifying(postgres: error, endpoint: pool.endpoint)
             }
         }
     }
@@ -86,23 +97,38 @@ public struct PostgresStore: SQLExecutor {
 
     // MARK: Migrations
 
-    /// Applies the migrations not yet applied, in order, each in its own transaction, under an advisory lock so that
-    /// nodes starting together migrate once. Returns the names applied.
+    /// Applies the migrations not yet applied, in order, each in its own transaction together with its row in
+    /// `schema_migrations`, under an advisory lock so that nodes starting together migrate once. A migration that
+    /// fails is rolled back alone: the ones before it stay applied and recorded, and the next start resumes at the one
+    /// that failed (PostgreSQL's DDL is transactional, so a migration is never left half applied). Returns the names
+    /// applied.
     @discardableResult
     public func migrate() async throws -> [String] {
+        try await migrate(PostgresStore.migrations)
+    }
+
+    func migrate(_ migrations: [Migration]) async throws -> [String] {
         try await transaction { db in
             try await db.execute("SELECT pg_advisory_xact_lock(?)", [PostgresStore.migrationLock])
             try await db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
-            let applied = Set(try await db.fetchValues("SELECT name FROM schema_migrations", as: String.self))
-            var names: [String] = []
-            for migration in PostgresStore.migrations where !applied.contains(migration.name) {
+        }
+        var names: [String] = []
+        for migration in migrations {
+            let applied = try await transaction { db in
+                // Taken again in each transaction and the applied set read under it: another node may have applied
+                // this migration since.
+                try await db.execute("SELECT pg_advisory_xact_lock(?)", [PostgresStore.migrationLock])
+                guard try await db.fetchValue("SELECT 1 FROM schema_migrations WHERE name = ?", [migration.name], as: Int.self) == nil else {
+                    return false
+                }
                 for statement in migration.statements { try await db.execute(statement) }
                 try await db.execute("INSERT INTO schema_migrations(name, applied_at) VALUES (?, ?)",
                                      [migration.name, Timestamp.format(Date())])
-                names.append(migration.name)
+                return true
             }
-            return names
+            if applied { names.append(migration.name) }
         }
+        return names
     }
 
     /// Migrations known to this build and whether each is applied, for `vigil migrate --status`.

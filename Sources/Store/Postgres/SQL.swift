@@ -384,10 +384,13 @@ func runQuery(_ sql: String, _ arguments: SQLArguments, on connection: PostgresC
 public struct PostgresFailure: Error, CustomStringConvertible, Sendable {
     public let sqlState: String?
     public let message: String
+    /// The column a data or constraint error concerns, when the server names one.
+    public let column: String?
     public var description: String { message }
 
     init(_ error: PSQLError, sql: String?) {
         sqlState = error.serverInfo?[.sqlState]
+        column = error.serverInfo?[.columnName]
         var text: String
         if let server = error.serverInfo?[.message] {
             text = "PostgreSQL: \(server)"

@@ -51,7 +51,7 @@ public struct StoreCopier: Sendable {
             // Only into an empty database: merging two installations would collide on IDs.
             for table in ["documents", "organisations", "users", "sources"] {
                 if try await db.fetchValue("SELECT 1 FROM \(table) LIMIT 1", as: Int64.self) != nil {
-                    throw StoreError("\(target.path) already holds data (its \(table) table is not empty); "
+                    throw StoreError.conflict("\(target.path) already holds data (its \(table) table is not empty); "
                                      + "copy into a new, empty database (createdb) instead")
                 }
             }
@@ -214,7 +214,7 @@ public struct StoreCopier: Sendable {
         case .double(let v):
             switch type {
             case "bigint", "integer", "smallint":
-                guard v == v.rounded() else { throw StoreError("\(table).\(column) holds \(v), not a whole number") }
+                guard v == v.rounded() else { throw StoreError.corrupt("\(table).\(column) holds \(v), not a whole number") }
                 return .integer(Int64(v))
             case "text": return .text(String(v))
             default: return .real(v)
@@ -223,7 +223,7 @@ public struct StoreCopier: Sendable {
             switch type {
             case "bytea": return .blob(Array(v.utf8))
             case "bigint", "integer", "smallint":
-                guard let number = Int64(v) else { throw StoreError("\(table).\(column) holds \"\(v.prefix(40))\", not a number") }
+                guard let number = Int64(v) else { throw StoreError.corrupt("\(table).\(column) holds \"\(v.prefix(40))\", not a number") }
                 return .integer(number)
             case "boolean": return .bool(v == "1" || v.lowercased() == "true")
             default: return .text(v)

@@ -88,9 +88,9 @@ struct AlertsController<Context: ViewerRequestContext>: Sendable {
         let statusText = form["status"] ?? ""
         let status = statusText.isEmpty ? nil : AlertStatus(parsing: statusText)
         let note = form["note"] ?? ""
-        func refuse(_ message: String) async throws -> Response {
+        func refuse(_ message: String?, field: (field: String, message: String, typed: String)? = nil) async throws -> Response {
             try await render(alert, organisation: org, context: context,
-                             editor: AlertEditForm(alert: alert, csrf: csrf, note: note, error: message), status: .badRequest)
+                             editor: AlertEditForm(alert: alert, csrf: csrf, note: note, error: message, fieldError: field), status: .badRequest)
         }
         if !statusText.isEmpty, status == nil {
             return try await refuse("Choose one of the statuses listed.")
@@ -102,6 +102,13 @@ struct AlertsController<Context: ViewerRequestContext>: Sendable {
                                             update: AlertUpdate(status: status, owner: owner, dueDate: form["due"], note: note.isEmpty ? nil : note),
                                             actor: viewer.user.email, at: Date())
         } catch let error as StoreError {
+            // Only refusals of the input go back to the form; anything else (the database unreachable or damaged) is
+            // answered by `ErrorPageMiddleware`, which keeps its text from the page.
+            guard case .invalid(let field) = error.kind else { throw error }
+            let message = ErrorAnswer.sentence(error.message)
+            if let field, field == "due" {
+                return try await refuse("The change was not saved.", field: (field, message, String((form["due"] ?? "").prefix(40))))
+            }
             return try await refuse("The change was not saved: \(error.message).")
         }
         return Redirect.to("/alerts/\(id)")

@@ -114,7 +114,7 @@ enum OpenAPIDocument {
           },
           "Severity": {"type": "string", "enum": ["none", "low", "medium", "high", "critical"]},
           "Integrity": {"type": "string", "enum": ["verified", "hash-only", "signature-unchecked", "unsigned", "hash-mismatch", "bad-signature", "unknown-key"]},
-          "Error": {"type": "object", "required": ["error", "status"], "properties": {"error": {"type": "string"}, "status": {"type": "integer"}}},
+          "Error": {"type": "object", "required": ["error", "status"], "properties": {"error": {"type": "object", "required": ["code", "field", "message"], "properties": {"code": {"type": "string", "description": "invalid, not_found, conflict, unavailable, internal, unauthorized, forbidden, …"}, "field": {"type": ["string", "null"], "description": "The input at fault, when one is"}, "message": {"type": "string"}}}, "status": {"type": "integer"}}},
           "AdvisoryList": {
             "type": "object",
             "required": ["total", "page", "per_page", "page_count", "items"],

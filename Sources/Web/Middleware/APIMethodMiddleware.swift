@@ -15,7 +15,7 @@ struct APIMethodMiddleware<Context: RequestContext>: RouterMiddleware {
         if request.method == .options {
             return Response(status: .noContent, headers: [.allow: allow])
         }
-        var response = JSONResponse.make(APIError(error: "\(path) answers \(allow), not \(request.method.rawValue).", status: 405),
+        var response = JSONResponse.make(APIError(code: "method_not_allowed", message: "\(path) answers \(allow), not \(request.method.rawValue).", status: 405),
                                          status: .methodNotAllowed)
         response.headers[.allow] = allow
         return response

@@ -1,9 +1,11 @@
 import HTTPTypes
 import Hummingbird
 import Logging
+import Store
 
 /// Turns errors into friendly pages (or JSON for the API): a 404 page that helps, and a 500 page that says
-/// something went wrong without showing internals. The error itself is logged.
+/// something went wrong without showing internals. The one place errors become HTTP statuses (`ErrorAnswer`); the
+/// error itself is logged on the request's logger, so the line carries the request ID.
 struct ErrorPageMiddleware<Context: RequestContext>: RouterMiddleware {
     let renderer: TemplateRenderer
 
@@ -11,7 +13,7 @@ struct ErrorPageMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             var response = try await next(request, context)
             if response.status == .notFound, response.body.contentLength == 0 {
-                response = errorResponse(status: .notFound, request: request, message: nil)
+                response = errorResponse(ErrorAnswer(status: .notFound, message: nil), request: request)
             }
             return response
         } catch let error as HTTPError {
@@ -20,29 +22,135 @@ struct ErrorPageMiddleware<Context: RequestContext>: RouterMiddleware {
                 return Response(status: error.status, headers: error.headers)
             }
             if error.status.code < 500 {
-                var response = errorResponse(status: error.status, request: request, message: error.body)
+                var response = errorResponse(ErrorAnswer(status: error.status, message: error.body), request: request)
                 if let challenge = error.headers[.wwwAuthenticate] { response.headers[.wwwAuthenticate] = challenge }
                 if let cacheControl = error.headers[.cacheControl] { response.headers[.cacheControl] = cacheControl }
                 return response
             }
             context.logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
-            return errorResponse(status: error.status, request: request, message: nil)
+            return errorResponse(ErrorAnswer(status: error.status, message: nil), request: request)
         } catch {
-            context.logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
-            return errorResponse(status: .internalServerError, request: request, message: nil)
+            let answer = ErrorAnswer(error)
+            answer.log(error, path: request.uri.path, logger: context.logger)
+            return errorResponse(answer, request: request)
         }
     }
 
-    func errorResponse(status: HTTPResponse.Status, request: Request, message: String?) -> Response {
-        let text = message ?? (status == .notFound ? "There is nothing at this address." : "Something went wrong on our side. The error has been logged; please try again.")
+    func errorResponse(_ answer: ErrorAnswer, request: Request) -> Response {
+        let status = answer.status
+        let text = answer.message ?? ErrorAnswer.defaultMessage(status)
+        var response: Response
         if request.uri.path.hasPrefix("/api/") {
-            return JSONResponse.make(APIError(error: text, status: status.code), status: status)
+            response = JSONResponse.make(APIError(code: answer.code, field: answer.field, message: text, status: status.code), status: status)
+        } else {
+            let view = ErrorPageView(pageTitle: status == .notFound ? "Not found" : "Error \(status.code)", status: status.code,
+                                     heading: answer.heading, message: text, isNotFound: status == .notFound, path: request.uri.path)
+            let html = (try? renderer.render(view, template: "error")) ?? "<!doctype html><title>Error</title><p>\(status.code)</p>"
+            response = HTMLResponse.make(html, status: status)
         }
-        let view = ErrorPageView(pageTitle: status == .notFound ? "Not found" : "Error \(status.code)", status: status.code,
-                                 heading: status == .notFound ? "Page not found" : (status.code < 500 ? "That request could not be handled" : "Something went wrong"),
-                                 message: text, isNotFound: status == .notFound, path: request.uri.path)
-        let html = (try? renderer.render(view, template: "error")) ?? "<!doctype html><title>Error</title><p>\(status.code)</p>"
-        return HTMLResponse.make(html, status: status)
+        if let retryAfter = answer.retryAfterSeconds {
+            response.headers[.retryAfter] = "\(retryAfter)"
+            // A proxy must not keep serving "try again" once the database is back.
+            response.headers[.cacheControl] = "no-store"
+        }
+        return response
+    }
+}
+
+/// What the web answers for an error: its status, the code the API names it by, and the text a user may see (nil:
+/// the status's standard text). Store errors are answered by their kind; the internal text of an unavailable or
+/// corrupt store, and of any error this does not know, never reaches the user.
+struct ErrorAnswer: Equatable {
+    var status: HTTPResponse.Status
+    var code: String
+    var field: String?
+    var message: String?
+    var retryAfterSeconds: Int?
+
+    static let unavailableMessage = "Vigil cannot reach its database right now; try again in a minute."
+    static let retryAfterSeconds = 60
+
+    init(status: HTTPResponse.Status, message: String?) {
+        self.status = status
+        self.code = ErrorAnswer.code(status)
+        self.message = message
+    }
+
+    init(_ error: any Error) {
+        guard let error = error as? StoreError else {
+            self.init(status: .internalServerError, message: nil)
+            return
+        }
+        // `message` only: the driver's words (`detail`: SQL, SQLSTATE, result codes) stay in the log.
+        switch error.kind {
+        case .notFound:
+            self.init(status: .notFound, message: ErrorAnswer.sentence(error.message))
+        case .invalid(let field):
+            self.init(status: .badRequest, message: ErrorAnswer.sentence(error.message))
+            self.field = field
+        case .conflict:
+            self.init(status: .conflict, message: ErrorAnswer.sentence(error.message))
+        case .unavailable:
+            self.init(status: .serviceUnavailable, message: ErrorAnswer.unavailableMessage)
+            retryAfterSeconds = ErrorAnswer.retryAfterSeconds
+        case .corrupt:
+            self.init(status: .internalServerError, message: nil)
+        }
+    }
+
+    /// The store's messages are clauses for the CLI (`vigil …: the due date … is not a date`); pages show sentences.
+    static func sentence(_ text: String) -> String {
+        guard let first = text.first else { return text }
+        let capitalised = first.uppercased() + text.dropFirst()
+        return capitalised.hasSuffix(".") ? capitalised : capitalised + "."
+    }
+
+    var heading: String {
+        switch status.code {
+        case 404: "Page not found"
+        case 503: "Vigil cannot reach its database"
+        case ..<500: "That request could not be handled"
+        default: "Something went wrong"
+        }
+    }
+
+    static func defaultMessage(_ status: HTTPResponse.Status) -> String {
+        switch status.code {
+        case 404: "There is nothing at this address."
+        case 503: unavailableMessage
+        default: "Something went wrong on our side. The error has been logged; please try again."
+        }
+    }
+
+    static func code(_ status: HTTPResponse.Status) -> String {
+        switch status.code {
+        case 400: "invalid"
+        case 401: "unauthorized"
+        case 403: "forbidden"
+        case 404: "not_found"
+        case 405: "method_not_allowed"
+        case 409: "conflict"
+        case 413: "too_large"
+        case 429: "too_many_requests"
+        case 503: "unavailable"
+        case ..<500: "rejected"
+        default: "internal"
+        }
+    }
+
+    /// Server-side failures at error level with everything known (the detail is for operators); refused requests
+    /// at info level, since the user saw the reason.
+    func log(_ error: any Error, path: String, logger: Logger) {
+        var metadata: Logger.Metadata = ["path": "\(path)", "status": "\(status.code)", "error": "\(String(reflecting: error))"]
+        if let error = error as? StoreError {
+            metadata["error"] = "\(error)"
+            metadata["store_error"] = "\(error.kind.code)"
+        }
+        if status.code >= 500 {
+            logger.error("request failed", metadata: metadata)
+        } else {
+            logger.info("request refused", metadata: metadata)
+        }
     }
 }
 
@@ -55,9 +163,31 @@ struct ErrorPageView {
     let path: String
 }
 
+/// The API's error object: `{"error": {"code": "invalid", "field": "due", "message": "…"}, "status": 400}`. `field` is
+/// null unless one input is at fault.
 struct APIError: Encodable {
-    let error: String
+    struct Detail: Encodable {
+        let code: String
+        let field: String?
+        let message: String
+
+        enum CodingKeys: String, CodingKey { case code, field, message }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(code, forKey: .code)
+            try container.encode(field, forKey: .field)
+            try container.encode(message, forKey: .message)
+        }
+    }
+
+    let error: Detail
     let status: Int
+
+    init(code: String, field: String? = nil, message: String, status: Int) {
+        self.error = Detail(code: code, field: field, message: message)
+        self.status = status
+    }
 }
 
 /// Headers every response carries: no external resources may load, no framing, no MIME sniffing; and behind an
