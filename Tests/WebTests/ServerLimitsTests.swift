@@ -158,10 +158,11 @@ struct ServerLimitsTests {
 
     @Test("a chunked body that passes the limit is cut off with 413; a small form post is read and judged as usual")
     func oversizedChunkedBody() async throws {
-        // Timeouts that a machine loaded by the rest of the suite cannot reach: this test is about the 413.
+        // Header and body timeouts that a machine loaded by the rest of the suite cannot reach: this test is about the
+        // 413. The idle timeout stays short: a chunked body read to its end before the 413 was written leaves the
+        // connection open, and it is the idle timeout that closes it.
         var limits = Self.quick
         limits.headerTimeout = .seconds(15)
-        limits.idleTimeout = .seconds(15)
         limits.bodyTimeout = .seconds(15)
         try await withServer(limits) { port in
             let connection = try RawConnection(port: port)
