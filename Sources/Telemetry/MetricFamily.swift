@@ -39,10 +39,7 @@ public final class CounterFamily: MetricFamily {
     public func value(_ labels: [String] = []) -> Double { series.withLock { $0[labels] ?? 0 } }
 
     public func render(into text: inout String) {
-        PrometheusText.header(name: name, help: help, type: "counter", into: &text)
-        for (labels, value) in series.withLock({ $0 }).sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
-            PrometheusText.sample(name, labelNames: labelNames, labels: labels, value: value, into: &text)
-        }
+        PrometheusText.family(name, help: help, type: "counter", labelNames: labelNames, series: series.withLock { $0 }, into: &text)
     }
 }
 
@@ -77,10 +74,7 @@ public final class GaugeFamily: MetricFamily {
     public func value(_ labels: [String] = []) -> Double? { series.withLock { $0[labels] } }
 
     public func render(into text: inout String) {
-        PrometheusText.header(name: name, help: help, type: "gauge", into: &text)
-        for (labels, value) in series.withLock({ $0 }).sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
-            PrometheusText.sample(name, labelNames: labelNames, labels: labels, value: value, into: &text)
-        }
+        PrometheusText.family(name, help: help, type: "gauge", labelNames: labelNames, series: series.withLock { $0 }, into: &text)
     }
 }
 
@@ -145,6 +139,15 @@ public final class HistogramFamily: MetricFamily {
 public enum PrometheusText {
     /// The Content-Type of a scrape's answer.
     public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
+
+    /// A counter's or gauge's family: its header, then one sample per series, in label order.
+    static func family(_ name: String, help: String, type: String, labelNames: [String], series: [[String]: Double],
+                       into text: inout String) {
+        header(name: name, help: help, type: type, into: &text)
+        for (labels, value) in series.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
+            sample(name, labelNames: labelNames, labels: labels, value: value, into: &text)
+        }
+    }
 
     /// A label value as written between its quotes: backslash, double quote and line feed escaped.
     public static func escapeLabelValue(_ value: String) -> String {
