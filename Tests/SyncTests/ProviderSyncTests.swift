@@ -16,7 +16,10 @@ struct ProviderSyncTests {
     static let otFeed = "csaf_files/OT/white/cisa-csaf-ot-feed-tlp-white.json"
     static let cisaKey = "144AED0A57BE7D4AE835D9D8CAC5AC4F74164B17"
 
-    static func policy(timeout: TimeInterval = 10) -> FetchPolicy {
+    /// The fetch policy of these tests. The whole-request timeout is generous by default: these tests count requests
+    /// and documents, and a loopback answer that a loaded CI machine delays past a short timeout says nothing about
+    /// Vigil (the tests of timeouts pass a short one).
+    static func policy(timeout: TimeInterval = 60) -> FetchPolicy {
         var policy = FetchPolicy()
         policy.backoff = 0.01
         policy.attempts = 2
