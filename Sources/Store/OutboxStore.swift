@@ -205,6 +205,12 @@ public enum DeliveryOutcome: Sendable, Equatable {
     case delivered(deliveryID: Int64, at: Date, detail: String)
     /// `retryAt` nil: failed for good.
     case failed(deliveryID: Int64, error: String, retryAt: Date?)
+
+    public var deliveryID: Int64 {
+        switch self {
+        case .delivered(let id, _, _), .failed(let id, _, _): id
+        }
+    }
 }
 
 /// A delivery as listed in the outbox and on an alert.

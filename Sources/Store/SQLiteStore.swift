@@ -7,7 +7,7 @@ import GRDB
 /// Each document is stored atomically: in its own transaction, or with others in one transaction when an import
 /// hands over a batch. An import killed half-way leaves every document either fully stored or absent (the batch
 /// being written is absent), and a re-run completes it.
-public struct SQLiteStore: AdvisoryStore {
+public struct SQLiteStore: AdvisoryStore, SQLStore {
     let writer: SQLiteWriter
     let assetIndexCache = AssetIndexCache()
     /// Where the database lives, for messages.
@@ -20,6 +20,8 @@ public struct SQLiteStore: AdvisoryStore {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(10)
+        // Transactions span awaits (`SQLiteWriter.transaction`): BEGIN and COMMIT run in separate writer accesses.
+        configuration.allowsUnsafeTransactions = true
         configuration.prepareDatabase { db in
             // WAL with synchronous=NORMAL: commits survive a killed process; only an OS crash may lose the last ones.
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
@@ -93,6 +95,12 @@ public struct SQLiteStore: AdvisoryStore {
 
     public func generation() async throws -> Int64 {
         try await writer.read { db in try Int64.fetchOne(db.cachedStatement(sql: "SELECT value FROM meta WHERE key = 'generation'")) ?? 0 }
+    }
+
+    static func recordChange(advisoryID: String, documentID: Int64, previousDocumentID: Int64?, db: Database) throws {
+        try db.cachedStatement(sql: """
+            INSERT INTO advisory_changes(advisory_id, document_id, previous_document_id, recorded_at) VALUES (?, ?, ?, ?)
+            """).execute(arguments: [advisoryID, documentID, previousDocumentID, Timestamp.format(Date())])
     }
 
     static func bumpGeneration(_ db: Database) throws {

@@ -49,28 +49,3 @@ extension StoreError {
         return String(last.split(separator: ".").last ?? Substring(last))
     }
 }
-
-/// The store's database connection: GRDB's writer, with every failure classified as a `StoreError` on the way out.
-struct SQLiteWriter: Sendable {
-    let base: any DatabaseWriter
-    let path: String
-
-    func read<T: Sendable>(_ value: @Sendable (Database) throws -> T) async throws -> T {
-        do { return try await base.read(value) } catch { throw StoreError.classifying(sqlite: error, path: path) }
-    }
-
-    func write<T: Sendable>(_ updates: @Sendable (Database) throws -> T) async throws -> T {
-        do { return try await base.write(updates) } catch { throw StoreError.classifying(sqlite: error, path: path) }
-    }
-
-    /// The blocking forms, for results that are not `Sendable` (rows); as GRDB does, the async forms are preferred.
-    @_disfavoredOverload
-    func read<T>(_ value: (Database) throws -> T) throws -> T {
-        do { return try base.read(value) } catch { throw StoreError.classifying(sqlite: error, path: path) }
-    }
-
-    @_disfavoredOverload
-    func write<T>(_ updates: (Database) throws -> T) throws -> T {
-        do { return try base.write(updates) } catch { throw StoreError.classifying(sqlite: error, path: path) }
-    }
-}

@@ -432,11 +432,6 @@ extension PostgresStore {
         return ids
     }
 
-    /// `?, ?, ?` for an IN list.
-    static func placeholders(_ count: Int) -> String {
-        Array(repeating: "?", count: count).joined(separator: ", ")
-    }
-
     /// Key of the advisory lock that orders inventory changes against ingests (see `storeDocument`).
     static let inventoryLock: Int64 = 0x5649_4749_4C00_0002
 }

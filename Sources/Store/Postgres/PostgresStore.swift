@@ -91,10 +91,6 @@ public struct PostgresStore: SQLExecutor {
         try await fetchValue("SELECT value FROM meta WHERE key = 'generation'") ?? 0
     }
 
-    static func bumpGeneration(_ db: some SQLExecutor) async throws {
-        try await db.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
-    }
-
     // MARK: Migrations
 
     /// Applies the migrations not yet applied, in order, each in its own transaction together with its row in

@@ -1,14 +1,16 @@
 import CSAF
 import Foundation
 
-extension PostgresStore {
+/// Channels, the outbox of deliveries, digests and the alert log: one implementation for both databases.
+
+extension SQLStore {
     // MARK: Channels
 
     public func addChannel(_ channel: NotificationChannel.Draft, organisationID: Int64) async throws -> NotificationChannel {
         let name = channel.name.trimmingCharacters(in: .whitespaces)
         guard !name.isEmpty else { throw StoreError.invalid("a channel needs a name", field: "name") }
-        let secret = channel.kind == .webhook ? SQLiteStore.randomToken() : ""
-        let token = SQLiteStore.randomToken()
+        let secret = channel.kind == .webhook ? Self.randomToken() : ""
+        let token = Self.randomToken()
         let now = Date()
         // ON CONFLICT rather than a check first: two nodes adding the same name at once get one channel and one error.
         guard let id = try await fetchValue("""
@@ -26,8 +28,8 @@ extension PostgresStore {
     }
 
     public func channels(organisationID: Int64) async throws -> [NotificationChannel] {
-        // COLLATE "C": SQLite orders text by bytes, and so must the list here whatever the database's locale.
-        try await fetchAll("SELECT * FROM channels WHERE organisation_id = ? ORDER BY name COLLATE \"C\"", [organisationID])
+        // In byte order, whatever PostgreSQL's locale.
+        try await fetchAll("SELECT * FROM channels WHERE organisation_id = ? ORDER BY \(dialect.binary("name"))", [organisationID])
             .map(StoreRows.channel(from:))
     }
 
@@ -65,7 +67,7 @@ extension PostgresStore {
             INSERT INTO deliveries(organisation_id, channel_id, kind, idempotency_key, status, next_attempt_at, created_at)
             SELECT organisation_id, id, 'test', ?, 'pending', ?, ? FROM channels WHERE id = ? AND organisation_id = ?
             RETURNING id
-            """, ["test:\(channelID)|\(SQLiteStore.randomToken())", stamp, stamp, channelID, organisationID], as: Int64.self) else {
+            """, ["test:\(channelID)|\(Self.randomToken())", stamp, stamp, channelID, organisationID], as: Int64.self) else {
             throw StoreError.notFound("the organisation has no channel \(channelID)")
         }
         return id
@@ -83,8 +85,7 @@ extension PostgresStore {
     public func composeDigest(channelID: Int64, periodEnd boundary: Date, now: Date) async throws -> Int {
         try await transaction { db in
             // Two nodes composing the same channel at once take turns: the second finds the held rows already folded.
-            try await db.execute("SELECT pg_advisory_xact_lock(?::integer, ?::integer)",
-                                 [Self.digestLockSpace, Int32(truncatingIfNeeded: channelID)])
+            try await lock(Self.digestLockSpace << 32 | (channelID & 0xFFFF_FFFF), in: db)
             let end = Timestamp.format(boundary)
             let held = try await db.fetchValue("""
                 SELECT COUNT(*) FROM deliveries WHERE channel_id = ? AND status = 'held' AND created_at < ?
@@ -101,11 +102,10 @@ extension PostgresStore {
             guard let digestID = try await db.fetchValue("SELECT id FROM deliveries WHERE idempotency_key = ?", [key], as: Int64.self) else {
                 return 0
             }
-            return try await db.fetchValue("""
-                WITH d AS (UPDATE deliveries SET status = 'digested', digest_id = ?
-                           WHERE channel_id = ? AND status = 'held' AND created_at < ? RETURNING 1)
-                SELECT count(*) FROM d
-                """, [digestID, channelID, end], as: Int.self) ?? 0
+            return try await db.fetchAll("""
+                UPDATE deliveries SET status = 'digested', digest_id = ?
+                WHERE channel_id = ? AND status = 'held' AND created_at < ? RETURNING id
+                """, [digestID, channelID, end]).count
         }
     }
 
@@ -113,30 +113,37 @@ extension PostgresStore {
                                 kinds: Set<NotificationChannel.Kind>?) async throws -> [ClaimedDelivery] {
         let stamp = Timestamp.format(now)
         let kindCondition = NotificationChannel.Kind.channelCondition(kinds)
-        // One statement, so one transaction: the due rows are locked FOR UPDATE SKIP LOCKED, so a row another node is
-        // claiming at this moment is left to it (no two nodes claim one row, and neither waits), then leased. A lease
-        // that expired without an outcome makes its row due again.
-        return try await fetchAll("""
-            WITH due AS (
-              SELECT id FROM deliveries
-              WHERE ((status = 'pending' AND next_attempt_at <= ?) OR (status = 'sending' AND lease_until <= ?))
-                AND (?::bigint IS NULL OR id = ?) \(kindCondition)
-              ORDER BY next_attempt_at, id LIMIT ?
-              FOR UPDATE SKIP LOCKED),
-            claimed AS (
-              UPDATE deliveries d SET status = 'sending', attempts = d.attempts + 1, lease_until = ?
-              FROM due WHERE d.id = due.id
-              RETURNING d.id, d.kind, d.idempotency_key, d.attempts, d.created_at, d.period_end, d.channel_id, d.alert_id)
-            SELECT cl.id AS delivery_id, cl.kind AS delivery_kind, cl.idempotency_key AS delivery_key, cl.attempts,
-                   cl.created_at AS delivery_created_at, cl.period_end, cl.alert_id AS delivery_alert_id, c.*
-            FROM claimed cl JOIN channels c ON c.id = cl.channel_id ORDER BY cl.id
-            """, [stamp, stamp, only, only, limit, Timestamp.format(now.addingTimeInterval(lease))]).map { row in
-            ClaimedDelivery(id: row["delivery_id"], organisationID: row["organisation_id"],
-                            kind: DeliveryKind(rawValue: row["delivery_kind"]) ?? .alert, channel: StoreRows.channel(from: row),
-                            idempotencyKey: row["delivery_key"], attempts: row["attempts"],
-                            createdAt: Timestamp.parse(row["delivery_created_at"]) ?? now,
-                            periodEnd: (row["period_end"] as String?).flatMap(Timestamp.parse),
-                            alertID: row["delivery_alert_id"])
+        // Most passes find nothing due: find that out with a read, without taking a write lock or a connection for
+        // a transaction.
+        let condition = "((status = 'pending' AND next_attempt_at <= ?) OR (status = 'sending' AND lease_until <= ?)) \(kindCondition)"
+        guard try await fetchValue("SELECT 1 FROM deliveries WHERE \(condition) LIMIT 1", [stamp, stamp], as: Int.self) != nil else {
+            return []
+        }
+        // The due rows are leased in one statement. On PostgreSQL they are locked FOR UPDATE SKIP LOCKED, so a row
+        // another node is claiming at this moment is left to it (no two nodes claim one row, and neither waits); SQLite
+        // has one writer. A lease that expired without an outcome makes its row due again.
+        return try await transaction { db in
+            let ids = try await db.fetchValues("""
+                UPDATE deliveries SET status = 'sending', attempts = attempts + 1, lease_until = ?
+                WHERE id IN (
+                  SELECT id FROM deliveries WHERE \(condition) AND (CAST(? AS BIGINT) IS NULL OR id = ?)
+                  ORDER BY next_attempt_at, id LIMIT ? \(dialect.skipLocked))
+                RETURNING id
+                """, [Timestamp.format(now.addingTimeInterval(lease)), stamp, stamp, only, only, limit], as: Int64.self)
+            guard !ids.isEmpty else { return [] }
+            return try await db.fetchAll("""
+                SELECT d.id AS delivery_id, d.kind AS delivery_kind, d.idempotency_key AS delivery_key, d.attempts,
+                       d.created_at AS delivery_created_at, d.period_end, d.alert_id AS delivery_alert_id, c.*
+                FROM deliveries d JOIN channels c ON c.id = d.channel_id
+                WHERE d.id IN (\(Self.placeholders(ids.count))) ORDER BY d.id
+                """, SQLArguments(ids)).map { row in
+                ClaimedDelivery(id: row["delivery_id"], organisationID: row["organisation_id"],
+                                kind: DeliveryKind(rawValue: row["delivery_kind"]) ?? .alert, channel: StoreRows.channel(from: row),
+                                idempotencyKey: row["delivery_key"], attempts: row["attempts"],
+                                createdAt: Timestamp.parse(row["delivery_created_at"]) ?? now,
+                                periodEnd: (row["period_end"] as String?).flatMap(Timestamp.parse),
+                                alertID: row["delivery_alert_id"])
+            }
         }
     }
 
@@ -174,11 +181,16 @@ extension PostgresStore {
 
     public func recordOutcomes(_ outcomes: [DeliveryOutcome]) async throws {
         guard !outcomes.isEmpty else { return }
+        // A delivery named twice in one batch takes its last outcome.
+        var last: [Int64: DeliveryOutcome] = [:]
+        var order: [Int64] = []
+        for outcome in outcomes {
+            if last.updateValue(outcome, forKey: outcome.deliveryID) == nil { order.append(outcome.deliveryID) }
+        }
         // One statement for the whole batch: the outcomes as rows, each applied by its kind.
         var arguments = SQLArguments()
-        var rows: [String] = []
-        for outcome in outcomes {
-            switch outcome {
+        for id in order {
+            switch last[id]! {
             case let .delivered(id, at, detail):
                 arguments.append(contentsOf: [id, "delivered", Timestamp.format(at), detail, nil, nil])
             case let .failed(id, error, retryAt?):
@@ -186,22 +198,19 @@ extension PostgresStore {
             case let .failed(id, error, nil):
                 arguments.append(contentsOf: [id, "failed", nil, nil, error, nil])
             }
-            // The position is written in, not bound: it orders a delivery's outcomes when the batch names it twice.
-            rows.append(rows.isEmpty ? "(?::bigint, ?::text, ?::text, ?::text, ?::text, ?::text, 0)" : "(?, ?, ?, ?, ?, ?, \(rows.count))")
         }
+        let row = "(CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT))"
+        let rows = Array(repeating: row, count: order.count).joined(separator: ", ")
         try await transaction { db in
-            // A delivery named twice in one batch takes its last outcome, as SQLite's statement-per-outcome loop does.
             try await db.execute("""
-                UPDATE deliveries d SET status = o.status,
-                  delivered_at = CASE WHEN o.status = 'delivered' THEN o.delivered_at ELSE d.delivered_at END,
-                  detail = CASE WHEN o.status = 'delivered' THEN o.detail ELSE d.detail END,
+                WITH o(id, status, delivered_at, detail, last_error, next_attempt_at) AS (VALUES \(rows))
+                UPDATE deliveries SET status = o.status,
+                  delivered_at = CASE WHEN o.status = 'delivered' THEN o.delivered_at ELSE deliveries.delivered_at END,
+                  detail = CASE WHEN o.status = 'delivered' THEN o.detail ELSE deliveries.detail END,
                   last_error = o.last_error,
-                  next_attempt_at = COALESCE(o.next_attempt_at, d.next_attempt_at),
+                  next_attempt_at = COALESCE(o.next_attempt_at, deliveries.next_attempt_at),
                   lease_until = NULL
-                FROM (SELECT DISTINCT ON (id) id, status, delivered_at, detail, last_error, next_attempt_at
-                      FROM (VALUES \(rows.joined(separator: ", "))) AS v(id, status, delivered_at, detail, last_error, next_attempt_at, position)
-                      ORDER BY id, position DESC) o
-                WHERE d.id = o.id
+                FROM o WHERE deliveries.id = o.id
                 """, arguments)
             try await Self.bumpGeneration(db)
         }
@@ -211,7 +220,7 @@ extension PostgresStore {
         try await fetchAll("""
             SELECT d.*, c.name AS channel_name, c.kind AS channel_kind, c.target AS channel_target
             FROM deliveries d JOIN channels c ON c.id = d.channel_id
-            WHERE d.organisation_id = ? AND (?::text IS NULL OR d.status = ?) ORDER BY d.created_at DESC, d.id DESC LIMIT ?
+            WHERE d.organisation_id = ? AND (CAST(? AS TEXT) IS NULL OR d.status = ?) ORDER BY d.created_at DESC, d.id DESC LIMIT ?
             """, [organisationID, status?.rawValue, status?.rawValue, limit]).map(StoreRows.delivery(from:))
     }
 
@@ -235,7 +244,7 @@ extension PostgresStore {
         return try await transaction { db -> StoredAlert? in
             // FOR UPDATE: two people changing one alert at once each record the value they actually replaced.
             guard let row = try await db.fetchOne("""
-                SELECT status, owner, due_date FROM alerts WHERE id = ? AND organisation_id = ? FOR UPDATE
+                SELECT status, owner, due_date FROM alerts WHERE id = ? AND organisation_id = ? \(dialect.forUpdate)
                 """, [id, organisationID]) else { return nil }
             let stamp = Timestamp.format(at)
             var events: [(field: String, old: String?, new: String?)] = []
@@ -293,16 +302,16 @@ extension PostgresStore {
             """, [organisationID, alertID, alertID]).map(StoreRows.delivery(from:))
     }
 
-    // MARK: Rows
+    /// The high half of the lock key for digest composition (the channel's ID is the low half): apart from the other
+    /// keys (`migrationLock`, ingest's); channel IDs beyond 32 bits share keys, which only serialises more.
+    static var digestLockSpace: Int64 { 0x5649_4701 }
 
-    /// The first key of `pg_advisory_xact_lock(space, channel)` for digest composition. The two-key form never meets
-    /// the one-key locks (`migrationLock`, ingest's); channel IDs beyond 32 bits share keys, which only serialises more.
-    static let digestLockSpace: Int32 = 0x5649_4701
+    /// 32 random bytes as lowercase hex: webhook secrets and unsubscribe tokens.
+    static func randomToken() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: .min ... .max, using: &generator)) }.joined()
+    }
 
-
-}
-
-extension PostgresStore {
     public func setChannelSchedule(id: Int64, organisationID: Int64, schedule: NotificationChannel.Schedule) async throws -> Bool {
         try await transaction { db in
             guard try await db.fetchOne("UPDATE channels SET schedule = ? WHERE id = ? AND organisation_id = ? RETURNING id",
@@ -316,3 +325,6 @@ extension PostgresStore {
         }
     }
 }
+
+extension SQLiteStore: OutboxStore {}
+extension PostgresStore: OutboxStore {}

@@ -1,14 +1,16 @@
 import CSAF
 import Foundation
 
-extension PostgresStore {
+/// Watches, the changes waiting to be turned into alerts, and the alerts: one implementation for both databases.
+
+extension SQLStore {
     public func addWatch(_ watch: StoredWatch.Draft, organisationID: Int64) async throws -> StoredWatch {
         let now = Date()
         guard let id = try await fetchValue("""
             INSERT INTO watches(organisation_id, kind, value, minimum_severity, notify, created_at) VALUES (?, ?, ?, ?, ?, ?)
             RETURNING id
             """, [organisationID, watch.kind, watch.value, watch.minimumSeverity?.rawValue, watch.notify, Timestamp.format(now)],
-            as: Int64.self) else { throw StoreError.corrupt("the watch was not stored: PostgreSQL returned no row for the insert") }
+            as: Int64.self) else { throw StoreError.corrupt("the watch was not stored: the database returned no row for the insert") }
         return StoredWatch(id: id, organisationID: organisationID, draft: watch, createdAt: now)
     }
 
@@ -91,15 +93,19 @@ extension PostgresStore {
                 guard !channelIDs.isEmpty else { continue }
                 // The deliveries are queued in the alert's own transaction (one statement for all its channels): an alert
                 // is never stored without them.
-                var arguments: SQLArguments = [alertID, now, now]
-                arguments.append(contentsOf: SQLArguments(channelIDs))
-                arguments.append(contentsOf: SQLArguments(channelIDs.map { "alert:\(alert.idempotencyKey)|channel:\($0)" }))
-                arguments.append(alert.organisationID)
-                let list = Self.placeholders(channelIDs.count)
+                var arguments = SQLArguments()
+                for id in channelIDs {
+                    arguments.append(id)
+                    arguments.append("alert:\(alert.idempotencyKey)|channel:\(id)")
+                }
+                arguments.append(contentsOf: [alertID, now, now, alert.organisationID])
+                let keys = Array(repeating: "(CAST(? AS BIGINT), CAST(? AS TEXT))", count: channelIDs.count).joined(separator: ", ")
+                // SQLite reads `ON CONFLICT` after a SELECT as a join constraint unless the SELECT has a WHERE: it has.
                 try await db.execute("""
+                    WITH k(id, key) AS (VALUES \(keys))
                     INSERT INTO deliveries(organisation_id, channel_id, kind, alert_id, idempotency_key, status, next_attempt_at, created_at)
                     SELECT c.organisation_id, c.id, 'alert', ?, k.key, CASE c.schedule WHEN 'immediate' THEN 'pending' ELSE 'held' END, ?, ?
-                    FROM unnest(ARRAY[\(list)]::bigint[], ARRAY[\(list)]::text[]) AS k(id, key) JOIN channels c ON c.id = k.id
+                    FROM k JOIN channels c ON c.id = k.id
                     WHERE c.organisation_id = ? AND c.enabled
                     ORDER BY c.id
                     ON CONFLICT (idempotency_key) DO NOTHING
@@ -117,21 +123,28 @@ extension PostgresStore {
     }
 
     public func discardPendingChanges() async throws -> Int {
-        try await fetchValue("""
-            WITH d AS (UPDATE advisory_changes SET processed_at = ? WHERE processed_at IS NULL RETURNING 1) SELECT count(*) FROM d
-            """, [Timestamp.format(Date())], as: Int.self) ?? 0
+        try await fetchAll("UPDATE advisory_changes SET processed_at = ? WHERE processed_at IS NULL RETURNING id",
+                           [Timestamp.format(Date())]).count
     }
 
     public func alerts(organisationID: Int64, status: AlertStatus?, limit: Int) async throws -> [StoredAlert] {
         try await fetchAll("""
             SELECT al.*, COALESCE(a.title, al.advisory_id) AS title, COALESCE(a.severity, 'none') AS severity, a.cvss_score
             FROM alerts al LEFT JOIN advisories a ON a.id = al.advisory_id
-            WHERE al.organisation_id = ? AND (?::text IS NULL OR al.status = ?)
+            WHERE al.organisation_id = ? AND (CAST(? AS TEXT) IS NULL OR al.status = ?)
             ORDER BY al.created_at DESC, al.id DESC LIMIT ?
             """, [organisationID, status?.rawValue, status?.rawValue, limit]).map(StoreRows.alert(from:))
     }
 
-    // MARK: Rows
+    /// `?, ?, ?` for an IN list.
+    static func placeholders(_ count: Int) -> String {
+        Array(repeating: "?", count: count).joined(separator: ", ")
+    }
 
-
+    static func bumpGeneration(_ db: some SQLExecutor) async throws {
+        try await db.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
+    }
 }
+
+extension SQLiteStore: AlertStore {}
+extension PostgresStore: AlertStore {}
