@@ -15,6 +15,15 @@ public enum SQLDialect: Sendable {
         }
     }
 
+    /// `column = ?` ignoring ASCII case, as the unique indexes compare: SQLite's columns are `COLLATE NOCASE`,
+    /// PostgreSQL's indexes are on `lower(column)`.
+    func sameText(_ column: String) -> String {
+        switch self {
+        case .sqlite: "\(column) = ?"
+        case .postgres: "lower(\(column)) = lower(?)"
+        }
+    }
+
     /// Locks the rows a SELECT reads until the transaction ends (SQLite: one writer at a time locks everything).
     var forUpdate: String { self == .postgres ? "FOR UPDATE" : "" }
 
@@ -38,6 +47,10 @@ public protocol SQLStore: SQLExecutor, AdvisoryStore, AssetStore {
     var dialect: SQLDialect { get }
     /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
     func transaction<T>(_ body: (Session) async throws -> T) async throws -> T
+    /// Runs `body`'s reads against one consistent state of the database.
+    func snapshot<T>(_ body: (Session) async throws -> T) async throws -> T
+    /// The database's size on disk, in bytes.
+    func sizeOnDisk() async throws -> Int64
 }
 
 extension SQLStore {
@@ -49,7 +62,50 @@ extension SQLStore {
     }
 }
 
+extension SQLStore {
+    /// Inserts `rows` (one value per column each) with as few statements as the database allows: PostgreSQL binds
+    /// each column as one array (`MultiRowInsert`), SQLite takes VALUES lists within its parameter limit. `suffix`
+    /// follows the values (`ON CONFLICT …`).
+    func insertRows(_ table: String, _ columns: [String], _ rows: [[(any SQLValueConvertible)?]], suffix: String = "",
+                    in db: Session) async throws {
+        guard !rows.isEmpty else { return }
+        switch dialect {
+        case .postgres:
+            var insert = MultiRowInsert()
+            insert.add(table, columns, rows: rows, suffix: suffix)
+            _ = try await insert.run(db)
+        case .sqlite:
+            let tuple = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
+            let perStatement = max(1, 30_000 / max(columns.count, 1))
+            var start = 0
+            while start < rows.count {
+                let chunk = rows[start..<min(start + perStatement, rows.count)]
+                var arguments = SQLArguments()
+                for row in chunk { for value in row { arguments.append(value) } }
+                try await db.execute("""
+                    INSERT INTO \(table)(\(columns.joined(separator: ", "))) VALUES \(Array(repeating: tuple, count: chunk.count).joined(separator: ", ")) \(suffix)
+                    """, arguments)
+                start += chunk.count
+            }
+        }
+    }
+}
+
 extension SQLiteStore {
+    /// Under the writer lock, so that no commit lands between the body's reads (a reader connection cannot be held
+    /// across awaits). For short reads only: a long one delays writers.
+    public func snapshot<T>(_ body: (SQLiteSession) async throws -> T) async throws -> T {
+        try await writer.transaction(body)
+    }
+
+    /// The file with its write-ahead log.
+    public func sizeOnDisk() async throws -> Int64 {
+        [path, path + "-wal"].reduce(Int64(0)) { total, file in
+            let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.int64Value
+            return total + (size ?? 0)
+        }
+    }
+
     public var dialect: SQLDialect { .sqlite }
 
     public func transaction<T>(_ body: (SQLiteSession) async throws -> T) async throws -> T {
@@ -74,4 +130,8 @@ extension SQLiteStore {
 
 extension PostgresStore: SQLStore {
     public var dialect: SQLDialect { .postgres }
+
+    public func sizeOnDisk() async throws -> Int64 {
+        try await fetchValue("SELECT pg_database_size(current_database())", as: Int64.self) ?? 0
+    }
 }

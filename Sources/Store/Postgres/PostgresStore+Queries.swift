@@ -6,7 +6,7 @@ import Foundation
 extension PostgresStore {
     /// Runs `body` in one read-only snapshot, so that the several queries of one page see the same data (SQLite's
     /// `read` does the same).
-    func snapshot<T>(_ body: (SQLConnection) async throws -> T) async throws -> T {
+    public func snapshot<T>(_ body: (SQLConnection) async throws -> T) async throws -> T {
         try await withConnection { connection in
             try await connection.inTransaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") { try await body(connection) }
         }

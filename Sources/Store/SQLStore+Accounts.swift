@@ -1,7 +1,8 @@
 import CSAF
 import Foundation
 
-extension PostgresStore {
+/// Users, memberships, sessions, one-time and API tokens: one implementation for both databases.
+extension SQLStore {
     // MARK: Users
 
     public func hasUsers() async throws -> Bool {
@@ -12,11 +13,11 @@ extension PostgresStore {
         let email = draft.email.trimmingCharacters(in: .whitespaces)
         guard !email.isEmpty else { throw StoreError.invalid("a user needs an email address", field: "email") }
         let name = draft.displayName.trimmingCharacters(in: .whitespaces)
-        // The unique index on lower(email) decides, so two sign-ups with one address at once make one user.
+        // The unique index on the email ignoring case decides, so two sign-ups with one address at once make one user.
         guard let id = try await fetchValue("""
             INSERT INTO users(email, display_name, password_hash, email_verified_at, password_vouched_at, created_at)
             VALUES (?, ?, ?, ?, ?, ?)
-            ON CONFLICT ((lower(email))) DO NOTHING RETURNING id
+            ON CONFLICT DO NOTHING RETURNING id
             """, [email, name, draft.passwordHash, draft.emailVerifiedAt.map(Timestamp.format),
                   draft.passwordVouchedAt.map(Timestamp.format), Timestamp.format(now)],
             as: Int64.self) else {
@@ -27,7 +28,7 @@ extension PostgresStore {
     }
 
     public func user(email: String) async throws -> UserAccount? {
-        try await fetchOne("SELECT * FROM users WHERE lower(email) = lower(?)", [email.trimmingCharacters(in: .whitespaces)])
+        try await fetchOne("SELECT * FROM users WHERE \(dialect.sameText("email"))", [email.trimmingCharacters(in: .whitespaces)])
             .map(StoreRows.user(from:))
     }
 
@@ -40,10 +41,10 @@ extension PostgresStore {
         if let organisationID {
             return try await fetchAll("""
                 SELECT u.* FROM users u JOIN memberships m ON m.user_id = u.id WHERE m.organisation_id = ?
-                ORDER BY \(Self.noCase("u.email"))
+                ORDER BY \(dialect.noCase("u.email"))
                 """, [organisationID]).map(StoreRows.user(from:))
         }
-        return try await fetchAll("SELECT * FROM users ORDER BY \(Self.noCase("email"))").map(StoreRows.user(from:))
+        return try await fetchAll("SELECT * FROM users ORDER BY \(dialect.noCase("email"))").map(StoreRows.user(from:))
     }
 
     public func setPasswordHash(userID: Int64, hash: String, now: Date) async throws {
@@ -109,7 +110,7 @@ extension PostgresStore {
         // Organisation names are NOCASE in SQLite, so they sort ignoring ASCII case there.
         try await fetchAll("""
             SELECT m.*, o.name AS organisation_name FROM memberships m JOIN organisations o ON o.id = m.organisation_id
-            WHERE m.user_id = ? ORDER BY \(Self.noCase("o.name"))
+            WHERE m.user_id = ? ORDER BY \(dialect.noCase("o.name"))
             """, [userID]).map(StoreRows.membership(from:))
     }
 
@@ -195,7 +196,7 @@ extension PostgresStore {
         guard let id = try await fetchValue("""
             INSERT INTO api_tokens(token_hash, name, user_id, organisation_id, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id
             """, [hash, name, userID, organisationID, Timestamp.format(now)], as: Int64.self) else {
-            throw StoreError.corrupt("the API token was not stored: PostgreSQL returned no row for the insert")
+            throw StoreError.corrupt("the API token was not stored: the database returned no row for the insert")
         }
         return APITokenRecord(id: id, name: name, userID: userID, organisationID: organisationID, createdAt: now, lastUsedAt: nil)
     }
@@ -223,10 +224,7 @@ extension PostgresStore {
         return token
     }
 
-    // MARK: Rows
-
-
-
-
-
 }
+
+extension SQLiteStore: AccountStore {}
+extension PostgresStore: AccountStore {}

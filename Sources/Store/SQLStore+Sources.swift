@@ -1,13 +1,15 @@
 import CSAF
 import Foundation
 
-extension PostgresStore {
+/// Sources, their poll leases, the HTTP cache, remote documents and the known-exploited catalogue: one implementation
+/// for both databases.
+extension SQLStore {
     public func sources() async throws -> [SourceRecord] {
-        try await fetchAll("\(PostgresStore.sourceSelect) ORDER BY \(PostgresStore.noCase("s.name")), s.slug").map(StoreRows.sourceRecord)
+        try await fetchAll("\(Self.sourceSelect) ORDER BY \(dialect.noCase("s.name")), s.slug").map(StoreRows.sourceRecord)
     }
 
     public func source(slug: String) async throws -> SourceRecord? {
-        try await fetchOne("\(PostgresStore.sourceSelect) WHERE s.slug = ?", [slug]).map(StoreRows.sourceRecord)
+        try await fetchOne("\(Self.sourceSelect) WHERE s.slug = ?", [slug]).map(StoreRows.sourceRecord)
     }
 
     public func saveSource(_ source: SourceRecord) async throws {
@@ -28,7 +30,7 @@ extension PostgresStore {
                       source.lastError, source.nextPoll.map(Timestamp.format), source.mirrors.joined(separator: "\n"),
                       source.acceptsV3Signatures, source.credentialsVariable, source.consecutiveFailures,
                                  source.failingSince.map(Timestamp.format), source.scheduledInterval, source.allowPrivateNetwork])
-            try await PostgresStore.bumpGeneration(db)
+            try await Self.bumpGeneration(db)
         }
     }
 
@@ -36,7 +38,7 @@ extension PostgresStore {
         try await transaction { db in
             let removed = !(try await db.fetchAll("DELETE FROM sources WHERE slug = ? RETURNING slug", [slug])).isEmpty
             try await db.execute("DELETE FROM remote_documents WHERE source = ?", [slug])
-            try await PostgresStore.bumpGeneration(db)
+            try await Self.bumpGeneration(db)
             return removed
         }
     }
@@ -48,14 +50,12 @@ extension PostgresStore {
             guard try await db.fetchValue("""
                 INSERT INTO meta(key, value) VALUES ('sources_seeded', 1) ON CONFLICT (key) DO NOTHING RETURNING value
                 """, as: Int64.self) != nil else { return 0 }
-            var insert = MultiRowInsert()
-            insert.add("sources", ["slug", "name", "kind", "url", "enabled", "poll_interval"],
-                       rows: sources.map { [$0.slug, $0.name, $0.kind.rawValue, $0.url, $0.enabled, $0.pollInterval] },
-                       suffix: "ON CONFLICT (slug) DO NOTHING")
             let before = try await db.fetchValue("SELECT COUNT(*) FROM sources", as: Int.self) ?? 0
-            try await insert.run(db)
+            try await insertRows("sources", ["slug", "name", "kind", "url", "enabled", "poll_interval"],
+                                 sources.map { [$0.slug, $0.name, $0.kind.rawValue, $0.url, $0.enabled, $0.pollInterval] },
+                                 suffix: "ON CONFLICT (slug) DO NOTHING", in: db)
             let added = (try await db.fetchValue("SELECT COUNT(*) FROM sources", as: Int.self) ?? 0) - before
-            try await PostgresStore.bumpGeneration(db)
+            try await Self.bumpGeneration(db)
             return added
         }
     }
@@ -81,7 +81,7 @@ extension PostgresStore {
         for row in try await fetchAll("""
             SELECT url, source, listed_update, status, detail, advisory_id FROM remote_documents WHERE source = ?
             """, [source]) {
-            let state = PostgresStore.remoteDocument(row)
+            let state = Self.remoteDocument(row)
             result[state.url] = state
         }
         return result
@@ -102,8 +102,8 @@ extension PostgresStore {
     public func failingDocuments(source: String, limit: Int = 50) async throws -> [RemoteDocumentState] {
         try await fetchAll("""
             SELECT url, source, listed_update, status, detail, advisory_id FROM remote_documents
-            WHERE source = ? AND status IN ('quarantined', 'failed') ORDER BY checked_at COLLATE "C" DESC, url COLLATE "C" LIMIT ?
-            """, [source, limit]).map(PostgresStore.remoteDocument)
+            WHERE source = ? AND status IN ('quarantined', 'failed') ORDER BY \(dialect.binary("checked_at")) DESC, \(dialect.binary("url")) LIMIT ?
+            """, [source, limit]).map(Self.remoteDocument)
     }
 
     public func replaceKnownExploited(_ entries: [KnownExploitedVulnerability], catalogVersion: String) async throws -> (added: Int, removed: Int) {
@@ -111,16 +111,13 @@ extension PostgresStore {
             let before = Set(try await db.fetchValues("SELECT cve FROM kev", as: String.self))
             let after = Set(entries.map(\.cve))
             try await db.execute("DELETE FROM kev")
-            // A CVE listed twice keeps its last entry, as SQLite's INSERT OR REPLACE does; one multi-row INSERT cannot
-            // hold the same key twice.
+            // A CVE listed twice keeps its last entry; one multi-row INSERT cannot hold the same key twice.
             var last: [String: Int] = [:]
             for (index, entry) in entries.enumerated() { last[entry.cve] = index }
-            var insert = MultiRowInsert()
-            insert.add("kev", ["cve", "vendor", "product", "name", "date_added", "due_date", "required_action", "ransomware"],
-                       rows: entries.enumerated().filter { last[$0.element.cve] == $0.offset }.map { _, e in
-                           [e.cve, e.vendor, e.product, e.name, e.dateAdded, e.dueDate, e.requiredAction, e.ransomware]
-                       })
-            try await insert.run(db)
+            try await insertRows("kev", ["cve", "vendor", "product", "name", "date_added", "due_date", "required_action", "ransomware"],
+                                 entries.enumerated().filter { last[$0.element.cve] == $0.offset }.map { _, e in
+                                     [e.cve, e.vendor, e.product, e.name, e.dateAdded, e.dueDate, e.requiredAction, e.ransomware]
+                                 }, in: db)
             try await db.execute("""
                 INSERT INTO meta(key, value) VALUES ('kev_entries', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value
                 """, [entries.count])
@@ -129,10 +126,11 @@ extension PostgresStore {
             let added = after.subtracting(before)
             if !before.isEmpty, !added.isEmpty {
                 let now = Timestamp.format(Date())
+                let cves = added.sorted()
                 let rows = try await db.fetchAll("""
                     SELECT a.id, a.document_id, v.cve FROM advisories a JOIN vulnerabilities v ON v.advisory_seq = a.seq
-                    WHERE v.cve IN (SELECT jsonb_array_elements_text(?::jsonb)) ORDER BY a.id COLLATE "C", v.cve COLLATE "C"
-                    """, [String(decoding: try JSONEncoder().encode(added.sorted()), as: UTF8.self)])
+                    WHERE v.cve IN (\(Self.placeholders(cves.count))) ORDER BY \(dialect.binary("a.id")), \(dialect.binary("v.cve"))
+                    """, SQLArguments(cves))
                 var byAdvisory: [(id: String, document: Int64, cves: [String])] = []
                 for row in rows {
                     let id: String = row["id"], cve: String = row["cve"]
@@ -142,24 +140,22 @@ extension PostgresStore {
                         byAdvisory.append((id, row["document_id"], [cve]))
                     }
                 }
-                var journal = MultiRowInsert()
-                journal.add("advisory_changes", ["advisory_id", "document_id", "previous_document_id", "recorded_at", "known_exploited"],
-                            rows: byAdvisory.map { [$0.id, $0.document, $0.document, now, $0.cves.joined(separator: ",")] })
-                try await journal.run(db)
+                try await insertRows("advisory_changes", ["advisory_id", "document_id", "previous_document_id", "recorded_at", "known_exploited"],
+                                     byAdvisory.map { [$0.id, $0.document, $0.document, now, $0.cves.joined(separator: ",")] }, in: db)
             }
-            try await PostgresStore.bumpGeneration(db)
+            try await Self.bumpGeneration(db)
             return (after.subtracting(before).count, before.subtracting(after).count)
         }
     }
 
-    static let sourceSelect = """
+    static var sourceSelect: String { """
         SELECT s.*,
           (SELECT COUNT(*) FROM remote_documents r WHERE r.source = s.slug AND r.status = 'stored') AS held,
           (SELECT COUNT(*) FROM remote_documents r WHERE r.source = s.slug AND r.status = 'quarantined') AS quarantined,
           (SELECT COUNT(*) FROM remote_documents r WHERE r.source = s.slug AND r.status = 'failed') AS failing
         FROM sources s
         """
-
+    }
 
     static func remoteDocument(_ row: SQLRow) -> RemoteDocumentState {
         RemoteDocumentState(url: row["url"], source: row["source"], listedUpdate: row["listed_update"],
@@ -167,3 +163,29 @@ extension PostgresStore {
                             detail: row["detail"], advisoryID: row["advisory_id"])
     }
 }
+
+/// Poll leases (more specific than `SourceStateStore`'s default of no lease, which a single process may use).
+extension SQLStore where Self: SourceStateStore {
+    public func claimSourcePoll(slug: String, holder: String, until: Date, now: Date) async throws -> Bool {
+        try await fetchOne(SourceLeaseSQL.claim, [slug, holder, Timestamp.format(until), Timestamp.format(now)]) != nil
+    }
+
+    public func releaseSourcePoll(slug: String, holder: String) async throws {
+        try await execute(SourceLeaseSQL.release, [slug, holder])
+    }
+}
+
+/// The lease statements, the same on both stores: a free or lapsed lease is taken, the holder's own is renewed, and a
+/// live lease of another holder is left alone (no row returned).
+enum SourceLeaseSQL {
+    static let claim = """
+        INSERT INTO source_leases(slug, holder, lease_until) VALUES (?, ?, ?)
+        ON CONFLICT (slug) DO UPDATE SET holder = excluded.holder, lease_until = excluded.lease_until
+        WHERE source_leases.lease_until < ? OR source_leases.holder = excluded.holder
+        RETURNING holder
+        """
+    static let release = "DELETE FROM source_leases WHERE slug = ? AND holder = ?"
+}
+
+extension SQLiteStore: SourceStateStore {}
+extension PostgresStore: SourceStateStore {}
