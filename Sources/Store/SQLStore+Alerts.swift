@@ -140,10 +140,6 @@ extension SQLStore {
     static func placeholders(_ count: Int) -> String {
         Array(repeating: "?", count: count).joined(separator: ", ")
     }
-
-    static func bumpGeneration(_ db: some SQLExecutor) async throws {
-        try await db.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
-    }
 }
 
 extension SQLiteStore: AlertStore {}

@@ -54,7 +54,7 @@ public struct SQLiteStore: AdvisoryStore, SQLStore {
     // MARK: Ingest
 
     public func ingest(_ document: IncomingDocument) async throws -> IngestOutcome {
-        try await writer.write { db in try storeDocument(document, db: db) }
+        try await transaction { db in try await storeDocument(document, db: db) }
     }
 
     /// Stores the documents in one transaction: a bulk import commits once per batch instead of once per document
@@ -69,7 +69,12 @@ public struct SQLiteStore: AdvisoryStore, SQLStore {
     public func ingest(batch documents: [IncomingDocument]) async throws -> [IngestOutcome] {
         if documents.count > 1 {
             do {
-                return try await writer.write { db in try documents.map { try storeDocument($0, db: db) } }
+                return try await transaction { db in
+                    var outcomes: [IngestOutcome] = []
+                    outcomes.reserveCapacity(documents.count)
+                    for document in documents { outcomes.append(try await storeDocument(document, db: db)) }
+                    return outcomes
+                }
             } catch {
                 // Rolled back; fall through to one transaction per document.
             }
@@ -80,21 +85,23 @@ public struct SQLiteStore: AdvisoryStore, SQLStore {
         return outcomes
     }
 
-    /// One document's rows, its exposures and the generation, inside the caller's transaction or savepoint.
-    func storeDocument(_ document: IncomingDocument, db: Database) throws -> IngestOutcome {
-        let changesBefore = db.totalChangesCount
-        let outcome = try SQLiteStore.ingest(document, db: db)
+    /// One document's rows, its exposures and the generation, inside the caller's transaction. The rows are written
+    /// in one synchronous stretch on the writer connection (cached statements, no thread hop per row).
+    func storeDocument(_ document: IncomingDocument, db: SQLiteSession) async throws -> IngestOutcome {
+        let (outcome, changed, inventory) = try db.run { db in
+            let changesBefore = db.totalChangesCount
+            let outcome = try SQLiteStore.ingest(document, db: db)
+            let inventory = outcome == .new || outcome == .updated
+                ? try Row.fetchOne(db.cachedStatement(sql: Self.inventoryState)).map(SQLRow.init) : nil
+            return (outcome, db.totalChangesCount != changesBefore, inventory)
+        }
         // Exposures follow the advisory in the same transaction: an alert never sees a half-updated picture.
-        if outcome == .new || outcome == .updated {
-            try SQLiteStore.recomputeExposures(advisoryID: document.advisory.id, db: db, cache: assetIndexCache)
+        if let inventory {
+            try await recomputeExposures(advisoryID: document.advisory.id, inventory: inventory, db: db, cache: assetIndexCache)
         }
         // An unchanged document may still have had its integrity raised: pages showing it must be rendered anew.
-        if outcome != .unchanged || db.totalChangesCount != changesBefore { try SQLiteStore.bumpGeneration(db) }
+        if outcome != .unchanged || changed { try await Self.bumpGeneration(db) }
         return outcome
-    }
-
-    public func generation() async throws -> Int64 {
-        try await writer.read { db in try Int64.fetchOne(db.cachedStatement(sql: "SELECT value FROM meta WHERE key = 'generation'")) ?? 0 }
     }
 
     static func recordChange(advisoryID: String, documentID: Int64, previousDocumentID: Int64?, db: Database) throws {
@@ -103,22 +110,6 @@ public struct SQLiteStore: AdvisoryStore, SQLStore {
             """).execute(arguments: [advisoryID, documentID, previousDocumentID, Timestamp.format(Date())])
     }
 
-    static func bumpGeneration(_ db: Database) throws {
-        try db.cachedStatement(sql: "UPDATE meta SET value = value + 1 WHERE key = 'generation'").execute()
-    }
-
-    public func quarantine(_ document: RejectedDocument) async throws {
-        try await writer.write { db in
-            try db.execute(sql: """
-                INSERT INTO quarantine(origin, reason, code, advisory_id, sha256, size, raw, detected_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT(origin, sha256) DO UPDATE SET reason = excluded.reason, code = excluded.code
-                """, arguments: [document.origin, document.reason, document.code, document.advisoryID,
-                                 document.sha256 ?? "", document.bytes?.count, document.bytes.map { Data($0) },
-                                 Timestamp.format(Date())])
-            try SQLiteStore.bumpGeneration(db)
-        }
-    }
 
     static func ingest(_ incoming: IncomingDocument, db: Database) throws -> IngestOutcome {
         let advisory = incoming.advisory

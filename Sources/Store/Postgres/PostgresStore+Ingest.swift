@@ -35,7 +35,6 @@ extension PostgresStore {
     /// bulk import spent most of its time on round trips and on planning the same statements again.) A document whose
     /// advisory is already in the run starts the next run, so it sees its predecessor's rows, as it would one at a time.
     func storeDocuments(_ documents: [IncomingDocument], db: SQLConnection) async throws -> [IngestOutcome] {
-        let db = TextSafe(base: db)
         var outcomes: [IngestOutcome] = []
         outcomes.reserveCapacity(documents.count)
         var changed = false
@@ -79,7 +78,7 @@ extension PostgresStore {
 
     /// Documents with distinct advisory IDs, stored as if one after the other.
     /// `last`: no run follows, so the generation may be bumped in this run's last statement (`bumped` says it was).
-    func storeRun(_ run: ArraySlice<IncomingDocument>, last: Bool, db: TextSafe) async throws
+    func storeRun(_ run: ArraySlice<IncomingDocument>, last: Bool, db: SQLConnection) async throws
         -> (outcomes: [IngestOutcome], changed: Bool, bumped: Bool) {
         let prefix = try await storePrefix(Array(run), db: db)
         return try await storeTail(prefix, last: last, db: db)
@@ -98,7 +97,7 @@ extension PostgresStore {
     /// A run's locks, its probe, the rare cases, its documents' rows and its advisory rows: what depends only on the
     /// run's own advisories (their locks make another writer of the same advisories wait), so that a pipeline may do it
     /// while the batch before is finishing.
-    func storePrefix(_ documents: [IncomingDocument], db: TextSafe) async throws -> RunPrefix {
+    func storePrefix(_ documents: [IncomingDocument], db: SQLConnection) async throws -> RunPrefix {
         // Two nodes storing the same advisory take turns: the second sees the first one's rows once it commits. The
         // locks are taken in one order (by key), so two batches that share advisories cannot deadlock. The shared
         // inventory lock keeps an inventory import (which takes it exclusively) from computing exposures against
@@ -209,7 +208,7 @@ extension PostgresStore {
 
     /// The rest of a run: vendors (created in the documents' order, as one at a time would, so after the run before has
     /// committed), every child row and journal entry in one statement, and the exposures.
-    func storeTail(_ prefix: RunPrefix, last: Bool, db: TextSafe) async throws -> (outcomes: [IngestOutcome], changed: Bool, bumped: Bool) {
+    func storeTail(_ prefix: RunPrefix, last: Bool, db: SQLConnection) async throws -> (outcomes: [IngestOutcome], changed: Bool, bumped: Bool) {
         let documentIDs = prefix.documentIDs
         let seqs = prefix.seqs
         let applied = zip(prefix.documents, prefix.plans).filter {
@@ -231,23 +230,9 @@ extension PostgresStore {
         let inventory = try await insert.run(db, then: PostgresStore.inventoryState).first!
         // Exposures follow each advisory in the same transaction: an alert never sees a half-updated picture.
         for (document, _) in applied {
-            try await PostgresStore.recomputeExposures(advisoryID: document.advisory.id, inventory: inventory, db: db,
-                                                       cache: assetIndexCache)
+            try await recomputeExposures(advisoryID: document.advisory.id, inventory: inventory, db: db, cache: assetIndexCache)
         }
-        return (prefix.outcomes, true, last && !(inventory["any"] as Bool))
-    }
-
-    public func quarantine(_ document: RejectedDocument) async throws {
-        try await transaction { connection in
-            let db = TextSafe(base: connection)
-            try await db.execute("""
-                INSERT INTO quarantine(origin, reason, code, advisory_id, sha256, size, raw, detected_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (origin, sha256) DO UPDATE SET reason = excluded.reason, code = excluded.code
-                """, [document.origin, document.reason, document.code, document.advisoryID, document.sha256 ?? "",
-                      document.bytes?.count, document.bytes, Timestamp.format(Date())])
-            try await PostgresStore.bumpGeneration(db)
-        }
+        return (prefix.outcomes, true, last && !(inventory["has_assets"] as Bool))
     }
 
     /// `(?, ?), (?, ?)`: `count` rows of `width` placeholders, for a VALUES list.
@@ -436,15 +421,9 @@ extension PostgresStore {
     static let inventoryLock: Int64 = 0x5649_4749_4C00_0002
 }
 
-/// Runs statements with U+0000 removed from every text argument: JSON may carry it (`\u0000`), PostgreSQL text cannot
-/// (SQLite can). The document's bytes keep it; only the columns extracted for lists and search lose it.
-struct TextSafe: SQLExecutor {
-    let base: SQLConnection
-
-    func fetchAll(_ sql: String, _ arguments: SQLArguments) async throws -> [SQLRow] {
-        try await base.fetchAll(sql, SQLArguments(arguments.values.map(TextSafe.safe)))
-    }
-
+/// U+0000 removed from text arguments: JSON may carry it (`\u0000`), PostgreSQL text cannot (SQLite can). Every
+/// statement's arguments pass through here (`runQuery`); a document's bytes keep it, as a blob.
+enum TextSafe {
     static func safe(_ value: SQLValue) -> SQLValue {
         switch value {
         case .text(let text) where text.utf8.contains(0):

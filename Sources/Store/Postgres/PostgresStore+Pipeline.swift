@@ -112,7 +112,7 @@ final class PostgresIngestPipeline: BatchPipeline, Sendable {
         do {
             return try await store.withConnection { connection in
                 try await connection.inTransaction {
-                    let db = TextSafe(base: connection)
+                    let db = connection
                     let prefix = try await store.storePrefix(documents, db: db)
                     update { $0.prefixed.insert(n) }
                     // The rest waits for the batch before: committed, or failed (then this one lets go of its locks so

@@ -85,12 +85,6 @@ public struct PostgresStore: SQLExecutor {
         }
     }
 
-    // MARK: Generations
-
-    public func generation() async throws -> Int64 {
-        try await fetchValue("SELECT value FROM meta WHERE key = 'generation'") ?? 0
-    }
-
     // MARK: Migrations
 
     /// Applies the migrations not yet applied, in order, each in its own transaction together with its row in

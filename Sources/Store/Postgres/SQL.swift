@@ -366,7 +366,7 @@ extension SQLRow {
 /// Runs one statement on a connection and reads every row.
 func runQuery(_ sql: String, _ arguments: SQLArguments, on connection: PostgresConnection, logger: Logger) async throws -> [SQLRow] {
     var bindings = PostgresBindings(capacity: arguments.values.count)
-    for value in arguments.values { bindings.append(value) }
+    for value in arguments.values { bindings.append(TextSafe.safe(value)) }
     let query = PostgresQuery(unsafeSQL: Placeholders.numbered(sql), binds: bindings)
     do {
         let sequence = try await connection.query(query, logger: logger)

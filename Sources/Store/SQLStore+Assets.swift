@@ -2,13 +2,15 @@ import CSAF
 import Foundation
 import Matching
 
-extension PostgresStore {
+/// Organisations, asset inventories, exposures and their recomputation, vendor aliases: one implementation for both
+/// databases.
+extension SQLStore {
     public func organisation(named name: String, create: Bool) async throws -> Organisation? {
         let trimmed = name.trimmingCharacters(in: .whitespaces)
         guard !trimmed.isEmpty else { throw StoreError.invalid("an organisation needs a name", field: "name") }
         return try await transaction { db in
-            // Names are unique ignoring case (SQLite's COLLATE NOCASE): the index is on lower(name).
-            let find = "SELECT id, name FROM organisations WHERE lower(name) = lower(?)"
+            // Names are unique ignoring case.
+            let find = "SELECT id, name FROM organisations WHERE \(dialect.sameText("name"))"
             if let row = try await db.fetchOne(find, [trimmed]) { return Organisation(id: row["id"], name: row["name"]) }
             guard create else { return nil }
             // Another node creating it at the same moment: the insert does nothing and its row is read.
@@ -22,7 +24,7 @@ extension PostgresStore {
     }
 
     public func organisations() async throws -> [Organisation] {
-        try await fetchAll("SELECT id, name FROM organisations ORDER BY \(Self.noCase("name")), id").map {
+        try await fetchAll("SELECT id, name FROM organisations ORDER BY \(dialect.noCase("name")), id").map {
             Organisation(id: $0["id"], name: $0["name"])
         }
     }
@@ -30,7 +32,7 @@ extension PostgresStore {
     public func importAssets(_ drafts: [AssetDraft], organisationID: Int64, replace: Bool) async throws -> AssetImportSummary {
         try await transaction { db in
             // Exclusive against ingests' shared hold: the exposures computed here see every advisory committed before.
-            try await db.execute("SELECT pg_advisory_xact_lock(?)", [PostgresStore.inventoryLock])
+            try await lock(Self.inventoryLock, in: db)
             guard try await db.fetchValue("SELECT 1 FROM organisations WHERE id = ?", [organisationID], as: Int.self) != nil else {
                 throw StoreError.notFound("organisation \(organisationID) does not exist")
             }
@@ -44,11 +46,11 @@ extension PostgresStore {
             var added: [[(any SQLValueConvertible)?]] = []
             for draft in drafts {
                 // Identical assets without ids or serial numbers (five alike PLCs in one cell) are numbered in file order.
-                var key = SQLiteStore.mergeKey(draft)
+                var key = Self.mergeKey(draft)
                 var ordinal = 1
                 while seen.contains(key) {
                     ordinal += 1
-                    key = SQLiteStore.mergeKey(draft) + "#\(ordinal)"
+                    key = Self.mergeKey(draft) + "#\(ordinal)"
                 }
                 seen.insert(key)
                 let values: [(any SQLValueConvertible)?] = [
@@ -69,21 +71,19 @@ extension PostgresStore {
                     summary.added += 1
                 }
             }
-            var insert = MultiRowInsert()
-            insert.add("assets", ["external_id", "vendor", "product", "version", "model_number", "serial_number", "cpe", "purl",
-                                  "site", "area", "owner", "criticality", "tags", "organisation_id", "merge_key", "created_at",
-                                  "updated_at"], rows: added)
-            try await insert.run(db)
+            try await insertRows("assets", ["external_id", "vendor", "product", "version", "model_number", "serial_number", "cpe",
+                                            "purl", "site", "area", "owner", "criticality", "tags", "organisation_id", "merge_key",
+                                            "created_at", "updated_at"], added, in: db)
             if replace {
                 let removed = existing.filter { !seen.contains($0.key) }.map(\.value.id)
-                for start in stride(from: 0, to: removed.count, by: MultiRowInsert.parameterLimit) {
-                    let chunk = Array(removed[start..<min(removed.count, start + MultiRowInsert.parameterLimit)])
-                    try await db.execute("DELETE FROM assets WHERE id IN (\(PostgresStore.placeholders(chunk.count)))", SQLArguments(chunk))
+                for start in stride(from: 0, to: removed.count, by: 30_000) {
+                    let chunk = Array(removed[start..<min(removed.count, start + 30_000)])
+                    try await db.execute("DELETE FROM assets WHERE id IN (\(Self.placeholders(chunk.count)))", SQLArguments(chunk))
                 }
                 summary.removed = removed.count
             }
             try await db.execute("UPDATE meta SET value = value + 1 WHERE key = 'assets_generation'")
-            try await Self.recomputeExposures(organisationID: organisationID, db: db)
+            try await recomputeExposures(organisationID: organisationID, db: db)
             try await Self.bumpGeneration(db)
             for row in try await db.fetchAll("""
                 SELECT status, COUNT(*) AS n FROM exposures WHERE organisation_id = ? GROUP BY status
@@ -100,7 +100,8 @@ extension PostgresStore {
               (SELECT COUNT(*) FROM exposures e WHERE e.asset_id = a.id AND e.status = 'affected') AS affected_count,
               (SELECT COUNT(*) FROM exposures e WHERE e.asset_id = a.id AND e.status = 'unknown') AS unknown_count
             FROM assets a WHERE a.organisation_id = ?
-            ORDER BY a.site COLLATE "C" NULLS FIRST, a.area COLLATE "C" NULLS FIRST, a.vendor COLLATE "C", a.product COLLATE "C", a.id
+            ORDER BY \(dialect.binary("a.site")) NULLS FIRST, \(dialect.binary("a.area")) NULLS FIRST, \(dialect.binary("a.vendor")),
+              \(dialect.binary("a.product")), a.id
             """, [organisationID]).map {
             StoredAsset(id: $0["id"], asset: StoreRows.asset(from: $0), affectedCount: $0["affected_count"],
                         unknownCount: $0["unknown_count"])
@@ -114,16 +115,19 @@ extension PostgresStore {
         if let assetID = filter.assetID { conditions.append("e.asset_id = ?"); arguments.append(assetID) }
         if !filter.includeNotAffected { conditions.append("e.status <> 'not_affected'") }
         arguments.append(filter.limit)
+        // Each advisory's count of known-exploited CVEs: a LATERAL join on PostgreSQL (its ORDER BY cannot use a select
+        // list's alias inside an expression), a correlated subquery on SQLite (which has no LATERAL).
+        let kev = "SELECT COUNT(DISTINCT v.cve) FROM vulnerabilities v JOIN kev ON kev.cve = v.cve WHERE v.advisory_seq = ad.seq"
+        let (kevColumn, kevJoin) = dialect == .postgres ? ("k.kev_count", "CROSS JOIN LATERAL (\(kev)) AS k(kev_count)")
+                                                        : ("(\(kev)) AS kev_count", "")
         // Known-exploited first, then the worst status, the highest severity, the newest.
         return try await fetchAll("""
             SELECT e.*, a.*, ad.title AS advisory_title, ad.severity AS advisory_severity, ad.cvss_score AS advisory_score,
-              k.kev_count
-            FROM exposures e JOIN assets a ON a.id = e.asset_id JOIN advisories ad ON ad.id = e.advisory_id
-            CROSS JOIN LATERAL (SELECT COUNT(DISTINCT v.cve) AS kev_count FROM vulnerabilities v JOIN kev ON kev.cve = v.cve
-                                WHERE v.advisory_seq = ad.seq) AS k
+              \(kevColumn)
+            FROM exposures e JOIN assets a ON a.id = e.asset_id JOIN advisories ad ON ad.id = e.advisory_id \(kevJoin)
             WHERE \(conditions.joined(separator: " AND "))
-            ORDER BY (k.kev_count > 0) DESC, e.status_rank, ad.severity_rank DESC, e.first_seen COLLATE "C" DESC,
-              e.advisory_id COLLATE "C" DESC, a.id
+            ORDER BY (kev_count > 0) DESC, e.status_rank, ad.severity_rank DESC, \(dialect.binary("e.first_seen")) DESC,
+              \(dialect.binary("e.advisory_id")) DESC, a.id
             LIMIT ?
             """, arguments).map { row in
             ExposureRow(
@@ -141,9 +145,9 @@ extension PostgresStore {
 
     public func recomputeExposures() async throws -> Int {
         try await transaction { db in
-            try await db.execute("SELECT pg_advisory_xact_lock(?)", [PostgresStore.inventoryLock])
+            try await lock(Self.inventoryLock, in: db)
             for id in try await db.fetchValues("SELECT id FROM organisations", as: Int64.self) {
-                try await Self.recomputeExposures(organisationID: id, db: db)
+                try await recomputeExposures(organisationID: id, db: db)
             }
             try await Self.bumpGeneration(db)
             return try await db.fetchValue("SELECT COUNT(*) FROM exposures") ?? 0
@@ -179,34 +183,34 @@ extension PostgresStore {
     }
 
     /// One organisation's exposures to every current advisory, replacing what was stored; first_seen is kept.
-    static func recomputeExposures(organisationID: Int64, db: some SQLExecutor) async throws {
-        let calculator = ExposureCalculator(directory: VendorDirectory(custom: try await vendorAliases(db)))
+    func recomputeExposures(organisationID: Int64, db: Session) async throws {
+        let calculator = ExposureCalculator(directory: VendorDirectory(custom: try await Self.vendorAliases(db)))
         let assets = try await db.fetchAll("SELECT * FROM assets WHERE organisation_id = ?", [organisationID])
             .map { MatchAsset(id: $0["id"], asset: StoreRows.asset(from: $0)) }
         var exposures: [Exposure] = []
         if !assets.isEmpty {
-            let index = calculator.index(advisories: try await matchAdvisories(advisoryID: nil, db: db))
+            let index = calculator.index(advisories: try await Self.matchAdvisories(advisoryID: nil, db: db))
             for asset in assets { exposures += calculator.exposures(of: asset, in: index) }
         }
         try await replaceExposures(exposures, organisationIDs: [organisationID], advisoryID: nil, db: db) { _ in organisationID }
     }
 
     /// Whether any organisation has assets, and the inventories' generation.
-    static let inventoryState = """
-        SELECT EXISTS (SELECT 1 FROM assets) AS any, (SELECT value FROM meta WHERE key = 'assets_generation') AS generation
-        """
+    static var inventoryState: String {
+        "SELECT EXISTS (SELECT 1 FROM assets) AS has_assets, (SELECT value FROM meta WHERE key = 'assets_generation') AS generation"
+    }
 
     /// Every organisation's exposures to one advisory, after it arrived or changed; `state` is `inventoryState`'s row.
-    static func recomputeExposures(advisoryID: String, inventory state: SQLRow, db: some SQLExecutor,
+    func recomputeExposures(advisoryID: String, inventory state: SQLRow, db: Session,
                                    cache: AssetIndexCache) async throws {
-        guard state["any"] as Bool else { return }
+        guard state["has_assets"] as Bool else { return }
         // The generation is the database's, so an inventory changed by another node rebuilds this node's index too.
         let generation: Int64 = state["generation"] ?? 0
         let entry: AssetIndexCache.Entry
         if let cached = cache.cached(generation: generation) {
             entry = cached
         } else {
-            let calculator = ExposureCalculator(directory: VendorDirectory(custom: try await vendorAliases(db)))
+            let calculator = ExposureCalculator(directory: VendorDirectory(custom: try await Self.vendorAliases(db)))
             var organisationOf: [Int64: Int64] = [:]
             let assets = try await db.fetchAll("SELECT * FROM assets").map { row -> MatchAsset in
                 organisationOf[row["id"]] = row["organisation_id"]
@@ -217,7 +221,7 @@ extension PostgresStore {
         }
         let (calculator, index, organisationOf) = entry
         var exposures: [Exposure] = []
-        for advisory in try await matchAdvisories(advisoryID: advisoryID, db: db) {
+        for advisory in try await Self.matchAdvisories(advisoryID: advisoryID, db: db) {
             exposures += calculator.exposures(to: advisory, in: index)
         }
         try await replaceExposures(exposures, organisationIDs: Array(Set(organisationOf.values)), advisoryID: advisoryID, db: db) {
@@ -226,10 +230,10 @@ extension PostgresStore {
     }
 
     /// Replaces the organisations' exposures (to one advisory, or to all) in three statements, keeping first_seen.
-    static func replaceExposures(_ exposures: [Exposure], organisationIDs: [Int64], advisoryID: String?, db: some SQLExecutor,
+    func replaceExposures(_ exposures: [Exposure], organisationIDs: [Int64], advisoryID: String?, db: Session,
                                  organisation: (Exposure) -> Int64) async throws {
         guard !organisationIDs.isEmpty else { return }
-        var scope = "organisation_id IN (\(placeholders(organisationIDs.count)))"
+        var scope = "organisation_id IN (\(Self.placeholders(organisationIDs.count)))"
         var scopeArguments = SQLArguments(organisationIDs)
         if let advisoryID {
             scope += " AND advisory_id = ?"
@@ -241,16 +245,14 @@ extension PostgresStore {
         }
         try await db.execute("DELETE FROM exposures WHERE \(scope)", scopeArguments)
         let now = Timestamp.format(Date())
-        var insert = MultiRowInsert()
-        insert.add("exposures", ["asset_id", "advisory_id", "organisation_id", "status", "status_rank", "confidence", "reason",
-                                 "product_ids", "first_seen"],
-                   rows: exposures.map { exposure in
-                       [exposure.assetID, exposure.advisoryID, organisation(exposure), exposure.status.rawValue,
-                        exposure.status.rank, exposure.confidence.rawValue, exposure.reason,
-                        exposure.productIDs.joined(separator: "\n"),
-                        firstSeen["\(exposure.assetID)|\(exposure.advisoryID)"] ?? now]
-                   })
-        try await insert.run(db)
+        try await insertRows("exposures", ["asset_id", "advisory_id", "organisation_id", "status", "status_rank", "confidence",
+                                           "reason", "product_ids", "first_seen"],
+                             exposures.map { exposure in
+                                 [exposure.assetID, exposure.advisoryID, organisation(exposure), exposure.status.rawValue,
+                                  exposure.status.rank, exposure.confidence.rawValue, exposure.reason,
+                                  exposure.productIDs.joined(separator: "\n"),
+                                  firstSeen["\(exposure.assetID)|\(exposure.advisoryID)"] ?? now]
+                             }, in: db)
     }
 
     /// Current advisories' products as matching reads them (all advisories, or one).
@@ -277,4 +279,39 @@ extension PostgresStore {
         return advisories
     }
 
+    /// The inventory's asset id when it has one; else what tells two physical assets apart.
+    static func mergeKey(_ draft: AssetDraft) -> String {
+        if let id = draft.externalID?.trimmingCharacters(in: .whitespaces), !id.isEmpty { return "id:" + id }
+        return "at:" + [draft.vendor, draft.product, draft.modelNumber ?? "", draft.serialNumber ?? "", draft.site ?? "",
+                        draft.area ?? ""].map { $0.lowercased().trimmingCharacters(in: .whitespaces) }.joined(separator: "|")
+    }
+
+    /// Key of the lock that orders inventory changes against ingests (PostgreSQL; see `storeDocument`).
+    static var inventoryLock: Int64 { 0x5649_4749_4C00_0002 }
 }
+
+/// The index of every organisation's assets, kept between ingests while the inventories and aliases are unchanged,
+/// so a bulk import does not rebuild it for each document.
+final class AssetIndexCache: @unchecked Sendable {
+    typealias Entry = (ExposureCalculator, ExposureCalculator.AssetIndex, [Int64: Int64])
+    private let lock = NSLock()
+    private var generation: Int64 = -1
+    private var entry: Entry?
+
+    /// The index kept for this generation, if any.
+    func cached(generation: Int64) -> Entry? {
+        lock.lock()
+        defer { lock.unlock() }
+        return self.generation == generation ? entry : nil
+    }
+
+    func keep(_ entry: Entry, generation: Int64) {
+        lock.lock()
+        defer { lock.unlock() }
+        self.entry = entry
+        self.generation = generation
+    }
+}
+
+extension SQLiteStore: AssetStore {}
+extension PostgresStore: AssetStore {}
