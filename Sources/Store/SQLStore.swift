@@ -45,6 +45,8 @@ public enum SQLDialect: Sendable {
 public protocol SQLStore: SQLExecutor, AdvisoryStore, AssetStore {
     associatedtype Session: SQLExecutor
     var dialect: SQLDialect { get }
+    /// Where the data lives, for messages: a file path or a postgres:// URL without its password.
+    var path: String { get }
     /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
     func transaction<T>(_ body: (Session) async throws -> T) async throws -> T
     /// Runs `body`'s reads against one consistent state of the database.
@@ -92,10 +94,9 @@ extension SQLStore {
 }
 
 extension SQLiteStore {
-    /// Under the writer lock, so that no commit lands between the body's reads (a reader connection cannot be held
-    /// across awaits). For short reads only: a long one delays writers.
+    /// On a snapshot reader of its own (`SQLiteSnapshotReaders`): never waits for the writer.
     public func snapshot<T>(_ body: (SQLiteSession) async throws -> T) async throws -> T {
-        try await writer.transaction(body)
+        try await readers.read(body)
     }
 
     /// The file with its write-ahead log.
@@ -115,7 +116,7 @@ extension SQLiteStore {
     /// One statement: a read on one of the pool's readers (never waiting for the writer), anything else as a write
     /// of its own (or inside the current task's transaction, when it has one open).
     public func fetchAll(_ sql: String, _ arguments: SQLArguments) async throws -> [SQLRow] {
-        if let session = SQLiteSession.current, session.writer.lock === writer.lock {
+        if let session = SQLiteSession.current, session.lock === writer.lock {
             return try await session.fetchAll(sql, arguments)
         }
         let read = try await writer.read { db -> [SQLRow]? in

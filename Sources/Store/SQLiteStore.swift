@@ -9,6 +9,7 @@ import GRDB
 /// being written is absent), and a re-run completes it.
 public struct SQLiteStore: AdvisoryStore, SQLStore {
     let writer: SQLiteWriter
+    let readers: SQLiteSnapshotReaders
     let assetIndexCache = AssetIndexCache()
     /// Where the database lives, for messages.
     public let path: String
@@ -41,6 +42,7 @@ public struct SQLiteStore: AdvisoryStore, SQLStore {
             let pool = try DatabasePool(path: path, configuration: configuration)
             try SQLiteStore.migrator.migrate(pool)
             self.writer = SQLiteWriter(base: pool, path: path)
+            self.readers = SQLiteSnapshotReaders(path: path)
             self.path = path
         } catch let error as DatabaseError {
             // A schema the migrations cannot apply to (SQLITE_ERROR) is damage as far as this build can tell.

@@ -21,7 +21,7 @@ struct SQLiteWriter: Sendable {
 
     /// `updates` in one GRDB transaction, on GRDB's writer queue (a long batch does not hold a Swift concurrency thread).
     func write<T: Sendable>(_ updates: @Sendable (Database) throws -> T) async throws -> T {
-        if let session = SQLiteSession.current, session.writer.lock === lock {
+        if let session = SQLiteSession.current, session.lock === lock {
             // Inside this store's own transaction (a nested call on the same task): join it as a savepoint.
             return try session.run { db in
                 var result: T?
@@ -40,10 +40,10 @@ struct SQLiteWriter: Sendable {
     /// Runs `body` in one transaction (BEGIN IMMEDIATE … COMMIT), its statements on the writer connection; rolled back
     /// when it throws. A nested call on the same task joins the transaction already open.
     func transaction<T>(_ body: (SQLiteSession) async throws -> T) async throws -> T {
-        if let session = SQLiteSession.current, session.writer.lock === lock { return try await body(session) }
+        if let session = SQLiteSession.current, session.lock === lock { return try await body(session) }
         await lock.acquire()
         defer { lock.release() }
-        let session = SQLiteSession(writer: self)
+        let session = SQLiteSession(connection: base, path: path, lock: lock)
         try session.run { db in try db.execute(sql: "BEGIN IMMEDIATE") }
         do {
             let result = try await SQLiteSession.$current.withValue(session) { try await body(session) }
@@ -57,17 +57,21 @@ struct SQLiteWriter: Sendable {
     }
 }
 
-/// The writer connection inside a transaction (`SQLiteWriter.transaction`). Its statements run synchronously: the
-/// lock is held, so GRDB's writer queue is idle and each statement starts at once, without a thread hop.
+/// One connection inside a transaction: the writer's (`SQLiteWriter.transaction`) or a snapshot reader's
+/// (`SQLiteSnapshotReaders`). Its statements run synchronously: the connection is held by this task alone, so its
+/// GRDB queue is idle and each statement starts at once, without a thread hop.
 public struct SQLiteSession: SQLExecutor {
-    let writer: SQLiteWriter
+    let connection: any DatabaseWriter
+    let path: String
+    /// The writer's lock, for a session on the writer connection.
+    let lock: SQLiteWriteLock?
 
     /// The transaction the current task has open, if any.
     @TaskLocal static var current: SQLiteSession?
 
     func run<T>(_ body: (Database) throws -> T) throws -> T {
-        do { return try writer.base.writeWithoutTransaction(body) } catch {
-            throw StoreError.classifying(sqlite: error, path: writer.path)
+        do { return try connection.writeWithoutTransaction(body) } catch {
+            throw StoreError.classifying(sqlite: error, path: path)
         }
     }
 
@@ -136,5 +140,87 @@ final class SQLiteWriteLock: Sendable {
             return state.waiting.removeFirst()
         }
         next?.resume()
+    }
+}
+
+/// Read-only connections of their own for `SQLiteStore.snapshot`: a page's several queries see one state of the
+/// database (a read transaction held across the awaits between them), without waiting for the writer and without
+/// holding one of GRDB's pooled readers, whose accesses cannot span an await. Opened on first use, up to `maximum`.
+final class SQLiteSnapshotReaders: Sendable {
+    private struct State {
+        var idle: [DatabaseQueue] = []
+        var opened = 0
+        var waiting: [CheckedContinuation<DatabaseQueue, Never>] = []
+    }
+    private let state = Mutex(State())
+    let path: String
+    let maximum: Int
+
+    init(path: String, maximum: Int = 4) {
+        self.path = path
+        self.maximum = maximum
+    }
+
+    /// Runs `body` in one read transaction on a reader of its own.
+    func read<T>(_ body: (SQLiteSession) async throws -> T) async throws -> T {
+        let connection = try await acquire()
+        defer { release(connection) }
+        let session = SQLiteSession(connection: connection, path: path, lock: nil)
+        try session.run { db in try db.execute(sql: "BEGIN DEFERRED") }
+        do {
+            let result = try await body(session)
+            try session.run { db in try db.execute(sql: "COMMIT") }
+            return result
+        } catch {
+            try? session.run { db in if db.isInsideTransaction { try db.execute(sql: "ROLLBACK") } }
+            throw StoreError.classifying(sqlite: error, path: path)
+        }
+    }
+
+    private func acquire() async throws -> DatabaseQueue {
+        enum Next { case use(DatabaseQueue), open, wait }
+        let next = state.withLock { state -> Next in
+            if let idle = state.idle.popLast() { return .use(idle) }
+            if state.opened < maximum {
+                state.opened += 1
+                return .open
+            }
+            return .wait
+        }
+        switch next {
+        case .use(let connection):
+            return connection
+        case .open:
+            do {
+                var configuration = Configuration()
+                configuration.readonly = true
+                configuration.allowsUnsafeTransactions = true
+                configuration.busyMode = .timeout(10)
+                return try DatabaseQueue(path: path, configuration: configuration)
+            } catch {
+                state.withLock { $0.opened -= 1 }
+                throw StoreError.classifying(sqlite: error, path: path)
+            }
+        case .wait:
+            return await withCheckedContinuation { continuation in
+                let idle = state.withLock { state -> DatabaseQueue? in
+                    if let idle = state.idle.popLast() { return idle }
+                    state.waiting.append(continuation)
+                    return nil
+                }
+                if let idle { continuation.resume(returning: idle) }
+            }
+        }
+    }
+
+    private func release(_ connection: DatabaseQueue) {
+        let waiter = state.withLock { state -> CheckedContinuation<DatabaseQueue, Never>? in
+            if state.waiting.isEmpty {
+                state.idle.append(connection)
+                return nil
+            }
+            return state.waiting.removeFirst()
+        }
+        waiter?.resume(returning: connection)
     }
 }

@@ -67,6 +67,13 @@ public struct PostgresStore: SQLExecutor {
         }
     }
 
+    /// Runs `body` in one read-only snapshot, so that the several queries of one page see the same data.
+    public func snapshot<T>(_ body: (SQLConnection) async throws -> T) async throws -> T {
+        try await withConnection { connection in
+            try await connection.inTransaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") { try await body(connection) }
+        }
+    }
+
     /// Runs `body` in one transaction, committed when it returns and rolled back when it throws. A serialisation
     /// failure or deadlock (another node wrote the same rows at the same time) runs it again, up to five times.
     public func transaction<T>(_ body: (SQLConnection) async throws -> T) async throws -> T {

@@ -1,34 +1,21 @@
 import CSAF
 import Foundation
 
-// Text is ordered with COLLATE "C" wherever SQLite orders it: SQLite compares bytes, and so does "C", whatever the
-// database's default collation is. NULLs are placed where SQLite puts them (first ascending, last descending).
-extension PostgresStore {
-    /// Runs `body` in one read-only snapshot, so that the several queries of one page see the same data (SQLite's
-    /// `read` does the same).
-    public func snapshot<T>(_ body: (SQLConnection) async throws -> T) async throws -> T {
-        try await withConnection { connection in
-            try await connection.inTransaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") { try await body(connection) }
-        }
-    }
-
-    /// SQLite's `COLLATE NOCASE` order: only ASCII letters fold (lower() would fold `Ã` too and order `LeÃ£o` after
-    /// `Leão`, where SQLite puts it before), then bytes compare.
-    static func noCase(_ column: String) -> String {
-        "translate(\(column), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') COLLATE \"C\""
-    }
-
+/// Advisory pages, search, vendors, statistics, the quarantine and conflicts as read: one implementation for both
+/// databases (full-text search is each one's own: FTS5 on SQLite, a tsvector on PostgreSQL). Text is ordered in byte
+/// order (`SQLDialect.binary`) whatever PostgreSQL's collation; NULLs come first ascending and last descending on both.
+extension SQLStore {
     public func advisory(id: String) async throws -> StoredAdvisory? {
         let loaded = try await snapshot { db -> ([UInt8], [StoredRevision], Int, [KnownExploitedVulnerability])? in
             guard let raw = try await db.fetchValue("""
                 SELECT d.raw FROM advisories a JOIN documents d ON d.id = a.document_id WHERE a.id = ?
                 """, [id], as: [UInt8].self) else { return nil }
-            let revisions = try await PostgresStore.revisions(advisoryID: id, db: db)
+            let revisions = try await Self.revisions(advisoryID: id, db: db)
             let conflicts = try await db.fetchValue("SELECT COUNT(*) FROM conflicts WHERE advisory_id = ?", [id], as: Int.self) ?? 0
             let known = try await db.fetchAll("""
                 SELECT k.* FROM kev k
                 WHERE k.cve IN (SELECT v.cve FROM advisories a JOIN vulnerabilities v ON v.advisory_seq = a.seq WHERE a.id = ?)
-                ORDER BY k.cve COLLATE "C"
+                ORDER BY \(dialect.binary("k.cve"))
                 """, [id]).map { row in
                 KnownExploitedVulnerability(cve: row["cve"], vendor: row["vendor"], product: row["product"], name: row["name"],
                                             dateAdded: row["date_added"], dueDate: row["due_date"],
@@ -37,7 +24,7 @@ extension PostgresStore {
             return (raw, revisions, conflicts, known)
         }
         guard let (raw, revisions, conflicts, known) = loaded, let current = revisions.first(where: \.isCurrent) else { return nil }
-        // The stored bytes are the source of truth: the page is built from them, never from the jsonb copy.
+        // The stored bytes are the source of truth: the page is built from them, never from a copy.
         guard case .csaf(let parsed) = try? CSAFDocumentReader.read(raw, maxBytes: Int.max, checkIdentifiers: false) else {
             throw StoreError.corrupt("the stored document of \(id) no longer parses (database \(path))")
         }
@@ -50,7 +37,7 @@ extension PostgresStore {
             SELECT d.id, d.version, d.current_release_date, d.current_release_date_raw, d.status, d.sha256, d.sha512, d.size,
               d.origin, d.imported_at, d.integrity, d.integrity_detail, d.sha256_sidecar IS NOT NULL AS has256,
               d.sha512_sidecar IS NOT NULL AS has512, d.signature IS NOT NULL AS has_sig, d.signer,
-              d.id IS NOT DISTINCT FROM (SELECT document_id FROM advisories WHERE id = ?) AS current
+              COALESCE(d.id = (SELECT document_id FROM advisories WHERE id = ?), FALSE) AS current
             FROM documents d WHERE d.advisory_id = ?
             """, [advisoryID, advisoryID])
         var revisions = rows.map { row in
@@ -98,17 +85,29 @@ extension PostgresStore {
         var conditions: [String] = []
         var arguments: SQLArguments = []
         var from = "advisories a"
-        var order = "a.current_release_date COLLATE \"C\" DESC NULLS LAST, a.id COLLATE \"C\" DESC"
+        let newest = "\(dialect.binary("a.current_release_date")) DESC NULLS LAST"
+        var order = "\(newest), \(dialect.binary("a.id")) DESC"
+        // Title and CVE hits first, then vendors, products and the risk summary: FTS5's bm25 on SQLite, ts_rank over
+        // the weighted tsvector on PostgreSQL.
         if let text = query.text {
-            switch FullText.query(text) {
-            case .none: break
-            case .nothing: conditions.append("FALSE")
-            case .tsquery(let tsquery):
-                from = "advisories a CROSS JOIN to_tsquery('simple', ?) AS q"
-                arguments.append(tsquery)
-                conditions.append("a.search @@ q")
-                // Title and CVE hits first, then vendors, products and the risk summary (SQLite's bm25 weights).
-                order = "ts_rank('{0.2,0.3,0.5,1.0}', a.search, q) DESC, a.current_release_date COLLATE \"C\" DESC NULLS LAST"
+            switch dialect {
+            case .sqlite:
+                if let match = SQLiteStore.ftsQuery(text) {
+                    from = "advisories a JOIN advisories_fts f ON f.rowid = a.seq"
+                    conditions.append("advisories_fts MATCH ?")
+                    arguments.append(match)
+                    order = "bm25(advisories_fts, 0, 10.0, 2.0, 5.0, 3.0, 10.0), \(newest)"
+                }
+            case .postgres:
+                switch FullText.query(text) {
+                case .none: break
+                case .nothing: conditions.append("FALSE")
+                case .tsquery(let tsquery):
+                    from = "advisories a CROSS JOIN to_tsquery('simple', ?) AS q"
+                    arguments.append(tsquery)
+                    conditions.append("a.search @@ q")
+                    order = "ts_rank('{0.2,0.3,0.5,1.0}', a.search, q) DESC, \(newest)"
+                }
             }
         }
         if let vendor = query.vendor {
@@ -138,7 +137,7 @@ extension PostgresStore {
         let (total, rows) = try await snapshot { db in
             let total = try await db.fetchValue("SELECT COUNT(*) FROM \(from) \(whereClause)", arguments, as: Int.self) ?? 0
             // The document's integrity and the KEV count as subqueries, which PostgreSQL evaluates for the page's rows
-            // only, after the sort: a join read every document row of a broad search (a third of its time).
+            // only, after the sort: a join read every document row of a broad search (a third of its time there).
             let rows = try await db.fetchAll("""
                 SELECT a.id, a.title, a.publisher, a.vendors, a.initial_release_date, a.current_release_date, a.version,
                   a.cvss_score, a.severity, a.cvss_vector, a.cve_count,
@@ -157,7 +156,7 @@ extension PostgresStore {
         try await fetchAll("""
             SELECT v.name, v.slug, COUNT(*) AS n, MAX(a.current_release_date) AS latest
             FROM vendors v JOIN advisory_vendors av ON av.vendor_id = v.id JOIN advisories a ON a.seq = av.advisory_seq
-            GROUP BY v.id ORDER BY \(PostgresStore.noCase("v.name")), v.id
+            GROUP BY v.id ORDER BY \(dialect.noCase("v.name")), v.id
             """).map(StoreRows.vendorSummary)
     }
 
@@ -173,9 +172,9 @@ extension PostgresStore {
         guard !names.isEmpty else { return [:] }
         var slugs: [String: String] = [:]
         // IN lists in chunks: a page may name more vendors than one statement takes parameters.
-        for start in stride(from: 0, to: names.count, by: MultiRowInsert.parameterLimit) {
-            let chunk = Array(names[start..<min(names.count, start + MultiRowInsert.parameterLimit)])
-            for row in try await fetchAll("SELECT name, slug FROM vendors WHERE name IN (\(PostgresStore.placeholders(chunk.count)))",
+        for start in stride(from: 0, to: names.count, by: 30_000) {
+            let chunk = Array(names[start..<min(names.count, start + 30_000)])
+            for row in try await fetchAll("SELECT name, slug FROM vendors WHERE name IN (\(Self.placeholders(chunk.count)))",
                                           SQLArguments(chunk)) {
                 slugs[row["name"]] = row["slug"]
             }
@@ -187,9 +186,9 @@ extension PostgresStore {
     public func filterOptions() async throws -> FilterOptions {
         try await snapshot { db in
             FilterOptions(
-                publishers: try await db.fetchValues("SELECT DISTINCT publisher COLLATE \"C\" FROM advisories ORDER BY 1"),
+                publishers: try await db.fetchValues("SELECT DISTINCT \(dialect.binary("publisher")) FROM advisories ORDER BY 1"),
                 sectors: try await db.fetchValues("""
-                    SELECT sector FROM sectors GROUP BY sector ORDER BY COUNT(*) DESC, sector COLLATE "C"
+                    SELECT sector FROM sectors GROUP BY sector ORDER BY COUNT(*) DESC, \(dialect.binary("sector"))
                     """),
                 years: try await db.fetchValues("SELECT DISTINCT year FROM advisories WHERE year IS NOT NULL ORDER BY year DESC"))
         }
@@ -206,11 +205,11 @@ extension PostgresStore {
                 quarantined: try await db.fetchValue("SELECT COUNT(*) FROM quarantine") ?? 0,
                 conflicts: try await db.fetchValue("SELECT COUNT(*) FROM conflicts") ?? 0,
                 byPublisher: try await counts("""
-                    SELECT publisher, COUNT(*) FROM advisories GROUP BY publisher ORDER BY 2 DESC, publisher COLLATE "C"
+                    SELECT publisher, COUNT(*) FROM advisories GROUP BY publisher ORDER BY 2 DESC, \(dialect.binary("publisher"))
                     """),
                 byVendor: try await counts("""
                     SELECT v.name, COUNT(*) FROM advisory_vendors av JOIN vendors v ON v.id = av.vendor_id
-                    GROUP BY v.id ORDER BY 2 DESC, v.name COLLATE "C"
+                    GROUP BY v.id ORDER BY 2 DESC, \(dialect.binary("v.name"))
                     """),
                 byYear: try await counts("""
                     SELECT CAST(year AS TEXT), COUNT(*) FROM advisories GROUP BY year ORDER BY year DESC NULLS LAST
@@ -224,7 +223,7 @@ extension PostgresStore {
     public func quarantined(limit: Int) async throws -> [QuarantinedDocument] {
         try await fetchAll("""
             SELECT id, origin, reason, code, advisory_id, sha256, size, detected_at FROM quarantine
-            ORDER BY detected_at COLLATE "C" DESC, id DESC LIMIT ?
+            ORDER BY \(dialect.binary("detected_at")) DESC, id DESC LIMIT ?
             """, [limit]).map { row in
             let sha: String = row["sha256"]
             return QuarantinedDocument(id: row["id"], origin: row["origin"], reason: row["reason"], code: row["code"],
@@ -237,7 +236,7 @@ extension PostgresStore {
         let filter = advisoryID == nil ? "" : "WHERE advisory_id = ?"
         return try await fetchAll("""
             SELECT advisory_id, version, stored_sha256, incoming_sha256, origin, detected_at FROM conflicts \(filter)
-            ORDER BY detected_at COLLATE "C" DESC, id DESC
+            ORDER BY \(dialect.binary("detected_at")) DESC, id DESC
             """, advisoryID.map { [$0] } ?? []).map { row in
             RevisionConflict(advisoryID: row["advisory_id"], version: row["version"], storedSHA256: row["stored_sha256"],
                              incomingSHA256: row["incoming_sha256"], origin: row["origin"],
@@ -245,3 +244,19 @@ extension PostgresStore {
         }
     }
 }
+
+extension SQLiteStore {
+    /// Turns what a person types into an FTS5 query: every word must occur (as a prefix), and FTS5's own syntax
+    /// (quotes, `*`, `NEAR`, column filters) is neutralised so no input can make the query fail.
+    static func ftsQuery(_ text: String) -> String? {
+        let words = text.split(whereSeparator: { $0.isWhitespace }).compactMap { word -> String? in
+            let cleaned = word.unicodeScalars.filter { CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "." || $0 == "_" }
+            let token = String(String.UnicodeScalarView(cleaned))
+            guard token.unicodeScalars.contains(where: { CharacterSet.alphanumerics.contains($0) }) else { return nil }
+            return "\"\(token)\"*"
+        }
+        return words.isEmpty ? nil : words.joined(separator: " ")
+    }
+}
+
+extension PostgresStore: AdvisoryStore {}
