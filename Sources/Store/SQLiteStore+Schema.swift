@@ -31,16 +31,7 @@ extension SQLiteStore {
                   seq INTEGER PRIMARY KEY,
                   id TEXT NOT NULL UNIQUE,
                   document_id INTEGER NOT NULL REFERENCES documents(id),
-                  title TEXT NOT NULL,
-                  publisher TEXT NOT NULL,
-                  publisher_namespace TEXT NOT NULL,
-                  publisher_category TEXT NOT NULL,
-                  category TEXT NOT NULL,
-                  status TEXT NOT NULL,
-                  tlp TEXT,
-                  version TEXT NOT NULL,
-                  initial_release_date TEXT,
-                  current_release_date TEXT,
+                  \(SchemaText.advisoriesColumns)
                   year INTEGER,
                   cvss_score REAL,
                   severity TEXT NOT NULL,
@@ -86,27 +77,13 @@ extension SQLiteStore {
                 CREATE TABLE products (
                   advisory_seq INTEGER NOT NULL REFERENCES advisories(seq) ON DELETE CASCADE,
                   position INTEGER NOT NULL,
-                  product_id TEXT NOT NULL,
-                  vendor TEXT NOT NULL,
-                  product TEXT NOT NULL,
-                  version_text TEXT,
-                  full_name TEXT NOT NULL,
-                  status TEXT NOT NULL,
-                  cpe TEXT,
-                  purl TEXT,
-                  model_numbers TEXT,
-                  PRIMARY KEY (advisory_seq, position)
+                  \(SchemaText.productsColumns)
                 ) WITHOUT ROWID;
 
                 CREATE TABLE remediations (
                   advisory_seq INTEGER NOT NULL REFERENCES advisories(seq) ON DELETE CASCADE,
                   position INTEGER NOT NULL,
-                  category TEXT NOT NULL,
-                  details TEXT NOT NULL,
-                  url TEXT,
-                  product_ids TEXT NOT NULL,
-                  cves TEXT NOT NULL,
-                  PRIMARY KEY (advisory_seq, position)
+                  \(SchemaText.remediationsColumns)
                 ) WITHOUT ROWID;
 
                 CREATE TABLE sectors (
@@ -186,14 +163,7 @@ extension SQLiteStore {
                   body BLOB NOT NULL,
                   fetched_at TEXT NOT NULL
                 );
-                CREATE TABLE remote_documents (
-                  url TEXT PRIMARY KEY,
-                  source TEXT NOT NULL,
-                  listed_update TEXT NOT NULL,
-                  status TEXT NOT NULL,
-                  detail TEXT,
-                  advisory_id TEXT,
-                  checked_at TEXT NOT NULL
+                \(SchemaText.remoteDocumentsTable)
                 );
                 CREATE INDEX remote_documents_source ON remote_documents(source, status);
                 """)
@@ -201,15 +171,7 @@ extension SQLiteStore {
         migrator.registerMigration("v5-known-exploited") { db in
             // CISA's Known Exploited Vulnerabilities catalogue, joined to advisories through their CVEs.
             try db.execute(sql: """
-                CREATE TABLE kev (
-                  cve TEXT PRIMARY KEY,
-                  vendor TEXT NOT NULL,
-                  product TEXT NOT NULL,
-                  name TEXT NOT NULL,
-                  date_added TEXT NOT NULL,
-                  due_date TEXT NOT NULL,
-                  required_action TEXT NOT NULL,
-                  ransomware TEXT NOT NULL
+                \(SchemaText.kevTable)
                 ) WITHOUT ROWID;
                 """)
         }
@@ -233,23 +195,7 @@ extension SQLiteStore {
                 CREATE TABLE assets (
                   id INTEGER PRIMARY KEY,
                   organisation_id INTEGER NOT NULL REFERENCES organisations(id) ON DELETE CASCADE,
-                  merge_key TEXT NOT NULL,
-                  external_id TEXT,
-                  vendor TEXT NOT NULL,
-                  product TEXT NOT NULL,
-                  version TEXT,
-                  model_number TEXT,
-                  serial_number TEXT,
-                  cpe TEXT,
-                  purl TEXT,
-                  site TEXT,
-                  area TEXT,
-                  owner TEXT,
-                  criticality TEXT,
-                  tags TEXT NOT NULL DEFAULT '',
-                  created_at TEXT NOT NULL,
-                  updated_at TEXT NOT NULL,
-                  UNIQUE (organisation_id, merge_key)
+                  \(SchemaText.assetsColumns)
                 );
                 CREATE TABLE exposures (
                   asset_id INTEGER NOT NULL REFERENCES assets(id) ON DELETE CASCADE,
@@ -299,15 +245,7 @@ extension SQLiteStore {
                 CREATE TABLE alerts (
                   id INTEGER PRIMARY KEY,
                   organisation_id INTEGER NOT NULL REFERENCES organisations(id) ON DELETE CASCADE,
-                  advisory_id TEXT NOT NULL,
-                  advisory_version TEXT NOT NULL,
-                  idempotency_key TEXT NOT NULL UNIQUE,
-                  changes TEXT NOT NULL,
-                  matches TEXT NOT NULL,
-                  status TEXT NOT NULL DEFAULT 'new',
-                  owner TEXT,
-                  due_date TEXT,
-                  created_at TEXT NOT NULL
+                  \(SchemaText.alertsColumns)
                 );
                 CREATE INDEX alerts_by_organisation ON alerts(organisation_id, created_at DESC);
                 """)
@@ -321,12 +259,7 @@ extension SQLiteStore {
                 CREATE TABLE channels (
                   id INTEGER PRIMARY KEY,
                   organisation_id INTEGER NOT NULL REFERENCES organisations(id) ON DELETE CASCADE,
-                  name TEXT NOT NULL,
-                  kind TEXT NOT NULL,
-                  target TEXT NOT NULL,
-                  secret TEXT NOT NULL DEFAULT '',
-                  schedule TEXT NOT NULL DEFAULT 'immediate',
-                  unsubscribe_token TEXT NOT NULL UNIQUE,
+                  \(SchemaText.channelsColumns)
                   enabled INTEGER NOT NULL DEFAULT 1,
                   disabled_reason TEXT,
                   created_at TEXT NOT NULL,
@@ -342,13 +275,7 @@ extension SQLiteStore {
                   idempotency_key TEXT NOT NULL UNIQUE,
                   status TEXT NOT NULL,
                   attempts INTEGER NOT NULL DEFAULT 0,
-                  next_attempt_at TEXT NOT NULL,
-                  lease_until TEXT,
-                  last_error TEXT,
-                  detail TEXT,
-                  period_end TEXT,
-                  created_at TEXT NOT NULL,
-                  delivered_at TEXT
+                  \(SchemaText.deliveriesColumns)
                 );
                 CREATE INDEX deliveries_due ON deliveries(status, next_attempt_at);
                 CREATE INDEX deliveries_by_channel ON deliveries(channel_id, status);

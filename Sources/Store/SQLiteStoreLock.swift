@@ -23,6 +23,9 @@ public final class SQLiteStoreLock: Sendable {
 
     deinit { close(descriptor) }
 
+    /// Gives the hold up before the process ends (a store closed: a restore may now replace the file).
+    public func release() { _ = flock(descriptor, LOCK_UN) }
+
     /// The sidecar of the store at `storePath`.
     public static func lockPath(for storePath: String) -> String { storePath + ".lock" }
 

@@ -151,6 +151,7 @@ final class SQLiteSnapshotReaders: Sendable {
         var idle: [DatabaseQueue] = []
         var opened = 0
         var waiting: [CheckedContinuation<DatabaseQueue, Never>] = []
+        var closed = false
     }
     private let state = Mutex(State())
     let path: String
@@ -213,14 +214,28 @@ final class SQLiteSnapshotReaders: Sendable {
         }
     }
 
-    private func release(_ connection: DatabaseQueue) {
-        let waiter = state.withLock { state -> CheckedContinuation<DatabaseQueue, Never>? in
-            if state.waiting.isEmpty {
-                state.idle.append(connection)
-                return nil
-            }
-            return state.waiting.removeFirst()
+    /// Closes the idle readers; one in use closes when its snapshot ends.
+    func close() {
+        let idle = state.withLock { state -> [DatabaseQueue] in
+            defer { state.idle = [] }
+            state.closed = true
+            return state.idle
         }
-        waiter?.resume(returning: connection)
+        for connection in idle { try? connection.close() }
+    }
+
+    private func release(_ connection: DatabaseQueue) {
+        enum Next { case keep, close, hand(CheckedContinuation<DatabaseQueue, Never>) }
+        let next = state.withLock { state -> Next in
+            if !state.waiting.isEmpty { return .hand(state.waiting.removeFirst()) }
+            if state.closed { return .close }
+            state.idle.append(connection)
+            return .keep
+        }
+        switch next {
+        case .keep: break
+        case .close: try? connection.close()
+        case .hand(let waiter): waiter.resume(returning: connection)
+        }
     }
 }

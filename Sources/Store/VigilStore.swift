@@ -27,7 +27,22 @@ public enum StoreBackend: String, Sendable {
 
 extension SQLiteStore: VigilStore {
     public var backend: StoreBackend { .sqlite }
-    public func close() async {}
+
+    /// Closes the snapshot readers, folds the write-ahead log into the database file (so the file alone is the whole
+    /// store, as a copy of it by hand expects), closes GRDB's pool, then gives up the hold on `<path>.lock`.
+    public func close() async {
+        readers.close()
+        await writer.lock.acquire()
+        defer { writer.lock.release() }
+        _ = try? await writer.base.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+        if let pool = writer.base as? DatabasePool {
+            // Readers first (GRDB's close() closes the writer first, and SQLite removes the log and its index only
+            // when the last connection to close is one that may write).
+            pool.releaseMemory()
+            try? pool.close()
+        }
+        hold?.release()
+    }
 }
 
 extension PostgresStore: VigilStore {

@@ -1,0 +1,122 @@
+/// Column lists (and whole tables) that SQLite's and PostgreSQL's schemas share to the letter, written once and
+/// interpolated into both: the types Vigil uses (TEXT, and the INTEGER/BIGINT, BLOB/BYTEA and key columns each
+/// schema spells its own way) stay in the schema files. The resulting DDL is what each migration always ran.
+enum SchemaText {
+    /// Columns of `advisories` that both schemas spell alike.
+    static let advisoriesColumns = """
+          title TEXT NOT NULL,
+          publisher TEXT NOT NULL,
+          publisher_namespace TEXT NOT NULL,
+          publisher_category TEXT NOT NULL,
+          category TEXT NOT NULL,
+          status TEXT NOT NULL,
+          tlp TEXT,
+          version TEXT NOT NULL,
+          initial_release_date TEXT,
+          current_release_date TEXT,
+        """
+
+    /// Columns of `products` that both schemas spell alike.
+    static let productsColumns = """
+          product_id TEXT NOT NULL,
+          vendor TEXT NOT NULL,
+          product TEXT NOT NULL,
+          version_text TEXT,
+          full_name TEXT NOT NULL,
+          status TEXT NOT NULL,
+          cpe TEXT,
+          purl TEXT,
+          model_numbers TEXT,
+          PRIMARY KEY (advisory_seq, position)
+        """
+
+    /// Columns of `remediations` that both schemas spell alike.
+    static let remediationsColumns = """
+          category TEXT NOT NULL,
+          details TEXT NOT NULL,
+          url TEXT,
+          product_ids TEXT NOT NULL,
+          cves TEXT NOT NULL,
+          PRIMARY KEY (advisory_seq, position)
+        """
+
+    /// The `remote_documents` table.
+    static let remoteDocumentsTable = """
+        CREATE TABLE remote_documents (
+          url TEXT PRIMARY KEY,
+          source TEXT NOT NULL,
+          listed_update TEXT NOT NULL,
+          status TEXT NOT NULL,
+          detail TEXT,
+          advisory_id TEXT,
+          checked_at TEXT NOT NULL
+        """
+
+    /// The `kev` table.
+    static let kevTable = """
+        CREATE TABLE kev (
+          cve TEXT PRIMARY KEY,
+          vendor TEXT NOT NULL,
+          product TEXT NOT NULL,
+          name TEXT NOT NULL,
+          date_added TEXT NOT NULL,
+          due_date TEXT NOT NULL,
+          required_action TEXT NOT NULL,
+          ransomware TEXT NOT NULL
+        """
+
+    /// Columns of `assets` that both schemas spell alike.
+    static let assetsColumns = """
+          merge_key TEXT NOT NULL,
+          external_id TEXT,
+          vendor TEXT NOT NULL,
+          product TEXT NOT NULL,
+          version TEXT,
+          model_number TEXT,
+          serial_number TEXT,
+          cpe TEXT,
+          purl TEXT,
+          site TEXT,
+          area TEXT,
+          owner TEXT,
+          criticality TEXT,
+          tags TEXT NOT NULL DEFAULT '',
+          created_at TEXT NOT NULL,
+          updated_at TEXT NOT NULL,
+          UNIQUE (organisation_id, merge_key)
+        """
+
+    /// Columns of `alerts` that both schemas spell alike.
+    static let alertsColumns = """
+          advisory_id TEXT NOT NULL,
+          advisory_version TEXT NOT NULL,
+          idempotency_key TEXT NOT NULL UNIQUE,
+          changes TEXT NOT NULL,
+          matches TEXT NOT NULL,
+          status TEXT NOT NULL DEFAULT 'new',
+          owner TEXT,
+          due_date TEXT,
+          created_at TEXT NOT NULL
+        """
+
+    /// Columns of `channels` that both schemas spell alike.
+    static let channelsColumns = """
+          name TEXT NOT NULL,
+          kind TEXT NOT NULL,
+          target TEXT NOT NULL,
+          secret TEXT NOT NULL DEFAULT '',
+          schedule TEXT NOT NULL DEFAULT 'immediate',
+          unsubscribe_token TEXT NOT NULL UNIQUE,
+        """
+
+    /// Columns of `deliveries` that both schemas spell alike.
+    static let deliveriesColumns = """
+          next_attempt_at TEXT NOT NULL,
+          lease_until TEXT,
+          last_error TEXT,
+          detail TEXT,
+          period_end TEXT,
+          created_at TEXT NOT NULL,
+          delivered_at TEXT
+        """
+}
