@@ -34,11 +34,14 @@ public struct SourceScheduler: Service {
     let refresh: Duration
     /// Where finished syncs are counted (`vigil serve --metrics-port`); nil counts nothing.
     let metrics: VigilMetrics?
+    /// Where the sources' credentials variables are looked up (`ProviderSync.Options.environment`); nil: this process's.
+    let environment: [String: String]?
 
     public init(store: any SourceStateStore, fetcher: HTTPFetcher, logger: Logger, concurrency: Int = 32, pollInterval: Int? = nil,
                 holder: String = SourceScheduler.nodeName(), lease: TimeInterval = 120, refresh: Duration = .seconds(5),
-                metrics: VigilMetrics? = nil) {
+                metrics: VigilMetrics? = nil, environment: [String: String]? = nil) {
         self.metrics = metrics
+        self.environment = environment
         self.store = store
         self.fetcher = fetcher
         self.logger = logger
@@ -185,6 +188,7 @@ public struct SourceScheduler: Service {
                 case .provider:
                     var options = ProviderSync.Options()
                     options.interval = interval
+                    options.environment = environment
                     outcome = .success(try await ProviderSync(store: store, fetcher: fetcher, options: options).sync(source))
                 }
             } catch {

@@ -16,9 +16,10 @@ struct OrgCommand: AsyncParsableCommand {
         @Argument(help: "The organisation's name.") var name: String
 
         func run() async throws {
-            let store = try await database.open()
-            let org = try require(try await store.organisation(named: name, create: true))
-            print("Organisation \(org.name) (id \(org.id)).")
+            try await database.open().closing { store in
+                let org = try require(try await store.organisation(named: name, create: true))
+                print("Organisation \(org.name) (id \(org.id)).")
+            }
         }
     }
 
@@ -26,7 +27,9 @@ struct OrgCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List organisations.")
         @OptionGroup var database: DatabaseOptions
         func run() async throws {
-            for org in try await database.open().organisations() { print("\(org.id)\t\(org.name)") }
+            try await database.open().closing { store in
+                for org in try await store.organisations() { print("\(org.id)\t\(org.name)") }
+            }
         }
     }
 }
@@ -69,37 +72,38 @@ struct WatchCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let store = try await database.open()
-            let org = try require(try await store.organisation(named: organisation.name, create: true))
-            let (kind, value): (String, String) =
-                if let vendor { ("vendor", vendor) } else if let product { ("product", product) }
-                else if let sector { ("sector", sector) } else if let publisher { ("publisher", publisher) }
-                else if let minCVSS { ("min_cvss", String(minCVSS)) } else if kev { ("kev", "") }
-                else if let keyword { ("keyword", keyword) } else { ("assets", "") }
-            // Specs name channels to use or create; bare names must be channels that exist.
-            var names: [String] = []
-            var channels = try await store.channels(organisationID: org.id)
-            for item in WatchCommand.notifyItems(notify) {
-                if let channel = channels.first(where: { $0.name == item || $0.spec.lowercased() == item.lowercased() }) {
-                    names.append(channel.name)
-                } else if item.contains(":") {
-                    let (channelKind, target) = try ChannelCommand.parse(spec: item)
-                    let channel = try await store.addChannel(.init(name: item, kind: channelKind, target: target), organisationID: org.id)
-                    channels.append(channel)
-                    names.append(channel.name)
-                    print("\(org.name): channel \(channel.name) added.")
-                    if channel.kind == .webhook { print("Signing secret (shown once): \(channel.secret)") }
-                } else {
-                    printError("vigil watch add: \(org.name) has no channel named \"\(item)\"; add it with vigil channel add or give a spec such as email:ADDRESS.")
-                    throw ExitCode(1)
+            try await database.open().closing { store in
+                let org = try require(try await store.organisation(named: organisation.name, create: true))
+                let (kind, value): (String, String) =
+                    if let vendor { ("vendor", vendor) } else if let product { ("product", product) }
+                    else if let sector { ("sector", sector) } else if let publisher { ("publisher", publisher) }
+                    else if let minCVSS { ("min_cvss", String(minCVSS)) } else if kev { ("kev", "") }
+                    else if let keyword { ("keyword", keyword) } else { ("assets", "") }
+                // Specs name channels to use or create; bare names must be channels that exist.
+                var names: [String] = []
+                var channels = try await store.channels(organisationID: org.id)
+                for item in WatchCommand.notifyItems(notify) {
+                    if let channel = channels.first(where: { $0.name == item || $0.spec.lowercased() == item.lowercased() }) {
+                        names.append(channel.name)
+                    } else if item.contains(":") {
+                        let (channelKind, target) = try ChannelCommand.parse(spec: item)
+                        let channel = try await store.addChannel(.init(name: item, kind: channelKind, target: target), organisationID: org.id)
+                        channels.append(channel)
+                        names.append(channel.name)
+                        print("\(org.name): channel \(channel.name) added.")
+                        if channel.kind == .webhook { print("Signing secret (shown once): \(channel.secret)") }
+                    } else {
+                        printError("vigil watch add: \(org.name) has no channel named \"\(item)\"; add it with vigil channel add or give a spec such as email:ADDRESS.")
+                        throw ExitCode(1)
+                    }
                 }
-            }
-            let watch = try await store.addWatch(.init(kind: kind, value: value,
-                                                       minimumSeverity: minSeverity.flatMap { Severity(rawValue: $0.lowercased()) },
-                                                       notify: names.joined(separator: ",")), organisationID: org.id)
-            print("\(org.name): watch \(watch.id) added (\(WatchCommand.describe(watch))).")
-            if channels.filter(\.enabled).isEmpty {
-                print("Note: \(org.name) has no channel yet, so alerts are only listed (vigil alerts list); add one with vigil channel add NAME email:ADDRESS.")
+                let watch = try await store.addWatch(.init(kind: kind, value: value,
+                                                           minimumSeverity: minSeverity.flatMap { Severity(rawValue: $0.lowercased()) },
+                                                           notify: names.joined(separator: ",")), organisationID: org.id)
+                print("\(org.name): watch \(watch.id) added (\(WatchCommand.describe(watch))).")
+                if channels.filter(\.enabled).isEmpty {
+                    print("Note: \(org.name) has no channel yet, so alerts are only listed (vigil alerts list); add one with vigil channel add NAME email:ADDRESS.")
+                }
             }
         }
     }
@@ -109,9 +113,10 @@ struct WatchCommand: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var organisation: AssetsCommand.OrganisationOption
         func run() async throws {
-            let store = try await database.open()
-            let org = try await organisation.existing(in: store, command: "vigil watch list")
-            for watch in try await store.watches(organisationID: org.id) { print("\(watch.id)\t\(WatchCommand.describe(watch))") }
+            try await database.open().closing { store in
+                let org = try await organisation.existing(in: store, command: "vigil watch list")
+                for watch in try await store.watches(organisationID: org.id) { print("\(watch.id)\t\(WatchCommand.describe(watch))") }
+            }
         }
     }
 
@@ -121,13 +126,14 @@ struct WatchCommand: AsyncParsableCommand {
         @OptionGroup var organisation: AssetsCommand.OrganisationOption
         @Argument var id: Int64
         func run() async throws {
-            let store = try await database.open()
-            guard let org = try await store.organisation(named: organisation.name, create: false),
-                  try await store.removeWatch(id: id, organisationID: org.id) else {
-                printError("vigil watch remove: \(organisation.name) has no watch \(id)")
-                throw ExitCode(1)
+            try await database.open().closing { store in
+                guard let org = try await store.organisation(named: organisation.name, create: false),
+                      try await store.removeWatch(id: id, organisationID: org.id) else {
+                    printError("vigil watch remove: \(organisation.name) has no watch \(id)")
+                    throw ExitCode(1)
+                }
+                print("Watch \(id) removed.")
             }
-            print("Watch \(id) removed.")
         }
     }
 
@@ -164,21 +170,22 @@ struct AlertsCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let store = try await database.open()
-            let org = try await organisation.existing(in: store, command: "vigil alerts list")
-            let alerts = try await store.alerts(organisationID: org.id, status: status.flatMap(AlertStatus.init(parsing:)), limit: max(limit, 1))
-            switch format {
-            case "csv":
-                print(AlertLogExport.csv(alerts), terminator: "")
-            case "json":
-                print(String(decoding: try AlertLogExport.json(alerts), as: UTF8.self))
-            default:
-                if alerts.isEmpty { print("No alerts for \(org.name).") }
-                for alert in alerts {
-                    print("\(alert.id)  \(Timestamp.format(alert.createdAt))  \(alert.alertStatus.label.uppercased())  \(alert.draft.advisoryID) v\(alert.draft.advisoryVersion)  \(alert.advisoryTitle)")
-                    print("    \(alert.draft.changes.joined(separator: "; "))")
-                    for match in alert.draft.matches { print("    watch \(match.watchID) (\(match.watch)): \(match.reason)") }
-                    if let owner = alert.owner { print("    owner \(owner)" + (alert.dueDate.map { ", due \($0)" } ?? "")) }
+            try await database.open().closing { store in
+                let org = try await organisation.existing(in: store, command: "vigil alerts list")
+                let alerts = try await store.alerts(organisationID: org.id, status: status.flatMap(AlertStatus.init(parsing:)), limit: max(limit, 1))
+                switch format {
+                case "csv":
+                    print(AlertLogExport.csv(alerts), terminator: "")
+                case "json":
+                    print(String(decoding: try AlertLogExport.json(alerts), as: UTF8.self))
+                default:
+                    if alerts.isEmpty { print("No alerts for \(org.name).") }
+                    for alert in alerts {
+                        print("\(alert.id)  \(Timestamp.format(alert.createdAt))  \(alert.alertStatus.label.uppercased())  \(alert.draft.advisoryID) v\(alert.draft.advisoryVersion)  \(alert.advisoryTitle)")
+                        print("    \(alert.draft.changes.joined(separator: "; "))")
+                        for match in alert.draft.matches { print("    watch \(match.watchID) (\(match.watch)): \(match.reason)") }
+                        if let owner = alert.owner { print("    owner \(owner)" + (alert.dueDate.map { ", due \($0)" } ?? "")) }
+                    }
                 }
             }
         }
@@ -190,24 +197,25 @@ struct AlertsCommand: AsyncParsableCommand {
         @OptionGroup var organisation: AssetsCommand.OrganisationOption
         @Argument var id: Int64
         func run() async throws {
-            let store = try await database.open()
-            let org = try await organisation.existing(in: store, command: "vigil alerts show")
-            guard let alert = try await store.alert(id: id, organisationID: org.id) else {
-                printError("vigil alerts show: \(org.name) has no alert \(id)")
-                throw ExitCode(1)
-            }
-            print("Alert \(alert.id): \(alert.draft.advisoryID) v\(alert.draft.advisoryVersion) \(alert.advisoryTitle)")
-            print("Status \(alert.alertStatus.label); owner \(alert.owner ?? "none"); due \(alert.dueDate ?? "not set"); raised \(Timestamp.format(alert.createdAt))")
-            print("Changes: \(alert.draft.changes.joined(separator: "; "))")
-            for match in alert.draft.matches { print("  watch \(match.watchID) (\(match.watch)): \(match.reason)") }
-            let deliveries = try await store.alertDeliveries(alertID: id, organisationID: org.id)
-            print("Deliveries:" + (deliveries.isEmpty ? " none (no channel was configured)" : ""))
-            for delivery in deliveries { print("  " + AlertsCommand.describe(delivery)) }
-            let events = try await store.alertEvents(alertID: id, organisationID: org.id)
-            if !events.isEmpty { print("History:") }
-            for event in events {
-                let change = event.field == "note" ? "note: \(event.newValue ?? "")" : "\(event.field) \(event.oldValue ?? "none") → \(event.newValue ?? "none")"
-                print("  \(Timestamp.format(event.at))  \(event.actor)  \(change)")
+            try await database.open().closing { store in
+                let org = try await organisation.existing(in: store, command: "vigil alerts show")
+                guard let alert = try await store.alert(id: id, organisationID: org.id) else {
+                    printError("vigil alerts show: \(org.name) has no alert \(id)")
+                    throw ExitCode(1)
+                }
+                print("Alert \(alert.id): \(alert.draft.advisoryID) v\(alert.draft.advisoryVersion) \(alert.advisoryTitle)")
+                print("Status \(alert.alertStatus.label); owner \(alert.owner ?? "none"); due \(alert.dueDate ?? "not set"); raised \(Timestamp.format(alert.createdAt))")
+                print("Changes: \(alert.draft.changes.joined(separator: "; "))")
+                for match in alert.draft.matches { print("  watch \(match.watchID) (\(match.watch)): \(match.reason)") }
+                let deliveries = try await store.alertDeliveries(alertID: id, organisationID: org.id)
+                print("Deliveries:" + (deliveries.isEmpty ? " none (no channel was configured)" : ""))
+                for delivery in deliveries { print("  " + AlertsCommand.describe(delivery)) }
+                let events = try await store.alertEvents(alertID: id, organisationID: org.id)
+                if !events.isEmpty { print("History:") }
+                for event in events {
+                    let change = event.field == "note" ? "note: \(event.newValue ?? "")" : "\(event.field) \(event.oldValue ?? "none") → \(event.newValue ?? "none")"
+                    print("  \(Timestamp.format(event.at))  \(event.actor)  \(change)")
+                }
             }
         }
     }
@@ -229,23 +237,24 @@ struct AlertsCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let store = try await database.open()
-            let org = try await organisation.existing(in: store, command: "vigil alerts update")
-            let who = actor ?? ProcessInfo.processInfo.environment["USER"] ?? "command line"
-            let updated: StoredAlert?
-            do {
-                updated = try await store.updateAlert(id: id, organisationID: org.id,
-                                                      update: AlertUpdate(status: status.flatMap(AlertStatus.init(parsing:)), owner: owner, dueDate: due, note: note),
-                                                      actor: who, at: Date())
-            } catch let error as StoreError {
-                printError("vigil alerts update: \(error)")
-                throw ExitCode(2)
+            try await database.open().closing { store in
+                let org = try await organisation.existing(in: store, command: "vigil alerts update")
+                let who = actor ?? ProcessInfo.processInfo.environment["USER"] ?? "command line"
+                let updated: StoredAlert?
+                do {
+                    updated = try await store.updateAlert(id: id, organisationID: org.id,
+                                                          update: AlertUpdate(status: status.flatMap(AlertStatus.init(parsing:)), owner: owner, dueDate: due, note: note),
+                                                          actor: who, at: Date())
+                } catch let error as StoreError {
+                    printError("vigil alerts update: \(error)")
+                    throw ExitCode(2)
+                }
+                guard let updated else {
+                    printError("vigil alerts update: \(org.name) has no alert \(id)")
+                    throw ExitCode(1)
+                }
+                print("Alert \(updated.id): \(updated.alertStatus.label); owner \(updated.owner ?? "none"); due \(updated.dueDate ?? "not set").")
             }
-            guard let updated else {
-                printError("vigil alerts update: \(org.name) has no alert \(id)")
-                throw ExitCode(1)
-            }
-            print("Alert \(updated.id): \(updated.alertStatus.label); owner \(updated.owner ?? "none"); due \(updated.dueDate ?? "not set").")
         }
     }
 
@@ -259,11 +268,12 @@ struct AlertsCommand: AsyncParsableCommand {
             if let status, DeliveryStatus(rawValue: status) == nil { throw ValidationError("--status must be one of \(DeliveryStatus.allCases.map(\.rawValue).joined(separator: ", "))") }
         }
         func run() async throws {
-            let store = try await database.open()
-            let org = try await organisation.existing(in: store, command: "vigil alerts outbox")
-            let deliveries = try await store.deliveries(organisationID: org.id, status: status.flatMap(DeliveryStatus.init(rawValue:)), limit: max(limit, 1))
-            if deliveries.isEmpty { print("Nothing in the outbox of \(org.name).") }
-            for delivery in deliveries { print(AlertsCommand.describe(delivery)) }
+            try await database.open().closing { store in
+                let org = try await organisation.existing(in: store, command: "vigil alerts outbox")
+                let deliveries = try await store.deliveries(organisationID: org.id, status: status.flatMap(DeliveryStatus.init(rawValue:)), limit: max(limit, 1))
+                if deliveries.isEmpty { print("Nothing in the outbox of \(org.name).") }
+                for delivery in deliveries { print(AlertsCommand.describe(delivery)) }
+            }
         }
     }
 
@@ -273,13 +283,13 @@ struct AlertsCommand: AsyncParsableCommand {
             discussion: "Mail goes through VIGIL_SMTP_URL from VIGIL_MAIL_FROM; links in messages start with VIGIL_BASE_URL.")
         @OptionGroup var database: DatabaseOptions
         func run() async throws {
-            let store = try await database.open()
-            let summary = try await DeliveryRuntime.with(store: store) { runtime in
-                if let problem = runtime.mailProblem { printError("note: \(problem)") }
-                return try await runtime.dispatcher.runOnce()
+            try await database.open().closing { store in
+                let summary = try await DeliveryRuntime.fromEnvironment(store: store, noting: { printError("note: \($0)") }) { runtime in
+                    try await runtime.dispatcher.runOnce()
+                }
+                print("Delivered: \(summary.delivered); to retry: \(summary.retrying); failed: \(summary.failed); digests composed: \(summary.digestsComposed).")
+                if summary.failed > 0 || summary.retrying > 0 { throw ExitCode(1) }
             }
-            print("Delivered: \(summary.delivered); to retry: \(summary.retrying); failed: \(summary.failed); digests composed: \(summary.digestsComposed).")
-            if summary.failed > 0 || summary.retrying > 0 { throw ExitCode(1) }
         }
     }
 
@@ -289,19 +299,20 @@ struct AlertsCommand: AsyncParsableCommand {
         @OptionGroup var organisation: AssetsCommand.OrganisationOption
         @Option(help: "The channel's name.") var channel: String
         func run() async throws {
-            let store = try await database.open()
-            let target = try await ChannelCommand.existing(channel, organisation: organisation, store: store, command: "vigil alerts test")
-            let id = try await store.enqueueTest(channelID: target.id, organisationID: target.organisationID, now: Date())
-            _ = try await DeliveryRuntime.with(store: store) { runtime in try await runtime.dispatcher.runOnce(only: id) }
-            let org = try await organisation.existing(in: store, command: "vigil alerts test")
-            guard let record = try await store.deliveries(organisationID: org.id, status: nil, limit: 200).first(where: { $0.id == id }) else {
-                throw StoreError.notFound("the test delivery \(id) disappeared")
-            }
-            if record.status == .delivered {
-                print("Test message sent to \(ChannelCommand.redacted(target)): \(record.detail ?? "delivered").")
-            } else {
-                printError("vigil alerts test: \(ChannelCommand.redacted(target)): \(record.lastError ?? record.status.rawValue)")
-                throw ExitCode(1)
+            try await database.open().closing { store in
+                let target = try await ChannelCommand.existing(channel, organisation: organisation, store: store, command: "vigil alerts test")
+                let id = try await store.enqueueTest(channelID: target.id, organisationID: target.organisationID, now: Date())
+                _ = try await DeliveryRuntime.fromEnvironment(store: store) { runtime in try await runtime.dispatcher.runOnce(only: id) }
+                let org = try await organisation.existing(in: store, command: "vigil alerts test")
+                guard let record = try await store.deliveries(organisationID: org.id, status: nil, limit: 200).first(where: { $0.id == id }) else {
+                    throw StoreError.notFound("the test delivery \(id) disappeared")
+                }
+                if record.status == .delivered {
+                    print("Test message sent to \(ChannelCommand.redacted(target)): \(record.detail ?? "delivered").")
+                } else {
+                    printError("vigil alerts test: \(ChannelCommand.redacted(target)): \(record.lastError ?? record.status.rawValue)")
+                    throw ExitCode(1)
+                }
             }
         }
     }
@@ -312,12 +323,13 @@ struct AlertsCommand: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
         @Flag(help: "Create alerts but leave their delivery to vigil serve or vigil alerts deliver.") var noDeliver = false
         func run() async throws {
-            let store = try await database.open()
-            let summary = try await AlertCreator(store: store).processPending()
-            print("Revisions processed: \(summary.changesProcessed); alerts created: \(summary.alertsCreated); history not alerted: \(summary.backfillSkipped).")
-            guard !noDeliver else { return }
-            let delivered = try await DeliveryRuntime.with(store: store) { try await $0.dispatcher.runOnce() }
-            print("Delivered: \(delivered.delivered); to retry: \(delivered.retrying); failed: \(delivered.failed).")
+            try await database.open().closing { store in
+                let summary = try await AlertCreator(store: store).processPending()
+                print("Revisions processed: \(summary.changesProcessed); alerts created: \(summary.alertsCreated); history not alerted: \(summary.backfillSkipped).")
+                guard !noDeliver else { return }
+                let delivered = try await DeliveryRuntime.fromEnvironment(store: store) { try await $0.dispatcher.runOnce() }
+                print("Delivered: \(delivered.delivered); to retry: \(delivered.retrying); failed: \(delivered.failed).")
+            }
         }
     }
 

@@ -38,23 +38,24 @@ struct ChannelCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let store = try await database.open()
-            let org = try require(try await store.organisation(named: organisation.name, create: true))
-            let (kind, target) = try ChannelCommand.parse(spec: spec, allowPrivateNetwork: allowPrivateNetwork)
-            let channel: NotificationChannel
-            do {
-                channel = try await store.addChannel(.init(name: name, kind: kind, target: target,
-                                                           schedule: NotificationChannel.Schedule(rawValue: schedule.lowercased()) ?? .immediate,
-                                                           allowPrivateNetwork: allowPrivateNetwork && kind != .email),
-                                                     organisationID: org.id)
-            } catch let error as StoreError {
-                printError("vigil channel add: \(error)")
-                throw ExitCode(1)
-            }
-            print("\(org.name): channel \(channel.name) added (\(channel.spec), \(channel.draft.schedule.rawValue)"
-                  + (channel.draft.allowPrivateNetwork ? ", private-network destinations allowed" : "") + ").")
-            if channel.kind == .webhook {
-                print("Signing secret (shown once; the receiver checks Vigil-Signature with it): \(channel.secret)")
+            try await database.open().closing { store in
+                let org = try require(try await store.organisation(named: organisation.name, create: true))
+                let (kind, target) = try ChannelCommand.parse(spec: spec, allowPrivateNetwork: allowPrivateNetwork)
+                let channel: NotificationChannel
+                do {
+                    channel = try await store.addChannel(.init(name: name, kind: kind, target: target,
+                                                               schedule: NotificationChannel.Schedule(rawValue: schedule.lowercased()) ?? .immediate,
+                                                               allowPrivateNetwork: allowPrivateNetwork && kind != .email),
+                                                         organisationID: org.id)
+                } catch let error as StoreError {
+                    printError("vigil channel add: \(error)")
+                    throw ExitCode(1)
+                }
+                print("\(org.name): channel \(channel.name) added (\(channel.spec), \(channel.draft.schedule.rawValue)"
+                      + (channel.draft.allowPrivateNetwork ? ", private-network destinations allowed" : "") + ").")
+                if channel.kind == .webhook {
+                    print("Signing secret (shown once; the receiver checks Vigil-Signature with it): \(channel.secret)")
+                }
             }
         }
     }
@@ -64,14 +65,15 @@ struct ChannelCommand: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var organisation: AssetsCommand.OrganisationOption
         func run() async throws {
-            let store = try await database.open()
-            let org = try await organisation.existing(in: store, command: "vigil channel list")
-            let channels = try await store.channels(organisationID: org.id)
-            if channels.isEmpty { print("\(org.name) has no channels: add one with vigil channel add NAME email:ADDRESS --org \"\(org.name)\".") }
-            for channel in channels {
-                let state = channel.enabled ? "enabled" : "disabled (\(channel.disabledReason ?? "by an administrator"))"
-                let network = channel.draft.allowPrivateNetwork ? "\tprivate network allowed" : ""
-                print("\(channel.name)\t\(ChannelCommand.redacted(channel))\t\(channel.draft.schedule.rawValue)\t\(state)\(network)")
+            try await database.open().closing { store in
+                let org = try await organisation.existing(in: store, command: "vigil channel list")
+                let channels = try await store.channels(organisationID: org.id)
+                if channels.isEmpty { print("\(org.name) has no channels: add one with vigil channel add NAME email:ADDRESS --org \"\(org.name)\".") }
+                for channel in channels {
+                    let state = channel.enabled ? "enabled" : "disabled (\(channel.disabledReason ?? "by an administrator"))"
+                    let network = channel.draft.allowPrivateNetwork ? "\tprivate network allowed" : ""
+                    print("\(channel.name)\t\(ChannelCommand.redacted(channel))\t\(channel.draft.schedule.rawValue)\t\(state)\(network)")
+                }
             }
         }
     }
@@ -82,10 +84,11 @@ struct ChannelCommand: AsyncParsableCommand {
         @OptionGroup var organisation: AssetsCommand.OrganisationOption
         @Argument var name: String
         func run() async throws {
-            let store = try await database.open()
-            let channel = try await ChannelCommand.existing(name, organisation: organisation, store: store, command: "vigil channel remove")
-            _ = try await store.removeChannel(id: channel.id, organisationID: channel.organisationID)
-            print("Channel \(channel.name) removed.")
+            try await database.open().closing { store in
+                let channel = try await ChannelCommand.existing(name, organisation: organisation, store: store, command: "vigil channel remove")
+                _ = try await store.removeChannel(id: channel.id, organisationID: channel.organisationID)
+                print("Channel \(channel.name) removed.")
+            }
         }
     }
 
@@ -95,10 +98,11 @@ struct ChannelCommand: AsyncParsableCommand {
         @OptionGroup var organisation: AssetsCommand.OrganisationOption
         @Argument var name: String
         func run() async throws {
-            let store = try await database.open()
-            let channel = try await ChannelCommand.existing(name, organisation: organisation, store: store, command: "vigil channel enable")
-            _ = try await store.setChannelEnabled(id: channel.id, organisationID: channel.organisationID, enabled: true, reason: nil)
-            print("Channel \(channel.name) enabled.")
+            try await database.open().closing { store in
+                let channel = try await ChannelCommand.existing(name, organisation: organisation, store: store, command: "vigil channel enable")
+                _ = try await store.setChannelEnabled(id: channel.id, organisationID: channel.organisationID, enabled: true, reason: nil)
+                print("Channel \(channel.name) enabled.")
+            }
         }
     }
 
@@ -108,11 +112,12 @@ struct ChannelCommand: AsyncParsableCommand {
         @OptionGroup var organisation: AssetsCommand.OrganisationOption
         @Argument var name: String
         func run() async throws {
-            let store = try await database.open()
-            let channel = try await ChannelCommand.existing(name, organisation: organisation, store: store, command: "vigil channel disable")
-            _ = try await store.setChannelEnabled(id: channel.id, organisationID: channel.organisationID, enabled: false,
-                                                  reason: "turned off with vigil channel disable")
-            print("Channel \(channel.name) disabled.")
+            try await database.open().closing { store in
+                let channel = try await ChannelCommand.existing(name, organisation: organisation, store: store, command: "vigil channel disable")
+                _ = try await store.setChannelEnabled(id: channel.id, organisationID: channel.organisationID, enabled: false,
+                                                      reason: "turned off with vigil channel disable")
+                print("Channel \(channel.name) disabled.")
+            }
         }
     }
 
@@ -149,53 +154,32 @@ struct ChannelCommand: AsyncParsableCommand {
     }
 }
 
-/// Builds the alert dispatcher from the environment (`VIGIL_SMTP_URL`, `VIGIL_MAIL_FROM`, `VIGIL_BASE_URL`) and owns
-/// its HTTP client, which must be shut down before it is released.
-struct DeliveryRuntime {
-    let dispatcher: AlertDispatcher
-    let httpClient: HTTPClient
-    /// Why email cannot be sent, when it cannot.
-    let mailProblem: String?
-
-    init(store: any VigilStore, baseURL: String?, lease: TimeInterval? = nil, metrics: VigilMetrics? = nil,
-         logger: Logger = Logger(label: "vigil.delivery")) throws {
-        let environment = ProcessInfo.processInfo.environment
-        var smtp: SMTPConfiguration?
-        var problem: String?
+extension DeliveryRuntime {
+    /// The mail settings in `environment` (`VIGIL_SMTP_URL`, `VIGIL_MAIL_FROM`): none, with the reason, when
+    /// `VIGIL_SMTP_URL` is not set (email alerts then wait in the outbox); an error naming the variable when a value
+    /// is wrong. `vigil serve` reads them once, in `ServeConfiguration`; the one-shot commands through `fromEnvironment`.
+    static func mailSettings(environment: [String: String]) throws(SMTPConfigurationError) -> (smtp: SMTPConfiguration?, problem: String?) {
         if (environment["VIGIL_SMTP_URL"] ?? "").isEmpty {
-            problem = "VIGIL_SMTP_URL is not set: email alerts wait in the outbox until it is"
-        } else {
-            do {
-                smtp = try SMTPConfiguration(environment: environment)
-            } catch {
-                throw ValidationError("\(error)")
-            }
+            return (nil, "VIGIL_SMTP_URL is not set: email alerts wait in the outbox until it is")
         }
-        mailProblem = problem
-        let base = baseURL ?? environment["VIGIL_BASE_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? "http://127.0.0.1:8080"
-        httpClient = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup,
-                                configuration: .init(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(10), read: .seconds(15))))
-        var configuration = AlertDispatcher.Configuration(smtp: smtp, baseURL: base)
-        if let lease { configuration.policy.lease = lease }
-        configuration.metrics = metrics
-        dispatcher = AlertDispatcher(store: store, configuration: configuration, httpClient: httpClient,
-                                     eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
+        return (try SMTPConfiguration(environment: environment), nil)
     }
 
-    func shutdown() async {
-        try? await httpClient.shutdown()
-    }
-
-    /// Runs `body` with a runtime and shuts its client down afterwards.
-    static func with<T>(store: any VigilStore, baseURL: String? = nil, _ body: (DeliveryRuntime) async throws -> T) async throws -> T {
-        let runtime = try DeliveryRuntime(store: store, baseURL: baseURL)
+    /// For the one-shot commands (`vigil import`, `vigil alerts …`): runs `body` with a runtime made from this process's
+    /// `VIGIL_SMTP_URL`, `VIGIL_MAIL_FROM` and `VIGIL_BASE_URL`, and shuts it down afterwards. `noting` hears why
+    /// email cannot be sent, when it cannot.
+    static func fromEnvironment<T>(store: any VigilStore, baseURL: String? = nil, noting: ((String) -> Void)? = nil,
+                                   _ body: (DeliveryRuntime) async throws -> T) async throws -> T {
+        let environment = ProcessInfo.processInfo.environment
+        let smtp: SMTPConfiguration?
         do {
-            let result = try await body(runtime)
-            await runtime.shutdown()
-            return result
+            let settings = try mailSettings(environment: environment)
+            if let problem = settings.problem { noting?(problem) }
+            smtp = settings.smtp
         } catch {
-            await runtime.shutdown()
-            throw error
+            throw ValidationError("\(error)")
         }
+        let base = baseURL ?? environment["VIGIL_BASE_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? "http://127.0.0.1:8080"
+        return try await with(store: store, smtp: smtp, baseURL: base, body)
     }
 }

@@ -61,6 +61,11 @@ struct ImportCommand: AsyncParsableCommand {
             printError("vigil import: \(error)")
             throw ExitCode(2)
         }
+        try await store.closing { try await importPaths(into: $0) }
+    }
+
+    /// The import proper, into an open store (closed by the caller).
+    func importPaths(into store: any VigilStore) async throws {
         let keys: Keyring?
         do {
             keys = try ProviderKeys.readKeyFiles(keyFiles)
@@ -91,7 +96,7 @@ struct ImportCommand: AsyncParsableCommand {
         }
         if alerts.alertsCreated > 0 {
             // Sites that only import by hand get their alerts sent too; what fails waits in the outbox for a retry.
-            let sent = try await DeliveryRuntime.with(store: store) { try await $0.dispatcher.runOnce() }
+            let sent = try await DeliveryRuntime.fromEnvironment(store: store) { try await $0.dispatcher.runOnce() }
             if !json, !quiet, sent.delivered + sent.retrying + sent.failed > 0 {
                 print("Alert messages delivered: \(sent.delivered); waiting to retry: \(sent.retrying); failed: \(sent.failed) (vigil alerts outbox --org NAME).")
             }

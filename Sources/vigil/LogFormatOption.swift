@@ -14,14 +14,24 @@ struct LogFormatOption: ParsableArguments {
         """, valueName: "format"))
     var logFormat: LogFormat?
 
-    static var environmentValue: String? {
-        ProcessInfo.processInfo.environment["VIGIL_LOG_FORMAT"].flatMap { $0.isEmpty ? nil : $0.lowercased() }
+    static var environmentValue: String? { environmentValue(in: ProcessInfo.processInfo.environment) }
+
+    /// `VIGIL_LOG_FORMAT` in `environment`, lowercased; nil when unset or empty.
+    static func environmentValue(in environment: [String: String]) -> String? {
+        environment["VIGIL_LOG_FORMAT"].flatMap { $0.isEmpty ? nil : $0.lowercased() }
     }
 
     func validate() throws {
-        if logFormat == nil, let value = Self.environmentValue, LogFormat(rawValue: value) == nil {
-            throw ValidationError("VIGIL_LOG_FORMAT must be text or json, not \(value)")
-        }
+        _ = try format(environment: ProcessInfo.processInfo.environment)
+    }
+
+    /// The format in force: the option, else `VIGIL_LOG_FORMAT` in `environment`, else text; an error naming the
+    /// variable when its value is neither text nor json.
+    func format(environment: [String: String]) throws(ValidationError) -> LogFormat {
+        if let logFormat { return logFormat }
+        guard let value = Self.environmentValue(in: environment) else { return .text }
+        guard let format = LogFormat(rawValue: value) else { throw ValidationError("VIGIL_LOG_FORMAT must be text or json, not \(value)") }
+        return format
     }
 
     /// The format in force: the option, else `$VIGIL_LOG_FORMAT`, else text.
@@ -29,8 +39,10 @@ struct LogFormatOption: ParsableArguments {
 
     /// Makes every `Logger(label:)` in this process write `format` to standard error at `level` and above (as
     /// swift-log's default handler did, in text). Once per process, before any logger is made.
-    func bootstrap(level: Logger.Level) {
-        let format = self.format
+    func bootstrap(level: Logger.Level) { Self.bootstrap(format: format, level: level) }
+
+    /// `bootstrap(level:)` with a format already resolved (`vigil serve`'s configuration).
+    static func bootstrap(format: LogFormat, level: Logger.Level) {
         LoggingSystem.bootstrap { label in
             var handler = ServerLogHandler(label: label, format: format, output: .standardError)
             handler.logLevel = level
@@ -41,6 +53,11 @@ struct LogFormatOption: ParsableArguments {
     /// A line for the operator on standard error: as it is in text, or as a log line at notice level in JSON, so
     /// that every line a JSON-logging process writes there is JSON.
     func say(_ text: String, level: Logger.Level = .notice, metadata: Logger.Metadata = [:]) {
+        Self.say(text, format: format, level: level, metadata: metadata)
+    }
+
+    /// `say` with a format already resolved.
+    static func say(_ text: String, format: LogFormat, level: Logger.Level = .notice, metadata: Logger.Metadata = [:]) {
         guard format == .json else {
             printError(text)
             return

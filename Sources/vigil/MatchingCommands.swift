@@ -122,20 +122,22 @@ struct AssetsCommand: AsyncParsableCommand {
                 printError("vigil assets import: \(error)")
                 throw ExitCode(2)
             }
-            guard let org = try await store.organisation(named: organisation.name, create: true) else { throw ExitCode(2) }
-            let summary = try await store.importAssets(result.assets, organisationID: org.id, replace: replace)
-            if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                print(String(decoding: try encoder.encode(summary), as: UTF8.self))
-                return
+            try await store.closing { store in
+                guard let org = try await store.organisation(named: organisation.name, create: true) else { throw ExitCode(2) }
+                let summary = try await store.importAssets(result.assets, organisationID: org.id, replace: replace)
+                if json {
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                    print(String(decoding: try encoder.encode(summary), as: UTF8.self))
+                    return
+                }
+                print("\(org.name): \(result.assets.count.grouped) assets read from \(file) (\(result.format.rawValue)): "
+                      + "\(summary.added.grouped) new, \(summary.updated.grouped) updated, \(summary.unchanged.grouped) unchanged, \(summary.removed.grouped) removed.")
+                let exposures = ExposureStatus.allCases.compactMap { status in
+                    summary.exposures[status.rawValue].map { "\($0.grouped) \(status.label)" }
+                }
+                print("Exposures: " + (exposures.isEmpty ? "none" : exposures.joined(separator: ", ")) + ".")
             }
-            print("\(org.name): \(result.assets.count.grouped) assets read from \(file) (\(result.format.rawValue)): "
-                  + "\(summary.added.grouped) new, \(summary.updated.grouped) updated, \(summary.unchanged.grouped) unchanged, \(summary.removed.grouped) removed.")
-            let exposures = ExposureStatus.allCases.compactMap { status in
-                summary.exposures[status.rawValue].map { "\($0.grouped) \(status.label)" }
-            }
-            print("Exposures: " + (exposures.isEmpty ? "none" : exposures.joined(separator: ", ")) + ".")
         }
     }
 
@@ -145,11 +147,12 @@ struct AssetsCommand: AsyncParsableCommand {
         @OptionGroup var organisation: OrganisationOption
 
         func run() async throws {
-            let store = try await database.open()
-            let org = try await organisation.existing(in: store, command: "vigil assets list")
-            for stored in try await store.assets(organisationID: org.id) {
-                let a = stored.asset
-                print("\(stored.id)\t\(a.vendor)\t\(a.product)\t\(a.version ?? "-")\t\(a.site ?? "-")\taffected by \(stored.affectedCount), unknown \(stored.unknownCount)")
+            try await database.open().closing { store in
+                let org = try await organisation.existing(in: store, command: "vigil assets list")
+                for stored in try await store.assets(organisationID: org.id) {
+                    let a = stored.asset
+                    print("\(stored.id)\t\(a.vendor)\t\(a.product)\t\(a.version ?? "-")\t\(a.site ?? "-")\taffected by \(stored.affectedCount), unknown \(stored.unknownCount)")
+                }
             }
         }
     }
@@ -163,15 +166,16 @@ struct AssetsCommand: AsyncParsableCommand {
         @Argument(help: "The canonical vendor name.") var canonical: String?
 
         func run() async throws {
-            let store = try await database.open()
-            guard let alias else {
-                for (key, value) in try await store.vendorAliases().sorted(by: { $0.key < $1.key }) { print("\(key) → \(value)") }
-                return
+            try await database.open().closing { store in
+                guard let alias else {
+                    for (key, value) in try await store.vendorAliases().sorted(by: { $0.key < $1.key }) { print("\(key) → \(value)") }
+                    return
+                }
+                try await store.setVendorAlias(alias, canonical: canonical)
+                let count = try await store.recomputeExposures()
+                print(canonical.map { "\"\(alias)\" now means \($0)." } ?? "Alias \"\(alias)\" removed.")
+                print("Exposures recomputed: \(count.grouped).")
             }
-            try await store.setVendorAlias(alias, canonical: canonical)
-            let count = try await store.recomputeExposures()
-            print(canonical.map { "\"\(alias)\" now means \($0)." } ?? "Alias \"\(alias)\" removed.")
-            print("Exposures recomputed: \(count.grouped).")
         }
     }
 }
@@ -190,21 +194,22 @@ struct ExposuresCommand: AsyncParsableCommand {
     @Flag(help: "Include assets that are not affected.") var all = false
 
     func run() async throws {
-        let store = try await database.open()
-        let org = try await organisation.existing(in: store, command: "vigil exposures")
-        let rows = try await store.exposures(organisationID: org.id,
-                                             filter: ExposureFilter(advisoryID: advisory, includeNotAffected: all, limit: 1_000_000))
-        switch format {
-        case .csv:
-            print(ExposureExport.csv(rows), terminator: "")
-        case .json:
-            print(String(decoding: try ExposureExport.json(rows), as: UTF8.self))
-        case .text:
-            if rows.isEmpty { print("No exposures for \(org.name).") }
-            for row in rows {
-                let kev = row.knownExploitedCount > 0 ? " KEV" : ""
-                print("\(row.exposure.status.label.uppercased())\(kev)  \(row.exposure.advisoryID) (\(row.severity))  \(row.asset.vendor) \(row.asset.product) \(row.asset.version ?? "")  [\(row.exposure.confidence.rawValue)]")
-                print("    \(row.exposure.reason)")
+        try await database.open().closing { store in
+            let org = try await organisation.existing(in: store, command: "vigil exposures")
+            let rows = try await store.exposures(organisationID: org.id,
+                                                 filter: ExposureFilter(advisoryID: advisory, includeNotAffected: all, limit: 1_000_000))
+            switch format {
+            case .csv:
+                print(ExposureExport.csv(rows), terminator: "")
+            case .json:
+                print(String(decoding: try ExposureExport.json(rows), as: UTF8.self))
+            case .text:
+                if rows.isEmpty { print("No exposures for \(org.name).") }
+                for row in rows {
+                    let kev = row.knownExploitedCount > 0 ? " KEV" : ""
+                    print("\(row.exposure.status.label.uppercased())\(kev)  \(row.exposure.advisoryID) (\(row.severity))  \(row.asset.vendor) \(row.asset.product) \(row.asset.version ?? "")  [\(row.exposure.confidence.rawValue)]")
+                    print("    \(row.exposure.reason)")
+                }
             }
         }
     }

@@ -22,6 +22,10 @@ struct QuarantineCommand: AsyncParsableCommand {
             printError("vigil quarantine: \(error)")
             throw ExitCode(2)
         }
+        try await store.closing { try await list($0) }
+    }
+
+    func list(_ store: any VigilStore) async throws {
         let entries = try await store.quarantined(limit: max(limit, 1))
         if json {
             let encoder = JSONEncoder()

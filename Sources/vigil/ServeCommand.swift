@@ -1,12 +1,6 @@
-import Alerts
 import ArgumentParser
 import Foundation
-import Hummingbird
 import Logging
-import ServiceLifecycle
-import Sources
-import Store
-import Telemetry
 import Web
 
 /// `vigil serve`: the web interface, JSON API and Atom feed over the store.
@@ -86,135 +80,33 @@ struct ServeCommand: AsyncParsableCommand {
         var works: Bool { self != .web }
     }
 
+    @Flag(name: .customLong("check-config"), help: """
+        Check the flags and the VIGIL_* variables, print the settings in force (flag, else variable, else default) and \
+        exit without opening the store.
+        """)
+    var checkConfig = false
+
+    /// Checked here, before `run`, so that a wrong value is reported with the usage; `run` resolves it again.
     func validate() throws {
-        guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") }
-        if let metricsPort {
-            guard (1...65535).contains(metricsPort) else { throw ValidationError("--metrics-port must be between 1 and 65535") }
-            if role.servesWeb, metricsPort == port {
-                throw ValidationError("--metrics-port must differ from --port (\(port)): the metrics have a listener of their own")
-            }
-        } else if metricsHost != nil {
-            throw ValidationError("--metrics-host needs --metrics-port")
-        }
-        if let metricsHost, metricsHost.trimmingCharacters(in: .whitespaces).isEmpty {
-            throw ValidationError("--metrics-host must be an address such as 127.0.0.1")
-        }
-        if let lease, ServeCommand.seconds(lease) == nil {
-            throw ValidationError("--lease must be a duration such as 30s or 2m (at least 10s), not \(lease)")
-        }
-        if let pollInterval, ServeCommand.seconds(pollInterval) == nil {
-            throw ValidationError("--poll-interval must be a duration such as 30s, 5m or 1h (at least 10s), not \(pollInterval)")
-        }
-        guard (1...1000).contains(syncConcurrency) else { throw ValidationError("--sync-concurrency must be between 1 and 1000") }
-        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical") }
-        guard AccountSettings.SignupPolicy(rawValue: signup) != nil else { throw ValidationError("--signup must be invite-only or open") }
-        if let trustedProxyHeader, !AccountSettings.isHeaderName(trustedProxyHeader) {
-            throw ValidationError("--trusted-proxy-header must be a header name such as X-Forwarded-For, not \(trustedProxyHeader)")
-        }
+        _ = try resolved()
     }
 
     func run() async throws {
-        logging.bootstrap(level: Logger.Level(rawValue: logLevel) ?? .info)
-        if !importPaths.isEmpty {
-            let store = try await database.open()
-            let started = ContinuousClock.now
-            let summary = try await LocalImporter().run(paths: importPaths, into: store)
-            logging.say(ImportReport.text(summary, seconds: (ContinuousClock.now - started).seconds, database: database.location.description))
-            for error in summary.errors { logging.say("rejected \(error.path): \(error.reason)") }
-        }
-        let environmentBase = ProcessInfo.processInfo.environment["VIGIL_BASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
-        let publicBase = baseURL ?? environmentBase ?? "http://\(host):\(port)"
-        // Account emails (verification, reset) use the alert mail settings; a malformed VIGIL_SMTP_URL is reported below.
-        let mailer = (try? SMTPConfiguration(environment: ProcessInfo.processInfo.environment)).map { SMTPAccountMailer(configuration: $0) }
-        let signupPolicy = AccountSettings.SignupPolicy(rawValue: signup) ?? .inviteOnly
-        if signupPolicy == .open, mailer == nil {
-            logging.say("note: --signup open needs VIGIL_SMTP_URL and VIGIL_MAIL_FROM to mail confirmation links; until then there is no sign-up page")
-        }
-        var configuration = WebConfiguration(host: host, port: port, databasePath: database.path,
-                                             logLevel: Logger.Level(rawValue: logLevel) ?? .info,
-                                             organisation: organisation.name,
-                                             accounts: AccountSettings(baseURL: publicBase, signup: signupPolicy, mailer: mailer,
-                                                                       trustedProxyHeader: trustedProxyHeader),
-                                             limits: limits.limits)
-        configuration.logFormat = logging.format
-        let store: any VigilStore
-        do {
-            store = try await database.open()
-            _ = try await store.seedSourcesOnce(SourceCatalogue.seedRecords())
-        } catch {
-            logging.say("vigil serve: \(error)", level: .error)
-            throw ExitCode(2)
-        }
-        var logger = Logger(label: "vigil.sources")
-        logger.logLevel = configuration.logLevel
-        let fetcher = HTTPFetcher(policy: fetch.policy)
-        // One set of metrics for the process, only when something scrapes it.
-        let metrics = metricsPort.map { _ in VigilMetrics() }
-        let delivery: DeliveryRuntime
-        do {
-            delivery = try DeliveryRuntime(store: store, baseURL: publicBase, lease: lease.flatMap(ServeCommand.seconds).map(Double.init),
-                                           metrics: metrics)
-        } catch {
-            await fetcher.shutdown()
-            logging.say("vigil serve: \(error)", level: .error)
-            throw ExitCode(2)
-        }
-        if let problem = delivery.mailProblem { logging.say("note: \(problem)") }
-        let alerts = AlertService(store: store, dispatcher: delivery.dispatcher, logger: Logger(label: "vigil.alerts"), metrics: metrics)
-        let scheduler = SourceScheduler(store: store, fetcher: fetcher, logger: logger, concurrency: syncConcurrency,
-                                        pollInterval: pollInterval.flatMap(ServeCommand.seconds),
-                                        lease: lease.flatMap(ServeCommand.seconds).map(Double.init) ?? 120, metrics: metrics)
-        var services: [any Service] = role.works ? (noSync ? [] : [scheduler]) + [alerts] : []
-        var metricsNote = ""
-        if let metrics, let metricsPort {
-            var metricsLogger = Logger(label: "vigil.metrics")
-            metricsLogger.logLevel = configuration.logLevel
-            services.append(MetricsEndpoint(metrics: metrics, store: store, logger: metricsLogger)
-                .application(host: metricsHost ?? "127.0.0.1", port: metricsPort))
-            metricsNote = "; metrics at http://\(metricsHost ?? "127.0.0.1"):\(metricsPort)/metrics"
-        }
-        if !role.servesWeb {
-            let enabled = try await store.sources().filter(\.enabled).count
-            logging.say("Vigil worker \(scheduler.holder) on \(store.path): " + (noSync ? "alerts only (not polling sources)" : "polling \(enabled) sources and sending alerts") + metricsNote)
-            var lifecycleLogger = Logger(label: "vigil")
-            lifecycleLogger.logLevel = configuration.logLevel
-            let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) },
-                                                          gracefulShutdownSignals: [.sigterm, .sigint], logger: lifecycleLogger))
-            do {
-                try await group.run()
-            } catch {
-                await fetcher.shutdown()
-                await delivery.shutdown()
-                throw error
-            }
-            await fetcher.shutdown()
-            await delivery.shutdown()
-            await store.close()
+        let configuration = try resolved()
+        if checkConfig {
+            print(configuration.summary)
             return
         }
-        let app: any ApplicationProtocol
+        try await ServeNode.run(configuration)
+    }
+
+    /// The configuration from these flags and this process's environment (the one place `vigil serve` reads it).
+    func resolved() throws -> ServeConfiguration {
         do {
-            app = try await buildApplication(configuration, store: store, services: services,
-                                             sourcesWithoutFeed: SourceCatalogue.withoutFeed.map { SourceWithoutFeed(name: $0.name, page: $0.page, note: $0.note) },
-                                             metrics: metrics)
+            return try ServeConfiguration(self, environment: ProcessInfo.processInfo.environment)
         } catch {
-            await fetcher.shutdown()
-            await delivery.shutdown()
-            logging.say("vigil serve: \(error)", level: .error)
-            throw ExitCode(2)
+            throw ValidationError(error.message)
         }
-        let enabled = try await store.sources().filter(\.enabled).count
-        let work = role == .web ? " (web only: another node polls and alerts)" : noSync ? " (not polling sources)" : " and polling \(enabled) sources"
-        logging.say("Vigil is serving \(store.path) at http://\(host):\(port)/" + work + metricsNote)
-        do {
-            try await app.runService()
-        } catch {
-            await fetcher.shutdown()
-            await delivery.shutdown()
-            throw error
-        }
-        await fetcher.shutdown()
-        await delivery.shutdown()
     }
 }
 

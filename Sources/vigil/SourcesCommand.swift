@@ -16,11 +16,16 @@ struct SourcesCommand: AsyncParsableCommand {
             """,
         subcommands: [List.self, Add.self, Remove.self, Enable.self, Disable.self, Sync.self])
 
-    /// Opens the store and adds the built-in catalogue on first use.
+    /// Opens the store and adds the built-in catalogue on first use; the caller closes it (`closing`).
     static func openStore(_ database: DatabaseOptions) async throws -> any VigilStore {
         do {
             let store = try await database.open()
-            _ = try await store.seedSourcesOnce(SourceCatalogue.seedRecords())
+            do {
+                _ = try await store.seedSourcesOnce(SourceCatalogue.seedRecords())
+            } catch {
+                await store.close()
+                throw error
+            }
             return store
         } catch {
             printError("vigil sources: \(error)")
@@ -34,45 +39,46 @@ struct SourcesCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let store = try await SourcesCommand.openStore(database)
-            let sources = try await store.sources()
-            if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-                encoder.dateEncodingStrategy = .iso8601
-                print(String(decoding: try encoder.encode(sources), as: UTF8.self))
-                return
-            }
-            for source in sources {
-                let state = source.enabled ? "enabled " : "disabled"
-                var line = "\(source.slug.padding(toLength: 22, withPad: " ", startingAt: 0)) \(state)  \(source.name)  \(source.url)"
-                if source.kind == .aggregator { line += "  (aggregator)" }
-                if source.kind == .kev { line += "  (Known Exploited Vulnerabilities catalogue)" }
-                print(line)
-                var status: [String] = []
-                if source.health == .unreachable {
-                    status.append("unreachable" + (source.failingSince.map { " since \(Timestamp.format($0))" } ?? "")
-                                  + " (\(source.consecutiveFailures) failed poll\(source.consecutiveFailures == 1 ? "" : "s"))")
+            try await SourcesCommand.openStore(database).closing { store in
+                let sources = try await store.sources()
+                if json {
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                    encoder.dateEncodingStrategy = .iso8601
+                    print(String(decoding: try encoder.encode(sources), as: UTF8.self))
+                    return
                 }
-                if let success = source.lastSuccess { status.append("last success \(Timestamp.format(success))") } else { status.append("never synced") }
-                status.append("\(source.documentsHeld.grouped) held, \(source.documentsQuarantined.grouped) quarantined, \(source.documentsFailing.grouped) failing")
-                if source.enabled, let next = source.nextPoll {
-                    status.append((source.health == .unreachable ? "next try " : "next poll ") + Timestamp.format(next))
+                for source in sources {
+                    let state = source.enabled ? "enabled " : "disabled"
+                    var line = "\(source.slug.padding(toLength: 22, withPad: " ", startingAt: 0)) \(state)  \(source.name)  \(source.url)"
+                    if source.kind == .aggregator { line += "  (aggregator)" }
+                    if source.kind == .kev { line += "  (Known Exploited Vulnerabilities catalogue)" }
+                    print(line)
+                    var status: [String] = []
+                    if source.health == .unreachable {
+                        status.append("unreachable" + (source.failingSince.map { " since \(Timestamp.format($0))" } ?? "")
+                                      + " (\(source.consecutiveFailures) failed poll\(source.consecutiveFailures == 1 ? "" : "s"))")
+                    }
+                    if let success = source.lastSuccess { status.append("last success \(Timestamp.format(success))") } else { status.append("never synced") }
+                    status.append("\(source.documentsHeld.grouped) held, \(source.documentsQuarantined.grouped) quarantined, \(source.documentsFailing.grouped) failing")
+                    if source.enabled, let next = source.nextPoll {
+                        status.append((source.health == .unreachable ? "next try " : "next poll ") + Timestamp.format(next))
+                    }
+                    status.append(source.intervalDescription)
+                    print("    " + status.joined(separator: "; "))
+                    var policy: [String] = []
+                    if !source.mirrors.isEmpty { policy.append("\(source.mirrors.count) mirror\(source.mirrors.count == 1 ? "" : "s")") }
+                    if source.acceptsV3Signatures { policy.append("v3 signatures accepted") }
+                    if let variable = source.credentialsVariable { policy.append("credentials from $\(variable)") }
+                    if source.allowPrivateNetwork { policy.append("private-network addresses allowed") }
+                    if !policy.isEmpty { print("    " + policy.joined(separator: "; ")) }
+                    if let error = source.lastError { print("    last error: \(error)") }
                 }
-                status.append(source.intervalDescription)
-                print("    " + status.joined(separator: "; "))
-                var policy: [String] = []
-                if !source.mirrors.isEmpty { policy.append("\(source.mirrors.count) mirror\(source.mirrors.count == 1 ? "" : "s")") }
-                if source.acceptsV3Signatures { policy.append("v3 signatures accepted") }
-                if let variable = source.credentialsVariable { policy.append("credentials from $\(variable)") }
-                if source.allowPrivateNetwork { policy.append("private-network addresses allowed") }
-                if !policy.isEmpty { print("    " + policy.joined(separator: "; ")) }
-                if let error = source.lastError { print("    last error: \(error)") }
-            }
-            let withoutFeed = SourceCatalogue.withoutFeed
-            if !withoutFeed.isEmpty {
-                print("\nNo machine-readable feed (advisories on web pages only):")
-                for entry in withoutFeed { print("    \(entry.name): \(entry.page)") }
+                let withoutFeed = SourceCatalogue.withoutFeed
+                if !withoutFeed.isEmpty {
+                    print("\nNo machine-readable feed (advisories on web pages only):")
+                    for entry in withoutFeed { print("    \(entry.name): \(entry.page)") }
+                }
             }
         }
     }
@@ -98,46 +104,47 @@ struct SourcesCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let store = try await SourcesCommand.openStore(database)
-            let found: SourceDiscovery.Found
-            do {
-                let target = self.target
-                let allow = allowPrivateNetwork
-                found = try await HTTPFetcher.with { fetcher in try await SourceDiscovery.find(target, fetcher: fetcher, allowPrivateNetwork: allow) }
-            } catch {
-                printError("vigil sources add: \(error)")
-                throw ExitCode(1)
-            }
-            let seconds = PollInterval.seconds(interval) ?? 300
-            let existing = try await store.sources()
-            var taken = Set(existing.map(\.slug))
-            switch found {
-            case .provider(let url, let name):
-                if let same = existing.first(where: { $0.url == url }) {
-                    print("Already following \(same.name) as \(same.slug).")
-                    return
+            try await SourcesCommand.openStore(database).closing { store in
+                let found: SourceDiscovery.Found
+                do {
+                    let target = self.target
+                    let allow = allowPrivateNetwork
+                    found = try await HTTPFetcher.with { fetcher in try await SourceDiscovery.find(target, fetcher: fetcher, allowPrivateNetwork: allow) }
+                } catch {
+                    printError("vigil sources add: \(error)")
+                    throw ExitCode(1)
                 }
-                let chosen = slug ?? SourceDiscovery.slug(for: name, taken: taken)
-                var record = SourceRecord(slug: chosen, name: name, url: url, enabled: !disabled, pollInterval: seconds)
-                record.acceptsV3Signatures = acceptV3Signatures
-                record.credentialsVariable = credentialsEnv
-                record.allowPrivateNetwork = allowPrivateNetwork
-                try await store.saveSource(record)
-                print("Added \(name) as \(chosen): \(url)")
-            case .aggregator(let url, let name, let providers):
-                var added = 0
-                let known = Set(existing.map(\.url))
-                for provider in providers where !known.contains(provider.url) {
-                    let chosen = SourceDiscovery.slug(for: provider.name, taken: taken)
-                    taken.insert(chosen)
-                    var record = SourceRecord(slug: chosen, name: provider.name, url: provider.url, enabled: !disabled, pollInterval: seconds)
-                    record.mirrors = provider.mirrors
+                let seconds = PollInterval.seconds(interval) ?? 300
+                let existing = try await store.sources()
+                var taken = Set(existing.map(\.slug))
+                switch found {
+                case .provider(let url, let name):
+                    if let same = existing.first(where: { $0.url == url }) {
+                        print("Already following \(same.name) as \(same.slug).")
+                        return
+                    }
+                    let chosen = slug ?? SourceDiscovery.slug(for: name, taken: taken)
+                    var record = SourceRecord(slug: chosen, name: name, url: url, enabled: !disabled, pollInterval: seconds)
                     record.acceptsV3Signatures = acceptV3Signatures
+                    record.credentialsVariable = credentialsEnv
                     record.allowPrivateNetwork = allowPrivateNetwork
                     try await store.saveSource(record)
-                    added += 1
+                    print("Added \(name) as \(chosen): \(url)")
+                case .aggregator(let url, let name, let providers):
+                    var added = 0
+                    let known = Set(existing.map(\.url))
+                    for provider in providers where !known.contains(provider.url) {
+                        let chosen = SourceDiscovery.slug(for: provider.name, taken: taken)
+                        taken.insert(chosen)
+                        var record = SourceRecord(slug: chosen, name: provider.name, url: provider.url, enabled: !disabled, pollInterval: seconds)
+                        record.mirrors = provider.mirrors
+                        record.acceptsV3Signatures = acceptV3Signatures
+                        record.allowPrivateNetwork = allowPrivateNetwork
+                        try await store.saveSource(record)
+                        added += 1
+                    }
+                    print("\(name) lists \(providers.count) providers; added \(added) not followed yet (\(url)).")
                 }
-                print("\(name) lists \(providers.count) providers; added \(added) not followed yet (\(url)).")
             }
         }
     }
@@ -147,12 +154,13 @@ struct SourcesCommand: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
         @Argument(help: "The source's slug.") var slug: String
         func run() async throws {
-            let store = try await SourcesCommand.openStore(database)
-            guard try await store.removeSource(slug: slug) else {
-                printError("vigil sources remove: no source \"\(slug)\"; `vigil sources list` shows them")
-                throw ExitCode(1)
+            try await SourcesCommand.openStore(database).closing { store in
+                guard try await store.removeSource(slug: slug) else {
+                    printError("vigil sources remove: no source \"\(slug)\"; `vigil sources list` shows them")
+                    throw ExitCode(1)
+                }
+                print("Removed \(slug); its documents stay in the store.")
             }
-            print("Removed \(slug); its documents stay in the store.")
         }
     }
 
@@ -171,15 +179,16 @@ struct SourcesCommand: AsyncParsableCommand {
     }
 
     static func setEnabled(_ enabled: Bool, slug: String, database: DatabaseOptions) async throws {
-        let store = try await openStore(database)
-        guard var source = try await store.source(slug: slug) else {
-            printError("vigil sources: no source \"\(slug)\"; `vigil sources list` shows them")
-            throw ExitCode(1)
+        try await openStore(database).closing { store in
+            guard var source = try await store.source(slug: slug) else {
+                printError("vigil sources: no source \"\(slug)\"; `vigil sources list` shows them")
+                throw ExitCode(1)
+            }
+            source.enabled = enabled
+            if enabled { source.nextPoll = nil }
+            try await store.saveSource(source)
+            print("\(source.name) (\(slug)) is \(enabled ? "enabled" : "disabled").")
         }
-        source.enabled = enabled
-        if enabled { source.nextPoll = nil }
-        try await store.saveSource(source)
-        print("\(source.name) (\(slug)) is \(enabled ? "enabled" : "disabled").")
     }
 
     struct Sync: AsyncParsableCommand {
@@ -195,59 +204,60 @@ struct SourcesCommand: AsyncParsableCommand {
             logging.bootstrap(level: .info)
             // With --log-format json, what this command says about each source is a log line carrying its slug.
             let logged = logging.format == .json
-            let store = try await SourcesCommand.openStore(database)
-            var sources = try await store.sources()
-            if let only {
-                sources = sources.filter { $0.slug == only }
-                guard !sources.isEmpty else {
-                    printError("vigil sources sync: no source \"\(only)\"; `vigil sources list` shows them")
-                    throw ExitCode(2)
+            try await SourcesCommand.openStore(database).closing { store in
+                var sources = try await store.sources()
+                if let only {
+                    sources = sources.filter { $0.slug == only }
+                    guard !sources.isEmpty else {
+                        printError("vigil sources sync: no source \"\(only)\"; `vigil sources list` shows them")
+                        throw ExitCode(2)
+                    }
+                } else {
+                    sources = sources.filter(\.enabled)
                 }
-            } else {
-                sources = sources.filter(\.enabled)
-            }
-            let (json, quiet) = (self.json, self.quiet)
-            let reports = try await HTTPFetcher.with(policy: fetch.policy) { fetcher in
-                var reports: [SyncReport] = []
-                let holder = "vigil sources sync " + SourceScheduler.nodeName()
-                for source in sources {
-                    let progress = (quiet || json || logged) ? nil : ProgressDisplay(label: source.slug)
-                    // Not while a server node polls the same source: the two would fetch and store it side by side. The
-                    // lease is given up however the sync ends (a store error, Ctrl-C), not only when it succeeds.
-                    let synced = try await SourcePollLease.run(slug: source.slug, holder: holder, store: store) { () async throws -> SyncReport in
-                        if source.kind == .aggregator {
-                            return try await AggregatorSync(store: store, fetcher: fetcher).sync(source)
-                        } else if source.kind == .kev {
-                            return try await KnownExploitedSync(store: store, fetcher: fetcher).sync(source)
-                        } else {
-                            return try await ProviderSync(store: store, fetcher: fetcher).sync(source) { done, total in
-                                progress?.update(done: done, total: total)
+                let (json, quiet) = (self.json, self.quiet)
+                let reports = try await HTTPFetcher.with(policy: fetch.policy) { fetcher in
+                    var reports: [SyncReport] = []
+                    let holder = "vigil sources sync " + SourceScheduler.nodeName()
+                    for source in sources {
+                        let progress = (quiet || json || logged) ? nil : ProgressDisplay(label: source.slug)
+                        // Not while a server node polls the same source: the two would fetch and store it side by side. The
+                        // lease is given up however the sync ends (a store error, Ctrl-C), not only when it succeeds.
+                        let synced = try await SourcePollLease.run(slug: source.slug, holder: holder, store: store) { () async throws -> SyncReport in
+                            if source.kind == .aggregator {
+                                return try await AggregatorSync(store: store, fetcher: fetcher).sync(source)
+                            } else if source.kind == .kev {
+                                return try await KnownExploitedSync(store: store, fetcher: fetcher).sync(source)
+                            } else {
+                                return try await ProviderSync(store: store, fetcher: fetcher).sync(source) { done, total in
+                                    progress?.update(done: done, total: total)
+                                }
                             }
                         }
+                        guard let report = synced else {
+                            let text = "\(source.slug): skipped: a vigil serve node is polling it right now; try again in a few minutes"
+                            if logged { SourcesCommand.logger(source).notice("\(text)") } else { printError(text) }
+                            continue
+                        }
+                        progress?.finish()
+                        reports.append(report)
+                        if logged {
+                            SourcesCommand.log(report, source: source, quiet: quiet)
+                            continue
+                        }
+                        if !json, !quiet { print(SourcesCommand.text(report, name: source.name, kind: source.kind)) }
+                        if let error = report.error { printError("\(source.slug): \(error)") }
+                        for problem in report.problems.prefix(20) where !quiet { printError("  \(problem.url): \(problem.reason)") }
                     }
-                    guard let report = synced else {
-                        let text = "\(source.slug): skipped: a vigil serve node is polling it right now; try again in a few minutes"
-                        if logged { SourcesCommand.logger(source).notice("\(text)") } else { printError(text) }
-                        continue
-                    }
-                    progress?.finish()
-                    reports.append(report)
-                    if logged {
-                        SourcesCommand.log(report, source: source, quiet: quiet)
-                        continue
-                    }
-                    if !json, !quiet { print(SourcesCommand.text(report, name: source.name, kind: source.kind)) }
-                    if let error = report.error { printError("\(source.slug): \(error)") }
-                    for problem in report.problems.prefix(20) where !quiet { printError("  \(problem.url): \(problem.reason)") }
+                    return reports
                 }
-                return reports
+                if json {
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                    print(String(decoding: try encoder.encode(reports), as: UTF8.self))
+                }
+                if reports.contains(where: { $0.error != nil || $0.quarantined > 0 || $0.failed > 0 }) { throw ExitCode(1) }
             }
-            if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-                print(String(decoding: try encoder.encode(reports), as: UTF8.self))
-            }
-            if reports.contains(where: { $0.error != nil || $0.quarantined > 0 || $0.failed > 0 }) { throw ExitCode(1) }
         }
     }
 

@@ -15,7 +15,10 @@ struct StatsCommand: AsyncParsableCommand {
     var topVendors = 15
 
     func run() async throws {
-        let store = try await database.open()
+        try await database.open().closing { try await report($0) }
+    }
+
+    func report(_ store: any VigilStore) async throws {
         let stats = try await store.statistics()
         if json {
             let encoder = JSONEncoder()

@@ -25,20 +25,20 @@ struct MigrateCommand: AsyncParsableCommand {
                     print(pending.isEmpty ? "\(path): up to date" : "\(path): pending: \(pending.joined(separator: ", "))")
                     return
                 }
-                let store = try await location.open(migrate: false)
-                for migration in try await store.migrationStatus() {
-                    print("\(migration.applied ? "applied" : "pending")\t\(migration.name)")
+                try await location.open(migrate: false).closing { store in
+                    for migration in try await store.migrationStatus() {
+                        print("\(migration.applied ? "applied" : "pending")\t\(migration.name)")
+                    }
                 }
-                await store.close()
                 return
             }
             var pendingBefore: [String] = []
             if case .sqlite(let path) = location { pendingBefore = try SQLiteStore.pendingMigrations(at: path) ?? ["(new file)"] }
-            let store = try await location.open(migrate: false)
-            let applied = try await store.migrate()
-            let names = store.backend == .sqlite ? pendingBefore : applied
-            print(names.isEmpty ? "\(store.path): up to date" : "\(store.path): applied \(names.joined(separator: ", "))")
-            await store.close()
+            try await location.open(migrate: false).closing { store in
+                let applied = try await store.migrate()
+                let names = store.backend == .sqlite ? pendingBefore : applied
+                print(names.isEmpty ? "\(store.path): up to date" : "\(store.path): applied \(names.joined(separator: ", "))")
+            }
         } catch {
             printError("vigil migrate: \(error)")
             throw ExitCode(2)
@@ -88,8 +88,8 @@ enum StoreCopyCommand {
             let copier = StoreCopier(source: sqlite, target: postgres) { table, rows in
                 if !quiet, rows > 0 { printError("  \(table): \(rows.grouped) rows") }
             }
-            let counts = try await copier.run()
-            await postgres.close()
+            // Both closed whether the copy succeeds or fails.
+            let counts = try await sqlite.closing { _ in try await postgres.closing { _ in try await copier.run() } }
             let missing = counts.filter { $0.source != $0.target }
             guard missing.isEmpty else {
                 for count in missing { printError("\(command): \(count.table): \(count.source) rows in SQLite, \(count.target) in PostgreSQL") }

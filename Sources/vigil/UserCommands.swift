@@ -45,24 +45,25 @@ struct UsersCommand: AsyncParsableCommand {
                 }
                 passwordHash = try await PasswordHasher().hash(password)
             }
-            let store = try await database.open()
-            let organisation = try require(try await store.organisation(named: org, create: true))
-            let directory = MemberDirectory(store: store)
-            let added: MemberDirectory.Added
-            do {
-                added = try await directory.addMember(email: email, displayName: name, organisation: organisation,
-                                                      role: MemberRole(rawValue: role.lowercased()) ?? .member, passwordHash: passwordHash)
-            } catch let error as AccountError {
-                printError("vigil users add: \(error)")
-                throw ExitCode(1)
-            }
-            print("\(added.user.email) is \(added.membership.role.rawValue) of \(organisation.name)" + (added.userCreated ? " (new user)." : "."))
-            if added.unconfirmedSignupReset {
-                print("The account's password was chosen at a sign-up (anyone may sign up with any address), so it, the account's sessions and API tokens were removed: it can sign in only through the link below.")
-            }
-            if added.needsPassword {
-                let token = try await directory.issueToken(.invitation, userID: added.user.id)
-                print("Send them this link to set their password (valid 24 hours, once): \(MemberDirectory.passwordLink(baseURL: UsersCommand.baseURL, token: token))")
+            try await database.open().closing { store in
+                let organisation = try require(try await store.organisation(named: org, create: true))
+                let directory = MemberDirectory(store: store)
+                let added: MemberDirectory.Added
+                do {
+                    added = try await directory.addMember(email: email, displayName: name, organisation: organisation,
+                                                          role: MemberRole(rawValue: role.lowercased()) ?? .member, passwordHash: passwordHash)
+                } catch let error as AccountError {
+                    printError("vigil users add: \(error)")
+                    throw ExitCode(1)
+                }
+                print("\(added.user.email) is \(added.membership.role.rawValue) of \(organisation.name)" + (added.userCreated ? " (new user)." : "."))
+                if added.unconfirmedSignupReset {
+                    print("The account's password was chosen at a sign-up (anyone may sign up with any address), so it, the account's sessions and API tokens were removed: it can sign in only through the link below.")
+                }
+                if added.needsPassword {
+                    let token = try await directory.issueToken(.invitation, userID: added.user.id)
+                    print("Send them this link to set their password (valid 24 hours, once): \(MemberDirectory.passwordLink(baseURL: UsersCommand.baseURL, token: token))")
+                }
             }
         }
     }
@@ -73,26 +74,27 @@ struct UsersCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp("Only the members of this organisation.", valueName: "name")) var org: String?
 
         func run() async throws {
-            let store = try await database.open()
-            var organisationID: Int64?
-            if let org {
-                guard let found = try await store.organisation(named: org, create: false) else {
-                    printError("vigil users list: no organisation named \"\(org)\" (vigil org list).")
-                    throw ExitCode(1)
+            try await database.open().closing { store in
+                var organisationID: Int64?
+                if let org {
+                    guard let found = try await store.organisation(named: org, create: false) else {
+                        printError("vigil users list: no organisation named \"\(org)\" (vigil org list).")
+                        throw ExitCode(1)
+                    }
+                    organisationID = found.id
                 }
-                organisationID = found.id
-            }
-            let users = try await store.users(organisationID: organisationID)
-            if users.isEmpty { print("No users: add one with vigil users add EMAIL --org NAME --role admin.") }
-            for user in users {
-                let memberships = try await store.memberships(userID: user.id)
-                    .filter { organisationID == nil || $0.organisation.id == organisationID }
-                    .map { "\($0.organisation.name):\($0.role.rawValue):\($0.delivery.rawValue)" }
-                var state: [String] = []
-                if user.passwordHash == nil { state.append("no password yet") }
-                if user.emailVerifiedAt != nil { state.append("email verified") }
-                if user.disabled { state.append("disabled") }
-                print([user.email, user.displayName, memberships.joined(separator: ", "), state.joined(separator: ", ")].joined(separator: "\t"))
+                let users = try await store.users(organisationID: organisationID)
+                if users.isEmpty { print("No users: add one with vigil users add EMAIL --org NAME --role admin.") }
+                for user in users {
+                    let memberships = try await store.memberships(userID: user.id)
+                        .filter { organisationID == nil || $0.organisation.id == organisationID }
+                        .map { "\($0.organisation.name):\($0.role.rawValue):\($0.delivery.rawValue)" }
+                    var state: [String] = []
+                    if user.passwordHash == nil { state.append("no password yet") }
+                    if user.emailVerifiedAt != nil { state.append("email verified") }
+                    if user.disabled { state.append("disabled") }
+                    print([user.email, user.displayName, memberships.joined(separator: ", "), state.joined(separator: ", ")].joined(separator: "\t"))
+                }
             }
         }
     }
@@ -105,13 +107,14 @@ struct UsersCommand: AsyncParsableCommand {
         @Argument var email: String
 
         func run() async throws {
-            let store = try await database.open()
-            guard let user = try await store.user(email: email) else {
-                printError("vigil users reset-password: no user has the email \(email) (vigil users list).")
-                throw ExitCode(1)
+            try await database.open().closing { store in
+                guard let user = try await store.user(email: email) else {
+                    printError("vigil users reset-password: no user has the email \(email) (vigil users list).")
+                    throw ExitCode(1)
+                }
+                let token = try await MemberDirectory(store: store).issueToken(.passwordReset, userID: user.id)
+                print("Send \(user.email) this link to set a new password (valid 24 hours, once): \(MemberDirectory.passwordLink(baseURL: UsersCommand.baseURL, token: token))")
             }
-            let token = try await MemberDirectory(store: store).issueToken(.passwordReset, userID: user.id)
-            print("Send \(user.email) this link to set a new password (valid 24 hours, once): \(MemberDirectory.passwordLink(baseURL: UsersCommand.baseURL, token: token))")
         }
     }
 
@@ -124,21 +127,22 @@ struct UsersCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp("The organisation.", valueName: "name")) var org: String
 
         func run() async throws {
-            let store = try await database.open()
-            guard let user = try await store.user(email: email) else {
-                printError("vigil users remove: no user has the email \(email) (vigil users list).")
-                throw ExitCode(1)
-            }
-            guard let organisation = try await store.organisation(named: org, create: false),
-                  try await MemberDirectory(store: store).removeMember(user: user, organisationID: organisation.id) else {
-                printError("vigil users remove: \(user.email) is not a member of \"\(org)\" (vigil users list).")
-                throw ExitCode(1)
-            }
-            if try await store.memberships(userID: user.id).isEmpty {
-                _ = try await store.removeUser(id: user.id)
-                print("\(user.email) removed from \(organisation.name) and deleted (no other organisation).")
-            } else {
-                print("\(user.email) removed from \(organisation.name).")
+            try await database.open().closing { store in
+                guard let user = try await store.user(email: email) else {
+                    printError("vigil users remove: no user has the email \(email) (vigil users list).")
+                    throw ExitCode(1)
+                }
+                guard let organisation = try await store.organisation(named: org, create: false),
+                      try await MemberDirectory(store: store).removeMember(user: user, organisationID: organisation.id) else {
+                    printError("vigil users remove: \(user.email) is not a member of \"\(org)\" (vigil users list).")
+                    throw ExitCode(1)
+                }
+                if try await store.memberships(userID: user.id).isEmpty {
+                    _ = try await store.removeUser(id: user.id)
+                    print("\(user.email) removed from \(organisation.name) and deleted (no other organisation).")
+                } else {
+                    print("\(user.email) removed from \(organisation.name).")
+                }
             }
         }
     }
