@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "vigil", targets: ["vigil"]),
+        .executable(name: "vigil-bench", targets: ["vigil-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -81,8 +82,24 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        // The benchmarks (`swift run -c release vigil-bench …`): kept out of `vigil`, which holds only what users run.
+        // They share the test fixtures (the SMTP peer, the provider mirror, the hostile servers) through VigilTestSupport.
+        .executableTarget(name: "vigil-bench", dependencies: [
+            "CSAF", "OpenPGP", "Sources", "Store", "Web", "Versions", "Matching", "Alerts", "Telemetry", "VigilTestSupport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         // Test helpers shared by every test target: the ../shared data locator, temporary folders, processes.
-        .target(name: "VigilTestSupport", dependencies: [.product(name: "Logging", package: "swift-log")], path: "Tests/VigilTestSupport"),
+        // Also the benchmarks' fixtures (vigil-bench): the SMTP peer, the provider mirror, the hostile servers.
+        .target(name: "VigilTestSupport", dependencies: [
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ], path: "Tests/VigilTestSupport"),
         .testTarget(name: "CSAFTests", dependencies: ["CSAF", "VigilTestSupport"]),
         .testTarget(name: "VersionsTests", dependencies: ["Versions", "VigilTestSupport"]),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "VigilTestSupport"]),

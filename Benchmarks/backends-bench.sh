@@ -5,18 +5,19 @@
 # It installs nothing. It needs:
 #   PostgreSQL 15's server programs (initdb, postgres)   Debian: apt-get install -y postgresql
 #   wrk and curl                                        Debian: apt-get install -y wrk curl
-#   a release build      swift build -c release --product vigil       (default binary: .build/release/vigil)
+#   release builds       swift build -c release --product vigil        (default binary: .build/release/vigil)
+#                        swift build -c release --product vigil-bench  (default binary: .build/release/vigil-bench)
 #
 # What it does: starts a throwaway PostgreSQL cluster (initdb into a temporary folder, the server on a free loopback
 # port, as the postgres user when run as root), imports the corpus into a new SQLite file and into a new PostgreSQL
-# database with `vigil bench import-run` (the same steps as `vigil import`), the two taking turns --import-runs times
-# (default 3) and each store's best run reported, runs `vigil bench search` on each, then
+# database with `vigil-bench import-run` (the same steps as `vigil import`), the two taking turns --import-runs times
+# (default 3) and each store's best run reported, runs `vigil-bench search` on each, then
 # serves each store with `vigil serve` and runs wrk against advisory pages: one page, and every advisory in turn
 # (a Lua script walks the IDs, so most requests render a page the cache has not seen yet). Prints both columns, the
 # PostgreSQL/SQLite ratios and the targets (PostgreSQL within 2x of SQLite on import and page throughput, search p99
 # under 20 ms on both). It asserts nothing. Everything it starts is stopped when it exits, however it exits.
 #
-# Usage: Benchmarks/backends-bench.sh [--vigil PATH] [--corpus PATH] [--duration 30s] [--connections 64] [--import-runs 3] [--keep]
+# Usage: Benchmarks/backends-bench.sh [--vigil PATH] [--vigil-bench PATH] [--corpus PATH] [--duration 30s] [--connections 64] [--import-runs 3] [--keep]
 # The last line printed is a JSON summary for scripts.
 
 set -euo pipefail
@@ -24,6 +25,7 @@ set -euo pipefail
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PACKAGE_DIR=$(dirname "$SCRIPT_DIR")
 VIGIL=${VIGIL:-$PACKAGE_DIR/.build/release/vigil}
+VIGIL_BENCH=${VIGIL_BENCH:-$PACKAGE_DIR/.build/release/vigil-bench}
 CORPUS=${VIGIL_CORPUS:-$PACKAGE_DIR/../shared/data/providers/cisa}
 DURATION=${BENCH_DURATION:-30s}
 CONNECTIONS=${BENCH_CONNECTIONS:-64}
@@ -37,6 +39,7 @@ die() { echo "backends-bench: $*" >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --vigil) VIGIL=${2:?}; shift 2 ;;
+    --vigil-bench) VIGIL_BENCH=${2:?}; shift 2 ;;
     --corpus) CORPUS=${2:?}; shift 2 ;;
     --duration) DURATION=${2:?}; shift 2 ;;
     --connections) CONNECTIONS=${2:?}; shift 2 ;;
@@ -62,6 +65,7 @@ command -v wrk >/dev/null || die "wrk is not installed (Debian: apt-get install 
 command -v curl >/dev/null || die "curl is not installed"
 command -v python3 >/dev/null || die "python3 is needed to read the JSON figures"
 [ -x "$VIGIL" ] || die "no vigil binary at $VIGIL (swift build -c release --product vigil, or --vigil PATH)"
+[ -x "$VIGIL_BENCH" ] || die "no vigil-bench binary at $VIGIL_BENCH (swift build -c release --product vigil-bench, or --vigil-bench PATH)"
 [ -d "$CORPUS" ] || die "the corpus folder $CORPUS does not exist"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/vigil-backends-bench.XXXXXX")
@@ -116,13 +120,13 @@ json_field() { python3 -c "import json,sys; print(json.loads(sys.stdin.readlines
 for run in $(seq "$IMPORT_RUNS"); do
   rm -f "$SQLITE_DB" "$SQLITE_DB"-wal "$SQLITE_DB"-shm
   echo "import run $run of $IMPORT_RUNS: SQLite..." >&2
-  "$VIGIL" bench import-run --corpus "$CORPUS" --db "$SQLITE_DB" >"$WORK/import-sqlite-$run.json"
+  "$VIGIL_BENCH" import-run --corpus "$CORPUS" --db "$SQLITE_DB" >"$WORK/import-sqlite-$run.json"
   echo "import run $run of $IMPORT_RUNS: PostgreSQL..." >&2
   if [ "$run" -gt 1 ]; then
     "${AS[@]}" "$DROPDB" -h "$WORK/pg" -p "$PG_PORT" -U vigil vigil_bench
     "${AS[@]}" "$CREATEDB" -h "$WORK/pg" -p "$PG_PORT" -U vigil vigil_bench
   fi
-  "$VIGIL" bench import-run --corpus "$CORPUS" --db "$PG_URL" >"$WORK/import-postgres-$run.json"
+  "$VIGIL_BENCH" import-run --corpus "$CORPUS" --db "$PG_URL" >"$WORK/import-postgres-$run.json"
 done
 DOCS=$(json_field documents <"$WORK/import-sqlite-1.json")
 DOCS_PG=$(json_field documents <"$WORK/import-postgres-1.json")
@@ -131,8 +135,8 @@ DOCS_PG=$(json_field documents <"$WORK/import-postgres-1.json")
 # --- search ------------------------------------------------------------------------------------------------------
 
 echo "searching..." >&2
-"$VIGIL" bench search --db "$SQLITE_DB" --json >"$WORK/search-sqlite.json"
-"$VIGIL" bench search --db "$PG_URL" --json >"$WORK/search-postgres.json"
+"$VIGIL_BENCH" search --db "$SQLITE_DB" --json >"$WORK/search-sqlite.json"
+"$VIGIL_BENCH" search --db "$PG_URL" --json >"$WORK/search-postgres.json"
 
 # --- pages under load --------------------------------------------------------------------------------------------
 

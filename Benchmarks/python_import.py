@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The import `vigil bench import` compares itself with: a plain Python pipeline doing the same work.
+"""The import `vigil-bench import` compares itself with: a plain Python pipeline doing the same work.
 
 Walks a provider folder, recognises CSAF documents by content, checks their .sha512/.sha256 sidecars with hashlib,
 normalises them the way Vigil does and stores the same rows in a fresh SQLite database with the same schema

@@ -8,17 +8,19 @@ import Synchronization
 import Glibc
 #endif
 
-/// `vigil bench`: benchmarks that print figures and ratios measured in one run. They assert nothing: the targets are
-/// printed as met or not met, for a person or a script to judge.
-struct BenchCommand: AsyncParsableCommand {
+/// `vigil-bench`: benchmarks that print figures and ratios measured in one run. They assert nothing: the targets are
+/// printed as met or not met, for a person or a script to judge. An executable of its own, beside `vigil` (which holds
+/// only what users run): `swift run -c release vigil-bench <benchmark> …`.
+@main
+struct VigilBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench",
+        commandName: "vigil-bench",
         abstract: "Measure performance against stated targets (prints figures; asserts nothing).",
         discussion: "The page-serving benchmark is Benchmarks/serve-bench.sh (it needs wrk and nginx).",
         subcommands: [ImportBenchmark.self, ImportBenchmarkRun.self, VerifyBenchmark.self, SyncBenchmark.self, MatchBenchmarkCommand.self, AlertBenchmarkCommand.self, SearchBenchmark.self, LatencyBenchmark.self])
 }
 
-/// `vigil bench import`: imports a provider folder into a fresh database, as `vigil import` does, and compares it
+/// `vigil-bench import`: imports a provider folder into a fresh database, as `vigil import` does, and compares it
 /// with a plain Python pipeline doing the same work on the same folder.
 struct ImportBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -54,11 +56,11 @@ struct ImportBenchmark: AsyncParsableCommand {
     func run() async throws {
         let corpusPath = BenchPaths.absolute(corpus ?? Self.defaultCorpus)
         guard BenchPaths.isDirectory(corpusPath) else {
-            printError("vigil bench import: the corpus folder \(corpusPath) does not exist. Pass --corpus PATH, or run from the package folder with the provider mirror at \(Self.defaultCorpus).")
+            printError("vigil-bench import: the corpus folder \(corpusPath) does not exist. Pass --corpus PATH, or run from the package folder with the provider mirror at \(Self.defaultCorpus).")
             throw ExitCode(2)
         }
         guard let scriptPath = locateScript() else {
-            printError("vigil bench import: Benchmarks/python_import.py was not found in the current folder or beside this executable's package. Pass --script PATH.")
+            printError("vigil-bench import: Benchmarks/python_import.py was not found in the current folder or beside this executable's package. Pass --script PATH.")
             throw ExitCode(2)
         }
         let executable = BenchPaths.currentExecutable()
@@ -76,7 +78,7 @@ struct ImportBenchmark: AsyncParsableCommand {
             var pythonRun: ImportRunFigures?
             for side in vigilFirst ? ["vigil", "python"] : ["python", "vigil"] {
                 if side == "vigil" {
-                    vigilRun = try runChild(executable, ["bench", "import-run", "--corpus", corpusPath, "--db", folder + "/vigil.sqlite"],
+                    vigilRun = try runChild(executable, ["import-run", "--corpus", corpusPath, "--db", folder + "/vigil.sqlite"],
                                             what: "the Vigil import")
                 } else {
                     pythonRun = try runChild(python, [scriptPath, corpusPath, "--db", folder + "/python.sqlite"],
@@ -185,7 +187,7 @@ struct ImportBenchmark: AsyncParsableCommand {
         do {
             try process.run()
         } catch {
-            printError("vigil bench import: could not start \(what) (\(command)): \(error.localizedDescription)")
+            printError("vigil-bench import: could not start \(what) (\(command)): \(error.localizedDescription)")
             throw ExitCode(2)
         }
         let data = output.fileHandleForReading.readDataToEndOfFile()
@@ -195,7 +197,7 @@ struct ImportBenchmark: AsyncParsableCommand {
         guard process.terminationStatus == 0,
               let line = text.split(separator: "\n").last(where: { $0.hasPrefix("{") }),
               var figures = try? JSONDecoder().decode(ImportRunFigures.self, from: Data(line.utf8)) else {
-            printError("vigil bench import: \(what) failed (exit status \(process.terminationStatus)); its output was:\n\(text)")
+            printError("vigil-bench import: \(what) failed (exit status \(process.terminationStatus)); its output was:\n\(text)")
             throw ExitCode(1)
         }
         figures.processSeconds = elapsed
@@ -215,12 +217,12 @@ struct ImportBenchmark: AsyncParsableCommand {
     }
 }
 
-/// `vigil bench import-run`: one measured import, run by `vigil bench import` in a child process so the peak memory
+/// `vigil-bench import-run`: one measured import, run by `vigil-bench import` in a child process so the peak memory
 /// figure belongs to the import alone. Prints one JSON line.
 struct ImportBenchmarkRun: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import-run",
-        abstract: "One measured import into a fresh database (used by `vigil bench import`).",
+        abstract: "One measured import into a fresh database (used by `vigil-bench import`).",
         shouldDisplay: false)
 
     @Option var corpus: String
@@ -229,7 +231,7 @@ struct ImportBenchmarkRun: AsyncParsableCommand {
     func run() async throws {
         let location = StoreLocation(db)
         if case .sqlite(let path) = location, FileManager.default.fileExists(atPath: path) {
-            printError("vigil bench import-run: \(db) already exists; the benchmark needs a fresh database")
+            printError("vigil-bench import-run: \(db) already exists; the benchmark needs a fresh database")
             throw ExitCode(2)
         }
         let cpuBefore = BenchPaths.cpuSeconds()
@@ -380,7 +382,7 @@ private func fixed(_ value: Double, _ digits: Int) -> String {
     String(format: "%.\(digits)f", value)
 }
 
-/// `vigil bench match`: matching speed against the targets, next to the naive every-asset × every-product loop.
+/// `vigil-bench match`: matching speed against the targets, next to the naive every-asset × every-product loop.
 struct MatchBenchmarkCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "match",
@@ -407,7 +409,7 @@ struct MatchBenchmarkCommand: ParsableCommand {
             try MatchBenchmark.run(cisaFolder: folder, assets: max(assets, 1), bigInventory: max(bigInventory, 1),
                                    naiveSample: max(naiveSample, 1), runs: max(runs, 1), only: only) { print($0) }
         } catch {
-            printError("vigil bench match: \(error)")
+            printError("vigil-bench match: \(error)")
             throw ExitCode(1)
         }
     }

@@ -3,15 +3,16 @@ import CSAF
 import Crypto
 import Foundation
 import Sources
+import VigilTestSupport
 
-/// Publishing at run time on a `LoopbackProvider`, for `vigil bench latency`: each ROLIE feed is served with only its
-/// newest entries at first, and documents are then published one at a time by adding an entry to a feed. The served
-/// feed changes, and with it its ETag (a hash of the body), as at a real provider.
+/// Publishing at run time on a `ProviderMirror` (VigilTestSupport), for `vigil-bench latency`: each ROLIE feed is
+/// served with only its newest entries at first, and documents are then published one at a time by adding an entry to
+/// a feed. The served feed changes, and with it its ETag (a hash of the body), as at a real provider.
 ///
-/// The served bytes go into the provider's cache of rewritten listings, which `LoopbackProvider.body` reads before the
-/// folder: a replaced feed hides the folder's copy, and a published document needs no file.
+/// What is published goes into the mirror's overlay, which it serves before the folder: a replaced feed hides the
+/// folder's copy, and a published document needs no file.
 final class FeedPublisher {
-    let provider: LoopbackProvider
+    let provider: ProviderMirror
     /// The feed documents are published in (the one with the most entries), as a path under the provider folder.
     let feedPath: String
     /// The documents publications are made from: the publishing feed's entries left out at the start, newest first,
@@ -29,14 +30,14 @@ final class FeedPublisher {
     }
 
     /// Serves every feed of the metadata with only its `keep` newest entries (all of them when `keep` is nil). The
-    /// provider's `base` must be set: entries are read as served, with their URLs rewritten.
-    init(provider: LoopbackProvider, feedPaths: [String], keep: Int?) throws {
+    /// provider must be serving (its `base` known): entries are read as served, with their URLs rewritten.
+    init(provider: ProviderMirror, feedPaths: [String], keep: Int?) throws {
         self.provider = provider
-        let base = provider.base.withLock { $0 }
+        let base = provider.base
         var largest: (path: String, feed: [String: Any], kept: [[String: Any]], candidates: [Entry], total: Int)?
         var total = 0
         for path in feedPaths {
-            guard let bytes = provider.body(path),
+            guard let bytes = provider.served(path),
                   let object = try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
                   let feed = object["feed"] as? [String: Any] else {
                 throw ValidationError("the feed \(path) is missing or is not a ROLIE feed")
@@ -71,14 +72,12 @@ final class FeedPublisher {
     /// The entry names no signature: the bytes are not CISA's, so no `.asc` exists for them. With the provider's key
     /// known, a document with a matching hash and no signature is stored as hash-only, not quarantined.
     func publish(_ bytes: [UInt8], name: String, id: String, title: String) throws -> (instant: Double, path: String) {
-        let base = provider.base.withLock { $0 }
+        let base = provider.base
         let folder = (feedPath as NSString).deletingLastPathComponent
         let path = folder + "/bench/" + name
         let hash = IntegrityChecker.hex(SHA512.hash(data: bytes)) + "  " + name + "\n"
-        provider.rewritten.withLock { cache in
-            cache[path] = bytes
-            cache[path + ".sha512"] = Array(hash.utf8)
-        }
+        provider.set(path, bytes)
+        provider.set(path + ".sha512", Array(hash.utf8))
         let now = Timestamp.format(Date())
         let entry: [String: Any] = [
             "id": id,
@@ -95,11 +94,11 @@ final class FeedPublisher {
         return (Date().timeIntervalSince1970, path)
     }
 
-    private static func serve(feed: [String: Any], entries: [[String: Any]], at path: String, in provider: LoopbackProvider) throws {
+    private static func serve(feed: [String: Any], entries: [[String: Any]], at path: String, in provider: ProviderMirror) throws {
         var feed = feed
         feed["entry"] = entries
         let bytes = try JSONSerialization.data(withJSONObject: ["feed": feed], options: [.withoutEscapingSlashes])
-        provider.rewritten.withLock { $0[path] = [UInt8](bytes) }
+        provider.set(path, [UInt8](bytes))
     }
 
     /// The paths, under the provider folder, of the ROLIE feeds the metadata lists.

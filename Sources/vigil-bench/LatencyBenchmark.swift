@@ -2,19 +2,18 @@ import Alerts
 import ArgumentParser
 import CSAF
 import Foundation
-import Hummingbird
 import Logging
-import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import Sources
 import Store
 import Synchronization
+import VigilTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// `vigil bench latency`: the time from a provider publishing an advisory to the SMTP server accepting the alert about
+/// `vigil-bench latency`: the time from a provider publishing an advisory to the SMTP server accepting the alert about
 /// it, through polling as `vigil serve` does it, first with the healthy provider alone, then with hostile sources
 /// polled beside it (issue 12: a hostile source must not delay a healthy one).
 struct LatencyBenchmark: AsyncParsableCommand {
@@ -54,8 +53,7 @@ struct LatencyBenchmark: AsyncParsableCommand {
     static let medianSlack = 1.0
     /// What the watch looks for: a word added to the title of every published copy, and to nothing else.
     static let keyword = "vigil-bench-latency"
-    static let hostileKinds = ["refuse", "reset", "blackhole", "silent", "stall-headers", "stall-body", "trickle", "unavailable",
-                               "rate-limited", "endless", "huge-header", "html", "tls-stall", "tls-bad", "redirect-loop"]
+    static let hostileKinds = HostileServers.allKinds
 
     func validate() throws {
         guard publish >= 1 else { throw ValidationError("--publish must be at least 1") }
@@ -108,16 +106,16 @@ struct LatencyBenchmark: AsyncParsableCommand {
         let root = BenchPaths.absolute(corpus ?? ImportBenchmark.defaultCorpus)
         guard let metadataBytes = FileManager.default.contents(atPath: root + "/provider-metadata.json"),
               let metadata = try? JSONParser.parse([UInt8](metadataBytes)) else {
-            printError("vigil bench latency: no readable provider-metadata.json in \(root); pass --corpus PATH")
+            printError("vigil-bench latency: no readable provider-metadata.json in \(root); pass --corpus PATH")
             throw ExitCode(2)
         }
         let script = BenchPaths.absolute(hostileScript)
         if hostile > 0, !FileManager.default.fileExists(atPath: script) {
-            printError("vigil bench latency: the hostile servers script \(script) does not exist; run from the package folder or pass --hostile-script PATH (or --hostile 0)")
+            printError("vigil-bench latency: the hostile servers script \(script) does not exist; run from the package folder or pass --hostile-script PATH (or --hostile 0)")
             throw ExitCode(2)
         }
-        guard HostileServers.pythonRuns(python) else {
-            printError("vigil bench latency: \(python) does not run; install Python 3 (with `pip install aiosmtpd`) or pass --python COMMAND")
+        guard let pythonPath = try? benchPython(python) else {
+            printError("vigil-bench latency: \(python) was not found; install Python 3 (with `pip install aiosmtpd`) or pass --python COMMAND")
             throw ExitCode(2)
         }
 
@@ -129,11 +127,11 @@ struct LatencyBenchmark: AsyncParsableCommand {
         var runs: [RunFigures] = []
         for count in hostile > 0 ? [0, hostile] : [0] {
             do {
-                runs.append(try await measure(hostileCount: count, root: root, metadata: metadata, script: script))
+                runs.append(try await measure(hostileCount: count, root: root, metadata: metadata, script: script, python: pythonPath))
             } catch let exit as ExitCode {
                 throw exit
             } catch {
-                printError("vigil bench latency: the run with \(count) hostile sources failed: \(error)")
+                printError("vigil-bench latency: the run with \(count) hostile sources failed: \(error)")
                 throw ExitCode(1)
             }
         }
@@ -187,18 +185,18 @@ struct LatencyBenchmark: AsyncParsableCommand {
     }
 
     /// One run with `hostileCount` hostile sources: fresh store, server and mail sink; first sync; publications.
-    func measure(hostileCount: Int, root: String, metadata: JSONValue, script: String) async throws -> RunFigures {
+    func measure(hostileCount: Int, root: String, metadata: JSONValue, script: String, python: String) async throws -> RunFigures {
         print("")
         print("run with \(hostileCount) hostile source\(hostileCount == 1 ? "" : "s")")
         let folder = try BenchPaths.makeTemporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let smtp = try SMTPSink(python: python, folder: folder)
+        let smtp = try SMTPPeer(folder: URL(fileURLWithPath: folder), options: .init(python: python))
         defer { smtp.stop() }
-        let prefixes = LoopbackProvider.prefixes(metadata: metadata, root: root)
-        let provider = LoopbackProvider(root: root, prefixes: prefixes)
-        let server = try await LoopbackServer.start(provider)
-        defer { server.stop() }
-        let publisher = try FeedPublisher(provider: provider, feedPaths: FeedPublisher.feedPaths(metadata: metadata, prefixes: prefixes),
+        let prefixes = ProviderPrefixes.of(metadata: metadata, root: root)
+        let server = ProviderMirror(root: URL(fileURLWithPath: root), prefixes: prefixes)
+        let serving = try await server.start()
+        defer { serving.stop() }
+        let publisher = try FeedPublisher(provider: server, feedPaths: FeedPublisher.feedPaths(metadata: metadata, prefixes: prefixes),
                                           keep: initial > 0 ? initial : nil)
 
         let store = try SQLiteStore(path: folder + "/bench.sqlite")
@@ -209,7 +207,7 @@ struct LatencyBenchmark: AsyncParsableCommand {
         let fetcher = HTTPFetcher(policy: policy)
         do {
             let figures = try await measure(hostileCount: hostileCount, healthy: healthy, store: store, fetcher: fetcher, smtp: smtp,
-                                            server: server, publisher: publisher, folder: folder, script: script)
+                                            server: server, publisher: publisher, folder: folder, script: script, python: python)
             await fetcher.shutdown()
             await store.close()
             return figures
@@ -220,8 +218,9 @@ struct LatencyBenchmark: AsyncParsableCommand {
         }
     }
 
-    private func measure(hostileCount: Int, healthy: SourceRecord, store: SQLiteStore, fetcher: HTTPFetcher, smtp: SMTPSink,
-                         server: LoopbackServer, publisher: FeedPublisher, folder: String, script: String) async throws -> RunFigures {
+    private func measure(hostileCount: Int, healthy: SourceRecord, store: SQLiteStore, fetcher: HTTPFetcher, smtp: SMTPPeer,
+                         server: ProviderMirror, publisher: FeedPublisher, folder: String, script: String,
+                         python: String) async throws -> RunFigures {
         var options = ProviderSync.Options()
         options.interval = pollInterval
         let first = try await ProviderSync(store: store, fetcher: fetcher, options: options).sync(healthy)
@@ -232,7 +231,9 @@ struct LatencyBenchmark: AsyncParsableCommand {
 
         // Set up after the first sync: a watch alerts only for what is stored after it was made, and the originals
         // are years old anyway (backfill, which alerts nobody).
-        let organisation = try require(try await store.organisation(named: "Bench", create: true))
+        guard let organisation = try await store.organisation(named: "Bench", create: true) else {
+            throw Failure(description: "the store did not create the organisation Bench")
+        }
         _ = try await store.addChannel(.init(name: "ops", kind: .email, target: "ops@bench.example"), organisationID: organisation.id)
         _ = try await store.addWatch(.init(kind: "keyword", value: Self.keyword), organisationID: organisation.id)
 
@@ -246,8 +247,8 @@ struct LatencyBenchmark: AsyncParsableCommand {
             let onLoopback = hostileCount - unresolvable
             let copies = (onLoopback + Self.hostileKinds.count - 1) / Self.hostileKinds.count
             let bound = publish * (pollInterval * (randomPhase ? 4 : 3) + 1) + 300
-            let servers = try HostileServers(python: python, script: script, kinds: Self.hostileKinds, copies: copies,
-                                             maxSeconds: bound, logPath: folder + "/hostile.log")
+            let servers = try HostileServers(kinds: Self.hostileKinds, copies: copies, maxSeconds: bound, python: python,
+                                             script: script, logPath: folder + "/hostile.log")
             hostileServers = servers
             let chosen = Self.takeInTurn(servers.servers, count: onLoopback)
             usedKinds = Set(chosen.map(\.kind))
@@ -281,7 +282,7 @@ struct LatencyBenchmark: AsyncParsableCommand {
             // Wired as `vigil serve` wires its worker: the source scheduler and the alert service in one service group.
             let dispatcher = AlertDispatcher(store: store, configuration: .init(smtp: smtpConfiguration, baseURL: "https://vigil.example"),
                                              httpClient: runtime.httpClient, eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
-            let alerts = AlertService(store: store, dispatcher: dispatcher, logger: quiet)
+            let alerts = BenchAlertService(service: AlertService(store: store, dispatcher: dispatcher, logger: quiet))
             let scheduler = SourceScheduler(store: store, fetcher: fetcher, logger: quiet, pollInterval: pollInterval)
             var configuration = ServiceGroupConfiguration(services: [.init(service: scheduler), .init(service: alerts)], logger: quiet)
             configuration.maximumGracefulShutdownDuration = .seconds(15)
@@ -296,7 +297,7 @@ struct LatencyBenchmark: AsyncParsableCommand {
                     outcome = .failure(error)
                 }
                 if let hostileServers {
-                    Self.printHostile(hostileServers.stats(), sources: try? await store.sources(), slugs: hostileSlugs, kinds: usedKinds)
+                    Self.printHostile(try? hostileServers.stats(), sources: try? await store.sources(), slugs: hostileSlugs, kinds: usedKinds)
                 }
                 await group.triggerGracefulShutdown()
                 try await tasks.waitForAll()
@@ -318,7 +319,7 @@ struct LatencyBenchmark: AsyncParsableCommand {
     /// Publishes fresh copies of hidden documents one at a time, each soon after the previous one's message arrived
     /// or was given up on; returns each one's latency (nil: no message within three poll intervals) and the time until
     /// its document was first requested.
-    private func publishAll(hostileCount: Int, publisher: FeedPublisher, smtp: SMTPSink, server: LoopbackServer,
+    private func publishAll(hostileCount: Int, publisher: FeedPublisher, smtp: SMTPPeer, server: ProviderMirror,
                             folder: String) async throws -> [(total: Double?, untilFetched: Double?)] {
         var latencies: [(total: Double?, untilFetched: Double?)] = []
         var candidates = publisher.candidates.makeIterator()
@@ -333,7 +334,7 @@ struct LatencyBenchmark: AsyncParsableCommand {
             let tag = "m\(hostileCount)p\(index + 1)"
             var copy: (bytes: [UInt8], id: String, title: String, name: String)?
             while copy == nil, let candidate = candidates.next() {
-                copy = try? Self.freshDocument(publisher.provider.root + "/" + candidate.path, tag: tag, folder: folder)
+                copy = try? Self.freshDocument(publisher.provider.root.path + "/" + candidate.path, tag: tag, folder: folder)
             }
             guard let copy else { throw Failure(description: "the provider folder has no document left to publish (\(index) published)") }
             let (published, path) = try publisher.publish(copy.bytes, name: copy.name, id: copy.id, title: copy.title)
@@ -405,64 +406,5 @@ struct LatencyBenchmark: AsyncParsableCommand {
 
     static func seconds(_ value: Double) -> String {
         value.isFinite ? String(format: "%.2f s", value) : "∞"
-    }
-}
-
-/// A `LoopbackProvider` served by Hummingbird on 127.0.0.1 for a benchmark, counting requests by path.
-final class LoopbackServer: Sendable {
-    let base: String
-    private let task: Task<Void, any Error>
-    private let counts: RequestTally
-
-    private init(base: String, task: Task<Void, any Error>, counts: RequestTally) {
-        self.base = base
-        self.task = task
-        self.counts = counts
-    }
-
-    /// Starts the server on a free port and sets the provider's base URL to it.
-    static func start(_ provider: LoopbackProvider) async throws -> LoopbackServer {
-        let counts = RequestTally()
-        let portBox = Mutex<Int?>(nil)
-        let router = Router()
-        router.get("**") { request, _ in
-            counts.add(String(request.uri.path.dropFirst()))
-            return provider.respond(request)
-        }
-        var logger = Logger(label: "bench")
-        // Cancelling the server at the end logs a harmless "already closed"; only real failures are worth showing.
-        logger.logLevel = .critical
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { channel in portBox.withLock { $0 = channel.localAddress?.port } }, logger: logger)
-        let task = Task { try await app.runService() }
-        for _ in 0..<500 {
-            if let port = portBox.withLock({ $0 }) {
-                let base = "http://127.0.0.1:\(port)/"
-                provider.base.withLock { $0 = base }
-                return LoopbackServer(base: base, task: task, counts: counts)
-            }
-            try await Task.sleep(nanoseconds: 10_000_000)
-        }
-        task.cancel()
-        throw LatencyBenchmark.Failure(description: "the loopback provider server did not start")
-    }
-
-    /// GET requests for `path` (under the provider folder) so far.
-    func requests(for path: String) -> Int { counts.count(path) }
-
-    /// When `path` was first requested (Unix seconds), if it was.
-    func firstRequest(for path: String) -> Double? { counts.first(path) }
-
-    func stop() { task.cancel() }
-
-    /// Requests by path: how many, and when the first came.
-    final class RequestTally: Sendable {
-        private let state = Mutex<[String: (count: Int, first: Double)]>([:])
-        func add(_ path: String) {
-            let now = Date().timeIntervalSince1970
-            state.withLock { $0[path, default: (0, now)].count += 1 }
-        }
-        func count(_ path: String) -> Int { state.withLock { $0[path]?.count ?? 0 } }
-        func first(_ path: String) -> Double? { state.withLock { $0[path]?.first } }
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 import Matching
 import Versions
 
-/// `vigil bench match`: matching a synthetic asset inventory against the CISA corpus through `ExposureCalculator`'s
+/// `vigil-bench match`: matching a synthetic asset inventory against the CISA corpus through `ExposureCalculator`'s
 /// indexes, and one advisory against a large inventory, next to the naive way (every asset × every product, ranges
 /// read each time) measured in the same run. Prints figures, ratios and targets; asserts nothing.
 struct MatchBenchmark {
@@ -34,7 +34,7 @@ struct MatchBenchmark {
                     oneAdvisoryNaiveSample: Int = 1_000, advisorySample: Int = 50, runs: Int = 2,
                     seed: UInt64 = 0x5EED_1CE5, only: [String] = [], output: (String) -> Void) throws {
         guard assets > 0, bigInventory > 0, naiveSample > 0, oneAdvisoryNaiveSample > 0, advisorySample > 0, runs > 0 else {
-            throw Failure(message: "vigil bench match: every count must be at least 1")
+            throw Failure(message: "vigil-bench match: every count must be at least 1")
         }
         let calculator = ExposureCalculator()
 
@@ -45,7 +45,7 @@ struct MatchBenchmark {
         let loadSeconds = seconds(since: loadStart)
         let advisories = corpus.advisories
         guard !advisories.isEmpty else {
-            throw Failure(message: "vigil bench match: no CSAF advisories under \(cisaFolder.path); pass the CISA provider folder")
+            throw Failure(message: "vigil-bench match: no CSAF advisories under \(cisaFolder.path); pass the CISA provider folder")
         }
         let productCount = advisories.reduce(0) { $0 + $1.products.count }
         output("Match benchmark: \(cisaFolder.path)")
@@ -348,7 +348,7 @@ struct MatchBenchmark {
         output("asset index build: \(fixed(seconds(since: start), 2)) s")
         for id in ids {
             guard let advisory = advisories.first(where: { $0.id == id }) else {
-                throw Failure(message: "vigil bench match: no advisory \(id) in the corpus")
+                throw Failure(message: "vigil-bench match: no advisory \(id) in the corpus")
             }
             var times: [(wall: Double, cpu: Double)] = []
             var count = 0
@@ -379,7 +379,7 @@ struct MatchBenchmark {
         let root = folder.standardizedFileURL.path
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw Failure(message: "vigil bench match: the corpus folder \(root) does not exist; pass the CISA provider folder")
+            throw Failure(message: "vigil-bench match: the corpus folder \(root) does not exist; pass the CISA provider folder")
         }
         var paths: [String] = []
         let enumerator = FileManager.default.enumerator(atPath: root)

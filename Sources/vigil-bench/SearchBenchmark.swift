@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Store
 
-/// `vigil bench search`: search latency over a store's own data, as the web search box and the API run it.
+/// `vigil-bench search`: search latency over a store's own data, as the web search box and the API run it.
 struct SearchBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "search",
@@ -13,7 +13,10 @@ struct SearchBenchmark: AsyncParsableCommand {
             slowest, and a JSON line (--json) for scripts. Import a corpus first (vigil import --db …).
             """)
 
-    @OptionGroup var database: DatabaseOptions
+    @Option(name: .long, help: ArgumentHelp(
+        "The database: a SQLite file, or postgres://USER@HOST:PORT/NAME (default: $VIGIL_DB, else ./vigil.sqlite).",
+        valueName: "path|url"))
+    var db: String?
     @Option(help: "Queries timed.") var queries = 1000
     @Flag(help: "Print one JSON line.") var json = false
 
@@ -28,10 +31,11 @@ struct SearchBenchmark: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let store = try await database.open()
+        let path = db ?? ProcessInfo.processInfo.environment["VIGIL_DB"].flatMap { $0.isEmpty ? nil : $0 } ?? "vigil.sqlite"
+        let store = try await StoreLocation(path).open()
         let sample = try await store.search(AdvisoryQuery(perPage: 500)).items
         guard !sample.isEmpty else {
-            printError("vigil bench search: \(store.path) holds no advisories; import a corpus first")
+            printError("vigil-bench search: \(store.path) holds no advisories; import a corpus first")
             throw ExitCode(2)
         }
         let vendors = try await store.vendors()

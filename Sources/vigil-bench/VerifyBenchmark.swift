@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import OpenPGP
 
-/// `vigil bench verify`: signature verification throughput over a signed provider folder, next to `gpgv` run once per
+/// `vigil-bench verify`: signature verification throughput over a signed provider folder, next to `gpgv` run once per
 /// file, the way a shell script checking a mirror would call it.
 struct VerifyBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -31,12 +31,12 @@ struct VerifyBenchmark: ParsableCommand {
     func run() throws {
         let corpusPath = BenchPaths.absolute(corpus ?? "../shared/data/providers/cisa")
         guard BenchPaths.isDirectory(corpusPath) else {
-            printError("vigil bench verify: the corpus folder \(corpusPath) does not exist; pass --corpus PATH")
+            printError("vigil-bench verify: the corpus folder \(corpusPath) does not exist; pass --corpus PATH")
             throw ExitCode(2)
         }
         let keyPath = key ?? corpusPath + "/cisacsafsigning_public.asc"
         guard let keyBytes = FileManager.default.contents(atPath: keyPath) else {
-            printError("vigil bench verify: no key file at \(keyPath); pass --key KEYFILE")
+            printError("vigil-bench verify: no key file at \(keyPath); pass --key KEYFILE")
             throw ExitCode(2)
         }
         let keyring = try Keyring(keyFiles: [[UInt8](keyBytes)])
@@ -53,7 +53,7 @@ struct VerifyBenchmark: ParsableCommand {
         pairs.sort { $0.path < $1.path }
         let documents = pairs
         guard !pairs.isEmpty else {
-            printError("vigil bench verify: no signed documents (.json with .asc) under \(corpusPath)")
+            printError("vigil-bench verify: no signed documents (.json with .asc) under \(corpusPath)")
             throw ExitCode(2)
         }
         let megabytes = Double(pairs.reduce(0) { $0 + $1.data.count }) / 1_048_576

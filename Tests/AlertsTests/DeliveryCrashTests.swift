@@ -54,52 +54,28 @@ import VigilTestSupport
     }
 }
 
-/// aiosmtpd that records each message's Message-ID as soon as it has the message, then waits before its 250 reply
-/// (the wait is read from a file for each message, so a test can shorten it).
+/// The shared `SMTPPeer` (aiosmtpd), which records each message's Message-ID as soon as it has the message, then
+/// waits before its 250 reply (the wait is read again for each message, so a test can shorten it).
 final class SlowSMTPServer: @unchecked Sendable {
     let port: Int
     let folder: URL
-    private let peer: PythonPeer
+    private let peer: SMTPPeer
 
     init(folder: URL, replyDelay: Double) throws {
         self.folder = folder
-        let port = try LoopbackPort.free()
-        self.port = port
-        try Data(String(replyDelay).utf8).write(to: folder.appendingPathComponent("delay"))
-        peer = try PythonPeer(name: "slow-smtp", script: Self.script, folder: folder) { ready in [String(port), folder.path, ready] }
+        peer = try SMTPPeer(folder: folder, name: "slow-smtp", options: .init(replyDelay: replyDelay))
+        port = peer.port
     }
 
     func replyDelay(_ seconds: Double) {
-        try? Data(String(seconds).utf8).write(to: folder.appendingPathComponent("delay"))
+        peer.setReplyDelay(seconds)
     }
 
     func messageIDs() throws -> [String] {
-        guard let text = try? String(contentsOf: folder.appendingPathComponent("ids.txt"), encoding: .utf8) else { return [] }
-        return text.split(separator: "\n").map(String.init)
+        try peer.received().map(\.messageID)
     }
 
     func stop() {
         peer.stop()
     }
-
-    static let script = #"""
-import asyncio, email, email.policy, os, sys
-from aiosmtpd.controller import Controller
-
-port, folder, ready = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-
-class Slow:
-    async def handle_DATA(self, server, session, envelope):
-        message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
-        with open(os.path.join(folder, "ids.txt"), "a") as f:
-            f.write(str(message["Message-ID"]) + "\n")
-        await asyncio.sleep(float(open(os.path.join(folder, "delay")).read()))
-        return "250 OK"
-
-controller = Controller(Slow(), hostname="127.0.0.1", port=port)
-controller.start()
-open(ready, "w").write(str(port))
-sys.stdin.read()
-os._exit(0)
-"""#
 }

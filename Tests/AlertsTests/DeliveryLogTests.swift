@@ -12,7 +12,9 @@ import VigilTestSupport
 @Suite(.serialized) struct DeliveryLogTests {
     @Test("a failed and a delivered webhook are logged with delivery, alert and channel", arguments: Backend.allCases)
     func deliveryLinesCarryTheirIDs(backend: Backend) async throws {
-        let deadPort = try LoopbackPort.free()
+        let dead = try LoopbackPort.refusing()
+        defer { withExtendedLifetime(dead) {} }
+        let deadPort = dead.port
         let receiver = try WebhookReceiver(failFirst: 0)
         defer { receiver.stop() }
         let channels: [NotificationChannel.Draft] = [.init(name: "down", kind: .webhook, target: "http://127.0.0.1:\(deadPort)/hook"),

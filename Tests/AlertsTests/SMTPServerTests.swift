@@ -234,47 +234,20 @@ import VigilTestSupport
     }
 }
 
-/// One aiosmtpd process for one test; stop it with `defer { server.stop() }`.
+/// One SMTP server (the shared `SMTPPeer`, aiosmtpd) for one test, refusing recipients that start with "refused" and
+/// counting connections; stop it with `defer { server.stop() }`.
 final class AiosmtpdServer: @unchecked Sendable {
-    enum Mode: String { case plain, startTLS = "starttls", implicitTLS = "implicit" }
-    enum Auth: String { case none, plainAndLogin = "plain-login", loginOnly = "login-only" }
-
+    typealias Mode = SMTPPeer.Security
+    typealias Auth = SMTPPeer.Auth
     /// What the server received, as Python's email package read it.
-    struct Received: Decodable {
-        struct Part: Decodable { var type: String; var content: String }
-        var mailFrom: String
-        var recipients: [String]
-        var tls: Bool
-        var authenticated: Bool
-        var authMechanism: String?
-        var subject: String
-        var messageID: String
-        var listUnsubscribe: String?
-        var from: String
-        var to: String
-        var cc: String?
-        var contentType: String
-        var parts: [Part]
-        /// The client's address and port: one value for every message that came over one connection.
-        var peer: String
-    }
+    typealias Received = SMTPPeer.Received
 
     let folder: TemporaryFolder
     let port: Int
     let certificatePath: String
-    private let peer: PythonPeer
+    private let peer: SMTPPeer
 
     init(mode: Mode, auth: Auth = .none, port fixedPort: Int? = nil) throws {
-        let python = try Executables.find("python3", hint: "install Python 3 and `pip install aiosmtpd`")
-        let check = Process()
-        check.executableURL = URL(fileURLWithPath: python)
-        check.arguments = ["-c", "import aiosmtpd"]
-        check.standardError = FileHandle.nullDevice
-        try check.run()
-        check.waitUntilExit()
-        guard check.terminationStatus == 0 else {
-            throw TestSetupError("the Python package aiosmtpd is missing: run `python3 -m pip install aiosmtpd` (scripts/test installs it)")
-        }
         let folder = try TemporaryFolder()
         let certificatePath = folder.url.appendingPathComponent("cert.pem").path
         let keyPath = folder.url.appendingPathComponent("key.pem").path
@@ -288,112 +261,28 @@ final class AiosmtpdServer: @unchecked Sendable {
                     "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", keyPath, "-out", certificatePath,
                 ])
             }
-            let port = try fixedPort ?? LoopbackPort.free()
-            self.port = port
-            peer = try PythonPeer(name: "server", script: Self.script, folder: folder.url) { ready in
-                [String(port), mode.rawValue, auth.rawValue, certificatePath, keyPath,
-                 folder.url.appendingPathComponent("received.jsonl").path, ready, SMTPServerTests.user, SMTPServerTests.password]
-            }
+            peer = try SMTPPeer(folder: folder.url, name: "server", options: .init(
+                port: fixedPort, security: mode, certificatePath: certificatePath, keyPath: keyPath, auth: auth,
+                user: SMTPServerTests.user, password: SMTPServerTests.password, refusedRecipientPrefix: "refused",
+                countConnections: true))
         } catch {
             folder.remove()
             throw error
         }
+        port = peer.port
     }
 
     func received() throws -> [Received] {
-        let path = folder.url.appendingPathComponent("received.jsonl")
-        guard let text = try? String(contentsOf: path, encoding: .utf8) else { return [] }
-        let decoder = JSONDecoder()
-        return try text.split(separator: "\n").map { try decoder.decode(Received.self, from: Data($0.utf8)) }
+        try peer.received()
     }
 
     /// How many connections the server accepted from the test (aiosmtpd's own start-up probe not counted).
     func connectionCount() throws -> Int {
-        let path = folder.url.appendingPathComponent("connections")
-        guard let text = try? String(contentsOf: path, encoding: .utf8) else { return 0 }
-        return text.split(separator: "\n").count
+        peer.connectionCount()
     }
 
     func stop() {
         peer.stop()
         folder.remove()
     }
-
-    static let script = #"""
-import json, os, ssl, sys, email, email.policy
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
-
-port, mode, auth, cert, key, out, ready, user, password = sys.argv[1:10]
-port = int(port)
-
-connections = os.path.join(os.path.dirname(out), "connections")
-
-class Handler:
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address.startswith("refused"):
-            return "550 5.1.1 no such user"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
-        parts = []
-        for part in message.walk():
-            if part.get_content_maintype() == "text":
-                parts.append({"type": part.get_content_type(), "content": part.get_content()})
-        record = {
-            "mailFrom": envelope.mail_from, "recipients": envelope.rcpt_tos,
-            "tls": session.ssl is not None or server.transport.get_extra_info("ssl_object") is not None, "authenticated": bool(session.authenticated),
-            "authMechanism": getattr(server, "vigil_mechanism", None),
-            "subject": str(message["Subject"]), "messageID": str(message["Message-ID"]),
-            "listUnsubscribe": message["List-Unsubscribe"] and str(message["List-Unsubscribe"]),
-            "from": str(message["From"]), "to": str(message["To"]), "cc": message["Cc"] and str(message["Cc"]),
-            "contentType": message.get_content_type(), "parts": parts,
-            "peer": "%s:%s" % tuple(session.peer[:2]),
-        }
-        with open(out, "a", encoding="utf-8") as f:
-            f.write(json.dumps(record) + "\n")
-        return "250 OK queued as VIGIL1"
-
-def authenticator(server, session, envelope, mechanism, auth_data):
-    server.vigil_mechanism = mechanism
-    ok = isinstance(auth_data, LoginPassword) and auth_data.login == user.encode() and auth_data.password == password.encode()
-    return AuthResult(success=ok, handled=False)
-
-context = None
-if mode != "plain":
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
-
-kwargs = {"hostname": "127.0.0.1", "port": port, "enable_SMTPUTF8": True}
-if mode == "starttls":
-    kwargs.update(tls_context=context, require_starttls=True)
-elif mode == "implicit":
-    kwargs.update(ssl_context=context)
-if auth != "none":
-    # Implicit TLS is encrypted from the start, but aiosmtpd only counts STARTTLS as TLS for auth_require_tls.
-    kwargs.update(authenticator=authenticator, auth_require_tls=(mode != "implicit"), auth_required=True)
-    if auth == "login-only":
-        kwargs.update(auth_exclude_mechanism=["PLAIN"])
-
-class CountingController(Controller):
-    # factory() makes one SMTP protocol object per accepted connection.
-    counting = False
-
-    def factory(self):
-        if self.counting:
-            with open(connections, "a") as f:
-                f.write("connection\n")
-        return super().factory()
-
-controller = CountingController(Handler(), **kwargs)
-controller.start()
-# start() has made and answered its own probe connection; count only the test's from here on.
-controller.counting = True
-open(ready, "w").write(str(port))
-# Run until the test closes our standard input (or dies, which closes it too): no orphaned servers.
-sys.stdin.read()
-os._exit(0)
-"""#
 }

@@ -143,43 +143,19 @@ final class Worker: @unchecked Sendable {
     }
 }
 
-/// aiosmtpd on a free loopback port, writing each message's Message-ID on a line of its own.
+/// The shared `SMTPPeer` (aiosmtpd) on a free loopback port; the tests read each message's Message-ID.
 final class MessageIDCatcher: @unchecked Sendable {
     let port: Int
-    private let peer: PythonPeer
-    private let output: URL
+    private let peer: SMTPPeer
 
     init(folder: URL) throws {
-        port = try LoopbackPort.free()
-        output = folder.appendingPathComponent("message-ids.txt")
-        let (port, output) = (port, output)
-        peer = try PythonPeer(name: "smtp", script: Self.script, folder: folder) { ready in [String(port), output.path, ready] }
+        peer = try SMTPPeer(folder: folder)
+        port = peer.port
     }
 
     func messageIDs() throws -> [String] {
-        guard let text = try? String(contentsOf: output, encoding: .utf8) else { return [] }
-        return text.split(separator: "\n").map(String.init)
+        try peer.received().map(\.messageID)
     }
 
     func stop() { peer.stop() }
-
-    static let script = #"""
-import sys, os, email, email.policy
-from aiosmtpd.controller import Controller
-
-port, out, ready = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-
-class Handler:
-    async def handle_DATA(self, server, session, envelope):
-        message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
-        with open(out, "a", encoding="utf-8") as f:
-            f.write(str(message["Message-ID"]) + "\n")
-        return "250 OK queued"
-
-controller = Controller(Handler(), hostname="127.0.0.1", port=port)
-controller.start()
-open(ready, "w").write(str(port))
-sys.stdin.read()
-os._exit(0)
-"""#
 }

@@ -29,18 +29,27 @@ public final class HostileServers: @unchecked Sendable {
     private let output = Pipe()
     private let lock = NSLock()
 
-    public init(kinds: [String] = HostileServers.allKinds, copies: Int = 1, maxSeconds: Int = 600) throws {
-        let python = try Executables.find("python3", hint: "install Python 3")
-        let script = Executables.packageRoot.appendingPathComponent("scripts/hostile_servers.py").path
+    /// `python` and `script` default to `Executables.find("python3")` and the checkout's `scripts/hostile_servers.py`;
+    /// the script's standard error goes to `logPath` when given (else to this process's).
+    public init(kinds: [String] = HostileServers.allKinds, copies: Int = 1, maxSeconds: Int = 600, python: String? = nil,
+                script: String? = nil, logPath: String? = nil) throws {
+        let python = try python ?? Executables.find("python3", hint: "install Python 3")
+        let script = script ?? Executables.packageRoot.appendingPathComponent("scripts/hostile_servers.py").path
         process.executableURL = URL(fileURLWithPath: python)
         process.arguments = [script, "--kinds", kinds.joined(separator: ","), "--copies", "\(copies)", "--max-seconds", "\(maxSeconds)"]
         process.standardInput = input
         process.standardOutput = output
-        process.standardError = FileHandle.standardError
+        if let logPath {
+            FileManager.default.createFile(atPath: logPath, contents: nil)
+            process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        } else {
+            process.standardError = FileHandle.standardError
+        }
         try process.run()
         guard let line = HostileServers.readLine(output.fileHandleForReading) else {
             process.terminate()
-            throw TestSetupError("scripts/hostile_servers.py printed no server list")
+            let log = logPath.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) } ?? ""
+            throw TestSetupError("\(script) printed no server list\(log.isEmpty ? "" : ": " + log)")
         }
         struct Started: Decodable { let servers: [Server] }
         servers = try JSONDecoder().decode(Started.self, from: Data(line.utf8)).servers

@@ -1,16 +1,17 @@
 import Crypto
 import Foundation
 import Hummingbird
+import Logging
 import NIOCore
 import Synchronization
-import Testing
-import VigilTestSupport
 
 /// A CSAF provider on loopback, serving a real provider's folder from `../shared/data` the way a web server would:
 /// ETag and Last-Modified with conditional requests, the provider metadata and ROLIE feeds with their public base URLs
-/// rewritten to this server. Tests change what it serves (overlay files, hide feed entries) and inject faults.
-final class ProviderMirror: Sendable {
-    enum Fault: Sendable {
+/// rewritten to this server. Tests change what it serves (overlay files, hide feed entries) and inject faults; the
+/// benchmarks (`vigil-bench sync`, `vigil-bench latency`) serve a provider folder with it and publish into its feeds.
+/// Tests run it with `run(_:)` (SyncTests, through HummingbirdTesting); the benchmarks with `start()`.
+public final class ProviderMirror: Sendable {
+    public enum Fault: Sendable {
         case status(Int)
         case html
         /// Answers only after this many seconds (longer than the client's timeout).
@@ -20,61 +21,56 @@ final class ProviderMirror: Sendable {
         case redirect(String)
     }
 
-    struct State {
-        var overlay: [String: [UInt8]] = [:]
-        var faults: [String: Fault] = [:]
-        var hiddenEntries: Set<String> = []
+    public struct State: Sendable {
+        public var overlay: [String: [UInt8]] = [:]
+        public var faults: [String: Fault] = [:]
+        public var hiddenEntries: Set<String> = []
         /// When set, feeds list only these documents.
-        var onlyEntries: Set<String>?
-        var extraKeys: [(fingerprint: String, path: String)] = []
-        var requests: [(path: String, status: Int)] = []
+        public var onlyEntries: Set<String>?
+        public var extraKeys: [(fingerprint: String, path: String)] = []
+        public var requests: [(path: String, status: Int)] = []
         /// When set, every request must carry this Authorization header (else 401).
-        var requiredAuthorization: String?
+        public var requiredAuthorization: String?
         /// Authorization headers received, per path.
-        var authorizations: [String: String] = [:]
+        public var authorizations: [String: String] = [:]
+        /// Per path, how many requests arrived and when the first did (Unix seconds), counted as they arrive.
+        public var arrivals: [String: (count: Int, first: Double)] = [:]
+
+        public init() {}
     }
 
-    let root: URL
+    public let root: URL
     /// Public URL prefixes replaced by this server's base URL in metadata and feeds.
-    let prefixes: [String]
-    let state = Mutex(State())
-    let port = Mutex(0)
+    public let prefixes: [String]
+    public let state = Mutex(State())
+    public let port = Mutex(0)
 
-    init(root: URL, prefixes: [String]) {
+    public init(root: URL, prefixes: [String]) {
         self.root = root
         self.prefixes = prefixes
     }
 
     /// CISA's folder, with its two public prefixes mapped to the root.
-    static func cisa() throws -> ProviderMirror {
+    public static func cisa() throws -> ProviderMirror {
         ProviderMirror(root: try SharedData.url("providers/cisa"),
                        prefixes: ["https://www.cisa.gov/sites/default/files/csaf/", "https://raw.githubusercontent.com/cisagov/CSAF/develop/"])
     }
 
-    var base: String { "http://127.0.0.1:\(port.withLock { $0 })/" }
-    var metadataURL: String { base + "provider-metadata.json" }
+    public var base: String { "http://127.0.0.1:\(port.withLock { $0 })/" }
+    public var metadataURL: String { base + "provider-metadata.json" }
 
-    func set(_ path: String, _ bytes: [UInt8]) { state.withLock { $0.overlay[path] = bytes } }
-    func fault(_ path: String, _ fault: Fault?) { state.withLock { $0.faults[path] = fault } }
-    func hide(_ documentPaths: Set<String>) { state.withLock { $0.hiddenEntries = documentPaths } }
-    func only(_ documentPaths: Set<String>?) { state.withLock { $0.onlyEntries = documentPaths } }
-    func addKey(fingerprint: String, path: String) { state.withLock { $0.extraKeys.append((fingerprint, path)) } }
-    func resetLog() { state.withLock { $0.requests = [] } }
-    var log: [(path: String, status: Int)] { state.withLock { $0.requests } }
+    public func set(_ path: String, _ bytes: [UInt8]) { state.withLock { $0.overlay[path] = bytes } }
+    public func fault(_ path: String, _ fault: Fault?) { state.withLock { $0.faults[path] = fault } }
+    public func hide(_ documentPaths: Set<String>) { state.withLock { $0.hiddenEntries = documentPaths } }
+    public func only(_ documentPaths: Set<String>?) { state.withLock { $0.onlyEntries = documentPaths } }
+    public func addKey(fingerprint: String, path: String) { state.withLock { $0.extraKeys.append((fingerprint, path)) } }
+    public func resetLog() { state.withLock { $0.requests = [] } }
+    public var log: [(path: String, status: Int)] { state.withLock { $0.requests } }
 
-    /// Runs `body` with the server listening on a free loopback port.
-    func run(_ body: @Sendable (ProviderMirror) async throws -> Void) async throws {
-        let router = Router()
-        router.get("**") { request, _ in try await self.respond(request) }
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
-        try await app.test(.live) { client in
-            port.withLock { $0 = client.port ?? 0 }
-            try await body(self)
-        }
-    }
-
-    func respond(_ request: Request) async throws -> Response {
+    public func respond(_ request: Request) async throws -> Response {
         let path = String(request.uri.path.dropFirst())
+        let arrived = Date().timeIntervalSince1970
+        state.withLock { $0.arrivals[path, default: (0, arrived)].count += 1 }
         let fault = state.withLock { $0.faults[path] }
         func logged(_ response: Response) -> Response {
             state.withLock { $0.requests.append((path, Int(response.status.code))) }
@@ -110,11 +106,8 @@ final class ProviderMirror: Sendable {
         case nil:
             break
         }
-        guard var bytes = content(path) else {
+        guard let bytes = served(path) else {
             return logged(Response(status: .notFound, body: .init(byteBuffer: ByteBuffer(string: "not found"))))
-        }
-        if path.hasSuffix("provider-metadata.json") || path.hasSuffix("-feed-tlp-white.json") {
-            bytes = rewrite(bytes, path: path)
         }
         let etag = "\"" + SHA256.hash(data: bytes).prefix(12).map { String(format: "%02x", $0) }.joined() + "\""
         var headers = HTTPFields()
@@ -127,14 +120,57 @@ final class ProviderMirror: Sendable {
         return logged(Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes))))
     }
 
-    func content(_ path: String) -> [UInt8]? {
+    /// What a GET of `path` answers (without faults): the overlay or the folder's file, with the metadata and the ROLIE
+    /// feeds rewritten to this server.
+    public func served(_ path: String) -> [UInt8]? {
+        guard let bytes = content(path) else { return nil }
+        let rewritten = path.hasSuffix("provider-metadata.json") || path.hasSuffix("-feed-tlp-white.json") || path.hasSuffix("-feed-tlp-clear.json")
+        return rewritten ? rewrite(bytes, path: path) : bytes
+    }
+
+    /// Requests for `path` so far (counted as they arrive, faults included).
+    public func requests(for path: String) -> Int { state.withLock { $0.arrivals[path]?.count ?? 0 } }
+
+    /// When `path` was first requested (Unix seconds), if it was.
+    public func firstRequest(for path: String) -> Double? { state.withLock { $0.arrivals[path]?.first } }
+
+    /// Serves on a free loopback port until `stop()` is called on what this returns (for the benchmarks; tests use
+    /// `run(_:)`). `base` is this server's from then on.
+    public func start() async throws -> Serving {
+        let router = Router()
+        router.get("**") { request, _ in try await self.respond(request) }
+        var logger = Logger(label: "vigil.provider-mirror")
+        // Cancelling the server at the end logs a harmless "already closed"; only real failures are worth showing.
+        logger.logLevel = .critical
+        let bound = Mutex<Int?>(nil)
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                              onServerRunning: { channel in bound.withLock { $0 = channel.localAddress?.port } }, logger: logger)
+        let task = Task { try await app.runService() }
+        for _ in 0..<1000 {
+            if let listening = bound.withLock({ $0 }) {
+                port.withLock { $0 = listening }
+                return Serving(task: task)
+            }
+            try await Task.sleep(nanoseconds: 10_000_000)
+        }
+        task.cancel()
+        throw TestSetupError("the provider mirror did not start listening")
+    }
+
+    /// A running `start()`.
+    public struct Serving: Sendable {
+        let task: Task<Void, any Error>
+        public func stop() { task.cancel() }
+    }
+
+    public func content(_ path: String) -> [UInt8]? {
         if let overlay = state.withLock({ $0.overlay[path] }) { return overlay }
         guard !path.contains(".."), let data = FileManager.default.contents(atPath: root.appendingPathComponent(path).path) else { return nil }
         return [UInt8](data)
     }
 
     /// Points the public URLs at this server; drops hidden feed entries; lists extra keys in the metadata.
-    func rewrite(_ bytes: [UInt8], path: String) -> [UInt8] {
+    public func rewrite(_ bytes: [UInt8], path: String) -> [UInt8] {
         var text = String(decoding: bytes, as: UTF8.self)
         for prefix in prefixes { text = text.replacingOccurrences(of: prefix, with: base) }
         guard var object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { return Array(text.utf8) }
@@ -153,25 +189,5 @@ final class ProviderMirror: Sendable {
             object["public_openpgp_keys"] = listed
         }
         return [UInt8]((try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data(text.utf8))
-    }
-
-    /// Replaces a feed entry's `updated` time, in the overlay (for revised documents).
-    func setUpdated(feed: String, document: String, to updated: String) throws {
-        let original = try #require(content(feed))
-        var object = try #require(try JSONSerialization.jsonObject(with: Data(original)) as? [String: Any])
-        var feedObject = try #require(object["feed"] as? [String: Any])
-        var entries = try #require(feedObject["entry"] as? [[String: Any]])
-        var found = false
-        for index in entries.indices {
-            let links = entries[index]["link"] as? [[String: Any]] ?? []
-            if links.contains(where: { ($0["href"] as? String)?.hasSuffix("/" + document) == true && $0["rel"] as? String == "self" }) {
-                entries[index]["updated"] = updated
-                found = true
-            }
-        }
-        try #require(found, "no feed entry for \(document)")
-        feedObject["entry"] = entries
-        object["feed"] = feedObject
-        set(feed, [UInt8](try JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])))
     }
 }

@@ -11,9 +11,10 @@ public final class PythonPeer: @unchecked Sendable {
     private let stdin = Pipe()
     private let logPath: URL
 
-    /// Starts `script`; `arguments` is given the ready file's path to place among the script's arguments.
-    public init(name: String, script: String, folder: URL, arguments: (String) -> [String]) throws {
-        let python = try Executables.find("python3", hint: "install Python 3")
+    /// Starts `script`; `arguments` is given the ready file's path to place among the script's arguments. `python` is
+    /// the interpreter's path (default: `Executables.find("python3")`, which prefers the checkout's `.venv`).
+    public init(name: String, script: String, folder: URL, python: String? = nil, arguments: (String) -> [String]) throws {
+        let python = try python ?? Executables.find("python3", hint: "install Python 3")
         self.folder = folder
         readyPath = folder.appendingPathComponent("\(name).ready").path
         logPath = folder.appendingPathComponent("\(name).log")
@@ -56,6 +57,23 @@ public enum LoopbackPort {
         let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard socket >= 0 else { throw TestSetupError("socket() failed") }
         defer { close(socket) }
+        return try bindLoopback(socket)
+    }
+
+    /// A port that refuses every connection for as long as the returned value lives: bound and never listening, so
+    /// no other server of a parallel test can take it (a port merely free now may be someone's later).
+    public static func refusing() throws -> RefusingPort {
+        let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard socket >= 0 else { throw TestSetupError("socket() failed") }
+        do {
+            return RefusingPort(socket: socket, port: try bindLoopback(socket))
+        } catch {
+            close(socket)
+            throw error
+        }
+    }
+
+    private static func bindLoopback(_ socket: Int32) throws -> Int {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -67,4 +85,17 @@ public enum LoopbackPort {
         guard bound else { throw TestSetupError("could not bind a loopback port") }
         return Int(UInt16(bigEndian: address.sin_port))
     }
+}
+
+/// A loopback port bound without listening (`LoopbackPort.refusing`); released when this goes away.
+public final class RefusingPort: Sendable {
+    private let socket: Int32
+    public let port: Int
+
+    init(socket: Int32, port: Int) {
+        self.socket = socket
+        self.port = port
+    }
+
+    deinit { close(socket) }
 }

@@ -21,7 +21,9 @@ struct StructuredLogTests {
             source.enabled = false
             try await store.saveSource(source)
         }
-        let deadPort = try LoopbackPort.free()
+        let refusing = try LoopbackPort.refusing()
+        defer { withExtendedLifetime(refusing) {} }
+        let deadPort = refusing.port
         var dead = SourceRecord(slug: "dead-end", name: "Dead End", url: "http://127.0.0.1:\(deadPort)/.well-known/csaf/provider-metadata.json")
         dead.allowPrivateNetwork = true
         try await store.saveSource(dead)
