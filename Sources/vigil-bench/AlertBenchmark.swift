@@ -40,7 +40,7 @@ struct AlertBenchmarkCommand: AsyncParsableCommand {
         }
         let folder = try BenchPaths.makeTemporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let smtp = try SMTPPeer(folder: URL(fileURLWithPath: folder), options: .init(python: try benchPython(python)))
+        let smtp = try SMTPPeer(folder: URL(fileURLWithPath: folder), options: .init(python: try benchPython(python), arrivalsOnly: true))
         defer { smtp.stop() }
         let store = try SQLiteStore(path: folder + "/bench.sqlite")
 

@@ -190,7 +190,7 @@ struct LatencyBenchmark: AsyncParsableCommand {
         print("run with \(hostileCount) hostile source\(hostileCount == 1 ? "" : "s")")
         let folder = try BenchPaths.makeTemporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let smtp = try SMTPPeer(folder: URL(fileURLWithPath: folder), options: .init(python: python))
+        let smtp = try SMTPPeer(folder: URL(fileURLWithPath: folder), options: .init(python: python, arrivalsOnly: true))
         defer { smtp.stop() }
         let prefixes = ProviderPrefixes.of(metadata: metadata, root: root)
         let server = ProviderMirror(root: URL(fileURLWithPath: root), prefixes: prefixes)
