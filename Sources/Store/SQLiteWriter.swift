@@ -19,19 +19,10 @@ struct SQLiteWriter: Sendable {
         do { return try await base.read(value) } catch { throw StoreError.classifying(sqlite: error, path: path) }
     }
 
-    /// `updates` in one GRDB transaction, on GRDB's writer queue (a long batch does not hold a Swift concurrency thread).
+    /// `updates` in one GRDB transaction, under the writer lock (for code written against GRDB directly; the store's
+    /// own rules go through `transaction`). Not to be called inside this store's `transaction`: the lock is not
+    /// reentrant.
     func write<T: Sendable>(_ updates: @Sendable (Database) throws -> T) async throws -> T {
-        if let session = SQLiteSession.current, session.lock === lock {
-            // Inside this store's own transaction (a nested call on the same task): join it as a savepoint.
-            return try session.run { db in
-                var result: T?
-                try db.inSavepoint {
-                    result = try updates(db)
-                    return .commit
-                }
-                return result!
-            }
-        }
         await lock.acquire()
         defer { lock.release() }
         do { return try await base.write(updates) } catch { throw StoreError.classifying(sqlite: error, path: path) }
