@@ -31,7 +31,7 @@ let package = Package(
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ]),
         .target(name: "Sources", dependencies: [
-            "CSAF", "OpenPGP", "Telemetry",
+            "CSAF", "OpenPGP", "Telemetry", "Storage",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -41,8 +41,11 @@ let package = Package(
         ]),
         .target(name: "Versions"),
         .target(name: "Matching", dependencies: ["CSAF", "Versions"]),
+        // What the rest of Vigil needs of storage: the store protocols, their records and `StoreError`. `Sources`,
+        // `Alerts` and `Web` depend on this; only `Store` (and the CLI that opens one) sees GRDB and PostgresNIO.
+        .target(name: "Storage", dependencies: ["CSAF", "Matching"]),
         .target(name: "Store", dependencies: [
-            "CSAF", "Versions", "Matching",
+            "CSAF", "Versions", "Matching", "Storage",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -50,7 +53,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Alerts", dependencies: [
-            "CSAF", "Matching", "Store", "Telemetry",
+            "CSAF", "Matching", "Storage", "Telemetry",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -60,7 +63,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Web", dependencies: [
-            "CSAF", "Store", "Matching", "Alerts", "Telemetry",
+            "CSAF", "Storage", "Matching", "Alerts", "Telemetry",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -72,7 +75,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ], resources: [.copy("Resources")]),
         .executableTarget(name: "vigil", dependencies: [
-            "CSAF", "OpenPGP", "Sources", "Store", "Web", "Versions", "Matching", "Alerts", "Telemetry",
+            "CSAF", "OpenPGP", "Sources", "Storage", "Store", "Web", "Versions", "Matching", "Alerts", "Telemetry",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -85,7 +88,7 @@ let package = Package(
         // The benchmarks (`swift run -c release vigil-bench …`): kept out of `vigil`, which holds only what users run.
         // They share the test fixtures (the SMTP peer, the provider mirror, the hostile servers) through VigilTestSupport.
         .executableTarget(name: "vigil-bench", dependencies: [
-            "CSAF", "OpenPGP", "Sources", "Store", "Web", "Versions", "Matching", "Alerts", "Telemetry", "VigilTestSupport",
+            "CSAF", "OpenPGP", "Sources", "Storage", "Store", "Web", "Versions", "Matching", "Alerts", "Telemetry", "VigilTestSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -106,7 +109,7 @@ let package = Package(
         .testTarget(name: "MatchingTests", dependencies: ["Matching", "Versions", "CSAF", "VigilTestSupport"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "AlertsTests", dependencies: [
-            "Alerts", "Store", "Sources", "CSAF", "Matching", "Telemetry", "VigilTestSupport",
+            "Alerts", "Storage", "Store", "Sources", "CSAF", "Matching", "Telemetry", "VigilTestSupport",
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
@@ -114,19 +117,19 @@ let package = Package(
         .testTarget(name: "OpenPGPTests", dependencies: [
             "OpenPGP", "VigilTestSupport", .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        .testTarget(name: "SourcesTests", dependencies: ["Sources", "CSAF", "OpenPGP", "VigilTestSupport"]),
+        .testTarget(name: "SourcesTests", dependencies: ["Sources", "Storage", "CSAF", "OpenPGP", "VigilTestSupport"]),
         .testTarget(name: "StoreTests", dependencies: [
-            "Store", "CSAF", "Sources", "OpenPGP", "VigilTestSupport",
+            "Storage", "Store", "CSAF", "Sources", "OpenPGP", "VigilTestSupport",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "SyncTests", dependencies: [
-            "Sources", "Store", "CSAF", "OpenPGP", "Web", "VigilTestSupport",
+            "Sources", "Storage", "Store", "CSAF", "OpenPGP", "Web", "VigilTestSupport",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "WebTests", dependencies: [
-            "Web", "Store", "CSAF", "Sources", "Matching", "Alerts", "VigilTestSupport",
+            "Web", "Storage", "Store", "CSAF", "Sources", "Matching", "Alerts", "VigilTestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
     ]

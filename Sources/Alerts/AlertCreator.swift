@@ -1,7 +1,7 @@
 import CSAF
 import Foundation
 import Matching
-import Store
+import Storage
 import Telemetry
 
 /// Works through the journal of stored advisory revisions and creates one alert per organisation and revision that

@@ -2,7 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOCore
-import Store
+import Storage
 import Telemetry
 
 /// Works through the outbox: composes digests that fell due, claims due deliveries, sends each to its channel and

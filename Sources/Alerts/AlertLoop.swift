@@ -1,5 +1,5 @@
 import Logging
-import Store
+import Storage
 import Telemetry
 
 /// The work `vigil serve` does for alerts, pass after pass until cancelled: creates alerts for newly stored advisory

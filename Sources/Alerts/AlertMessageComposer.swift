@@ -2,7 +2,7 @@ import CSAF
 import Crypto
 import Foundation
 import Matching
-import Store
+import Storage
 
 /// Turns a delivery's alerts into what each channel sends: an email with a plain-text and an HTML part, a generic
 /// webhook's JSON, or a Slack or Microsoft Teams message. Pure: the time and the links' base come in as values.

@@ -1,5 +1,5 @@
 import Logging
-import Store
+import Storage
 import Telemetry
 
 /// The alert work of `vigil serve`: every `interval`, creates alerts for newly stored advisory revisions and sends what

@@ -1,5 +1,5 @@
 import Foundation
-import Store
+import Storage
 
 /// When a failed delivery is tried again, when it is given up, and when digests fall due. Pure: time and randomness
 /// come in as values.

@@ -3,7 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
-import Store
+import Storage
 import Telemetry
 
 /// The alert dispatcher with the HTTP client it sends webhooks through, which must be shut down before it is released.

@@ -3,6 +3,7 @@ import CSAF
 import Foundation
 import NIOCore
 import NIOHTTP1
+import Storage
 import Synchronization
 #if canImport(Glibc)
 import Glibc

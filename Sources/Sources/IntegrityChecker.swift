@@ -2,6 +2,7 @@ import CSAF
 import Crypto
 import Foundation
 import OpenPGP
+import Storage
 
 /// Checks a document's bytes against the `.sha256`/`.sha512` sidecars published next to it.
 ///

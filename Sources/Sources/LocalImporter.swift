@@ -4,6 +4,7 @@ import Foundation
 import OpenPGP
 #if canImport(Glibc)
 import Glibc
+import Storage
 #endif
 
 /// Imports CSAF documents from files and directory trees on disk (a provider's mirror, or a folder carried into an

@@ -1,6 +1,7 @@
 import CSAF
 import Foundation
 import OpenPGP
+import Storage
 
 /// `vigil verify`: checks documents on disk and their sidecars without storing anything (an air-gapped site checks a
 /// folder carried in on a USB stick before importing it).

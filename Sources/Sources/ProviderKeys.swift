@@ -1,6 +1,7 @@
 import CSAF
 import Foundation
 import OpenPGP
+import Storage
 
 /// The OpenPGP keys that documents on disk are checked against: keys named with `--key` (trusted for every file), and
 /// for each provider folder found (a folder holding CSAF provider metadata, whatever the file is called), the keys its

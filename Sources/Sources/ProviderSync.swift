@@ -1,6 +1,7 @@
 import CSAF
 import Foundation
 import OpenPGP
+import Storage
 
 /// What one sync of one source did.
 public struct SyncReport: Sendable, Codable, Equatable {

@@ -1,4 +1,5 @@
 import CSAF
+import Storage
 
 /// A source Vigil knows about out of the box.
 public struct CatalogueEntry: Sendable, Equatable {

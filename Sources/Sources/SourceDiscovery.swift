@@ -1,5 +1,6 @@
 import CSAF
 import Foundation
+import Storage
 
 /// Finds a CSAF source from what a person types: a provider-metadata.json URL, an aggregator URL, or a domain
 /// (CSAF 2.0 §7.3.1: `/.well-known/csaf/provider-metadata.json`, then the `CSAF:` fields of `security.txt`, then the

@@ -1,5 +1,6 @@
 import CSAF
 import Foundation
+import Storage
 
 /// Runs work on one source under its poll lease (`SourceStateStore.claimSourcePoll`), renewed in the background while
 /// the work runs, and gives the lease up however the work ends: returned, thrown or cancelled. A lease left behind

@@ -2,6 +2,7 @@ import CSAF
 import Foundation
 import Logging
 import ServiceLifecycle
+import Storage
 import Telemetry
 
 /// Polls every enabled source when it is due, inside `vigil serve`: each source on a schedule of its own (its interval

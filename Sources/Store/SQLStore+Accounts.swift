@@ -1,5 +1,6 @@
 import CSAF
 import Foundation
+import Storage
 
 /// Users, memberships, sessions, one-time and API tokens: one implementation for both databases.
 extension SQLStore {

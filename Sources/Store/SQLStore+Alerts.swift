@@ -1,5 +1,6 @@
 import CSAF
 import Foundation
+import Storage
 
 /// Watches, the changes waiting to be turned into alerts, and the alerts: one implementation for both databases.
 

@@ -1,6 +1,7 @@
 import CSAF
 import Foundation
 import Matching
+import Storage
 
 /// Organisations, asset inventories, exposures and their recomputation, vendor aliases: one implementation for both
 /// databases.

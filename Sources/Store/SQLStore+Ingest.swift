@@ -1,5 +1,6 @@
 import CSAF
 import Foundation
+import Storage
 
 /// What ingest shares between the databases: the generation pages are cached by, and the quarantine. (Storing a
 /// document's rows is each database's own bulk path: `SQLiteStore.ingest` writes them with cached statements on the

@@ -1,5 +1,6 @@
 import CSAF
 import Foundation
+import Storage
 
 /// The counts `GET /metrics` shows: one implementation for both databases.
 extension SQLStore {
@@ -23,4 +24,19 @@ extension SQLStore {
         reading.sizeBytes = try await sizeOnDisk()
         return reading
     }
+}
+
+/// The SQL both stores run for a reading (same tables, same text timestamps).
+enum StoreMetricsSQL {
+    static let documentsByIntegrity = "SELECT integrity, COUNT(*) FROM documents GROUP BY integrity"
+    static let quarantined = "SELECT COUNT(*) FROM quarantine"
+    static let pendingDeliveries = "SELECT COUNT(*) FROM deliveries WHERE status IN ('pending', 'sending')"
+    /// Two arguments: now, twice. Uses the `deliveries_due` index (status, next_attempt_at).
+    static let oldestDue = """
+        SELECT MIN(due) FROM (
+          SELECT MIN(next_attempt_at) AS due FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?
+          UNION ALL
+          SELECT MIN(lease_until) AS due FROM deliveries WHERE status = 'sending' AND lease_until <= ?
+        ) AS overdue
+        """
 }

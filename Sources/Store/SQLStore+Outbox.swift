@@ -1,5 +1,6 @@
 import CSAF
 import Foundation
+import Storage
 
 /// Channels, the outbox of deliveries, digests and the alert log: one implementation for both databases.
 
@@ -328,3 +329,13 @@ extension SQLStore {
 
 extension SQLiteStore: OutboxStore {}
 extension PostgresStore: OutboxStore {}
+
+extension NotificationChannel.Kind {
+    /// An SQL condition on `deliveries.channel_id` keeping channels of `kinds` (always true for nil). The values are
+    /// this enum's own raw values (lower-case letters), never user text, so they are written into the SQL.
+    static func channelCondition(_ kinds: Set<NotificationChannel.Kind>?) -> String {
+        guard let kinds else { return "" }
+        let list = kinds.map { "'\($0.rawValue)'" }.sorted().joined(separator: ",")
+        return kinds.isEmpty ? "AND FALSE" : "AND channel_id IN (SELECT id FROM channels WHERE kind IN (\(list)))"
+    }
+}

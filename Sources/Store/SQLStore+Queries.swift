@@ -1,5 +1,6 @@
 import CSAF
 import Foundation
+import Storage
 
 /// Advisory pages, search, vendors, statistics, the quarantine and conflicts as read: one implementation for both
 /// databases (full-text search is each one's own: FTS5 on SQLite, a tsvector on PostgreSQL). Text is ordered in byte

@@ -1,5 +1,6 @@
 import CSAF
 import Foundation
+import Storage
 
 /// Sources, their poll leases, the HTTP cache, remote documents and the known-exploited catalogue: one implementation
 /// for both databases.

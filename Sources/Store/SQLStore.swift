@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Storage
 
 /// What differs between SQLite and PostgreSQL in the SQL the shared store logic writes. Everything else (the rules,
 /// the statements, the mapping of rows to records) is written once, in `extension SQLStore`.

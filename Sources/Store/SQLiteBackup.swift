@@ -4,6 +4,7 @@ import GRDB
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
+import Storage
 #endif
 
 /// Why a backup or restore did not happen. Nothing at the target was changed.

@@ -1,4 +1,5 @@
 import GRDB
+import Storage
 
 extension SQLiteStore {
     /// Migrations, in order. A shipped migration is never edited: add a new one.

@@ -1,6 +1,7 @@
 import CSAF
 import Foundation
 import GRDB
+import Storage
 
 /// The embedded store: one SQLite file in WAL mode, opened through GRDB.
 ///

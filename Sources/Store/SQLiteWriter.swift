@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Storage
 import Synchronization
 
 /// The store's SQLite connections: GRDB's pool (concurrent readers, one writer), with every failure classified as a

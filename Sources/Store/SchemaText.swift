@@ -1,3 +1,4 @@
+import Storage
 /// Column lists (and whole tables) that SQLite's and PostgreSQL's schemas share to the letter, written once and
 /// interpolated into both: the types Vigil uses (TEXT, and the INTEGER/BIGINT, BLOB/BYTEA and key columns each
 /// schema spells its own way) stay in the schema files. The resulting DDL is what each migration always ran.

@@ -1,4 +1,5 @@
 import GRDB
+import Storage
 
 extension StoreError {
     /// The one place the SQLite store turns GRDB's errors into `StoreError`s. Errors that are not the database's (a

@@ -2,6 +2,7 @@ import CSAF
 import Foundation
 import GRDB
 import Matching
+import Storage
 
 /// Records read from result rows, the same for both stores: SQLite's GRDB rows are read through `SQLRow(_:)`, so one
 /// mapping serves both and the two stores cannot drift apart in how a column becomes a field.

@@ -3,14 +3,13 @@ import Hummingbird
 import Logging
 import ServiceLifecycle
 import NIOCore
-import Store
+import Storage
 import Telemetry
 
 /// What `vigil serve` needs to know; everything else is derived from it in `buildApplication`.
 public struct WebConfiguration: Sendable {
     public var host: String
     public var port: Int
-    public var databasePath: String
     public var logLevel: Logger.Level
     /// Text lines (default) or one JSON object per line.
     public var logFormat: LogFormat = .text
@@ -24,7 +23,7 @@ public struct WebConfiguration: Sendable {
     /// Timeouts, the connection limit, request body sizes and the page cache's memory.
     public var limits: ServerLimits
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, databasePath: String, logLevel: Logger.Level = .info,
+    public init(host: String = "127.0.0.1", port: Int = 8080, logLevel: Logger.Level = .info,
                 cacheFreshness: Duration = .milliseconds(250), organisation: String? = nil, accounts: AccountSettings = AccountSettings(),
                 limits: ServerLimits = ServerLimits()) {
         self.limits = limits
@@ -32,20 +31,17 @@ public struct WebConfiguration: Sendable {
         self.accounts = accounts
         self.host = host
         self.port = port
-        self.databasePath = databasePath
         self.logLevel = logLevel
         self.cacheFreshness = cacheFreshness
     }
 }
 
-/// Builds the whole web application from a configuration: the store, the templates, the controllers and the
-/// middleware, wired in one place. With `metrics`, every request is timed by route template (`--metrics-port`).
-public func buildApplication(_ configuration: WebConfiguration, store given: (any VigilStore)? = nil, services: [any Service] = [],
+/// Builds the whole web application from a configuration and the store the caller opened: the templates, the
+/// controllers and the middleware, wired in one place. With `metrics`, every request is timed by route template (`--metrics-port`).
+public func buildApplication(_ configuration: WebConfiguration, store: any VigilStore, services: [any Service] = [],
                              sourcesWithoutFeed: [SourceWithoutFeed] = [], metrics: VigilMetrics? = nil) async throws -> some ApplicationProtocol {
     var logger = Logger(label: "vigil") { [format = configuration.logFormat] in ServerLogHandler(label: $0, format: format) }
     logger.logLevel = configuration.logLevel
-    let store: any VigilStore
-    if let given { store = given } else { store = try await StoreLocation(configuration.databasePath).open() }
     let router = try await buildRouter(store: store, cacheFreshness: configuration.cacheFreshness, sourcesWithoutFeed: sourcesWithoutFeed,
                                        organisation: configuration.organisation, accounts: configuration.accounts,
                                        limits: configuration.limits)
@@ -61,8 +57,12 @@ public func buildApplication(_ configuration: WebConfiguration, store given: (an
         logger: logger)
 }
 
-/// The router with every route and middleware, over any store (tests pass their own).
-public func buildRouter(store: any AdvisoryStore, cacheFreshness: Duration = .zero,
+/// Everything the pages and the API read and write: one store, every capability, no optional routes. `VigilStore`
+/// (SQLite or PostgreSQL) is one; tests may pass their own (a store that fails on demand).
+public typealias ServedStore = AdvisoryStore & AccountStore & AlertStore & AssetStore & OutboxStore & SourceStateStore
+
+/// The router with every route and middleware.
+public func buildRouter(store: any ServedStore, cacheFreshness: Duration = .zero,
                         sourcesWithoutFeed: [SourceWithoutFeed] = [], organisation: String? = nil,
                         accounts settings: AccountSettings = AccountSettings(),
                         limits: ServerLimits = ServerLimits()) async throws -> Router<VigilRequestContext> {
@@ -71,7 +71,7 @@ public func buildRouter(store: any AdvisoryStore, cacheFreshness: Duration = .ze
 }
 
 /// The router over a given page cache (tests look into it).
-func buildRouter(store: any AdvisoryStore, cacheFreshness: Duration, sourcesWithoutFeed: [SourceWithoutFeed], organisation: String?,
+func buildRouter(store: any ServedStore, cacheFreshness: Duration, sourcesWithoutFeed: [SourceWithoutFeed], organisation: String?,
                  accounts settings: AccountSettings, limits: ServerLimits, pageCache: PageCache) async throws -> Router<VigilRequestContext> {
     let renderer = try await TemplateRenderer.load()
     let stylesheet = ByteBuffer(string: try StaticAssets.stylesheet())
@@ -83,39 +83,25 @@ func buildRouter(store: any AdvisoryStore, cacheFreshness: Duration, sourcesWith
     router.add(middleware: ErrorPageMiddleware(renderer: renderer))
     // Before anything reads a body: oversized ones are refused unread.
     router.add(middleware: BodyLimitMiddleware(limits: limits))
-    let accounts = store as? any AccountStore
-    if let accounts {
-        // Who is asking comes first; then no form post gets through without its token.
-        router.add(middleware: SessionMiddleware(accounts: accounts, settings: settings))
-    }
+    // Who is asking comes first; then no form post gets through without its token.
+    router.add(middleware: SessionMiddleware(accounts: store, settings: settings))
     router.add(middleware: NoStoreMiddleware())
     // An API method that is not served is 405, not a form without its token.
     router.add(middleware: APIMethodMiddleware())
     router.add(middleware: CSRFMiddleware())
-    let scope = OrganisationScope(assets: store as? any AssetStore, accounts: accounts, configured: organisation, freshness: cacheFreshness)
+    let scope = OrganisationScope(assets: store, accounts: store, configured: organisation, freshness: cacheFreshness)
     let generation = GenerationClock(store: store, freshness: cacheFreshness)
     router.addRoutes(PagesController(store: store, renderer: renderer, cache: pageCache, generation: generation,
-                                     stylesheet: stylesheet, sources: store as? any SourceStateStore,
-                                     withoutFeed: sourcesWithoutFeed, assets: store as? any AssetStore,
+                                     stylesheet: stylesheet, sources: store, withoutFeed: sourcesWithoutFeed, assets: store,
                                      scope: scope).routes)
-    if let alerts = store as? any AlertStore & OutboxStore & AssetStore {
-        router.addRoutes(AlertsController(store: alerts, renderer: renderer, scope: scope).routes)
-        router.addRoutes(WatchesController(store: alerts, renderer: renderer, scope: scope).routes)
-    }
-    if let accounts {
-        router.addRoutes(SessionController(accounts: accounts, renderer: renderer, settings: settings, throttle: LoginThrottle()).routes)
-    }
-    if let members = store as? any MemberDirectory.Backing {
-        router.addRoutes(AccountController(store: members, renderer: renderer, settings: settings).routes)
-        router.addRoutes(SignupController(store: members, renderer: renderer, settings: settings, mailThrottle: LoginThrottle()).routes)
-    }
-    if let alerts = store as? any AlertStore & OutboxStore, accounts != nil {
-        router.addRoutes(AlertAPIController(store: alerts).routes, atPath: "/api/v1")
-    }
+    router.addRoutes(AlertsController(store: store, renderer: renderer, scope: scope).routes)
+    router.addRoutes(WatchesController(store: store, renderer: renderer, scope: scope).routes)
+    router.addRoutes(SessionController(accounts: store, renderer: renderer, settings: settings, throttle: LoginThrottle()).routes)
+    router.addRoutes(AccountController(store: store, renderer: renderer, settings: settings).routes)
+    router.addRoutes(SignupController(store: store, renderer: renderer, settings: settings, mailThrottle: LoginThrottle()).routes)
+    router.addRoutes(AlertAPIController(store: store).routes, atPath: "/api/v1")
     router.addRoutes(APIController(store: store).routes, atPath: "/api/v1")
-    if let sources = store as? any SourceStateStore {
-        router.addRoutes(SourcesAPIController(store: sources).routes, atPath: "/api/v1")
-    }
+    router.addRoutes(SourcesAPIController(store: store).routes, atPath: "/api/v1")
     router.addRoutes(FeedController(store: store, baseURL: settings.baseURL).routes)
     return router
 }

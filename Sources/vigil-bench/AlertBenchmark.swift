@@ -4,6 +4,7 @@ import CSAF
 import Foundation
 import NIOPosix
 import Sources
+import Storage
 import Store
 import VigilTestSupport
 

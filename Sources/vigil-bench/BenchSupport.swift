@@ -2,6 +2,7 @@ import Alerts
 import Foundation
 import Logging
 import ServiceLifecycle
+import Storage
 import Store
 import VigilTestSupport
 

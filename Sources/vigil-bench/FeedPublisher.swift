@@ -3,6 +3,7 @@ import CSAF
 import Crypto
 import Foundation
 import Sources
+import Storage
 import VigilTestSupport
 
 /// Publishing at run time on a `ProviderMirror` (VigilTestSupport), for `vigil-bench latency`: each ROLIE feed is

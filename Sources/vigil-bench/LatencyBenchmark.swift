@@ -6,6 +6,7 @@ import Logging
 import NIOPosix
 import ServiceLifecycle
 import Sources
+import Storage
 import Store
 import Synchronization
 import VigilTestSupport

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Storage
 import Store
 
 /// `vigil-bench search`: search latency over a store's own data, as the web search box and the API run it.

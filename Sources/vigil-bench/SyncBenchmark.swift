@@ -2,6 +2,7 @@ import ArgumentParser
 import CSAF
 import Foundation
 import Sources
+import Storage
 import Store
 import Synchronization
 import VigilTestSupport

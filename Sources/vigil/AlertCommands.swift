@@ -2,6 +2,7 @@ import Alerts
 import ArgumentParser
 import CSAF
 import Foundation
+import Storage
 import Store
 import Web
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Storage
 import Store
 
 /// The exit statuses of `vigil backup` and `vigil restore`, as their help lists them.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Sources
+import Storage
 
 /// How `vigil serve` and `vigil sources` reach providers: a timeout for every phase of a request, and per-host
 /// politeness. The defaults are what a careful client would choose; a plant behind a slow proxy may raise them.

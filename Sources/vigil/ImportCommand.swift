@@ -4,6 +4,7 @@ import CSAF
 import Foundation
 import OpenPGP
 import Sources
+import Storage
 import Store
 
 /// `vigil import PATH...`: imports CSAF documents from files and folders into the store.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Matching
+import Storage
 import Store
 import Versions
 import Web

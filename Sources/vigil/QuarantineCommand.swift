@@ -1,6 +1,7 @@
 import ArgumentParser
 import CSAF
 import Foundation
+import Storage
 import Store
 
 /// `vigil quarantine`: the documents kept aside (hash or signature failures, unreadable or invalid files) with why.

@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import Sources
+import Storage
 import Store
 import Web
 
@@ -163,7 +164,7 @@ struct ServeConfiguration: Sendable {
     /// What the web server is given.
     var web: WebConfiguration {
         let mailer = smtp.map { SMTPAccountMailer(configuration: $0) }
-        var configuration = WebConfiguration(host: host, port: port, databasePath: database, logLevel: logLevel, organisation: organisation,
+        var configuration = WebConfiguration(host: host, port: port, logLevel: logLevel, organisation: organisation,
                                              accounts: AccountSettings(baseURL: baseURL, signup: signup, mailer: mailer,
                                                                        trustedProxyHeader: trustedProxyHeader),
                                              limits: limits)

@@ -5,6 +5,7 @@ import Hummingbird
 import Logging
 import ServiceLifecycle
 import Sources
+import Storage
 import Store
 import Synchronization
 import Telemetry

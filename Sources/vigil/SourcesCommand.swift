@@ -3,6 +3,7 @@ import CSAF
 import Foundation
 import Logging
 import Sources
+import Storage
 import Store
 
 /// `vigil sources …`: the CSAF providers and aggregators Vigil follows.

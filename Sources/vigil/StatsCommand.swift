@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Storage
 import Store
 
 /// `vigil stats`: counts per publisher, vendor, year and severity.

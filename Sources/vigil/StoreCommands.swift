@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Storage
 import Store
 
 /// `vigil migrate`: brings the database's schema up to this build's, or shows where it stands.

@@ -3,6 +3,7 @@ import CSAF
 import Foundation
 import OpenPGP
 import Sources
+import Storage
 
 /// `vigil verify PATH...`: checks documents and their sidecars offline and prints a verdict per file.
 struct VerifyCommand: ParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Storage
 import Store
 
 /// The `vigil` command: argument parsing and wiring only.

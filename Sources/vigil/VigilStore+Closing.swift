@@ -1,3 +1,4 @@
+import Storage
 import Store
 
 extension VigilStore {

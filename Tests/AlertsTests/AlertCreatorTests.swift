@@ -2,6 +2,7 @@ import Alerts
 import CSAF
 import Foundation
 import Sources
+import Storage
 import Store
 import Testing
 import VigilTestSupport

@@ -3,6 +3,7 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOPosix
+import Storage
 import Store
 import Synchronization
 import Testing

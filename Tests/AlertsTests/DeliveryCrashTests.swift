@@ -1,6 +1,7 @@
 import Alerts
 import AsyncHTTPClient
 import Foundation
+import Storage
 import Store
 import Testing
 import VigilTestSupport

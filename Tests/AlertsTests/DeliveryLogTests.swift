@@ -2,6 +2,7 @@ import Alerts
 import Foundation
 import Logging
 import NIOPosix
+import Storage
 import Store
 import Synchronization
 import Testing

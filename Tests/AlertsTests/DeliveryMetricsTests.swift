@@ -3,6 +3,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOPosix
 import Sources
+import Storage
 import Store
 import Telemetry
 import Testing

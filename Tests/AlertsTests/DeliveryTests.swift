@@ -5,6 +5,7 @@ import Foundation
 import Matching
 import NIOPosix
 import Sources
+import Storage
 import Store
 import Testing
 import VigilTestSupport

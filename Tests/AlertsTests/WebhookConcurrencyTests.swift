@@ -2,6 +2,7 @@ import Alerts
 import AsyncHTTPClient
 import Foundation
 import NIOPosix
+import Storage
 import Store
 import Testing
 import VigilTestSupport

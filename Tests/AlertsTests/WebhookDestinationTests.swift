@@ -2,6 +2,7 @@ import Alerts
 import AsyncHTTPClient
 import CSAF
 import Foundation
+import Storage
 import Store
 import Testing
 import VigilTestSupport

@@ -2,6 +2,7 @@ import CSAF
 import Foundation
 import OpenPGP
 import Sources
+import Storage
 import Testing
 import VigilTestSupport
 

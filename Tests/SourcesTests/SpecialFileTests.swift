@@ -1,5 +1,6 @@
 import Foundation
 @testable import Sources
+import Storage
 import Testing
 import VigilTestSupport
 #if canImport(Glibc)

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Sources
 @testable import Store
+import Storage
 import Testing
 import VigilTestSupport
 

@@ -2,6 +2,7 @@ import CSAF
 import Foundation
 import Logging
 @testable import Sources
+import Storage
 import Store
 import Synchronization
 import Testing

@@ -1,5 +1,6 @@
 import Foundation
 import Sources
+import Storage
 import Testing
 import VigilTestSupport
 

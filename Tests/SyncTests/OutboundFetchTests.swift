@@ -1,6 +1,7 @@
 import CSAF
 import Foundation
 import Sources
+import Storage
 import Testing
 import VigilTestSupport
 

@@ -2,6 +2,7 @@ import CSAF
 import Foundation
 import Logging
 import Sources
+import Storage
 import Store
 import Testing
 import VigilTestSupport

@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import OpenPGP
 import Sources
+import Storage
 import Store
 import Testing
 import VigilTestSupport

@@ -2,6 +2,7 @@ import Alerts
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import Storage
 import Store
 import Testing
 import VigilTestSupport

@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Storage
 import Store
 import Testing
 import VigilTestSupport

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import Storage
 import Store
 import Testing
 import VigilTestSupport

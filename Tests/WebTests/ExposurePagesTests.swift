@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Matching
+import Storage
 import Store
 import Testing
 import VigilTestSupport

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Sources
+import Storage
 import Store
 import Testing
 import VigilTestSupport

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import Storage
 import Store
 import Testing
 @testable import Web
@@ -18,7 +19,7 @@ struct ServerLimitsTests {
     func withServer(_ limits: ServerLimits = quick, _ body: @Sendable (Int) async throws -> Void) async throws {
         let (store, directory) = try await Fixtures.store(importing: [try Fixtures.cisaAdvisory])
         defer { try? FileManager.default.removeItem(at: directory) }
-        let configuration = WebConfiguration(host: "127.0.0.1", port: 0, databasePath: directory.path, logLevel: .warning, limits: limits)
+        let configuration = WebConfiguration(host: "127.0.0.1", port: 0, logLevel: .warning, limits: limits)
         let app = try await buildApplication(configuration, store: store)
         try await app.test(.live) { client in
             try await body(try #require(client.port))

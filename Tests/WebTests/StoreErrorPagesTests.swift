@@ -2,7 +2,9 @@ import CSAF
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import Matching
 import Sources
+import Storage
 import Store
 import Testing
 import VigilTestSupport
@@ -14,7 +16,7 @@ import VigilTestSupport
 struct StoreErrorPagesTests {
     /// A real SQLite store that throws `failure` from the calls an advisory page and the API make (the failure
     /// injector for kinds no real store here produces on demand).
-    struct FailingStore: AdvisoryStore {
+    struct FailingStore: ServedStore {
         let base: SQLiteStore
         let failure: @Sendable () -> any Error
 
@@ -35,6 +37,90 @@ struct StoreErrorPagesTests {
         func quarantine(_ document: RejectedDocument) async throws { try await base.quarantine(document) }
         func ingest(batch documents: [IncomingDocument]) async throws -> [IngestOutcome] { try await base.ingest(batch: documents) }
         func batchPipeline() -> (any BatchPipeline)? { nil }
+
+        // The rest of the store, handed to the real one (generated from the protocols in Storage).
+    // AccountStore
+    func hasUsers() async throws -> Bool { try await base.hasUsers() }
+    func createUser(_ draft: UserAccount.Draft, now: Date) async throws -> UserAccount { try await base.createUser(draft, now: now) }
+    func user(email: String) async throws -> UserAccount? { try await base.user(email: email) }
+    func user(id: Int64) async throws -> UserAccount? { try await base.user(id: id) }
+    func users(organisationID: Int64?) async throws -> [UserAccount] { try await base.users(organisationID: organisationID) }
+    func setPasswordHash(userID: Int64, hash: String, now: Date) async throws { try await base.setPasswordHash(userID: userID, hash: hash, now: now) }
+    func clearPassword(userID: Int64) async throws { try await base.clearPassword(userID: userID) }
+    func setEmailVerified(userID: Int64, at: Date) async throws { try await base.setEmailVerified(userID: userID, at: at) }
+    func removeUser(id: Int64) async throws -> Bool { try await base.removeUser(id: id) }
+    func setMembership(userID: Int64, organisationID: Int64, role: MemberRole, delivery: NotificationChannel.Schedule) async throws -> Membership { try await base.setMembership(userID: userID, organisationID: organisationID, role: role, delivery: delivery) }
+    func setDeliveryPreference(userID: Int64, organisationID: Int64, delivery: NotificationChannel.Schedule) async throws -> Bool { try await base.setDeliveryPreference(userID: userID, organisationID: organisationID, delivery: delivery) }
+    func removeMembership(userID: Int64, organisationID: Int64) async throws -> Bool { try await base.removeMembership(userID: userID, organisationID: organisationID) }
+    func memberships(userID: Int64) async throws -> [Membership] { try await base.memberships(userID: userID) }
+    func membership(userID: Int64, organisationID: Int64) async throws -> Membership? { try await base.membership(userID: userID, organisationID: organisationID) }
+    func createSession(_ session: SessionRecord) async throws { try await base.createSession(session) }
+    func session(tokenHash: String, now: Date, idleTimeout: TimeInterval) async throws -> SessionRecord? { try await base.session(tokenHash: tokenHash, now: now, idleTimeout: idleTimeout) }
+    func deleteSession(tokenHash: String) async throws { try await base.deleteSession(tokenHash: tokenHash) }
+    func setSessionOrganisation(tokenHash: String, organisationID: Int64) async throws -> Bool { try await base.setSessionOrganisation(tokenHash: tokenHash, organisationID: organisationID) }
+    func createOneTimeToken(_ token: OneTimeToken) async throws { try await base.createOneTimeToken(token) }
+    func oneTimeToken(hash: String, purpose: OneTimeToken.Purpose, now: Date) async throws -> OneTimeToken? { try await base.oneTimeToken(hash: hash, purpose: purpose, now: now) }
+    func consumeOneTimeToken(hash: String, purpose: OneTimeToken.Purpose, now: Date) async throws -> OneTimeToken? { try await base.consumeOneTimeToken(hash: hash, purpose: purpose, now: now) }
+    func createAPIToken(hash: String, name: String, userID: Int64, organisationID: Int64, now: Date) async throws -> APITokenRecord { try await base.createAPIToken(hash: hash, name: name, userID: userID, organisationID: organisationID, now: now) }
+    func apiTokens(userID: Int64, organisationID: Int64) async throws -> [APITokenRecord] { try await base.apiTokens(userID: userID, organisationID: organisationID) }
+    func revokeAPIToken(id: Int64, userID: Int64, organisationID: Int64) async throws -> Bool { try await base.revokeAPIToken(id: id, userID: userID, organisationID: organisationID) }
+    func apiToken(hash: String, now: Date) async throws -> APITokenRecord? { try await base.apiToken(hash: hash, now: now) }
+    // AlertStore
+    func addWatch(_ watch: StoredWatch.Draft, organisationID: Int64) async throws -> StoredWatch { try await base.addWatch(watch, organisationID: organisationID) }
+    func watches(organisationID: Int64) async throws -> [StoredWatch] { try await base.watches(organisationID: organisationID) }
+    func allWatches() async throws -> [StoredWatch] { try await base.allWatches() }
+    func removeWatch(id: Int64, organisationID: Int64) async throws -> Bool { try await base.removeWatch(id: id, organisationID: organisationID) }
+    func pendingChanges(limit: Int) async throws -> [AdvisoryChangeRecord] { try await base.pendingChanges(limit: limit) }
+    func alertContext(advisoryID: String) async throws -> (knownExploited: Set<String>, exposedAssets: [Int64: Int]) { try await base.alertContext(advisoryID: advisoryID) }
+    func createAlert(_ alert: StoredAlert.Draft) async throws -> Bool { try await base.createAlert(alert) }
+    func createAlerts(_ alerts: [StoredAlert.Draft]) async throws -> [Bool] { try await base.createAlerts(alerts) }
+    func markProcessed(changeID: Int64) async throws { try await base.markProcessed(changeID: changeID) }
+    func discardPendingChanges() async throws -> Int { try await base.discardPendingChanges() }
+    func alerts(organisationID: Int64, status: AlertStatus?, limit: Int) async throws -> [StoredAlert] { try await base.alerts(organisationID: organisationID, status: status, limit: limit) }
+    // AssetStore
+    func organisation(named name: String, create: Bool) async throws -> Organisation? { try await base.organisation(named: name, create: create) }
+    func organisations() async throws -> [Organisation] { try await base.organisations() }
+    func importAssets(_ drafts: [AssetDraft], organisationID: Int64, replace: Bool) async throws -> AssetImportSummary { try await base.importAssets(drafts, organisationID: organisationID, replace: replace) }
+    func assets(organisationID: Int64) async throws -> [StoredAsset] { try await base.assets(organisationID: organisationID) }
+    func exposures(organisationID: Int64, filter: ExposureFilter) async throws -> [ExposureRow] { try await base.exposures(organisationID: organisationID, filter: filter) }
+    func recomputeExposures() async throws -> Int { try await base.recomputeExposures() }
+    func vendorAliases() async throws -> [String: String] { try await base.vendorAliases() }
+    func setVendorAlias(_ alias: String, canonical: String?) async throws { try await base.setVendorAlias(alias, canonical: canonical) }
+    // OutboxStore
+    func addChannel(_ channel: NotificationChannel.Draft, organisationID: Int64) async throws -> NotificationChannel { try await base.addChannel(channel, organisationID: organisationID) }
+    func channels(organisationID: Int64) async throws -> [NotificationChannel] { try await base.channels(organisationID: organisationID) }
+    func removeChannel(id: Int64, organisationID: Int64) async throws -> Bool { try await base.removeChannel(id: id, organisationID: organisationID) }
+    func setChannelEnabled(id: Int64, organisationID: Int64, enabled: Bool, reason: String?) async throws -> Bool { try await base.setChannelEnabled(id: id, organisationID: organisationID, enabled: enabled, reason: reason) }
+    func setChannelSchedule(id: Int64, organisationID: Int64, schedule: NotificationChannel.Schedule) async throws -> Bool { try await base.setChannelSchedule(id: id, organisationID: organisationID, schedule: schedule) }
+    func channel(unsubscribeToken token: String) async throws -> NotificationChannel? { try await base.channel(unsubscribeToken: token) }
+    func enqueueTest(channelID: Int64, organisationID: Int64, now: Date) async throws -> Int64 { try await base.enqueueTest(channelID: channelID, organisationID: organisationID, now: now) }
+    func channelsWithHeldAlerts() async throws -> [(channel: NotificationChannel, oldest: Date)] { try await base.channelsWithHeldAlerts() }
+    func composeDigest(channelID: Int64, periodEnd boundary: Date, now: Date) async throws -> Int { try await base.composeDigest(channelID: channelID, periodEnd: boundary, now: now) }
+    func claimDeliveries(now: Date, lease: TimeInterval, limit: Int, only: Int64?, kinds: Set<NotificationChannel.Kind>?) async throws -> [ClaimedDelivery] { try await base.claimDeliveries(now: now, lease: lease, limit: limit, only: only, kinds: kinds) }
+    func deliveryContent(_ delivery: ClaimedDelivery, cache: AdvisoryCache) async throws -> DeliveryContent { try await base.deliveryContent(delivery, cache: cache) }
+    func markDelivered(deliveryID: Int64, at: Date, detail: String) async throws { try await base.markDelivered(deliveryID: deliveryID, at: at, detail: detail) }
+    func markFailed(deliveryID: Int64, error: String, retryAt: Date?) async throws { try await base.markFailed(deliveryID: deliveryID, error: error, retryAt: retryAt) }
+    func recordOutcomes(_ outcomes: [DeliveryOutcome]) async throws { try await base.recordOutcomes(outcomes) }
+    func deliveries(organisationID: Int64, status: DeliveryStatus?, limit: Int) async throws -> [DeliveryRecord] { try await base.deliveries(organisationID: organisationID, status: status, limit: limit) }
+    func alert(id: Int64, organisationID: Int64) async throws -> StoredAlert? { try await base.alert(id: id, organisationID: organisationID) }
+    func updateAlert(id: Int64, organisationID: Int64, update: AlertUpdate, actor: String, at: Date) async throws -> StoredAlert? { try await base.updateAlert(id: id, organisationID: organisationID, update: update, actor: actor, at: at) }
+    func alertEvents(alertID: Int64, organisationID: Int64) async throws -> [AlertEvent] { try await base.alertEvents(alertID: alertID, organisationID: organisationID) }
+    func alertDeliveries(alertID: Int64, organisationID: Int64) async throws -> [DeliveryRecord] { try await base.alertDeliveries(alertID: alertID, organisationID: organisationID) }
+    // SourceStateStore
+    func sources() async throws -> [SourceRecord] { try await base.sources() }
+    func source(slug: String) async throws -> SourceRecord? { try await base.source(slug: slug) }
+    func saveSource(_ source: SourceRecord) async throws { try await base.saveSource(source) }
+    func removeSource(slug: String) async throws -> Bool { try await base.removeSource(slug: slug) }
+    func cachedResponse(for url: String) async throws -> CachedResponse? { try await base.cachedResponse(for: url) }
+    func saveCachedResponse(_ response: CachedResponse, for url: String) async throws { try await base.saveCachedResponse(response, for: url) }
+    func seedSourcesOnce(_ sources: [SourceRecord]) async throws -> Int { try await base.seedSourcesOnce(sources) }
+    func remoteDocuments(source: String) async throws -> [String: RemoteDocumentState] { try await base.remoteDocuments(source: source) }
+    func saveRemoteDocument(_ state: RemoteDocumentState) async throws { try await base.saveRemoteDocument(state) }
+    func failingDocuments(source: String, limit: Int) async throws -> [RemoteDocumentState] { try await base.failingDocuments(source: source, limit: limit) }
+    func replaceKnownExploited(_ entries: [KnownExploitedVulnerability], catalogVersion: String) async throws -> (added: Int, removed: Int) { try await base.replaceKnownExploited(entries, catalogVersion: catalogVersion) }
+    func claimSourcePoll(slug: String, holder: String, until: Date, now: Date) async throws -> Bool { try await base.claimSourcePoll(slug: slug, holder: holder, until: until, now: now) }
+    func releaseSourcePoll(slug: String, holder: String) async throws { try await base.releaseSourcePoll(slug: slug, holder: holder) }
+
     }
 
     /// An error no mapping knows, worded as a driver would word it.

@@ -1,6 +1,7 @@
 import Foundation
 import NIOSSL
 import PostgresNIO
+import Storage
 
 /// Where a PostgreSQL store lives and how to reach it, read from a `postgres://` URL:
 ///

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import PostgresNIO
+import Storage
 
 /// A small pool of PostgreSQL connections. Vigil keeps its own rather than `PostgresClient`'s because that one waits
 /// forever when the server cannot be reached (postgres-nio issue #489); here a connection that cannot be made fails the

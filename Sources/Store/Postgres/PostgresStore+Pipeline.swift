@@ -1,5 +1,6 @@
 import CSAF
 import Foundation
+import Storage
 import Synchronization
 
 extension PostgresStore {

@@ -1,3 +1,4 @@
+import Storage
 extension PostgresStore {
     struct Migration: Sendable {
         let name: String

@@ -2,6 +2,7 @@ import CSAF
 import Foundation
 import Logging
 import PostgresNIO
+import Storage
 
 /// The store for several nodes: one PostgreSQL database shared by every web node and worker.
 ///

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import PostgresNIO
+import Storage
 
 /// A value crossing into or out of PostgreSQL, in the few types Vigil's schema uses (BIGINT, DOUBLE PRECISION, TEXT,
 /// BYTEA, BOOLEAN). Queries are written with `?` placeholders, as for SQLite, and bound in order.

@@ -1,6 +1,7 @@
 import CSAF
 import Foundation
 import GRDB
+import Storage
 
 /// Moves an installation from a SQLite file into an empty PostgreSQL database (`vigil import --from sqlite:PATH`,
 /// `vigil export --to postgres://…`): every table, row for row, with every ID kept, so links, alert numbers, API

@@ -1,5 +1,6 @@
 import NIOCore
 import PostgresNIO
+import Storage
 
 extension StoreError {
     /// The one place the PostgreSQL store turns driver errors into `StoreError`s. Errors that are not the database's

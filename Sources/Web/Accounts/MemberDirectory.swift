@@ -1,5 +1,5 @@
 import Foundation
-import Store
+import Storage
 
 /// Adds people to organisations and keeps what follows from a membership in step: each member has an email channel
 /// of their own (`member:EMAIL`, scheduled by their delivery preference), made with the membership and changed with it.

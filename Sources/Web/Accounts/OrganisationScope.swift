@@ -1,6 +1,6 @@
 import Foundation
 import Hummingbird
-import Store
+import Storage
 import Synchronization
 
 /// Decides whose organisation data a request sees.

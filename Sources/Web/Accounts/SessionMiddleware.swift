@@ -2,7 +2,7 @@ import CSAF
 import Foundation
 import HTTPTypes
 import Hummingbird
-import Store
+import Storage
 
 /// Names of the cookies Vigil sets.
 enum CookieName {

@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
-import Store
+import Storage
 
 /// Who is asking: a signed-in user (by session cookie, or by API token on `/api/v1`) and their organisation.
 struct Viewer: Sendable {

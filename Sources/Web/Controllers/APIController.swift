@@ -1,7 +1,7 @@
 import CSAF
 import Foundation
 import Hummingbird
-import Store
+import Storage
 
 /// The JSON API under `/api/v1`: the advisory list with the page filters, one advisory, vendors, and the OpenAPI
 /// document describing them.

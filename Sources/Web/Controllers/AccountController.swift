@@ -1,7 +1,7 @@
 import CSAF
 import Foundation
 import Hummingbird
-import Store
+import Storage
 
 /// The signed-in user's own page: who they are, their organisation and role, how their email alerts arrive, their
 /// personal API tokens, and signing out.

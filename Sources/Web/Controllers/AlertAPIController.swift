@@ -1,7 +1,7 @@
 import CSAF
 import Foundation
 import Hummingbird
-import Store
+import Storage
 
 /// `/api/v1/alerts`: the alert log of the organisation a personal API token acts in (`Authorization: Bearer vgl_…`).
 /// Without a token the answer is 401; another organisation's alert is 404, as on the pages.

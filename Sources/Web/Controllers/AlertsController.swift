@@ -1,7 +1,7 @@
 import CSAF
 import Foundation
 import Hummingbird
-import Store
+import Storage
 
 /// The alert log of the organisation `vigil serve --org` names, its CSV export, one alert with its deliveries and
 /// history, and the unsubscribe links of alert emails.

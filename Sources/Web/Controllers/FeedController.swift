@@ -1,7 +1,7 @@
 import CSAF
 import Foundation
 import Hummingbird
-import Store
+import Storage
 
 /// `/feed.atom`: the newest advisories as an Atom 1.0 feed, honouring the list filters.
 struct FeedController<Context: RequestContext>: Sendable {

@@ -2,7 +2,7 @@ import CSAF
 import Foundation
 import Hummingbird
 import Matching
-import Store
+import Storage
 
 /// The HTML pages: advisory list, advisory page with its raw document and sidecars, vendors, static assets.
 struct PagesController<Context: ViewerRequestContext>: Sendable {

@@ -1,7 +1,7 @@
 import CSAF
 import Foundation
 import Hummingbird
-import Store
+import Storage
 
 /// Signing in and out, and the one-time links that set a password (an invitation from `vigil users add`, or a reset).
 struct SessionController<Context: ViewerRequestContext>: Sendable {

@@ -2,7 +2,7 @@ import CSAF
 import Foundation
 import Hummingbird
 import Logging
-import Store
+import Storage
 
 /// Self-service by email: sign-up (when `vigil serve --signup open`), confirming an email address, and asking for a
 /// password-reset link. Every email goes through `AccountSettings.mailer`.

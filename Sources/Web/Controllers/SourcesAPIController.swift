@@ -1,7 +1,7 @@
 import CSAF
 import Foundation
 import Hummingbird
-import Store
+import Storage
 
 /// `GET /api/v1/sources`: the sources Vigil follows and how each is doing, as `/sources` shows them: healthy, backing
 /// off ("unreachable since …, next try …, last error …"), or disabled, with the interval in force.

@@ -1,7 +1,7 @@
 import CSAF
 import Foundation
 import Hummingbird
-import Store
+import Storage
 
 /// The organisation's watches in the browser: the list, a form to add one (prefilled from an advisory or vendor
 /// page's "Watch" link), and removal. Everyone in the organisation reads them; members and admins change them.

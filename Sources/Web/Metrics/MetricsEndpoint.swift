@@ -2,7 +2,7 @@ import CSAF
 import Foundation
 import Hummingbird
 import Logging
-import Store
+import Storage
 import Telemetry
 
 /// `vigil serve --metrics-port`: a listener of its own answering `GET /metrics` in the Prometheus text format, and

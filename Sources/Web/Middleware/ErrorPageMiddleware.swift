@@ -1,7 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import Logging
-import Store
+import Storage
 
 /// Turns errors into friendly pages (or JSON for the API): a 404 page that helps, and a 500 page that says
 /// something went wrong without showing internals. The one place errors become HTTP statuses (`ErrorAnswer`); the

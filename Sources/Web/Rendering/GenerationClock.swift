@@ -1,4 +1,4 @@
-import Store
+import Storage
 import Synchronization
 
 /// The store's generation, asked of the database at most once per `freshness` interval.

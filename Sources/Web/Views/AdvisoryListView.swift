@@ -1,5 +1,5 @@
 import CSAF
-import Store
+import Storage
 
 /// The advisory list (home page, vendor pages): filters, rows, pagination.
 struct AdvisoryListView {

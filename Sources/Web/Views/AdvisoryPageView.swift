@@ -1,6 +1,6 @@
 import CSAF
 import Foundation
-import Store
+import Storage
 
 /// Everything the advisory page shows, in the order it shows it.
 struct AdvisoryPageView {

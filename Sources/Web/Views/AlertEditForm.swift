@@ -1,5 +1,5 @@
 import Foundation
-import Store
+import Storage
 
 /// The alert page's form: status, owner, due date and a note, as `OutboxStore.updateAlert` takes them.
 struct AlertEditForm {

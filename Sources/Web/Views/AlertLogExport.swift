@@ -1,7 +1,7 @@
 import CSAF
 import Foundation
 import Matching
-import Store
+import Storage
 
 /// CSV and JSON renderings of the alert log, shared by the command line and the web export.
 public enum AlertLogExport {

@@ -1,6 +1,6 @@
 import CSAF
 import Foundation
-import Store
+import Storage
 
 /// One alert as the alert log lists it.
 struct AlertRowView {

@@ -1,6 +1,6 @@
 import Foundation
 import Matching
-import Store
+import Storage
 
 /// CSV and JSON renderings of exposures, shared by the command line and the web export.
 public enum ExposureExport {

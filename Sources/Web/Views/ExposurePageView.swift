@@ -1,7 +1,7 @@
 import CSAF
 import Foundation
 import Matching
-import Store
+import Storage
 
 /// One exposure row as the exposure dashboard, the asset page and the advisory page show it.
 struct ExposureRowView {

@@ -1,6 +1,6 @@
 import CSAF
 import Hummingbird
-import Store
+import Storage
 
 /// Reads the list filters from a URL's query (`?q=&vendor=&sector=&severity=&year=&publisher=&kev=&page=`), the same for
 /// pages, the JSON API and the Atom feed, so every filtered view is linkable.

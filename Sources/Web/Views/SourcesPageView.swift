@@ -1,6 +1,6 @@
 import CSAF
 import Foundation
-import Store
+import Storage
 
 /// A publisher without a machine-readable feed, shown on the Sources page as such.
 public struct SourceWithoutFeed: Sendable {

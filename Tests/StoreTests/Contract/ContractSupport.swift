@@ -1,6 +1,7 @@
 import CSAF
 import Foundation
 import GRDB
+import Storage
 import Store
 import VigilTestSupport
 

@@ -1,4 +1,5 @@
 import Foundation
+import Storage
 import Store
 import Testing
 import VigilTestSupport

@@ -1,6 +1,7 @@
 import CSAF
 import Foundation
 import Matching
+import Storage
 import Store
 import Testing
 import VigilTestSupport

@@ -1,5 +1,6 @@
 import Foundation
 @testable import Store
+import Storage
 import Testing
 import VigilTestSupport
 

@@ -1,5 +1,7 @@
 import CSAF
 import Foundation
+import Sources
+import Storage
 import Store
 import Testing
 import VigilTestSupport

@@ -1,3 +1,4 @@
+import CSAF
 import Foundation
 
 /// Storage of people who sign in: users, their memberships of organisations, sessions, one-time tokens (email
@@ -112,6 +113,17 @@ public struct UserAccount: Sendable, Equatable {
 
     /// Whether the password may sign in: the address is confirmed, or the password was not merely chosen at a sign-up.
     public var mayUsePassword: Bool { emailVerifiedAt != nil || passwordVouchedAt != nil }
+
+    public init(id: Int64, email: String, displayName: String, passwordHash: String? = nil, emailVerifiedAt: Date? = nil, passwordVouchedAt: Date? = nil, createdAt: Date, disabled: Bool) {
+        self.id = id
+        self.email = email
+        self.displayName = displayName
+        self.passwordHash = passwordHash
+        self.emailVerifiedAt = emailVerifiedAt
+        self.passwordVouchedAt = passwordVouchedAt
+        self.createdAt = createdAt
+        self.disabled = disabled
+    }
 }
 
 /// A user's place in one organisation.
@@ -122,6 +134,14 @@ public struct Membership: Sendable, Equatable {
     /// How the member's own email alerts arrive: each at once, or a daily or weekly digest.
     public var delivery: NotificationChannel.Schedule
     public var createdAt: Date
+
+    public init(userID: Int64, organisation: Organisation, role: MemberRole, delivery: NotificationChannel.Schedule, createdAt: Date) {
+        self.userID = userID
+        self.organisation = organisation
+        self.role = role
+        self.delivery = delivery
+        self.createdAt = createdAt
+    }
 }
 
 /// A signed-in browser. The token itself lives only in the cookie; the store keeps its SHA-256.
@@ -179,4 +199,13 @@ public struct APITokenRecord: Sendable, Equatable {
     public var organisationID: Int64
     public var createdAt: Date
     public var lastUsedAt: Date?
+
+    public init(id: Int64, name: String, userID: Int64, organisationID: Int64, createdAt: Date, lastUsedAt: Date? = nil) {
+        self.id = id
+        self.name = name
+        self.userID = userID
+        self.organisationID = organisationID
+        self.createdAt = createdAt
+        self.lastUsedAt = lastUsedAt
+    }
 }

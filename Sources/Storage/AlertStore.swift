@@ -53,6 +53,13 @@ public struct StoredWatch: Sendable, Equatable, Codable {
     public var organisationID: Int64
     public var draft: Draft
     public var createdAt: Date
+
+    public init(id: Int64, organisationID: Int64, draft: Draft, createdAt: Date) {
+        self.id = id
+        self.organisationID = organisationID
+        self.draft = draft
+        self.createdAt = createdAt
+    }
 }
 
 /// One entry of the change journal: an advisory revision newly stored, and the one it replaced.
@@ -63,6 +70,14 @@ public struct AdvisoryChangeRecord: Sendable {
     public var recordedAt: Date
     /// CVEs of the advisory newly listed in CISA's KEV catalogue, when that is the change (the revision is the same).
     public var knownExploitedAdded: [String] = []
+
+    public init(id: Int64, current: Advisory, previous: Advisory? = nil, recordedAt: Date, knownExploitedAdded: [String] = []) {
+        self.id = id
+        self.current = current
+        self.previous = previous
+        self.recordedAt = recordedAt
+        self.knownExploitedAdded = knownExploitedAdded
+    }
 }
 
 /// An alert as stored.
@@ -104,6 +119,18 @@ public struct StoredAlert: Sendable, Equatable, Codable {
     /// False when the alert is about a revision of an advisory alerted before.
     public var isNew: Bool { draft.changes.contains("new advisory") }
     public var alertStatus: AlertStatus { AlertStatus(rawValue: status) ?? .new }
+
+    public init(id: Int64, draft: Draft, status: String, advisoryTitle: String, createdAt: Date, owner: String? = nil, dueDate: String? = nil, severity: String = "", cvssScore: Double? = nil) {
+        self.id = id
+        self.draft = draft
+        self.status = status
+        self.advisoryTitle = advisoryTitle
+        self.createdAt = createdAt
+        self.owner = owner
+        self.dueDate = dueDate
+        self.severity = severity
+        self.cvssScore = cvssScore
+    }
 }
 
 /// One watch's part in an alert.

@@ -60,16 +60,6 @@ extension OutboxStore {
     }
 }
 
-extension NotificationChannel.Kind {
-    /// An SQL condition on `deliveries.channel_id` keeping channels of `kinds` (always true for nil). The values are
-    /// this enum's own raw values (lower-case letters), never user text, so they are written into the SQL.
-    static func channelCondition(_ kinds: Set<NotificationChannel.Kind>?) -> String {
-        guard let kinds else { return "" }
-        let list = kinds.map { "'\($0.rawValue)'" }.sorted().joined(separator: ",")
-        return kinds.isEmpty ? "AND FALSE" : "AND channel_id IN (SELECT id FROM channels WHERE kind IN (\(list)))"
-    }
-}
-
 /// Advisories already read during one delivery pass, so a thousand messages about one advisory parse its document
 /// once. Lives for one pass only: a newer revision stored later is read afresh by the next pass.
 public final class AdvisoryCache: @unchecked Sendable {
@@ -77,8 +67,8 @@ public final class AdvisoryCache: @unchecked Sendable {
     private var advisories: [String: Advisory] = [:]
     public init() {}
 
-    func advisory(_ id: String) -> Advisory? { lock.withLock { advisories[id] } }
-    func store(_ advisory: Advisory) { lock.withLock { advisories[advisory.id] = advisory } }
+    public func advisory(_ id: String) -> Advisory? { lock.withLock { advisories[id] } }
+    public func store(_ advisory: Advisory) { lock.withLock { advisories[advisory.id] = advisory } }
 }
 
 /// Where an organisation's alerts go: one email address, or one webhook (generic, Slack or Microsoft Teams).
@@ -137,6 +127,17 @@ public struct NotificationChannel: Sendable, Equatable, Codable {
     public var target: String { draft.target }
     /// `email:ops@example.org`: how the channel is written on the command line.
     public var spec: String { "\(kind.rawValue):\(target)" }
+
+    public init(id: Int64, organisationID: Int64, draft: Draft, secret: String, unsubscribeToken: String, enabled: Bool, disabledReason: String? = nil, createdAt: Date) {
+        self.id = id
+        self.organisationID = organisationID
+        self.draft = draft
+        self.secret = secret
+        self.unsubscribeToken = unsubscribeToken
+        self.enabled = enabled
+        self.disabledReason = disabledReason
+        self.createdAt = createdAt
+    }
 }
 
 /// Where a delivery is in the outbox.
@@ -174,6 +175,18 @@ public struct ClaimedDelivery: Sendable, Equatable {
     public var periodEnd: Date?
     /// The alert it sends; nil for a digest (several alerts) and a test message.
     public var alertID: Int64? = nil
+
+    public init(id: Int64, organisationID: Int64, kind: DeliveryKind, channel: NotificationChannel, idempotencyKey: String, attempts: Int, createdAt: Date, periodEnd: Date? = nil, alertID: Int64? = nil) {
+        self.id = id
+        self.organisationID = organisationID
+        self.kind = kind
+        self.channel = channel
+        self.idempotencyKey = idempotencyKey
+        self.attempts = attempts
+        self.createdAt = createdAt
+        self.periodEnd = periodEnd
+        self.alertID = alertID
+    }
 }
 
 /// One alert in a delivery, with everything a message about it says.
@@ -228,6 +241,22 @@ public struct DeliveryRecord: Sendable, Equatable, Codable {
     public var createdAt: Date
     public var deliveredAt: Date?
     public var idempotencyKey: String
+
+    public init(id: Int64, kind: DeliveryKind, channelName: String, channelSpec: String, alertID: Int64? = nil, status: DeliveryStatus, attempts: Int, nextAttemptAt: Date? = nil, lastError: String? = nil, detail: String? = nil, createdAt: Date, deliveredAt: Date? = nil, idempotencyKey: String) {
+        self.id = id
+        self.kind = kind
+        self.channelName = channelName
+        self.channelSpec = channelSpec
+        self.alertID = alertID
+        self.status = status
+        self.attempts = attempts
+        self.nextAttemptAt = nextAttemptAt
+        self.lastError = lastError
+        self.detail = detail
+        self.createdAt = createdAt
+        self.deliveredAt = deliveredAt
+        self.idempotencyKey = idempotencyKey
+    }
 }
 
 /// The alert log's states: an alert is worked from new to one of the three outcomes.
@@ -276,4 +305,12 @@ public struct AlertEvent: Sendable, Equatable, Codable {
     public var field: String
     public var oldValue: String?
     public var newValue: String?
+
+    public init(at: Date, actor: String, field: String, oldValue: String? = nil, newValue: String? = nil) {
+        self.at = at
+        self.actor = actor
+        self.field = field
+        self.oldValue = oldValue
+        self.newValue = newValue
+    }
 }

@@ -69,6 +69,22 @@ public struct AdvisorySummary: Sendable, Equatable, Codable {
     public var integrity: IntegrityStatus
     /// How many of its CVEs are in CISA's Known Exploited Vulnerabilities catalogue.
     public var knownExploitedCount: Int = 0
+
+    public init(id: String, title: String, publisher: String, vendors: [String], initialReleaseDate: Date? = nil, currentReleaseDate: Date? = nil, version: String, score: Double? = nil, severity: Severity, vector: String? = nil, cveCount: Int, integrity: IntegrityStatus, knownExploitedCount: Int = 0) {
+        self.id = id
+        self.title = title
+        self.publisher = publisher
+        self.vendors = vendors
+        self.initialReleaseDate = initialReleaseDate
+        self.currentReleaseDate = currentReleaseDate
+        self.version = version
+        self.score = score
+        self.severity = severity
+        self.vector = vector
+        self.cveCount = cveCount
+        self.integrity = integrity
+        self.knownExploitedCount = knownExploitedCount
+    }
 }
 
 /// A page of the advisory list.
@@ -77,6 +93,12 @@ public struct AdvisoryPage: Sendable, Equatable {
     public var total: Int
     public var query: AdvisoryQuery
     public var pageCount: Int { max(1, (total + query.perPage - 1) / query.perPage) }
+
+    public init(items: [AdvisorySummary], total: Int, query: AdvisoryQuery) {
+        self.items = items
+        self.total = total
+        self.query = query
+    }
 }
 
 /// An advisory with what the store knows about its document.
@@ -89,6 +111,15 @@ public struct StoredAdvisory: Sendable {
     public var conflictCount: Int
     /// Its CVEs that are in CISA's Known Exploited Vulnerabilities catalogue.
     public var knownExploited: [KnownExploitedVulnerability] = []
+
+    public init(advisory: Advisory, document: StoredRevision, warnings: [ValidationIssue], revisions: [StoredRevision], conflictCount: Int, knownExploited: [KnownExploitedVulnerability] = []) {
+        self.advisory = advisory
+        self.document = document
+        self.warnings = warnings
+        self.revisions = revisions
+        self.conflictCount = conflictCount
+        self.knownExploited = knownExploited
+    }
 }
 
 /// One stored revision of an advisory's document.
@@ -109,6 +140,24 @@ public struct StoredRevision: Sendable, Equatable, Codable {
     /// The primary key fingerprint of the verified signer, when the signature verified.
     public var signer: String?
     public var isCurrent: Bool
+
+    public init(documentID: Int64, version: String, currentReleaseDate: Date? = nil, sha256: String, sha512: String, size: Int, origin: String, importedAt: Date, integrity: IntegrityStatus, integrityDetail: String, hasSHA256Sidecar: Bool, hasSHA512Sidecar: Bool, hasSignature: Bool, signer: String? = nil, isCurrent: Bool) {
+        self.documentID = documentID
+        self.version = version
+        self.currentReleaseDate = currentReleaseDate
+        self.sha256 = sha256
+        self.sha512 = sha512
+        self.size = size
+        self.origin = origin
+        self.importedAt = importedAt
+        self.integrity = integrity
+        self.integrityDetail = integrityDetail
+        self.hasSHA256Sidecar = hasSHA256Sidecar
+        self.hasSHA512Sidecar = hasSHA512Sidecar
+        self.hasSignature = hasSignature
+        self.signer = signer
+        self.isCurrent = isCurrent
+    }
 }
 
 /// Verbatim bytes of a stored document and its sidecars.
@@ -118,6 +167,14 @@ public struct RawDocument: Sendable {
     public var sha256Sidecar: String?
     public var sha512Sidecar: String?
     public var signature: [UInt8]?
+
+    public init(bytes: [UInt8], fileName: String, sha256Sidecar: String? = nil, sha512Sidecar: String? = nil, signature: [UInt8]? = nil) {
+        self.bytes = bytes
+        self.fileName = fileName
+        self.sha256Sidecar = sha256Sidecar
+        self.sha512Sidecar = sha512Sidecar
+        self.signature = signature
+    }
 }
 
 /// A vendor with its advisory count.
@@ -126,6 +183,13 @@ public struct VendorSummary: Sendable, Equatable, Codable {
     public var slug: String
     public var advisoryCount: Int
     public var latest: Date?
+
+    public init(name: String, slug: String, advisoryCount: Int, latest: Date? = nil) {
+        self.name = name
+        self.slug = slug
+        self.advisoryCount = advisoryCount
+        self.latest = latest
+    }
 }
 
 /// Values offered by the list filters.
@@ -133,6 +197,12 @@ public struct FilterOptions: Sendable, Equatable {
     public var publishers: [String]
     public var sectors: [String]
     public var years: [Int]
+
+    public init(publishers: [String], sectors: [String], years: [Int]) {
+        self.publishers = publishers
+        self.sectors = sectors
+        self.years = years
+    }
 }
 
 /// Counts per publisher, vendor, year and severity.
@@ -140,6 +210,11 @@ public struct StoreStatistics: Sendable, Equatable, Codable {
     public struct Count: Sendable, Equatable, Codable {
         public var name: String
         public var count: Int
+
+        public init(name: String, count: Int) {
+            self.name = name
+            self.count = count
+        }
     }
     public var advisories: Int
     public var documents: Int
@@ -149,6 +224,17 @@ public struct StoreStatistics: Sendable, Equatable, Codable {
     public var byVendor: [Count]
     public var byYear: [Count]
     public var bySeverity: [Count]
+
+    public init(advisories: Int, documents: Int, quarantined: Int, conflicts: Int, byPublisher: [Count], byVendor: [Count], byYear: [Count], bySeverity: [Count]) {
+        self.advisories = advisories
+        self.documents = documents
+        self.quarantined = quarantined
+        self.conflicts = conflicts
+        self.byPublisher = byPublisher
+        self.byVendor = byVendor
+        self.byYear = byYear
+        self.bySeverity = bySeverity
+    }
 }
 
 /// A file kept aside with the reason it was not accepted.
@@ -161,6 +247,17 @@ public struct QuarantinedDocument: Sendable, Equatable, Codable {
     public var sha256: String?
     public var size: Int?
     public var detectedAt: Date
+
+    public init(id: Int64, origin: String, reason: String, code: String, advisoryID: String? = nil, sha256: String? = nil, size: Int? = nil, detectedAt: Date) {
+        self.id = id
+        self.origin = origin
+        self.reason = reason
+        self.code = code
+        self.advisoryID = advisoryID
+        self.sha256 = sha256
+        self.size = size
+        self.detectedAt = detectedAt
+    }
 }
 
 /// A revision that has the ID and version of a stored one but different bytes.
@@ -171,6 +268,15 @@ public struct RevisionConflict: Sendable, Equatable, Codable {
     public var incomingSHA256: String
     public var origin: String
     public var detectedAt: Date
+
+    public init(advisoryID: String, version: String, storedSHA256: String, incomingSHA256: String, origin: String, detectedAt: Date) {
+        self.advisoryID = advisoryID
+        self.version = version
+        self.storedSHA256 = storedSHA256
+        self.incomingSHA256 = incomingSHA256
+        self.origin = origin
+        self.detectedAt = detectedAt
+    }
 }
 
 /// URL-safe identifiers for vendor pages: `Phoenix Contact` → `phoenix-contact`.

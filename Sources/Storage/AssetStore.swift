@@ -1,3 +1,4 @@
+import CSAF
 import Foundation
 import Matching
 
@@ -26,6 +27,11 @@ public protocol AssetStore: Sendable {
 public struct Organisation: Sendable, Equatable, Codable {
     public var id: Int64
     public var name: String
+
+    public init(id: Int64, name: String) {
+        self.id = id
+        self.name = name
+    }
 }
 
 /// An asset as stored.
@@ -35,6 +41,13 @@ public struct StoredAsset: Sendable, Equatable, Codable {
     /// Exposures by status, for the asset list.
     public var affectedCount: Int
     public var unknownCount: Int
+
+    public init(id: Int64, asset: AssetDraft, affectedCount: Int, unknownCount: Int) {
+        self.id = id
+        self.asset = asset
+        self.affectedCount = affectedCount
+        self.unknownCount = unknownCount
+    }
 }
 
 /// What an inventory import changed.
@@ -72,4 +85,14 @@ public struct ExposureRow: Sendable, Equatable, Codable {
     /// How many of the advisory's CVEs are in CISA's Known Exploited Vulnerabilities catalogue.
     public var knownExploitedCount: Int
     public var firstSeen: Date
+
+    public init(exposure: Exposure, asset: AssetDraft, advisoryTitle: String, severity: String, cvssScore: Double? = nil, knownExploitedCount: Int, firstSeen: Date) {
+        self.exposure = exposure
+        self.asset = asset
+        self.advisoryTitle = advisoryTitle
+        self.severity = severity
+        self.cvssScore = cvssScore
+        self.knownExploitedCount = knownExploitedCount
+        self.firstSeen = firstSeen
+    }
 }
