@@ -293,7 +293,7 @@ extension SQLStore {
 
 /// The index of every organisation's assets, kept between ingests while the inventories and aliases are unchanged,
 /// so a bulk import does not rebuild it for each document.
-final class AssetIndexCache: @unchecked Sendable {
+public final class AssetIndexCache: @unchecked Sendable {
     typealias Entry = (ExposureCalculator, ExposureCalculator.AssetIndex, [Int64: Int64])
     private let lock = NSLock()
     private var generation: Int64 = -1

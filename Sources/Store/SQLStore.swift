@@ -54,6 +54,8 @@ public protocol SQLStore: SQLExecutor, AdvisoryStore, AssetStore {
     func snapshot<T>(_ body: (Session) async throws -> T) async throws -> T
     /// The database's size on disk, in bytes.
     func sizeOnDisk() async throws -> Int64
+    /// The organisations' asset indexes, kept between ingests until an inventory changes.
+    var assetIndexCache: AssetIndexCache { get }
 }
 
 extension SQLStore {
@@ -66,31 +68,13 @@ extension SQLStore {
 }
 
 extension SQLStore {
-    /// Inserts `rows` (one value per column each) with as few statements as the database allows: PostgreSQL binds
-    /// each column as one array (`MultiRowInsert`), SQLite takes VALUES lists within its parameter limit. `suffix`
-    /// follows the values (`ON CONFLICT …`).
+    /// Inserts `rows` (one value per column each) with as few statements as the database allows (`MultiRowInsert`).
+    /// `suffix` follows the values (`ON CONFLICT …`).
     func insertRows(_ table: String, _ columns: [String], _ rows: [[(any SQLValueConvertible)?]], suffix: String = "",
                     in db: Session) async throws {
-        guard !rows.isEmpty else { return }
-        switch dialect {
-        case .postgres:
-            var insert = MultiRowInsert()
-            insert.add(table, columns, rows: rows, suffix: suffix)
-            _ = try await insert.run(db)
-        case .sqlite:
-            let tuple = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
-            let perStatement = max(1, 30_000 / max(columns.count, 1))
-            var start = 0
-            while start < rows.count {
-                let chunk = rows[start..<min(start + perStatement, rows.count)]
-                var arguments = SQLArguments()
-                for row in chunk { for value in row { arguments.append(value) } }
-                try await db.execute("""
-                    INSERT INTO \(table)(\(columns.joined(separator: ", "))) VALUES \(Array(repeating: tuple, count: chunk.count).joined(separator: ", ")) \(suffix)
-                    """, arguments)
-                start += chunk.count
-            }
-        }
+        var insert = MultiRowInsert()
+        insert.add(table, columns, rows: rows, suffix: suffix)
+        try await insert.run(db, dialect: dialect)
     }
 }
 
@@ -121,7 +105,7 @@ extension SQLiteStore {
             return try await session.fetchAll(sql, arguments)
         }
         let read = try await writer.read { db -> [SQLRow]? in
-            let statement = try db.cachedStatement(sql: sql)
+            let statement = arguments.values.count <= 64 ? try db.cachedStatement(sql: sql) : try db.makeStatement(sql: sql)
             guard statement.isReadonly else { return nil }
             return try Row.fetchAll(statement, arguments: StatementArguments(arguments)).map(SQLRow.init)
         }

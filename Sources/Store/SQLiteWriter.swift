@@ -71,9 +71,10 @@ public struct SQLiteSession: SQLExecutor {
         try run { db in try SQLiteSession.rows(sql, arguments, db) }
     }
 
-    /// One statement's rows, its statement cached on the connection.
+    /// One statement's rows. A statement with few parameters is cached on the connection; a multi-row one (whose text
+    /// changes with its row count) is prepared afresh, so an import's VALUES lists do not pile up in the cache.
     static func rows(_ sql: String, _ arguments: SQLArguments, _ db: Database) throws -> [SQLRow] {
-        let statement = try db.cachedStatement(sql: sql)
+        let statement = arguments.values.count <= 64 ? try db.cachedStatement(sql: sql) : try db.makeStatement(sql: sql)
         return try Row.fetchAll(statement, arguments: StatementArguments(arguments)).map(SQLRow.init)
     }
 }
@@ -81,17 +82,22 @@ public struct SQLiteSession: SQLExecutor {
 extension StatementArguments {
     /// `?` placeholders bound in order; booleans as 0 and 1, as SQLite stores them.
     init(_ arguments: SQLArguments) {
-        self.init(arguments.values.map { value -> DatabaseValue in
-            switch value {
-            case .null: .null
-            case .integer(let v): v.databaseValue
-            case .real(let v): v.databaseValue
-            case .text(let v): v.databaseValue
-            case .blob(let v): Data(v).databaseValue
-            case .bool(let v): (v ? 1 : 0 as Int64).databaseValue
-            case .array: preconditionFailure("arrays are bound for PostgreSQL's unnest only")
-            }
-        })
+        self.init(arguments.values.map(\.databaseValue))
+    }
+}
+
+extension SQLValue {
+    /// The value as GRDB binds it.
+    var databaseValue: DatabaseValue {
+        switch self {
+        case .null: .null
+        case .integer(let v): v.databaseValue
+        case .real(let v): v.databaseValue
+        case .text(let v): v.databaseValue
+        case .blob(let v): Data(v).databaseValue
+        case .bool(let v): (v ? 1 : 0 as Int64).databaseValue
+        case .array: preconditionFailure("arrays are bound for PostgreSQL's unnest only")
+        }
     }
 }
 

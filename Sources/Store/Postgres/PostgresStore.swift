@@ -14,7 +14,7 @@ import Storage
 public struct PostgresStore: SQLExecutor {
     let pool: PostgresConnectionPool
     let logger: Logger
-    let assetIndexCache = AssetIndexCache()
+    public let assetIndexCache = AssetIndexCache()
     public let configuration: PostgresConfiguration
 
     /// Where the database lives, for messages (never the password).

@@ -1,0 +1,176 @@
+import Foundation
+import GRDB
+import Storage
+
+/// U+0000 removed from text arguments: JSON may carry it (`\u0000`), PostgreSQL text cannot (SQLite can). Every
+/// statement's arguments pass through here (`runQuery`); a document's bytes keep it, as a blob.
+enum TextSafe {
+    static func safe(_ value: SQLValue) -> SQLValue {
+        switch value {
+        case .text(let text) where text.utf8.contains(0):
+            return .text(clean(text))
+        case .array(let array) where array.element == .text && array.values.contains(where: { if case .text(let t) = $0 { t.utf8.contains(0) } else { false } }):
+            return .array(SQLArray(element: .text, values: array.values.map(safe)))
+        default:
+            return value
+        }
+    }
+
+    static func clean(_ text: String) -> String {
+        text.utf8.contains(0) ? String(String.UnicodeScalarView(text.unicodeScalars.filter { $0 != "\u{0}" })) : text
+    }
+}
+
+/// Rows for several tables, written with as few statements as each database allows.
+///
+/// On PostgreSQL each table's rows are bound as one array per column and inserted with
+/// `INSERT … SELECT … FROM unnest(?, ?, …)`, the tables joined into one statement through data-modifying `WITH` clauses:
+/// a batch of advisories' hundred thousand values cost one round trip and a few dozen parameters to plan (a VALUES
+/// list with a placeholder per value made the server copy and fold an expression tree the size of the batch). On
+/// SQLite, which has no round trips to save, each row goes through one cached statement. Rows added for
+/// a table again (the next advisory's) join its rows, in the order added.
+struct MultiRowInsert {
+    static let parameterLimit = 60_000
+    private struct Table {
+        var name: String
+        var columns: [String]
+        var suffix: String
+        var computed: [(column: String, expression: String)]
+        var inputOnly: Set<String>
+        var ordered: Bool
+        var values: [[SQLValue]]
+        var rowCount = 0
+    }
+    private var tables: [Table] = []
+    private var alsoStatements: [String] = []
+
+    /// A statement without parameters that runs with the last of the inserts, as one more `WITH` clause.
+    mutating func alsoRun(_ sql: String) { alsoStatements.append(sql) }
+
+    /// Queues `rows` for `table`; every row has one value per column. `suffix` follows the rows (`ON CONFLICT …`,
+    /// `RETURNING …`). `computed` columns (PostgreSQL only) are expressions over the input columns as `u.name`;
+    /// `inputOnly` columns feed them and are not inserted. `ordered`: rows are inserted in the order added (for identity columns whose order
+    /// shows); otherwise in the order the server reads the arrays, which is the same in practice.
+    mutating func add(_ table: String, _ columns: [String], rows: [[(any SQLValueConvertible)?]], suffix: String = "",
+                      computed: [(column: String, expression: String)] = [], inputOnly: Set<String> = [], ordered: Bool = false) {
+        add(table, columns, values: rows.map { row in row.map { $0?.sqlValue ?? .null } }, suffix: suffix, computed: computed,
+            inputOnly: inputOnly, ordered: ordered)
+    }
+
+    mutating func add(_ table: String, _ columns: [String], values rows: [[SQLValue]], suffix: String = "",
+                      computed: [(column: String, expression: String)] = [], inputOnly: Set<String> = [], ordered: Bool = false) {
+        guard !rows.isEmpty else { return }
+        let index: Int
+        if let found = tables.firstIndex(where: { $0.name == table }) {
+            precondition(tables[found].columns == columns && tables[found].suffix == suffix, "\(table) is queued with other columns")
+            index = found
+        } else {
+            tables.append(Table(name: table, columns: columns, suffix: suffix, computed: computed, inputOnly: inputOnly,
+                                ordered: ordered, values: Array(repeating: [], count: columns.count)))
+            index = tables.count - 1
+        }
+        for column in 0..<columns.count { tables[index].values[column].reserveCapacity(tables[index].rowCount + rows.count) }
+        for row in rows {
+            precondition(row.count == columns.count, "a row for \(table) needs \(columns.count) values")
+            for (column, value) in row.enumerated() { tables[index].values[column].append(value) }
+        }
+        tables[index].rowCount += rows.count
+    }
+
+    /// The queued INSERTs, one per table, each with one array argument per column.
+    private func parts() throws -> [(sql: String, arguments: [SQLValue])] {
+        try tables.map { table in
+            var arguments: [SQLValue] = []
+            var allNull: Set<String> = []
+            for (column, values) in zip(table.columns, table.values) {
+                if let array = SQLArray(values) {
+                    arguments.append(.array(array))
+                } else {
+                    // Only NULLs (of no known type): text[], and a plain NULL where it is inserted.
+                    guard values.allSatisfy({ $0 == .null }) else {
+                        throw StoreError.invalid("\(table.name).\(column) was given values of different kinds (a programming error)", field: "\(table.name).\(column)")
+                    }
+                    arguments.append(.array(SQLArray(element: .text, values: values)))
+                    allNull.insert(column)
+                }
+            }
+            let targets = table.columns.filter { !table.inputOnly.contains($0) }
+            let select = targets.map { allNull.contains($0) ? "NULL" : "u.\($0)" } + table.computed.map(\.expression)
+            let placeholders = Array(repeating: "?", count: table.columns.count).joined(separator: ", ")
+            let source = table.ordered
+                ? "unnest(\(placeholders)) WITH ORDINALITY AS u(\(table.columns.joined(separator: ", ")), ordinal) ORDER BY u.ordinal"
+                : "unnest(\(placeholders)) AS u(\(table.columns.joined(separator: ", ")))"
+            let sql = "INSERT INTO \(table.name)(\((targets + table.computed.map(\.column)).joined(separator: ", "))) "
+                + "SELECT \(select.joined(separator: ", ")) FROM \(source) \(table.suffix)"
+            return (sql, arguments)
+        }
+    }
+
+    /// Runs what was queued: on PostgreSQL in one statement, on SQLite one statement per table and chunk, then the
+    /// `alsoRun` statements. With `then`, a query without parameters answered after the inserts (on PostgreSQL in
+    /// the same statement, saving a round trip); its rows are returned.
+    @discardableResult
+    func run(_ db: some SQLExecutor, dialect: SQLDialect, then query: String? = nil) async throws -> [SQLRow] {
+        if dialect == .sqlite {
+            for table in tables { _ = try await Self.insertValues(table, db: db) }
+            for statement in alsoStatements { try await db.execute(statement) }
+            guard let query else { return [] }
+            return try await db.fetchAll(query)
+        }
+        let parts = try self.parts()
+        var statements = parts.map(\.sql) + alsoStatements
+        if let query { statements.append(query) }
+        guard let last = statements.popLast() else { return [] }
+        // Placeholders are numbered in text order, so the WITH clauses' arguments come first, the last statement's
+        // last. Data-modifying WITH clauses run to completion whether or not the last statement reads them.
+        let with = statements.enumerated().map { "i\($0.offset) AS (\($0.element))" }
+        let sql = with.isEmpty ? last : "WITH " + with.joined(separator: ", ") + " " + last
+        return try await db.fetchAll(sql, SQLArguments(parts.flatMap(\.arguments)))
+    }
+
+    /// Runs each queued INSERT as a statement (or, on SQLite, statements) of its own and returns every row they
+    /// return (`RETURNING` in a `WITH` clause other than the last would be lost).
+    func runReturningEveryRow(_ db: some SQLExecutor, dialect: SQLDialect) async throws -> [SQLRow] {
+        precondition(alsoStatements.isEmpty, "alsoRun statements need run(_:dialect:then:)")
+        var rows: [SQLRow] = []
+        if dialect == .sqlite {
+            for table in tables { rows += try await Self.insertValues(table, db: db) }
+            return rows
+        }
+        for part in try parts() { rows += try await db.fetchAll(part.sql, SQLArguments(part.arguments)) }
+        return rows
+    }
+
+    /// SQLite: the table's rows one by one through one cached statement, in one synchronous stretch on the writer
+    /// connection (SQLite has no round trips to save, and a multi-row VALUES list would be parsed afresh each time).
+    private static func insertValues(_ table: Table, db: some SQLExecutor) async throws -> [SQLRow] {
+        precondition(table.computed.isEmpty && table.inputOnly.isEmpty, "computed columns are PostgreSQL's")
+        let width = table.columns.count
+        let sql = "INSERT INTO \(table.name)(\(table.columns.joined(separator: ", "))) VALUES ("
+            + Array(repeating: "?", count: width).joined(separator: ", ") + ") \(table.suffix)"
+        guard let session = db as? SQLiteSession else {
+            var rows: [SQLRow] = []
+            for row in 0..<table.rowCount {
+                rows += try await db.fetchAll(sql, SQLArguments((0..<width).map { table.values[$0][row] }))
+            }
+            return rows
+        }
+        let returns = table.suffix.contains("RETURNING")
+        return try session.run { db in
+            let statement = try db.cachedStatement(sql: sql)
+            var rows: [SQLRow] = []
+            var values = [DatabaseValue](repeating: .null, count: width)
+            for row in 0..<table.rowCount {
+                for column in 0..<width { values[column] = table.values[column][row].databaseValue }
+                // The statement's own placeholders, one per column: nothing to validate.
+                statement.setUncheckedArguments(StatementArguments(values))
+                if returns {
+                    rows += try Row.fetchAll(statement).map(SQLRow.init)
+                } else {
+                    try statement.execute()
+                }
+            }
+            return rows
+        }
+    }
+}
