@@ -92,8 +92,7 @@ func buildRouter(store: any ServedStore, cacheFreshness: Duration, sourcesWithou
     let scope = OrganisationScope(assets: store, accounts: store, configured: organisation, freshness: cacheFreshness)
     let generation = GenerationClock(store: store, freshness: cacheFreshness)
     router.addRoutes(PagesController(store: store, renderer: renderer, cache: pageCache, generation: generation,
-                                     stylesheet: stylesheet, sources: store, withoutFeed: sourcesWithoutFeed, assets: store,
-                                     scope: scope).routes)
+                                     stylesheet: stylesheet, withoutFeed: sourcesWithoutFeed, scope: scope).routes)
     router.addRoutes(AlertsController(store: store, renderer: renderer, scope: scope).routes)
     router.addRoutes(WatchesController(store: store, renderer: renderer, scope: scope).routes)
     router.addRoutes(SessionController(accounts: store, renderer: renderer, settings: settings, throttle: LoginThrottle()).routes)

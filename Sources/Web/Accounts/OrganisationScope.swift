@@ -9,15 +9,15 @@ import Synchronization
 /// show only organisation data send the browser to sign in. With no user at all: the single organisation that
 /// `vigil serve --org NAME` names, as before accounts existed.
 struct OrganisationScope: Sendable {
-    let assets: (any AssetStore)?
-    let accounts: (any AccountStore)?
+    let assets: any AssetStore
+    let accounts: any AccountStore
     /// The organisation of `vigil serve --org`, for installations without users.
     let configured: String?
     /// What signed-out requests see, asked of the store at most once per `freshness` (as `GenerationClock` does):
     /// public pages are served from the cache and should not cost a query each.
     let signedOut: SignedOutState
 
-    init(assets: (any AssetStore)?, accounts: (any AccountStore)?, configured: String?, freshness: Duration) {
+    init(assets: any AssetStore, accounts: any AccountStore, configured: String?, freshness: Duration) {
         self.assets = assets
         self.accounts = accounts
         self.configured = configured
@@ -27,8 +27,8 @@ struct OrganisationScope: Sendable {
     func organisation(_ request: Request, viewer: Viewer?, signInRequired: Bool) async throws -> Organisation? {
         if let viewer { return viewer.organisation }
         let (hasUsers, legacy) = try await signedOut.current {
-            let hasUsers = try await accounts?.hasUsers() ?? false
-            guard !hasUsers, let assets, let configured else { return (hasUsers, nil) }
+            let hasUsers = try await accounts.hasUsers()
+            guard !hasUsers, let configured else { return (hasUsers, nil) }
             return (false, try await assets.organisation(named: configured, create: false))
         }
         if hasUsers {

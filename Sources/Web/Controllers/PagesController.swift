@@ -6,16 +6,14 @@ import Storage
 
 /// The HTML pages: advisory list, advisory page with its raw document and sidecars, vendors, static assets.
 struct PagesController<Context: ViewerRequestContext>: Sendable {
-    let store: any AdvisoryStore
+    let store: any ServedStore
     let renderer: TemplateRenderer
     let cache: PageCache
     let generation: GenerationClock
     let stylesheet: ByteBuffer
-    let sources: (any SourceStateStore)?
     let withoutFeed: [SourceWithoutFeed]
-    /// The inventory store, and who decides whose exposures the pages show (the signed-in user's organisation, or
-    /// without accounts the one of `vigil serve --org`).
-    let assets: (any AssetStore)?
+    /// Who decides whose exposures the pages show (the signed-in user's organisation, or without accounts the one of
+    /// `vigil serve --org`).
     let scope: OrganisationScope
 
     var routes: RouteCollection<Context> {
@@ -64,10 +62,10 @@ struct PagesController<Context: ViewerRequestContext>: Sendable {
 
     @Sendable func sourcesPage(_ request: Request, context: Context) async throws -> Response {
         // Not cached: last success and next poll move without the advisories changing.
-        let records = try await sources?.sources() ?? []
+        let records = try await store.sources()
         var failures: [String: [RemoteDocumentState]] = [:]
         for record in records where record.documentsQuarantined + record.documentsFailing > 0 {
-            failures[record.slug] = try await sources?.failingDocuments(source: record.slug, limit: 50)
+            failures[record.slug] = try await store.failingDocuments(source: record.slug, limit: 50)
         }
         let view = SourcesPageView(sources: records, failures: failures, withoutFeed: withoutFeed)
         return HTMLResponse.make(ByteBuffer(string: try renderer.render(view, template: "sources")))
@@ -76,8 +74,8 @@ struct PagesController<Context: ViewerRequestContext>: Sendable {
     /// The organisation whose data this request may see, with the inventory store; nil when there is none. Signed
     /// out with accounts in use, `signInRequired` redirects to the sign-in page.
     func currentOrganisation(_ request: Request, context: Context, signInRequired: Bool = true) async throws -> (any AssetStore, Organisation)? {
-        guard let assets, let org = try await scope.organisation(request, viewer: context.viewer, signInRequired: signInRequired) else { return nil }
-        return (assets, org)
+        guard let org = try await scope.organisation(request, viewer: context.viewer, signInRequired: signInRequired) else { return nil }
+        return (store, org)
     }
 
     @Sendable func exposuresPage(_ request: Request, context: Context) async throws -> Response {
