@@ -53,11 +53,12 @@ public enum StoreLocation: Sendable, Equatable {
 
     public var isPostgres: Bool { if case .postgres = self { true } else { false } }
 
-    /// Opens (creating and migrating as needed) the store.
-    public func open(migrate: Bool = true) async throws -> any VigilStore {
+    /// Opens (creating and migrating as needed) the store. `environment` is where a PostgreSQL URL's missing parts are
+    /// looked up (see `PostgresConfiguration`); commands pass the process's.
+    public func open(migrate: Bool = true, environment: [String: String] = [:]) async throws -> any VigilStore {
         switch self {
         case .sqlite(let path): try SQLiteStore(path: path)
-        case .postgres(let url): try await PostgresStore(url: url, migrate: migrate)
+        case .postgres(let url): try await PostgresStore(url: url, environment: environment, migrate: migrate)
         }
     }
 }

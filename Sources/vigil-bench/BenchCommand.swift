@@ -238,7 +238,7 @@ struct ImportBenchmarkRun: AsyncParsableCommand {
         let cpuBefore = BenchPaths.cpuSeconds()
         let started = ContinuousClock.now
         // The same steps as `vigil import`: open (create and migrate) the store, then the importer with its defaults.
-        let store = try await location.open()
+        let store = try await location.open(environment: ProcessInfo.processInfo.environment)
         let sink = CountingSink(store: store)
         let summary = try await LocalImporter().run(paths: [corpus], into: sink)
         let seconds = (ContinuousClock.now - started).seconds

@@ -33,7 +33,7 @@ struct SearchBenchmark: AsyncParsableCommand {
 
     func run() async throws {
         let path = db ?? ProcessInfo.processInfo.environment["VIGIL_DB"].flatMap { $0.isEmpty ? nil : $0 } ?? "vigil.sqlite"
-        let store = try await StoreLocation(path).open()
+        let store = try await StoreLocation(path).open(environment: ProcessInfo.processInfo.environment)
         let sample = try await store.search(AdvisoryQuery(perPage: 500)).items
         guard !sample.isEmpty else {
             printError("vigil-bench search: \(store.path) holds no advisories; import a corpus first")

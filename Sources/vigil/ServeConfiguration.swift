@@ -14,8 +14,8 @@ import Web
 /// The variables: `VIGIL_DB` (`--db`), `VIGIL_ORG` (`--org`), `VIGIL_LOG_FORMAT` (`--log-format`), `VIGIL_BASE_URL`
 /// (`--base-url`), `VIGIL_SMTP_URL` and `VIGIL_MAIL_FROM` (mail for alerts and accounts; no flag), and the variables
 /// sources name for their credentials (`vigil sources add --credentials-env`), passed to the scheduler. The PostgreSQL
-/// client's `PGUSER`, `PGPASSWORD`, `PGSSLMODE`, `VIGIL_DB_PASSWORD_FILE` and `VIGIL_DB_POOL` are still read by
-/// `Store`'s `PostgresConfiguration` when the store opens.
+/// client's `PGUSER`, `PGPASSWORD`, `PGSSLMODE`, `VIGIL_DB_PASSWORD_FILE` and `VIGIL_DB_POOL` are passed to the store
+/// when it opens (`StoreLocation.open(environment:)`).
 struct ServeConfiguration: Sendable {
     /// A flag or variable whose value cannot be used: `name` is the flag (`--port`) or the variable (`VIGIL_SMTP_URL`),
     /// and the message starts with it and says what is expected.
@@ -66,8 +66,9 @@ struct ServeConfiguration: Sendable {
     var smtp: SMTPConfiguration?
     /// Why email cannot be sent, when it cannot (printed as a note at start).
     var mailProblem: String?
-    /// The environment the sources' credential variables are looked up in.
-    var credentials: [String: String]
+    /// The environment it was resolved from: where the sources' credential variables and a PostgreSQL URL's missing
+    /// parts (`PGPASSWORD`, `VIGIL_DB_PASSWORD_FILE`, …) are looked up.
+    var environment: [String: String]
 
     var store: StoreLocation { StoreLocation(database) }
 
@@ -148,7 +149,7 @@ struct ServeConfiguration: Sendable {
         } catch {
             throw Invalid(error.field, "\(error)")
         }
-        credentials = environment
+        self.environment = environment
     }
 
     /// An absolute http(s) URL with a host, as given.

@@ -29,7 +29,7 @@ enum ServeNode {
         let say = { (text: String, level: Logger.Level) in LogFormatOption.say(text, format: configuration.logFormat, level: level) }
         let store: any VigilStore
         do {
-            store = try await configuration.store.open()
+            store = try await configuration.store.open(environment: configuration.environment)
         } catch {
             say("vigil serve: \(error)", .error)
             throw ExitCode(2)
@@ -86,7 +86,7 @@ enum ServeNode {
                 resources.add(fetcher)
                 let scheduler = SourceScheduler(store: store, fetcher: fetcher, logger: logger("vigil.sources"),
                                                 concurrency: configuration.syncConcurrency, pollInterval: configuration.pollInterval,
-                                                lease: lease ?? 120, metrics: metrics, environment: configuration.credentials)
+                                                lease: lease ?? 120, metrics: metrics, environment: configuration.environment)
                 holder = scheduler.holder
                 services.append(("source scheduler", scheduler))
             }

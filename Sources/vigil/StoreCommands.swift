@@ -26,7 +26,7 @@ struct MigrateCommand: AsyncParsableCommand {
                     print(pending.isEmpty ? "\(path): up to date" : "\(path): pending: \(pending.joined(separator: ", "))")
                     return
                 }
-                try await location.open(migrate: false).closing { store in
+                try await location.open(migrate: false, environment: ProcessInfo.processInfo.environment).closing { store in
                     for migration in try await store.migrationStatus() {
                         print("\(migration.applied ? "applied" : "pending")\t\(migration.name)")
                     }
@@ -35,7 +35,7 @@ struct MigrateCommand: AsyncParsableCommand {
             }
             var pendingBefore: [String] = []
             if case .sqlite(let path) = location { pendingBefore = try SQLiteStore.pendingMigrations(at: path) ?? ["(new file)"] }
-            try await location.open(migrate: false).closing { store in
+            try await location.open(migrate: false, environment: ProcessInfo.processInfo.environment).closing { store in
                 let applied = try await store.migrate()
                 let names = store.backend == .sqlite ? pendingBefore : applied
                 print(names.isEmpty ? "\(store.path): up to date" : "\(store.path): applied \(names.joined(separator: ", "))")
@@ -85,7 +85,7 @@ enum StoreCopyCommand {
         let started = ContinuousClock.now
         do {
             let sqlite = try SQLiteStore(path: path)
-            let postgres = try await PostgresStore(url: url)
+            let postgres = try await PostgresStore(url: url, environment: ProcessInfo.processInfo.environment)
             let copier = StoreCopier(source: sqlite, target: postgres) { table, rows in
                 if !quiet, rows > 0 { printError("  \(table): \(rows.grouped) rows") }
             }

@@ -29,7 +29,7 @@ struct DatabaseOptions: ParsableArguments {
     var location: StoreLocation { StoreLocation(path) }
 
     /// Opens (creating and migrating as needed) the store this option names.
-    func open() async throws -> any VigilStore { try await location.open() }
+    func open() async throws -> any VigilStore { try await location.open(environment: ProcessInfo.processInfo.environment) }
 }
 
 /// Writes to standard error.

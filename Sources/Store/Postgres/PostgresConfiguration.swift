@@ -41,7 +41,7 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
         text.hasPrefix("postgres://") || text.hasPrefix("postgresql://")
     }
 
-    public init(url text: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+    public init(url text: String, environment: [String: String] = [:]) throws {
         guard PostgresConfiguration.isPostgresURL(text), let components = URLComponents(string: text) else {
             throw StoreError(.invalid(field: "url"), "\(PostgresConfiguration.redact(text)) is not a postgres:// URL "
                              + "(postgres://USER@HOST:PORT/DATABASE)")

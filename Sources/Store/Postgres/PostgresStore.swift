@@ -33,8 +33,10 @@ public struct PostgresStore: SQLExecutor {
         if migrate { _ = try await self.migrate() }
     }
 
-    public init(url: String, migrate: Bool = true) async throws {
-        try await self.init(configuration: PostgresConfiguration(url: url), migrate: migrate)
+    /// `environment` supplies what the URL leaves out (`PGUSER`, `PGPASSWORD`, `PGSSLMODE`, `VIGIL_DB_PASSWORD_FILE`,
+    /// `VIGIL_DB_POOL`): the caller passes the process's, the library never reads it.
+    public init(url: String, environment: [String: String] = [:], migrate: Bool = true) async throws {
+        try await self.init(configuration: PostgresConfiguration(url: url, environment: environment), migrate: migrate)
     }
 
     /// Closes the idle connections; connections still leased close when they come back.
