@@ -71,48 +71,55 @@ extension SQLStore {
         try await createAlerts([alert]).first ?? false
     }
 
+    /// The alerts, each with a delivery per channel of its organisation that is enabled, in one transaction and a few
+    /// statements whatever their number (one revision may alert a thousand organisations): an alert is never stored
+    /// without its deliveries. An alert whose idempotency key is taken (by an earlier pass, another node, or an alert
+    /// before it in `alerts`) is not created again.
     public func createAlerts(_ alerts: [StoredAlert.Draft]) async throws -> [Bool] {
+        guard !alerts.isEmpty else { return [] }
         let encoder = JSONEncoder()
-        let encoded = try alerts.map { alert in
-            (String(decoding: try encoder.encode(alert.changes), as: UTF8.self), String(decoding: try encoder.encode(alert.matches), as: UTF8.self))
+        let now = Timestamp.format(Date())
+        let rows: [[(any SQLValueConvertible)?]] = try alerts.map { alert in
+            [alert.organisationID, alert.advisoryID, alert.advisoryVersion, alert.idempotencyKey,
+             String(decoding: try encoder.encode(alert.changes), as: UTF8.self),
+             String(decoding: try encoder.encode(alert.matches), as: UTF8.self), now]
         }
         return try await transaction { db in
-            let now = Timestamp.format(Date())
-            var created: [Bool] = []
-            for (alert, (changes, matches)) in zip(alerts, encoded) {
-                // A node racing us with the same key waits on the unique index until we commit, then inserts nothing.
-                guard let alertID = try await db.fetchValue("""
-                    INSERT INTO alerts(organisation_id, advisory_id, advisory_version, idempotency_key, changes, matches, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id
-                    """, [alert.organisationID, alert.advisoryID, alert.advisoryVersion, alert.idempotencyKey, changes, matches, now],
-                    as: Int64.self) else {
-                    created.append(false)
-                    continue
+            // A node racing us with the same key waits on the unique index until we commit, then inserts nothing.
+            var insert = MultiRowInsert()
+            insert.add("alerts", ["organisation_id", "advisory_id", "advisory_version", "idempotency_key", "changes", "matches", "created_at"],
+                       rows: rows, suffix: "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, idempotency_key", ordered: true)
+            var ids: [String: Int64] = [:]
+            for row in try await insert.runReturningEveryRow(db, dialect: dialect) { ids[row["idempotency_key"]] = row["id"] }
+            var claimed: Set<String> = []
+            let created = alerts.map { ids[$0.idempotencyKey] != nil && claimed.insert($0.idempotencyKey).inserted }
+            guard created.contains(true) else { return created }
+
+            // The channels the new alerts name, as they are now: an alert is delivered only to enabled channels of its
+            // own organisation, held for a digest when the channel gathers one.
+            var channels: [Int64: (organisationID: Int64, immediate: Bool)] = [:]
+            let named = Array(Set(zip(alerts, created).filter(\.1).flatMap(\.0.channelIDs)))
+            for start in stride(from: 0, to: named.count, by: 5_000) {
+                let chunk = Array(named[start..<min(start + 5_000, named.count)])
+                for row in try await db.fetchAll("""
+                    SELECT id, organisation_id, schedule FROM channels WHERE enabled AND id IN (\(Self.placeholders(chunk.count)))
+                    """, SQLArguments(chunk)) {
+                    channels[row["id"]] = (row["organisation_id"], (row["schedule"] as String) == "immediate")
                 }
-                created.append(true)
-                let channelIDs = Set(alert.channelIDs).sorted()
-                guard !channelIDs.isEmpty else { continue }
-                // The deliveries are queued in the alert's own transaction (one statement for all its channels): an alert
-                // is never stored without them.
-                var arguments = SQLArguments()
-                for id in channelIDs {
-                    arguments.append(id)
-                    arguments.append("alert:\(alert.idempotencyKey)|channel:\(id)")
-                }
-                arguments.append(contentsOf: [alertID, now, now, alert.organisationID])
-                let keys = Array(repeating: "(CAST(? AS BIGINT), CAST(? AS TEXT))", count: channelIDs.count).joined(separator: ", ")
-                // SQLite reads `ON CONFLICT` after a SELECT as a join constraint unless the SELECT has a WHERE: it has.
-                try await db.execute("""
-                    WITH k(id, key) AS (VALUES \(keys))
-                    INSERT INTO deliveries(organisation_id, channel_id, kind, alert_id, idempotency_key, status, next_attempt_at, created_at)
-                    SELECT c.organisation_id, c.id, 'alert', ?, k.key, CASE c.schedule WHEN 'immediate' THEN 'pending' ELSE 'held' END, ?, ?
-                    FROM k JOIN channels c ON c.id = k.id
-                    WHERE c.organisation_id = ? AND c.enabled
-                    ORDER BY c.id
-                    ON CONFLICT (idempotency_key) DO NOTHING
-                    """, arguments)
             }
-            if created.contains(true) { try await Self.bumpGeneration(db) }
+            var deliveries: [[(any SQLValueConvertible)?]] = []
+            for (alert, isNew) in zip(alerts, created) where isNew {
+                for id in Set(alert.channelIDs).sorted() {
+                    guard let channel = channels[id], channel.organisationID == alert.organisationID else { continue }
+                    deliveries.append([alert.organisationID, id, "alert", ids[alert.idempotencyKey]!,
+                                       "alert:\(alert.idempotencyKey)|channel:\(id)", channel.immediate ? "pending" : "held", now, now])
+                }
+            }
+            var queue = MultiRowInsert()
+            queue.add("deliveries", ["organisation_id", "channel_id", "kind", "alert_id", "idempotency_key", "status", "next_attempt_at",
+                                     "created_at"], rows: deliveries, suffix: "ON CONFLICT (idempotency_key) DO NOTHING", ordered: true)
+            queue.alsoRun("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
+            try await queue.run(db, dialect: dialect)
             return created
         }
     }
