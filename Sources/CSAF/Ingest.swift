@@ -88,17 +88,142 @@ public struct IncomingDocument: Sendable {
     }
 }
 
+/// Why a document was quarantined, for code that reacts to it; people read the reason stored beside it.
+///
+/// The raw value is what the quarantine stores (`quarantine.code`) and what `vigil quarantine --json` prints; a value
+/// this version does not know (written by another version of Vigil) reads back as `other` and is kept as it was.
+public enum QuarantineCode: Sendable, Hashable, RawRepresentable, Codable, CustomStringConvertible {
+    /// The file is over the size limit (`--max-size`).
+    case tooLarge
+    /// The file could not be read (permissions, an I/O error).
+    case unreadable
+    /// The bytes are not valid JSON (`CSAFReadError.Code.syntax`).
+    case syntax
+    /// JSON without a CSAF `document` object (`CSAFReadError.Code.notCSAF`).
+    case notCSAF
+    /// A feed lists it as an advisory, but it is a CSAF distribution file (provider metadata, aggregator, ROLIE feed).
+    case distributionFile
+    /// JSON that does not follow the CSAF schema, or text too long to index (`CSAFReadError.Code.schema`).
+    case schema
+    /// The document does not match its published hash (`IntegrityStatus.hashMismatch`).
+    case hashMismatch
+    /// The OpenPGP signature does not verify (`IntegrityStatus.badSignature`).
+    case badSignature
+    /// The signature was made by a key the provider does not list (`IntegrityStatus.unknownKey`).
+    case unknownKey
+    /// A code this version of Vigil does not know, as stored.
+    case other(String)
+
+    /// Every code this version writes, in the order a reader checks a document.
+    public static let known: [QuarantineCode] = [.tooLarge, .unreadable, .syntax, .notCSAF, .distributionFile, .schema,
+                                                 .hashMismatch, .badSignature, .unknownKey]
+
+    public var rawValue: String {
+        switch self {
+        case .tooLarge: "too-large"
+        case .unreadable: "unreadable"
+        case .syntax: "syntax"
+        case .notCSAF: "notCSAF"
+        case .distributionFile: "not-csaf"
+        case .schema: "schema"
+        case .hashMismatch: IntegrityStatus.hashMismatch.rawValue
+        case .badSignature: IntegrityStatus.badSignature.rawValue
+        case .unknownKey: IntegrityStatus.unknownKey.rawValue
+        case .other(let code): code
+        }
+    }
+
+    /// Reads a stored code; never fails. `tooLarge`, the CSAF reader's own spelling of `too-large`, reads as `tooLarge`.
+    public init(rawValue: String) {
+        switch rawValue {
+        case "too-large", "tooLarge": self = .tooLarge
+        case "unreadable": self = .unreadable
+        case "syntax": self = .syntax
+        case "notCSAF": self = .notCSAF
+        case "not-csaf": self = .distributionFile
+        case "schema": self = .schema
+        case IntegrityStatus.hashMismatch.rawValue: self = .hashMismatch
+        case IntegrityStatus.badSignature.rawValue: self = .badSignature
+        case IntegrityStatus.unknownKey.rawValue: self = .unknownKey
+        default: self = .other(rawValue)
+        }
+    }
+
+    /// The code for a file the CSAF reader refused.
+    public init(_ code: CSAFReadError.Code) {
+        switch code {
+        case .syntax: self = .syntax
+        case .notCSAF: self = .notCSAF
+        case .schema: self = .schema
+        case .tooLarge: self = .tooLarge
+        }
+    }
+
+    /// The code for a document whose integrity check failed. An acceptable status is no reason to quarantine: it is
+    /// kept as `other` with the status's name rather than dropped.
+    public init(_ status: IntegrityStatus) {
+        switch status {
+        case .hashMismatch: self = .hashMismatch
+        case .badSignature: self = .badSignature
+        case .unknownKey: self = .unknownKey
+        case .verified, .hashOnly, .signatureUnchecked, .unsigned: self = .other(status.rawValue)
+        }
+    }
+
+    /// The failed integrity check this code stands for, if it is one.
+    public var integrityStatus: IntegrityStatus? {
+        switch self {
+        case .hashMismatch: .hashMismatch
+        case .badSignature: .badSignature
+        case .unknownKey: .unknownKey
+        default: nil
+        }
+    }
+
+    /// What to do about a document quarantined for this reason, in one sentence.
+    public var advice: String {
+        switch self {
+        case .tooLarge: "If the document is genuine, import it again with a larger --max-size."
+        case .unreadable: "Check that the file exists and that Vigil may read it, then import it again."
+        case .syntax, .notCSAF, .schema: "Ask the publisher to fix the document; Vigil reads it again when it changes."
+        case .distributionFile: "Ask the provider to list only advisories in its feed; nothing needs doing here."
+        case .hashMismatch: "Do not trust this copy: fetch the document again from the publisher, or ask them to fix the hash."
+        case .badSignature: "Do not trust this copy: fetch it again from the publisher and compare, or ask them to sign it again."
+        case .unknownKey: "Check that the provider metadata lists the signing key; ask the provider to publish it if not."
+        case .other: "Vigil does not know this code; read the reason."
+        }
+    }
+
+    public var description: String { rawValue }
+
+    /// Codes are equal when they read back the same: `.other("hash-mismatch")` is `.hashMismatch`.
+    public static func == (a: QuarantineCode, b: QuarantineCode) -> Bool { a.canonical == b.canonical }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(canonical) }
+
+    private var canonical: String { QuarantineCode(rawValue: rawValue).rawValue }
+
+    public init(from decoder: any Decoder) throws {
+        self.init(rawValue: try decoder.singleValueContainer().decode(String.self))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+}
+
 /// A file that could not be accepted, kept with its reason so nothing is dropped silently.
 public struct RejectedDocument: Sendable {
     public var origin: String
     public var reason: String
-    public var code: String
+    public var code: QuarantineCode
     /// The bytes, when they were read and are not over the size limit.
     public var bytes: [UInt8]?
     public var sha256: String?
     public var advisoryID: String?
 
-    public init(origin: String, reason: String, code: String, bytes: [UInt8]? = nil, sha256: String? = nil,
+    public init(origin: String, reason: String, code: QuarantineCode, bytes: [UInt8]? = nil, sha256: String? = nil,
                 advisoryID: String? = nil) {
         self.origin = origin
         self.reason = reason

@@ -143,7 +143,7 @@ public struct LocalImporter: Sendable {
             case .rejected(let rejected):
                 try await sink.quarantine(rejected)
                 summary.rejected += 1
-                if IntegrityStatus(rawValue: rejected.code) != nil { summary.integrity[rejected.code, default: 0] += 1 }
+                if let status = rejected.code.integrityStatus { summary.integrity[status.rawValue, default: 0] += 1 }
                 summary.errors.append(ImportSummary.FileError(path: rejected.origin, reason: rejected.reason))
             case .skipped(let path, let kind):
                 summary.skipped += 1
@@ -186,9 +186,9 @@ public struct LocalImporter: Sendable {
         case .success(let read): bytes = read
         case .failure(.notRegular): return .special(path: path)
         case .failure(.tooLarge(let size)):
-            return .rejected(RejectedDocument(origin: path, reason: "the file is \(size) bytes, over the limit of \(maxBytes) bytes (raise it with --max-size if the document is genuine)", code: "too-large"))
+            return .rejected(RejectedDocument(origin: path, reason: "the file is \(size) bytes, over the limit of \(maxBytes) bytes (raise it with --max-size if the document is genuine)", code: .tooLarge))
         case .failure(let error):
-            return .rejected(RejectedDocument(origin: path, reason: error.description, code: "unreadable"))
+            return .rejected(RejectedDocument(origin: path, reason: error.description, code: .unreadable))
         }
         // Recognise JSON by content: directory walks meet changes.csv, index.txt, keys and HTML too.
         if !candidate.explicit, !candidate.path.hasSuffix(".json"), !looksLikeJSON(bytes) { return .notJSON(path: path) }
@@ -198,7 +198,7 @@ public struct LocalImporter: Sendable {
             content = try CSAFDocumentReader.read(bytes, maxBytes: maxBytes)
         } catch {
             let sha256 = IntegrityChecker.hex(sha256Digest(bytes))
-            return .rejected(RejectedDocument(origin: path, reason: error.message, code: error.code.rawValue, bytes: bytes, sha256: sha256))
+            return .rejected(RejectedDocument(origin: path, reason: error.message, code: QuarantineCode(error.code), bytes: bytes, sha256: sha256))
         }
         guard case .csaf(let parsed) = content else {
             if case .distribution(let kind) = content { return .skipped(path: path, kind: kind.rawValue) }
@@ -211,7 +211,7 @@ public struct LocalImporter: Sendable {
             signature: FileReader.readSmall(path + ".asc"))
         let (integrity, failure) = IntegrityChecker.check(bytes: bytes, fileName: fileName, sidecars: sidecars, keyring: keyring)
         if let failure {
-            return .rejected(RejectedDocument(origin: path, reason: failure, code: integrity.status.rawValue, bytes: bytes,
+            return .rejected(RejectedDocument(origin: path, reason: failure, code: QuarantineCode(integrity.status), bytes: bytes,
                                               sha256: integrity.sha256, advisoryID: parsed.advisory.id))
         }
         return .document(IncomingDocument(origin: path, bytes: bytes, parsed: parsed, integrity: integrity))

@@ -31,6 +31,8 @@ public struct SyncReport: Sendable, Codable, Equatable {
     public var problems: [Problem] = []
     /// The reason the sync could not run at all (metadata or keys unreachable), when it could not.
     public var error: String?
+    /// What kind of failure `error` is, when the sync knows (not encoded: `error` is the sentence callers show).
+    var failure: ProviderSync.SyncFailure.Kind?
 
     public struct Problem: Sendable, Codable, Equatable {
         public var url: String
@@ -38,6 +40,11 @@ public struct SyncReport: Sendable, Codable, Equatable {
     }
 
     public init(source: String) { self.source = source }
+
+    enum CodingKeys: String, CodingKey {
+        case source, seconds, requests, notModified, bytes, feeds, feedsUnchanged, listed, fetched, new, updated, unchanged,
+             historical, conflicts, quarantined, failed, parsed, problems, error
+    }
 }
 
 /// Syncs CSAF providers over HTTP: provider metadata, keys pinned by fingerprint, ROLIE feeds or `changes.csv`, and the
@@ -88,6 +95,7 @@ public struct ProviderSync: Sendable {
             try await run(source, report: &report, counters: counters, progress: progress)
         } catch let failure as SyncFailure {
             report.error = failure.message
+            report.failure = failure.kind
             retryAfter = failure.retryAfter
         }
         report.requests = counters.requests
@@ -110,13 +118,79 @@ public struct ProviderSync: Sendable {
         return report
     }
 
+    /// Why a sync could not run at all: its kind, for code that reacts to it, and a sentence for people (which is what
+    /// the source's `lastError` keeps).
     struct SyncFailure: Error {
+        /// What kind of failure stopped the sync.
+        enum Kind: Sendable, Hashable, CustomStringConvertible {
+            /// The source names a credentials variable that is not set in this process's environment.
+            case missingCredentials
+            /// The host could not be reached: its name does not resolve, the connection was refused or closed, TLS
+            /// failed, or it did not answer in time.
+            case unreachable
+            /// The server answered with this HTTP error status (429 is `rateLimited`).
+            case httpStatus(Int)
+            /// The server answered 429 Too Many Requests; the failure's `retryAfter` says how long it asked to wait.
+            case rateLimited
+            /// The URL may not be fetched: not HTTPS, an address the outbound policy forbids, or not a URL at all.
+            case notAllowed
+            /// The server answered, but with nothing usable: too large, not JSON, too many redirects, or 304 Not
+            /// Modified to an unconditional request.
+            case badResponse
+            /// The provider metadata is not JSON, is not provider metadata, or lists a key without URL or fingerprint.
+            case invalidMetadata
+            /// A listing (a ROLIE feed, the KEV catalogue) is not JSON or not the shape it should be.
+            case invalidFeed
+            /// A key the provider metadata lists is not a readable OpenPGP public key.
+            case invalidKey
+            /// The key fetched is not the one whose fingerprint the provider metadata pins.
+            case keyMismatch
+            /// The fetch was cancelled (the process is shutting down): nothing about the source itself.
+            case cancelled
+
+            /// The kind of a failed fetch.
+            init(_ failure: FetchFailure) {
+                switch failure.kind {
+                case .connection, .refused, .unresolvable, .timeout: self = .unreachable
+                case .httpStatus: self = failure.status == 429 ? .rateLimited : .httpStatus(failure.status ?? 0)
+                case .insecureURL, .forbiddenDestination, .badURL: self = .notAllowed
+                case .tooLarge, .notJSON, .tooManyRedirects: self = .badResponse
+                case .cancelled: self = .cancelled
+                }
+            }
+
+            /// A short label for logs, e.g. `unreachable`, `http-404`, `rate-limited`.
+            var description: String {
+                switch self {
+                case .missingCredentials: "missing-credentials"
+                case .unreachable: "unreachable"
+                case .httpStatus(let status): "http-\(status)"
+                case .rateLimited: "rate-limited"
+                case .notAllowed: "not-allowed"
+                case .badResponse: "bad-response"
+                case .invalidMetadata: "invalid-metadata"
+                case .invalidFeed: "invalid-feed"
+                case .invalidKey: "invalid-key"
+                case .keyMismatch: "key-mismatch"
+                case .cancelled: "cancelled"
+                }
+            }
+        }
+
+        var kind: Kind
         var message: String
         /// Seconds the server asked to wait before the next try (`Retry-After`).
         var retryAfter: Double?
-        init(message: String, retryAfter: Double? = nil) {
+
+        init(_ kind: Kind, message: String, retryAfter: Double? = nil) {
+            self.kind = kind
             self.message = message
             self.retryAfter = retryAfter
+        }
+
+        /// A failed fetch, told as `message`: its kind and `Retry-After` come from the fetch.
+        init(_ failure: FetchFailure, message: String) {
+            self.init(Kind(failure), message: message, retryAfter: failure.retryAfter)
         }
     }
 
@@ -136,7 +210,7 @@ public struct ProviderSync: Sendable {
         var credentials: Credentials?
         if let variable = source.credentialsVariable {
             guard let value = (options.environment ?? ProcessInfo.processInfo.environment)[variable], !value.isEmpty else {
-                throw SyncFailure(message: "the credentials for this source are expected in the environment variable \(variable), which is not set for this process")
+                throw SyncFailure(.missingCredentials, message: "the credentials for this source are expected in the environment variable \(variable), which is not set for this process")
             }
             credentials = Credentials(host: URLComponents(string: source.url)?.host ?? "", authorization: value)
         }
@@ -166,10 +240,10 @@ public struct ProviderSync: Sendable {
         do {
             metadata = try JSONParser.parse(metadataBytes)
         } catch {
-            throw SyncFailure(message: "the provider metadata at \(source.url) is not valid JSON: \(error)")
+            throw SyncFailure(.invalidMetadata, message: "the provider metadata at \(source.url) is not valid JSON: \(error)")
         }
         guard JSONDocumentKind.classify(metadata) == .providerMetadata else {
-            throw SyncFailure(message: "\(source.url) is not CSAF provider metadata (it has no canonical_url and publisher); check the URL")
+            throw SyncFailure(.invalidMetadata, message: "\(source.url) is not CSAF provider metadata (it has no canonical_url and publisher); check the URL")
         }
 
         // 2. Keys, pinned by the fingerprints the metadata lists.
@@ -238,7 +312,7 @@ public struct ProviderSync: Sendable {
                                            expectJSON: url.hasSuffix(".json"), counters: counters, credentials: context.credentials,
                                            access: context.access)
         } catch {
-            throw SyncFailure(message: "could not read the listing \(url): \(error.message)", retryAfter: error.retryAfter)
+            throw SyncFailure(error, message: "could not read the listing \(url): \(error.message)")
         }
         switch result {
         case .notModified:
@@ -262,11 +336,11 @@ public struct ProviderSync: Sendable {
         } catch {
             // Unreachable now, but known from before: go on with what was fetched last time.
             if let cached { return (cached.body, false) }
-            throw SyncFailure(message: "could not read \(what) (\(error.message))", retryAfter: error.retryAfter)
+            throw SyncFailure(error, message: "could not read \(what) (\(error.message))")
         }
         switch result {
         case .notModified:
-            guard var cached else { throw SyncFailure(message: "\(url) answered 304 Not Modified to an unconditional request") }
+            guard var cached else { throw SyncFailure(.badResponse, message: "\(url) answered 304 Not Modified to an unconditional request") }
             cached.fetchedAt = options.now()
             try await store.saveCachedResponse(cached, for: url)
             return (cached.body, false)
@@ -285,7 +359,7 @@ public struct ProviderSync: Sendable {
         let folder = metadata["canonical_url"]?.stringValue.flatMap { url in url.lastIndex(of: "/").map { String(url[..<$0]) } }
         for entry in listed {
             guard let listedURL = entry["url"]?.stringValue, let fingerprint = entry["fingerprint"]?.stringValue else {
-                throw SyncFailure(message: "the provider metadata lists an OpenPGP key without url or fingerprint; fix public_openpgp_keys")
+                throw SyncFailure(.invalidMetadata, message: "the provider metadata lists an OpenPGP key without url or fingerprint; fix public_openpgp_keys")
             }
             let pinned = Keyring.normalise(fingerprint)
             let maxAge = refresh ? 0 : options.metadataRefresh
@@ -304,7 +378,7 @@ public struct ProviderSync: Sendable {
                     }
                 }
                 guard let found else {
-                    throw beside.isEmpty ? failure : SyncFailure(message: failure.message + "; nor is it beside the metadata at " + beside.joined(separator: " or "),
+                    throw beside.isEmpty ? failure : SyncFailure(failure.kind, message: failure.message + "; nor is it beside the metadata at " + beside.joined(separator: " or "),
                                                                  retryAfter: failure.retryAfter)
                 }
                 (url, bytes) = found
@@ -313,11 +387,11 @@ public struct ProviderSync: Sendable {
             do {
                 read = try Certificate.read(bytes)
             } catch {
-                throw SyncFailure(message: "the key at \(url) is not a readable OpenPGP public key (\(error)); documents were not fetched")
+                throw SyncFailure(.invalidKey, message: "the key at \(url) is not a readable OpenPGP public key (\(error)); documents were not fetched")
             }
             let matching = read.filter { $0.fingerprintHex == pinned }
             guard !matching.isEmpty else {
-                throw SyncFailure(message: "the key at \(url) has fingerprint \(read.map(\.fingerprintHex).joined(separator: ", ")), not the \(pinned) the provider metadata pins; documents were not fetched")
+                throw SyncFailure(.keyMismatch, message: "the key at \(url) has fingerprint \(read.map(\.fingerprintHex).joined(separator: ", ")), not the \(pinned) the provider metadata pins; documents were not fetched")
             }
             certificates += matching
         }
@@ -438,17 +512,17 @@ public struct ProviderSync: Sendable {
                 do throws(CSAFReadError) {
                     content = try CSAFDocumentReader.read(bytes, maxBytes: maxBytes)
                 } catch {
-                    continuation.resume(returning: .rejected(RejectedDocument(origin: listing.url, reason: error.message, code: error.code.rawValue,
+                    continuation.resume(returning: .rejected(RejectedDocument(origin: listing.url, reason: error.message, code: QuarantineCode(error.code),
                                                                               bytes: bytes, sha256: integrity.sha256), parsed: true))
                     return
                 }
                 guard case .csaf(let parsed) = content else {
                     continuation.resume(returning: .rejected(RejectedDocument(origin: listing.url, reason: "the feed lists it as a CSAF document, but it is a \(JSONDocumentKindName(content))",
-                                                                              code: "not-csaf", bytes: bytes, sha256: integrity.sha256), parsed: true))
+                                                                              code: .distributionFile, bytes: bytes, sha256: integrity.sha256), parsed: true))
                     return
                 }
                 if let failure {
-                    continuation.resume(returning: .rejected(RejectedDocument(origin: listing.url, reason: failure, code: integrity.status.rawValue, bytes: bytes,
+                    continuation.resume(returning: .rejected(RejectedDocument(origin: listing.url, reason: failure, code: QuarantineCode(integrity.status), bytes: bytes,
                                                                               sha256: integrity.sha256, advisoryID: parsed.advisory.id), parsed: true))
                     return
                 }
@@ -464,10 +538,10 @@ public struct ProviderSync: Sendable {
         do {
             feed = try JSONParser.parse(body)
         } catch {
-            throw SyncFailure(message: "the ROLIE feed \(feedURL) is not valid JSON: \(error)")
+            throw SyncFailure(.invalidFeed, message: "the ROLIE feed \(feedURL) is not valid JSON: \(error)")
         }
         guard let entries = feed["feed"]?["entry"] else {
-            throw SyncFailure(message: "\(feedURL) is not a ROLIE feed (no feed.entry)")
+            throw SyncFailure(.invalidFeed, message: "\(feedURL) is not a ROLIE feed (no feed.entry)")
         }
         return entries.arrayValue.compactMap { entry in
             let links = entry["link"].arrayValue

@@ -229,6 +229,7 @@ public struct SourceScheduler: Service {
         var metadata: Logger.Metadata = ["source": "\(report.source)"]
         if let error = report.error {
             metadata["error"] = "\(error)"
+            if let kind = report.failure { metadata["failure"] = "\(kind)" }
             metadata["failures"] = "\(after?.consecutiveFailures ?? before.consecutiveFailures + 1)"
             if before.consecutiveFailures == 0 {
                 // The error is in the metadata (`error=…` before the message in text logs), not repeated here.

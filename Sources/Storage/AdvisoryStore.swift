@@ -242,13 +242,14 @@ public struct QuarantinedDocument: Sendable, Equatable, Codable {
     public var id: Int64
     public var origin: String
     public var reason: String
-    public var code: String
+    /// Why it was kept aside; stored and encoded as its raw value.
+    public var code: QuarantineCode
     public var advisoryID: String?
     public var sha256: String?
     public var size: Int?
     public var detectedAt: Date
 
-    public init(id: Int64, origin: String, reason: String, code: String, advisoryID: String? = nil, sha256: String? = nil, size: Int? = nil, detectedAt: Date) {
+    public init(id: Int64, origin: String, reason: String, code: QuarantineCode, advisoryID: String? = nil, sha256: String? = nil, size: Int? = nil, detectedAt: Date) {
         self.id = id
         self.origin = origin
         self.reason = reason

@@ -21,7 +21,7 @@ extension SQLStore {
                 INSERT INTO quarantine(origin, reason, code, advisory_id, sha256, size, raw, detected_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (origin, sha256) DO UPDATE SET reason = excluded.reason, code = excluded.code
-                """, [document.origin, document.reason, document.code, document.advisoryID, document.sha256 ?? "",
+                """, [document.origin, document.reason, document.code.rawValue, document.advisoryID, document.sha256 ?? "",
                       document.bytes?.count, document.bytes, Timestamp.format(Date())])
             try await Self.bumpGeneration(db)
         }

@@ -227,7 +227,8 @@ extension SQLStore {
             ORDER BY \(dialect.binary("detected_at")) DESC, id DESC LIMIT ?
             """, [limit]).map { row in
             let sha: String = row["sha256"]
-            return QuarantinedDocument(id: row["id"], origin: row["origin"], reason: row["reason"], code: row["code"],
+            return QuarantinedDocument(id: row["id"], origin: row["origin"], reason: row["reason"],
+                                       code: QuarantineCode(rawValue: row["code"]),
                                        advisoryID: row["advisory_id"], sha256: sha.isEmpty ? nil : sha, size: row["size"],
                                        detectedAt: Timestamp.parse(row["detected_at"]) ?? Date(timeIntervalSince1970: 0))
         }

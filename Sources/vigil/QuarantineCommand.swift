@@ -40,8 +40,9 @@ struct QuarantineCommand: AsyncParsableCommand {
             return
         }
         for entry in entries {
-            print("\(entry.code.padding(toLength: 14, withPad: " ", startingAt: 0)) \(entry.advisoryID ?? "-")  \(entry.origin)")
+            print("\(entry.code.rawValue.padding(toLength: 14, withPad: " ", startingAt: 0)) \(entry.advisoryID ?? "-")  \(entry.origin)")
             print("    \(entry.reason)  (\(Timestamp.format(entry.detectedAt)))")
+            print("    \(entry.code.advice)")
         }
     }
 }

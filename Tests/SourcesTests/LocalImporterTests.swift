@@ -113,12 +113,12 @@ struct LocalImporterTests {
 
         let rejected = await sink.rejected
         #expect(Dictionary(uniqueKeysWithValues: rejected.map { ($0.origin, $0.code) }) == [
-            "\(base)/package.json": "notCSAF", "\(base)/big/icsa-22-172-04.json": "too-large",
-            "\(base)/truncated/icsa-22-172-01.json": "syntax",
+            "\(base)/package.json": .notCSAF, "\(base)/big/icsa-22-172-04.json": .tooLarge,
+            "\(base)/truncated/icsa-22-172-01.json": .syntax,
         ])
         // The bytes are kept for inspection, except for a file over the limit, which is never read.
-        #expect(rejected.first { $0.code == "too-large" }?.bytes == nil)
-        #expect(rejected.first { $0.code == "syntax" }?.bytes?.isEmpty == false)
+        #expect(rejected.first { $0.code == .tooLarge }?.bytes == nil)
+        #expect(rejected.first { $0.code == .syntax }?.bytes?.isEmpty == false)
 
         let progress = log.all
         #expect(progress.map(\.done) == Array(1...11))
@@ -142,7 +142,7 @@ struct LocalImporterTests {
         #expect(summary.new == 0)
         #expect(summary.rejected == 1)
         let rejected = try #require(await sink.rejected.first)
-        #expect(rejected.code == "hash-mismatch")
+        #expect(rejected.code == .hashMismatch)
         #expect(rejected.advisoryID == "ICSA-22-172-04")
         #expect(rejected.reason.hasPrefix("SHA-512 mismatch"))
         #expect(rejected.bytes == bytes)

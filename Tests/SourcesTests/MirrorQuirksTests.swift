@@ -118,7 +118,7 @@ struct MirrorQuirksTests {
         #expect(summary.new == 0)
         #expect(summary.rejected == 1)
         let rejected = try #require(await sink.rejected.first)
-        #expect(rejected.code == "hash-mismatch")
+        #expect(rejected.code == .hashMismatch)
         #expect(rejected.advisoryID == "EXAMPLE-2024-0001")
         #expect(rejected.reason.hasPrefix("SHA-512 mismatch: the sidecar says \(wrong.prefix(16))…, the file hashes to \(right.prefix(16))… (the file was altered or truncated after publication)"),
                 "\(rejected.reason)")
@@ -133,7 +133,7 @@ struct MirrorQuirksTests {
         let (summary, sink, _) = try await Self.importQuirk("fsa-202401.json", sidecar: sidecar)
         #expect(summary.rejected == 1)
         let rejected = try #require(await sink.rejected.first)
-        #expect(rejected.code == "hash-mismatch")
+        #expect(rejected.code == .hashMismatch)
         #expect(rejected.reason.hasPrefix("the SHA-512 sidecar is unreadable: "), "\(rejected.reason)")
     }
 

@@ -57,7 +57,7 @@ struct SignatureImportTests {
             #expect(document.integrity.detail.hasPrefix("SHA-512 matched; good RSA-4096 signature from \(Self.cisa) (CISA CSAF Signing <central@cisa.gov>), made 20"), "\(document.integrity.detail)")
         }
         let rejected = await sink.rejected.sorted { $0.origin < $1.origin }
-        #expect(rejected.map(\.code) == ["bad-signature", "unknown-key"])
+        #expect(rejected.map(\.code) == [.badSignature, .unknownKey])
         #expect(rejected[0].advisoryID == "ICSA-23-143-03")
         #expect(rejected[0].reason.contains("does not match the signature (the data or the signature was altered)"), "\(rejected[0].reason)")
         #expect(rejected[1].reason.contains("218E03479FE800223105FEA631905DED3EFD610A, which is not among the trusted keys (\(Self.cisa))"), "\(rejected[1].reason)")

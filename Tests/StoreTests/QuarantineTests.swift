@@ -1,5 +1,6 @@
 import CSAF
 import Foundation
+import GRDB
 import Sources
 import Storage
 import Store
@@ -30,7 +31,7 @@ struct QuarantineTests {
         #expect(quarantined.count == 1)
         let entry = try #require(quarantined.first)
         #expect(entry.origin == path)
-        #expect(entry.code == IntegrityStatus.hashMismatch.rawValue)
+        #expect(entry.code == .hashMismatch)
         #expect(entry.reason.hasPrefix("SHA-512 mismatch: the sidecar says a160b20bc86c5f9a…"), "\(entry.reason)")
         #expect(entry.advisoryID == "ICSA-22-172-04")
         #expect(entry.size == bytes.count)
@@ -65,10 +66,43 @@ struct QuarantineTests {
         #expect(summary.rejected == 2)
 
         let entries = Dictionary(uniqueKeysWithValues: try await store.quarantined(limit: 10).map { ($0.origin, $0) })
-        #expect(entries[notCSAF]?.code == "notCSAF")
+        #expect(entries[notCSAF]?.code == .notCSAF)
         #expect(entries[notCSAF]?.reason.hasPrefix("not a CSAF document") == true)
-        #expect(entries[broken]?.code == "syntax")
+        #expect(entries[broken]?.code == .syntax)
         #expect(entries[broken]?.reason.hasPrefix("invalid JSON at line 1, column 15: ") == true, "\(entries[broken]?.reason ?? "")")
         #expect(try await store.statistics().advisories == 0)
+    }
+
+    @Test("codes an existing store holds read back typed; a string this version does not know reads back as it is")
+    func storedCodes() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let path = folder.url.appendingPathComponent("vigil.sqlite").path
+        _ = try SQLiteStore(path: path)
+        // Rows as earlier versions (and the CSAF reader's own spelling of too-large) wrote them, and one from elsewhere.
+        let stored = ["hash-mismatch", "bad-signature", "unknown-key", "notCSAF", "syntax", "schema", "too-large", "tooLarge",
+                      "unreadable", "not-csaf", "from-a-newer-vigil", ""]
+        let queue = try DatabaseQueue(path: path)
+        try await queue.write { db in
+            for (index, code) in stored.enumerated() {
+                try db.execute(sql: """
+                    INSERT INTO quarantine(origin, reason, code, sha256, detected_at) VALUES (?, 'stored earlier', ?, '', '2026-01-01T00:00:00Z')
+                    """, arguments: ["/in/\(index).json", code])
+            }
+        }
+        try queue.close()
+
+        let store = try SQLiteStore(path: path)
+        let read = Dictionary(uniqueKeysWithValues: try await store.quarantined(limit: 100).map { ($0.origin, $0.code) })
+        let expected: [QuarantineCode] = [.hashMismatch, .badSignature, .unknownKey, .notCSAF, .syntax, .schema, .tooLarge, .tooLarge,
+                                          .unreadable, .distributionFile, .other("from-a-newer-vigil"), .other("")]
+        #expect(stored.indices.map { read["/in/\($0).json"] } == expected)
+        #expect(read["/in/10.json"]?.rawValue == "from-a-newer-vigil")
+
+        // What `vigil quarantine --json` prints: the stored string, known or not.
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        let json = try JSONSerialization.jsonObject(with: try encoder.encode(try await store.quarantined(limit: 100))) as? [[String: Any]]
+        #expect(Set(try #require(json).compactMap { $0["code"] as? String }) == Set(expected.map(\.rawValue)))
     }
 }

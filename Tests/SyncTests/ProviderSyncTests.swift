@@ -140,7 +140,7 @@ struct ProviderSyncTests {
                 let untouched = try #require(try await store.advisory(id: "ICSA-23-005-01"))
                 #expect(untouched.revisions.count == 1)
                 let quarantine = try await store.quarantined(limit: 10)
-                #expect(quarantine.contains { $0.origin == mirror.base + tamperedPath && $0.code == "bad-signature" })
+                #expect(quarantine.contains { $0.origin == mirror.base + tamperedPath && $0.code == .badSignature })
 
                 let record = try #require(try await store.source(slug: "cisa"))
                 #expect(record.documentsHeld == 2_382)

@@ -13,6 +13,8 @@ import Synchronization
 public final class ProviderMirror: Sendable {
     public enum Fault: Sendable {
         case status(Int)
+        /// Answers 429 Too Many Requests with `Retry-After` set to this many seconds.
+        case rateLimited(retryAfter: Int)
         case html
         /// Answers only after this many seconds (longer than the client's timeout).
         case hang(Double)
@@ -87,6 +89,10 @@ public final class ProviderMirror: Sendable {
         switch fault {
         case .status(let code)?:
             return logged(Response(status: .init(code: code), body: .init(byteBuffer: ByteBuffer(string: "error \(code)"))))
+        case .rateLimited(let seconds)?:
+            var headers = HTTPFields()
+            headers[.retryAfter] = "\(seconds)"
+            return logged(Response(status: .tooManyRequests, headers: headers, body: .init(byteBuffer: ByteBuffer(string: "slow down"))))
         case .html?:
             var headers = HTTPFields()
             headers[.contentType] = "text/html; charset=utf-8"

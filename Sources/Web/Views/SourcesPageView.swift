@@ -101,6 +101,8 @@ struct QuarantinePageView {
         let advisoryID: String?
         let origin: String
         let reason: String
+        /// What to do about it, by its code.
+        let advice: String
         let seen: String
     }
     let pageTitle = "Quarantine"
@@ -110,8 +112,8 @@ struct QuarantinePageView {
     let count: String
 
     init(entries: [QuarantinedDocument]) {
-        rows = entries.map { Row(code: $0.code, advisoryID: $0.advisoryID, origin: $0.origin, reason: $0.reason,
-                                 seen: Format.dateTime($0.detectedAt) ?? "") }
+        rows = entries.map { Row(code: $0.code.rawValue, advisoryID: $0.advisoryID, origin: $0.origin, reason: $0.reason,
+                                 advice: $0.code.advice, seen: Format.dateTime($0.detectedAt) ?? "") }
         hasRows = !entries.isEmpty
         count = entries.count.formatted()
     }

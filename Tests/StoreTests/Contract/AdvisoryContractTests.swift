@@ -277,23 +277,44 @@ struct AdvisoryContractTests {
     func quarantine(_ backend: Backend) async throws {
         try await backend.withStore { store in
             let generation = try await store.generation()
-            try await store.quarantine(RejectedDocument(origin: "/in/a.json", reason: "SHA-512 mismatch", code: "hash-mismatch",
+            try await store.quarantine(RejectedDocument(origin: "/in/a.json", reason: "SHA-512 mismatch", code: .hashMismatch,
                                                         bytes: [1, 2, 3], sha256: "aa", advisoryID: "ICSA-1"))
             #expect(try await store.generation() > generation)
-            try await store.quarantine(RejectedDocument(origin: "/in/b.json", reason: "not a CSAF document", code: "notCSAF"))
+            try await store.quarantine(RejectedDocument(origin: "/in/b.json", reason: "not a CSAF document", code: .notCSAF))
             // The same file again: its entry is updated, not doubled.
-            try await store.quarantine(RejectedDocument(origin: "/in/a.json", reason: "bad signature", code: "bad-signature",
+            try await store.quarantine(RejectedDocument(origin: "/in/a.json", reason: "bad signature", code: .badSignature,
                                                         bytes: [1, 2, 3], sha256: "aa", advisoryID: "ICSA-1"))
             let entries = try await store.quarantined(limit: 10)
             #expect(entries.count == 2)
             let a = try #require(entries.first { $0.origin == "/in/a.json" })
-            #expect(a.reason == "bad signature" && a.code == "bad-signature")
+            #expect(a.reason == "bad signature" && a.code == .badSignature)
             #expect(a.sha256 == "aa" && a.size == 3 && a.advisoryID == "ICSA-1")
             let b = try #require(entries.first { $0.origin == "/in/b.json" })
             #expect(b.sha256 == nil && b.size == nil && b.advisoryID == nil)
             #expect(try await store.quarantined(limit: 1).count == 1)
             #expect(try await store.statistics().quarantined == 2)
             #expect(try await store.statistics().advisories == 0)
+        }
+    }
+
+    @Test("the quarantine keeps every code as it was written, and one this version does not know reads back as stored",
+          arguments: Backend.allCases)
+    func quarantineCodes(_ backend: Backend) async throws {
+        try await backend.withStore { store in
+            let codes = QuarantineCode.known + [.other("from-a-newer-vigil")]
+            for (index, code) in codes.enumerated() {
+                try await store.quarantine(RejectedDocument(origin: "/in/\(index).json", reason: "rejected as \(code)", code: code,
+                                                            sha256: String(index)))
+            }
+            let read = Dictionary(uniqueKeysWithValues: try await store.quarantined(limit: 100).map { ($0.origin, $0) })
+            #expect(read.count == codes.count)
+            for (index, code) in codes.enumerated() {
+                let entry = try #require(read["/in/\(index).json"])
+                #expect(entry.code == code)
+                #expect(entry.code.rawValue == code.rawValue)
+                #expect(entry.reason == "rejected as \(code.rawValue)")
+            }
+            #expect(read["/in/\(codes.count - 1).json"]?.code == .other("from-a-newer-vigil"))
         }
     }
 

@@ -16,7 +16,7 @@ import VigilTestSupport
 
             let document = try Contract.document()
             _ = try await store.ingest(document)
-            try await store.quarantine(RejectedDocument(origin: "/in/a.json", reason: "SHA-512 mismatch", code: "hash-mismatch",
+            try await store.quarantine(RejectedDocument(origin: "/in/a.json", reason: "SHA-512 mismatch", code: .hashMismatch,
                                                         sha256: String(repeating: "ab", count: 32)))
             let plant = try await Contract.organisation(store, "Plant")
             let channel = try await store.addChannel(Contract.email("ops"), organisationID: plant.id)
