@@ -59,10 +59,9 @@ public struct ProviderSync: Sendable {
         /// source's own interval. A source that fails backs off from this interval (`PollSchedule`).
         public var interval: Int?
         public var now: @Sendable () -> Date = { Date() }
-        /// Where a source's credentials variable (`SourceRecord.credentialsVariable`) is looked up: the caller's
-        /// environment (`vigil serve` passes the one its configuration read); nil looks in this process's environment,
-        /// for one-shot callers such as `vigil sources sync`.
-        public var environment: [String: String]?
+        /// Where a source's credentials variable (`SourceRecord.credentialsVariable`) is looked up: the environment
+        /// the caller passes (`vigil serve` the one its configuration read, `vigil sources sync` the process's).
+        public var environment: [String: String] = [:]
         public init() {}
     }
 
@@ -209,7 +208,7 @@ public struct ProviderSync: Sendable {
         // Credentials: named by the source, read from the environment, sent to the source's host only.
         var credentials: Credentials?
         if let variable = source.credentialsVariable {
-            guard let value = (options.environment ?? ProcessInfo.processInfo.environment)[variable], !value.isEmpty else {
+            guard let value = options.environment[variable], !value.isEmpty else {
                 throw SyncFailure(.missingCredentials, message: "the credentials for this source are expected in the environment variable \(variable), which is not set for this process")
             }
             credentials = Credentials(host: URLComponents(string: source.url)?.host ?? "", authorization: value)

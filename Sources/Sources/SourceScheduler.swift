@@ -35,12 +35,12 @@ public struct SourceScheduler: Service {
     let refresh: Duration
     /// Where finished syncs are counted (`vigil serve --metrics-port`); nil counts nothing.
     let metrics: VigilMetrics?
-    /// Where the sources' credentials variables are looked up (`ProviderSync.Options.environment`); nil: this process's.
-    let environment: [String: String]?
+    /// Where the sources' credentials variables are looked up (`ProviderSync.Options.environment`).
+    let environment: [String: String]
 
     public init(store: any SourceStateStore, fetcher: HTTPFetcher, logger: Logger, concurrency: Int = 32, pollInterval: Int? = nil,
                 holder: String = SourceScheduler.nodeName(), lease: TimeInterval = 120, refresh: Duration = .seconds(5),
-                metrics: VigilMetrics? = nil, environment: [String: String]? = nil) {
+                metrics: VigilMetrics? = nil, environment: [String: String] = [:]) {
         self.metrics = metrics
         self.environment = environment
         self.store = store

@@ -230,7 +230,9 @@ struct SourcesCommand: AsyncParsableCommand {
                             } else if source.kind == .kev {
                                 return try await KnownExploitedSync(store: store, fetcher: fetcher).sync(source)
                             } else {
-                                return try await ProviderSync(store: store, fetcher: fetcher).sync(source) { done, total in
+                                var options = ProviderSync.Options()
+                                options.environment = ProcessInfo.processInfo.environment
+                                return try await ProviderSync(store: store, fetcher: fetcher, options: options).sync(source) { done, total in
                                     progress?.update(done: done, total: total)
                                 }
                             }

@@ -449,13 +449,14 @@ struct ProviderSyncTests {
                 let unsetError: String = unset.error ?? ""
                 #expect(unsetError.contains("environment variable VIGIL_TEST_UNSET_CREDENTIALS, which is not set"))
 
-                // With the variable set, every request to the provider carries it and the GREEN feed is read.
-                setenv("VIGIL_TEST_CREDENTIALS", "Bearer s3cret-token", 1)
-                defer { unsetenv("VIGIL_TEST_CREDENTIALS") }
+                // With the variable set in the environment passed, every request to the provider carries it and the
+                // GREEN feed is read.
+                var options = ProviderSync.Options()
+                options.environment = ["VIGIL_TEST_CREDENTIALS": "Bearer s3cret-token"]
                 mirror.state.withLock { $0.requiredAuthorization = "Bearer s3cret-token" }
                 locked.credentialsVariable = "VIGIL_TEST_CREDENTIALS"
                 try await store.saveSource(locked)
-                let authorised = try await ProviderSync(store: store, fetcher: fetcher).sync(locked)
+                let authorised = try await ProviderSync(store: store, fetcher: fetcher, options: options).sync(locked)
                 #expect(authorised.error == nil, "\(authorised.error ?? "")")
                 #expect(authorised.feeds == 2)
                 // The WHITE feed is the one the first source read: 304, nothing to fetch. The GREEN one is new.
