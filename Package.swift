@@ -41,6 +41,9 @@ let package = Package(
         ]),
         .target(name: "Versions"),
         .target(name: "Matching", dependencies: ["CSAF", "Versions"]),
+        // What changed between two revisions of an advisory, and which advisories of other publishers describe the
+        // same vulnerabilities. Pure.
+        .target(name: "Revisions", dependencies: ["CSAF", "Versions", "Matching"]),
         // What the rest of Vigil needs of storage: the store protocols, their records and `StoreError`. `Sources`,
         // `Alerts` and `Web` depend on this; only `Store` (and the CLI that opens one) sees GRDB and PostgresNIO.
         .target(name: "Storage", dependencies: ["CSAF", "Matching"]),
@@ -104,6 +107,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
         ], path: "Tests/VigilTestSupport"),
         .testTarget(name: "CSAFTests", dependencies: ["CSAF", "VigilTestSupport"]),
+        .testTarget(name: "RevisionsTests", dependencies: ["Revisions", "CSAF", "Versions", "Matching", "VigilTestSupport"]),
         .testTarget(name: "VersionsTests", dependencies: ["Versions", "VigilTestSupport"]),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "VigilTestSupport"]),
         .testTarget(name: "MatchingTests", dependencies: ["Matching", "Versions", "CSAF", "VigilTestSupport"],
