@@ -50,6 +50,7 @@ let package = Package(
         .target(name: "Store", dependencies: [
             "CSAF", "Versions", "Matching", "Storage",
             .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "GRDBSQLite", package: "GRDB.swift"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -91,7 +92,7 @@ let package = Package(
         // The benchmarks (`swift run -c release vigil-bench …`): kept out of `vigil`, which holds only what users run.
         // They share the test fixtures (the SMTP peer, the provider mirror, the hostile servers) through VigilTestSupport.
         .executableTarget(name: "vigil-bench", dependencies: [
-            "CSAF", "OpenPGP", "Sources", "Storage", "Store", "Web", "Versions", "Matching", "Alerts", "Telemetry", "VigilTestSupport",
+            "CSAF", "OpenPGP", "Sources", "Storage", "Store", "Web", "Versions", "Matching", "Alerts", "Telemetry", "Revisions", "VigilTestSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOPosix", package: "swift-nio"),

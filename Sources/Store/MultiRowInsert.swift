@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import Storage
 
 /// U+0000 removed from text arguments: JSON may carry it (`\u0000`), PostgreSQL text cannot (SQLite can). Every
@@ -158,12 +159,20 @@ struct MultiRowInsert {
         let returns = table.suffix.contains("RETURNING")
         return try session.run { db in
             let statement = try db.cachedStatement(sql: sql)
+            // The values are bound straight from the rows (GRDB's StatementArguments would box each value and cost a
+            // generic conversion per row); GRDB then resets and steps the statement without binding anything again.
+            statement.setUncheckedArguments(StatementArguments())
+            let handle = statement.sqliteStatement
+            defer { sqlite3_clear_bindings(handle) }
             var rows: [SQLRow] = []
-            var values = [DatabaseValue](repeating: .null, count: width)
             for row in 0..<table.rowCount {
-                for column in 0..<width { values[column] = table.values[column][row].databaseValue }
-                // The statement's own placeholders, one per column: nothing to validate.
-                statement.setUncheckedArguments(StatementArguments(values))
+                sqlite3_reset(handle)
+                for column in 0..<width {
+                    let code = table.values[column][row].bind(to: handle, at: Int32(column + 1))
+                    guard code == SQLITE_OK else {
+                        throw StoreError.invalid("could not bind \(table.name).\(table.columns[column]): SQLite result \(code)")
+                    }
+                }
                 if returns {
                     rows += try Row.fetchAll(statement).map(SQLRow.init)
                 } else {
@@ -174,3 +183,37 @@ struct MultiRowInsert {
         }
     }
 }
+
+extension SQLValue {
+    /// Binds the value to parameter `index` of a prepared SQLite statement (text and blobs copied by SQLite).
+    func bind(to handle: OpaquePointer, at index: Int32) -> Int32 {
+        switch self {
+        case .null:
+            return sqlite3_bind_null(handle, index)
+        case .integer(let value):
+            return sqlite3_bind_int64(handle, index, value)
+        case .real(let value):
+            return sqlite3_bind_double(handle, index, value)
+        case .bool(let value):
+            return sqlite3_bind_int64(handle, index, value ? 1 : 0)
+        case .text(var text):
+            return text.withUTF8 { bytes in
+                bytes.withMemoryRebound(to: CChar.self) { chars in
+                    guard let start = chars.baseAddress else { return sqlite3_bind_text(handle, index, "", 0, SQLValue.transient) }
+                    return sqlite3_bind_text(handle, index, start, Int32(chars.count), SQLValue.transient)
+                }
+            }
+        case .blob(let bytes):
+            return bytes.withUnsafeBytes { raw in
+                raw.count == 0 ? sqlite3_bind_zeroblob(handle, index, 0)
+                    : sqlite3_bind_blob(handle, index, raw.baseAddress, Int32(raw.count), SQLValue.transient)
+            }
+        case .array:
+            preconditionFailure("arrays are bound for PostgreSQL's unnest only")
+        }
+    }
+
+    /// SQLite's SQLITE_TRANSIENT: it copies the bytes before the bind call returns.
+    private static let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
+}
+
