@@ -46,7 +46,7 @@ let package = Package(
         .target(name: "Revisions", dependencies: ["CSAF", "Versions", "Matching"]),
         // What the rest of Vigil needs of storage: the store protocols, their records and `StoreError`. `Sources`,
         // `Alerts` and `Web` depend on this; only `Store` (and the CLI that opens one) sees GRDB and PostgresNIO.
-        .target(name: "Storage", dependencies: ["CSAF", "Matching"]),
+        .target(name: "Storage", dependencies: ["CSAF", "Matching", "Revisions"]),
         .target(name: "Store", dependencies: [
             "CSAF", "Versions", "Matching", "Storage",
             .product(name: "GRDB", package: "GRDB.swift"),
@@ -67,7 +67,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Web", dependencies: [
-            "CSAF", "Storage", "Matching", "Alerts", "Telemetry",
+            "CSAF", "Storage", "Matching", "Alerts", "Telemetry", "Revisions",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -79,7 +79,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ], resources: [.copy("Resources")]),
         .executableTarget(name: "vigil", dependencies: [
-            "CSAF", "OpenPGP", "Sources", "Storage", "Store", "Web", "Versions", "Matching", "Alerts", "Telemetry",
+            "CSAF", "OpenPGP", "Sources", "Storage", "Store", "Web", "Versions", "Matching", "Alerts", "Telemetry", "Revisions",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOCore", package: "swift-nio"),

@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Storage
+import Sources
 import Store
 import Testing
 import VigilTestSupport
@@ -25,6 +26,15 @@ struct APIConformanceTests {
 
         static func make() async throws -> Corpus {
             let (store, directory) = try await Fixtures.store(importing: [try Fixtures.data("providers/cisa")])
+            // One advisory in two revisions (a product renamed, the title reworded), so that /changes has changes to show.
+            for (version, title, product, date) in [("1", "Widget controller", "Widget PLC", "2024-03-01T10:00:00Z"),
+                                                     ("2", "Widget controller, updated", "Widget PLC Pro", "2024-04-01T10:00:00Z")] {
+                let file = directory.appendingPathComponent("vigil-test-0001-v\(version).json")
+                try Fixtures.craftedDocument(title: title, product: product, version: version, date: date)
+                    .write(to: file, atomically: true, encoding: .utf8)
+                let summary = try await LocalImporter().run(paths: [file.path], into: store)
+                #expect(summary.rejected == 0, "\(summary.errors)")
+            }
             let plant = try #require(try await store.organisation(named: "Plant A", create: true))
             let member = try await AccountFixtures.member("api@plant.example", of: plant, store: store)
             let token = AccountTokens.apiToken()
@@ -182,6 +192,15 @@ struct APIConformanceTests {
             "GET /api/v1/advisories/{id}": [
                 Sample(uri: "/api/v1/advisories/ICSA-22-172-04", bearer: false, status: 200),
                 Sample(uri: "/api/v1/advisories/ICSA-00-000-00", bearer: false, status: 404),
+            ],
+            "GET /api/v1/advisories/{id}/changes": [
+                Sample(uri: "/api/v1/advisories/VIGIL-TEST-0001/changes", bearer: false, status: 200),
+                Sample(uri: "/api/v1/advisories/VIGIL-TEST-0001/changes?from=1&to=2", bearer: false, status: 200),
+                Sample(uri: "/api/v1/advisories/VIGIL-TEST-0001/changes?from=2&to=1", bearer: false, status: 200),
+                Sample(uri: "/api/v1/advisories/VIGIL-TEST-0001/changes?from=", bearer: false, status: 400),
+                Sample(uri: "/api/v1/advisories/VIGIL-TEST-0001/changes?from=7", bearer: false, status: 404),
+                Sample(uri: "/api/v1/advisories/ICSA-22-172-04/changes", bearer: false, status: 404),
+                Sample(uri: "/api/v1/advisories/ICSA-00-000-00/changes", bearer: false, status: 404),
             ],
             "GET /api/v1/vendors": [Sample(uri: "/api/v1/vendors", bearer: false, status: 200)],
             "GET /api/v1/sources": [Sample(uri: "/api/v1/sources", bearer: false, status: 200)],

@@ -233,7 +233,7 @@ struct RouteTests {
                 let object = try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
                 #expect(object["openapi"] as? String == "3.1.0")
                 let paths = try #require(object["paths"] as? [String: Any])
-                #expect(Set(paths.keys) == ["/api/v1/advisories", "/api/v1/advisories/{id}", "/api/v1/vendors", "/api/v1/sources", "/api/v1/alerts", "/api/v1/alerts/{id}"])
+                #expect(Set(paths.keys) == ["/api/v1/advisories", "/api/v1/advisories/{id}", "/api/v1/advisories/{id}/changes", "/api/v1/vendors", "/api/v1/sources", "/api/v1/alerts", "/api/v1/alerts/{id}"])
             }
             // The sources, as /sources shows them: every field the OpenAPI document requires is there.
             try await client.execute(uri: "/api/v1/sources", method: .get) { response in

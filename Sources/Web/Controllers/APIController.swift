@@ -1,6 +1,7 @@
 import CSAF
 import Foundation
 import Hummingbird
+import Revisions
 import Storage
 
 /// The JSON API under `/api/v1`: the advisory list with the page filters, one advisory, vendors, and the OpenAPI
@@ -12,6 +13,7 @@ struct APIController<Context: RequestContext>: Sendable {
         let routes = RouteCollection(context: Context.self)
         routes.get("/advisories", use: list)
         routes.get("/advisories/{id}", use: advisory)
+        routes.get("/advisories/{id}/changes", use: changes)
         routes.get("/vendors", use: vendors)
         routes.get("/openapi.json") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
@@ -120,6 +122,56 @@ struct APIController<Context: RequestContext>: Sendable {
             },
             validationWarnings: stored.warnings, conflicts: stored.conflictCount, knownExploited: stored.knownExploited,
             links: Links(html: "/advisories/\(encoded)", raw: "/advisories/\(encoded).json", source: stored.advisory.sourceURL)))
+    }
+
+    /// What changed between two stored revisions (`from` and `to`, as `RevisionComparison.reference` names them; by
+    /// default the current revision against the one before it).
+    @Sendable func changes(_ request: Request, context: Context) async throws -> Response {
+        let raw = try context.parameters.require("id")
+        let id = raw.removingPercentEncoding ?? raw
+        let parameters = request.uri.queryParameters
+        for name in ["from", "to"] {
+            for value in parameters.getAll(name) where value.isEmpty || value.unicodeScalars.count > 200 {
+                throw HTTPError(.badRequest, message: "\(name) must be a stored revision's version (1 to 200 characters)")
+            }
+        }
+        guard let comparison = try await store.changes(advisoryID: id, from: parameters.get("from"), to: parameters.get("to")) else {
+            throw HTTPError(.notFound, message: "no advisory with the ID \"\(id)\" is stored")
+        }
+        return JSONResponse.make(ChangesResponse(comparison))
+    }
+
+    struct ChangesResponse: Encodable {
+        let advisoryID: String
+        let from: String
+        let to: String
+        let summary: [String]
+        let diff: AdvisoryDiff
+        let links: ChangesLinks
+
+        init(_ comparison: RevisionComparison) {
+            let encoded = Format.pathSegment(comparison.advisoryID)
+            advisoryID = comparison.advisoryID
+            from = RevisionComparison.reference(comparison.from, among: comparison.revisions)
+            to = RevisionComparison.reference(comparison.to, among: comparison.revisions)
+            summary = comparison.diff.summary
+            diff = comparison.diff
+            func raw(_ revision: StoredRevision) -> String {
+                revision.isCurrent ? "/advisories/\(encoded).json" : "/advisories/\(encoded)/revisions/\(revision.documentID).json"
+            }
+            links = ChangesLinks(html: "/advisories/\(encoded)/changes?from=\(Format.queryValue(from))&to=\(Format.queryValue(to))",
+                                 fromRaw: raw(comparison.from), toRaw: raw(comparison.to))
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case advisoryID = "advisoryId", from, to, summary, diff, links
+        }
+    }
+
+    struct ChangesLinks: Encodable {
+        let html: String
+        let fromRaw: String
+        let toRaw: String
     }
 
     @Sendable func vendors(_ request: Request, context: Context) async throws -> Response {

@@ -8,7 +8,7 @@ enum OpenAPIDocument {
       "info": {
         "title": "Vigil API",
         "version": "1.0.0",
-        "description": "Read access to the CSAF advisories Vigil stores: the filtered advisory list, one advisory with its integrity and revisions, and vendors. Dates are RFC 3339 in UTC; keys are snake_case."
+        "description": "Read access to the CSAF advisories Vigil stores: the filtered advisory list, one advisory with its integrity and revisions, what changed between two revisions, and vendors. Dates are RFC 3339 in UTC; keys are snake_case."
       },
       "paths": {
         "/api/v1/advisories": {
@@ -40,6 +40,22 @@ enum OpenAPIDocument {
             "responses": {
               "200": {"description": "The advisory", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AdvisoryDetail"}}}},
               "404": {"description": "No advisory with this ID", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+            }
+          }
+        },
+        "/api/v1/advisories/{id}/changes": {
+          "get": {
+            "operationId": "getAdvisoryChanges",
+            "summary": "What changed between two stored revisions of an advisory: by default the current one against the one before it",
+            "parameters": [
+              {"name": "id", "in": "path", "required": true, "description": "The CSAF tracking ID.", "schema": {"type": "string"}},
+              {"name": "from", "in": "query", "description": "The older revision: its version, or VERSION@DOCUMENT when two stored revisions share a version (an interim document made final). Default: the revision before `to`.", "schema": {"type": "string", "minLength": 1, "maxLength": 200}},
+              {"name": "to", "in": "query", "description": "The newer revision, named as `from` is. Default: the current revision.", "schema": {"type": "string", "minLength": 1, "maxLength": 200}}
+            ],
+            "responses": {
+              "200": {"description": "The changes", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AdvisoryChanges"}}}},
+              "400": {"description": "A parameter is invalid", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+              "404": {"description": "No advisory with this ID, no stored revision with that version, or no earlier revision to compare with", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
             }
           }
         },
@@ -147,6 +163,67 @@ enum OpenAPIDocument {
               "validation_warnings": {"type": "array", "items": {"type": "object", "required": ["severity", "path", "message"], "properties": {"severity": {"type": "string"}, "path": {"type": "string"}, "message": {"type": "string"}}}},
               "conflicts": {"type": "integer"},
               "links": {"type": "object", "required": ["html", "raw"], "properties": {"html": {"type": "string"}, "raw": {"type": "string"}, "source": {"type": ["string", "null"]}}}
+            }
+          },
+          "Change": {"type": "object", "description": "A field's old and new value (absent when there was none)", "properties": {"old": {}, "new": {}}},
+          "WordDiff": {
+            "type": "object", "required": ["runs", "is_exact"],
+            "properties": {
+              "runs": {"type": "array", "items": {"type": "object", "required": ["kind", "words"], "properties": {"kind": {"type": "string", "enum": ["equal", "deleted", "inserted"]}, "words": {"type": "array", "items": {"type": "string"}}}}},
+              "is_exact": {"type": "boolean", "description": "false when the text was too long to compare word by word: the part that differs is shown as deleted, then inserted"}
+            }
+          },
+          "TextChange": {"type": "object", "required": ["kind"], "properties": {"kind": {"type": "string", "enum": ["added", "removed", "changed"]}, "text": {"type": "string"}, "words": {"$ref": "#/components/schemas/WordDiff"}}},
+          "ProductRef": {"type": "object", "required": ["name", "vendor", "product", "status"], "properties": {"name": {"type": "string"}, "vendor": {"type": "string"}, "product": {"type": "string"}, "version": {"type": "string", "description": "The version text as published"}, "status": {"type": "string"}}},
+          "RemediationRef": {"type": "object", "required": ["category", "details", "products", "cves"], "properties": {"category": {"type": "string"}, "details": {"type": "string"}, "url": {"type": "string"}, "date": {"type": "string"}, "products": {"type": "array", "items": {"type": "string"}, "description": "The products it applies to, by name"}, "cves": {"type": "array", "items": {"type": "string"}}}},
+          "AdvisoryChanges": {
+            "type": "object",
+            "required": ["advisory_id", "from", "to", "summary", "diff", "links"],
+            "properties": {
+              "advisory_id": {"type": "string"},
+              "from": {"type": "string", "description": "The older revision, as the from parameter names it"},
+              "to": {"type": "string"},
+              "summary": {"type": "array", "items": {"type": "string"}, "description": "The changes in sentences, as alert emails and `vigil diff` show them; empty when nothing Vigil reads changed"},
+              "links": {"type": "object", "required": ["html", "from_raw", "to_raw"], "properties": {"html": {"type": "string"}, "from_raw": {"type": "string"}, "to_raw": {"type": "string"}}},
+              "diff": {
+                "type": "object",
+                "required": ["advisory", "from", "to", "tracking", "products", "vulnerabilities", "remediations", "notes", "references"],
+                "properties": {
+                  "advisory": {"type": "string"}, "from": {"type": "string", "description": "tracking.version of the older revision"}, "to": {"type": "string"},
+                  "tracking": {"type": "object", "description": "Changed tracking fields, each a Change: status, version, initial_release_date, current_release_date, title, tlp, aggregate_severity, highest_score; risk_summary as a TextChange; revisions_added", "properties": {"status": {"$ref": "#/components/schemas/Change"}, "version": {"$ref": "#/components/schemas/Change"}, "risk_summary": {"$ref": "#/components/schemas/TextChange"}, "revisions_added": {"type": "array", "items": {"type": "object"}}}},
+                  "products": {
+                    "type": "object", "required": ["added", "removed", "changed"],
+                    "properties": {
+                      "added": {"type": "array", "items": {"$ref": "#/components/schemas/ProductRef"}},
+                      "removed": {"type": "array", "items": {"$ref": "#/components/schemas/ProductRef"}},
+                      "changed": {"type": "array", "items": {"type": "object", "required": ["product"], "properties": {
+                        "product": {"$ref": "#/components/schemas/ProductRef"},
+                        "status": {"$ref": "#/components/schemas/Change"},
+                        "range": {"type": "object", "required": ["kind", "old_reading", "new_reading"], "description": "respelled: the text differs but covers the same versions", "properties": {"kind": {"type": "string", "enum": ["respelled", "changed"]}, "old": {"type": "string"}, "new": {"type": "string"}, "old_reading": {"type": "string"}, "new_reading": {"type": "string"}}},
+                        "full_name": {"$ref": "#/components/schemas/Change"}, "cpe": {"$ref": "#/components/schemas/Change"}, "purl": {"$ref": "#/components/schemas/Change"}, "model_numbers": {"$ref": "#/components/schemas/Change"}
+                      }}}
+                    }
+                  },
+                  "vulnerabilities": {
+                    "type": "object", "required": ["added", "removed", "changed"],
+                    "properties": {
+                      "added": {"type": "array", "items": {"type": "object", "required": ["key"], "properties": {"key": {"type": "string"}, "cve": {"type": "string"}, "title": {"type": "string"}, "score": {"type": "object"}}}},
+                      "removed": {"type": "array", "items": {"type": "object", "required": ["key"], "properties": {"key": {"type": "string"}, "cve": {"type": "string"}, "title": {"type": "string"}, "score": {"type": "object"}}}},
+                      "changed": {"type": "array", "items": {"type": "object", "required": ["key"], "properties": {"key": {"type": "string"}, "cve": {"type": "string"}, "score": {"$ref": "#/components/schemas/Change"}, "title": {"$ref": "#/components/schemas/Change"}, "cwe": {"$ref": "#/components/schemas/Change"}, "summary": {"$ref": "#/components/schemas/TextChange"}}}}
+                    }
+                  },
+                  "remediations": {
+                    "type": "object", "required": ["added", "removed", "changed"],
+                    "properties": {
+                      "added": {"type": "array", "items": {"$ref": "#/components/schemas/RemediationRef"}},
+                      "removed": {"type": "array", "items": {"$ref": "#/components/schemas/RemediationRef"}},
+                      "changed": {"type": "array", "items": {"type": "object", "required": ["old", "new"], "properties": {"old": {"$ref": "#/components/schemas/RemediationRef"}, "new": {"$ref": "#/components/schemas/RemediationRef"}, "details": {"$ref": "#/components/schemas/WordDiff"}}}}
+                    }
+                  },
+                  "notes": {"type": "array", "items": {"type": "object", "required": ["category", "change"], "properties": {"category": {"type": "string"}, "title": {"type": "string"}, "change": {"$ref": "#/components/schemas/TextChange"}}}},
+                  "references": {"type": "object", "required": ["added", "removed"], "properties": {"added": {"type": "array", "items": {"type": "object"}}, "removed": {"type": "array", "items": {"type": "object"}}}}
+                }
+              }
             }
           },
           "Source": {

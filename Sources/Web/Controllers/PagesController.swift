@@ -28,6 +28,7 @@ struct PagesController<Context: ViewerRequestContext>: Sendable {
         routes.get("/assets", use: assetsPage)
         routes.get("/advisories/{id}", use: advisory)
         routes.get("/advisories/{id}/revisions/{document}", use: revision)
+        routes.get("/advisories/{id}/changes", use: changes)
         routes.get("/static/vigil.css", use: stylesheet)
         routes.get("/favicon.ico", use: favicon)
         routes.get("/healthz") { _, _ in "ok" }
@@ -160,6 +161,27 @@ struct PagesController<Context: ViewerRequestContext>: Sendable {
                 exposures = (org.name, try await assets.exposures(organisationID: org.id, filter: ExposureFilter(advisoryID: id)))
             }
             return try renderer.render(AdvisoryPageView(stored: stored, vendorSlugs: slugs, exposures: exposures), template: "advisory")
+        }
+    }
+
+    /// What changed between two stored revisions: `from` and `to` as `RevisionComparison.reference` names them, by
+    /// default the current revision against the one before it.
+    @Sendable func changes(_ request: Request, context: Context) async throws -> Response {
+        let raw = try context.parameters.require("id")
+        let id = raw.contains("%") ? raw.removingPercentEncoding ?? raw : raw
+        let parameters = request.uri.queryParameters
+        let from = parameters.get("from").flatMap { $0.isEmpty ? nil : $0 }
+        let to = parameters.get("to").flatMap { $0.isEmpty ? nil : $0 }
+        for value in [from, to].compactMap({ $0 }) where value.unicodeScalars.count > 200 {
+            throw HTTPError(.badRequest, message: "A revision is named by its version, at most 200 characters.")
+        }
+        // Keyed by the pair asked for: only pairs that exist are rendered, and each is cached until the store changes.
+        return try await cached("/advisories/\(id)/changes?from=\(from ?? "")&to=\(to ?? "")") {
+            guard let comparison = try await store.changes(advisoryID: id, from: from, to: to) else {
+                throw HTTPError(.notFound, message: "No advisory with the ID \"\(id)\" is stored.")
+            }
+            let title = try await store.advisory(id: id)?.advisory.title ?? id
+            return try renderer.render(ChangesPageView(comparison, title: title), template: "changes")
         }
     }
 

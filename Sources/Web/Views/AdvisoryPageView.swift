@@ -85,6 +85,8 @@ struct AdvisoryPageView {
         let current: Bool
         let size: String
         let integrity: String
+        /// What changed from the stored revision before this one (nil for the oldest).
+        let changesHref: String?
     }
     struct Acknowledgment {
         let text: String
@@ -232,10 +234,13 @@ struct AdvisoryPageView {
         revisions = a.revisions.reversed().map {
             Revision(number: $0.number, date: Format.dateTime($0.date), dateMachine: Format.machine($0.date), summary: $0.summary)
         }
-        storedRevisions = stored.revisions.map { r in
-            StoredRevision(version: r.version, date: Format.dateTime(r.currentReleaseDate), sha256: String(r.sha256.prefix(16)),
-                           href: r.isCurrent ? "/advisories/\(encodedID).json" : "/advisories/\(encodedID)/revisions/\(r.documentID).json",
-                           current: r.isCurrent, size: Format.bytes(r.size), integrity: r.integrity.rawValue)
+        storedRevisions = stored.revisions.enumerated().map { index, r in
+            // Newest first: the revision before this one is the next in the list.
+            let changes = index + 1 < stored.revisions.count
+                ? ChangesPageView.href(id: a.id, from: stored.revisions[index + 1], to: r, among: stored.revisions) : nil
+            return StoredRevision(version: r.version, date: Format.dateTime(r.currentReleaseDate), sha256: String(r.sha256.prefix(16)),
+                                  href: r.isCurrent ? "/advisories/\(encodedID).json" : "/advisories/\(encodedID)/revisions/\(r.documentID).json",
+                                  current: r.isCurrent, size: Format.bytes(r.size), integrity: r.integrity.rawValue, changesHref: changes)
         }
         hasHistory = stored.revisions.count > 1
         acknowledgments = a.acknowledgments.map { ack in
