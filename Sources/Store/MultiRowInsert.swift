@@ -54,28 +54,40 @@ struct MultiRowInsert {
     /// shows); otherwise in the order the server reads the arrays, which is the same in practice.
     mutating func add(_ table: String, _ columns: [String], rows: [[(any SQLValueConvertible)?]], suffix: String = "",
                       computed: [(column: String, expression: String)] = [], inputOnly: Set<String> = [], ordered: Bool = false) {
-        add(table, columns, values: rows.map { row in row.map { $0?.sqlValue ?? .null } }, suffix: suffix, computed: computed,
-            inputOnly: inputOnly, ordered: ordered)
+        guard !rows.isEmpty else { return }
+        let index = queue(table, columns, suffix: suffix, computed: computed, inputOnly: inputOnly, ordered: ordered, adding: rows.count)
+        for row in rows {
+            precondition(row.count == columns.count, "a row for \(table) needs \(columns.count) values")
+            for (column, value) in row.enumerated() { tables[index].values[column].append(value?.sqlValue ?? .null) }
+        }
+        tables[index].rowCount += rows.count
     }
 
     mutating func add(_ table: String, _ columns: [String], values rows: [[SQLValue]], suffix: String = "",
                       computed: [(column: String, expression: String)] = [], inputOnly: Set<String> = [], ordered: Bool = false) {
         guard !rows.isEmpty else { return }
+        let index = queue(table, columns, suffix: suffix, computed: computed, inputOnly: inputOnly, ordered: ordered, adding: rows.count)
+        for row in rows {
+            precondition(row.count == columns.count, "a row for \(table) needs \(columns.count) values")
+            for (column, value) in row.enumerated() { tables[index].values[column].append(value) }
+        }
+        tables[index].rowCount += rows.count
+    }
+
+    /// The index of `table`'s queue (created on first use), with room for `adding` more rows.
+    private mutating func queue(_ table: String, _ columns: [String], suffix: String, computed: [(column: String, expression: String)],
+                                inputOnly: Set<String>, ordered: Bool, adding: Int) -> Int {
         let index: Int
         if let found = tables.firstIndex(where: { $0.name == table }) {
-            precondition(tables[found].columns == columns && tables[found].suffix == suffix, "\(table) is queued with other columns")
+            precondition(tables[found].columns.count == columns.count && tables[found].suffix == suffix, "\(table) is queued with other columns")
             index = found
         } else {
             tables.append(Table(name: table, columns: columns, suffix: suffix, computed: computed, inputOnly: inputOnly,
                                 ordered: ordered, values: Array(repeating: [], count: columns.count)))
             index = tables.count - 1
         }
-        for column in 0..<columns.count { tables[index].values[column].reserveCapacity(tables[index].rowCount + rows.count) }
-        for row in rows {
-            precondition(row.count == columns.count, "a row for \(table) needs \(columns.count) values")
-            for (column, value) in row.enumerated() { tables[index].values[column].append(value) }
-        }
-        tables[index].rowCount += rows.count
+        for column in 0..<columns.count { tables[index].values[column].reserveCapacity(tables[index].rowCount + adding) }
+        return index
     }
 
     /// The queued INSERTs, one per table, each with one array argument per column.

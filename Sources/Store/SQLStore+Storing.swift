@@ -205,19 +205,20 @@ extension SQLStore {
 
         let stored = zip(documents, plans).filter { $0.1.storesDocument }
         let applied = stored.filter { $0.1.appliesAdvisory }
-        // The advisory rows' values (on PostgreSQL with their search texts cut into words) are worked out on another
-        // thread while the database stores the documents.
+        // The advisory rows' values: on PostgreSQL, with their search texts cut into words, worked out on another thread
+        // while the server stores the documents (SQLite has no words to cut and no server to wait for).
         let changing = applied.map(\.0.advisory)
         let dialect = self.dialect
-        let advisoryValues = Task.detached { changing.map { Self.advisoryValues($0, dialect: dialect) } }
-        defer { advisoryValues.cancel() }
+        let advisoryValues = dialect == .postgres ? Task.detached { changing.map { Self.advisoryValues($0, dialect: dialect) } } : nil
+        defer { advisoryValues?.cancel() }
 
         // Every new revision's document row, in order.
         let documentIDs = stored.isEmpty ? [:] : try await insertDocuments(stored.map(\.0), db: db)
 
         // The rewritten and the new advisory rows (their seqs are the order that shows, like the documents' IDs).
         var values: [String: SQLArguments] = [:]
-        for (advisory, arguments) in zip(changing, await advisoryValues.value) { values[advisory.id] = arguments }
+        let computed = await advisoryValues?.value ?? changing.map { Self.advisoryValues($0, dialect: dialect) }
+        for (advisory, arguments) in zip(changing, computed) { values[advisory.id] = arguments }
         var seqs: [String: Int64] = [:]
         var replaced: [Int64] = []
         for (document, plan) in applied {
