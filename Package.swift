@@ -57,7 +57,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Alerts", dependencies: [
-            "CSAF", "Matching", "Storage", "Telemetry",
+            "CSAF", "Matching", "Storage", "Telemetry", "Revisions",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),

@@ -1,4 +1,5 @@
 import CSAF
+import Revisions
 
 /// Whether a new revision of an advisory changes what matters to the people watching it. Cosmetic revisions (typo
 /// fixes, reworded notes, new acknowledgments, moved references) alert nobody.
@@ -6,12 +7,7 @@ public enum AdvisoryChange {
     /// What changed that matters, in words; empty when nothing did. A first revision (no `previous`) is new.
     public static func materialChanges(from previous: Advisory?, to current: Advisory) -> [String] {
         guard let previous else { return ["new advisory"] }
-        var changes: [String] = []
-        let oldProducts = Set(previous.products.map(ProductKey.init))
-        let newProducts = current.products.map(ProductKey.init).filter { !oldProducts.contains($0) }
-        if !newProducts.isEmpty {
-            changes.append("\(newProducts.count) product entr\(newProducts.count == 1 ? "y" : "ies") added or changed")
-        }
+        var changes = productChanges(AdvisoryDiff.between(previous, current).products)
         let oldCVEs = Set(previous.cves)
         let newCVEs = current.cves.filter { !oldCVEs.contains($0) }
         if !newCVEs.isEmpty { changes.append("new CVE\(newCVEs.count == 1 ? "" : "s") \(newCVEs.joined(separator: ", "))") }
@@ -42,18 +38,30 @@ public enum AdvisoryChange {
         changes.contains { $0.hasSuffix(" added to " + knownExploitedCatalogue) }
     }
 
-    /// A product entry as it matters for exposure: who, what, which versions, which status.
-    struct ProductKey: Hashable {
-        var vendor: String
-        var product: String
-        var version: String?
-        var status: ProductStatusKind
-
-        init(_ product: AffectedProduct) {
-            vendor = product.vendor
-            self.product = product.product
-            version = product.version
-            status = product.status
+    /// The product changes that can change who is affected, in words: products added, a status changed, versions
+    /// that now cover other releases. A range respelled without a change in meaning (`< V2.14.1` → `vers:generic/<2.14.1`),
+    /// identifiers added and products dropped from the list are not news for anyone watching.
+    static func productChanges(_ products: AdvisoryDiff.Products) -> [String] {
+        var changes: [String] = []
+        if !products.added.isEmpty {
+            changes.append("\(products.added.count) product\(products.added.count == 1 ? "" : "s") added: \(named(products.added.map(\.name)))")
         }
+        let statuses = products.changed.compactMap { change -> String? in
+            guard let status = change.status else { return nil }
+            return "\(change.product.name) \(status.old?.label ?? "unlisted") → \(status.new?.label ?? "unlisted")"
+        }
+        if !statuses.isEmpty { changes.append("status changed: \(named(statuses))") }
+        let ranges = products.changed.compactMap { change -> String? in
+            guard let range = change.range, range.kind == .changed else { return nil }
+            return "\(change.product.vendor) \(change.product.product) “\(range.old ?? "any")” → “\(range.new ?? "any")”"
+        }
+        if !ranges.isEmpty { changes.append("affected versions changed: \(named(ranges))") }
+        return changes
+    }
+
+    /// Up to three names, then how many more.
+    static func named(_ names: [String]) -> String {
+        let shown = names.prefix(3).joined(separator: "; ")
+        return names.count > 3 ? "\(shown) and \(names.count - 3) more" : shown
     }
 }

@@ -75,7 +75,29 @@ struct AlertPlannerTests {
         var product = original
         product.products.append(AffectedProduct(productID: "X-1", vendor: "Phoenix Contact", product: "PLCnext Engineer",
                                                 version: "< 2022.6", fullName: "PLCnext Engineer < 2022.6", status: .knownAffected))
-        #expect(AdvisoryChange.materialChanges(from: original, to: product) == ["1 product entry added or changed"])
+        #expect(AdvisoryChange.materialChanges(from: original, to: product) == ["1 product added: PLCnext Engineer < 2022.6"])
+
+        // A range written another way that covers the same versions is no news; one that covers others is.
+        let affected = try #require(original.products.firstIndex { $0.status == .knownAffected })
+        var ranged = original
+        ranged.products[affected].version = "< V2.14.1"
+        let old = ranged.products[affected]
+        for spelling in ["<V2.14.1", "vers:generic/<2.14.1", "< v2.14.1"] {
+            var respelled = ranged
+            respelled.products[affected].version = spelling
+            #expect(AdvisoryChange.materialChanges(from: ranged, to: respelled).isEmpty, "< V2.14.1 → \(spelling)")
+            #expect(planner.plan(organisationID: 1, previous: ranged, current: respelled, watches: watches, context: .init()) == nil)
+        }
+        var widened = ranged
+        widened.products[affected].version = "< V3.0"
+        #expect(AdvisoryChange.materialChanges(from: ranged, to: widened)
+                == ["affected versions changed: \(old.vendor) \(old.product) “< V2.14.1” → “< V3.0”"])
+        var fixed = original
+        fixed.products[affected].status = .fixed
+        let fixedChanges = AdvisoryChange.materialChanges(from: original, to: fixed)
+        #expect(fixedChanges.count == 1)
+        #expect(fixedChanges.first?.hasPrefix("status changed: ") == true)
+        #expect(fixedChanges.first?.hasSuffix("known affected → fixed") == true, "\(fixedChanges)")
 
         var cve = original
         cve.vulnerabilities.append(cve.vulnerabilities[0])
