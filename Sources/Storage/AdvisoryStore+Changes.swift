@@ -10,6 +10,8 @@ public struct RevisionComparison: Sendable, Encodable {
     public var diff: AdvisoryDiff
     /// Every stored revision, newest first, for choosing another pair.
     public var revisions: [StoredRevision]
+    /// The current revision's title, for headings.
+    public var title: String
 
     enum CodingKeys: String, CodingKey {
         case advisoryID = "advisoryId", from, to, summary, diff
@@ -64,10 +66,14 @@ extension AdvisoryStore {
             }
             fromIndex = toIndex + 1
         }
-        let old = try await parsedRevision(advisoryID: advisoryID, revisions[fromIndex])
-        let new = try await parsedRevision(advisoryID: advisoryID, revisions[toIndex])
+        // The current revision is the one `advisory(id:)` read already; the others are read again.
+        func read(_ revision: StoredRevision) async throws -> Advisory {
+            revision.isCurrent ? stored.advisory : try await parsedRevision(advisoryID: advisoryID, revision)
+        }
+        let old = try await read(revisions[fromIndex])
+        let new = try await read(revisions[toIndex])
         return RevisionComparison(advisoryID: advisoryID, from: revisions[fromIndex], to: revisions[toIndex],
-                                  diff: AdvisoryDiff.between(old, new), revisions: revisions)
+                                  diff: AdvisoryDiff.between(old, new), revisions: revisions, title: stored.advisory.title)
     }
 
     /// One stored revision's document, read again (without the identifier-length check: it was stored).

@@ -161,13 +161,8 @@ struct MultiRowInsert {
         let width = table.columns.count
         let sql = "INSERT INTO \(table.name)(\(table.columns.joined(separator: ", "))) VALUES ("
             + Array(repeating: "?", count: width).joined(separator: ", ") + ") \(table.suffix)"
-        guard let session = db as? SQLiteSession else {
-            var rows: [SQLRow] = []
-            for row in 0..<table.rowCount {
-                rows += try await db.fetchAll(sql, SQLArguments((0..<width).map { table.values[$0][row] }))
-            }
-            return rows
-        }
+        // Always inside a transaction on the writer connection: the ingest and every insertRows caller run in one.
+        guard let session = db as? SQLiteSession else { preconditionFailure("SQLite rows are written in a transaction (SQLiteSession)") }
         let returns = table.suffix.contains("RETURNING")
         return try session.run { db in
             let statement = try db.cachedStatement(sql: sql)

@@ -180,8 +180,7 @@ struct PagesController<Context: ViewerRequestContext>: Sendable {
             guard let comparison = try await store.changes(advisoryID: id, from: from, to: to) else {
                 throw HTTPError(.notFound, message: "No advisory with the ID \"\(id)\" is stored.")
             }
-            let title = try await store.advisory(id: id)?.advisory.title ?? id
-            return try renderer.render(ChangesPageView(comparison, title: title), template: "changes")
+            return try renderer.render(ChangesPageView(comparison), template: "changes")
         }
     }
 

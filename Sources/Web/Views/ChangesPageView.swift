@@ -55,14 +55,14 @@ struct ChangesPageView {
             + "&to=\(Format.queryValue(RevisionComparison.reference(to, among: revisions)))"
     }
 
-    init(_ comparison: RevisionComparison, title: String) {
+    init(_ comparison: RevisionComparison) {
         let revisions = comparison.revisions
         let encoded = Format.pathSegment(comparison.advisoryID)
         advisoryID = comparison.advisoryID
         advisoryHref = "/advisories/\(encoded)"
         from = RevisionComparison.reference(comparison.from, among: revisions)
         to = RevisionComparison.reference(comparison.to, among: revisions)
-        pageTitle = "Changes \(from) → \(to) · \(comparison.advisoryID) · \(title)"
+        pageTitle = "Changes \(from) → \(to) · \(comparison.advisoryID) · \(comparison.title)"
         func choices(_ chosen: StoredRevision) -> [Choice] {
             revisions.map { revision in
                 let reference = RevisionComparison.reference(revision, among: revisions)
