@@ -3,45 +3,69 @@ import Foundation
 import Matching
 
 /// What the linker keeps of one advisory: the few facts the rules read, already normalised, so comparing two
-/// advisories is set arithmetic.
-struct AdvisoryLinkFacts: Sendable, Equatable {
-    var id: String
+/// advisories is set arithmetic. A store keeps the document keys (`identityKeys(of:)`, `namedKeys(of:)`) beside the
+/// advisory's rows and builds these from its columns, without reading the document again.
+public struct AdvisoryLinkFacts: Sendable, Equatable {
+    public var id: String
     /// The publisher's namespace host (`cisa.gov`, `siemens.com`, `festo.com`), else its lowercased name.
     var publisherKey: String
-    var publisherName: String
+    public internal(set) var publisherName: String
     /// Canonical keys of the principal product vendor (the first in `Advisory.vendors`), through `VendorDirectory`.
     var vendorKeys: Set<String>
-    var cves: Set<String>
+    public internal(set) var cves: Set<String>
     /// Document keys the advisory is known by: its ID and its aliases.
     var identity: Set<String>
     /// Document keys its references name (less its own).
     var named: Set<String>
-    var initialReleaseDate: Date?
+    public internal(set) var initialReleaseDate: Date?
 
-    init(_ advisory: Advisory, vendors: VendorDirectory) {
-        id = advisory.id
-        publisherKey = Self.publisherKey(advisory.publisher)
-        publisherName = advisory.publisher.name
-        vendorKeys = Set(advisory.vendors.first.map { vendors.vendorKeys($0) } ?? [])
-        cves = Set(advisory.cves.map { $0.trimmingCharacters(in: .whitespaces).uppercased() }.filter { !$0.isEmpty })
-        identity = Set(([advisory.id] + advisory.aliases).compactMap { Self.documentKey($0) })
+    public init(_ advisory: Advisory, vendors: VendorDirectory) {
+        let identity = Self.identityKeys(of: advisory)
+        self.init(id: advisory.id, publisherName: advisory.publisher.name, publisherNamespace: advisory.publisher.namespace,
+                  principalVendor: advisory.vendors.first, cves: advisory.cves,
+                  identityKeys: identity, namedKeys: Self.namedKeys(of: advisory, identity: identity),
+                  initialReleaseDate: advisory.initialReleaseDate, vendors: vendors)
+    }
+
+    /// The facts from what a store keeps of an advisory: its publisher, its first vendor (`Advisory.vendors.first`), its
+    /// CVEs, the keys `identityKeys(of:)` and `namedKeys(of:)` gave for it, and its initial release date.
+    public init(id: String, publisherName: String, publisherNamespace: String, principalVendor: String?, cves: some Sequence<String>,
+                identityKeys: Set<String>, namedKeys: Set<String>, initialReleaseDate: Date?, vendors: VendorDirectory) {
+        self.id = id
+        publisherKey = Self.publisherKey(namespace: publisherNamespace, name: publisherName)
+        self.publisherName = publisherName
+        vendorKeys = Set(principalVendor.map { vendors.vendorKeys($0) } ?? [])
+        self.cves = Set(cves.map { $0.trimmingCharacters(in: .whitespaces).uppercased() }.filter { !$0.isEmpty })
+        identity = identityKeys
+        named = namedKeys.subtracting(identityKeys)
+        // To the second, as stores keep dates: a link read from a store and one worked out from the document agree.
+        self.initialReleaseDate = initialReleaseDate.map { Date(timeIntervalSince1970: ($0.timeIntervalSince1970).rounded(.down)) }
+    }
+
+    /// The document keys `advisory` is known by: its ID and its aliases, as `documentKey` writes them.
+    public static func identityKeys(of advisory: Advisory) -> Set<String> {
+        Set(([advisory.id] + advisory.aliases).compactMap { documentKey($0) })
+    }
+
+    /// The document keys `advisory`'s references name, less the ones it is known by itself.
+    public static func namedKeys(of advisory: Advisory, identity: Set<String>? = nil) -> Set<String> {
+        let identity = identity ?? identityKeys(of: advisory)
         var named = Set<String>()
         for reference in advisory.references {
-            for key in Self.documentKeys(inURL: reference.url) where !identity.contains(key) { named.insert(key) }
+            for key in documentKeys(inURL: reference.url) where !identity.contains(key) { named.insert(key) }
         }
-        self.named = named
-        initialReleaseDate = advisory.initialReleaseDate
+        return named
     }
 
     /// `https://www.festo.com/` → `festo.com`: the same publisher writes its namespace with and without `www.` and
     /// the trailing slash.
-    static func publisherKey(_ publisher: PublisherInfo) -> String {
-        var host = Substring(publisher.namespace.trimmingCharacters(in: .whitespaces).lowercased())
+    static func publisherKey(namespace: String, name: String) -> String {
+        var host = Substring(namespace.trimmingCharacters(in: .whitespaces).lowercased())
         if let scheme = host.range(of: "://") { host = host[scheme.upperBound...] }
         host = host.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
         if host.hasPrefix("www.") { host = host.dropFirst(4) }
         if !host.isEmpty { return String(host) }
-        return publisher.name.trimmingCharacters(in: .whitespaces).lowercased()
+        return name.trimmingCharacters(in: .whitespaces).lowercased()
     }
 
     /// The document keys a reference URL names: its last path segment without a file extension, and its query values.
@@ -76,7 +100,7 @@ struct AdvisoryLinkFacts: Sendable, Equatable {
     /// An advisory ID as a comparable key: lowercase, `_`/`.`/space as `-`, leading zeros of each number dropped
     /// (`SSA-042050` and CISA's `ssa-42050` are one key). Nil for what cannot be a document's ID: no letter or no
     /// digit, under five characters, or a CVE or CWE ID (those name vulnerabilities, not advisories).
-    static func documentKey<S: StringProtocol>(_ text: S) -> String? {
+    public static func documentKey<S: StringProtocol>(_ text: S) -> String? {
         var key = ""
         var number = ""
         var hasLetter = false

@@ -92,16 +92,27 @@ public struct AdvisoryLinker: Sendable {
     /// Links `advisories` from scratch (a later advisory with the same ID replaces an earlier one): the same answer
     /// as adding them one by one to an empty linker, as `allLinks` gives it.
     public static func link(_ advisories: [Advisory], vendors: VendorDirectory = VendorDirectory()) -> [String: [AdvisoryLink]] {
+        link(facts: advisories.lazy.map { AdvisoryLinkFacts($0, vendors: vendors) })
+    }
+
+    /// The links of `facts` to `candidates` under the rules (candidates with its own ID are skipped), in the order
+    /// `links(for:)` gives. A store passes the advisories that share a CVE or a document key with it.
+    public static func links(of facts: AdvisoryLinkFacts, among candidates: some Sequence<AdvisoryLinkFacts>) -> [AdvisoryLink] {
+        sorted(candidates.compactMap { link(from: facts, to: $0) })
+    }
+
+    /// Links advisories from their facts, from scratch: the same answer as `link(_:vendors:)` for the advisories
+    /// they were made of.
+    public static func link(facts: some Sequence<AdvisoryLinkFacts>) -> [String: [AdvisoryLink]] {
         var index = AdvisoryLinkIndex()
-        for advisory in advisories {
-            let facts = AdvisoryLinkFacts(advisory, vendors: vendors)
-            index.remove(facts.id)
-            index.insert(facts)
+        for item in facts {
+            index.remove(item.id)
+            index.insert(item)
         }
         var result: [String: [AdvisoryLink]] = [:]
-        for facts in index.facts.values {
-            let links = index.candidates(for: facts).compactMap { index.facts[$0].flatMap { link(from: facts, to: $0) } }
-            if !links.isEmpty { result[facts.id] = sorted(links) }
+        for item in index.facts.values {
+            let links = index.candidates(for: item).compactMap { index.facts[$0].flatMap { link(from: item, to: $0) } }
+            if !links.isEmpty { result[item.id] = sorted(links) }
         }
         return result
     }

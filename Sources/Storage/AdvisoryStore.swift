@@ -1,5 +1,6 @@
 import CSAF
 import Foundation
+import Revisions
 
 /// Storage of advisories: every revision's verbatim bytes, the normalised facts for lists and search, conflicts
 /// and quarantined files. `SQLiteStore` implements it; a PostgreSQL store follows the same contract tests.
@@ -24,6 +25,19 @@ public protocol AdvisoryStore: DocumentSink {
     func conflicts(advisoryID: String?) async throws -> [RevisionConflict]
     /// A number that changes whenever stored data changes: caches of rendered pages compare it.
     func generation() async throws -> Int64
+    /// The links (`AdvisoryLinker`'s rules) from each of `advisoryIDs` to other publishers' stored advisories that
+    /// describe the same vulnerabilities, in `AdvisoryLinker.links(for:)`'s order; advisories without links (or not
+    /// stored) are absent.
+    func related(advisoryIDs: [String]) async throws -> [String: [AdvisoryLink]]
+    /// Every link between stored advisories, both sides of each, by advisory ID.
+    func allLinks() async throws -> [String: [AdvisoryLink]]
+}
+
+extension AdvisoryStore {
+    /// The links of one advisory (`related(advisoryIDs:)`).
+    public func related(advisoryID: String) async throws -> [AdvisoryLink] {
+        try await related(advisoryIDs: [advisoryID])[advisoryID] ?? []
+    }
 }
 
 /// Filters for the advisory list; every field is optional and they combine with AND.

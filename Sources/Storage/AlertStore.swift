@@ -22,6 +22,9 @@ public protocol AlertStore: Sendable {
     func discardPendingChanges() async throws -> Int
     /// The organisation's alerts, newest first, optionally only those in one state of the alert log.
     func alerts(organisationID: Int64, status: AlertStatus?, limit: Int) async throws -> [StoredAlert]
+    /// Every organisation's alerts for these advisories, by organisation and then oldest first (for alert planning:
+    /// who was alerted already for an advisory that another publisher republishes).
+    func alerts(advisoryIDs: [String]) async throws -> [StoredAlert]
 }
 
 extension AlertStore {

@@ -144,6 +144,16 @@ extension SQLStore {
             """, [organisationID, status?.rawValue, status?.rawValue, limit]).map(StoreRows.alert(from:))
     }
 
+    public func alerts(advisoryIDs: [String]) async throws -> [StoredAlert] {
+        guard !advisoryIDs.isEmpty else { return [] }
+        return try await fetchAll("""
+            SELECT al.*, COALESCE(a.title, al.advisory_id) AS title, COALESCE(a.severity, 'none') AS severity, a.cvss_score
+            FROM alerts al LEFT JOIN advisories a ON a.id = al.advisory_id
+            WHERE al.advisory_id IN (\(Self.placeholders(advisoryIDs.count)))
+            ORDER BY al.organisation_id, al.created_at, al.id
+            """, SQLArguments(advisoryIDs)).map(StoreRows.alert(from:))
+    }
+
     /// `?, ?, ?` for an IN list.
     static func placeholders(_ count: Int) -> String {
         Array(repeating: "?", count: count).joined(separator: ", ")

@@ -228,7 +228,7 @@ extension SQLStore {
         }
         if !replaced.isEmpty {
             let list = Self.placeholders(replaced.count)
-            for table in ["vulnerabilities", "products", "remediations", "sectors", "advisory_vendors"] {
+            for table in ["vulnerabilities", "products", "remediations", "sectors", "advisory_vendors", "advisory_link_keys"] {
                 try await db.execute("DELETE FROM \(table) WHERE advisory_seq IN (\(list))", SQLArguments(replaced))
             }
             if dialect == .sqlite { try await db.execute("DELETE FROM advisories_fts WHERE rowid IN (\(list))", SQLArguments(replaced)) }
@@ -376,6 +376,7 @@ extension SQLStore {
         insert.add("sectors", ["advisory_seq", "sector"], rows: a.sectors.map { [seq, $0] }, suffix: "ON CONFLICT DO NOTHING")
         insert.add("advisory_vendors", ["advisory_seq", "vendor_id"], rows: a.vendors.map { [seq, vendorIDs[TextSafe.clean($0)]!] },
                    suffix: "ON CONFLICT DO NOTHING")
+        insert.add("advisory_link_keys", linkKeyColumns, rows: linkKeyRows(a, seq: seq))
         insert.add("advisory_changes", ["advisory_id", "document_id", "previous_document_id", "recorded_at"],
                    rows: [[a.id, documentID, previousDocumentID, Timestamp.format(Date())]], ordered: true)
     }

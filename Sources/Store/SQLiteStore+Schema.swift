@@ -400,6 +400,16 @@ extension SQLiteStore {
             // row's verbatim bytes (a column before integrity) into its overflow pages.
             try db.execute(sql: "CREATE INDEX documents_by_integrity ON documents(integrity)")
         }
+        migrator.registerMigration("v17-advisory-link-keys") { db in
+            // The document keys each advisory is known by (`self`) and its references name (`names`), for linking the
+            // same vulnerabilities across publishers (`SQLStore+Links`). A store that holds advisories already is
+            // marked for the keys to be written from their documents on first use (`ensureLinkKeys`).
+            try db.execute(sql: """
+                \(SchemaText.advisoryLinkKeys(seq: "INTEGER"))
+                CREATE INDEX advisory_link_keys_by_key ON advisory_link_keys(key, kind);
+                \(SchemaText.linkKeysPending);
+                """)
+        }
         return migrator
     }
 }

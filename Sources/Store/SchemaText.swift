@@ -120,4 +120,22 @@ enum SchemaText {
           created_at TEXT NOT NULL,
           delivered_at TEXT
         """
+
+    /// `advisory_link_keys`: the document keys (`AdvisoryLinkFacts.documentKey`) an advisory is known by (`self`) and
+    /// the ones its references name (`names`), replaced with its other rows.
+    static func advisoryLinkKeys(seq: String) -> String {
+        """
+        CREATE TABLE advisory_link_keys (
+          advisory_seq \(seq) NOT NULL REFERENCES advisories(seq) ON DELETE CASCADE,
+          kind TEXT NOT NULL CHECK (kind IN ('self', 'names')),
+          key TEXT NOT NULL,
+          PRIMARY KEY (advisory_seq, kind, key)
+        );
+        """
+    }
+
+    /// Marks a store that holds advisories for their link keys to be written (`SQLStore.ensureLinkKeys`).
+    static let linkKeysPending = """
+        INSERT INTO meta(key, value) SELECT 'link_keys_pending', CASE WHEN EXISTS (SELECT 1 FROM advisories) THEN 1 ELSE 0 END
+        """
 }

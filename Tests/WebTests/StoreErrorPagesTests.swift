@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Matching
+import Revisions
 import Sources
 import Storage
 import Store
@@ -33,6 +34,8 @@ struct StoreErrorPagesTests {
         func quarantined(limit: Int) async throws -> [QuarantinedDocument] { try await base.quarantined(limit: limit) }
         func conflicts(advisoryID: String?) async throws -> [RevisionConflict] { try await base.conflicts(advisoryID: advisoryID) }
         func generation() async throws -> Int64 { try await base.generation() }
+        func related(advisoryIDs: [String]) async throws -> [String: [AdvisoryLink]] { try await base.related(advisoryIDs: advisoryIDs) }
+        func allLinks() async throws -> [String: [AdvisoryLink]] { try await base.allLinks() }
         func ingest(_ document: IncomingDocument) async throws -> IngestOutcome { try await base.ingest(document) }
         func quarantine(_ document: RejectedDocument) async throws { try await base.quarantine(document) }
         func ingest(batch documents: [IncomingDocument]) async throws -> [IngestOutcome] { try await base.ingest(batch: documents) }
@@ -77,6 +80,7 @@ struct StoreErrorPagesTests {
     func markProcessed(changeID: Int64) async throws { try await base.markProcessed(changeID: changeID) }
     func discardPendingChanges() async throws -> Int { try await base.discardPendingChanges() }
     func alerts(organisationID: Int64, status: AlertStatus?, limit: Int) async throws -> [StoredAlert] { try await base.alerts(organisationID: organisationID, status: status, limit: limit) }
+    func alerts(advisoryIDs: [String]) async throws -> [StoredAlert] { try await base.alerts(advisoryIDs: advisoryIDs) }
     // AssetStore
     func organisation(named name: String, create: Bool) async throws -> Organisation? { try await base.organisation(named: name, create: create) }
     func organisations() async throws -> [Organisation] { try await base.organisations() }

@@ -397,5 +397,11 @@ extension PostgresStore {
         Migration(name: "v5-documents-by-integrity", statements: [
             "CREATE INDEX documents_by_integrity ON documents(integrity)",
         ]),
+        // SQLite's v17: the document keys for linking advisories across publishers.
+        Migration(name: "v6-advisory-link-keys", statements: [
+            SchemaText.advisoryLinkKeys(seq: "BIGINT"),
+            "CREATE INDEX advisory_link_keys_by_key ON advisory_link_keys(key, kind)",
+            SchemaText.linkKeysPending,
+        ]),
     ]
 }

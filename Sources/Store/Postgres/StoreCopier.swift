@@ -13,7 +13,8 @@ public struct StoreCopier: Sendable {
     static let tables: [(name: String, order: String)] = [
         ("documents", "rowid"), ("advisories", "rowid"), ("vulnerabilities", "advisory_seq, position"),
         ("vendors", "rowid"), ("advisory_vendors", "advisory_seq, vendor_id"), ("products", "advisory_seq, position"),
-        ("remediations", "advisory_seq, position"), ("sectors", "advisory_seq, sector"), ("conflicts", "rowid"),
+        ("remediations", "advisory_seq, position"), ("sectors", "advisory_seq, sector"),
+        ("advisory_link_keys", "advisory_seq, kind, key"), ("conflicts", "rowid"),
         ("quarantine", "rowid"), ("sources", "rowid"), ("http_cache", "rowid"), ("remote_documents", "rowid"),
         ("kev", "cve"), ("organisations", "rowid"), ("assets", "rowid"), ("exposures", "asset_id, advisory_id"),
         ("vendor_aliases", "alias"), ("advisory_changes", "rowid"), ("watches", "rowid"), ("alerts", "rowid"),
@@ -48,6 +49,8 @@ public struct StoreCopier: Sendable {
     /// Copies everything; returns each table's row count in the source and in the target afterwards.
     @discardableResult
     public func run() async throws -> [TableCount] {
+        // The keys copy row for row: a store from before they were kept gets them first.
+        try await source.ensureLinkKeys()
         try await target.transaction { db in
             // Only into an empty database: merging two installations would collide on IDs.
             for table in ["documents", "organisations", "users", "sources"] {
