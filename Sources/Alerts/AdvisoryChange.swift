@@ -33,6 +33,19 @@ public enum AdvisoryChange {
 
     static let knownExploitedCatalogue = "CISA's Known Exploited Vulnerabilities catalogue"
 
+    /// Whether a change (one of `materialChanges`' words) is about the products listed: added, another status, other
+    /// versions. Those concern an organisation whose only match is its inventory when they touch its assets.
+    public static func isProductChange(_ change: String) -> Bool {
+        change.contains(" product added: ") || change.contains(" products added: ") || change.hasPrefix("status changed: ")
+            || change.hasPrefix("affected versions changed: ")
+    }
+
+    /// Whether an alert was made for another publisher's advisory of vulnerabilities alerted before
+    /// (`republished by CISA as …`).
+    public static func isRepublication(_ changes: [String]) -> Bool {
+        changes.first.map { $0.hasPrefix("republished by ") || $0.hasPrefix("also published by ") } ?? false
+    }
+
     /// Whether an alert's changes say a CVE was newly listed as known exploited.
     public static func isKnownExploitedNews(_ changes: [String]) -> Bool {
         changes.contains { $0.hasSuffix(" added to " + knownExploitedCatalogue) }

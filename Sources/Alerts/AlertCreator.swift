@@ -1,8 +1,13 @@
 import CSAF
 import Foundation
 import Matching
+import Revisions
 import Storage
 import Telemetry
+
+/// What alert creation reads: the journal and alerts, the outbox's channels, the advisories another publisher
+/// republished, and the organisations' assets.
+public typealias AlertingStore = AlertStore & OutboxStore & AdvisoryStore & AssetStore
 
 /// Works through the journal of stored advisory revisions and creates one alert per organisation and revision that
 /// matters to it. Safe to run again after a crash or on several nodes: alerts are unique by idempotency key, and a
@@ -12,14 +17,16 @@ public struct AlertCreator: Sendable {
     /// a new source's archive) and alerts nobody; revisions of it still do.
     public static let backfillAge: TimeInterval = 30 * 24 * 3600
 
-    let store: any AlertStore & OutboxStore
+    let store: any AlertingStore
     let planner: AlertPlanner
+    let directory: VendorDirectory
     /// Where created alerts and their latency are counted (`vigil serve --metrics-port`); nil counts nothing.
     let metrics: VigilMetrics?
 
-    public init(store: any AlertStore & OutboxStore, directory: VendorDirectory = VendorDirectory(), metrics: VigilMetrics? = nil) {
+    public init(store: any AlertingStore, directory: VendorDirectory = VendorDirectory(), metrics: VigilMetrics? = nil) {
         self.store = store
         self.metrics = metrics
+        self.directory = directory
         planner = AlertPlanner(evaluator: WatchEvaluator(directory: directory))
     }
 
@@ -28,6 +35,11 @@ public struct AlertCreator: Sendable {
         public var changesProcessed = 0
         public var alertsCreated = 0
         public var backfillSkipped = 0
+        /// Another publisher's advisory of vulnerabilities an organisation was alerted to already, with nothing new for
+        /// it: noted on the earlier alert instead of alerting again (one per organisation).
+        public var republicationsNoted = 0
+        /// Revisions whose changes touch none of an organisation's assets, where only its asset inventory matched.
+        public var unchangedForAssets = 0
         public init() {}
     }
 
@@ -45,19 +57,60 @@ public struct AlertCreator: Sendable {
         }
         var channels: [Int64: [NotificationChannel]] = [:]
         for organisationID in byOrganisation.keys { channels[organisationID] = try await store.channels(organisationID: organisationID) }
+        var pass = Pass(store: store, directory: directory)
         while true {
             let changes = try await store.pendingChanges(limit: batch)
             if changes.isEmpty { return summary }
             for change in changes {
-                try await process(change, watches: byOrganisation, channels: channels, summary: &summary)
+                try await process(change, watches: byOrganisation, channels: channels, pass: &pass, summary: &summary)
                 try await store.markProcessed(changeID: change.id)
                 summary.changesProcessed += 1
             }
         }
     }
 
+    /// What one pass reads once and keeps: each organisation's assets, indexed (read when first needed), and the
+    /// advisories that republications are compared with.
+    struct Pass {
+        let store: any AlertingStore
+        let directory: VendorDirectory
+        var calculator: ExposureCalculator?
+        var assets: [Int64: AssetImpact.Assets?] = [:]
+        var advisories: [String: Advisory?] = [:]
+
+        /// The organisation's assets, indexed; nil when it has none.
+        mutating func assets(_ organisationID: Int64) async throws -> AssetImpact.Assets? {
+            if let held = assets[organisationID] { return held }
+            let stored = try await store.assets(organisationID: organisationID)
+            var indexed: AssetImpact.Assets?
+            if !stored.isEmpty {
+                if calculator == nil {
+                    // The deployment's vendor aliases, as the store's exposures use them.
+                    let aliases = try await store.vendorAliases()
+                    calculator = ExposureCalculator(directory: aliases.isEmpty ? directory : VendorDirectory(custom: aliases))
+                }
+                indexed = AssetImpact.Assets(stored.map { ($0.id, $0.asset) }, calculator: calculator!)
+            }
+            assets[organisationID] = indexed
+            return indexed
+        }
+
+        mutating func advisory(_ id: String) async throws -> Advisory? {
+            if let held = advisories[id] { return held }
+            let advisory = try await store.advisory(id: id)?.advisory
+            advisories[id] = advisory
+            return advisory
+        }
+    }
+
     func process(_ change: AdvisoryChangeRecord, watches: [Int64: [StoredWatch]], channels allChannels: [Int64: [NotificationChannel]],
                  summary: inout Summary) async throws {
+        var pass = Pass(store: store, directory: directory)
+        try await process(change, watches: watches, channels: allChannels, pass: &pass, summary: &summary)
+    }
+
+    func process(_ change: AdvisoryChangeRecord, watches: [Int64: [StoredWatch]], channels allChannels: [Int64: [NotificationChannel]],
+                 pass: inout Pass, summary: inout Summary) async throws {
         guard !watches.isEmpty else { return }
         if change.previous == nil, let published = change.current.initialReleaseDate ?? change.current.currentReleaseDate,
            change.recordedAt.timeIntervalSince(published) > Self.backfillAge {
@@ -65,6 +118,17 @@ public struct AlertCreator: Sendable {
             return
         }
         let (kev, exposed) = try await store.alertContext(advisoryID: change.current.id)
+        // A new advisory that is another publisher's of vulnerabilities already stored (a strong link: one names the
+        // other, or the same CVEs of the same vendor): organisations alerted to that one hear of this one only when it
+        // brings something new for them.
+        var republished: [AdvisoryLink] = []
+        var earlierAlerts: [Int64: [StoredAlert]] = [:]
+        if change.previous == nil, change.knownExploitedAdded.isEmpty {
+            republished = try await store.related(advisoryID: change.current.id).filter { $0.strength == .strong }
+            if !republished.isEmpty {
+                earlierAlerts = Dictionary(grouping: try await store.alerts(advisoryIDs: republished.map(\.id)), by: \.draft.organisationID)
+            }
+        }
         var drafts: [StoredAlert.Draft] = []
         for (organisationID, stored) in watches.sorted(by: { $0.key < $1.key }) {
             let channels = allChannels[organisationID] ?? []
@@ -75,12 +139,41 @@ public struct AlertCreator: Sendable {
             guard let plan = planner.plan(organisationID: organisationID, previous: change.previous, current: change.current,
                                           watches: active, context: context,
                                           knownExploitedAdded: change.knownExploitedAdded) else { continue }
+            var changes = plan.changes
+            if let earlier = earlierAlerts[organisationID]?.first,
+               let link = republished.first(where: { $0.id == earlier.draft.advisoryID }),
+               let original = try await pass.advisory(link.id) {
+                let note = Self.republicationNote(change.current, original: original, link: link)
+                let news = Self.republicationNews(change.current, original: original,
+                                                  assets: try await pass.assets(organisationID))
+                if news.isEmpty {
+                    // Noted once on the earliest alert, however often this change is processed.
+                    let events = try await store.alertEvents(alertID: earlier.id, organisationID: organisationID)
+                    if !events.contains(where: { $0.field == "note" && $0.newValue == note }) {
+                        _ = try await store.updateAlert(id: earlier.id, organisationID: organisationID, update: AlertUpdate(note: note),
+                                                        actor: "Vigil", at: change.recordedAt)
+                    }
+                    summary.republicationsNoted += 1
+                    continue
+                }
+                changes = [note] + news
+            } else if change.previous != nil, change.knownExploitedAdded.isEmpty, let assets = try await pass.assets(organisationID) {
+                let impact = AssetImpact.between(change.previous, change.current, assets: assets)
+                // Only the inventory matched and the revision's news is products none of the assets is among: nothing
+                // for this organisation. Other news (a higher score, a fix, a new CVE) still alerts.
+                let onlyAssets = plan.matches.allSatisfy { match in active.first { $0.id == match.watchID }?.rule == .assets }
+                if onlyAssets, impact.isUnchanged, changes.allSatisfy(AdvisoryChange.isProductChange) {
+                    summary.unchangedForAssets += 1
+                    continue
+                }
+                changes.append(impact.summary)
+            }
             let labels = Dictionary(uniqueKeysWithValues: active.map { ($0.id, $0.rule.label) })
             let notify = Dictionary(uniqueKeysWithValues: stored.map { ($0.id, $0.draft.notify) })
             let channelIDs = plan.matches.flatMap { Self.channels(for: notify[$0.watchID] ?? "", among: channels).map(\.id) }
             drafts.append(StoredAlert.Draft(
                 organisationID: organisationID, advisoryID: plan.advisoryID, advisoryVersion: plan.advisoryVersion,
-                idempotencyKey: plan.idempotencyKey, changes: plan.changes,
+                idempotencyKey: plan.idempotencyKey, changes: changes,
                 matches: plan.matches.map { AlertMatch(watchID: $0.watchID, watch: labels[$0.watchID] ?? "", reason: $0.reason) },
                 channelIDs: Array(Set(channelIDs)).sorted()))
         }
@@ -96,6 +189,44 @@ public struct AlertCreator: Sendable {
             let latency = reason == .knownExploited ? nil : Date().timeIntervalSince(published)
             for _ in 0..<created { metrics.alertCreated(reason, latency: latency) }
         }
+    }
+
+    /// `republished by CISA as ICSA-24-046-15 (7 days later)`, or `also published by Siemens ProductCERT as SSA-116924
+    /// (7 days earlier)` when the one arriving second was published first.
+    static func republicationNote(_ current: Advisory, original: Advisory, link: AdvisoryLink) -> String {
+        var days: Int?
+        if let published = current.initialReleaseDate, let first = original.initialReleaseDate ?? link.initialReleaseDate {
+            days = Int((published.timeIntervalSince(first) / 86_400).rounded())
+        }
+        let later = (days ?? 0) >= 0
+        var note = "\(later ? "republished" : "also published") by \(current.publisher.name) as \(current.id)"
+        if let days {
+            let count = abs(days)
+            note += count == 0 ? " (the same day)" : " (\(count) day\(count == 1 ? "" : "s") \(later ? "later" : "earlier"))"
+        }
+        return note
+    }
+
+    /// What a republication brings that the advisory an organisation was alerted to did not, for that organisation:
+    /// assets it affects that the original did not, a fix where the original had none, a higher severity.
+    static func republicationNews(_ current: Advisory, original: Advisory, assets: AssetImpact.Assets?) -> [String] {
+        var news: [String] = []
+        if let assets {
+            let impact = AssetImpact.between(original, current, assets: assets)
+            if !impact.newlyAffected.isEmpty {
+                news.append("affects \(impact.newlyAffected.count) of your assets the original did not " +
+                            "(\(AdvisoryChange.named(impact.newlyAffected)))")
+            }
+        }
+        let fix = Remediation.Category.vendorFix.rawValue
+        if !original.remediations.contains(where: { $0.category == fix }), current.remediations.contains(where: { $0.category == fix }) {
+            news.append("a fix is now available")
+        }
+        if current.severity > original.severity {
+            news.append("severity raised to \(current.severity.rawValue) from \(original.severity.rawValue)"
+                        + (current.highestScore.map { " (CVSS \($0.score))" } ?? ""))
+        }
+        return news
     }
 
     /// The enabled channels a watch notifies: those its `notify` names (by channel name or by spec such as

@@ -17,7 +17,7 @@ public struct AlertLoop: Sendable {
     /// How the loop waits (tests record the waits instead of sleeping them out).
     let sleep: @Sendable (Duration) async throws -> Void
 
-    public init(store: any AlertStore & OutboxStore, dispatcher: AlertDispatcher, logger: Logger, metrics: VigilMetrics? = nil,
+    public init(store: any AlertingStore, dispatcher: AlertDispatcher, logger: Logger, metrics: VigilMetrics? = nil,
                 interval: Duration = .seconds(1), maxBackoff: Duration = .seconds(60),
                 sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }) {
         creator = AlertCreator(store: store, metrics: metrics)

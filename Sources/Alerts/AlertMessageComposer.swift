@@ -109,6 +109,14 @@ public struct AlertMessageComposer: Sendable {
         return out
     }
 
+    /// The page comparing an updated advisory's revisions; nil for a known-exploited listing or another publisher's
+    /// republication, which have no earlier revision of their own to compare.
+    func compareURL(_ alert: StoredAlert) -> String? {
+        guard !alert.isNew, !AdvisoryChange.isKnownExploitedNews(alert.draft.changes),
+              !AdvisoryChange.isRepublication(alert.draft.changes) else { return nil }
+        return "\(baseURL)/advisories/\(Self.pathComponent(alert.draft.advisoryID))/changes"
+    }
+
     func alertText(_ notice: AlertNotice) -> String {
         let alert = notice.alert
         var out = "\(severityLabel(notice))\(scoreSuffix(notice)) · \(alert.isNew ? "new advisory" : "updated advisory")\n"
@@ -118,7 +126,10 @@ public struct AlertMessageComposer: Sendable {
             if let date = advisory.currentReleaseDate ?? advisory.initialReleaseDate { out += ", \(Timestamp.formatDay(date))" }
             out += "\n"
         }
-        if !alert.isNew { out += "\nWhat changed: \(alert.draft.changes.joined(separator: "; "))\n" }
+        if !alert.isNew {
+            out += "\nWhat changed: \(alert.draft.changes.joined(separator: "; "))\n"
+            if let compare = compareURL(alert) { out += "Every change, revision against revision: \(compare)\n" }
+        }
         out += "\nWhy you get this:\n"
         for match in alert.draft.matches { out += "- watch \(match.watch): \(match.reason)\n" }
         let exposures = notice.exposures
@@ -193,7 +204,11 @@ public struct AlertMessageComposer: Sendable {
         var out = "<p><b>\(Self.escape(severityLabel(notice) + scoreSuffix(notice)))</b> · \(alert.isNew ? "new advisory" : "updated advisory")</p>\n"
         out += "<h1 style=\"font-size:1.3em\"><a href=\"\(Self.escape("\(baseURL)/advisories/\(Self.pathComponent(alert.draft.advisoryID))"))\">"
         out += "\(Self.escape(alert.draft.advisoryID))</a>: \(Self.escape(alert.advisoryTitle))</h1>\n"
-        if !alert.isNew { out += "<p><b>What changed:</b> \(Self.escape(alert.draft.changes.joined(separator: "; ")))</p>\n" }
+        if !alert.isNew {
+            out += "<p><b>What changed:</b> \(Self.escape(alert.draft.changes.joined(separator: "; ")))"
+            if let compare = compareURL(alert) { out += " (<a href=\"\(Self.escape(compare))\">every change</a>)" }
+            out += "</p>\n"
+        }
         out += "<h2 style=\"font-size:1.1em\">Why you get this</h2>\n<ul>\n"
         for match in alert.draft.matches { out += "<li>watch \(Self.escape(match.watch)): \(Self.escape(match.reason))</li>\n" }
         out += "</ul>\n"
