@@ -108,7 +108,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
         ], path: "Tests/VigilTestSupport"),
         .testTarget(name: "CSAFTests", dependencies: ["CSAF", "VigilTestSupport"]),
-        .testTarget(name: "RevisionsTests", dependencies: ["Revisions", "CSAF", "Versions", "Matching", "VigilTestSupport"]),
+        .testTarget(name: "RevisionsTests", dependencies: ["Revisions", "CSAF", "Versions", "Matching", "Storage", "VigilTestSupport"]),
         .testTarget(name: "VersionsTests", dependencies: ["Versions", "VigilTestSupport"]),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "VigilTestSupport"]),
         .testTarget(name: "MatchingTests", dependencies: ["Matching", "Versions", "CSAF", "VigilTestSupport"],

@@ -14,7 +14,8 @@ public struct SourceWithoutFeed: Sendable {
     }
 }
 
-/// The Sources page: each source with its last success, last error, documents held and quarantined, next poll.
+/// The Sources page: each source with its last success, last error, documents held and quarantined, next poll, and
+/// how much earlier its publisher publishes than the others (`SourceLeadTimes`).
 struct SourcesPageView {
     struct Failure {
         let url: String
@@ -40,6 +41,22 @@ struct SourcesPageView {
         let interval: String
         let failures: [Failure]
         let hasFailures: Bool
+        /// "Siemens ProductCERT: median 2 days earlier than CISA, first in 70 of 76 pairs", when the source is tied to
+        /// a publisher with linked pairs.
+        let lead: String?
+    }
+
+    /// One publisher's line in "Lead time by publisher".
+    struct LeadRow {
+        let publisher: String
+        let pairs: String
+        let first: String
+        let sameDay: String
+        let later: String
+        let median: String
+        /// "earlier", "later" or "same": the median's direction, for its class.
+        let direction: String
+        let others: String
     }
 
     struct Unfed {
@@ -56,8 +73,11 @@ struct SourcesPageView {
     let total: String
     let withoutFeed: [Unfed]
     let hasWithoutFeed: Bool
+    let leadRows: [LeadRow]
+    let hasLeadRows: Bool
 
-    init(sources: [SourceRecord], failures: [String: [RemoteDocumentState]], withoutFeed: [SourceWithoutFeed], now: Date = Date()) {
+    init(sources: [SourceRecord], failures: [String: [RemoteDocumentState]], withoutFeed: [SourceWithoutFeed],
+         leadTimes: SourceLeadTimes = .none, now: Date = Date()) {
         rows = sources.map { source in
             let stateLabel: String
             let stateClass: String
@@ -84,13 +104,28 @@ struct SourcesPageView {
                        nextPoll: source.enabled ? (Format.dateTime(source.nextPoll).map { source.health == .unreachable ? "next try \($0) (backing off)" : $0 }
                                                    ?? "as soon as the scheduler runs") : "not polled",
                        interval: source.intervalDescription,
-                       failures: failing, hasFailures: !failing.isEmpty)
+                       failures: failing, hasFailures: !failing.isEmpty,
+                       lead: leadTimes.leadTime(source: source.slug).map(Self.sentence))
         }
         hasRows = !sources.isEmpty
         enabledCount = sources.filter(\.enabled).count.formatted()
         total = sources.count.formatted()
         self.withoutFeed = withoutFeed.map { Unfed(name: $0.name, page: $0.page, note: $0.note) }
         hasWithoutFeed = !withoutFeed.isEmpty
+        leadRows = leadTimes.publishers.map { lead in
+            LeadRow(publisher: lead.publisher, pairs: lead.pairs.formatted(), first: lead.first.formatted(),
+                    sameDay: lead.sameDay.formatted(), later: lead.later.formatted(), median: lead.medianInWords,
+                    direction: lead.medianLeadDays > 0 ? "earlier" : lead.medianLeadDays < 0 ? "later" : "same",
+                    others: lead.others.joined(separator: ", "))
+        }
+        hasLeadRows = !leadRows.isEmpty
+    }
+
+    /// "Siemens ProductCERT: median 2 days earlier than CISA, first in 70 of 76 pairs".
+    static func sentence(_ lead: PublisherLeadTime) -> String {
+        let others = lead.others.count <= 2 ? lead.others.joined(separator: " and ") : "\(lead.others.count) other publishers"
+        let median = lead.medianLeadDays == 0 ? "median same day as \(others)" : "median \(lead.medianInWords) than \(others)"
+        return "\(lead.publisher): \(median), first in \(lead.first.formatted()) of \(lead.pairs.formatted()) pair\(lead.pairs == 1 ? "" : "s")"
     }
 }
 
