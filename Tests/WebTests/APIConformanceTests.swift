@@ -35,6 +35,8 @@ struct APIConformanceTests {
                 let summary = try await LocalImporter().run(paths: [file.path], into: store)
                 #expect(summary.rejected == 0, "\(summary.errors)")
             }
+            // A vendor's advisory and CISA's republication of it, so that `related` and `also_published_as` have items.
+            try await LinkFixtures.importing([LinkFixtures.vendorAdvisory, LinkFixtures.republication], into: store, directory: directory)
             let plant = try #require(try await store.organisation(named: "Plant A", create: true))
             let member = try await AccountFixtures.member("api@plant.example", of: plant, store: store)
             let token = AccountTokens.apiToken()
@@ -185,12 +187,16 @@ struct APIConformanceTests {
         let samples: [String: [Sample]] = [
             "GET /api/v1/advisories": [
                 Sample(uri: "/api/v1/advisories?per_page=500", bearer: false, status: 200),
+                Sample(uri: "/api/v1/advisories?group=vulnerability&per_page=500", bearer: false, status: 200),
+                Sample(uri: "/api/v1/advisories?group=bogus", bearer: false, status: 400),
                 Sample(uri: "/api/v1/advisories?vendor=phoenix-contact&kev=true&page=1000000", bearer: false, status: 200),
                 Sample(uri: "/api/v1/advisories?severity=extreme", bearer: false, status: 400),
                 Sample(uri: "/api/v1/advisories?page=1000001", bearer: false, status: 400),
             ],
             "GET /api/v1/advisories/{id}": [
                 Sample(uri: "/api/v1/advisories/ICSA-22-172-04", bearer: false, status: 200),
+                Sample(uri: "/api/v1/advisories/EXSA-123456", bearer: false, status: 200),
+                Sample(uri: "/api/v1/advisories/ICSA-26-100-01", bearer: false, status: 200),
                 Sample(uri: "/api/v1/advisories/ICSA-00-000-00", bearer: false, status: 404),
             ],
             "GET /api/v1/advisories/{id}/changes": [
@@ -264,6 +270,25 @@ struct APIConformanceTests {
             let problems = checker.problems(body, schema, at: "$")
             #expect(problems.isEmpty, "\(uri) (\(answer.status)) does not match the document: \(problems.prefix(10))")
         }
+        // The optional parts the link samples are there for were checked with items in them, not only empty.
+        func member(_ uri: String, _ key: String) throws -> ResponseJSON? {
+            let answer = try #require(answers.first { $0.sample.uri == uri })
+            guard case .object(let members) = try JSONDecoder().decode(ResponseJSON.self, from: answer.body) else { return nil }
+            return members[key]
+        }
+        for uri in ["/api/v1/advisories/EXSA-123456", "/api/v1/advisories/ICSA-26-100-01"] {
+            guard case .array(let related) = try member(uri, "related") else { Issue.record("\(uri): no related list"); continue }
+            #expect(related.count == 1, "\(uri): \(related.count) related")
+        }
+        if case .array(let grouped) = try member("/api/v1/advisories?group=vulnerability&per_page=500", "items") {
+            let folded = grouped.filter { item in
+                if case .object(let fields) = item, case .array(let also) = fields["also_published_as"] { return !also.isEmpty }
+                return false
+            }
+            #expect(folded.count == 1, "\(folded.count) items with also_published_as")
+        } else {
+            Issue.record("the grouped list has no items")
+        }
         await corpus.store.close()
     }
 
@@ -303,6 +328,7 @@ extension APIConformanceTests {
         try await app.test(.router) { client in
             let longQuery = String(repeating: "e\u{301}", count: 300)  // 300 characters, 600 code points
             for (query, status) in [("severity=high&kev=1&year=2022&page=1&per_page=5", 200), ("kev=true", 200), ("kev=0", 200),
+                                    ("group=vulnerability", 200), ("group=advisory", 200), ("group=Vulnerability", 400), ("group=", 400),
                                     ("severity=HIGH", 400), ("severity=", 400), ("severity=%20high", 400), ("year=+2022", 400),
                                     ("page=01", 400), ("per_page=", 400), ("kev=yes", 400), ("q=\(TestBrowser.encode(longQuery))", 400),
                                     ("severity=high&severity=bogus", 400)] {

@@ -46,6 +46,45 @@ struct APIController<Context: RequestContext>: Sendable {
         /// CVEs of the advisory in CISA's Known Exploited Vulnerabilities catalogue.
         let knownExploitedCount: Int
         let url: String
+        /// With `?group=vulnerability`: the advisories of this page folded into this row (`VulnerabilityGroups`),
+        /// earliest first; absent otherwise.
+        let alsoPublishedAs: [Publication]?
+    }
+
+    /// An advisory folded into another's row of the list.
+    struct Publication: Encodable {
+        let id: String
+        let publisher: String
+        let initialReleaseDate: Date?
+        let url: String
+    }
+
+    /// Another publisher's advisory describing the same vulnerabilities (`AdvisoryLink`, `AdvisoryLinker`'s rules).
+    struct Related: Encodable {
+        let id: String
+        let publisher: String
+        let reason: AdvisoryLink.Reason
+        let strength: AdvisoryLink.Strength
+        let sharedCVEs: [String]
+        let initialReleaseDate: Date?
+        let reference: AdvisoryLink.ReferenceDirection?
+        let url: String
+
+        init(_ link: AdvisoryLink) {
+            id = link.id
+            publisher = link.publisher
+            reason = link.reason
+            strength = link.strength
+            sharedCVEs = link.sharedCVEs
+            initialReleaseDate = link.initialReleaseDate
+            reference = link.reference
+            url = "/api/v1/advisories/\(Format.pathSegment(link.id))"
+        }
+
+        // Spelled out: the snake_case strategy would split "CVEs" into "cv_es".
+        enum CodingKeys: String, CodingKey {
+            case id, publisher, reason, strength, sharedCVEs = "sharedCves", initialReleaseDate, reference, url
+        }
     }
 
     struct AdvisoryResponse: Encodable {
@@ -56,6 +95,8 @@ struct APIController<Context: RequestContext>: Sendable {
         let conflicts: Int
         let knownExploited: [KnownExploitedVulnerability]
         let links: Links
+        /// Other publishers' advisories linked to this one, strongest first; empty when there are none.
+        let related: [Related]
     }
 
     struct Integrity: Encodable {
@@ -92,15 +133,21 @@ struct APIController<Context: RequestContext>: Sendable {
         } catch let invalid as ListQuery.Invalid {
             throw HTTPError(.badRequest, message: invalid.message)
         }
+        let grouping = ListQuery.grouping(from: request, default: .advisory)
         let page = try await store.search(query)
+        let rows = try await VulnerabilityGroups.rows(of: page, grouping: grouping, store: store)
+        func url(_ id: String) -> String { "/api/v1/advisories/\(Format.pathSegment(id))" }
         return JSONResponse.make(ListResponse(
             total: page.total, page: query.page, perPage: query.perPage, pageCount: page.pageCount,
-            items: page.items.map {
-                Item(id: $0.id, title: $0.title, publisher: $0.publisher, vendors: $0.vendors,
-                     initialReleaseDate: $0.initialReleaseDate, currentReleaseDate: $0.currentReleaseDate, version: $0.version,
-                     cvssScore: $0.score, severity: $0.severity, cvssVector: $0.vector, cveCount: $0.cveCount,
-                     integrity: $0.integrity, knownExploitedCount: $0.knownExploitedCount,
-                     url: "/api/v1/advisories/\(Format.pathSegment($0.id))")
+            items: rows.map { row in
+                let item = row.item
+                return Item(id: item.id, title: item.title, publisher: item.publisher, vendors: item.vendors,
+                            initialReleaseDate: item.initialReleaseDate, currentReleaseDate: item.currentReleaseDate, version: item.version,
+                            cvssScore: item.score, severity: item.severity, cvssVector: item.vector, cveCount: item.cveCount,
+                            integrity: item.integrity, knownExploitedCount: item.knownExploitedCount, url: url(item.id),
+                            alsoPublishedAs: grouping == .vulnerability ? row.alsoPublishedAs.map {
+                                Publication(id: $0.id, publisher: $0.publisher, initialReleaseDate: $0.initialReleaseDate, url: url($0.id))
+                            } : nil)
             }))
     }
 
@@ -111,6 +158,7 @@ struct APIController<Context: RequestContext>: Sendable {
             throw HTTPError(.notFound, message: "no advisory with the ID \"\(id)\" is stored")
         }
         let encoded = Format.pathSegment(id)
+        let related = try await store.related(advisoryID: id)
         return JSONResponse.make(AdvisoryResponse(
             advisory: stored.advisory,
             integrity: Integrity(status: stored.document.integrity, explanation: stored.document.integrity.explanation,
@@ -121,7 +169,8 @@ struct APIController<Context: RequestContext>: Sendable {
                          raw: $0.isCurrent ? "/advisories/\(encoded).json" : "/advisories/\(encoded)/revisions/\($0.documentID).json")
             },
             validationWarnings: stored.warnings, conflicts: stored.conflictCount, knownExploited: stored.knownExploited,
-            links: Links(html: "/advisories/\(encoded)", raw: "/advisories/\(encoded).json", source: stored.advisory.sourceURL)))
+            links: Links(html: "/advisories/\(encoded)", raw: "/advisories/\(encoded).json", source: stored.advisory.sourceURL),
+            related: related.map(Related.init)))
     }
 
     /// What changed between two stored revisions (`from` and `to`, as `RevisionComparison.reference` names them; by
@@ -199,6 +248,7 @@ enum APIParameters {
         try each("kev", "kev must be true or false") { ["true", "false", "1", "0"].contains($0) }
         try each("page", "page must be a whole number from 1 to 1000000") { integer($0, in: 1...1_000_000) != nil }
         try each("per_page", "per_page must be between 1 and 500") { integer($0, in: 1...500) != nil }
+        try each("group", "group must be advisory or vulnerability") { ListGrouping(rawValue: $0) != nil }
     }
 
     /// A whole number written plainly (digits, no sign, no leading zero, no spaces) within `range`.

@@ -8,7 +8,7 @@ enum OpenAPIDocument {
       "info": {
         "title": "Vigil API",
         "version": "1.0.0",
-        "description": "Read access to the CSAF advisories Vigil stores: the filtered advisory list, one advisory with its integrity and revisions, what changed between two revisions, and vendors. Dates are RFC 3339 in UTC; keys are snake_case."
+        "description": "Read access to the CSAF advisories Vigil stores: the filtered advisory list, one advisory with its integrity, revisions and other publishers' advisories describing the same vulnerabilities, what changed between two revisions, and vendors. Dates are RFC 3339 in UTC; keys are snake_case."
       },
       "paths": {
         "/api/v1/advisories": {
@@ -24,7 +24,8 @@ enum OpenAPIDocument {
               {"name": "publisher", "in": "query", "description": "Publisher name, e.g. CISA.", "schema": {"type": "string"}},
               {"name": "kev", "in": "query", "description": "true (or 1, as the pages link it): only advisories with a CVE in CISA's Known Exploited Vulnerabilities catalogue.", "schema": {"type": "string", "enum": ["true", "false", "1", "0"]}},
               {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000000, "default": 1}},
-              {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}}
+              {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}},
+              {"name": "group", "in": "query", "description": "vulnerability: one item per vulnerability. Advisories of this page that are the same advisory published by different publishers (strong links: one names the other in its references, or both list the same CVEs of the same vendor) are folded into the item of the earliest-published one, which names the others in also_published_as. Folding is within the page: total and page_count still count advisories, and a republication on another page keeps its own item there. advisory (the default): one item per advisory.", "schema": {"type": "string", "enum": ["advisory", "vulnerability"], "default": "advisory"}}
             ],
             "responses": {
               "200": {"description": "A page of advisories", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AdvisoryList"}}}},
@@ -35,7 +36,7 @@ enum OpenAPIDocument {
         "/api/v1/advisories/{id}": {
           "get": {
             "operationId": "getAdvisory",
-            "summary": "One advisory, normalised from its stored CSAF document, with integrity and stored revisions",
+            "summary": "One advisory, normalised from its stored CSAF document, with integrity, stored revisions and other publishers' advisories describing the same vulnerabilities",
             "parameters": [{"name": "id", "in": "path", "required": true, "description": "The CSAF tracking ID, e.g. ICSA-22-172-04.", "schema": {"type": "string"}}],
             "responses": {
               "200": {"description": "The advisory", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AdvisoryDetail"}}}},
@@ -149,12 +150,33 @@ enum OpenAPIDocument {
               "current_release_date": {"type": "string", "format": "date-time"},
               "version": {"type": "string"},
               "cvss_score": {"type": "number"}, "severity": {"$ref": "#/components/schemas/Severity"}, "cvss_vector": {"type": "string"},
-              "cve_count": {"type": "integer"}, "integrity": {"$ref": "#/components/schemas/Integrity"}, "known_exploited_count": {"type": "integer", "description": "CVEs in CISA's Known Exploited Vulnerabilities catalogue"}, "url": {"type": "string"}
+              "cve_count": {"type": "integer"}, "integrity": {"$ref": "#/components/schemas/Integrity"}, "known_exploited_count": {"type": "integer", "description": "CVEs in CISA's Known Exploited Vulnerabilities catalogue"}, "url": {"type": "string"},
+              "also_published_as": {"type": "array", "description": "Only with group=vulnerability: the advisories of this page folded into this item (the same advisory published by other publishers), earliest first; empty when none was", "items": {"$ref": "#/components/schemas/Publication"}}
+            }
+          },
+          "Publication": {
+            "type": "object",
+            "required": ["id", "publisher", "url"],
+            "properties": {"id": {"type": "string"}, "publisher": {"type": "string"}, "initial_release_date": {"type": "string", "format": "date-time"}, "url": {"type": "string", "description": "The advisory in this API"}}
+          },
+          "RelatedAdvisory": {
+            "type": "object",
+            "description": "Another publisher's advisory describing the same vulnerabilities: a vendor's advisory and a coordinator's republication of it, seen from either side. Advisories of one publisher are never linked, nor advisories for different vendors' products that share a CVE (a third-party component).",
+            "required": ["id", "publisher", "reason", "strength", "shared_cves", "url"],
+            "properties": {
+              "id": {"type": "string"},
+              "publisher": {"type": "string"},
+              "reason": {"type": "string", "enum": ["reference", "sameCVEs", "overlappingCVEs"], "description": "The strongest that holds. reference: one advisory's references name the other (by its ID or an alias); sameCVEs: the same CVE set, products of the same vendor; overlappingCVEs: some CVEs shared, products of the same vendor"},
+              "strength": {"type": "string", "enum": ["strong", "medium", "weak"], "description": "strong: a reference or the same CVEs (the same advisory published twice); medium: the shared CVEs are at least half of those the two list; weak: fewer (related, usually through a common component)"},
+              "shared_cves": {"type": "array", "items": {"type": "string"}, "description": "The CVEs both list, sorted; empty only for a reference link without common CVEs"},
+              "initial_release_date": {"type": "string", "format": "date-time", "description": "The other advisory's first publication"},
+              "reference": {"type": "string", "enum": ["namesOther", "namedByOther", "both"], "description": "For reason reference: whether this advisory names the other, the other names this one, or both"},
+              "url": {"type": "string", "description": "The other advisory in this API"}
             }
           },
           "AdvisoryDetail": {
             "type": "object",
-            "required": ["advisory", "integrity", "revisions", "validation_warnings", "conflicts", "known_exploited", "links"],
+            "required": ["advisory", "integrity", "revisions", "validation_warnings", "conflicts", "known_exploited", "links", "related"],
             "properties": {
               "advisory": {"type": "object", "description": "The normalised advisory: id, title, publisher, dates, highest_score, risk_summary, vulnerabilities, remediations, vendors, products (vendor, product, version text as published, status), sectors, countries, headquarters, source_url, acknowledgments, references, revisions."},
               "integrity": {"type": "object", "required": ["status", "explanation", "detail", "sha256", "sha512"], "properties": {"status": {"$ref": "#/components/schemas/Integrity"}, "explanation": {"type": "string"}, "detail": {"type": "string"}, "signer": {"type": ["string", "null"], "description": "Primary key fingerprint of the verified OpenPGP signer"}, "sha256": {"type": "string"}, "sha512": {"type": "string"}}},
@@ -162,7 +184,8 @@ enum OpenAPIDocument {
               "revisions": {"type": "array", "items": {"type": "object", "required": ["version", "sha256", "size", "current", "imported_at", "raw"], "properties": {"version": {"type": "string"}, "current_release_date": {"type": "string", "format": "date-time"}, "sha256": {"type": "string"}, "size": {"type": "integer"}, "current": {"type": "boolean"}, "imported_at": {"type": "string", "format": "date-time"}, "raw": {"type": "string"}}}},
               "validation_warnings": {"type": "array", "items": {"type": "object", "required": ["severity", "path", "message"], "properties": {"severity": {"type": "string"}, "path": {"type": "string"}, "message": {"type": "string"}}}},
               "conflicts": {"type": "integer"},
-              "links": {"type": "object", "required": ["html", "raw"], "properties": {"html": {"type": "string"}, "raw": {"type": "string"}, "source": {"type": ["string", "null"]}}}
+              "links": {"type": "object", "required": ["html", "raw"], "properties": {"html": {"type": "string"}, "raw": {"type": "string"}, "source": {"type": ["string", "null"]}}},
+              "related": {"type": "array", "description": "Other publishers' advisories describing the same vulnerabilities, strongest link first; empty when none is stored", "items": {"$ref": "#/components/schemas/RelatedAdvisory"}}
             }
           },
           "Change": {"type": "object", "description": "A field's old and new value (absent when there was none)", "properties": {"old": {}, "new": {}}},

@@ -48,16 +48,20 @@ struct PagesController<Context: ViewerRequestContext>: Sendable {
 
     @Sendable func home(_ request: Request, context: Context) async throws -> Response {
         let query = (try? ListQuery.parse(from: request, strict: false)) ?? AdvisoryQuery()
-        return try await cached("/?" + ListQuery.cacheKey(query)) {
-            try await renderList(query: query, basePath: "/", vendor: nil)
+        let grouping = ListQuery.grouping(from: request, default: .advisory)
+        return try await cached("/?" + ListQuery.cacheKey(query, grouping: grouping)) {
+            try await renderList(query: query, grouping: grouping, defaultGrouping: .advisory, basePath: "/", vendor: nil)
         }
     }
 
-    func renderList(query: AdvisoryQuery, basePath: String, vendor: VendorSummary?) async throws -> String {
+    func renderList(query: AdvisoryQuery, grouping: ListGrouping, defaultGrouping: ListGrouping, basePath: String,
+                    vendor: VendorSummary?) async throws -> String {
         let page = try await store.search(query)
+        let rows = try await VulnerabilityGroups.rows(of: page, grouping: grouping, store: store)
         let options = try await store.filterOptions()
         let storeIsEmpty = page.total == 0 ? try await store.statistics().advisories == 0 : false
-        let view = AdvisoryListView(page: page, options: options, storeIsEmpty: storeIsEmpty, basePath: basePath, vendor: vendor)
+        let view = AdvisoryListView(page: page, rows: rows, grouping: grouping, defaultGrouping: defaultGrouping, options: options,
+                                    storeIsEmpty: storeIsEmpty, basePath: basePath, vendor: vendor)
         return try renderer.render(view, template: "index")
     }
 
@@ -68,7 +72,9 @@ struct PagesController<Context: ViewerRequestContext>: Sendable {
         for record in records where record.documentsQuarantined + record.documentsFailing > 0 {
             failures[record.slug] = try await store.failingDocuments(source: record.slug, limit: 50)
         }
-        let view = SourcesPageView(sources: records, failures: failures, withoutFeed: withoutFeed)
+        // Each publisher's lead over the others it shares advisories with (strong links), and each source's publisher.
+        let leadTimes = try await SourceLeadTimes.load(store: store, sources: records)
+        let view = SourcesPageView(sources: records, failures: failures, withoutFeed: withoutFeed, leadTimes: leadTimes)
         return HTMLResponse.make(ByteBuffer(string: try renderer.render(view, template: "sources")))
     }
 
@@ -137,8 +143,12 @@ struct PagesController<Context: ViewerRequestContext>: Sendable {
         }
         var query = (try? ListQuery.parse(from: request, strict: false)) ?? AdvisoryQuery()
         query.vendor = vendor.slug
-        return try await cached("/vendors/\(vendor.slug)?" + ListQuery.cacheKey(query)) { [query] in
-            try await renderList(query: query, basePath: "/vendors/\(vendor.slug)", vendor: vendor)
+        // A vendor's page shows each vulnerability once: a vendor advisory and CISA's republication of it name the
+        // same vendor, and two rows for one fix would read as two problems. `?group=advisory` lists every advisory.
+        let grouping = ListQuery.grouping(from: request, default: .vulnerability)
+        return try await cached("/vendors/\(vendor.slug)?" + ListQuery.cacheKey(query, grouping: grouping)) { [query] in
+            try await renderList(query: query, grouping: grouping, defaultGrouping: .vulnerability,
+                                 basePath: "/vendors/\(vendor.slug)", vendor: vendor)
         }
     }
 
@@ -160,7 +170,11 @@ struct PagesController<Context: ViewerRequestContext>: Sendable {
             if let (assets, org) = current {
                 exposures = (org.name, try await assets.exposures(organisationID: org.id, filter: ExposureFilter(advisoryID: id)))
             }
-            return try renderer.render(AdvisoryPageView(stored: stored, vendorSlugs: slugs, exposures: exposures), template: "advisory")
+            // Links are worked out from the stored advisories when the page is rendered; importing or removing any
+            // advisory bumps the store's generation, so a cached page never shows links older than the store.
+            let links = try await store.related(advisoryID: id)
+            return try renderer.render(AdvisoryPageView(stored: stored, vendorSlugs: slugs, exposures: exposures, links: links),
+                                       template: "advisory")
         }
     }
 

@@ -24,6 +24,18 @@ struct AdvisoryListView {
         let integrityWarning: Bool
         /// `KEV` or `2 KEV`: CVEs in CISA's Known Exploited Vulnerabilities catalogue.
         let kevLabel: String?
+        /// One row per vulnerability: the other publications folded into this row, earliest first.
+        let alsoPublishedAs: [Publication]
+        let hasAlsoPublishedAs: Bool
+    }
+    /// An advisory folded into another's row ("also published as ICSA-… by CISA"). Field names are its own, so none
+    /// is looked up in the row around it.
+    struct Publication {
+        /// ", " before every publication but the first.
+        let alsoSeparator: String
+        let alsoID: String
+        let alsoHref: String
+        let alsoPublisher: String
     }
     struct Pagination {
         let page: Int
@@ -56,8 +68,16 @@ struct AdvisoryListView {
     let formAction: String
     let vendorSlug: String?
     let knownExploitedOnly: Bool
+    /// The "Rows" choice: one per advisory or one per vulnerability.
+    let groupings: [Option]
+    /// With one row per vulnerability: how many advisories were folded into another's row.
+    let groupNote: String?
 
-    init(page: AdvisoryPage, options: FilterOptions, storeIsEmpty: Bool, basePath: String, vendor: VendorSummary? = nil) {
+    /// The list of `page`, shown as `rows` (`VulnerabilityGroups`; every advisory in its own row when nil). Links
+    /// keep `grouping` when it is not the page's `defaultGrouping`.
+    init(page: AdvisoryPage, rows: [VulnerabilityGroups.Row]? = nil, grouping: ListGrouping = .advisory,
+         defaultGrouping: ListGrouping = .advisory, options: FilterOptions, storeIsEmpty: Bool, basePath: String,
+         vendor: VendorSummary? = nil) {
         let query = page.query
         self.pageTitle = vendor.map { "\($0.name) advisories" } ?? (query.text.map { "Search: \($0)" } ?? "Latest advisories")
         self.heading = vendor.map { "\($0.name)" } ?? "Latest advisories"
@@ -71,7 +91,9 @@ struct AdvisoryListView {
             Option(value: $0.rawValue, label: $0.label.capitalized, selected: $0 == query.severity)
         }
         self.years = options.years.map { Option(value: "\($0)", label: "\($0)", selected: $0 == query.year) }
-        self.rows = page.items.map { item in
+        let rows = rows ?? VulnerabilityGroups.unfolded(page.items)
+        self.rows = rows.map { row in
+            let item = row.item
             let published = Format.day(item.initialReleaseDate ?? item.currentReleaseDate)
             let current = Format.day(item.currentReleaseDate)
             return Row(
@@ -82,7 +104,23 @@ struct AdvisoryListView {
                 badge: SeverityBadge(severity: item.severity, score: item.score), cveCount: item.cveCount,
                 hasCVEs: item.cveCount > 0, cveLabel: item.cveCount == 1 ? "1 CVE" : "\(item.cveCount) CVEs",
                 integrityWarning: !item.integrity.isAcceptable,
-                kevLabel: item.knownExploitedCount == 0 ? nil : item.knownExploitedCount == 1 ? "KEV" : "\(item.knownExploitedCount) KEV")
+                kevLabel: item.knownExploitedCount == 0 ? nil : item.knownExploitedCount == 1 ? "KEV" : "\(item.knownExploitedCount) KEV",
+                alsoPublishedAs: row.alsoPublishedAs.enumerated().map { index, other in
+                    Publication(alsoSeparator: index == 0 ? "" : ", ", alsoID: other.id, alsoHref: Format.advisoryHref(other.id),
+                                alsoPublisher: other.publisher)
+                },
+                hasAlsoPublishedAs: !row.alsoPublishedAs.isEmpty)
+        }
+        self.groupings = [
+            Option(value: ListGrouping.advisory.rawValue, label: "One per advisory", selected: grouping == .advisory),
+            Option(value: ListGrouping.vulnerability.rawValue, label: "One per vulnerability", selected: grouping == .vulnerability),
+        ]
+        if grouping == .vulnerability {
+            let folded = rows.reduce(0) { $0 + $1.alsoPublishedAs.count }
+            self.groupNote = folded == 0 ? "one row per vulnerability"
+                : "one row per vulnerability (\(folded) republication\(folded == 1 ? "" : "s") shown in the row of the first publication)"
+        } else {
+            self.groupNote = nil
         }
         self.total = page.total.formatted()
         self.totalIsOne = page.total == 1
@@ -91,7 +129,8 @@ struct AdvisoryListView {
         self.filtered = query.text != nil || query.sector != nil || query.severity != nil || query.year != nil || query.publisher != nil
             || query.knownExploited
         self.knownExploitedOnly = query.knownExploited
-        let queryString = ListQuery.queryString(query, includeVendor: vendor == nil)
+        let queryString = ListQuery.queryString(query, includeVendor: vendor == nil,
+                                                grouping: grouping == defaultGrouping ? nil : grouping)
         func pageHref(_ number: Int) -> String {
             let parts = [queryString, number > 1 ? "page=\(number)" : ""].filter { !$0.isEmpty }
             return basePath + (parts.isEmpty ? "" : "?" + parts.joined(separator: "&"))
@@ -104,7 +143,9 @@ struct AdvisoryListView {
             lastItem: min(page.total, query.page * query.perPage))
         let fullQuery = ListQuery.queryString(query, includeVendor: true)
         self.feedHref = "/feed.atom" + (fullQuery.isEmpty ? "" : "?" + fullQuery)
-        self.apiHref = "/api/v1/advisories" + (fullQuery.isEmpty ? "" : "?" + fullQuery)
+        // The API lists one row per advisory unless asked: its link says which rows this page shows.
+        let apiQuery = ListQuery.queryString(query, includeVendor: true, grouping: grouping == .advisory ? nil : grouping)
+        self.apiHref = "/api/v1/advisories" + (apiQuery.isEmpty ? "" : "?" + apiQuery)
         self.clearHref = basePath
         self.formAction = basePath
     }

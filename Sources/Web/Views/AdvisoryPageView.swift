@@ -1,5 +1,6 @@
 import CSAF
 import Foundation
+import Revisions
 import Storage
 
 /// Everything the advisory page shows, in the order it shows it.
@@ -155,6 +156,8 @@ struct AdvisoryPageView {
     let watchHref: String
     let watchVendors: String
     let apiHref: String
+    /// "Also published as": other publishers' advisories linked to this one; nil without links.
+    let alsoPublished: RelatedAdvisoriesView?
 
     /// "Your affected assets": the configured organisation's exposures to this advisory (nil: no inventory).
     let yourAssets: YourAssets?
@@ -164,7 +167,8 @@ struct AdvisoryPageView {
         let hasRows: Bool
     }
 
-    init(stored: StoredAdvisory, vendorSlugs: [String: String], exposures: (organisation: String, rows: [ExposureRow])? = nil) {
+    init(stored: StoredAdvisory, vendorSlugs: [String: String], exposures: (organisation: String, rows: [ExposureRow])? = nil,
+         links: [AdvisoryLink] = []) {
         yourAssets = exposures.map { YourAssets(organisation: $0.organisation, rows: $0.rows.map(ExposureRowView.init), hasRows: !$0.rows.isEmpty) }
         let a = stored.advisory
         let encodedID = Format.pathSegment(a.id)
@@ -280,5 +284,6 @@ struct AdvisoryPageView {
         watchHref = a.vendors.first.map { "/watches/new?vendor=" + Format.queryValue($0) } ?? "/watches/new?publisher=" + Format.queryValue(a.publisher.name)
         watchVendors = a.vendors.isEmpty ? "this publisher" : a.vendors.joined(separator: ", ")
         apiHref = "/api/v1/advisories/\(encodedID)"
+        alsoPublished = RelatedAdvisoriesView(id: a.id, publisher: a.publisher.name, published: a.initialReleaseDate, links: links)
     }
 }

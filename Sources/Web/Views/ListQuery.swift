@@ -3,7 +3,8 @@ import Hummingbird
 import Storage
 
 /// Reads the list filters from a URL's query (`?q=&vendor=&sector=&severity=&year=&publisher=&kev=&page=`), the same for
-/// pages, the JSON API and the Atom feed, so every filtered view is linkable.
+/// pages, the JSON API and the Atom feed, so every filtered view is linkable; and how the list's rows are made
+/// (`?group=advisory|vulnerability`, `grouping(from:default:)`; the pages and the API, not the feed).
 enum ListQuery {
     struct Invalid: Error {
         let parameter: String
@@ -49,14 +50,22 @@ enum ListQuery {
         return query
     }
 
-    /// Everything a list page shows depends on, in one order: the page cache's key. Two URLs with the same filters
-    /// (in another order, with unknown parameters, with values that parse the same) share it.
-    static func cacheKey(_ query: AdvisoryQuery) -> String {
-        queryString(query, includeVendor: true) + "&page=\(query.page)&per_page=\(query.perPage)"
+    /// `group`: one row per advisory or per vulnerability. The pages read it leniently (any case, padded; anything
+    /// else is the page's `default`); the API checks it first (`APIParameters`).
+    static func grouping(from request: Request, default fallback: ListGrouping) -> ListGrouping {
+        guard let raw = request.uri.queryParameters.get("group") else { return fallback }
+        return ListGrouping(rawValue: raw.trimmed.lowercased()) ?? fallback
     }
 
-    /// The filters as a query string (without page), for links that keep them.
-    static func queryString(_ query: AdvisoryQuery, includeVendor: Bool) -> String {
+    /// Everything a list page shows depends on, in one order: the page cache's key. Two URLs with the same filters
+    /// (in another order, with unknown parameters, with values that parse the same) share it.
+    static func cacheKey(_ query: AdvisoryQuery, grouping: ListGrouping = .advisory) -> String {
+        queryString(query, includeVendor: true) + "&page=\(query.page)&per_page=\(query.perPage)&group=\(grouping.rawValue)"
+    }
+
+    /// The filters as a query string (without page), for links that keep them; with `grouping` when given (links that
+    /// must keep a grouping other than their page's default).
+    static func queryString(_ query: AdvisoryQuery, includeVendor: Bool, grouping: ListGrouping? = nil) -> String {
         var parts: [String] = []
         func add(_ name: String, _ value: String?) {
             if let value { parts.append("\(name)=\(Format.queryValue(value))") }
@@ -68,6 +77,7 @@ enum ListQuery {
         add("year", query.year.map(String.init))
         add("publisher", query.publisher)
         if query.knownExploited { add("kev", "1") }
+        add("group", grouping?.rawValue)
         return parts.joined(separator: "&")
     }
 }
