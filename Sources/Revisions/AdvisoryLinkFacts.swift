@@ -72,6 +72,62 @@ public struct AdvisoryLinkFacts: Sendable, Equatable {
     /// `https://cert-portal.siemens.com/productcert/html/ssa-123456.html`, `http://…/csaf/ssa-123456.json` and
     /// `…/advisories/VDE-2023-040/` name `ssa-123456` and `vde-2023-40`.
     static func documentKeys(inURL url: String) -> [String] {
+        // An ASCII URL (nearly all) is read as bytes, without Foundation or a String per part: the ingest does this for
+        // every reference of every document it stores.
+        url.utf8.allSatisfy({ $0 < 0x80 }) ? asciiDocumentKeys(inURL: Array(url.utf8)) : scalarDocumentKeys(inURL: url)
+    }
+
+    /// `documentKeys(inURL:)` for an ASCII URL, byte by byte: the same rules, the same answers.
+    static func asciiDocumentKeys(inURL bytes: [UInt8]) -> [String] {
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || (0x09...0x0D).contains(byte) }
+        var start = 0
+        var end = bytes.count
+        while start < end, isSpace(bytes[start]) { start += 1 }
+        while end > start, isSpace(bytes[end - 1]) { end -= 1 }
+        if let hash = bytes[start..<end].firstIndex(of: 0x23) { end = hash }
+        var query = end..<end
+        if let mark = bytes[start..<end].firstIndex(of: 0x3F) {
+            query = (mark + 1)..<end
+            end = mark
+        }
+        var index = start
+        while index + 2 < end {
+            if bytes[index] == 0x3A && bytes[index + 1] == 0x2F && bytes[index + 2] == 0x2F {
+                start = index + 3
+                break
+            }
+            index += 1
+        }
+        // Non-empty segments; the first is the host, and a bare host names no document.
+        var segments = 0
+        var last = start..<start
+        var segmentStart = start
+        for position in start...end where position == end || bytes[position] == 0x2F {
+            if position > segmentStart {
+                segments += 1
+                last = segmentStart..<position
+            }
+            segmentStart = position + 1
+        }
+        var keys: [String] = []
+        if segments >= 2 {
+            if let dot = bytes[last].lastIndex(of: 0x2E), case let ext = bytes[(dot + 1)..<last.upperBound], (1...5).contains(ext.count),
+               ext.allSatisfy({ (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) }) {
+                last = last.lowerBound..<dot
+            }
+            if let key = asciiDocumentKey(bytes[last]) { keys.append(key) }
+        }
+        var pairStart = query.lowerBound
+        for position in query.lowerBound...query.upperBound where position == query.upperBound || bytes[position] == 0x26 {
+            defer { pairStart = position + 1 }
+            guard position > pairStart, let equals = bytes[pairStart..<position].firstIndex(of: 0x3D) else { continue }
+            if let key = asciiDocumentKey(bytes[(equals + 1)..<position]), !keys.contains(key) { keys.append(key) }
+        }
+        return keys
+    }
+
+    /// `documentKeys(inURL:)` for any URL, through `Substring`.
+    static func scalarDocumentKeys(inURL url: String) -> [String] {
         var text = Substring(url.trimmingCharacters(in: .whitespacesAndNewlines))
         if let hash = text.firstIndex(of: "#") { text = text[..<hash] }
         var query: Substring = ""
@@ -101,6 +157,13 @@ public struct AdvisoryLinkFacts: Sendable, Equatable {
     /// (`SSA-042050` and CISA's `ssa-42050` are one key). Nil for what cannot be a document's ID: no letter or no
     /// digit, under five characters, or a CVE or CWE ID (those name vulnerabilities, not advisories).
     public static func documentKey<S: StringProtocol>(_ text: S) -> String? {
+        // Nearly every ID and URL is ASCII: its bytes are read once, with no String built per character (the ingest
+        // computes these for every reference of every document).
+        text.utf8.allSatisfy({ $0 < 0x80 }) ? asciiDocumentKey(text.utf8) : scalarDocumentKey(text)
+    }
+
+    /// `documentKey` for any text, scalar by scalar.
+    static func scalarDocumentKey<S: StringProtocol>(_ text: S) -> String? {
         var key = ""
         var number = ""
         var hasLetter = false
@@ -130,5 +193,58 @@ public struct AdvisoryLinkFacts: Sendable, Equatable {
         guard hasLetter, key.contains(where: \.isNumber), key.count >= 5, !key.hasPrefix("cve-"), !key.hasPrefix("cwe-")
         else { return nil }
         return key
+    }
+
+    /// `documentKey` for ASCII text, byte by byte: the same rules, the same answers.
+    static func asciiDocumentKey(_ bytes: some Collection<UInt8>) -> String? {
+        var key: [UInt8] = []
+        key.reserveCapacity(bytes.count)
+        var hasLetter = false
+        var hasDigit = false
+        var inNumber = false
+        var leadingZeros = 0
+        for byte in bytes {
+            if byte >= 0x30 && byte <= 0x39 {
+                if !inNumber {
+                    inNumber = true
+                    leadingZeros = 0
+                }
+                if byte == 0x30 && leadingZeros >= 0 {
+                    leadingZeros += 1  // not written yet: dropped unless the number is all zeros
+                    continue
+                }
+                leadingZeros = -1
+                key.append(byte)
+                hasDigit = true
+                continue
+            }
+            if inNumber {
+                if leadingZeros > 0 {
+                    key.append(0x30)
+                    hasDigit = true
+                }
+                inNumber = false
+            }
+            switch byte {
+            case 0x41...0x5A:
+                hasLetter = true
+                key.append(byte + 0x20)
+            case 0x61...0x7A:
+                hasLetter = true
+                key.append(byte)
+            case 0x2D, 0x5F, 0x2E, 0x20:
+                if !key.isEmpty && key.last != 0x2D { key.append(0x2D) }
+            default:
+                return nil
+            }
+        }
+        if inNumber && leadingZeros > 0 {
+            key.append(0x30)
+            hasDigit = true
+        }
+        while key.last == 0x2D { key.removeLast() }
+        guard hasLetter, hasDigit, key.count >= 5 else { return nil }
+        if key.starts(with: Array("cve-".utf8)) || key.starts(with: Array("cwe-".utf8)) { return nil }
+        return String(decoding: key, as: UTF8.self)
     }
 }

@@ -2,10 +2,13 @@ import ArgumentParser
 import CSAF
 import Foundation
 import Revisions
+import Sources
+import Storage
+import Store
 
 /// `vigil-bench link`: linking republished advisories (Siemens' SSAs and CISA's ICSAs, Festo's and Beckhoff's
 /// advisories) from scratch and one document at a time, against the target of under 5 ms per added document.
-struct LinkBenchmark: ParsableCommand {
+struct LinkBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "link",
         abstract: "Time advisory linking over CISA, a Siemens sample, Festo and Beckhoff: from scratch and per added document.",
@@ -13,7 +16,9 @@ struct LinkBenchmark: ParsableCommand {
             The provider folders are read and parsed first (that time is printed, not counted). Then the whole \
             corpus is linked from scratch (best of --runs), and every document in turn is taken out of a linker \
             holding all of them and added back, timing the add alone: median, p99 and the slowest against the target \
-            (p99 under 5 ms). The last line is a JSON summary for scripts.
+            (p99 under 5 ms). With --store, the folders are also imported into a new SQLite store and the store's \
+            answers are timed: every link (allLinks) and one advisory's links (related), the lookups an advisory page \
+            and alert creation make, for every advisory. The last line is a JSON summary for scripts.
             """)
 
     @Option(help: ArgumentHelp("Provider folders (default: cisa, siemens-sample, festo and beckhoff under ../shared/data/providers).",
@@ -25,6 +30,9 @@ struct LinkBenchmark: ParsableCommand {
 
     @Flag(help: "Also print every link found (each pair once), to judge the rules on real data.")
     var list = false
+
+    @Flag(help: "Also import the folders into a new SQLite store and time its answers (allLinks, related per advisory).")
+    var store = false
 
     static let defaultFolders = ["cisa", "siemens-sample", "festo", "beckhoff"].map { "../shared/data/providers/" + $0 }
     static let targetMilliseconds = 5.0
@@ -44,9 +52,20 @@ struct LinkBenchmark: ParsableCommand {
         var linksByStrength: [String: Int]
         var targetMs: Double
         var targetMet: Bool
+        var store: StoreFigures?
     }
 
-    func run() throws {
+    struct StoreFigures: Codable {
+        var importSeconds: Double
+        var allLinksSeconds: Double
+        var relatedMedianMs: Double
+        var relatedP99Ms: Double
+        var relatedMaxMs: Double
+        var slowestAdvisory: String
+        var disagreements: Int
+    }
+
+    func run() async throws {
         let folders = (corpus.isEmpty ? Self.defaultFolders : corpus).map(BenchPaths.absolute)
         for folder in folders where !BenchPaths.isDirectory(folder) {
             printError("vigil-bench link: the provider folder \(folder) does not exist; pass --corpus PATH (repeatable)")
@@ -118,13 +137,16 @@ struct LinkBenchmark: ParsableCommand {
             }
         }
 
+        let storeFigures = store ? try await Self.timeStore(folders: folders, expected: scratch, runs: max(runs, 1)) : nil
+
         let p99 = percentile(0.99)
-        let figures = Figures(
+        var figures = Figures(
             documents: timings.count, parseSeconds: parseSeconds, fromScratchSeconds: scratchSeconds, addAllSeconds: addAllSeconds,
             perDocumentMedianMs: percentile(0.5), perDocumentP99Ms: p99, perDocumentMaxMs: timings.last?.ms ?? 0,
             slowestDocument: timings.last?.id ?? "", advisoriesWithLinks: scratch.count, links: links,
             linksByReason: byReason, linksByStrength: byStrength, targetMs: Self.targetMilliseconds,
-            targetMet: p99 < Self.targetMilliseconds)
+            targetMet: p99 < Self.targetMilliseconds, store: nil)
+        figures.store = storeFigures
 
         print("")
         print("from scratch:   \(fixed(scratchSeconds * 1000, 1)) ms for \(timings.count.grouped) documents (best of \(max(runs, 1)))")
@@ -134,9 +156,61 @@ struct LinkBenchmark: ParsableCommand {
         print("links:          \(links.grouped) between \(scratch.count.grouped) advisories; "
               + AdvisoryLink.Reason.allCases.map { "\($0.rawValue) \(byReason[$0.rawValue] ?? 0)" }.joined(separator: ", ") + "; "
               + AdvisoryLink.Strength.allCases.map { "\($0.rawValue) \(byStrength[$0.rawValue] ?? 0)" }.joined(separator: ", "))
+        if let stored = storeFigures {
+            print("store import:   \(fixed(stored.importSeconds, 2)) s into SQLite (not counted)")
+            print("store, all:     \(fixed(stored.allLinksSeconds * 1000, 1)) ms for every link (allLinks, best of \(max(runs, 1)))")
+            print("store, one:     related(advisoryID:) median \(fixed(stored.relatedMedianMs, 3)) ms, p99 \(fixed(stored.relatedP99Ms, 3)) ms, "
+                  + "slowest \(fixed(stored.relatedMaxMs, 3)) ms (\(stored.slowestAdvisory)); "
+                  + (stored.disagreements == 0 ? "every answer the linker's" : "\(stored.disagreements) answers differ from the linker's"))
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         print(String(decoding: try encoder.encode(figures), as: UTF8.self))
+    }
+
+    /// Imports `folders` into a new SQLite store and times its link answers, comparing each with `expected`.
+    static func timeStore(folders: [String], expected: [String: [AdvisoryLink]], runs: Int) async throws -> StoreFigures {
+        let folder = try BenchPaths.makeTemporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let store = try SQLiteStore(path: folder + "/bench.sqlite")
+        let importStart = ContinuousClock.now
+        let summary = try await LocalImporter().run(paths: folders, into: store)
+        let importSeconds = (ContinuousClock.now - importStart).seconds
+        var best = Double.infinity
+        var all: [String: [AdvisoryLink]] = [:]
+        for _ in 0..<runs {
+            let start = ContinuousClock.now
+            all = try await store.allLinks()
+            best = min(best, (ContinuousClock.now - start).seconds)
+        }
+        var disagreements = all == expected ? 0 : Set(all.keys).union(expected.keys).filter { all[$0] != expected[$0] }.count
+        var timings: [(ms: Double, id: String)] = []
+        let ids = try await Self.storedIDs(store)
+        for id in ids {
+            let start = ContinuousClock.now
+            let links = try await store.related(advisoryID: id)
+            timings.append(((ContinuousClock.now - start).seconds * 1000, id))
+            if links != (expected[id] ?? []) { disagreements += 1 }
+        }
+        timings.sort { $0.ms < $1.ms }
+        func percentile(_ p: Double) -> Double { timings.isEmpty ? 0 : timings[min(timings.count - 1, Int(Double(timings.count) * p))].ms }
+        _ = summary
+        await store.close()
+        return StoreFigures(importSeconds: importSeconds, allLinksSeconds: best, relatedMedianMs: percentile(0.5),
+                            relatedP99Ms: percentile(0.99), relatedMaxMs: timings.last?.ms ?? 0,
+                            slowestAdvisory: timings.last?.id ?? "", disagreements: disagreements)
+    }
+
+    /// Every advisory ID in the store.
+    static func storedIDs(_ store: SQLiteStore) async throws -> [String] {
+        var ids: [String] = []
+        var page = 1
+        while true {
+            let found = try await store.search(AdvisoryQuery(page: page, perPage: 500))
+            ids += found.items.map(\.id)
+            if found.items.isEmpty || ids.count >= found.total { return ids }
+            page += 1
+        }
     }
 
     /// The CSAF advisories under `folder` (feeds, metadata and sidecars skipped), in path order, and how many

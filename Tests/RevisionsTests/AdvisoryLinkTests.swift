@@ -317,6 +317,12 @@ struct AdvisoryLinkRuleTests {
 
     @Test("document keys: one key for an ID's spellings, none for what cannot be an advisory's ID")
     func documentKeys() {
+        #expect(AdvisoryLinkFacts.documentKey("VDE-2023-040") == "vde-2023-40")
+        #expect(AdvisoryLinkFacts.documentKey("FSA-202300000") == "fsa-202300000")
+        #expect(AdvisoryLinkFacts.documentKey("x-000-007") == "x-0-7")
+        #expect(AdvisoryLinkFacts.documentKey("x-007") == nil)
+        #expect(AdvisoryLinkFacts.documentKey("abc-000-007") == "abc-0-7")
+        #expect(AdvisoryLinkFacts.documentKey("SSA-ÄÖ-12") == "ssa-äö-12")
         #expect(AdvisoryLinkFacts.documentKey("SSA-042050") == "ssa-42050")
         #expect(AdvisoryLinkFacts.documentKey("ICSA-19-038-02") == "icsa-19-38-2")
         #expect(AdvisoryLinkFacts.documentKey("icsa_19_38_2") == "icsa-19-38-2")
@@ -344,5 +350,36 @@ extension JSONDecoder {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         return decoder
+    }
+}
+
+@Suite("Document keys: the ASCII path and the general one")
+struct DocumentKeyPathsTests {
+    @Test("every ID, alias, reference URL and segment of the real providers gets the same keys from both paths")
+    func samePathsOverTheCorpus() throws {
+        var texts: Set<String> = ["", "-", "0", "00-00", "a0b0", "SSA-0", "ssa-000-000", "A.B_C D-1", "x--y__1", "CWE-79", "cve-2024-1",
+                                  "AB%CD-12", "ab~12345", "1A", "ICSA-23-166-06.", "-ICSA-1-2-", "vde-2023-040/", "a b 0 0 0"]
+        let advisories = try AdvisoryLinkCorpus.siemens.get() + AdvisoryLinkCorpus.festo.get() + AdvisoryLinkCorpus.beckhoff.get()
+            + AdvisoryLinkCorpus.cisa.get()
+        for advisory in advisories {
+            texts.insert(advisory.id)
+            texts.formUnion(advisory.aliases)
+            for reference in advisory.references {
+                for segment in reference.url.split(whereSeparator: { "/?&=#".contains($0) }) { texts.insert(String(segment)) }
+            }
+        }
+        #expect(texts.count > 9_000)
+        var urls: Set<String> = [" https://a.example/x/SSA-123456.html ", "https://a.example", "https://a.example/", "a.example/ssa-123456",
+                                 "/ssa-123456/x", "https://a.example/ssa-123456.json#x?y=ICSA-1-2-3", "https://a.example/?a=ICSA-19-038-02&&b",
+                                 "https://a.example/x?=VDE-2023-040&q=abcde-1&q=ABCDE-01", "https://a.example/x/ssa-123456.",
+                                 "https://a.example/x/ssa-123456.toolong", "https://a.example/x/ssa-123456.p1", "http:/a/b/SSA-1234",
+                                 "https://a.example//ssa-123456//", "https://a.example/ssa-123456?", "\t\nhttps://a.example/SSA-7777\r\n"]
+        for advisory in advisories { urls.formUnion(advisory.references.map(\.url)) }
+        for url in urls where url.utf8.allSatisfy({ $0 < 0x80 }) {
+            #expect(AdvisoryLinkFacts.asciiDocumentKeys(inURL: Array(url.utf8)) == AdvisoryLinkFacts.scalarDocumentKeys(inURL: url), "\(url)")
+        }
+        for text in texts where text.utf8.allSatisfy({ $0 < 0x80 }) {
+            #expect(AdvisoryLinkFacts.asciiDocumentKey(text.utf8) == AdvisoryLinkFacts.scalarDocumentKey(text), "\(text)")
+        }
     }
 }
