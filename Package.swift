@@ -47,6 +47,9 @@ let package = Package(
         // What the rest of Vigil needs of storage: the store protocols, their records and `StoreError`. `Sources`,
         // `Alerts` and `Web` depend on this; only `Store` (and the CLI that opens one) sees GRDB and PostgresNIO.
         .target(name: "Storage", dependencies: ["CSAF", "Matching", "Revisions"]),
+        // Reports for auditors and pictures for people: compliance reports (CSV, HTML, PDF written by Vigil itself),
+        // SVG charts, and the order to patch in. Pure: the caller reads the store and passes the time.
+        .target(name: "Reports", dependencies: ["CSAF", "Matching", "Storage"]),
         .target(name: "Store", dependencies: [
             "CSAF", "Versions", "Matching", "Storage",
             .product(name: "GRDB", package: "GRDB.swift"),
@@ -79,7 +82,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ], resources: [.copy("Resources")]),
         .executableTarget(name: "vigil", dependencies: [
-            "CSAF", "OpenPGP", "Sources", "Storage", "Store", "Web", "Versions", "Matching", "Alerts", "Telemetry", "Revisions",
+            "CSAF", "OpenPGP", "Sources", "Storage", "Store", "Web", "Versions", "Matching", "Alerts", "Telemetry", "Revisions", "Reports",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -109,6 +112,7 @@ let package = Package(
         ], path: "Tests/VigilTestSupport"),
         .testTarget(name: "CSAFTests", dependencies: ["CSAF", "VigilTestSupport"]),
         .testTarget(name: "RevisionsTests", dependencies: ["Revisions", "CSAF", "Versions", "Matching", "Storage", "VigilTestSupport"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Storage", "Store", "Sources", "CSAF", "Matching", "VigilTestSupport"]),
         .testTarget(name: "VersionsTests", dependencies: ["Versions", "VigilTestSupport"]),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "VigilTestSupport"]),
         .testTarget(name: "MatchingTests", dependencies: ["Matching", "Versions", "CSAF", "VigilTestSupport"],

@@ -7,6 +7,8 @@ import Revisions
 public protocol AdvisoryStore: DocumentSink {
     /// The current revision of an advisory, parsed from its stored bytes.
     func advisory(id: String) async throws -> StoredAdvisory?
+    /// Every stored revision of an advisory, newest first, without reading the documents (empty when it is not stored).
+    func revisions(advisoryID: String) async throws -> [StoredRevision]
     /// The exact bytes of a stored revision (the current one when `documentID` is nil) with its sidecars.
     func rawDocument(advisoryID: String, documentID: Int64?) async throws -> RawDocument?
     /// Advisories matching a query, newest first (or by relevance when there is search text).

@@ -33,6 +33,10 @@ extension SQLStore {
                               revisions: revisions, conflictCount: conflicts, knownExploited: known)
     }
 
+    public func revisions(advisoryID: String) async throws -> [StoredRevision] {
+        try await snapshot { db in try await Self.revisions(advisoryID: advisoryID, db: db) }
+    }
+
     static func revisions(advisoryID: String, db: some SQLExecutor) async throws -> [StoredRevision] {
         let rows = try await db.fetchAll("""
             SELECT d.id, d.version, d.current_release_date, d.current_release_date_raw, d.status, d.sha256, d.sha512, d.size,

@@ -23,6 +23,7 @@ struct StoreErrorPagesTests {
 
         func advisory(id: String) async throws -> StoredAdvisory? { throw failure() }
         func search(_ query: AdvisoryQuery) async throws -> AdvisoryPage { throw failure() }
+        func revisions(advisoryID: String) async throws -> [StoredRevision] { try await base.revisions(advisoryID: advisoryID) }
         func rawDocument(advisoryID: String, documentID: Int64?) async throws -> RawDocument? {
             try await base.rawDocument(advisoryID: advisoryID, documentID: documentID)
         }
