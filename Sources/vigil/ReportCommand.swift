@@ -9,7 +9,7 @@ import Store
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Write a month's compliance report of an organisation's alerts (CSV).",
+        abstract: "Write a month's compliance report of an organisation's alerts (CSV, HTML or PDF).",
         discussion: """
             Every alert of the month: when Vigil stored the advisory and alerted, who evaluated it and when (the first \
             change of status in the alert log), its status, owner, due date and notes, the assets it affects, and \
@@ -23,7 +23,7 @@ struct ReportCommand: AsyncParsableCommand {
     @OptionGroup var organisation: AssetsCommand.OrganisationOption
     @Option(help: ArgumentHelp("The month, YYYY-MM (UTC; default: last month).", valueName: "month")) var month: String?
     @Option(help: ArgumentHelp("nerc-cip, iec-62443 or plain.", valueName: "framework")) var framework = "plain"
-    @Option(help: ArgumentHelp("Output format: csv.", valueName: "format")) var format = "csv"
+    @Option(help: ArgumentHelp("Output format: csv, html or pdf (pdf needs --output).", valueName: "format")) var format = "csv"
     @Option(help: ArgumentHelp("Days to evaluate, per severity: critical=7,high=7 (not with nerc-cip).", valueName: "days"))
     var evaluateDays: String?
     @Option(help: ArgumentHelp("Days to patch, mitigate or close, per severity: critical=30,high=60 (not with nerc-cip).", valueName: "days"))
@@ -35,7 +35,8 @@ struct ReportCommand: AsyncParsableCommand {
         guard ReportFramework(rawValue: framework) != nil else {
             throw ValidationError("--framework must be one of \(ReportFramework.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        guard format == "csv" else { throw ValidationError("--format must be csv") }
+        guard ["csv", "html", "pdf"].contains(format) else { throw ValidationError("--format must be csv, html or pdf") }
+        if format == "pdf", output == nil { throw ValidationError("--format pdf writes a file: give --output FILE") }
         if let month, ReportPeriod(month: month) == nil { throw ValidationError("--month must be a month written YYYY-MM, such as 2026-11") }
         if framework == ReportFramework.nercCIP.rawValue, evaluateDays != nil || remediateDays != nil {
             throw ValidationError("nerc-cip's deadlines are the standard's 35 days; --evaluate-days and --remediate-days are for the other frameworks")
@@ -65,17 +66,21 @@ struct ReportCommand: AsyncParsableCommand {
             let org = try await organisation.existing(in: store, command: "vigil report")
             let report = try await ComplianceReport.load(from: store, organisation: org, period: period, framework: framework,
                                                          policy: policy, madeAt: now)
-            let text = report.csv
+            let bytes: [UInt8] = switch format {
+            case "html": Array(report.html.utf8)
+            case "pdf": report.pdf
+            default: Array(report.csv.utf8)
+            }
             if let output {
                 do {
-                    try Data(text.utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
+                    try Data(bytes).write(to: URL(fileURLWithPath: output), options: .atomic)
                 } catch {
                     printError("vigil report: could not write \(output): \(error.localizedDescription)")
                     throw ExitCode(1)
                 }
                 printError("vigil report: \(report.rows.count) alert\(report.rows.count == 1 ? "" : "s") of \(period.name) for \(org.name) written to \(output)")
             } else {
-                FileHandle.standardOutput.write(Data(text.utf8))
+                FileHandle.standardOutput.write(Data(bytes))
             }
         }
     }

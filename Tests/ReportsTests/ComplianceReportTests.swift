@@ -127,6 +127,71 @@ struct ComplianceReportTests {
         #expect(report.csv == expected)
     }
 
+    @Test("the HTML page: every value escaped, the summary against the month before, no script or outside resource")
+    func html() throws {
+        var records = Self.records
+        records[1].alert.advisoryTitle = "<script>alert(1)</script> & \"quoted\""
+        let report = ComplianceReport(organisation: "Plant <A&B>", period: try #require(ReportPeriod(month: "2026-11")), framework: .nercCIP,
+                                      records: records, madeAt: Self.madeAt)
+        let html = report.html
+        #expect(!html.contains("<script>") && html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;quoted&quot;"))
+        #expect(html.contains("<title>NERC CIP-007-6 R2 patch management evidence · Plant &lt;A&amp;B&gt; · 2026-11</title>"))
+        #expect(html.contains("<tr><th scope=\"row\">Alerts</th><td>5</td><td>1</td></tr>"))
+        #expect(html.contains("evaluate within 35 days; patch, mitigate or close within 35 days from the evaluation"))
+        #expect(html.contains("<span class=\"late\">late</span>"))
+        #expect(html.contains("HMI-9 (Lübeck)<br>HMI-10 (Lübeck)"))
+        #expect(!html.contains("http://") && !html.contains("https://") && !html.contains("src="))
+        let empty = ComplianceReport(organisation: "Plant", period: try #require(ReportPeriod(month: "2025-01")), framework: .plain,
+                                     records: Self.records, madeAt: Self.madeAt)
+        #expect(empty.rows.isEmpty && empty.html.contains("<p>No alert in 2025-01.</p>"))
+    }
+
+    @Test("the PDF: every alert and verdict in the text pdftotext extracts, the summary, page numbers; pdftoppm renders the chart")
+    func pdf() throws {
+        let report = ComplianceReport(organisation: "Ødegård Kraftwerke", period: try #require(ReportPeriod(month: "2026-11")),
+                                      framework: .nercCIP, records: Self.records, madeAt: Self.madeAt)
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let path = folder.url.appendingPathComponent("report.pdf").path
+        try Data(report.pdf).write(to: URL(fileURLWithPath: path))
+        let pdftotext = try Executables.find("pdftotext", hint: "apt-get install poppler-utils")
+        let text = try Executables.run(pdftotext, arguments: ["-layout", path, "-"])
+        #expect(text.contains("NERC CIP-007-6 R2 patch management evidence"))
+        #expect(text.contains("Ødegård Kraftwerke · 2026-11 · made 2026-12-06 12:00:00 UTC"))
+        for row in report.rows {
+            #expect(text.contains("\(row.advisoryID) v1"), "\(row.advisoryID)")
+        }
+        // Cells wrap: the words in order, whitespace folded.
+        let words = try Executables.run(pdftotext, arguments: [path, "-"]).split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(words.contains("owner Renée Müller") && words.contains("HMI-9 (Lübeck) HMI-10 (Lübeck)"))
+        #expect(words.contains("due 2026-12-07 08:00:00: met"))
+        #expect(words.contains("due 2026-12-17 00:00:00: late"))
+        #expect(words.contains("Remediation late 1 0"))
+        #expect(text.contains("Page 1 of") && text.components(separatedBy: "\u{0C}").count >= 2)
+        let plain = try Executables.run(pdftotext, arguments: [path, "-"])
+        #expect(plain.contains("Filled bars: 2026-11; outlined bars and figures in brackets: 2026-10."))
+        // The chart: the critical bar's fill, drawn as a vector rectangle, is in the rendered page.
+        let pdftoppm = try Executables.find("pdftoppm", hint: "apt-get install poppler-utils")
+        _ = try Executables.run(pdftoppm, arguments: ["-r", "50", "-f", "1", "-l", "1", "-aa", "no", "-aaVector", "no", path,
+                                                     folder.url.appendingPathComponent("page").path])
+        let rendered = try FileManager.default.contentsOfDirectory(atPath: folder.url.path).filter { $0.hasPrefix("page") && $0.hasSuffix(".ppm") }
+        let image = try #require(rendered.first.flatMap { FileManager.default.contents(atPath: folder.url.appendingPathComponent($0).path) })
+        // P6 header: "P6\nW H\n255\n", then RGB triples.
+        let header = String(decoding: image.prefix(20), as: UTF8.self).split(whereSeparator: \.isWhitespace)
+        #expect(header.first == "P6")
+        let pixels = [UInt8](image)
+        var critical = 0
+        var offset = pixels.count - Int(header[1])! * Int(header[2])! * 3
+        while offset + 2 < pixels.count {
+            // The colour as written to two decimals (0x0B is 0.04, which renders as 0x0A).
+            if abs(Int(pixels[offset]) - 0x7A) <= 2 && abs(Int(pixels[offset + 1]) - 0x0B) <= 2 && abs(Int(pixels[offset + 2]) - 0x0B) <= 2 {
+                critical += 1
+            }
+            offset += 3
+        }
+        #expect(critical > 20, "the critical bar's colour fills part of the page")
+    }
+
     @Test("months and deadline options are read strictly")
     func parsing() throws {
         #expect(ReportPeriod(month: "2026-11")?.start == Self.date("2026-11-01T00:00:00Z"))
