@@ -70,7 +70,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Web", dependencies: [
-            "CSAF", "Storage", "Matching", "Alerts", "Telemetry", "Revisions",
+            "CSAF", "Storage", "Matching", "Alerts", "Telemetry", "Revisions", "Reports",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -95,7 +95,7 @@ let package = Package(
         // The benchmarks (`swift run -c release vigil-bench …`): kept out of `vigil`, which holds only what users run.
         // They share the test fixtures (the SMTP peer, the provider mirror, the hostile servers) through VigilTestSupport.
         .executableTarget(name: "vigil-bench", dependencies: [
-            "CSAF", "OpenPGP", "Sources", "Storage", "Store", "Web", "Versions", "Matching", "Alerts", "Telemetry", "Revisions", "VigilTestSupport",
+            "CSAF", "OpenPGP", "Sources", "Storage", "Store", "Web", "Versions", "Matching", "Alerts", "Telemetry", "Revisions", "Reports", "VigilTestSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOPosix", package: "swift-nio"),
