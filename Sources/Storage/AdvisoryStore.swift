@@ -33,6 +33,23 @@ public protocol AdvisoryStore: DocumentSink {
     func related(advisoryIDs: [String]) async throws -> [String: [AdvisoryLink]]
     /// Every link between stored advisories, both sides of each, by advisory ID.
     func allLinks() async throws -> [String: [AdvisoryLink]]
+    /// How many advisories were first released in each month since `since`'s month (UTC), by severity: the
+    /// dashboard's advisories per month. Advisories without an initial release date are left out.
+    func advisoryCountsByMonth(since: Date) async throws -> [AdvisoryMonthCount]
+}
+
+/// How many advisories of one severity were first released in one month.
+public struct AdvisoryMonthCount: Sendable, Equatable, Codable {
+    /// `YYYY-MM`, from the advisory's initial release date (UTC).
+    public var month: String
+    public var severity: Severity
+    public var count: Int
+
+    public init(month: String, severity: Severity, count: Int) {
+        self.month = month
+        self.severity = severity
+        self.count = count
+    }
 }
 
 extension AdvisoryStore {

@@ -93,6 +93,7 @@ func buildRouter(store: any ServedStore, cacheFreshness: Duration, sourcesWithou
     let generation = GenerationClock(store: store, freshness: cacheFreshness)
     router.addRoutes(PagesController(store: store, renderer: renderer, cache: pageCache, generation: generation,
                                      stylesheet: stylesheet, withoutFeed: sourcesWithoutFeed, scope: scope).routes)
+    router.addRoutes(DashboardController(store: store, renderer: renderer, cache: pageCache, generation: generation, scope: scope).routes)
     router.addRoutes(AlertsController(store: store, renderer: renderer, scope: scope).routes)
     router.addRoutes(WatchesController(store: store, renderer: renderer, scope: scope).routes)
     router.addRoutes(SessionController(accounts: store, renderer: renderer, settings: settings, throttle: LoginThrottle()).routes)

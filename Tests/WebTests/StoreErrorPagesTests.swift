@@ -37,6 +37,7 @@ struct StoreErrorPagesTests {
         func generation() async throws -> Int64 { try await base.generation() }
         func related(advisoryIDs: [String]) async throws -> [String: [AdvisoryLink]] { try await base.related(advisoryIDs: advisoryIDs) }
         func allLinks() async throws -> [String: [AdvisoryLink]] { try await base.allLinks() }
+        func advisoryCountsByMonth(since: Date) async throws -> [AdvisoryMonthCount] { try await base.advisoryCountsByMonth(since: since) }
         func ingest(_ document: IncomingDocument) async throws -> IngestOutcome { try await base.ingest(document) }
         func quarantine(_ document: RejectedDocument) async throws { try await base.quarantine(document) }
         func ingest(batch documents: [IncomingDocument]) async throws -> [IngestOutcome] { try await base.ingest(batch: documents) }

@@ -2,7 +2,8 @@ import Foundation
 import Mustache
 
 /// Renders typed view models with the Mustache templates in `Resources/templates`. Mustache escapes `{{value}}`
-/// for HTML; the templates never use triple braces, so every value from a document is escaped.
+/// for HTML; the templates never use triple braces, so every value from a document is escaped. The one exception is
+/// `chart.mustache`'s `{{{svg}}}`: markup `Chart.svg()` (Reports) writes, which escapes every text it draws.
 struct TemplateRenderer: Sendable {
     let library: MustacheLibrary
 
