@@ -138,8 +138,9 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "WebTests", dependencies: [
-            "Web", "Storage", "Store", "CSAF", "Sources", "Matching", "Alerts", "VigilTestSupport",
+            "Web", "Storage", "Store", "CSAF", "Sources", "Matching", "Alerts", "Reports", "VigilTestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
     ]
 )

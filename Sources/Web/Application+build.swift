@@ -95,6 +95,7 @@ func buildRouter(store: any ServedStore, cacheFreshness: Duration, sourcesWithou
                                      stylesheet: stylesheet, withoutFeed: sourcesWithoutFeed, scope: scope).routes)
     router.addRoutes(DashboardController(store: store, renderer: renderer, cache: pageCache, generation: generation, scope: scope).routes)
     router.addRoutes(AlertsController(store: store, renderer: renderer, scope: scope).routes)
+    router.addRoutes(ReportsController(store: store, renderer: renderer, cache: pageCache, generation: generation, scope: scope).routes)
     router.addRoutes(WatchesController(store: store, renderer: renderer, scope: scope).routes)
     router.addRoutes(SessionController(accounts: store, renderer: renderer, settings: settings, throttle: LoginThrottle()).routes)
     router.addRoutes(AccountController(store: store, renderer: renderer, settings: settings).routes)
