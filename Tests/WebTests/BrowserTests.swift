@@ -1,4 +1,5 @@
 import Foundation
+import Matching
 import Sources
 import Storage
 import Store
@@ -52,6 +53,51 @@ struct BrowserTests {
     }
 }
 
+extension BrowserTests {
+    @Test("Headless Chromium renders the dashboard's charts as accessible SVG with their numbers, with no script and no external resources")
+    func dashboardInChromium() async throws {
+        let chromium = try Executables.find("chromium", hint: "install Debian's chromium (apt-get install chromium); scripts/test does")
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let database = directory.appendingPathComponent("vigil.sqlite").path
+        let store = try await Fixtures.store(importing: [try Fixtures.cisaAdvisory], at: database)
+        let plant = try #require(try await store.organisation(named: "Plant", create: true))
+        _ = try await store.importAssets([AssetDraft(externalID: "PLC-7", vendor: "Phoenix Contact", product: "MULTIPROG", version: "5.50",
+                                                     site: "Hamburg")], organisationID: plant.id, replace: false)
+        #expect(try await store.createAlert(.init(organisationID: plant.id, advisoryID: "ICSA-22-172-04", advisoryVersion: "1",
+                                                  idempotencyKey: "browser", changes: ["new advisory"], matches: [])))
+        await store.close()
+
+        let server = try await VigilServer.start(database: database, arguments: ["--org", "Plant", "--no-sync"])
+        defer { server.stop() }
+        let profile = "--user-data-dir=\(directory.appendingPathComponent("chromium").path)"
+        let dom = try Executables.run(chromium, arguments: [
+            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", profile,
+            "--dump-dom", "\(server.baseURL)/dashboard",
+        ])
+        // Every chart is an image with a title and a description, followed by its numbers.
+        let charts = dom.components(separatedBy: "<svg").count - 1
+        #expect(charts >= 5, "\(charts) charts")
+        #expect(dom.components(separatedBy: "role=\"img\"").count - 1 >= charts)
+        #expect(dom.components(separatedBy: "aria-labelledby=").count - 1 >= charts)
+        #expect(dom.contains("The numbers"))
+        // The organisation's open alert and its exposed PLC's site are counted.
+        let text = dom.replacingOccurrences(of: "<[^>]+>", with: " ", options: .regularExpression)
+            .replacingOccurrences(of: "\\s+", with: " ", options: .regularExpression)
+        #expect(text.contains("Hamburg"))
+        #expect(!dom.contains("<script"), "the page needs no JavaScript")
+        #expect(dom.range(of: "(src|href)=\"https?://", options: .regularExpression) == nil, "the page loads something from outside")
+        // Chromium draws it (a screenshot of the charts, not blank).
+        let shot = directory.appendingPathComponent("dashboard.png").path
+        _ = try Executables.run(chromium, arguments: [
+            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", profile,
+            "--window-size=1000,1400", "--screenshot=\(shot)", "\(server.baseURL)/dashboard",
+        ])
+        let size = (try FileManager.default.attributesOfItem(atPath: shot)[.size] as? Int) ?? 0
+        #expect(size > 20_000, "the screenshot has \(size) bytes")
+    }
+}
+
 extension Fixtures {
     /// Imports into a store at a given path (for a server process to open afterwards).
     static func store(importing paths: [String], at database: String) async throws -> SQLiteStore {
@@ -67,11 +113,11 @@ struct VigilServer {
     let process: Process
     let baseURL: String
 
-    static func start(database: String) async throws -> VigilServer {
+    static func start(database: String, arguments extra: [String] = []) async throws -> VigilServer {
         let port = try LoopbackPort.free()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try Executables.vigil())
-        process.arguments = ["serve", "--db", database, "--host", "127.0.0.1", "--port", "\(port)", "--log-level", "warning"]
+        process.arguments = ["serve", "--db", database, "--host", "127.0.0.1", "--port", "\(port)", "--log-level", "warning"] + extra
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
