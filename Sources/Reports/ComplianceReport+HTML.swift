@@ -40,21 +40,7 @@ extension ComplianceReport {
 
     /// A standalone HTML page (no scripts, no external resources; every value escaped) for reading or printing.
     public var html: String {
-        func escape(_ text: String) -> String {
-            var out = ""
-            out.reserveCapacity(text.utf8.count)
-            for character in text {
-                switch character {
-                case "&": out += "&amp;"
-                case "<": out += "&lt;"
-                case ">": out += "&gt;"
-                case "\"": out += "&quot;"
-                case "'": out += "&#39;"
-                default: out.append(character)
-                }
-            }
-            return out
-        }
+        let escape = MarkupEscaping.html
         func time(_ date: Date?) -> String { date.map { escape(Timestamp.format($0).replacingOccurrences(of: "T", with: " ")) } ?? "–" }
         var out = """
             <!doctype html>
