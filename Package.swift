@@ -114,6 +114,7 @@ let package = Package(
         .testTarget(name: "RevisionsTests", dependencies: ["Revisions", "CSAF", "Versions", "Matching", "Storage", "VigilTestSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Storage", "Store", "Sources", "CSAF", "Matching", "VigilTestSupport"]),
         .testTarget(name: "VersionsTests", dependencies: ["Versions", "VigilTestSupport"]),
+        .testTarget(name: "SupportTests", dependencies: ["VigilTestSupport"]),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "VigilTestSupport"]),
         .testTarget(name: "MatchingTests", dependencies: ["Matching", "Versions", "CSAF", "VigilTestSupport"],
                     exclude: ["Fixtures"]),

@@ -5,6 +5,7 @@ import Sources
 import Storage
 import Store
 import Synchronization
+import VigilTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -174,7 +175,7 @@ struct ImportBenchmark: AsyncParsableCommand {
 
     /// Runs one measured child process and reads the JSON line it prints last.
     func runChild(_ command: String, _ arguments: [String], what: String, searchPath: Bool = false) throws -> ImportRunFigures {
-        let process = Process()
+        let process = ChildProcess()
         if searchPath, !command.contains("/") {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             process.arguments = [command] + arguments

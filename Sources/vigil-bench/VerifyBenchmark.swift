@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import OpenPGP
+import VigilTestSupport
 
 /// `vigil-bench verify`: signature verification throughput over a signed provider folder, next to `gpgv` run once per
 /// file, the way a shell script checking a mirror would call it.
@@ -99,7 +100,7 @@ struct VerifyBenchmark: ParsableCommand {
             sampleCount = sample.count
             let start = ContinuousClock.now
             for path in sample {
-                let process = Process()
+                let process = ChildProcess()
                 process.executableURL = URL(fileURLWithPath: gpgvPath)
                 process.arguments = ["--keyring", keyring, path + ".asc", path]
                 process.standardOutput = FileHandle.nullDevice

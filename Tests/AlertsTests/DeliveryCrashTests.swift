@@ -16,7 +16,7 @@ import VigilTestSupport
             defer { server.stop() }
             try await fixture.publish()
 
-            let process = Process()
+            let process = ChildProcess()
             process.executableURL = URL(fileURLWithPath: try Executables.vigil())
             process.arguments = ["alerts", "deliver", "--db", fixture.location]
             process.environment = ProcessInfo.processInfo.environment.merging(

@@ -52,7 +52,7 @@ struct OASISValidatorTests {
 
     /// The invalid test documents the CSAF JSON schema rejects, by name, according to Python's jsonschema.
     static func schemaInvalidDocuments(root: URL) throws -> (names: Set<String>, checked: Int) {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", oracle, root.path]
         let output = Pipe(), errors = Pipe()

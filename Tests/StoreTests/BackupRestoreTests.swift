@@ -91,12 +91,12 @@ struct BackupRestoreTests {
 
     /// A `vigil serve --no-sync` child process on a free loopback port.
     struct Server {
-        let process: Process
+        let process: ChildProcess
         let baseURL: String
 
         static func start(database: String) async throws -> Server {
             let port = try LoopbackPort.free()
-            let process = Process()
+            let process = ChildProcess()
             process.executableURL = URL(fileURLWithPath: try Executables.vigil())
             process.arguments = ["serve", "--no-sync", "--db", database, "--host", "127.0.0.1", "--port", "\(port)", "--log-level", "warning"]
             process.standardOutput = FileHandle.nullDevice
@@ -185,7 +185,7 @@ struct BackupRestoreTests {
         while midImport.isEmpty, attempts < 4 {
             attempts += 1
             database = folder.url.appendingPathComponent("live-\(attempts).sqlite").path
-            let process = Process()
+            let process = ChildProcess()
             process.executableURL = vigil
             process.arguments = ["import", "--db", database, "--quiet", cisa]
             process.standardOutput = FileHandle.nullDevice

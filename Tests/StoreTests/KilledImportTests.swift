@@ -50,7 +50,7 @@ struct KilledImportTests {
         defer { folder.remove() }
         let database = folder.url.appendingPathComponent("x.sqlite").path
 
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = vigil
         process.arguments = ["import", "--db", database, "--quiet", cisa]
         process.standardOutput = FileHandle.nullDevice
@@ -123,7 +123,7 @@ struct KilledImportTests {
         #expect(compared == stored)
 
         // A re-run completes the import; what was stored before the kill is reported unchanged.
-        let rerun = Process()
+        let rerun = ChildProcess()
         rerun.executableURL = vigil
         rerun.arguments = ["import", "--db", database, "--json", cisa]
         let output = Pipe()

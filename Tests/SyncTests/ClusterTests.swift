@@ -118,7 +118,7 @@ import VigilTestSupport
 
 /// One `vigil serve --role worker` process.
 final class Worker: @unchecked Sendable {
-    let process = Process()
+    let process = ChildProcess()
     let logURL: URL
     var pid: Int32 { process.processIdentifier }
 

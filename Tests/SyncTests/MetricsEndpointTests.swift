@@ -186,7 +186,7 @@ import VigilTestSupport
 
 /// One `vigil serve` process, its output in a log file.
 final class VigilServer: @unchecked Sendable {
-    let process = Process()
+    let process = ChildProcess()
     let logURL: URL
 
     init(_ arguments: [String], folder: URL, environment: [String: String] = [:]) throws {
@@ -291,7 +291,7 @@ print(json.dumps({"status": status, "contentType": content_type, "families": fam
         let out = folder.url.appendingPathComponent("out"), err = folder.url.appendingPathComponent("err")
         FileManager.default.createFile(atPath: out.path, contents: nil)
         FileManager.default.createFile(atPath: err.path, contents: nil)
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: try Executables.find("python3", hint: "install Python 3"))
         process.arguments = [scriptPath.path, url]
         process.standardOutput = try FileHandle(forWritingTo: out)

@@ -205,7 +205,7 @@ import VigilTestSupport
 /// A webhook receiver (Python's http.server) that answers every POST with 200 after `delaySeconds`; counts what it
 /// received and what it answered in files.
 final class SlowWebhookReceiver: @unchecked Sendable {
-    let process = Process()
+    let process = ChildProcess()
     let port: Int
     let folder: URL
 

@@ -37,7 +37,7 @@ public enum Executables {
 
     /// Runs a program to completion and returns its standard output; throws when it exits with a failure.
     public static func run(_ path: String, arguments: [String]) throws -> String {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
         let output = Pipe()
@@ -56,7 +56,7 @@ public enum Executables {
     /// standard error when it fails. (Output goes to files: a chatty program cannot block on a full pipe.)
     @discardableResult
     public static func run(_ path: String, _ arguments: [String], environment: [String: String] = [:]) throws -> String {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
@@ -89,7 +89,7 @@ public enum Executables {
     /// Starts `process` and waits for it to exit without holding one of Swift's cooperative threads. (A blocking
     /// `waitUntilExit` there starves a server the same test runs in-process: on a 2-core machine two blocked tests
     /// leave it no thread, and the child's requests to it time out.)
-    public static func runToExit(_ process: Process) async throws {
+    public static func runToExit(_ process: ChildProcess) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
             process.terminationHandler = { _ in continuation.resume() }
             do {
@@ -104,7 +104,7 @@ public enum Executables {
     /// Runs the `vigil` executable to completion. Output goes to files, not pipes, so nothing needs draining while
     /// the process runs.
     public static func runVigil(_ arguments: [String], environment: [String: String] = [:]) async throws -> Output {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: try vigil())
         process.arguments = arguments
         if !environment.isEmpty {

@@ -15,7 +15,7 @@ public final class GnuPG: @unchecked Sendable {
     deinit {
         // Stop the agent this home started, then remove the folder.
         if let gpgconf = try? Executables.find("gpgconf", hint: "") {
-            let process = Process()
+            let process = ChildProcess()
             process.executableURL = URL(fileURLWithPath: gpgconf)
             process.arguments = ["--homedir", home.path, "--kill", "gpg-agent"]
             process.standardOutput = FileHandle.nullDevice
@@ -28,7 +28,7 @@ public final class GnuPG: @unchecked Sendable {
     /// Runs gpg with this home; returns standard output. `fakedTime` is `YYYYMMDDThhmmss`.
     @discardableResult
     public func run(_ arguments: [String], input: [UInt8]? = nil, fakedTime: String? = nil, allowFailure: Bool = false) throws -> [UInt8] {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: gpg)
         var prefix = ["--homedir", home.path, "--batch", "--no-tty", "--yes", "--pinentry-mode", "loopback", "--passphrase", ""]
         if let fakedTime { prefix += ["--faked-system-time", fakedTime + "!", "--ignore-time-conflict"] }

@@ -24,7 +24,7 @@ public final class HostileServers: @unchecked Sendable {
                                   "rate-limited", "endless", "huge-header", "html", "tls-stall", "tls-bad", "redirect-loop"]
 
     public let servers: [Server]
-    private let process = Process()
+    private let process = ChildProcess()
     private let input = Pipe()
     private let output = Pipe()
     private let lock = NSLock()

@@ -132,7 +132,7 @@ public final class PostgresServer: @unchecked Sendable {
                                     "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
                                     "-c", "max_connections=300", "-c", "shared_buffers=128MB"]
             FileManager.default.createFile(atPath: logURL.path, contents: nil)
-            let process = Process()
+            let process = ChildProcess()
             process.executableURL = URL(fileURLWithPath: command[0])
             process.arguments = Array(command.dropFirst())
             process.standardInput = FileHandle.nullDevice

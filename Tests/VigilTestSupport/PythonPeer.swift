@@ -7,7 +7,7 @@ public final class PythonPeer: @unchecked Sendable {
     public let folder: URL
     /// The file the script must create once it listens; pass it to the script among its arguments.
     public let readyPath: String
-    private let process = Process()
+    private let process = ChildProcess()
     private let stdin = Pipe()
     private let logPath: URL
 

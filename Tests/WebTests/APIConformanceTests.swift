@@ -79,7 +79,7 @@ struct APIConformanceTests {
           .enabled(if: python3 != nil, "python3 is not installed: Schemathesis runs on Python 3"))
     func schemathesis() async throws {
         let python = try #require(Self.python3)
-        let probe = Process()
+        let probe = ChildProcess()
         probe.executableURL = URL(fileURLWithPath: python)
         probe.arguments = ["-c", "import schemathesis"]
         probe.standardOutput = FileHandle.nullDevice
@@ -109,7 +109,7 @@ struct APIConformanceTests {
                 "--request-timeout", "60", "--max-response-time", "60", "--header", "Authorization: Bearer \(corpus.token)",
                 "--report", "json", "--report-json-path", report.path,
             ]
-            let process = Process()
+            let process = ChildProcess()
             process.executableURL = URL(fileURLWithPath: python)
             process.arguments = arguments
             // Loopback only: no proxy, and the work folder as the current one, so no project configuration is read and

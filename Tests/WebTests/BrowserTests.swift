@@ -110,12 +110,12 @@ extension Fixtures {
 
 /// A `vigil serve` child process on a free loopback port.
 struct VigilServer {
-    let process: Process
+    let process: ChildProcess
     let baseURL: String
 
     static func start(database: String, arguments extra: [String] = []) async throws -> VigilServer {
         let port = try LoopbackPort.free()
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: try Executables.vigil())
         process.arguments = ["serve", "--db", database, "--host", "127.0.0.1", "--port", "\(port)", "--log-level", "warning"] + extra
         process.standardOutput = FileHandle.nullDevice

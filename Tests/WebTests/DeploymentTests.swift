@@ -34,7 +34,7 @@ struct DeploymentTests {
 
     /// Runs `systemd-analyze verify` on a unit file; its exit status and every line it printed.
     func verify(_ path: String) async throws -> (status: Int32, lines: [String]) {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: Self.systemdAnalyze)
         process.arguments = ["verify", path]
         let folder = try TemporaryFolder()
@@ -108,7 +108,7 @@ struct DeploymentTests {
         arguments.append("--no-sync")
         let log = folder.url.appendingPathComponent("log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        let process = Process()
+        let process = ChildProcess()
         if let program = launcher.first {
             process.executableURL = URL(fileURLWithPath: program)
             process.arguments = Array(launcher.dropFirst()) + [try Executables.vigil()] + arguments
@@ -158,7 +158,7 @@ struct DeploymentTests {
                 sys.exit(0 if libc.mmap(None, 4096, 7, 0x22, -1, 0) in (None, ctypes.c_void_p(-1).value) else 1)
             os.execv(sys.argv[1], sys.argv[1:])
             """.write(to: script, atomically: true, encoding: .utf8)
-        let check = Process()
+        let check = ChildProcess()
         check.executableURL = URL(fileURLWithPath: python)
         check.arguments = [script.path, "--check"]
         try check.run()
@@ -180,7 +180,7 @@ struct DeploymentTests {
         let document = try folder.copy("providers/cisa/csaf_files/OT/white/2019/icsa-19-038-02.json")
         let vigil = try Executables.vigil()
         func run(_ arguments: [String]) async throws -> Int32 {
-            let process = Process()
+            let process = ChildProcess()
             process.executableURL = URL(fileURLWithPath: launcher[0])
             process.arguments = Array(launcher.dropFirst()) + [vigil] + arguments
             process.standardOutput = FileHandle.nullDevice

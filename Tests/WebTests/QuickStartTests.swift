@@ -57,7 +57,7 @@ struct QuickStartTests {
         let directory = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let port = try LoopbackPort.free()
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: try Executables.vigil())
         process.currentDirectoryURL = Executables.packageRoot
         // The README's run command, with a database and port of the test's own and no polling (no network in tests).
@@ -220,7 +220,7 @@ enum Shell {
     }
 
     static func run(_ arguments: [String], environment: [String: String]) throws -> Result {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: arguments[0].hasPrefix("/") ? arguments[0] : try Executables.find(arguments[0], hint: "install \(arguments[0])"))
         process.arguments = Array(arguments.dropFirst())
         process.currentDirectoryURL = Executables.packageRoot

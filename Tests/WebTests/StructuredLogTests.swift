@@ -40,7 +40,7 @@ struct StructuredLogTests {
         let out = folder.url.appendingPathComponent("stdout"), err = folder.url.appendingPathComponent("stderr")
         _ = FileManager.default.createFile(atPath: out.path, contents: nil)
         _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: try Executables.vigil())
         process.arguments = ["serve", "--host", "127.0.0.1", "--port", "\(port)"] + arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
@@ -63,7 +63,7 @@ struct StructuredLogTests {
         return ((try? String(contentsOf: out, encoding: .utf8)) ?? "", (try? String(contentsOf: err, encoding: .utf8)) ?? "")
     }
 
-    func waitForExit(_ process: Process) async throws {
+    func waitForExit(_ process: ChildProcess) async throws {
         for _ in 0..<200 where process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
         #expect(!process.isRunning, "vigil serve stops on SIGTERM")
     }

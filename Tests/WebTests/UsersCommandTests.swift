@@ -22,7 +22,7 @@ struct UsersCommandTests {
         let out = folder.url.appendingPathComponent("out"), err = folder.url.appendingPathComponent("err")
         FileManager.default.createFile(atPath: out.path, contents: nil)
         FileManager.default.createFile(atPath: err.path, contents: nil)
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: try Executables.vigil())
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
