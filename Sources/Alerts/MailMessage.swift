@@ -41,7 +41,22 @@ public struct MailAddress: Sendable, Hashable, CustomStringConvertible {
     public var description: String { name.map { "\($0) <\(address)>" } ?? address }
 }
 
-/// An email ready to render: headers and a plain-text and/or HTML body.
+/// A file sent with an email (a monthly report's PDF), base64-encoded in a `multipart/mixed` message.
+public struct MailAttachment: Sendable, Equatable {
+    /// ASCII letters, digits, `.`, `-` and `_` only (checked when rendering), so the header needs no encoding.
+    public var filename: String
+    /// `application/pdf`.
+    public var contentType: String
+    public var data: [UInt8]
+
+    public init(filename: String, contentType: String, data: [UInt8]) {
+        self.filename = filename
+        self.contentType = contentType
+        self.data = data
+    }
+}
+
+/// An email ready to render: headers, a plain-text and/or HTML body, and any attachments.
 ///
 /// Rendering is deterministic: the date and Message-ID come from the caller (the Message-ID doubles as the outbox's
 /// idempotency key, so a retried delivery carries the same one), and the MIME boundary is derived from the Message-ID.
@@ -57,9 +72,11 @@ public struct MailMessage: Sendable, Equatable {
     public var extraHeaders: [(name: String, value: String)]
     public var textBody: String?
     public var htmlBody: String?
+    public var attachments: [MailAttachment]
 
     public init(from: MailAddress, to: [MailAddress], cc: [MailAddress] = [], subject: String, messageID: String,
-                date: Date, extraHeaders: [(name: String, value: String)] = [], textBody: String?, htmlBody: String?) {
+                date: Date, extraHeaders: [(name: String, value: String)] = [], textBody: String?, htmlBody: String?,
+                attachments: [MailAttachment] = []) {
         self.from = from
         self.to = to
         self.cc = cc
@@ -69,12 +86,13 @@ public struct MailMessage: Sendable, Equatable {
         self.extraHeaders = extraHeaders
         self.textBody = textBody
         self.htmlBody = htmlBody
+        self.attachments = attachments
     }
 
     public static func == (lhs: MailMessage, rhs: MailMessage) -> Bool {
         lhs.from == rhs.from && lhs.to == rhs.to && lhs.cc == rhs.cc && lhs.subject == rhs.subject
             && lhs.messageID == rhs.messageID && lhs.date == rhs.date && lhs.textBody == rhs.textBody
-            && lhs.htmlBody == rhs.htmlBody
+            && lhs.htmlBody == rhs.htmlBody && lhs.attachments == rhs.attachments
             && lhs.extraHeaders.map(\.name) == rhs.extraHeaders.map(\.name)
             && lhs.extraHeaders.map(\.value) == rhs.extraHeaders.map(\.value)
     }
@@ -107,6 +125,16 @@ public struct MailMessage: Sendable, Equatable {
         guard !subject.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" }) else {
             throw MailMessageError(.invalidHeader, "the subject contains a line break")
         }
+        for attachment in attachments {
+            guard !attachment.filename.isEmpty, attachment.filename.count <= 200,
+                  attachment.filename.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0)) }) else {
+                throw MailMessageError(.invalidHeader, "the attachment name \"\(attachment.filename)\" must be ASCII letters, digits, '.', '-' or '_'")
+            }
+            let type = attachment.contentType.split(separator: "/")
+            guard type.count == 2, attachment.contentType.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "/.+-".unicodeScalars.contains($0)) }) else {
+                throw MailMessageError(.invalidHeader, "\"\(attachment.contentType)\" is not a media type such as application/pdf")
+            }
+        }
 
         var out = ""
         out += MailEncoding.header("Date", MailEncoding.rfc5322Date(date))
@@ -119,9 +147,31 @@ public struct MailMessage: Sendable, Equatable {
             out += MailEncoding.header(header.name, MailEncoding.encodedWordsIfNeeded(header.value, prefixLength: header.name.count + 2))
         }
         out += "MIME-Version: 1.0\r\n"
+        if attachments.isEmpty {
+            out += body(boundary: MailEncoding.boundary(for: messageID))
+        } else {
+            // multipart/mixed: the body (itself alternative when it has both parts) first, then each file.
+            let mixed = MailEncoding.boundary(for: messageID + "|mixed")
+            out += "Content-Type: multipart/mixed;\r\n boundary=\"\(mixed)\"\r\n\r\n"
+            out += "This is a multi-part message in MIME format.\r\n"
+            out += "--\(mixed)\r\n" + body(boundary: MailEncoding.boundary(for: messageID))
+            for attachment in attachments {
+                out += "\r\n--\(mixed)\r\n"
+                out += "Content-Type: \(attachment.contentType); name=\"\(attachment.filename)\"\r\n"
+                out += "Content-Disposition: attachment; filename=\"\(attachment.filename)\"\r\n"
+                out += "Content-Transfer-Encoding: base64\r\n\r\n"
+                out += MailEncoding.base64Lines(attachment.data)
+            }
+            out += "\r\n--\(mixed)--\r\n"
+        }
+        return Array(out.utf8)
+    }
+
+    /// The body's headers and content: one text part, or both as multipart/alternative.
+    private func body(boundary: String) -> String {
+        var out = ""
         switch (textBody, htmlBody) {
         case let (text?, html?):
-            let boundary = MailEncoding.boundary(for: messageID)
             out += "Content-Type: multipart/alternative;\r\n boundary=\"\(boundary)\"\r\n\r\n"
             out += "This is a multi-part message in MIME format.\r\n"
             // The CRLF before a delimiter belongs to the delimiter (RFC 2046 §5.1.1), so each part gets one more
@@ -136,7 +186,7 @@ public struct MailMessage: Sendable, Equatable {
         case (nil, nil):
             break
         }
-        return Array(out.utf8)
+        return out
     }
 }
 

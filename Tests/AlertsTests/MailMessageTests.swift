@@ -36,6 +36,36 @@ import Testing
         #expect(try Self.message().render() == Self.message().render())
     }
 
+    /// A file goes after the body in multipart/mixed, base64 in lines of 76, its name in both headers; the body keeps its
+    /// multipart/alternative with its own boundary.
+    @Test func attachmentMakesMultipartMixed() throws {
+        var message = Self.message()
+        let bytes = (0..<1_000).map { UInt8($0 % 256) }
+        message.attachments = [MailAttachment(filename: "vigil-report-Plant-2026-11.pdf", contentType: "application/pdf", data: bytes)]
+        let text = try Self.rendered(message)
+        let (headers, body) = (text.components(separatedBy: "\r\n\r\n")[0], text.components(separatedBy: "\r\n\r\n").dropFirst().joined(separator: "\r\n\r\n"))
+        let mixed = MailEncoding.boundary(for: "alert-42@vigil.example|mixed")
+        let alternative = MailEncoding.boundary(for: "alert-42@vigil.example")
+        #expect(mixed != alternative)
+        #expect(headers.hasSuffix("MIME-Version: 1.0\r\nContent-Type: multipart/mixed;\r\n boundary=\"\(mixed)\""))
+        #expect(body.contains("--\(mixed)\r\nContent-Type: multipart/alternative;\r\n boundary=\"\(alternative)\""))
+        #expect(body.contains("\r\n--\(alternative)--\r\n\r\n--\(mixed)\r\nContent-Type: application/pdf; name=\"vigil-report-Plant-2026-11.pdf\"\r\n"
+                              + "Content-Disposition: attachment; filename=\"vigil-report-Plant-2026-11.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"))
+        #expect(text.hasSuffix("\r\n--\(mixed)--\r\n"))
+        let encoded = body.components(separatedBy: "Content-Transfer-Encoding: base64\r\n\r\n").last!
+            .components(separatedBy: "\r\n--\(mixed)--").first!
+        let lines = encoded.split(separator: "\r\n", omittingEmptySubsequences: true)
+        #expect(lines.allSatisfy { $0.count <= 76 })
+        #expect(Data(base64Encoded: lines.joined()) == Data(bytes))
+
+        for name in ["", "report.pdf\r\nBcc: x@example.org", "bericht-für-2026.pdf", "a b.pdf", "\"quoted\".pdf"] {
+            message.attachments = [MailAttachment(filename: name, contentType: "application/pdf", data: [1])]
+            #expect(throws: MailMessageError.self, "\(name)") { try message.render() }
+        }
+        message.attachments = [MailAttachment(filename: "a.pdf", contentType: "application/pdf\r\nX: y", data: [1])]
+        #expect(throws: MailMessageError.self) { try message.render() }
+    }
+
     @Test func germanUmlautSubjectBecomesEncodedWords() throws {
         let subject = "Schwachstelle in Steuerungsgerät: Überlauf in Größenprüfung der Firmware für Anlagen"
         let text = try Self.rendered(Self.message(subject: subject))

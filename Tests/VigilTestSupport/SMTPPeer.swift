@@ -73,6 +73,14 @@ public final class SMTPPeer: @unchecked Sendable {
         public var contentType: String
         /// Every text part.
         public var parts: [Part]
+        /// Every attachment, its bytes in base64 (nil in `arrivalsOnly` records).
+        public var attachments: [Attachment]?
+        public struct Attachment: Decodable, Sendable {
+            public var filename: String?
+            public var type: String
+            public var base64: String
+            public var bytes: [UInt8] { Array(Data(base64Encoded: base64) ?? Data()) }
+        }
         /// The plain-text body ("" when there is none).
         public var text: String
         /// The client's address and port: one value for every message that came over one connection.
@@ -153,7 +161,7 @@ public final class SMTPPeer: @unchecked Sendable {
 
     /// The server. It runs until its standard input closes (the test or benchmark that started it ended, or died).
     public static let script = #"""
-import argparse, asyncio, email, email.policy, json, os, re, socket, ssl, sys, time
+import argparse, asyncio, base64, email, email.policy, json, os, re, socket, ssl, sys, time
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
@@ -196,11 +204,14 @@ class Handler:
                                        "contentType": "", "parts": [], "text": tags, "peer": "", "arrived": arrived}) + "\n").encode())
             return "250 OK queued as VIGIL1"
         message = email.message_from_bytes(raw, policy=email.policy.default)
-        parts, text = [], ""
+        parts, text, attachments = [], "", []
         try:
             for part in message.walk():
-                if part.get_content_maintype() == "text":
+                if part.get_content_maintype() == "text" and part.get_content_disposition() != "attachment":
                     parts.append({"type": part.get_content_type(), "content": part.get_content()})
+            for part in message.iter_attachments():
+                attachments.append({"filename": part.get_filename(), "type": part.get_content_type(),
+                                    "base64": base64.b64encode(part.get_payload(decode=True) or b"").decode()})
             body = message.get_body(preferencelist=("plain",))
             text = body.get_content() if body else ""
         except Exception as error:
@@ -212,7 +223,7 @@ class Handler:
             "subject": str(message["Subject"]), "messageID": str(message["Message-ID"]),
             "listUnsubscribe": message["List-Unsubscribe"] and str(message["List-Unsubscribe"]),
             "from": str(message["From"]), "to": str(message["To"]), "cc": message["Cc"] and str(message["Cc"]),
-            "contentType": message.get_content_type(), "parts": parts, "text": text,
+            "contentType": message.get_content_type(), "parts": parts, "text": text, "attachments": attachments,
             "peer": "%s:%s" % tuple(session.peer[:2]), "arrived": arrived,
         }
         os.write(out, (json.dumps(record) + "\n").encode())
