@@ -63,6 +63,9 @@ public struct AlertMessageComposer: Sendable {
         switch delivery.kind {
         case .test:
             return "[Vigil] Test message for \(delivery.channel.name) (\(content.organisation.name))"
+        case .report:
+            // Sent through reportMail (MonthlyReportDelivery), which makes the report first.
+            return "[Vigil] Monthly report for \(content.organisation.name)"
         case .digest:
             let period = delivery.channel.draft.schedule == .weekly ? "Weekly" : "Daily"
             return "[Vigil] \(period) digest for \(content.organisation.name): \(Self.countPhrase(content.notices))"
@@ -83,6 +86,8 @@ public struct AlertMessageComposer: Sendable {
         case .test:
             out += "This is a test message from Vigil for the channel \(delivery.channel.name) (\(delivery.channel.spec)) of \(content.organisation.name).\n"
             out += "Alerts for this organisation's watches will arrive here.\n"
+        case .report:
+            out += "The monthly report for \(content.organisation.name): \(baseURL)/reports\n"
         case .digest:
             out += "\(content.notices.count) alert\(content.notices.count == 1 ? "" : "s") for \(content.organisation.name)"
             if let end = delivery.periodEnd { out += " up to \(Timestamp.format(end))" }
@@ -176,6 +181,8 @@ public struct AlertMessageComposer: Sendable {
         case .test:
             out += "<p>This is a test message from Vigil for the channel <b>\(Self.escape(delivery.channel.name))</b> ("
             out += "\(Self.escape(delivery.channel.spec))) of \(Self.escape(content.organisation.name)).</p>\n"
+        case .report:
+            out += "<p><a href=\"\(Self.escape("\(baseURL)/reports"))\">The monthly report</a> for \(Self.escape(content.organisation.name)).</p>\n"
         case .digest:
             out += "<h1 style=\"font-size:1.3em\">\(Self.escape(Self.countPhrase(content.notices))) for \(Self.escape(content.organisation.name))</h1>\n"
             for severity in Severity.allCases.reversed() {

@@ -51,6 +51,17 @@ public protocol OutboxStore: Sendable {
     func alertEvents(alertID: Int64, organisationID: Int64) async throws -> [AlertEvent]
     /// Deliveries of one alert (directly or through a digest).
     func alertDeliveries(alertID: Int64, organisationID: Int64) async throws -> [DeliveryRecord]
+
+    /// The organisation's report settings; nil until some were saved (reports then use their framework's defaults).
+    func reportSettings(organisationID: Int64) async throws -> ReportSettings?
+    /// Saves the organisation's report settings; throws `StoreError.notFound` when the monthly channel is not one of
+    /// the organisation's channels.
+    func saveReportSettings(_ settings: ReportSettings, organisationID: Int64, actor: String, at: Date) async throws
+    /// Queues the monthly report of the month that ended at `periodEnd` (named `period`, `2026-11`) for every
+    /// organisation whose settings name an enabled monthly channel and were saved before `periodEnd`, unless it is
+    /// queued already: once per organisation, channel and month, however often and on however many nodes this runs.
+    /// Returns the number queued by this call.
+    func enqueueMonthlyReports(period: String, periodEnd: Date, now: Date) async throws -> Int
 }
 
 extension OutboxStore {
@@ -157,7 +168,34 @@ public enum DeliveryStatus: String, Sendable, Codable, CaseIterable {
 
 /// What a delivery carries.
 public enum DeliveryKind: String, Sendable, Codable {
-    case alert, digest, test
+    /// `report`: the organisation's monthly compliance report (its `periodEnd` ends the month reported).
+    case alert, digest, test, report
+}
+
+/// How an organisation's compliance reports are made and sent (`/reports`, `vigil report-settings`).
+public struct ReportSettings: Sendable, Equatable {
+    /// `nerc-cip`, `iec-62443` or `plain`: what reports are read against unless asked otherwise.
+    public var framework: String
+    /// Days to evaluate per severity over the framework's defaults, `critical=3,high=7`; nil keeps the defaults.
+    /// NERC CIP's 35 days are the standard's and not changed by these.
+    public var evaluateDays: String?
+    /// Days to patch, mitigate or close per severity, likewise.
+    public var remediateDays: String?
+    /// The channel that receives the month's report on the first of the next month (UTC); nil sends none.
+    public var monthlyChannelID: Int64?
+    /// When and by whom they were last saved (read back from the store; ignored when saving).
+    public var updatedAt: Date?
+    public var updatedBy: String?
+
+    public init(framework: String, evaluateDays: String? = nil, remediateDays: String? = nil, monthlyChannelID: Int64? = nil,
+                updatedAt: Date? = nil, updatedBy: String? = nil) {
+        self.framework = framework
+        self.evaluateDays = evaluateDays
+        self.remediateDays = remediateDays
+        self.monthlyChannelID = monthlyChannelID
+        self.updatedAt = updatedAt
+        self.updatedBy = updatedBy
+    }
 }
 
 /// A delivery claimed for sending.

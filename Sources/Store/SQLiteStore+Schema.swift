@@ -410,6 +410,10 @@ extension SQLiteStore {
                 \(SchemaText.linkKeysPending);
                 """)
         }
+        migrator.registerMigration("v18-report-settings") { db in
+            // Per organisation: the framework reports are read against, its own deadlines, the monthly report's channel.
+            try db.execute(sql: SchemaText.reportSettingsTable(id: "INTEGER"))
+        }
         return migrator
     }
 }

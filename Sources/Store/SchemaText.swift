@@ -138,4 +138,21 @@ enum SchemaText {
     static let linkKeysPending = """
         INSERT INTO meta(key, value) SELECT 'link_keys_pending', CASE WHEN EXISTS (SELECT 1 FROM advisories) THEN 1 ELSE 0 END
         """
+
+    /// `report_settings`: an organisation's report framework, deadlines and monthly channel (`ReportSettings`).
+    /// `created_at` stays as first saved: a month's report is sent only when the settings existed before it ended.
+    static func reportSettingsTable(id: String) -> String {
+        """
+        CREATE TABLE report_settings (
+          organisation_id \(id) PRIMARY KEY REFERENCES organisations(id) ON DELETE CASCADE,
+          framework TEXT NOT NULL,
+          evaluate_days TEXT,
+          remediate_days TEXT,
+          monthly_channel_id \(id) REFERENCES channels(id) ON DELETE SET NULL,
+          created_at TEXT NOT NULL,
+          updated_at TEXT NOT NULL,
+          updated_by TEXT NOT NULL
+        )
+        """
+    }
 }

@@ -112,6 +112,13 @@ struct StoreErrorPagesTests {
     func updateAlert(id: Int64, organisationID: Int64, update: AlertUpdate, actor: String, at: Date) async throws -> StoredAlert? { try await base.updateAlert(id: id, organisationID: organisationID, update: update, actor: actor, at: at) }
     func alertEvents(alertID: Int64, organisationID: Int64) async throws -> [AlertEvent] { try await base.alertEvents(alertID: alertID, organisationID: organisationID) }
     func alertDeliveries(alertID: Int64, organisationID: Int64) async throws -> [DeliveryRecord] { try await base.alertDeliveries(alertID: alertID, organisationID: organisationID) }
+    func reportSettings(organisationID: Int64) async throws -> ReportSettings? { try await base.reportSettings(organisationID: organisationID) }
+    func saveReportSettings(_ settings: ReportSettings, organisationID: Int64, actor: String, at: Date) async throws {
+        try await base.saveReportSettings(settings, organisationID: organisationID, actor: actor, at: at)
+    }
+    func enqueueMonthlyReports(period: String, periodEnd: Date, now: Date) async throws -> Int {
+        try await base.enqueueMonthlyReports(period: period, periodEnd: periodEnd, now: now)
+    }
     // SourceStateStore
     func sources() async throws -> [SourceRecord] { try await base.sources() }
     func source(slug: String) async throws -> SourceRecord? { try await base.source(slug: slug) }

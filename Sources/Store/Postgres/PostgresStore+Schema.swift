@@ -403,5 +403,9 @@ extension PostgresStore {
             "CREATE INDEX advisory_link_keys_by_key ON advisory_link_keys(key, kind)",
             SchemaText.linkKeysPending,
         ]),
+        // SQLite's v18: per organisation, the report framework, its own deadlines and the monthly report's channel.
+        Migration(name: "v7-report-settings", statements: [
+            SchemaText.reportSettingsTable(id: "BIGINT"),
+        ]),
     ]
 }
