@@ -60,7 +60,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Alerts", dependencies: [
-            "CSAF", "Matching", "Storage", "Telemetry", "Revisions",
+            "CSAF", "Matching", "Storage", "Telemetry", "Revisions", "Reports",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOCore
+import Reports
 import Storage
 import Telemetry
 
@@ -37,6 +38,8 @@ public struct AlertDispatcher: Sendable {
         public var retrying = 0
         public var failed = 0
         public var digestsComposed = 0
+        /// Monthly reports queued by this pass (on the first of a month).
+        public var reportsQueued = 0
         public init() {}
     }
 
@@ -46,10 +49,15 @@ public struct AlertDispatcher: Sendable {
     let webhooks: WebhookSender
     let eventLoopGroup: any EventLoopGroup
     let logger: Logger
+    /// Where monthly reports are made from: the store itself when it holds alerts, advisories and assets too (every
+    /// store Vigil opens does); nil leaves report deliveries for a process that can make them.
+    let reportSource: (any ComplianceReport.Source)?
+    let reportCheck = ReportCheckClock()
 
     public init(store: any OutboxStore, configuration: Configuration, httpClient: HTTPClient,
                 eventLoopGroup: any EventLoopGroup, logger: Logger = Logger(label: "vigil.delivery")) {
         self.store = store
+        reportSource = store as? any ComplianceReport.Source
         self.configuration = configuration
         composer = AlertMessageComposer(baseURL: configuration.baseURL)
         webhooks = WebhookSender(client: httpClient)
@@ -61,7 +69,10 @@ public struct AlertDispatcher: Sendable {
     /// batch, so a long pass does not stamp late deliveries with its start time.
     public func runOnce(now: @escaping @Sendable () -> Date = { Date() }, only: Int64? = nil) async throws -> Summary {
         var summary = Summary()
-        if only == nil { summary.digestsComposed = try await composeDueDigests(now: now()) }
+        if only == nil {
+            summary.digestsComposed = try await composeDueDigests(now: now())
+            summary.reportsQueued = try await enqueueDueReports(now: now())
+        }
         let cache = AdvisoryCache()
         while true {
             let claimed = try await store.claimDeliveries(now: now(), lease: configuration.policy.lease,
@@ -190,6 +201,7 @@ public struct AlertDispatcher: Sendable {
         } catch {
             return .failed(DeliveryFailure("could not read what to send: \(error)", isTransient: true))
         }
+        if delivery.kind == .report { return await prepareReport(delivery, content: content, now: now) }
         if delivery.kind != .test, content.notices.isEmpty {
             return .failed(DeliveryFailure("nothing left to send: the alert was removed", isTransient: false))
         }

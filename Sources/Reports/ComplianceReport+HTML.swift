@@ -26,17 +26,8 @@ extension ComplianceReport {
         return lines
     }
 
-    /// The deadlines in words: `35 days to evaluate; 35 days from the evaluation to patch or mitigate`.
-    public var policyText: String {
-        func perSeverity(_ days: [Severity: Int]) -> String {
-            let values = Set(days.values)
-            if values.count == 1, let only = values.first { return "\(only) days" }
-            return Severity.allCases.reversed().compactMap { severity in days[severity].map { "\(severity.rawValue) \($0)" } }
-                .joined(separator: ", ") + " days"
-        }
-        let from = policy.remediationCountsFromEvaluation ? "from the evaluation" : "from the alert"
-        return "evaluate within \(perSeverity(policy.evaluateDays)); patch, mitigate or close within \(perSeverity(policy.remediateDays)) \(from)"
-    }
+    /// The deadlines in words: `evaluate within 35 days; patch, mitigate or close within 35 days from the evaluation`.
+    public var policyText: String { policy.text }
 
     /// A standalone HTML page (no scripts, no external resources; every value escaped) for reading or printing.
     public var html: String {

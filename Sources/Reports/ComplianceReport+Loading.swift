@@ -34,6 +34,25 @@ extension ComplianceReport {
                                 records: records, madeAt: madeAt)
     }
 
+    /// The summaries of several periods (the dashboard's months) from one reading of the alert log and its history:
+    /// the same figures as `load(…).summary` for each period, without the assets and revisions only rows show.
+    public static func summaries(from store: any Source, organisation: Organisation, periods: [ReportPeriod], framework: ReportFramework,
+                                 policy: DeadlinePolicy? = nil, madeAt: Date) async throws -> [Summary] {
+        guard let earliest = periods.map(\.start).min(), let latest = periods.map(\.end).max() else { return [] }
+        let alerts = try await store.alerts(organisationID: organisation.id, status: nil, limit: 10_000_000)
+            .filter { $0.createdAt >= earliest && $0.createdAt < latest }
+        var records: [AlertRecord] = []
+        records.reserveCapacity(alerts.count)
+        for alert in alerts {
+            let events = try await store.alertEvents(alertID: alert.id, organisationID: organisation.id)
+            records.append(AlertRecord(alert: alert, events: events, seenAt: nil, assets: []))
+        }
+        let policy = policy ?? framework.defaultPolicy
+        return periods.map { period in
+            summarise(records.filter { period.contains($0.alert.createdAt) }.map { row($0, policy: policy, madeAt: madeAt) })
+        }
+    }
+
     /// `PLC-7 (Hamburg)`: the inventory's ID (else vendor, product and version), and the site when there is one.
     static func assetName(_ asset: AssetDraft) -> String {
         let id = asset.externalID?.trimmingCharacters(in: .whitespaces)

@@ -205,6 +205,21 @@ public struct ReportPeriod: Sendable, Equatable {
 
     public func contains(_ date: Date) -> Bool { date >= start && date < end }
 
+    /// The calendar month (UTC) before the one `date` falls in: what "last month's report" means.
+    public static func month(before date: Date) -> ReportPeriod {
+        let day = Timestamp.formatDay(date)
+        let year = Int(day.prefix(4)) ?? 1970
+        let month = Int(day.dropFirst(5).prefix(2)) ?? 1
+        let name = month == 1 ? String(format: "%04d-12", year - 1) : String(format: "%04d-%02d", year, month - 1)
+        return ReportPeriod(month: name) ?? ReportPeriod(start: date, end: date, name: day)
+    }
+
+    /// The calendar month (UTC) that `end` is the first instant after: the month a monthly report delivery covers.
+    public static func month(endingAt end: Date) -> ReportPeriod? {
+        let period = month(before: end)
+        return period.end == end ? period : nil
+    }
+
     /// The month before a month; the same length before any other span.
     public var previous: ReportPeriod {
         let parts = name.split(separator: "-")
@@ -283,5 +298,56 @@ public struct DeadlinePolicy: Sendable, Equatable {
             days[severity] = value
         }
         return days
+    }
+}
+
+extension ComplianceReport {
+    /// `vigil-report-Plant-A-2026-11.pdf`: only ASCII letters, digits and `-` of the organisation's name, so a header
+    /// or an attachment needs no quoting rules and no file system is surprised.
+    public static func filename(organisation: String, period: ReportPeriod, extension fileExtension: String) -> String {
+        var slug = ""
+        for scalar in organisation.unicodeScalars {
+            let keep = scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || scalar == "-")
+            if keep { slug.unicodeScalars.append(scalar) } else if !slug.isEmpty, !slug.hasSuffix("-") { slug += "-" }
+        }
+        while slug.hasSuffix("-") { slug.removeLast() }
+        return ["vigil-report", slug, period.name].filter { !$0.isEmpty }.joined(separator: "-") + "." + fileExtension
+    }
+}
+
+extension ReportFramework {
+    /// The framework an organisation's settings choose; plain without settings.
+    public init(settings: ReportSettings?) {
+        self = settings.flatMap { ReportFramework(rawValue: $0.framework) } ?? .plain
+    }
+}
+
+extension DeadlinePolicy {
+    /// The deadlines a report read against `framework` uses for an organisation: NERC CIP's 35 days whatever the
+    /// settings say; otherwise the framework's defaults with the organisation's days per severity over them.
+    public init(framework: ReportFramework, settings: ReportSettings?) {
+        var policy = framework.defaultPolicy
+        if framework != .nercCIP, let settings {
+            if let text = settings.evaluateDays, let days = DeadlinePolicy.days(text, over: policy.evaluateDays) { policy.evaluateDays = days }
+            if let text = settings.remediateDays, let days = DeadlinePolicy.days(text, over: policy.remediateDays) { policy.remediateDays = days }
+        }
+        self = policy
+    }
+
+    /// The deadlines in words: `evaluate within 35 days; patch, mitigate or close within 35 days from the evaluation`.
+    public var text: String {
+        func perSeverity(_ days: [Severity: Int]) -> String {
+            let values = Set(days.values)
+            if values.count == 1, let only = values.first { return "\(only) days" }
+            return Severity.allCases.reversed().compactMap { severity in days[severity].map { "\(severity.rawValue) \($0)" } }
+                .joined(separator: ", ") + " days"
+        }
+        let from = remediationCountsFromEvaluation ? "from the evaluation" : "from the alert"
+        return "evaluate within \(perSeverity(evaluateDays)); patch, mitigate or close within \(perSeverity(remediateDays)) \(from)"
+    }
+
+    /// `critical=7,high=7,medium=14,low=14,none=14`: every severity's days, most severe first, as settings store them.
+    public static func text(_ days: [Severity: Int]) -> String {
+        Severity.allCases.reversed().compactMap { severity in days[severity].map { "\(severity.rawValue)=\($0)" } }.joined(separator: ",")
     }
 }

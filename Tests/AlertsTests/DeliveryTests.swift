@@ -444,6 +444,9 @@ final class WebhookReceiver: @unchecked Sendable {
         var slackBlocks: Int?
         var text: String?
         var teamsContentType: String?
+        /// The `Vigil-Event` header and the body as sent.
+        var event: String?
+        var body: String?
     }
 
     let folder: TemporaryFolder
@@ -507,7 +510,7 @@ class Handler(BaseHTTPRequestHandler):
         with lock:
             count["n"] += 1
             n = count["n"]
-        record = {"path": self.path}
+        record = {"path": self.path, "event": self.headers.get("Vigil-Event"), "body": body.decode("utf-8", "replace")}
         try:
             data = json.loads(body)
         except ValueError:

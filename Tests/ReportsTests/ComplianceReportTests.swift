@@ -246,5 +246,38 @@ struct ComplianceReportTests {
         #expect(unknown.status == 1 && unknown.stderr.contains("no organisation named \"Nobody\""))
         let nerc = try await Executables.runVigil(["report", "--db", path, "--org", "Plant", "--framework", "nerc-cip", "--evaluate-days", "high=3"])
         #expect(nerc.status == 64)
+
+        // The organisation's own deadlines, saved with vigil report-settings, are what vigil report uses by default.
+        let channelAdded = try await Executables.runVigil(["channel", "add", "audit", "email:audit@example.org", "--db", path, "--org", "Plant"])
+        #expect(channelAdded.status == 0, "\(channelAdded.stderr)")
+        let shown = try await Executables.runVigil(["report-settings", "--db", path, "--org", "Plant"])
+        #expect(shown.status == 0, "\(shown.stderr)")
+        #expect(shown.stdout.contains("framework:        plain (Advisory handling report)"))
+        #expect(shown.stdout.contains("monthly report:   not sent"))
+        let set = try await Executables.runVigil(["report-settings", "--db", path, "--org", "Plant", "--framework", "iec-62443",
+                                                  "--evaluate-days", "critical=2", "--monthly-channel", "audit"])
+        #expect(set.status == 0, "\(set.stderr)")
+        #expect(set.stdout.contains("evaluate within:  critical=2,high=7,medium=14,low=14,none=14 days"))
+        #expect(set.stdout.contains("monthly report:   to audit (email:audit@example.org)"))
+        let configured = try await Executables.runVigil(["report", "--db", path, "--org", "Plant", "--month", month])
+        #expect(configured.status == 0, "\(configured.stderr)")
+        let row = try #require(configured.stdout.components(separatedBy: "\r\n").dropFirst().first).components(separatedBy: ",")
+        #expect(row[10] == Timestamp.format(alert.createdAt.addingTimeInterval(2 * 86_400)), "critical: 2 days to evaluate")
+        let html = try await Executables.runVigil(["report", "--db", path, "--org", "Plant", "--month", month, "--format", "html"])
+        #expect(html.stdout.contains(ReportFramework.iec62443.title))
+        // A flag still wins for one run.
+        let flagged = try await Executables.runVigil(["report", "--db", path, "--org", "Plant", "--month", month, "--evaluate-days", "critical=5"])
+        let flaggedRow = try #require(flagged.stdout.components(separatedBy: "\r\n").dropFirst().first).components(separatedBy: ",")
+        #expect(flaggedRow[10] == Timestamp.format(alert.createdAt.addingTimeInterval(5 * 86_400)))
+
+        let noChannel = try await Executables.runVigil(["report-settings", "--db", path, "--org", "Plant", "--monthly-channel", "nope"])
+        #expect(noChannel.status == 1 && noChannel.stderr.contains("Plant has no channel named \"nope\""))
+        let badDays = try await Executables.runVigil(["report-settings", "--db", path, "--org", "Plant", "--remediate-days", "soon"])
+        #expect(badDays.status == 64 && badDays.stderr.contains("--remediate-days takes severity=days pairs"))
+        let off = try await Executables.runVigil(["report-settings", "--db", path, "--org", "Plant", "--framework", "nerc-cip", "--no-monthly-channel"])
+        #expect(off.stdout.contains("evaluate within:  critical=35,high=35,medium=35,low=35,none=35 days"))
+        #expect(off.stdout.contains("monthly report:   not sent"))
+        let nercSaved = try await Executables.runVigil(["report", "--db", path, "--org", "Plant", "--month", month, "--evaluate-days", "critical=5"])
+        #expect(nercSaved.status == 2 && nercSaved.stderr.contains("reports are read against nerc-cip"))
     }
 }

@@ -181,6 +181,77 @@ struct ReportPagesTests {
         }
     }
 
+    @Test("an admin saves the framework, deadlines and monthly channel; reports then follow them; bad values are refused field by field")
+    func settings() async throws {
+        let fixture = try await AccountPagesTests.TwoOrganisations.make()
+        defer { try? FileManager.default.removeItem(at: fixture.directory) }
+        let audit = try await fixture.store.addChannel(.init(name: "audit", kind: .email, target: "audit@plant.example"), organisationID: fixture.plant.id)
+        let theirs = try await fixture.store.addChannel(.init(name: "theirs", kind: .email, target: "ops@utility.example"), organisationID: fixture.utility.id)
+        try await AccountFixtures.member("dave@plant.example", of: fixture.plant, role: .member, store: fixture.store)
+        let app = Application(router: try await fixture.router())
+        try await app.test(.router) { client in
+            let alice = TestBrowser(client)
+            try await alice.signIn("alice@plant.example", AccountFixtures.password)
+            let page = try await alice.get("/reports")
+            let html = String(buffer: page.body)
+            #expect(html.contains("<form method=\"post\" action=\"/reports/settings\""))
+            #expect(html.contains("Monthly report</dt><dd>not sent"))
+            #expect(html.contains("<option value=\"\(audit.id)\">audit (audit@plant.example)</option>"))
+            #expect(!html.contains("theirs"), "another organisation's channels are not offered")
+            let csrf = try #require(TestBrowser.csrf(in: page))
+
+            // Refused, each message beside its field, nothing saved.
+            let bad = try await alice.post("/reports/settings", [("framework", "sox"), ("evaluate_days", "critical=soon"),
+                                                                 ("remediate_days", "high=45"), ("monthly_channel", String(theirs.id))], csrf: csrf)
+            #expect(bad.status == .badRequest)
+            let refused = String(buffer: bad.body)
+            #expect(refused.contains("id=\"framework-error\" class=\"field-error\">Choose a framework from the list."))
+            #expect(refused.contains("id=\"evaluate-days-error\" class=\"field-error\">Write severity=days pairs"))
+            #expect(!refused.contains("id=\"remediate-days-error\""))
+            #expect(refused.contains("id=\"monthly-channel-error\" class=\"field-error\">Choose one of Plant A&#39;s channels, or none.")
+                    || refused.contains("id=\"monthly-channel-error\" class=\"field-error\">Choose one of Plant A&apos;s channels, or none."))
+            #expect(refused.contains("value=\"critical=soon\""), "what was typed is shown again")
+            #expect(try await fixture.store.reportSettings(organisationID: fixture.plant.id) == nil)
+
+            // Without the form token: refused before anything is read.
+            #expect(try await alice.post("/reports/settings", [("framework", "plain")], csrf: nil).status == .forbidden)
+
+            let saved = try await alice.post("/reports/settings", [("framework", "iec-62443"), ("evaluate_days", "critical=2"),
+                                                                   ("remediate_days", ""), ("monthly_channel", String(audit.id))], csrf: csrf)
+            #expect(saved.status == .seeOther)
+            #expect(saved.headers[.location] == "/reports?done=saved")
+            let settings = try #require(try await fixture.store.reportSettings(organisationID: fixture.plant.id))
+            #expect(settings.framework == "iec-62443" && settings.evaluateDays == "critical=2" && settings.remediateDays == nil)
+            #expect(settings.monthlyChannelID == audit.id && settings.updatedBy == "alice@plant.example")
+            let after = String(buffer: try await alice.get("/reports?done=saved").body)
+            #expect(after.contains("The report settings are saved."))
+            #expect(after.contains("Monthly report</dt><dd>sent to audit on the first of each month (UTC)"))
+            #expect(after.contains("evaluate within critical 2, high 7, medium 14, low 14, none 14 days"))
+            #expect(after.contains("<option value=\"iec-62443\" selected>"))
+
+            // A report asked for without a framework is read against the organisation's, with its deadlines.
+            let report = String(buffer: try await alice.get("/reports/\(Self.thisMonth).html").body)
+            #expect(report.contains(ReportFramework.iec62443.title))
+            #expect(report.contains("evaluate within critical 2, high 7"))
+            #expect(String(buffer: try await alice.get("/reports/\(Self.thisMonth).html?framework=plain").body).contains(ReportFramework.plain.title))
+
+            // A member reads the settings but has no form, and cannot post one.
+            let dave = TestBrowser(client)
+            try await dave.signIn("dave@plant.example", AccountFixtures.password)
+            let davePage = try await dave.get("/reports")
+            #expect(String(buffer: davePage.body).contains("Monthly report</dt><dd>sent to audit"))
+            #expect(!String(buffer: davePage.body).contains("action=\"/reports/settings\""))
+            #expect(try await dave.post("/reports/settings", [("framework", "plain")], csrf: TestBrowser.csrf(in: davePage)).status == .forbidden)
+
+            // Another organisation's member sees none of it.
+            let bob = TestBrowser(client)
+            try await bob.signIn("bob@utility.example", AccountFixtures.password)
+            let bobPage = String(buffer: try await bob.get("/reports").body)
+            #expect(!bobPage.contains("sent to audit") && bobPage.contains("Monthly report</dt><dd>not sent"))
+        }
+        #expect(try await fixture.store.reportSettings(organisationID: fixture.utility.id) == nil)
+    }
+
     @Test("the file name keeps only ASCII letters, digits and hyphens of the organisation's name")
     func filename() throws {
         let period = try #require(ReportPeriod(month: "2026-11"))

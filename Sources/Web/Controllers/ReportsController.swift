@@ -20,6 +20,7 @@ struct ReportsController<Context: ViewerRequestContext>: Sendable {
         let routes = RouteCollection(context: Context.self)
         routes.get("/reports", use: page)
         routes.get("/reports/{file}", use: report)
+        routes.post("/reports/settings", use: saveSettings)
         return routes
     }
 
@@ -35,21 +36,77 @@ struct ReportsController<Context: ViewerRequestContext>: Sendable {
             guard ReportFormat(rawValue: format) != nil else { throw Self.badFormat(format) }
             return Response(status: .seeOther, headers: [.location: "/reports/\(month).\(format)?framework=\(framework)"])
         }
+        guard let organisation else {
+            return HTMLResponse.make(try renderer.render(ReportsPageView(organisation: nil, month: Self.lastMonth(before: Date()), figures: nil),
+                                                         template: "reports"))
+        }
+        let notice = request.uri.queryParameters.get("done") == "saved" ? "The report settings are saved." : nil
+        return try await renderPage(organisation, context: context, notice: notice)
+    }
+
+    /// The page with last month's figures and the organisation's settings; the settings form for admins, with the
+    /// values they sent and what was wrong with them (`errors`, by field) when saving failed.
+    func renderPage(_ organisation: Organisation, context: Context, form: ReportSettingsForm? = nil, errors: [String: String] = [:],
+                    notice: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
         let now = Date()
         let lastMonth = Self.lastMonth(before: now)
-        guard let organisation else {
-            return HTMLResponse.make(try renderer.render(ReportsPageView(organisation: nil, month: lastMonth, summary: nil), template: "reports"))
-        }
+        let settings = try await store.reportSettings(organisationID: organisation.id)
+        let channels = try await store.channels(organisationID: organisation.id)
         // Keyed by the day as well: which month is "last month", and which deadlines have passed, move with time.
-        let key = "\(organisation.id)|/reports?day=" + Timestamp.formatDay(now)
+        let key = "\(organisation.id)|/reports/summary?day=" + Timestamp.formatDay(now)
         let generation = try await self.generation.current()
-        if let body = cache.get(key, generation: generation) { return HTMLResponse.make(body) }
-        return HTMLResponse.make(try await cache.body(key, generation: generation) {
-            let report = try await ComplianceReport.load(from: store, organisation: organisation, period: try Self.period(lastMonth),
-                                                         framework: .plain, madeAt: now)
-            return ByteBuffer(string: try renderer.render(ReportsPageView(organisation: organisation.name, month: lastMonth, summary: report.summary),
-                                                          template: "reports"))
-        })
+        // The page holds the viewer's form token, so only its three figures are cached, as text.
+        let figures = try await cache.body(key, generation: generation) {
+            let framework = ReportFramework(settings: settings)
+            let summary = try await ComplianceReport.load(from: store, organisation: organisation, period: try Self.period(lastMonth), framework: framework,
+                                                          policy: DeadlinePolicy(framework: framework, settings: settings), madeAt: now).summary
+            let late = (summary.evaluationVerdicts[.late] ?? 0) + (summary.remediationVerdicts[.late] ?? 0)
+            return ByteBuffer(string: "\(summary.alerts) \(summary.overdue) \(late)")
+        }
+        let numbers = String(buffer: figures).split(separator: " ").compactMap { Int($0) }
+        let view = ReportsPageView(organisation: organisation.name, month: lastMonth,
+                                   figures: numbers.count == 3 ? (numbers[0], numbers[1], numbers[2]) : nil, settings: settings, channels: channels,
+                                   canAdminister: Self.isAdmin(context.viewer), csrf: context.viewer?.csrfToken ?? "", form: form,
+                                   errors: errors, notice: notice)
+        return HTMLResponse.make(try renderer.render(view, template: "reports"), status: status)
+    }
+
+    static func isAdmin(_ viewer: Viewer?) -> Bool { viewer?.role == .admin && viewer?.csrfToken != nil }
+
+    /// `POST /reports/settings` (admins): the framework, the deadlines per severity and the monthly report's channel.
+    @Sendable func saveSettings(_ request: Request, context: Context) async throws -> Response {
+        guard let organisation = try await scope.organisation(request, viewer: context.viewer, signInRequired: true) else {
+            throw HTTPError(.notFound, message: "No organisation is configured on this server (vigil serve --org NAME).")
+        }
+        guard Self.isAdmin(context.viewer) else {
+            throw HTTPError(.forbidden, message: "Changing how \(organisation.name)'s reports are made needs the admin role. Ask an administrator.")
+        }
+        let fields = context.form ?? FormFields()
+        let form = ReportSettingsForm(framework: fields["framework"] ?? "", evaluateDays: (fields["evaluate_days"] ?? "").trimmingCharacters(in: .whitespaces),
+                                      remediateDays: (fields["remediate_days"] ?? "").trimmingCharacters(in: .whitespaces),
+                                      monthlyChannel: fields["monthly_channel"] ?? "")
+        var errors: [String: String] = [:]
+        let framework = ReportFramework(rawValue: form.framework)
+        if framework == nil { errors["framework"] = "Choose a framework from the list." }
+        let daysHint = "Write severity=days pairs separated by commas, such as critical=7,high=14 (critical, high, medium, low, none; 0 to 3650 days)."
+        if !form.evaluateDays.isEmpty, DeadlinePolicy.days(form.evaluateDays, over: [:]) == nil { errors["evaluate_days"] = daysHint }
+        if !form.remediateDays.isEmpty, DeadlinePolicy.days(form.remediateDays, over: [:]) == nil { errors["remediate_days"] = daysHint }
+        var channelID: Int64?
+        if !form.monthlyChannel.isEmpty {
+            let channels = try await store.channels(organisationID: organisation.id)
+            if let id = Int64(form.monthlyChannel), channels.contains(where: { $0.id == id }) {
+                channelID = id
+            } else {
+                errors["monthly_channel"] = "Choose one of \(organisation.name)'s channels, or none."
+            }
+        }
+        guard errors.isEmpty, let framework else {
+            return try await renderPage(organisation, context: context, form: form, errors: errors, status: .badRequest)
+        }
+        let settings = ReportSettings(framework: framework.rawValue, evaluateDays: form.evaluateDays.isEmpty ? nil : form.evaluateDays,
+                                      remediateDays: form.remediateDays.isEmpty ? nil : form.remediateDays, monthlyChannelID: channelID)
+        try await store.saveReportSettings(settings, organisationID: organisation.id, actor: context.viewer?.user.email ?? "web", at: Date())
+        return Response(status: .seeOther, headers: [.location: "/reports?done=saved"])
     }
 
     /// `/reports/2026-11.csv?framework=nerc-cip`: CSV and PDF as attachments, HTML inline.
@@ -59,12 +116,13 @@ struct ReportsController<Context: ViewerRequestContext>: Sendable {
             throw HTTPError(.notFound, message: "Reports are served as .csv, .html or .pdf, such as /reports/2026-11.csv.")
         }
         let period = try Self.period(String(file[..<dot]))
-        let framework = try Self.framework(request.uri.queryParameters.get("framework") ?? ReportFramework.plain.rawValue)
         guard let organisation = try await scope.organisation(request, viewer: context.viewer, signInRequired: true) else {
             throw HTTPError(.notFound, message: "No organisation is configured on this server (vigil serve --org NAME).")
         }
+        let settings = try await store.reportSettings(organisationID: organisation.id)
+        let framework = try request.uri.queryParameters.get("framework").map { try Self.framework($0) } ?? ReportFramework(settings: settings)
         let report = try await ComplianceReport.load(from: store, organisation: organisation, period: period, framework: framework,
-                                                     madeAt: Date())
+                                                     policy: DeadlinePolicy(framework: framework, settings: settings), madeAt: Date())
         var headers = HTTPFields()
         let body: ByteBuffer
         switch format {
@@ -93,16 +151,8 @@ struct ReportsController<Context: ViewerRequestContext>: Sendable {
         return "default-src 'none'; style-src \(style); img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
     }
 
-    /// `vigil-report-Plant-A-2026-11.pdf`: only ASCII letters, digits and `-` of the organisation's name, so the
-    /// header needs no quoting rules and no file system is surprised.
     static func filename(organisation: String, period: ReportPeriod, format: ReportFormat) -> String {
-        var slug = ""
-        for scalar in organisation.unicodeScalars {
-            let keep = scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || scalar == "-")
-            if keep { slug.unicodeScalars.append(scalar) } else if !slug.isEmpty, !slug.hasSuffix("-") { slug += "-" }
-        }
-        while slug.hasSuffix("-") { slug.removeLast() }
-        return ["vigil-report", slug, period.name].filter { !$0.isEmpty }.joined(separator: "-") + "." + format.rawValue
+        ComplianceReport.filename(organisation: organisation, period: period, extension: format.rawValue)
     }
 
     static func period(_ month: String) throws -> ReportPeriod {
@@ -124,12 +174,7 @@ struct ReportsController<Context: ViewerRequestContext>: Sendable {
     }
 
     /// `YYYY-MM` of the month before `date`'s (UTC), as `vigil report` defaults to.
-    static func lastMonth(before date: Date) -> String {
-        let day = Timestamp.formatDay(date)
-        let year = Int(day.prefix(4)) ?? 1970
-        let month = Int(day.dropFirst(5).prefix(2)) ?? 1
-        return month == 1 ? String(format: "%04d-12", year - 1) : String(format: "%04d-%02d", year, month - 1)
-    }
+    static func lastMonth(before date: Date) -> String { ReportPeriod.month(before: date).name }
 }
 
 /// The formats a report is served in.
@@ -153,7 +198,15 @@ enum ReportFormat: String, CaseIterable, Sendable {
     }
 }
 
-/// The reports page: the form, with last month's figures when there is an organisation.
+/// What an admin sent in the settings form, shown again when it is refused.
+struct ReportSettingsForm: Sendable {
+    var framework: String
+    var evaluateDays: String
+    var remediateDays: String
+    var monthlyChannel: String
+}
+
+/// The reports page: the form, with last month's figures and the organisation's report settings.
 struct ReportsPageView {
     struct Choice {
         let value: String
@@ -171,18 +224,62 @@ struct ReportsPageView {
     let alerts: Int
     let overdue: Int
     let late: Int
+    /// The deadlines in force, in words, and where the monthly report goes.
+    let frameworkTitle: String
+    let policyText: String
+    let monthlyChannel: String?
+    let settingsSaved: String?
+    /// The settings form (admins only).
+    let canAdminister: Bool
+    let csrf: String
+    let settingsFrameworks: [Choice]
+    let evaluateDays: String
+    let remediateDays: String
+    let channels: [Choice]
+    let frameworkError: String?
+    let evaluateDaysError: String?
+    let remediateDaysError: String?
+    let monthlyChannelError: String?
+    let hasErrors: Bool
+    let notice: String?
 
-    init(organisation: String?, month: String, summary: ComplianceReport.Summary?) {
+    init(organisation: String?, month: String, figures: (alerts: Int, overdue: Int, late: Int)?, settings: ReportSettings? = nil,
+         channels: [NotificationChannel] = [], canAdminister: Bool = false, csrf: String = "", form: ReportSettingsForm? = nil,
+         errors: [String: String] = [:], notice: String? = nil) {
         hasOrganisation = organisation != nil
         self.organisation = organisation ?? ""
         self.month = month
+        let framework = ReportFramework(settings: settings)
         frameworks = ReportFramework.allCases.map {
-            Choice(value: $0.rawValue, label: "\($0.rawValue): \($0.title)", selected: $0 == .plain)
+            Choice(value: $0.rawValue, label: "\($0.rawValue): \($0.title)", selected: $0 == framework)
         }
         formats = ReportFormat.allCases.map { Choice(value: $0.rawValue, label: $0.label, selected: $0 == .html) }
-        hasSummary = summary != nil
-        alerts = summary?.alerts ?? 0
-        overdue = summary?.overdue ?? 0
-        late = (summary?.evaluationVerdicts[.late] ?? 0) + (summary?.remediationVerdicts[.late] ?? 0)
+        hasSummary = figures != nil
+        alerts = figures?.alerts ?? 0
+        overdue = figures?.overdue ?? 0
+        late = figures?.late ?? 0
+        frameworkTitle = "\(framework.rawValue) (\(framework.title))"
+        policyText = DeadlinePolicy(framework: framework, settings: settings).text
+        let monthly = settings?.monthlyChannelID.flatMap { id in channels.first { $0.id == id } }
+        monthlyChannel = monthly.map { "\($0.name)\($0.enabled ? "" : " (turned off: nothing is sent)")" }
+        settingsSaved = settings?.updatedAt.map { "Last changed \(Format.dateTime($0) ?? "") by \(settings?.updatedBy ?? "")" }
+        self.canAdminister = canAdminister
+        self.csrf = csrf
+        let chosenFramework = form?.framework ?? framework.rawValue
+        settingsFrameworks = ReportFramework.allCases.map {
+            Choice(value: $0.rawValue, label: "\($0.rawValue): \($0.title)", selected: $0.rawValue == chosenFramework)
+        }
+        evaluateDays = form?.evaluateDays ?? settings?.evaluateDays ?? ""
+        remediateDays = form?.remediateDays ?? settings?.remediateDays ?? ""
+        let chosenChannel = form?.monthlyChannel ?? settings?.monthlyChannelID.map(String.init) ?? ""
+        self.channels = [Choice(value: "", label: "None: no monthly report", selected: chosenChannel.isEmpty)]
+            + channels.map { Choice(value: String($0.id), label: "\($0.name) (\($0.kind == .email ? $0.target : $0.kind.rawValue))",
+                                    selected: String($0.id) == chosenChannel) }
+        frameworkError = errors["framework"]
+        evaluateDaysError = errors["evaluate_days"]
+        remediateDaysError = errors["remediate_days"]
+        monthlyChannelError = errors["monthly_channel"]
+        hasErrors = !errors.isEmpty
+        self.notice = notice
     }
 }

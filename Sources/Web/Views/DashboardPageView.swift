@@ -60,14 +60,14 @@ struct DashboardPageView {
         let open = alerts.filter { !$0.alertStatus.isResolved }
         let exposures = try await store.exposures(organisationID: organisation.id, filter: ExposureFilter(limit: 1_000_000))
             .filter { $0.exposure.status != .fixed && $0.exposure.status != .notAffected }
-        var percentages: [Double] = []
+        // Against the organisation's own deadlines (its report settings), reading the alert log once for all months.
         let complianceMonths = monthsEnding(at: now, count: complianceMonths)
-        for month in complianceMonths {
-            guard let period = ReportPeriod(month: month) else { percentages.append(0); continue }
-            let report = try await ComplianceReport.load(from: store, organisation: organisation, period: period,
-                                                         framework: .plain, madeAt: now)
-            percentages.append(metPercentage(report.summary))
-        }
+        let settings = try await store.reportSettings(organisationID: organisation.id)
+        let framework = ReportFramework(settings: settings)
+        let summaries = try await ComplianceReport.summaries(
+            from: store, organisation: organisation, periods: complianceMonths.compactMap(ReportPeriod.init(month:)), framework: framework,
+            policy: DeadlinePolicy(framework: framework, settings: settings), madeAt: now)
+        let percentages = summaries.map(metPercentage)
         let charts = [
             alertStatusChart(open),
             alertAgeChart(open, now: now),
