@@ -49,15 +49,23 @@ public struct AlertDispatcher: Sendable {
     let webhooks: WebhookSender
     let eventLoopGroup: any EventLoopGroup
     let logger: Logger
-    /// Where monthly reports are made from: the store itself when it holds alerts, advisories and assets too (every
-    /// store Vigil opens does); nil leaves report deliveries for a process that can make them.
+    /// Where monthly reports are made from (the alert log, advisories and assets); nil for a dispatcher given only
+    /// an outbox, which leaves report deliveries to be retried by one that can make them.
     let reportSource: (any ComplianceReport.Source)?
     let reportCheck = ReportCheckClock()
 
-    public init(store: any OutboxStore, configuration: Configuration, httpClient: HTTPClient,
+    /// A dispatcher over a whole store: it sends alerts, digests, tests and monthly reports.
+    public init(store: any AlertingStore, configuration: Configuration, httpClient: HTTPClient,
                 eventLoopGroup: any EventLoopGroup, logger: Logger = Logger(label: "vigil.delivery")) {
+        self.init(outbox: store, reportSource: store, configuration: configuration, httpClient: httpClient,
+                  eventLoopGroup: eventLoopGroup, logger: logger)
+    }
+
+    /// A dispatcher over an outbox alone: report deliveries fail, to be retried, for want of the alert log.
+    public init(outbox store: any OutboxStore, reportSource: (any ComplianceReport.Source)? = nil, configuration: Configuration,
+                httpClient: HTTPClient, eventLoopGroup: any EventLoopGroup, logger: Logger = Logger(label: "vigil.delivery")) {
         self.store = store
-        reportSource = store as? any ComplianceReport.Source
+        self.reportSource = reportSource
         self.configuration = configuration
         composer = AlertMessageComposer(baseURL: configuration.baseURL)
         webhooks = WebhookSender(client: httpClient)
@@ -205,19 +213,30 @@ public struct AlertDispatcher: Sendable {
         if delivery.kind != .test, content.notices.isEmpty {
             return .failed(DeliveryFailure("nothing left to send: the alert was removed", isTransient: false))
         }
+        return rendered(delivery, now: now,
+                        mail: { composer.mail(delivery, content: content, from: $0, date: now) },
+                        slack: { composer.slackBody(delivery, content: content) },
+                        teams: { composer.teamsBody(delivery, content: content) },
+                        webhook: { composer.webhookBody(delivery, content: content, date: now) })
+    }
+
+    /// A delivery rendered for its channel's kind: the mail (with this process's sender; a transient failure without
+    /// SMTP settings), or the body to post (the generic webhook's signed with the channel's secret).
+    func rendered(_ delivery: ClaimedDelivery, now: Date, mail: (MailAddress) -> MailMessage, slack: () -> [UInt8],
+                  teams: () -> [UInt8], webhook: () -> [UInt8]) -> Prepared {
         let channel = delivery.channel
         switch channel.kind {
         case .email:
             guard let smtp = configuration.smtp else {
                 return .failed(DeliveryFailure("email is not configured: set VIGIL_SMTP_URL and VIGIL_MAIL_FROM for vigil serve", isTransient: true))
             }
-            return .mail(composer.mail(delivery, content: content, from: smtp.from, date: now), smtp)
+            return .mail(mail(smtp.from), smtp)
         case .slack:
-            return .post(url: channel.target, body: composer.slackBody(delivery, content: content), headers: [])
+            return .post(url: channel.target, body: slack(), headers: [])
         case .teams:
-            return .post(url: channel.target, body: composer.teamsBody(delivery, content: content), headers: [])
+            return .post(url: channel.target, body: teams(), headers: [])
         case .webhook:
-            let body = composer.webhookBody(delivery, content: content, date: now)
+            let body = webhook()
             let timestamp = Int64(now.timeIntervalSince1970)
             return .post(url: channel.target, body: body, headers: [
                 ("Vigil-Delivery", AlertMessageComposer.deliveryID(delivery)), ("Vigil-Event", delivery.kind.rawValue),

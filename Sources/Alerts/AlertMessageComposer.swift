@@ -37,17 +37,21 @@ public struct AlertMessageComposer: Sendable {
     // MARK: Email
 
     public func mail(_ delivery: ClaimedDelivery, content: DeliveryContent, from: MailAddress, date: Date) -> MailMessage {
-        let unsubscribe = "\(baseURL)/unsubscribe/\(delivery.channel.unsubscribeToken)"
-        return MailMessage(
+        MailMessage(
             from: from, to: [MailAddress(delivery.channel.target)], subject: subject(delivery, content: content),
-            messageID: Self.messageID(delivery, from: from), date: date,
-            extraHeaders: [
-                (name: "List-Unsubscribe", value: "<\(unsubscribe)>"),
-                (name: "List-Unsubscribe-Post", value: "List-Unsubscribe=One-Click"),
-                (name: "Auto-Submitted", value: "auto-generated"),
-                (name: "X-Vigil-Delivery", value: Self.deliveryID(delivery)),
-            ],
+            messageID: Self.messageID(delivery, from: from), date: date, extraHeaders: mailHeaders(delivery),
             textBody: text(delivery, content: content), htmlBody: html(delivery, content: content))
+    }
+
+    /// The headers every message Vigil mails carries: one-click unsubscribe (RFC 8058), auto-generated (RFC 3834, so
+    /// no auto-reply comes back), and the delivery's id.
+    func mailHeaders(_ delivery: ClaimedDelivery) -> [(name: String, value: String)] {
+        [
+            (name: "List-Unsubscribe", value: "<\(baseURL)/unsubscribe/\(delivery.channel.unsubscribeToken)>"),
+            (name: "List-Unsubscribe-Post", value: "List-Unsubscribe=One-Click"),
+            (name: "Auto-Submitted", value: "auto-generated"),
+            (name: "X-Vigil-Delivery", value: Self.deliveryID(delivery)),
+        ]
     }
 
     /// `[Vigil] CRITICAL ICSA-22-172-04: Phoenix Contact ProConOS and MULTIPROG (affects 3 of your assets)`, on one

@@ -17,7 +17,7 @@ public struct DeliveryRuntime: Sendable {
     ///   - smtp: where email goes; nil leaves email deliveries waiting in the outbox.
     ///   - baseURL: where people reach the web server, for the links in messages.
     ///   - lease: how long a claimed delivery is this process's (`--lease`); nil keeps the policy's default.
-    public init(store: any OutboxStore, smtp: SMTPConfiguration?, baseURL: String, lease: TimeInterval? = nil, metrics: VigilMetrics? = nil,
+    public init(store: any AlertingStore, smtp: SMTPConfiguration?, baseURL: String, lease: TimeInterval? = nil, metrics: VigilMetrics? = nil,
                 logger: Logger = Logger(label: "vigil.delivery")) {
         httpClient = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup,
                                 configuration: .init(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(10), read: .seconds(15))))
@@ -34,7 +34,7 @@ public struct DeliveryRuntime: Sendable {
     }
 
     /// Runs `body` with a runtime and shuts its client down afterwards, whether `body` returned or threw.
-    public static func with<T>(store: any OutboxStore, smtp: SMTPConfiguration? = nil, baseURL: String = "http://127.0.0.1:8080",
+    public static func with<T>(store: any AlertingStore, smtp: SMTPConfiguration? = nil, baseURL: String = "http://127.0.0.1:8080",
                                _ body: (DeliveryRuntime) async throws -> T) async throws -> T {
         let runtime = DeliveryRuntime(store: store, smtp: smtp, baseURL: baseURL)
         do {

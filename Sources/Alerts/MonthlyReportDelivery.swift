@@ -38,25 +38,11 @@ extension AlertDispatcher {
         } catch {
             return .failed(DeliveryFailure("could not make the report of \(period.name): \(error)", isTransient: true))
         }
-        let channel = delivery.channel
-        switch channel.kind {
-        case .email:
-            guard let smtp = configuration.smtp else {
-                return .failed(DeliveryFailure("email is not configured: set VIGIL_SMTP_URL and VIGIL_MAIL_FROM for vigil serve", isTransient: true))
-            }
-            return .mail(composer.reportMail(delivery, report: report, from: smtp.from, date: now), smtp)
-        case .slack:
-            return .post(url: channel.target, body: composer.reportSlackBody(delivery, report: report), headers: [])
-        case .teams:
-            return .post(url: channel.target, body: composer.reportTeamsBody(delivery, report: report), headers: [])
-        case .webhook:
-            let body = composer.reportWebhookBody(delivery, report: report, date: now)
-            let timestamp = Int64(now.timeIntervalSince1970)
-            return .post(url: channel.target, body: body, headers: [
-                ("Vigil-Delivery", AlertMessageComposer.deliveryID(delivery)), ("Vigil-Event", delivery.kind.rawValue),
-                ("Vigil-Signature", AlertMessageComposer.signature(body: body, secret: channel.secret, timestamp: timestamp)),
-            ])
-        }
+        return rendered(delivery, now: now,
+                        mail: { composer.reportMail(delivery, report: report, from: $0, date: now) },
+                        slack: { composer.reportSlackBody(delivery, report: report) },
+                        teams: { composer.reportTeamsBody(delivery, report: report) },
+                        webhook: { composer.reportWebhookBody(delivery, report: report, date: now) })
     }
 }
 
@@ -92,18 +78,11 @@ extension AlertMessageComposer {
 
     /// The email: the summary as text and HTML, with the PDF attached.
     public func reportMail(_ delivery: ClaimedDelivery, report: ComplianceReport, from: MailAddress, date: Date) -> MailMessage {
-        let unsubscribe = "\(baseURL)/unsubscribe/\(delivery.channel.unsubscribeToken)"
         let pdf = MailAttachment(filename: ComplianceReport.filename(organisation: report.organisation, period: report.period, extension: "pdf"),
                                  contentType: "application/pdf", data: report.pdf)
         return MailMessage(
             from: from, to: [MailAddress(delivery.channel.target)], subject: reportSubject(report),
-            messageID: Self.messageID(delivery, from: from), date: date,
-            extraHeaders: [
-                (name: "List-Unsubscribe", value: "<\(unsubscribe)>"),
-                (name: "List-Unsubscribe-Post", value: "List-Unsubscribe=One-Click"),
-                (name: "Auto-Submitted", value: "auto-generated"),
-                (name: "X-Vigil-Delivery", value: Self.deliveryID(delivery)),
-            ],
+            messageID: Self.messageID(delivery, from: from), date: date, extraHeaders: mailHeaders(delivery),
             textBody: reportText(delivery, report: report), htmlBody: reportHTML(delivery, report: report), attachments: [pdf])
     }
 

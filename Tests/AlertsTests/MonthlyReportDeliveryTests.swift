@@ -144,7 +144,7 @@ import VigilTestSupport
         try await store.saveReportSettings(ReportSettings(framework: "plain", monthlyChannelID: channel.id), organisationID: org.id,
                                            actor: "cli", at: Self.lastMonth.previous.start)
         try await DeliveryTests.withClient { client in
-            let dispatcher = AlertDispatcher(store: OutboxOnly(base: store), configuration: .init(smtp: nil, baseURL: "https://vigil.example"),
+            let dispatcher = AlertDispatcher(outbox: OutboxOnly(base: store), configuration: .init(smtp: nil, baseURL: "https://vigil.example"),
                                              httpClient: client, eventLoopGroup: HTTPClient.defaultEventLoopGroup)
             let pass = try await dispatcher.runOnce()
             #expect(pass.reportsQueued == 1 && pass.retrying == 1 && pass.delivered == 0)
