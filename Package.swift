@@ -142,6 +142,8 @@ let package = Package(
             "Web", "Storage", "Store", "CSAF", "Sources", "Matching", "Alerts", "Reports", "VigilTestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOPosix", package: "swift-nio"),
         ]),
     ]
 )

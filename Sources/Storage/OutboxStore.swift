@@ -16,6 +16,12 @@ public protocol OutboxStore: Sendable {
     func setChannelEnabled(id: Int64, organisationID: Int64, enabled: Bool, reason: String?) async throws -> Bool
     /// Changes when a channel's alerts are sent; alerts held for a digest are released when it becomes immediate.
     func setChannelSchedule(id: Int64, organisationID: Int64, schedule: NotificationChannel.Schedule) async throws -> Bool
+    /// Gives a generic webhook channel a new signing secret and returns it; nil when the organisation has no such
+    /// webhook channel. Deliveries from then on are signed with the new one.
+    func rotateChannelSecret(id: Int64, organisationID: Int64) async throws -> String?
+    /// Sends a delivery that failed for good once more, at `now`, keeping its idempotency key (so a receiver can still
+    /// tell it from a new one); false when the organisation has no such failed delivery or its channel is turned off.
+    func retryDelivery(id: Int64, organisationID: Int64, now: Date) async throws -> Bool
     /// The channel an unsubscribe link names, whatever its organisation: the token is the only credential.
     func channel(unsubscribeToken token: String) async throws -> NotificationChannel?
 

@@ -55,6 +55,23 @@ extension SQLStore {
         }
     }
 
+    public func rotateChannelSecret(id: Int64, organisationID: Int64) async throws -> String? {
+        let secret = Self.randomToken()
+        return try await fetchOne("""
+            UPDATE channels SET secret = ? WHERE id = ? AND organisation_id = ? AND kind = 'webhook' RETURNING id
+            """, [secret, id, organisationID]) == nil ? nil : secret
+    }
+
+    public func retryDelivery(id: Int64, organisationID: Int64, now: Date) async throws -> Bool {
+        // A digest's held alerts stay folded into it; a turned-off channel's deliveries stay failed.
+        try await fetchOne("""
+            UPDATE deliveries SET status = 'pending', next_attempt_at = ?, lease_until = NULL
+            WHERE id = ? AND organisation_id = ? AND status = 'failed'
+              AND channel_id IN (SELECT id FROM channels WHERE organisation_id = ? AND enabled = ?)
+            RETURNING id
+            """, [Timestamp.format(now), id, organisationID, organisationID, true]) != nil
+    }
+
     public func channel(unsubscribeToken token: String) async throws -> NotificationChannel? {
         guard !token.isEmpty else { return nil }
         return try await fetchOne("SELECT * FROM channels WHERE unsubscribe_token = ?", [token]).map(StoreRows.channel(from:))

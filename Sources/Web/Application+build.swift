@@ -71,8 +71,10 @@ public func buildRouter(store: any ServedStore, cacheFreshness: Duration = .zero
 }
 
 /// The router over a given page cache (tests look into it).
+/// `channelTestWait`: how long "send a test message" waits for an alert service to send it.
 func buildRouter(store: any ServedStore, cacheFreshness: Duration, sourcesWithoutFeed: [SourceWithoutFeed], organisation: String?,
-                 accounts settings: AccountSettings, limits: ServerLimits, pageCache: PageCache) async throws -> Router<VigilRequestContext> {
+                 accounts settings: AccountSettings, limits: ServerLimits, pageCache: PageCache,
+                 channelTestWait: Duration = .seconds(10)) async throws -> Router<VigilRequestContext> {
     let renderer = try await TemplateRenderer.load()
     let stylesheet = ByteBuffer(string: try StaticAssets.stylesheet())
     // HEAD is answered for every GET route, as HTTP requires (monitoring probes and link checkers use it).
@@ -97,6 +99,7 @@ func buildRouter(store: any ServedStore, cacheFreshness: Duration, sourcesWithou
     router.addRoutes(AlertsController(store: store, renderer: renderer, scope: scope).routes)
     router.addRoutes(ReportsController(store: store, renderer: renderer, cache: pageCache, generation: generation, scope: scope).routes)
     router.addRoutes(WatchesController(store: store, renderer: renderer, scope: scope).routes)
+    router.addRoutes(ChannelsController(store: store, renderer: renderer, scope: scope, testWait: channelTestWait).routes)
     router.addRoutes(SessionController(accounts: store, renderer: renderer, settings: settings, throttle: LoginThrottle()).routes)
     router.addRoutes(AccountController(store: store, renderer: renderer, settings: settings).routes)
     router.addRoutes(SignupController(store: store, renderer: renderer, settings: settings, mailThrottle: LoginThrottle()).routes)

@@ -124,26 +124,14 @@ struct ChannelCommand: AsyncParsableCommand {
 
     /// `email:ops@example.org` → (.email, "ops@example.org"); errors say what is expected.
     static func parse(spec: String, allowPrivateNetwork: Bool = false) throws -> (NotificationChannel.Kind, String) {
-        guard let colon = spec.firstIndex(of: ":"), let kind = NotificationChannel.Kind(rawValue: spec[..<colon].lowercased()) else {
-            throw ValidationError("\(spec): expected email:ADDRESS, webhook:URL, slack:URL or teams:URL")
+        switch ChannelTarget.parse(spec, allowPrivateNetwork: allowPrivateNetwork) {
+        case .success(let parsed): return parsed
+        case .failure(let error): throw ValidationError(error.message)
         }
-        let target = String(spec[spec.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
-        switch kind {
-        case .email:
-            do { try MailAddress(parsing: target).validate() } catch {
-                throw ValidationError("\(target) is not an email address: \(error.message)")
-            }
-        case .webhook, .slack, .teams:
-            if let problem = WebhookSender.check(target, allowPrivateNetwork: allowPrivateNetwork) { throw ValidationError(problem) }
-        }
-        return (kind, target)
     }
 
     /// Slack and Teams URLs carry their secret in the path: list them by host only.
-    static func redacted(_ channel: NotificationChannel) -> String {
-        guard channel.kind == .slack || channel.kind == .teams, let url = URLComponents(string: channel.target), let host = url.host else { return channel.spec }
-        return "\(channel.kind.rawValue):\(url.scheme ?? "https")://\(host)/…"
-    }
+    static func redacted(_ channel: NotificationChannel) -> String { ChannelTarget.redacted(channel) }
 
     static func existing(_ name: String, organisation: AssetsCommand.OrganisationOption, store: any VigilStore, command: String) async throws -> NotificationChannel {
         let org = try await organisation.existing(in: store, command: command)

@@ -1,0 +1,54 @@
+import CSAF
+import Foundation
+import Storage
+import Store
+import Testing
+import VigilTestSupport
+
+/// What the channels page asks of a store, the same in both: a webhook's secret rotated, a failed delivery sent again.
+@Suite struct ChannelAdminContractTests {
+    @Test("a webhook's secret is replaced, only for the organisation's own webhook channels", arguments: Backend.allCases)
+    func rotateSecret(backend: Backend) async throws {
+        try await backend.withStore { store in
+            let plant = try #require(try await store.organisation(named: "Plant", create: true))
+            let other = try #require(try await store.organisation(named: "Other", create: true))
+            let hook = try await store.addChannel(.init(name: "soc", kind: .webhook, target: "https://soc.example.org/hook"), organisationID: plant.id)
+            let mail = try await store.addChannel(.init(name: "ops", kind: .email, target: "ops@example.org"), organisationID: plant.id)
+            let secret = try #require(try await store.rotateChannelSecret(id: hook.id, organisationID: plant.id))
+            #expect(secret != hook.secret && secret.count == 64)
+            #expect(try await store.channels(organisationID: plant.id).first { $0.id == hook.id }?.secret == secret)
+            #expect(try await store.rotateChannelSecret(id: hook.id, organisationID: other.id) == nil, "another organisation's channel")
+            #expect(try await store.rotateChannelSecret(id: mail.id, organisationID: plant.id) == nil, "an email channel has no secret")
+            #expect(try await store.channels(organisationID: plant.id).first { $0.id == hook.id }?.secret == secret)
+        }
+    }
+
+    @Test("a failed delivery is pending again with its key; not another organisation's, not a pending one, not to a channel that is off",
+          arguments: Backend.allCases)
+    func retryDelivery(backend: Backend) async throws {
+        try await backend.withStore { store in
+            let plant = try #require(try await store.organisation(named: "Plant", create: true))
+            let other = try #require(try await store.organisation(named: "Other", create: true))
+            let mail = try await store.addChannel(.init(name: "ops", kind: .email, target: "ops@example.org"), organisationID: plant.id)
+            let now = Date()
+            let failed = try await store.enqueueTest(channelID: mail.id, organisationID: plant.id, now: now)
+            try await store.markFailed(deliveryID: failed, error: "550 no such user", retryAt: nil)
+            let pending = try await store.enqueueTest(channelID: mail.id, organisationID: plant.id, now: now)
+
+            #expect(try await store.retryDelivery(id: failed, organisationID: other.id, now: now) == false)
+            #expect(try await store.retryDelivery(id: pending, organisationID: plant.id, now: now) == false)
+            let later = now.addingTimeInterval(60)
+            #expect(try await store.retryDelivery(id: failed, organisationID: plant.id, now: later))
+            let record = try #require(try await store.deliveries(organisationID: plant.id, status: nil, limit: 10).first { $0.id == failed })
+            #expect(record.status == .pending && record.lastError == "550 no such user")
+            // Due at once: the next claim takes it, with the same key.
+            let claimed = try await store.claimDeliveries(now: later, lease: 60, limit: 10, only: failed)
+            #expect(claimed.map(\.id) == [failed])
+            #expect(claimed.first?.idempotencyKey == record.idempotencyKey)
+
+            try await store.markFailed(deliveryID: failed, error: "550 no such user", retryAt: nil)
+            #expect(try await store.setChannelEnabled(id: mail.id, organisationID: plant.id, enabled: false, reason: "test"))
+            #expect(try await store.retryDelivery(id: failed, organisationID: plant.id, now: later) == false, "the channel is off")
+        }
+    }
+}
