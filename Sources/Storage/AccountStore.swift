@@ -110,11 +110,14 @@ public struct UserAccount: Sendable, Equatable {
     public var passwordVouchedAt: Date?
     public var createdAt: Date
     public var disabled: Bool
+    /// When a session was last started for the user; nil if never.
+    public var lastSignInAt: Date?
 
     /// Whether the password may sign in: the address is confirmed, or the password was not merely chosen at a sign-up.
     public var mayUsePassword: Bool { emailVerifiedAt != nil || passwordVouchedAt != nil }
 
-    public init(id: Int64, email: String, displayName: String, passwordHash: String? = nil, emailVerifiedAt: Date? = nil, passwordVouchedAt: Date? = nil, createdAt: Date, disabled: Bool) {
+    public init(id: Int64, email: String, displayName: String, passwordHash: String? = nil, emailVerifiedAt: Date? = nil, passwordVouchedAt: Date? = nil, createdAt: Date, disabled: Bool, lastSignInAt: Date? = nil) {
+        self.lastSignInAt = lastSignInAt
         self.id = id
         self.email = email
         self.displayName = displayName

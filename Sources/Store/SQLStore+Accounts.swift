@@ -133,6 +133,7 @@ extension SQLStore {
                 VALUES (?, ?, ?, ?, ?, ?, ?)
                 """, [session.tokenHash, session.userID, session.organisationID, session.csrfToken,
                       Timestamp.format(session.createdAt), Timestamp.format(session.expiresAt), Timestamp.format(session.lastSeenAt)])
+            try await db.execute("UPDATE users SET last_sign_in_at = ? WHERE id = ?", [Timestamp.format(session.createdAt), session.userID])
         }
     }
 

@@ -414,6 +414,10 @@ extension SQLiteStore {
             // Per organisation: the framework reports are read against, its own deadlines, the monthly report's channel.
             try db.execute(sql: SchemaText.reportSettingsTable(id: "INTEGER"))
         }
+        migrator.registerMigration("v19-last-sign-in") { db in
+            // When each user last signed in, for the members page (sessions are deleted at sign-out, so not from them).
+            try db.execute(sql: SchemaText.lastSignIn)
+        }
         return migrator
     }
 }

@@ -139,6 +139,9 @@ enum SchemaText {
         INSERT INTO meta(key, value) SELECT 'link_keys_pending', CASE WHEN EXISTS (SELECT 1 FROM advisories) THEN 1 ELSE 0 END
         """
 
+    /// `users.last_sign_in_at`, set with each new session.
+    static let lastSignIn = "ALTER TABLE users ADD COLUMN last_sign_in_at TEXT"
+
     /// `report_settings`: an organisation's report framework, deadlines and monthly channel (`ReportSettings`).
     /// `created_at` stays as first saved: a month's report is sent only when the settings existed before it ended.
     static func reportSettingsTable(id: String) -> String {

@@ -114,7 +114,8 @@ enum StoreRows {
         UserAccount(id: row["id"], email: row["email"], displayName: row["display_name"], passwordHash: row["password_hash"],
                     emailVerifiedAt: (row["email_verified_at"] as String?).flatMap(Timestamp.parse),
                     passwordVouchedAt: (row["password_vouched_at"] as String?).flatMap(Timestamp.parse),
-                    createdAt: Timestamp.parse(row["created_at"]) ?? Date(timeIntervalSince1970: 0), disabled: row["disabled"])
+                    createdAt: Timestamp.parse(row["created_at"]) ?? Date(timeIntervalSince1970: 0), disabled: row["disabled"],
+                    lastSignInAt: (row["last_sign_in_at"] as String?).flatMap(Timestamp.parse))
     }
 
     static func vendorSummary(_ row: SQLRow) -> VendorSummary {

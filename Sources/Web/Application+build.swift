@@ -100,6 +100,7 @@ func buildRouter(store: any ServedStore, cacheFreshness: Duration, sourcesWithou
     router.addRoutes(ReportsController(store: store, renderer: renderer, cache: pageCache, generation: generation, scope: scope).routes)
     router.addRoutes(WatchesController(store: store, renderer: renderer, scope: scope).routes)
     router.addRoutes(ChannelsController(store: store, renderer: renderer, scope: scope, testWait: channelTestWait).routes)
+    router.addRoutes(MembersController(store: store, renderer: renderer, scope: scope, settings: settings).routes)
     router.addRoutes(SessionController(accounts: store, renderer: renderer, settings: settings, throttle: LoginThrottle()).routes)
     router.addRoutes(AccountController(store: store, renderer: renderer, settings: settings).routes)
     router.addRoutes(SignupController(store: store, renderer: renderer, settings: settings, mailThrottle: LoginThrottle()).routes)

@@ -407,5 +407,9 @@ extension PostgresStore {
         Migration(name: "v7-report-settings", statements: [
             SchemaText.reportSettingsTable(id: "BIGINT"),
         ]),
+        // SQLite's v19: when each user last signed in.
+        Migration(name: "v8-last-sign-in", statements: [
+            SchemaText.lastSignIn,
+        ]),
     ]
 }

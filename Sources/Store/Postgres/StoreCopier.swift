@@ -18,7 +18,7 @@ public struct StoreCopier: Sendable {
         ("quarantine", "rowid"), ("sources", "rowid"), ("http_cache", "rowid"), ("remote_documents", "rowid"),
         ("kev", "cve"), ("organisations", "rowid"), ("assets", "rowid"), ("exposures", "asset_id, advisory_id"),
         ("vendor_aliases", "alias"), ("advisory_changes", "rowid"), ("watches", "rowid"), ("alerts", "rowid"),
-        ("channels", "rowid"), ("deliveries", "rowid"), ("alert_events", "rowid"), ("users", "rowid"),
+        ("channels", "rowid"), ("deliveries", "rowid"), ("alert_events", "rowid"), ("report_settings", "organisation_id"), ("users", "rowid"),
         ("memberships", "rowid"), ("sessions", "rowid"), ("one_time_tokens", "rowid"), ("api_tokens", "rowid"),
     ]
 

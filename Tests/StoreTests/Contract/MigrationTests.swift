@@ -44,6 +44,7 @@ import VigilTestSupport
         _ = try await vigil(["import", "--db", db, "--quiet", fresh.path], allowing: [0, 1])
         _ = try await vigil(["alerts", "process", "--db", db, "--no-deliver"])
         _ = try await vigil(["users", "add", "--db", db, "ops@plant.example", "--org", "plant", "--role", "admin", "--name", "Ops"])
+        _ = try await vigil(["report-settings", "--db", db, "--org", "plant", "--framework", "iec-62443", "--evaluate-days", "critical=3"])
 
         let url = try PostgresServer.shared().makeDatabase(prefix: "move")
         let copy = try await vigil(["export", "--db", db, "--to", url])
@@ -102,6 +103,9 @@ import VigilTestSupport
         #expect(deliveries.count == alerts.count)
         #expect(try await postgres.deliveries(organisationID: plant.id, status: nil, limit: 10_000) == deliveries)
         #expect(try await postgres.sources() == (try await sqlite.sources()))
+        let reportSettings = try await sqlite.reportSettings(organisationID: plant.id)
+        #expect(reportSettings?.evaluateDays == "critical=3")
+        #expect(try await postgres.reportSettings(organisationID: plant.id) == reportSettings)
 
         // People: the user and their membership; the invitation link still works on PostgreSQL.
         let user = try #require(try await sqlite.user(email: "ops@plant.example"))

@@ -5,8 +5,29 @@ import Store
 import Testing
 import VigilTestSupport
 
-/// What the channels page asks of a store, the same in both: a webhook's secret rotated, a failed delivery sent again.
-@Suite struct ChannelAdminContractTests {
+/// What the settings pages ask of a store, the same in both: a webhook's secret rotated, a failed delivery sent again,
+/// when each member last signed in.
+@Suite struct SettingsContractTests {
+    @Test("each new session records the user's last sign-in; signing out keeps it", arguments: Backend.allCases)
+    func lastSignIn(backend: Backend) async throws {
+        try await backend.withStore { store in
+            let plant = try #require(try await store.organisation(named: "Plant", create: true))
+            let user = try await store.createUser(.init(email: "ada@example.org", displayName: "Ada"), now: Date())
+            let other = try await store.createUser(.init(email: "bob@example.org", displayName: "Bob"), now: Date())
+            #expect(try await store.user(id: user.id)?.lastSignInAt == nil)
+            let first = try #require(Timestamp.parse("2026-11-02T08:00:00Z"))
+            let second = try #require(Timestamp.parse("2026-12-01T09:30:00Z"))
+            for (hash, at) in [("s1", first), ("s2", second)] {
+                try await store.createSession(SessionRecord(tokenHash: hash, userID: user.id, organisationID: plant.id, csrfToken: "c",
+                                                            createdAt: at, expiresAt: at.addingTimeInterval(3600), lastSeenAt: at))
+            }
+            try await store.deleteSession(tokenHash: "s2")
+            #expect(try await store.user(id: user.id)?.lastSignInAt == second)
+            #expect(try await store.user(email: "ADA@example.org")?.lastSignInAt == second)
+            #expect(try await store.user(id: other.id)?.lastSignInAt == nil, "only the one who signed in")
+        }
+    }
+
     @Test("a webhook's secret is replaced, only for the organisation's own webhook channels", arguments: Backend.allCases)
     func rotateSecret(backend: Backend) async throws {
         try await backend.withStore { store in
