@@ -9,6 +9,9 @@ public protocol AlertStore: Sendable {
     /// Every organisation's watches, for alert planning.
     func allWatches() async throws -> [StoredWatch]
     func removeWatch(id: Int64, organisationID: Int64) async throws -> Bool
+    /// Replaces a watch's rule, least severity and channels; nil when the organisation has no such watch. It alerts
+    /// by its new rule for advisories stored from then on.
+    func updateWatch(id: Int64, organisationID: Int64, draft: StoredWatch.Draft) async throws -> StoredWatch?
     /// Revisions stored since they were last processed, oldest first, with the revision they replaced.
     func pendingChanges(limit: Int) async throws -> [AdvisoryChangeRecord]
     /// CVEs of an advisory in CISA's KEV catalogue, and per organisation the assets it affects or may affect.

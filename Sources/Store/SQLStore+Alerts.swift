@@ -23,6 +23,13 @@ extension SQLStore {
         try await fetchAll("SELECT * FROM watches ORDER BY id").map(StoreRows.watch(from:))
     }
 
+    public func updateWatch(id: Int64, organisationID: Int64, draft: StoredWatch.Draft) async throws -> StoredWatch? {
+        try await fetchOne("""
+            UPDATE watches SET kind = ?, value = ?, minimum_severity = ?, notify = ? WHERE id = ? AND organisation_id = ?
+            RETURNING *
+            """, [draft.kind, draft.value, draft.minimumSeverity?.rawValue, draft.notify, id, organisationID]).map(StoreRows.watch(from:))
+    }
+
     public func removeWatch(id: Int64, organisationID: Int64) async throws -> Bool {
         try await fetchOne("DELETE FROM watches WHERE id = ? AND organisation_id = ? RETURNING id", [id, organisationID]) != nil
     }

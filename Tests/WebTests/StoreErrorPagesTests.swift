@@ -113,6 +113,9 @@ struct StoreErrorPagesTests {
     func alertEvents(alertID: Int64, organisationID: Int64) async throws -> [AlertEvent] { try await base.alertEvents(alertID: alertID, organisationID: organisationID) }
     func alertDeliveries(alertID: Int64, organisationID: Int64) async throws -> [DeliveryRecord] { try await base.alertDeliveries(alertID: alertID, organisationID: organisationID) }
     func reportSettings(organisationID: Int64) async throws -> ReportSettings? { try await base.reportSettings(organisationID: organisationID) }
+    func updateWatch(id: Int64, organisationID: Int64, draft: StoredWatch.Draft) async throws -> StoredWatch? {
+        try await base.updateWatch(id: id, organisationID: organisationID, draft: draft)
+    }
     func rotateChannelSecret(id: Int64, organisationID: Int64) async throws -> String? { try await base.rotateChannelSecret(id: id, organisationID: organisationID) }
     func retryDelivery(id: Int64, organisationID: Int64, now: Date) async throws -> Bool { try await base.retryDelivery(id: id, organisationID: organisationID, now: now) }
     func saveReportSettings(_ settings: ReportSettings, organisationID: Int64, actor: String, at: Date) async throws {

@@ -28,6 +28,21 @@ import VigilTestSupport
         }
     }
 
+    @Test("a watch is replaced in place, only within its organisation", arguments: Backend.allCases)
+    func updateWatch(backend: Backend) async throws {
+        try await backend.withStore { store in
+            let plant = try #require(try await store.organisation(named: "Plant", create: true))
+            let other = try #require(try await store.organisation(named: "Other", create: true))
+            let watch = try await store.addWatch(.init(kind: "vendor", value: "Siemens"), organisationID: plant.id)
+            let changed = try #require(try await store.updateWatch(id: watch.id, organisationID: plant.id,
+                                                                   draft: .init(kind: "min_cvss", value: "9.0", minimumSeverity: .critical, notify: "ops")))
+            #expect(changed.id == watch.id && changed.draft == .init(kind: "min_cvss", value: "9.0", minimumSeverity: .critical, notify: "ops"))
+            #expect(try await store.watches(organisationID: plant.id) == [changed])
+            #expect(try await store.updateWatch(id: watch.id, organisationID: other.id, draft: .init(kind: "kev", value: "")) == nil)
+            #expect(try await store.watches(organisationID: plant.id).first?.draft.kind == "min_cvss")
+        }
+    }
+
     @Test("a webhook's secret is replaced, only for the organisation's own webhook channels", arguments: Backend.allCases)
     func rotateSecret(backend: Backend) async throws {
         try await backend.withStore { store in
