@@ -42,12 +42,18 @@ public enum Executables {
         process.arguments = arguments
         let output = Pipe()
         process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
+        // Standard error to a file (nothing to drain while it runs), read back for the message when it fails.
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let errors = folder.url.appendingPathComponent("stderr")
+        FileManager.default.createFile(atPath: errors.path, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: errors)
         try process.run()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw TestSetupError("\(path) exited with status \(process.terminationStatus)")
+            let stderr = (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
+            throw TestSetupError("\(path) exited with status \(process.terminationStatus)" + (stderr.isEmpty ? "" : ": \(stderr.suffix(3000))"))
         }
         return String(decoding: data, as: UTF8.self)
     }

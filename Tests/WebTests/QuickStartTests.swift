@@ -187,7 +187,7 @@ struct QuickStartTests {
             "PIP_INDEX_URL": "http://127.0.0.1:9/simple", "PIP_RETRIES": "0", "PIP_TIMEOUT": "2", "PIP_NO_CACHE_DIR": "1",
         ])
         #expect(offline.status == 1)
-        #expect(offline.output.contains("could not install the Python packages jsonschema referencing univers aiosmtpd schemathesis prometheus-client into"),
+        #expect(offline.output.contains("could not install the Python packages jsonschema referencing univers aiosmtpd schemathesis prometheus-client selenium into"),
                 "\(offline.output)")
 
         // Reachable (CI installs the same packages just before, so pip's cache holds them): a new virtual environment
@@ -198,9 +198,12 @@ struct QuickStartTests {
         ])
         #expect(installed.status == 0, "\(installed.output)")
         #expect(installed.output.contains("making the virtual environment \(venv.path)"))
-        #expect(installed.output.contains("installing Python packages into \(venv.path): jsonschema referencing univers aiosmtpd schemathesis prometheus-client"))
+        #expect(installed.output.contains("installing Python packages into \(venv.path): jsonschema referencing univers aiosmtpd schemathesis prometheus-client selenium"))
+        #expect(installed.output.contains("installing axe-playwright-python into \(venv.path) (without its dependencies: only its files are used)"))
         let imports = try Shell.run([venv.appendingPathComponent("bin/python3").path, "-c",
-                                     "import jsonschema, referencing, univers, aiosmtpd, schemathesis, prometheus_client"],
+                                     "import jsonschema, referencing, univers, aiosmtpd, schemathesis, prometheus_client, selenium, importlib.util, os; "
+                                     + "spec = importlib.util.find_spec('axe_playwright_python'); "
+                                     + "assert os.path.exists(os.path.join(list(spec.submodule_search_locations)[0], 'axe.min.js'))"],
                                     environment: ["PATH": path])
         #expect(imports.status == 0, "\(imports.output)")
         let again = try Shell.run(["bash", "scripts/test", "--install-only"], environment: [

@@ -1,0 +1,177 @@
+import Foundation
+import Crypto
+import Storage
+import Store
+import Testing
+import VigilTestSupport
+@testable import Web
+
+/// The administration pages driven by a real browser: Selenium with Debian's `chromium` and `chromium-driver` (nothing
+/// downloaded) against the real `vigil serve`, as an admin would use them. It signs in, invites a member, adds a
+/// webhook channel pointed at a loopback receiver, sends it a test message that the receiver gets and verifies,
+/// previews and adds a watch, saves the report settings; then axe-core 4 (from PyPI's `axe-playwright-python`) checks each
+/// page for serious or critical accessibility violations.
+@Suite("Real browser: administration forms", .serialized)
+struct BrowserFormsTests {
+    struct Outcome: Decodable {
+        var invitation: String
+        var secret: String
+        var testOutcome: String
+        var preview: String
+        var watchNotice: String
+        var reportNotice: String
+        var axe: [String: [Violation]]
+    }
+
+    struct Violation: Decodable, CustomStringConvertible {
+        var id: String
+        var impact: String?
+        var help: String
+        var nodes: Int
+        var targets: [String]
+        var description: String { "\(id) (\(impact ?? "?"), \(nodes) nodes: \(targets.joined(separator: "; "))): \(help)" }
+    }
+
+    @Test("an admin invites a member, adds a webhook and tests it, previews and adds a watch, saves report settings; axe finds nothing serious")
+    func administerInChromium() async throws {
+        let chromium = try Executables.find("chromium", hint: "install Debian's chromium (apt-get install chromium); scripts/test does")
+        let driver = try Executables.find("chromedriver", hint: "install Debian's chromium-driver (apt-get install chromium-driver); scripts/test does")
+        let python = try Executables.find("python3", hint: "install Python 3; scripts/test makes .venv with selenium and axe-playwright-python")
+        // axe-core 4 as PyPI's axe-playwright-python carries it (found without importing Playwright, which is not installed).
+        let axe = try Executables.run(python, arguments: ["-c", "import importlib.util, os; spec = importlib.util.find_spec('axe_playwright_python'); "
+                                                          + "print(os.path.join(list(spec.submodule_search_locations)[0], 'axe.min.js'))"])
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(FileManager.default.fileExists(atPath: axe), "axe-core is missing at \(axe)")
+
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let database = directory.appendingPathComponent("vigil.sqlite").path
+        let store = try await Fixtures.store(importing: [try Fixtures.cisaAdvisory], at: database)
+        let plant = try #require(try await store.organisation(named: "Plant A", create: true))
+        try await AccountFixtures.member("alice@plant.example", of: plant, role: .admin, store: store)
+        await store.close()
+
+        let receiver = try HookRecorder()
+        defer { receiver.stop() }
+        let server = try await VigilServer.start(database: database, arguments: ["--no-sync"])
+        defer { server.stop() }
+        let script = directory.appendingPathComponent("forms.py")
+        try Data(Self.script.utf8).write(to: script)
+        let output = try Executables.run(python, arguments: [
+            script.path, server.baseURL, "alice@plant.example", AccountFixtures.password, "http://127.0.0.1:\(receiver.port)/hook",
+            axe, chromium, driver, directory.appendingPathComponent("profile").path,
+        ])
+        let line = try #require(output.split(separator: "\n").last { $0.hasPrefix("{") })
+        let outcome = try JSONDecoder().decode(Outcome.self, from: Data(line.utf8))
+
+        // The invitation: a one-time link, and the person is a viewer of Plant A who has not chosen a password yet.
+        #expect(outcome.invitation.hasPrefix(server.baseURL + "/password/"), "\(outcome.invitation)")
+        let check = try SQLiteStore(path: database)
+        let nina = try #require(try await check.user(email: "nina@plant.example"))
+        #expect(nina.passwordHash == nil)
+        #expect(try await check.membership(userID: nina.id, organisationID: plant.id)?.role == .viewer)
+
+        // The test message: the page said it arrived, and the receiver verified it with the secret the page showed once.
+        #expect(outcome.testOutcome.hasPrefix("The test message to soc was delivered"), "\(outcome.testOutcome)")
+        let requests = try receiver.requests()
+        try #require(requests.count == 1)
+        #expect(requests[0].event == "test")
+        let fields = Dictionary(uniqueKeysWithValues: requests[0].signature.split(separator: ",").map { part in
+            let pair = part.split(separator: "=", maxSplits: 1)
+            return (String(pair[0]), String(pair.count > 1 ? pair[1] : ""))
+        })
+        let mac = HMAC<SHA256>.authenticationCode(for: Array("\(fields["t"] ?? "").".utf8) + Array(requests[0].body.utf8),
+                                                  using: SymmetricKey(data: Array(outcome.secret.utf8)))
+        #expect(fields["v1"] == mac.map { String(format: "%02x", $0) }.joined())
+
+        #expect(outcome.preview.hasPrefix("In the last 90 days this watch would have matched"), "\(outcome.preview)")
+        #expect(outcome.watchNotice.contains("The watch is added"))
+        #expect(try await check.watches(organisationID: plant.id).map(\.draft.value) == ["Phoenix Contact"])
+        #expect(outcome.reportNotice.contains("The report settings are saved"))
+        #expect(try await check.reportSettings(organisationID: plant.id)?.framework == "nerc-cip")
+        await check.close()
+
+        #expect(outcome.axe.count == 6)
+        for (page, violations) in outcome.axe.sorted(by: { $0.key < $1.key }) {
+            let serious = violations.filter { $0.impact == "serious" || $0.impact == "critical" }
+            #expect(serious.isEmpty, "\(page): \(serious)")
+        }
+    }
+
+    static let script = #"""
+import json, sys
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+base, email, password, hook, axe_path, chromium, chromedriver, profile = sys.argv[1:9]
+options = webdriver.ChromeOptions()
+options.binary_location = chromium
+for argument in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                 "--window-size=1200,1600", "--user-data-dir=" + profile]:
+    options.add_argument(argument)
+# The driver's path is given, so Selenium Manager downloads nothing.
+driver = webdriver.Chrome(service=Service(executable_path=chromedriver), options=options)
+driver.set_page_load_timeout(30)
+result = {}
+
+def find(by, value):
+    # After a submit the next page may still be on its way (a test message waits for the alert service).
+    return WebDriverWait(driver, 30).until(expected_conditions.presence_of_element_located((by, value)))
+
+def submit(form_action):
+    driver.find_element(By.CSS_SELECTOR, "form[action='%s'] button[type=submit]:not([name=preview])" % form_action).click()
+
+try:
+    driver.get(base + "/login")
+    driver.find_element(By.ID, "email").send_keys(email)
+    driver.find_element(By.ID, "password").send_keys(password)
+    submit("/login")
+
+    driver.get(base + "/settings/members")
+    driver.find_element(By.ID, "invite-email").send_keys("nina@plant.example")
+    Select(driver.find_element(By.ID, "invite-role")).select_by_value("viewer")
+    submit("/settings/members")
+    result["invitation"] = find(By.ID, "invitation-link").text
+
+    driver.get(base + "/settings/channels")
+    driver.find_element(By.ID, "channel-name").send_keys("soc")
+    Select(driver.find_element(By.ID, "channel-kind")).select_by_value("webhook")
+    driver.find_element(By.ID, "channel-target").send_keys(hook)
+    submit("/settings/channels")
+    result["secret"] = find(By.ID, "webhook-secret").text
+    row = driver.find_element(By.XPATH, "//tr[th[starts-with(normalize-space(.), 'soc')]]")
+    row.find_element(By.XPATH, ".//button[normalize-space(.)='Send a test message']").click()
+    result["testOutcome"] = find(By.ID, "test-outcome").text
+
+    driver.get(base + "/watches/new")
+    Select(driver.find_element(By.ID, "rule")).select_by_value("vendor")
+    driver.find_element(By.ID, "value").send_keys("Phoenix Contact")
+    driver.find_element(By.CSS_SELECTOR, "button[name=preview]").click()
+    result["preview"] = find(By.ID, "preview-count").text
+    submit("/watches")
+    result["watchNotice"] = find(By.CSS_SELECTOR, "p.notice").text
+
+    driver.get(base + "/reports")
+    Select(driver.find_element(By.ID, "settings-framework")).select_by_value("nerc-cip")
+    submit("/reports/settings")
+    result["reportNotice"] = find(By.CSS_SELECTOR, "p.notice").text
+
+    axe = open(axe_path).read()
+    result["axe"] = {}
+    for path in ["/settings/members", "/settings/channels", "/watches", "/watches/new", "/reports", "/account"]:
+        driver.get(base + path)
+        driver.execute_script(axe)
+        result["axe"][path] = driver.execute_async_script("""
+            const done = arguments[arguments.length - 1];
+            axe.run(document, {resultTypes: ['violations']})
+              .then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length, targets: v.nodes.map(n => n.target.join(' ') + ': ' + n.failureSummary).slice(0, 5)}))))
+              .catch(e => done([{id: 'axe-error', impact: 'critical', help: String(e), nodes: 0, targets: []}]));
+        """)
+finally:
+    driver.quit()
+print(json.dumps(result))
+"""#
+}
