@@ -24,6 +24,8 @@ public protocol AccountStore: Sendable {
     /// account made by a sign-up whose address was never confirmed loses before it joins an organisation, so that only
     /// whoever follows a fresh set-password link can use it.
     func clearPassword(userID: Int64) async throws
+    /// Makes the user an instance administrator, or no longer one; false when there is no such user.
+    func setInstanceAdmin(userID: Int64, _ on: Bool) async throws -> Bool
     func setEmailVerified(userID: Int64, at: Date) async throws
     /// Removes the user, their memberships, sessions and tokens.
     func removeUser(id: Int64) async throws -> Bool
@@ -112,12 +114,16 @@ public struct UserAccount: Sendable, Equatable {
     public var disabled: Bool
     /// When a session was last started for the user; nil if never.
     public var lastSignInAt: Date?
+    /// Administers the installation (its sources): the first user created, or one made so by
+    /// `vigil users add … --instance-admin`.
+    public var instanceAdmin: Bool
 
     /// Whether the password may sign in: the address is confirmed, or the password was not merely chosen at a sign-up.
     public var mayUsePassword: Bool { emailVerifiedAt != nil || passwordVouchedAt != nil }
 
-    public init(id: Int64, email: String, displayName: String, passwordHash: String? = nil, emailVerifiedAt: Date? = nil, passwordVouchedAt: Date? = nil, createdAt: Date, disabled: Bool, lastSignInAt: Date? = nil) {
+    public init(id: Int64, email: String, displayName: String, passwordHash: String? = nil, emailVerifiedAt: Date? = nil, passwordVouchedAt: Date? = nil, createdAt: Date, disabled: Bool, lastSignInAt: Date? = nil, instanceAdmin: Bool = false) {
         self.lastSignInAt = lastSignInAt
+        self.instanceAdmin = instanceAdmin
         self.id = id
         self.email = email
         self.displayName = displayName

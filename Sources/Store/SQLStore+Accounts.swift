@@ -15,17 +15,23 @@ extension SQLStore {
         guard !email.isEmpty else { throw StoreError.invalid("a user needs an email address", field: "email") }
         let name = draft.displayName.trimmingCharacters(in: .whitespaces)
         // The unique index on the email ignoring case decides, so two sign-ups with one address at once make one user.
-        guard let id = try await fetchValue("""
-            INSERT INTO users(email, display_name, password_hash, email_verified_at, password_vouched_at, created_at)
-            VALUES (?, ?, ?, ?, ?, ?)
-            ON CONFLICT DO NOTHING RETURNING id
+        // The first user of an installation administers it (sources); later ones only when made so.
+        guard let row = try await fetchOne("""
+            INSERT INTO users(email, display_name, password_hash, email_verified_at, password_vouched_at, created_at, instance_admin)
+            SELECT ?, ?, ?, ?, ?, ?, NOT EXISTS (SELECT 1 FROM users) WHERE 1 = 1
+            ON CONFLICT DO NOTHING RETURNING id, instance_admin
             """, [email, name, draft.passwordHash, draft.emailVerifiedAt.map(Timestamp.format),
-                  draft.passwordVouchedAt.map(Timestamp.format), Timestamp.format(now)],
-            as: Int64.self) else {
+                  draft.passwordVouchedAt.map(Timestamp.format), Timestamp.format(now)]) else {
             throw StoreError.conflict("a user with the email \(email) exists already")
         }
-        return UserAccount(id: id, email: email, displayName: name, passwordHash: draft.passwordHash,
-                           emailVerifiedAt: draft.emailVerifiedAt, passwordVouchedAt: draft.passwordVouchedAt, createdAt: now, disabled: false)
+        var user = UserAccount(id: row["id"], email: email, displayName: name, passwordHash: draft.passwordHash,
+                               emailVerifiedAt: draft.emailVerifiedAt, passwordVouchedAt: draft.passwordVouchedAt, createdAt: now, disabled: false)
+        user.instanceAdmin = row["instance_admin"]
+        return user
+    }
+
+    public func setInstanceAdmin(userID: Int64, _ on: Bool) async throws -> Bool {
+        try await fetchOne("UPDATE users SET instance_admin = ? WHERE id = ? RETURNING id", [on, userID]) != nil
     }
 
     public func user(email: String) async throws -> UserAccount? {

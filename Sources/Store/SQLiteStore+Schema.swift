@@ -418,6 +418,13 @@ extension SQLiteStore {
             // When each user last signed in, for the members page (sessions are deleted at sign-out, so not from them).
             try db.execute(sql: SchemaText.lastSignIn)
         }
+        migrator.registerMigration("v20-instance-admin") { db in
+            // Who administers the installation (its sources): the first user, in a store that has users already.
+            try db.execute(sql: """
+                ALTER TABLE users ADD COLUMN instance_admin INTEGER NOT NULL DEFAULT 0;
+                \(SchemaText.firstUserAdministers);
+                """)
+        }
         return migrator
     }
 }

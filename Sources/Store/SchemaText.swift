@@ -139,6 +139,9 @@ enum SchemaText {
         INSERT INTO meta(key, value) SELECT 'link_keys_pending', CASE WHEN EXISTS (SELECT 1 FROM advisories) THEN 1 ELSE 0 END
         """
 
+    /// In a store with users already, the first of them administers the installation.
+    static let firstUserAdministers = "UPDATE users SET instance_admin = (id = (SELECT MIN(id) FROM users))"
+
     /// `users.last_sign_in_at`, set with each new session.
     static let lastSignIn = "ALTER TABLE users ADD COLUMN last_sign_in_at TEXT"
 

@@ -115,7 +115,7 @@ enum StoreRows {
                     emailVerifiedAt: (row["email_verified_at"] as String?).flatMap(Timestamp.parse),
                     passwordVouchedAt: (row["password_vouched_at"] as String?).flatMap(Timestamp.parse),
                     createdAt: Timestamp.parse(row["created_at"]) ?? Date(timeIntervalSince1970: 0), disabled: row["disabled"],
-                    lastSignInAt: (row["last_sign_in_at"] as String?).flatMap(Timestamp.parse))
+                    lastSignInAt: (row["last_sign_in_at"] as String?).flatMap(Timestamp.parse), instanceAdmin: row["instance_admin"])
     }
 
     static func vendorSummary(_ row: SQLRow) -> VendorSummary {

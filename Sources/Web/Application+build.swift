@@ -39,12 +39,13 @@ public struct WebConfiguration: Sendable {
 /// Builds the whole web application from a configuration and the store the caller opened: the templates, the
 /// controllers and the middleware, wired in one place. With `metrics`, every request is timed by route template (`--metrics-port`).
 public func buildApplication(_ configuration: WebConfiguration, store: any VigilStore, services: [any Service] = [],
-                             sourcesWithoutFeed: [SourceWithoutFeed] = [], metrics: VigilMetrics? = nil) async throws -> some ApplicationProtocol {
+                             sourcesWithoutFeed: [SourceWithoutFeed] = [], metrics: VigilMetrics? = nil,
+                             sourceAdministration: (any SourceAdministration)? = nil) async throws -> some ApplicationProtocol {
     var logger = Logger(label: "vigil") { [format = configuration.logFormat] in ServerLogHandler(label: $0, format: format) }
     logger.logLevel = configuration.logLevel
     let router = try await buildRouter(store: store, cacheFreshness: configuration.cacheFreshness, sourcesWithoutFeed: sourcesWithoutFeed,
                                        organisation: configuration.organisation, accounts: configuration.accounts,
-                                       limits: configuration.limits)
+                                       limits: configuration.limits, sourceAdministration: sourceAdministration)
     let (connections, note) = configuration.limits.connectionsWithinFileLimit()
     if let note { logger.notice("\(note)") }
     let registry = ConnectionRegistry(maximum: connections, logger: logger)
@@ -65,16 +66,19 @@ public typealias ServedStore = AdvisoryStore & AccountStore & AlertStore & Asset
 public func buildRouter(store: any ServedStore, cacheFreshness: Duration = .zero,
                         sourcesWithoutFeed: [SourceWithoutFeed] = [], organisation: String? = nil,
                         accounts settings: AccountSettings = AccountSettings(),
-                        limits: ServerLimits = ServerLimits()) async throws -> Router<VigilRequestContext> {
+                        limits: ServerLimits = ServerLimits(),
+                        sourceAdministration: (any SourceAdministration)? = nil) async throws -> Router<VigilRequestContext> {
     try await buildRouter(store: store, cacheFreshness: cacheFreshness, sourcesWithoutFeed: sourcesWithoutFeed, organisation: organisation,
-                          accounts: settings, limits: limits, pageCache: PageCache(byteLimit: limits.pageCacheBytes))
+                          accounts: settings, limits: limits, pageCache: PageCache(byteLimit: limits.pageCacheBytes),
+                          sourceAdministration: sourceAdministration)
 }
 
 /// The router over a given page cache (tests look into it).
 /// `channelTestWait`: how long "send a test message" waits for an alert service to send it.
 func buildRouter(store: any ServedStore, cacheFreshness: Duration, sourcesWithoutFeed: [SourceWithoutFeed], organisation: String?,
                  accounts settings: AccountSettings, limits: ServerLimits, pageCache: PageCache,
-                 channelTestWait: Duration = .seconds(10)) async throws -> Router<VigilRequestContext> {
+                 channelTestWait: Duration = .seconds(10),
+                 sourceAdministration: (any SourceAdministration)? = nil) async throws -> Router<VigilRequestContext> {
     let renderer = try await TemplateRenderer.load()
     let stylesheet = ByteBuffer(string: try StaticAssets.stylesheet())
     // HEAD is answered for every GET route, as HTTP requires (monitoring probes and link checkers use it).
@@ -101,6 +105,7 @@ func buildRouter(store: any ServedStore, cacheFreshness: Duration, sourcesWithou
     router.addRoutes(WatchesController(store: store, renderer: renderer, scope: scope).routes)
     router.addRoutes(ChannelsController(store: store, renderer: renderer, scope: scope, testWait: channelTestWait).routes)
     router.addRoutes(MembersController(store: store, renderer: renderer, scope: scope, settings: settings).routes)
+    router.addRoutes(SourcesAdminController(store: store, renderer: renderer, administration: sourceAdministration).routes)
     router.addRoutes(SessionController(accounts: store, renderer: renderer, settings: settings, throttle: LoginThrottle()).routes)
     router.addRoutes(AccountController(store: store, renderer: renderer, settings: settings).routes)
     router.addRoutes(SignupController(store: store, renderer: renderer, settings: settings, mailThrottle: LoginThrottle()).routes)

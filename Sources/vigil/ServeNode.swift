@@ -103,7 +103,9 @@ enum ServeNode {
             do {
                 services.append(("web server", try await buildApplication(configuration.web, store: store,
                                                                           sourcesWithoutFeed: SourceCatalogue.withoutFeed.map { SourceWithoutFeed(name: $0.name, page: $0.page, note: $0.note) },
-                                                                          metrics: metrics)))
+                                                                          metrics: metrics,
+                                                                          sourceAdministration: SourceAdministrator(store: store, policy: configuration.fetchPolicy,
+                                                                                                                    environment: configuration.environment))))
             } catch {
                 say("vigil serve: \(error)", .error)
                 throw ExitCode(2)

@@ -287,17 +287,7 @@ struct SourcesCommand: AsyncParsableCommand {
     }
 
     static func text(_ r: SyncReport, name: String, kind: SourceRecord.Kind = .provider) -> String {
-        if let error = r.error { return "\(name): not synced: \(error)" }
-        if kind == .kev {
-            return r.feedsUnchanged == 1 ? "\(name): unchanged (304 Not Modified)"
-                : "\(name): \(r.listed.grouped) CVEs listed, \(r.new.grouped) added, \(r.updated.grouped) removed"
-        }
-        return """
-            \(name): \(r.listed.grouped) listed in \(r.feeds) feed\(r.feeds == 1 ? "" : "s") (\(r.feedsUnchanged) unchanged), \(r.fetched.grouped) fetched: \
-            \(r.new.grouped) new, \(r.updated.grouped) updated, \(r.unchanged.grouped) unchanged, \(r.quarantined.grouped) quarantined, \
-            \(r.failed.grouped) failed; \(r.requests.grouped) requests (\(r.notModified) not modified), \
-            \(String(format: "%.1f", Double(r.bytes) / 1_048_576)) MB in \(String(format: "%.2f", r.seconds)) s
-            """
+        r.summary(name: name, kind: kind)
     }
 }
 

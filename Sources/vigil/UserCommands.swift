@@ -30,6 +30,8 @@ struct UsersCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp("The name shown for the user.", valueName: "name")) var name: String?
         @Flag(name: .customLong("password-stdin"), help: "Read the password from standard input (one line) instead of printing a link.")
         var passwordStdin = false
+        @Flag(help: "Make the user an instance administrator: they manage the sources at /settings/sources (the first user is one).")
+        var instanceAdmin = false
 
         func validate() throws {
             guard MemberRole(rawValue: role.lowercased()) != nil else { throw ValidationError("--role must be admin, member or viewer") }
@@ -58,6 +60,12 @@ struct UsersCommand: AsyncParsableCommand {
                     throw ExitCode(1)
                 }
                 print("\(added.user.email) is \(added.membership.role.rawValue) of \(organisation.name)" + (added.userCreated ? " (new user)." : "."))
+                if instanceAdmin, !added.user.instanceAdmin {
+                    _ = try await store.setInstanceAdmin(userID: added.user.id, true)
+                }
+                if instanceAdmin || added.user.instanceAdmin {
+                    print("\(added.user.email) administers this installation (its sources, at /settings/sources).")
+                }
                 if added.unconfirmedSignupReset {
                     print("The account's password was chosen at a sign-up (anyone may sign up with any address), so it, the account's sessions and API tokens were removed: it can sign in only through the link below.")
                 }

@@ -107,8 +107,20 @@ public enum Executables {
         }
     }
 
-    /// Runs the `vigil` executable to completion. Output goes to files, not pipes, so nothing needs draining while
-    /// the process runs.
+    /// `run(_:arguments:)` without holding a cooperative thread while the program runs (a browser session driving a
+    /// server this test process serves, say): standard output is returned, standard error is in the error it throws.
+    public static func runAsync(_ path: String, arguments: [String]) async throws -> String {
+        let process = ChildProcess()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        let output = try await collecting(process)
+        guard output.status == 0 else {
+            throw TestSetupError("\(path) exited with status \(output.status)" + (output.stderr.isEmpty ? "" : ": \(output.stderr.suffix(3000))"))
+        }
+        return output.stdout
+    }
+
+    /// Runs the `vigil` executable to completion.
     public static func runVigil(_ arguments: [String], environment: [String: String] = [:]) async throws -> Output {
         let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: try vigil())
@@ -116,6 +128,12 @@ public enum Executables {
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         }
+        return try await collecting(process)
+    }
+
+    /// Runs `process` to completion (`runToExit`) and reads what it wrote. Output goes to files, not pipes, so nothing
+    /// needs draining while the process runs.
+    static func collecting(_ process: ChildProcess) async throws -> Output {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let out = folder.url.appendingPathComponent("out"), err = folder.url.appendingPathComponent("err")

@@ -1,5 +1,6 @@
 import Foundation
 import Crypto
+import Synchronization
 import Storage
 import Store
 import Testing
@@ -9,7 +10,8 @@ import VigilTestSupport
 /// The administration pages driven by a real browser: Selenium with Debian's `chromium` and `chromium-driver` (nothing
 /// downloaded) against the real `vigil serve`, as an admin would use them. It signs in, invites a member, adds a
 /// webhook channel pointed at a loopback receiver, sends it a test message that the receiver gets and verifies,
-/// previews and adds a watch, saves the report settings; then axe-core 4 (from PyPI's `axe-playwright-python`) checks each
+/// previews and adds a watch, saves the report settings, adds a loopback provider by URL, syncs it and finds its
+/// advisories on the home page; then axe-core 4 (from PyPI's `axe-playwright-python`) checks each
 /// page for serious or critical accessibility violations.
 @Suite("Real browser: administration forms", .serialized)
 struct BrowserFormsTests {
@@ -20,6 +22,8 @@ struct BrowserFormsTests {
         var preview: String
         var watchNotice: String
         var reportNotice: String
+        var syncOutcome: String
+        var homeHasProviderAdvisory: Bool
         var axe: [String: [Violation]]
     }
 
@@ -32,7 +36,7 @@ struct BrowserFormsTests {
         var description: String { "\(id) (\(impact ?? "?"), \(nodes) nodes: \(targets.joined(separator: "; "))): \(help)" }
     }
 
-    @Test("an admin invites a member, adds a webhook and tests it, previews and adds a watch, saves report settings; axe finds nothing serious")
+    @Test("an admin invites a member, adds and tests a webhook, adds a watch, saves report settings, adds and syncs a provider; axe finds nothing serious")
     func administerInChromium() async throws {
         let chromium = try Executables.find("chromium", hint: "install Debian's chromium (apt-get install chromium); scripts/test does")
         let driver = try Executables.find("chromedriver", hint: "install Debian's chromium-driver (apt-get install chromium-driver); scripts/test does")
@@ -57,11 +61,18 @@ struct BrowserFormsTests {
         defer { server.stop() }
         let script = directory.appendingPathComponent("forms.py")
         try Data(Self.script.utf8).write(to: script)
-        let output = try Executables.run(python, arguments: [
-            script.path, server.baseURL, "alice@plant.example", AccountFixtures.password, "http://127.0.0.1:\(receiver.port)/hook",
-            axe, chromium, driver, directory.appendingPathComponent("profile").path,
-        ])
-        let line = try #require(output.split(separator: "\n").last { $0.hasPrefix("{") })
+        // A provider on loopback: CISA's folder from ../shared, three of its documents listed.
+        let mirror = try ProviderMirror.cisa()
+        mirror.only(SourcesAdminTests.listed)
+        let lines = Mutex<String>("")
+        try await mirror.serve { mirror in
+            let output = try await Executables.runAsync(python, arguments: [
+                script.path, server.baseURL, "alice@plant.example", AccountFixtures.password, "http://127.0.0.1:\(receiver.port)/hook",
+                axe, chromium, driver, directory.appendingPathComponent("profile").path, mirror.metadataURL,
+            ])
+            lines.withLock { $0 = output }
+        }
+        let line = try #require(lines.withLock { $0 }.split(separator: "\n").last { $0.hasPrefix("{") })
         let outcome = try JSONDecoder().decode(Outcome.self, from: Data(line.utf8))
 
         // The invitation: a one-time link, and the person is a viewer of Plant A who has not chosen a password yet.
@@ -89,9 +100,13 @@ struct BrowserFormsTests {
         #expect(try await check.watches(organisationID: plant.id).map(\.draft.value) == ["Phoenix Contact"])
         #expect(outcome.reportNotice.contains("The report settings are saved"))
         #expect(try await check.reportSettings(organisationID: plant.id)?.framework == "nerc-cip")
+        // The provider added by its URL and synced from the page: its advisories are on the home page.
+        #expect(outcome.syncOutcome.hasPrefix("CISA: 3 listed in"), "\(outcome.syncOutcome)")
+        #expect(outcome.homeHasProviderAdvisory)
+        #expect(try await check.sources().first { $0.url.hasPrefix("http://127.0.0.1:") }?.documentsHeld == 3)
         await check.close()
 
-        #expect(outcome.axe.count == 6)
+        #expect(outcome.axe.count == 7)
         for (page, violations) in outcome.axe.sorted(by: { $0.key < $1.key }) {
             let serious = violations.filter { $0.impact == "serious" || $0.impact == "critical" }
             #expect(serious.isEmpty, "\(page): \(serious)")
@@ -106,7 +121,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-base, email, password, hook, axe_path, chromium, chromedriver, profile = sys.argv[1:9]
+base, email, password, hook, axe_path, chromium, chromedriver, profile, provider = sys.argv[1:10]
 options = webdriver.ChromeOptions()
 options.binary_location = chromium
 for argument in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
@@ -129,6 +144,8 @@ try:
     driver.find_element(By.ID, "email").send_keys(email)
     driver.find_element(By.ID, "password").send_keys(password)
     submit("/login")
+    # Signed in once the browser has left the sign-in page (its session cookie set): only then the next page.
+    WebDriverWait(driver, 30).until(lambda d: "/login" not in d.current_url and d.execute_script("return document.readyState") == "complete")
 
     driver.get(base + "/settings/members")
     driver.find_element(By.ID, "invite-email").send_keys("nina@plant.example")
@@ -159,9 +176,20 @@ try:
     submit("/reports/settings")
     result["reportNotice"] = find(By.CSS_SELECTOR, "p.notice").text
 
+    driver.get(base + "/settings/sources")
+    find(By.ID, "source-target").send_keys(provider)
+    submit("/settings/sources/lookup")
+    find(By.ID, "follow").click()
+    # vigil serve follows its built-in catalogue (CISA among it, unreachable here): the row is the one with this URL.
+    row = find(By.XPATH, "//tr[.//code[normalize-space(.)='%s']]" % provider)
+    row.find_element(By.XPATH, ".//button[normalize-space(.)='Sync now']").click()
+    result["syncOutcome"] = find(By.ID, "sync-outcome").text
+    driver.get(base + "/")
+    result["homeHasProviderAdvisory"] = "ICSA-24-004-01" in driver.page_source
+
     axe = open(axe_path).read()
     result["axe"] = {}
-    for path in ["/settings/members", "/settings/channels", "/watches", "/watches/new", "/reports", "/account"]:
+    for path in ["/settings/members", "/settings/channels", "/settings/sources", "/watches", "/watches/new", "/reports", "/account"]:
         driver.get(base + path)
         driver.execute_script(axe)
         result["axe"][path] = driver.execute_async_script("""
@@ -170,6 +198,10 @@ try:
               .then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length, targets: v.nodes.map(n => n.target.join(' ') + ': ' + n.failureSummary).slice(0, 5)}))))
               .catch(e => done([{id: 'axe-error', impact: 'critical', help: String(e), nodes: 0, targets: []}]));
         """)
+except Exception:
+    # Where the browser was, for the failure message.
+    print("at " + driver.current_url + ": " + driver.find_element(By.TAG_NAME, "body").text[:1500], file=sys.stderr)
+    raise
 finally:
     driver.quit()
 print(json.dumps(result))

@@ -52,6 +52,7 @@ struct StoreErrorPagesTests {
     func users(organisationID: Int64?) async throws -> [UserAccount] { try await base.users(organisationID: organisationID) }
     func setPasswordHash(userID: Int64, hash: String, now: Date) async throws { try await base.setPasswordHash(userID: userID, hash: hash, now: now) }
     func clearPassword(userID: Int64) async throws { try await base.clearPassword(userID: userID) }
+    func setInstanceAdmin(userID: Int64, _ on: Bool) async throws -> Bool { try await base.setInstanceAdmin(userID: userID, on) }
     func setEmailVerified(userID: Int64, at: Date) async throws { try await base.setEmailVerified(userID: userID, at: at) }
     func removeUser(id: Int64) async throws -> Bool { try await base.removeUser(id: id) }
     func setMembership(userID: Int64, organisationID: Int64, role: MemberRole, delivery: NotificationChannel.Schedule) async throws -> Membership { try await base.setMembership(userID: userID, organisationID: organisationID, role: role, delivery: delivery) }

@@ -411,5 +411,10 @@ extension PostgresStore {
         Migration(name: "v8-last-sign-in", statements: [
             SchemaText.lastSignIn,
         ]),
+        // SQLite's v20: who administers the installation.
+        Migration(name: "v9-instance-admin", statements: [
+            "ALTER TABLE users ADD COLUMN instance_admin BOOLEAN NOT NULL DEFAULT FALSE",
+            SchemaText.firstUserAdministers,
+        ]),
     ]
 }

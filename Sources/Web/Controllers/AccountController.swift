@@ -30,8 +30,9 @@ struct AccountController<Context: ViewerRequestContext>: Sendable {
         let displayName: String
         let organisation: String?
         let role: String?
-        /// Admins get links to the organisation's settings.
+        /// Admins get links to the organisation's settings; instance administrators to the sources.
         let isAdmin: Bool
+        let instanceAdmin: Bool
         let deliveryChoices: [Choice]
         /// The user's other organisations, to switch to (an MSSP analyst works for several).
         let otherOrganisations: [Choice]
@@ -72,6 +73,7 @@ struct AccountController<Context: ViewerRequestContext>: Sendable {
         let view = AccountPageView(
             csrf: viewer.csrfToken ?? "", email: viewer.user.email, displayName: viewer.user.displayName,
             organisation: viewer.organisation?.name, role: viewer.role?.rawValue, isAdmin: viewer.role == .admin,
+            instanceAdmin: viewer.user.instanceAdmin,
             deliveryChoices: viewer.membership == nil ? [] : labels.map { .init(value: $0.0.rawValue, label: $0.1, checked: viewer.membership?.delivery == $0.0) },
             otherOrganisations: others.map { .init(value: String($0.organisation.id), label: "\($0.organisation.name) (\($0.role.rawValue))", checked: false) },
             tokens: tokens, hasTokens: !tokens.isEmpty, newToken: newToken, notice: notice)

@@ -74,7 +74,8 @@ struct PagesController<Context: ViewerRequestContext>: Sendable {
         }
         // Each publisher's lead over the others it shares advisories with (strong links), and each source's publisher.
         let leadTimes = try await SourceLeadTimes.load(store: store, sources: records)
-        let view = SourcesPageView(sources: records, failures: failures, withoutFeed: withoutFeed, leadTimes: leadTimes)
+        var view = SourcesPageView(sources: records, failures: failures, withoutFeed: withoutFeed, leadTimes: leadTimes)
+        view.canManage = context.viewer?.user.instanceAdmin == true && context.viewer?.csrfToken != nil
         return HTMLResponse.make(ByteBuffer(string: try renderer.render(view, template: "sources")))
     }
 

@@ -75,6 +75,8 @@ struct SourcesPageView {
     let hasWithoutFeed: Bool
     let leadRows: [LeadRow]
     let hasLeadRows: Bool
+    /// The viewer administers the installation: a link to manage the sources.
+    var canManage = false
 
     init(sources: [SourceRecord], failures: [String: [RemoteDocumentState]], withoutFeed: [SourceWithoutFeed],
          leadTimes: SourceLeadTimes = .none, now: Date = Date()) {
