@@ -39,6 +39,21 @@ import Glibc
         #expect(terminated.terminationStatus == SIGTERM)
     }
 
+    /// A stream not given is `/dev/null`, opened by the child; `FileHandle.nullDevice` is the same.
+    @Test func unsetStreamsAreDevNull() throws {
+        for stdin: FileHandle? in [nil, FileHandle.nullDevice] {
+            let process = shell("readlink /proc/self/fd/0; readlink /proc/self/fd/2 >&1; cat")
+            process.standardInput = stdin
+            let output = Pipe()
+            process.standardOutput = output
+            try process.run()
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(text == "/dev/null\n/dev/null\n", "cat read nothing from /dev/null")
+            #expect(process.terminationStatus == 0)
+        }
+    }
+
     @Test func missingExecutableIsAnError() {
         let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: "/nonexistent/vigil-no-such-program")

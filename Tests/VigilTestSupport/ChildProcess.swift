@@ -12,7 +12,7 @@ import Glibc
 /// a thousand descriptors open, spawning a few hundred children, met it in CI. Here the child's descriptors above 2 are
 /// closed with `posix_spawn_file_actions_addclosefrom_np` (glibc 2.34), so nothing walks the table.
 ///
-/// Same conventions as `Process`: a `nil` standard stream is `/dev/null`; `FileHandle.standardOutput` (and its
+/// Same conventions as `Process`: a `nil` standard stream is `/dev/null` (which the child opens itself); `FileHandle.standardOutput` (and its
 /// siblings) are inherited; a `Pipe`'s child-side end is closed in this process once the child runs. The child gets a
 /// process group of its own. The exit is collected by a thread of its own, so no cooperative thread blocks.
 public final class ChildProcess: @unchecked Sendable {
@@ -93,9 +93,9 @@ public final class ChildProcess: @unchecked Sendable {
         try check(posix_spawn_file_actions_init(&actions), "posix_spawn_file_actions_init")
         defer { posix_spawn_file_actions_destroy(&actions) }
 
-        var devNull: FileHandle?
         var closeAfterSpawn: [FileHandle] = []
-        defer { try? devNull?.close() }
+        /// Descriptors of this process the child's streams are copied from, checked open just before the spawn.
+        var sources: [(stream: String, descriptor: Int32)] = []
         func redirect(_ stream: Any?, to target: Int32, childReads: Bool) throws {
             let source: Int32
             switch stream {
@@ -110,11 +110,14 @@ public final class ChildProcess: @unchecked Sendable {
             case let handle as FileHandle where handle !== FileHandle.nullDevice && handle.fileDescriptor >= 0:
                 source = handle.fileDescriptor
             case nil, is FileHandle:
-                if devNull == nil { devNull = try FileHandle(forUpdating: URL(fileURLWithPath: "/dev/null")) }
-                source = devNull!.fileDescriptor
+                // Opened by the child itself: no descriptor of this process is involved.
+                try check(posix_spawn_file_actions_addopen(&actions, target, "/dev/null", childReads ? O_RDONLY : O_WRONLY, 0),
+                          "posix_spawn_file_actions_addopen")
+                return
             default:
                 throw TestSetupError("ChildProcess: a standard stream must be nil, a FileHandle or a Pipe")
             }
+            sources.append((["standard input", "standard output", "standard error"][Int(target)], source))
             try check(posix_spawn_file_actions_adddup2(&actions, source, target), "posix_spawn_file_actions_adddup2")
         }
         try redirect(standardInput, to: STDIN_FILENO, childReads: true)
@@ -141,7 +144,10 @@ public final class ChildProcess: @unchecked Sendable {
             }
         }
         guard result == 0 else {
-            throw TestSetupError("ChildProcess: cannot start \(executable): \(String(cString: strerror(result)))")
+            // A descriptor given for a stream was closed before the child could copy it: say which.
+            let closed = sources.filter { fcntl($0.descriptor, F_GETFD) == -1 }.map { "\($0.stream) (descriptor \($0.descriptor)) is closed" }
+            throw TestSetupError("ChildProcess: cannot start \(executable): \(String(cString: strerror(result)))"
+                                 + (closed.isEmpty ? "" : "; " + closed.joined(separator: ", ")))
         }
         for handle in closeAfterSpawn { try? handle.close() }
 
