@@ -45,7 +45,10 @@ final class RawConnection: @unchecked Sendable {
         }
         guard result == 0 else {
             let error = errno
-            closeSocket(fd)
+            // Closed here, and marked so: a class whose initializer throws once every property is set is
+            // deinitialised, and `deinit` closing the number again would close whatever another thread opened
+            // under it meanwhile (a file an import was reading, a child's stream: EBADF far from here).
+            close()
             throw ConnectFailed(errno: error)
         }
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
