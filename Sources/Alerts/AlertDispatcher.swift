@@ -102,9 +102,12 @@ public struct AlertDispatcher: Sendable {
     /// Folds held alerts into a digest for each channel whose digest boundary passed since its oldest held alert.
     func composeDueDigests(now: Date) async throws -> Int {
         var composed = 0
-        for (channel, oldest) in try await store.channelsWithHeldAlerts() {
-            guard let boundary = configuration.policy.digestBoundary(channel.draft.schedule, now: now), oldest < boundary else { continue }
-            if try await store.composeDigest(channelID: channel.id, periodEnd: boundary, now: now) > 0 { composed += 1 }
+        for held in try await store.channelsWithHeldAlerts() {
+            // A zone the store holds but this system's time zone data no longer knows falls back to UTC.
+            guard let boundary = configuration.policy.digestBoundary(held.channel.draft.schedule, now: now, timeZone: TimeZone(identifier: held.timeZone),
+                                                                     hour: held.digestHour),
+                  held.oldest < boundary else { continue }
+            if try await store.composeDigest(channelID: held.channel.id, periodEnd: boundary, now: now) > 0 { composed += 1 }
         }
         return composed
     }
@@ -209,7 +212,8 @@ public struct AlertDispatcher: Sendable {
         } catch {
             return .failed(DeliveryFailure("could not read what to send: \(error)", isTransient: true))
         }
-        if delivery.kind == .report { return await prepareReport(delivery, content: content, now: now) }
+        let composer = composer.linking(to: content.baseURL)
+        if delivery.kind == .report { return await prepareReport(delivery, content: content, composer: composer, now: now) }
         if delivery.kind != .test, content.notices.isEmpty {
             return .failed(DeliveryFailure("nothing left to send: the alert was removed", isTransient: false))
         }

@@ -20,6 +20,15 @@ public struct AlertMessageComposer: Sendable {
         self.baseURL = base
     }
 
+    /// This composer with the links on an organisation's own base URL (`OrganisationSettings.baseURL`); itself when
+    /// the organisation has none.
+    public func linking(to organisationBaseURL: String?) -> AlertMessageComposer {
+        guard let organisationBaseURL, !organisationBaseURL.isEmpty else { return self }
+        var composer = self
+        composer.baseURL = AlertMessageComposer(baseURL: organisationBaseURL).baseURL
+        return composer
+    }
+
     // MARK: Identity
 
     /// The delivery id a webhook receiver sees and the left part of the email's Message-ID: the same for every retry of

@@ -11,7 +11,8 @@ public struct DeliveryPolicy: Sendable, Equatable {
     public var giveUpAfter: TimeInterval = 24 * 3600
     /// How long a claimed delivery is left to its dispatcher before another may take it over.
     public var lease: TimeInterval = 120
-    /// Digests are composed at this hour (UTC) each day, and on Mondays for weekly ones.
+    /// Digests are composed at this hour each day, and on Mondays for weekly ones, unless the organisation set its own
+    /// hour and time zone (`OrganisationSettings`; 07:00 UTC by default).
     public var digestHour = 7
 
     public init() {}
@@ -31,22 +32,29 @@ public struct DeliveryPolicy: Sendable, Equatable {
     }
 
     /// The latest digest boundary at or before `now` for a schedule: today's (or this Monday's) digest hour, or the
-    /// one before it. Nil for immediate channels.
-    public func digestBoundary(_ schedule: NotificationChannel.Schedule, now: Date) -> Date? {
+    /// one before it, on the wall clock of `timeZone` (UTC and the policy's `digestHour` unless given). Nil for
+    /// immediate channels.
+    ///
+    /// Through daylight saving time the boundary stays at the local hour: 07:00 in Berlin is 06:00 UTC in summer and
+    /// 07:00 UTC in winter. An hour the clocks skip that day (02:00 on a spring-forward night) is read as the first
+    /// moment after the gap; an hour they pass twice is its first pass.
+    public func digestBoundary(_ schedule: NotificationChannel.Schedule, now: Date, timeZone: TimeZone? = nil, hour: Int? = nil) -> Date? {
+        if schedule == .immediate { return nil }
         var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let day = calendar.startOfDay(for: now)
-        var boundary = day.addingTimeInterval(TimeInterval(digestHour * 3600))
-        if boundary > now { boundary = boundary.addingTimeInterval(-24 * 3600) }
-        switch schedule {
-        case .immediate:
-            return nil
-        case .daily:
-            return boundary
-        case .weekly:
-            // Calendar weekday: 1 is Sunday, 2 is Monday.
-            while calendar.component(.weekday, from: boundary) != 2 { boundary = boundary.addingTimeInterval(-24 * 3600) }
-            return boundary
+        calendar.timeZone = timeZone ?? TimeZone(identifier: "UTC")!
+        let hour = min(max(hour ?? digestHour, 0), 23)
+        func boundary(on day: Date) -> Date {
+            calendar.date(bySettingHour: hour, minute: 0, second: 0, of: day, matchingPolicy: .nextTime, repeatedTimePolicy: .first,
+                          direction: .forward) ?? day.addingTimeInterval(TimeInterval(hour * 3600))
         }
+        var day = calendar.startOfDay(for: now)
+        if boundary(on: day) > now { day = calendar.date(byAdding: .day, value: -1, to: day) ?? day.addingTimeInterval(-24 * 3600) }
+        if schedule == .weekly {
+            // Calendar weekday: 1 is Sunday, 2 is Monday; the Monday of the organisation's own calendar.
+            while calendar.component(.weekday, from: day) != 2 {
+                day = calendar.date(byAdding: .day, value: -1, to: day) ?? day.addingTimeInterval(-24 * 3600)
+            }
+        }
+        return boundary(on: calendar.startOfDay(for: day))
     }
 }

@@ -22,7 +22,7 @@ extension AlertDispatcher {
     }
 
     /// Makes the report a claimed `report` delivery names and renders it for the channel.
-    func prepareReport(_ delivery: ClaimedDelivery, content: DeliveryContent, now: Date) async -> Prepared {
+    func prepareReport(_ delivery: ClaimedDelivery, content: DeliveryContent, composer: AlertMessageComposer, now: Date) async -> Prepared {
         guard let source = reportSource else {
             return .failed(DeliveryFailure("this process's store cannot make reports; a vigil serve node will send it", isTransient: true))
         }

@@ -21,6 +21,13 @@ public protocol AssetStore: Sendable {
     /// Editable vendor aliases: a spelling → the canonical vendor name.
     func vendorAliases() async throws -> [String: String]
     func setVendorAlias(_ alias: String, canonical: String?) async throws
+    /// The organisation's name and own settings (its digests' time zone and hour, its messages' base URL); nil when
+    /// there is no such organisation.
+    func organisationSettings(organisationID: Int64) async throws -> OrganisationSettings?
+    /// Renames the organisation and saves its settings, after `OrganisationSettings.validated()`: `.invalid` naming
+    /// the field at fault, `.conflict` when another organisation has the name (ignoring case), `.notFound` when the
+    /// organisation does not exist.
+    func saveOrganisationSettings(_ settings: OrganisationSettings, organisationID: Int64, actor: String, at: Date) async throws
 }
 
 /// An organisation: the unit that owns assets, watchlists and alerts.
@@ -31,6 +38,84 @@ public struct Organisation: Sendable, Equatable, Codable {
     public init(id: Int64, name: String) {
         self.id = id
         self.name = name
+    }
+}
+
+/// An organisation's name and the settings its messages follow (`/settings/organisation`, `vigil org settings`).
+public struct OrganisationSettings: Sendable, Equatable {
+    public var name: String
+    /// An IANA time zone (`Europe/Berlin`): digests are composed at `digestHour` there, weekly ones on its Mondays,
+    /// through daylight saving time.
+    public var timeZone: String
+    /// 0–23, local time in `timeZone`.
+    public var digestHour: Int
+    /// Where the organisation's people reach Vigil (`https://vigil.plant.example`), for the links in its messages and
+    /// invitations; nil uses the server's `--base-url`.
+    public var baseURL: String?
+    /// When and by whom they were last saved (read back from the store; ignored when saving); nil until first saved.
+    public var updatedAt: Date?
+    public var updatedBy: String?
+
+    public static let defaultTimeZone = "UTC"
+    public static let defaultDigestHour = 7
+
+    public init(name: String, timeZone: String = Self.defaultTimeZone, digestHour: Int = Self.defaultDigestHour, baseURL: String? = nil,
+                updatedAt: Date? = nil, updatedBy: String? = nil) {
+        self.name = name
+        self.timeZone = timeZone
+        self.digestHour = digestHour
+        self.baseURL = baseURL
+        self.updatedAt = updatedAt
+        self.updatedBy = updatedBy
+    }
+
+    /// The settings as stored: the name and time zone trimmed, the base URL without trailing slashes (empty: none).
+    /// Throws `.invalid` for the first problem `problems` finds, naming its field.
+    public func validated() throws(StoreError) -> OrganisationSettings {
+        let (settings, problems) = checked()
+        if let first = problems.first { throw .invalid(first.message, field: first.field) }
+        return settings
+    }
+
+    /// The settings as they would be stored, and every problem in them in form order: the field (`name`,
+    /// `time_zone`, `digest_hour`, `base_url`) and a sentence for the person who typed it.
+    public func checked() -> (settings: OrganisationSettings, problems: [(field: String, message: String)]) {
+        var settings = self
+        var problems: [(field: String, message: String)] = []
+        settings.name = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        if settings.name.isEmpty {
+            problems.append(("name", "Give the organisation a name."))
+        } else if settings.name.count > 200 || settings.name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            problems.append(("name", "A name has at most 200 characters and no control characters."))
+        }
+        settings.timeZone = timeZone.trimmingCharacters(in: .whitespaces)
+        if !Self.isTimeZone(settings.timeZone) {
+            problems.append(("time_zone", "“\(settings.timeZone)” is not a time zone: use a name such as Europe/Berlin, America/Chicago or UTC."))
+        }
+        if !(0...23).contains(digestHour) { problems.append(("digest_hour", "The digest hour is a whole hour from 0 to 23.")) }
+        let url = (baseURL ?? "").trimmingCharacters(in: .whitespaces)
+        settings.baseURL = url.isEmpty ? nil : Self.normalisedBaseURL(url)
+        if !url.isEmpty, settings.baseURL == nil {
+            problems.append(("base_url", "The base URL is where people open Vigil, such as https://vigil.plant.example or http://10.0.0.5:8080, with no query or #fragment."))
+        }
+        return (settings, problems)
+    }
+
+    /// A time zone Foundation knows by this name (`UTC`, `Europe/Berlin`), not an offset or abbreviation alone.
+    public static func isTimeZone(_ name: String) -> Bool {
+        !name.isEmpty && (name == "UTC" || TimeZone.knownTimeZoneIdentifiers.contains(name))
+    }
+
+    /// `https://host[:port][/path]` without trailing slashes, or nil: http is allowed (a plant network without TLS
+    /// inside); credentials, queries and fragments are not, as links are made by appending paths to it.
+    static func normalisedBaseURL(_ text: String) -> String? {
+        guard text.utf8.count <= 500, !text.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.properties.generalCategory == .control }),
+              let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(), scheme == "https" || scheme == "http",
+              let host = components.host, !host.isEmpty, components.user == nil, components.password == nil,
+              components.query == nil, components.fragment == nil else { return nil }
+        var url = text
+        while url.hasSuffix("/") { url.removeLast() }
+        return url
     }
 }
 

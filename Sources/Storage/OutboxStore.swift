@@ -27,8 +27,8 @@ public protocol OutboxStore: Sendable {
 
     /// Queues a test message to a channel now; returns the delivery's id.
     func enqueueTest(channelID: Int64, organisationID: Int64, now: Date) async throws -> Int64
-    /// Channels holding alerts for a digest, with the oldest held alert's time.
-    func channelsWithHeldAlerts() async throws -> [(channel: NotificationChannel, oldest: Date)]
+    /// Channels holding alerts for a digest, with the oldest held alert's time and their organisation's digest clock.
+    func channelsWithHeldAlerts() async throws -> [HeldChannel]
     /// Folds the channel's alerts held before `boundary` into one digest delivery, unless that digest exists; returns
     /// the number of alerts folded.
     func composeDigest(channelID: Int64, periodEnd boundary: Date, now: Date) async throws -> Int
@@ -251,9 +251,30 @@ public struct AlertNotice: Sendable {
 public struct DeliveryContent: Sendable {
     public var organisation: Organisation
     public var notices: [AlertNotice]
-    public init(organisation: Organisation, notices: [AlertNotice]) {
+    /// The organisation's own base URL for links (`OrganisationSettings.baseURL`); nil uses the server's.
+    public var baseURL: String?
+    public init(organisation: Organisation, notices: [AlertNotice], baseURL: String? = nil) {
         self.organisation = organisation
         self.notices = notices
+        self.baseURL = baseURL
+    }
+}
+
+/// A channel with alerts held for its digest (`channelsWithHeldAlerts`).
+public struct HeldChannel: Sendable, Equatable {
+    public var channel: NotificationChannel
+    /// When the oldest held alert was queued.
+    public var oldest: Date
+    /// The organisation's digest clock: the hour (0–23) in its time zone (IANA name).
+    public var timeZone: String
+    public var digestHour: Int
+
+    public init(channel: NotificationChannel, oldest: Date, timeZone: String = OrganisationSettings.defaultTimeZone,
+                digestHour: Int = OrganisationSettings.defaultDigestHour) {
+        self.channel = channel
+        self.oldest = oldest
+        self.timeZone = timeZone
+        self.digestHour = digestHour
     }
 }
 

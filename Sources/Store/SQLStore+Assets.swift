@@ -30,6 +30,35 @@ extension SQLStore {
         }
     }
 
+    public func organisationSettings(organisationID: Int64) async throws -> OrganisationSettings? {
+        try await fetchOne("""
+            SELECT name, time_zone, digest_hour, base_url, settings_updated_at, settings_updated_by FROM organisations WHERE id = ?
+            """, [organisationID]).map { row in
+            OrganisationSettings(name: row["name"], timeZone: row["time_zone"], digestHour: row["digest_hour"], baseURL: row["base_url"],
+                                 updatedAt: (row["settings_updated_at"] as String?).flatMap(Timestamp.parse), updatedBy: row["settings_updated_by"])
+        }
+    }
+
+    public func saveOrganisationSettings(_ settings: OrganisationSettings, organisationID: Int64, actor: String, at: Date) async throws {
+        let settings = try settings.validated()
+        try await transaction { db in
+            guard try await db.fetchValue("SELECT 1 FROM organisations WHERE id = ?", [organisationID], as: Int.self) != nil else {
+                throw StoreError.notFound("organisation \(organisationID) does not exist")
+            }
+            // Names are unique ignoring case; the unique index stays the last word when two renames race.
+            if try await db.fetchValue("SELECT 1 FROM organisations WHERE \(dialect.sameText("name")) AND id <> ?",
+                                       [settings.name, organisationID], as: Int.self) != nil {
+                throw StoreError.conflict("Another organisation is called “\(settings.name)”: choose another name.")
+            }
+            try await db.execute("""
+                UPDATE organisations SET name = ?, time_zone = ?, digest_hour = ?, base_url = ?, settings_updated_at = ?,
+                  settings_updated_by = ? WHERE id = ?
+                """, [settings.name, settings.timeZone, settings.digestHour, settings.baseURL, Timestamp.format(at), actor, organisationID])
+            // Pages name the organisation, and are cached by generation.
+            try await Self.bumpGeneration(db)
+        }
+    }
+
     public func importAssets(_ drafts: [AssetDraft], organisationID: Int64, replace: Bool) async throws -> AssetImportSummary {
         try await transaction { db in
             // Exclusive against ingests' shared hold: the exposures computed here see every advisory committed before.

@@ -91,13 +91,17 @@ extension SQLStore {
         return id
     }
 
-    public func channelsWithHeldAlerts() async throws -> [(channel: NotificationChannel, oldest: Date)] {
+    public func channelsWithHeldAlerts() async throws -> [HeldChannel] {
         try await fetchAll("""
-            SELECT c.*, h.oldest FROM channels c
+            SELECT c.*, h.oldest, o.time_zone AS org_time_zone, o.digest_hour AS org_digest_hour FROM channels c
             JOIN (SELECT channel_id, MIN(created_at) AS oldest FROM deliveries WHERE status = 'held' GROUP BY channel_id) h
               ON h.channel_id = c.id
+            JOIN organisations o ON o.id = c.organisation_id
             ORDER BY c.id
-            """).map { (StoreRows.channel(from: $0), Timestamp.parse($0["oldest"]) ?? Date(timeIntervalSince1970: 0)) }
+            """).map { row in
+                HeldChannel(channel: StoreRows.channel(from: row), oldest: Timestamp.parse(row["oldest"]) ?? Date(timeIntervalSince1970: 0),
+                            timeZone: row["org_time_zone"], digestHour: Int(row["org_digest_hour"] as Int64))
+            }
     }
 
     public func composeDigest(channelID: Int64, periodEnd boundary: Date, now: Date) async throws -> Int {
@@ -166,9 +170,10 @@ extension SQLStore {
     }
 
     public func deliveryContent(_ delivery: ClaimedDelivery, cache: AdvisoryCache) async throws -> DeliveryContent {
-        guard let name = try await fetchValue("SELECT name FROM organisations WHERE id = ?", [delivery.organisationID], as: String.self) else {
+        guard let organisation = try await fetchOne("SELECT name, base_url FROM organisations WHERE id = ?", [delivery.organisationID]) else {
             throw StoreError.notFound("organisation \(delivery.organisationID) of delivery \(delivery.id) no longer exists")
         }
+        let name: String = organisation["name"]
         let condition = delivery.kind == .digest ? "d.digest_id = ?" : "d.id = ?"
         let alerts = try await fetchAll("""
             SELECT al.*, COALESCE(a.title, al.advisory_id) AS title, COALESCE(a.severity, 'none') AS severity, a.cvss_score
@@ -186,7 +191,8 @@ extension SQLStore {
                                                      filter: ExposureFilter(advisoryID: alert.draft.advisoryID, limit: 200))
             notices.append(AlertNotice(alert: alert, advisory: advisory, exposures: exposures))
         }
-        return DeliveryContent(organisation: Organisation(id: delivery.organisationID, name: name), notices: notices)
+        return DeliveryContent(organisation: Organisation(id: delivery.organisationID, name: name), notices: notices,
+                               baseURL: organisation["base_url"])
     }
 
     public func markDelivered(deliveryID: Int64, at: Date, detail: String) async throws {

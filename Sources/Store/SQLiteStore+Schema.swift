@@ -425,6 +425,10 @@ extension SQLiteStore {
                 \(SchemaText.firstUserAdministers);
                 """)
         }
+        migrator.registerMigration("v21-organisation-settings") { db in
+            // Per organisation: the time zone and hour of its digests, the base URL of its messages.
+            for statement in SchemaText.organisationSettings { try db.execute(sql: statement) }
+        }
         return migrator
     }
 }

@@ -145,6 +145,16 @@ enum SchemaText {
     /// `users.last_sign_in_at`, set with each new session.
     static let lastSignIn = "ALTER TABLE users ADD COLUMN last_sign_in_at TEXT"
 
+    /// An organisation's own settings (`OrganisationSettings`): its digests' time zone and hour, its messages' base
+    /// URL, and who saved them last. Existing organisations keep what was fixed before: 07:00 UTC.
+    static let organisationSettings = [
+        "ALTER TABLE organisations ADD COLUMN time_zone TEXT NOT NULL DEFAULT 'UTC'",
+        "ALTER TABLE organisations ADD COLUMN digest_hour INTEGER NOT NULL DEFAULT 7",
+        "ALTER TABLE organisations ADD COLUMN base_url TEXT",
+        "ALTER TABLE organisations ADD COLUMN settings_updated_at TEXT",
+        "ALTER TABLE organisations ADD COLUMN settings_updated_by TEXT",
+    ]
+
     /// `report_settings`: an organisation's report framework, deadlines and monthly channel (`ReportSettings`).
     /// `created_at` stays as first saved: a month's report is sent only when the settings existed before it ended.
     static func reportSettingsTable(id: String) -> String {

@@ -105,6 +105,7 @@ func buildRouter(store: any ServedStore, cacheFreshness: Duration, sourcesWithou
     router.addRoutes(WatchesController(store: store, renderer: renderer, scope: scope).routes)
     router.addRoutes(ChannelsController(store: store, renderer: renderer, scope: scope, testWait: channelTestWait).routes)
     router.addRoutes(MembersController(store: store, renderer: renderer, scope: scope, settings: settings).routes)
+    router.addRoutes(OrganisationSettingsController(store: store, renderer: renderer, scope: scope, serverBaseURL: settings.baseURL).routes)
     router.addRoutes(SourcesAdminController(store: store, renderer: renderer, administration: sourceAdministration).routes)
     router.addRoutes(SessionController(accounts: store, renderer: renderer, settings: settings, throttle: LoginThrottle()).routes)
     router.addRoutes(AccountController(store: store, renderer: renderer, settings: settings).routes)

@@ -9,7 +9,7 @@ import Web
 /// `vigil org create NAME`, `vigil org list`.
 struct OrgCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "org", abstract: "Create and list organisations.",
-                                                    subcommands: [Create.self, List.self])
+                                                    subcommands: [Create.self, List.self, Settings.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an organisation (nothing happens when it exists).")
@@ -30,6 +30,50 @@ struct OrgCommand: AsyncParsableCommand {
         func run() async throws {
             try await database.open().closing { store in
                 for org in try await store.organisations() { print("\(org.id)\t\(org.name)") }
+            }
+        }
+    }
+}
+
+extension OrgCommand {
+    /// `vigil org settings NAME [--rename NEW] [--time-zone ZONE] [--digest-hour H] [--base-url URL]`: what
+    /// `/settings/organisation` shows and changes.
+    struct Settings: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show or change an organisation's name, digest time zone and hour, and the base URL of its messages.",
+            discussion: "With no option, prints the settings. Digests are composed at the hour on the zone's clock, weekly ones on Mondays.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument(help: "The organisation's name.") var name: String
+        @Option(help: "A new name.") var rename: String?
+        @Option(help: "An IANA time zone, such as Europe/Berlin or America/Chicago.") var timeZone: String?
+        @Option(help: "The hour (0–23) digests are composed at, on the time zone's clock.") var digestHour: Int?
+        @Option(help: "Where the organisation's people open Vigil, for the links in its messages; \"\" uses the server's --base-url.")
+        var baseURL: String?
+
+        func run() async throws {
+            try await database.open().closing { store in
+                guard let org = try await store.organisation(named: name, create: false),
+                      var settings = try await store.organisationSettings(organisationID: org.id) else {
+                    throw ValidationError("There is no organisation \(name): see vigil org list.")
+                }
+                if rename != nil || timeZone != nil || digestHour != nil || baseURL != nil {
+                    if let rename { settings.name = rename }
+                    if let timeZone { settings.timeZone = timeZone }
+                    if let digestHour { settings.digestHour = digestHour }
+                    if let baseURL { settings.baseURL = baseURL.isEmpty ? nil : baseURL }
+                    do {
+                        try await store.saveOrganisationSettings(settings, organisationID: org.id, actor: "cli", at: Date())
+                    } catch let error as StoreError where error.kind != .unavailable && error.kind != .corrupt {
+                        let option = ["name": "--rename", "time_zone": "--time-zone", "digest_hour": "--digest-hour", "base_url": "--base-url"][error.field ?? ""]
+                        throw ValidationError(option.map { "\($0): \(error.message)" } ?? error.message)
+                    }
+                    settings = try await store.organisationSettings(organisationID: org.id) ?? settings
+                }
+                print("""
+                    Organisation \(settings.name) (id \(org.id))
+                    Digests:  \(String(format: "%02d:00", settings.digestHour)) \(settings.timeZone) (weekly ones on Mondays)
+                    Base URL: \(settings.baseURL ?? "the server's --base-url")
+                    """)
             }
         }
     }

@@ -40,6 +40,35 @@ struct DeliveryPolicyTests {
         #expect(policy.digestBoundary(.immediate, now: tuesdayLater) == nil)
     }
 
+    @Test("digests fall at the organisation's hour on its own clock: through daylight saving time, and on its own Mondays")
+    func digestBoundariesInATimeZone() throws {
+        let formatter = ISO8601DateFormatter()
+        func at(_ text: String) throws -> Date { try #require(formatter.date(from: text)) }
+        let berlin = try #require(TimeZone(identifier: "Europe/Berlin"))
+        // 07:00 in Berlin is 06:00 UTC in winter, 05:00 UTC in summer.
+        #expect(policy.digestBoundary(.daily, now: try at("2026-12-01T06:00:00Z"), timeZone: berlin, hour: 7) == (try at("2026-12-01T06:00:00Z")))
+        #expect(policy.digestBoundary(.daily, now: try at("2026-12-01T05:59:59Z"), timeZone: berlin, hour: 7) == (try at("2026-11-30T06:00:00Z")))
+        #expect(policy.digestBoundary(.daily, now: try at("2026-07-01T05:30:00Z"), timeZone: berlin, hour: 7) == (try at("2026-07-01T05:00:00Z")))
+        // The night the clocks go forward (2026-03-29, 02:00 → 03:00): the day is 23 hours long, and 07:00 is 05:00 UTC.
+        #expect(policy.digestBoundary(.daily, now: try at("2026-03-29T12:00:00Z"), timeZone: berlin, hour: 7) == (try at("2026-03-29T05:00:00Z")))
+        #expect(policy.digestBoundary(.daily, now: try at("2026-03-29T04:59:00Z"), timeZone: berlin, hour: 7) == (try at("2026-03-28T06:00:00Z")))
+        // 02:00 does not exist that night: the first moment after the gap, 03:00 CEST.
+        #expect(policy.digestBoundary(.daily, now: try at("2026-03-29T12:00:00Z"), timeZone: berlin, hour: 2) == (try at("2026-03-29T01:00:00Z")))
+        // The night they go back (2026-10-25, 03:00 → 02:00): 02:00 comes twice; the first, 02:00 CEST, counts.
+        #expect(policy.digestBoundary(.daily, now: try at("2026-10-25T12:00:00Z"), timeZone: berlin, hour: 2) == (try at("2026-10-25T00:00:00Z")))
+        // Auckland's Monday 07:00 (UTC+13 in summer) is Sunday 18:00 UTC.
+        let auckland = try #require(TimeZone(identifier: "Pacific/Auckland"))
+        #expect(policy.digestBoundary(.weekly, now: try at("2026-11-29T18:30:00Z"), timeZone: auckland, hour: 7) == (try at("2026-11-29T18:00:00Z")))
+        #expect(policy.digestBoundary(.weekly, now: try at("2026-11-29T17:59:00Z"), timeZone: auckland, hour: 7) == (try at("2026-11-22T18:00:00Z")))
+        // Chicago's 16:00 is 22:00 UTC in winter: at 23:00 UTC on Monday it is still Monday there.
+        let chicago = try #require(TimeZone(identifier: "America/Chicago"))
+        #expect(policy.digestBoundary(.weekly, now: try at("2026-12-07T23:00:00Z"), timeZone: chicago, hour: 16) == (try at("2026-12-07T22:00:00Z")))
+        #expect(policy.digestBoundary(.daily, now: try at("2026-12-08T03:00:00Z"), timeZone: chicago, hour: 16) == (try at("2026-12-07T22:00:00Z")))
+        #expect(policy.digestBoundary(.immediate, now: try at("2026-12-08T03:00:00Z"), timeZone: chicago, hour: 16) == nil)
+        // Hour 0 in UTC: midnight.
+        #expect(policy.digestBoundary(.daily, now: try at("2026-12-08T00:00:00Z"), timeZone: TimeZone(identifier: "UTC"), hour: 0) == (try at("2026-12-08T00:00:00Z")))
+    }
+
     @Test("the webhook signature is HMAC-SHA256 over \"t.\" and the body (the value Python's hmac module gives)")
     func signature() {
         // python3 -c 'import hmac,hashlib;print(hmac.new(b"key",b"1700000000.{\"a\":1}",hashlib.sha256).hexdigest())'

@@ -311,6 +311,43 @@ import VigilTestSupport
         }
     }
 
+    @Test("a digest follows its organisation's time zone and hour, not 07:00 UTC, and links to the organisation's base URL", arguments: Backend.allCases)
+    func digestOnTheOrganisationsClock(backend: Backend) async throws {
+        try await DeliveryTests.Fixture.with(channels: [.init(name: "daily", kind: .email, target: "lead@example.org", schedule: .daily)],
+                                             backend: backend) { fixture in
+            let server = try AiosmtpdServer(mode: .plain)
+            defer { server.stop() }
+            try await fixture.store.saveOrganisationSettings(OrganisationSettings(name: "Plant <Hamburg>", timeZone: "Asia/Tokyo", digestHour: 9,
+                                                                                  baseURL: "https://vigil.plant.example/"),
+                                                             organisationID: fixture.plant.id, actor: "ada@example.org", at: Date())
+            let now = Date()
+            try await fixture.publish(version: "1")
+            let policy = DeliveryPolicy()
+            let tokyo = try #require(TimeZone(identifier: "Asia/Tokyo"))
+            // The next 09:00 in Tokyo (00:00 UTC), and the next 07:00 UTC that an organisation without settings would get.
+            let boundary = try #require(policy.digestBoundary(.daily, now: now.addingTimeInterval(24 * 3600), timeZone: tokyo, hour: 9))
+            let utcBoundary = try #require(policy.digestBoundary(.daily, now: now.addingTimeInterval(24 * 3600)))
+            #expect(boundary > now && Calendar(identifier: .gregorian).dateComponents(in: tokyo, from: boundary).hour == 9)
+            try await Self.withClient { client in
+                let dispatcher = fixture.dispatcher(smtpPort: server.port, client: client)
+                if utcBoundary < boundary {
+                    #expect(try await dispatcher.runOnce(now: { utcBoundary.addingTimeInterval(5) }).digestsComposed == 0, "07:00 UTC is not this organisation's hour")
+                }
+                #expect(try await dispatcher.runOnce(now: { boundary.addingTimeInterval(-5) }).digestsComposed == 0)
+                let after = try await dispatcher.runOnce(now: { boundary.addingTimeInterval(5) })
+                #expect(after.digestsComposed == 1 && after.delivered == 1)
+            }
+            let digests = try server.received()
+            try #require(digests.count == 1)
+            let text = digests[0].parts[0].content.replacingOccurrences(of: "\r\n", with: "\n")
+            #expect(text.contains("https://vigil.plant.example/alerts/") && text.contains("https://vigil.plant.example/unsubscribe/"), "\(text)")
+            #expect(!text.contains("https://vigil.example/"), "not the server's base URL")
+            #expect(digests[0].parts.count > 1 && digests[0].parts[1].content.contains("https://vigil.plant.example/"), "the HTML part too")
+            let record = try #require(try await fixture.outbox().first { $0.kind == .digest })
+            #expect(record.status == .delivered)
+        }
+    }
+
     @Test("end to end: a new advisory emails each channel once, a cosmetic revision none, a material revision one update", arguments: Backend.allCases)
     func endToEndRevisions(backend: Backend) async throws {
         try await DeliveryTests.Fixture.with(channels: [.init(name: "a", kind: .email, target: "a@example.org"),

@@ -169,7 +169,7 @@ private struct OutboxOnly: OutboxStore {
     }
     func channel(unsubscribeToken token: String) async throws -> NotificationChannel? { try await base.channel(unsubscribeToken: token) }
     func enqueueTest(channelID: Int64, organisationID: Int64, now: Date) async throws -> Int64 { try await base.enqueueTest(channelID: channelID, organisationID: organisationID, now: now) }
-    func channelsWithHeldAlerts() async throws -> [(channel: NotificationChannel, oldest: Date)] { try await base.channelsWithHeldAlerts() }
+    func channelsWithHeldAlerts() async throws -> [HeldChannel] { try await base.channelsWithHeldAlerts() }
     func composeDigest(channelID: Int64, periodEnd boundary: Date, now: Date) async throws -> Int { try await base.composeDigest(channelID: channelID, periodEnd: boundary, now: now) }
     func claimDeliveries(now: Date, lease: TimeInterval, limit: Int, only: Int64?, kinds: Set<NotificationChannel.Kind>?) async throws -> [ClaimedDelivery] {
         try await base.claimDeliveries(now: now, lease: lease, limit: limit, only: only, kinds: kinds)

@@ -1,5 +1,4 @@
 import Foundation
-import Crypto
 import Synchronization
 import Storage
 import Store
@@ -11,8 +10,9 @@ import VigilTestSupport
 /// downloaded) against the real `vigil serve`, as an admin would use them. It signs in, invites a member, adds a
 /// webhook channel pointed at a loopback receiver, sends it a test message that the receiver gets and verifies,
 /// previews and adds a watch, saves the report settings, adds a loopback provider by URL, syncs it and finds its
-/// advisories on the home page; then axe-core 4 (from PyPI's `axe-playwright-python`) checks each
-/// page for serious or critical accessibility violations.
+/// advisories on the home page, and sets the organisation's digest clock and base URL (after a refused URL). Then
+/// axe-core 4 (from PyPI's `axe-playwright-python`) checks each page for serious or critical accessibility
+/// violations, and each form is laid out on a phone's 390-pixel screen.
 @Suite("Real browser: administration forms", .serialized)
 struct BrowserFormsTests {
     struct Outcome: Decodable {
@@ -24,7 +24,21 @@ struct BrowserFormsTests {
         var reportNotice: String
         var syncOutcome: String
         var homeHasProviderAdvisory: Bool
+        var baseURLError: String
+        var organisationNotice: String
+        var nextDaily: String
         var axe: [String: [Violation]]
+        var phone: [String: PhoneLayout]
+    }
+
+    /// A page laid out on a phone's screen.
+    struct PhoneLayout: Decodable {
+        var viewport: Int
+        var pageWidth: Int
+        /// Form controls and labels (outside scrolling tables) that reach past the screen's edges.
+        var outside: [String]
+        /// The innermost elements past the right edge (outside scrolling tables).
+        var wide: [String]
     }
 
     struct Violation: Decodable, CustomStringConvertible {
@@ -36,7 +50,7 @@ struct BrowserFormsTests {
         var description: String { "\(id) (\(impact ?? "?"), \(nodes) nodes: \(targets.joined(separator: "; "))): \(help)" }
     }
 
-    @Test("an admin invites a member, adds and tests a webhook, adds a watch, saves report settings, adds and syncs a provider; axe finds nothing serious")
+    @Test("an admin invites a member, adds and tests a webhook, adds a watch, saves report and organisation settings, adds and syncs a provider; axe finds nothing serious")
     func administerInChromium() async throws {
         // Chromium, Selenium, axe, vigil serve and a provider at once load both cores for seconds: not beside a test
         // whose assertions need the machine unsaturated.
@@ -93,13 +107,7 @@ struct BrowserFormsTests {
         let requests = try receiver.requests()
         try #require(requests.count == 1)
         #expect(requests[0].event == "test")
-        let fields = Dictionary(uniqueKeysWithValues: requests[0].signature.split(separator: ",").map { part in
-            let pair = part.split(separator: "=", maxSplits: 1)
-            return (String(pair[0]), String(pair.count > 1 ? pair[1] : ""))
-        })
-        let mac = HMAC<SHA256>.authenticationCode(for: Array("\(fields["t"] ?? "").".utf8) + Array(requests[0].body.utf8),
-                                                  using: SymmetricKey(data: Array(outcome.secret.utf8)))
-        #expect(fields["v1"] == mac.map { String(format: "%02x", $0) }.joined())
+        #expect(requests[0].isSigned(with: outcome.secret), "\(requests[0].signature)")
 
         #expect(outcome.preview.hasPrefix("In the last 90 days this watch would have matched"), "\(outcome.preview)")
         #expect(outcome.watchNotice.contains("The watch is added"))
@@ -108,11 +116,23 @@ struct BrowserFormsTests {
         #expect(try await check.reportSettings(organisationID: plant.id)?.framework == "nerc-cip")
         // The provider added by its URL and synced from the page: its advisories are on the home page.
         #expect(outcome.syncOutcome.hasPrefix("CISA: 3 listed in"), "\(outcome.syncOutcome)")
+        // The organisation's settings, after the browser was told why an ftp:// address is refused.
+        #expect(outcome.baseURLError.hasPrefix("The base URL is where people open Vigil"), "\(outcome.baseURLError)")
+        #expect(outcome.organisationNotice == "The settings are saved.", "\(outcome.organisationNotice)")
+        #expect(outcome.nextDaily.contains(" 06:00 Europe/Berlin ("), "\(outcome.nextDaily)")
+        let settings = try #require(try await check.organisationSettings(organisationID: plant.id))
+        #expect(settings.timeZone == "Europe/Berlin" && settings.digestHour == 6 && settings.baseURL == "https://vigil.plant.example")
         #expect(outcome.homeHasProviderAdvisory)
         #expect(try await check.sources().first { $0.url.hasPrefix("http://127.0.0.1:") }?.documentsHeld == 3)
         await check.close()
 
-        #expect(outcome.axe.count == 7)
+        #expect(outcome.phone.count == 7)
+        for (page, layout) in outcome.phone.sorted(by: { $0.key < $1.key }) {
+            #expect(layout.viewport == 390, "\(page): the phone's width was not applied")
+            #expect(layout.pageWidth <= layout.viewport, "\(page) scrolls sideways on a phone: \(layout.pageWidth) px wide, for \(layout.wide)")
+            #expect(layout.outside.isEmpty, "\(page) on a phone: \(layout.outside)")
+        }
+        #expect(outcome.axe.count == 9)
         for (page, violations) in outcome.axe.sorted(by: { $0.key < $1.key }) {
             let serious = violations.filter { $0.impact == "serious" || $0.impact == "critical" }
             #expect(serious.isEmpty, "\(page): \(serious)")
@@ -195,14 +215,57 @@ try:
 
     axe = open(axe_path).read()
     result["axe"] = {}
-    for path in ["/settings/members", "/settings/channels", "/settings/sources", "/watches", "/watches/new", "/reports", "/account"]:
-        driver.get(base + path)
+
+    def check(name):
+        # axe-core over the page the browser shows now.
         driver.execute_script(axe)
-        result["axe"][path] = driver.execute_async_script("""
+        result["axe"][name] = driver.execute_async_script("""
             const done = arguments[arguments.length - 1];
             axe.run(document, {resultTypes: ['violations']})
               .then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length, targets: v.nodes.map(n => n.target.join(' ') + ': ' + n.failureSummary).slice(0, 5)}))))
               .catch(e => done([{id: 'axe-error', impact: 'critical', help: String(e), nodes: 0, targets: []}]));
+        """)
+
+    # The organisation's settings: a refused base URL keeps what was typed and says why beside the field (checked by
+    # axe as shown), then the clock and address are saved.
+    driver.get(base + "/settings/organisation")
+    Select(find(By.ID, "org-time-zone")).select_by_value("Europe/Berlin")
+    Select(driver.find_element(By.ID, "org-digest-hour")).select_by_value("6")
+    driver.find_element(By.ID, "org-base-url").send_keys("ftp://vigil.plant.example")
+    submit("/settings/organisation")
+    result["baseURLError"] = find(By.ID, "base-url-error").text
+    check("/settings/organisation (refused)")
+    field = driver.find_element(By.ID, "org-base-url")
+    field.clear()
+    field.send_keys("https://vigil.plant.example")
+    submit("/settings/organisation")
+    result["organisationNotice"] = find(By.CSS_SELECTOR, "p.notice").text
+    result["nextDaily"] = find(By.ID, "next-daily").text
+
+    for path in ["/settings/members", "/settings/channels", "/settings/sources", "/settings/organisation", "/watches", "/watches/new",
+                 "/reports", "/account"]:
+        driver.get(base + path)
+        check(path)
+
+    # On a phone's screen (390 CSS pixels, as an iPhone 14's): the page does not scroll sideways (tables scroll in
+    # their own frame) and no field, label or button of a form reaches past the screen's edge.
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": 390, "height": 844, "deviceScaleFactor": 3, "mobile": True})
+    result["phone"] = {}
+    for path in ["/settings/members", "/settings/channels", "/settings/sources", "/settings/organisation", "/watches/new", "/reports",
+                 "/account"]:
+        driver.get(base + path)
+        result["phone"][path] = driver.execute_script("""
+            const width = document.documentElement.clientWidth;
+            const outside = [...document.querySelectorAll('form input, form select, form button, form textarea, form label')]
+              .filter(e => !e.closest('.table-wrap') && e.type !== 'hidden')
+              .filter(e => { const r = e.getBoundingClientRect(); return r.width > 0 && (r.right > width + 1 || r.left < -1); })
+              .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + ' spans ' + Math.round(e.getBoundingClientRect().left) + '–' + Math.round(e.getBoundingClientRect().right));
+            // What makes a page wider than the screen, for the failure message: the innermost elements past its edge.
+            const wide = [...document.body.querySelectorAll('*')]
+              .filter(e => !(e.parentElement && e.parentElement.closest('.table-wrap')) && e.getBoundingClientRect().right > width + 1)
+              .filter(e => ![...e.children].some(c => c.getBoundingClientRect().right > width + 1))
+              .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className ? '.' + e.className : '') + ' ends at ' + Math.round(e.getBoundingClientRect().right));
+            return {viewport: width, pageWidth: document.documentElement.scrollWidth, outside: outside.slice(0, 8), wide: wide.slice(0, 5)};
         """)
 except Exception:
     # Where the browser was, for the failure message.

@@ -198,14 +198,8 @@ struct ChannelPagesTests {
         let requests = try receiver.requests()
         try #require(requests.count == 1)
         #expect(requests[0].event == "test")
-        // The receiver's side of docs/webhooks.md: HMAC-SHA256 over "t." and the body, with the channel's secret.
-        let fields = Dictionary(uniqueKeysWithValues: requests[0].signature.split(separator: ",").map { part in
-            let pair = part.split(separator: "=", maxSplits: 1)
-            return (String(pair[0]), String(pair.count > 1 ? pair[1] : ""))
-        })
-        let mac = HMAC<SHA256>.authenticationCode(for: Array("\(fields["t"] ?? "").".utf8) + Array(requests[0].body.utf8),
-                                                  using: SymmetricKey(data: Array(hook.secret.utf8)))
-        #expect(fields["v1"] == mac.map { String(format: "%02x", $0) }.joined())
+        #expect(requests[0].isSigned(with: hook.secret), "\(requests[0].signature)")
+        #expect(!requests[0].isSigned(with: hook.secret + "x"))
 
         // No alert service: the page says the message waits, and why.
         let quiet = Application(router: try await fixture.router(testWait: .milliseconds(300)))
@@ -255,6 +249,18 @@ final class HookRecorder: @unchecked Sendable {
         var event: String
         var signature: String
         var body: String
+
+        /// The receiver's side of docs/webhooks.md: `Vigil-Signature` is `t=…,v1=…`, v1 being HMAC-SHA256 over "t."
+        /// and the body, with the channel's secret.
+        func isSigned(with secret: String) -> Bool {
+            let fields = Dictionary(signature.split(separator: ",").map { part in
+                let pair = part.split(separator: "=", maxSplits: 1)
+                return (String(pair[0]), String(pair.count > 1 ? pair[1] : ""))
+            }, uniquingKeysWith: { first, _ in first })
+            guard let t = fields["t"], let v1 = fields["v1"] else { return false }
+            let mac = HMAC<SHA256>.authenticationCode(for: Array("\(t).".utf8) + Array(body.utf8), using: SymmetricKey(data: Array(secret.utf8)))
+            return v1 == mac.map { String(format: "%02x", $0) }.joined()
+        }
     }
 
     let folder: TemporaryFolder

@@ -93,6 +93,10 @@ struct StoreErrorPagesTests {
     func recomputeExposures() async throws -> Int { try await base.recomputeExposures() }
     func vendorAliases() async throws -> [String: String] { try await base.vendorAliases() }
     func setVendorAlias(_ alias: String, canonical: String?) async throws { try await base.setVendorAlias(alias, canonical: canonical) }
+    func organisationSettings(organisationID: Int64) async throws -> OrganisationSettings? { try await base.organisationSettings(organisationID: organisationID) }
+    func saveOrganisationSettings(_ settings: OrganisationSettings, organisationID: Int64, actor: String, at: Date) async throws {
+        try await base.saveOrganisationSettings(settings, organisationID: organisationID, actor: actor, at: at)
+    }
     // OutboxStore
     func addChannel(_ channel: NotificationChannel.Draft, organisationID: Int64) async throws -> NotificationChannel { try await base.addChannel(channel, organisationID: organisationID) }
     func channels(organisationID: Int64) async throws -> [NotificationChannel] { try await base.channels(organisationID: organisationID) }
@@ -101,7 +105,7 @@ struct StoreErrorPagesTests {
     func setChannelSchedule(id: Int64, organisationID: Int64, schedule: NotificationChannel.Schedule) async throws -> Bool { try await base.setChannelSchedule(id: id, organisationID: organisationID, schedule: schedule) }
     func channel(unsubscribeToken token: String) async throws -> NotificationChannel? { try await base.channel(unsubscribeToken: token) }
     func enqueueTest(channelID: Int64, organisationID: Int64, now: Date) async throws -> Int64 { try await base.enqueueTest(channelID: channelID, organisationID: organisationID, now: now) }
-    func channelsWithHeldAlerts() async throws -> [(channel: NotificationChannel, oldest: Date)] { try await base.channelsWithHeldAlerts() }
+    func channelsWithHeldAlerts() async throws -> [HeldChannel] { try await base.channelsWithHeldAlerts() }
     func composeDigest(channelID: Int64, periodEnd boundary: Date, now: Date) async throws -> Int { try await base.composeDigest(channelID: channelID, periodEnd: boundary, now: now) }
     func claimDeliveries(now: Date, lease: TimeInterval, limit: Int, only: Int64?, kinds: Set<NotificationChannel.Kind>?) async throws -> [ClaimedDelivery] { try await base.claimDeliveries(now: now, lease: lease, limit: limit, only: only, kinds: kinds) }
     func deliveryContent(_ delivery: ClaimedDelivery, cache: AdvisoryCache) async throws -> DeliveryContent { try await base.deliveryContent(delivery, cache: cache) }

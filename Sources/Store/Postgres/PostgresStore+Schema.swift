@@ -416,5 +416,7 @@ extension PostgresStore {
             "ALTER TABLE users ADD COLUMN instance_admin BOOLEAN NOT NULL DEFAULT FALSE",
             SchemaText.firstUserAdministers,
         ]),
+        // SQLite's v21: per organisation, the time zone and hour of its digests and the base URL of its messages.
+        Migration(name: "v10-organisation-settings", statements: SchemaText.organisationSettings),
     ]
 }

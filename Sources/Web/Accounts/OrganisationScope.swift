@@ -38,6 +38,19 @@ struct OrganisationScope: Sendable {
         return legacy
     }
 
+    /// The signed-in admin's organisation, for the settings pages: 404 without an organisation (`nothing` says what
+    /// there is none of, "no channels"), 403 for members and viewers and for a request without a session's CSRF
+    /// token (`managed` says what only admins manage, "The channels of").
+    func administered(_ request: Request, viewer: Viewer?, nothing: String, managed: String) async throws -> (Organisation, Viewer) {
+        guard let organisation = try await organisation(request, viewer: viewer, signInRequired: true) else {
+            throw HTTPError(.notFound, message: "You belong to no organisation, so there are \(nothing) to show.")
+        }
+        guard let viewer, viewer.role == .admin, viewer.csrfToken != nil else {
+            throw HTTPError(.forbidden, message: "\(managed) \(organisation.name) are managed by its admins. Ask one of them.")
+        }
+        return (organisation, viewer)
+    }
+
     /// Whether users exist, and without them the `--org` organisation.
     final class SignedOutState: Sendable {
         private let freshness: Duration

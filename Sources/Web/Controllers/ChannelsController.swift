@@ -26,13 +26,7 @@ struct ChannelsController<Context: ViewerRequestContext>: Sendable {
 
     /// The signed-in admin's organisation; 403 for every other role.
     func administered(_ request: Request, _ context: Context) async throws -> (Organisation, Viewer) {
-        guard let organisation = try await scope.organisation(request, viewer: context.viewer, signInRequired: true) else {
-            throw HTTPError(.notFound, message: "You belong to no organisation, so there are no channels to show.")
-        }
-        guard let viewer = context.viewer, viewer.role == .admin, viewer.csrfToken != nil else {
-            throw HTTPError(.forbidden, message: "The channels of \(organisation.name) are managed by its admins. Ask one of them.")
-        }
-        return (organisation, viewer)
+        try await scope.administered(request, viewer: context.viewer, nothing: "no channels", managed: "The channels of")
     }
 
     @Sendable func page(_ request: Request, context: Context) async throws -> Response {
@@ -54,8 +48,10 @@ struct ChannelsController<Context: ViewerRequestContext>: Sendable {
                 status: HTTPResponse.Status = .ok) async throws -> Response {
         let channels = try await store.channels(organisationID: organisation.id)
         let failed = try await store.deliveries(organisationID: organisation.id, status: .failed, limit: 500)
+        let settings = try await store.organisationSettings(organisationID: organisation.id) ?? OrganisationSettings(name: organisation.name)
         let view = ChannelsPageView(organisation: organisation.name, csrf: viewer.csrfToken ?? "", channels: channels, failed: failed,
-                                    form: form, errors: errors, notice: notice, outcome: outcome, secret: secret)
+                                    form: form, errors: errors, notice: notice, outcome: outcome, secret: secret,
+                                    schedules: ChannelsPageView.scheduleLabels(settings))
         return HTMLResponse.make(try renderer.render(view, template: "channels"), status: status)
     }
 
@@ -250,12 +246,15 @@ struct ChannelsPageView {
         (.email, "Email"), (.webhook, "Webhook (signed JSON)"), (.slack, "Slack (incoming webhook URL)"),
         (.teams, "Microsoft Teams (Workflows webhook URL)"),
     ]
-    static let scheduleLabels: [(NotificationChannel.Schedule, String)] = [
-        (.immediate, "Each alert at once"), (.daily, "Daily digest (07:00 UTC)"), (.weekly, "Weekly digest (Mondays)"),
-    ]
+    /// The schedules, with the hour and time zone of the organisation's digests (`/settings/organisation`).
+    static func scheduleLabels(_ settings: OrganisationSettings) -> [(NotificationChannel.Schedule, String)] {
+        let clock = String(format: "%02d:00 ", settings.digestHour) + settings.timeZone.replacingOccurrences(of: "_", with: " ")
+        return [(.immediate, "Each alert at once"), (.daily, "Daily digest (\(clock))"), (.weekly, "Weekly digest (Mondays, \(clock))")]
+    }
 
     init(organisation: String, csrf: String, channels: [NotificationChannel], failed: [DeliveryRecord], form: ChannelForm,
-         errors: [String: String], notice: String?, outcome: Outcome?, secret: (channel: String, value: String)?) {
+         errors: [String: String], notice: String?, outcome: Outcome?, secret: (channel: String, value: String)?,
+         schedules scheduleLabels: [(NotificationChannel.Schedule, String)]) {
         self.organisation = organisation
         self.csrf = csrf
         let enabled = Set(channels.filter(\.enabled).map(\.name))
@@ -263,7 +262,7 @@ struct ChannelsPageView {
             let failures = failed.filter { $0.channelName == channel.name }
             return Row(id: channel.id, name: channel.name, kind: Self.kindLabels.first { $0.0 == channel.kind }?.1 ?? channel.kind.rawValue,
                        target: ChannelTarget.redacted(channel).split(separator: ":", maxSplits: 1).last.map(String.init) ?? "",
-                       schedules: Self.scheduleLabels.map { Choice(value: $0.0.rawValue, label: $0.1, selected: $0.0 == channel.draft.schedule) },
+                       schedules: scheduleLabels.map { Choice(value: $0.0.rawValue, label: $0.1, selected: $0.0 == channel.draft.schedule) },
                        enabled: channel.enabled, disabledReason: channel.disabledReason, isWebhook: channel.kind == .webhook,
                        privateNetwork: channel.draft.allowPrivateNetwork,
                        failures: failures.prefix(5).map { record in
@@ -275,7 +274,7 @@ struct ChannelsPageView {
         }
         hasRows = !rows.isEmpty
         kinds = Self.kindLabels.map { Choice(value: $0.0.rawValue, label: $0.1, selected: $0.0.rawValue == form.kind) }
-        schedules = Self.scheduleLabels.map { Choice(value: $0.0.rawValue, label: $0.1, selected: $0.0.rawValue == form.schedule) }
+        schedules = scheduleLabels.map { Choice(value: $0.0.rawValue, label: $0.1, selected: $0.0.rawValue == form.schedule) }
         name = form.name
         target = form.target
         allowPrivateNetwork = form.allowPrivateNetwork

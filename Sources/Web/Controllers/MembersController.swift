@@ -23,13 +23,7 @@ struct MembersController<Context: ViewerRequestContext>: Sendable {
     }
 
     func administered(_ request: Request, _ context: Context) async throws -> (Organisation, Viewer) {
-        guard let organisation = try await scope.organisation(request, viewer: context.viewer, signInRequired: true) else {
-            throw HTTPError(.notFound, message: "You belong to no organisation, so there are no members to show.")
-        }
-        guard let viewer = context.viewer, viewer.role == .admin, viewer.csrfToken != nil else {
-            throw HTTPError(.forbidden, message: "The members of \(organisation.name) are managed by its admins. Ask one of them.")
-        }
-        return (organisation, viewer)
+        try await scope.administered(request, viewer: context.viewer, nothing: "no members", managed: "The members of")
     }
 
     @Sendable func page(_ request: Request, context: Context) async throws -> Response {
@@ -82,11 +76,13 @@ struct MembersController<Context: ViewerRequestContext>: Sendable {
     /// Issues a set-password link and mails it; without mail (or when sending fails) shows it to the admin, once.
     func sendInvitation(to user: UserAccount, organisation: Organisation, viewer: Viewer, role: MemberRole) async throws -> Response {
         let token = try await MemberDirectory(store: store).issueToken(.invitation, userID: user.id, lifetime: Self.invitationLifetime)
-        let link = MemberDirectory.passwordLink(baseURL: settings.baseURL, token: token)
+        // The organisation's own address for Vigil when it set one (`/settings/organisation`), else the server's.
+        let baseURL = try await store.organisationSettings(organisationID: organisation.id)?.baseURL ?? settings.baseURL
+        let link = MemberDirectory.passwordLink(baseURL: baseURL, token: token)
         if let mailer = settings.mailer {
             do {
                 try await mailer.send(to: user.email, subject: "You are invited to \(organisation.name) on Vigil", text: """
-                    \(viewer.user.email) invited you to \(organisation.name) on Vigil (\(settings.baseURL)), as \(role.rawValue).
+                    \(viewer.user.email) invited you to \(organisation.name) on Vigil (\(baseURL)), as \(role.rawValue).
 
                     Choose your password with this link within 7 days (it works once):
                     \(link)

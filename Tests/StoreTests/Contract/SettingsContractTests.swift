@@ -87,4 +87,98 @@ import VigilTestSupport
             #expect(try await store.retryDelivery(id: failed, organisationID: plant.id, now: later) == false, "the channel is off")
         }
     }
+
+    @Test("an organisation's settings: defaults of 07:00 UTC, saved and read back, renamed unless the name is taken, each bad field named",
+          arguments: Backend.allCases)
+    func organisationSettings(backend: Backend) async throws {
+        try await backend.withStore { store in
+            let plant = try #require(try await store.organisation(named: "Plant", create: true))
+            let depot = try #require(try await store.organisation(named: "Depot", create: true))
+            #expect(try await store.organisationSettings(organisationID: plant.id) == OrganisationSettings(name: "Plant", timeZone: "UTC", digestHour: 7))
+            #expect(try await store.organisationSettings(organisationID: 999_999) == nil)
+
+            let at = try #require(Timestamp.parse("2026-12-07T10:00:00Z"))
+            try await store.saveOrganisationSettings(OrganisationSettings(name: "  Plant Hamburg ", timeZone: "Europe/Berlin", digestHour: 6,
+                                                                          baseURL: "https://vigil.plant.example/"),
+                                                     organisationID: plant.id, actor: "ada@example.org", at: at)
+            let saved = try #require(try await store.organisationSettings(organisationID: plant.id))
+            #expect(saved == OrganisationSettings(name: "Plant Hamburg", timeZone: "Europe/Berlin", digestHour: 6, baseURL: "https://vigil.plant.example",
+                                                  updatedAt: at, updatedBy: "ada@example.org"))
+            #expect(try await store.organisation(named: "plant hamburg", create: false)?.id == plant.id, "renamed, found ignoring case")
+            #expect(try await store.organisation(named: "Plant", create: false) == nil)
+            #expect(try await store.organisationSettings(organisationID: depot.id)?.timeZone == "UTC", "per organisation")
+
+            // Another organisation's name, in other letter case: a conflict, and nothing changes.
+            do {
+                try await store.saveOrganisationSettings(OrganisationSettings(name: "DEPOT", timeZone: "Asia/Tokyo"), organisationID: plant.id,
+                                                         actor: "ada@example.org", at: at)
+                Issue.record("a taken name was accepted")
+            } catch let error as StoreError {
+                #expect(error.kind == .conflict, "\(error)")
+            }
+            // Each bad field is refused by name.
+            let bad: [(OrganisationSettings, String)] = [
+                (OrganisationSettings(name: " "), "name"),
+                (OrganisationSettings(name: "Plant\u{7}"), "name"),
+                (OrganisationSettings(name: "Plant", timeZone: "CET+1"), "time_zone"),
+                (OrganisationSettings(name: "Plant", timeZone: "Mars/Olympus"), "time_zone"),
+                (OrganisationSettings(name: "Plant", digestHour: 24), "digest_hour"),
+                (OrganisationSettings(name: "Plant", digestHour: -1), "digest_hour"),
+                (OrganisationSettings(name: "Plant", baseURL: "javascript:alert(1)"), "base_url"),
+                (OrganisationSettings(name: "Plant", baseURL: "ftp://vigil.example"), "base_url"),
+                (OrganisationSettings(name: "Plant", baseURL: "https://user:pw@vigil.example"), "base_url"),
+                (OrganisationSettings(name: "Plant", baseURL: "https://vigil.example/?next=x"), "base_url"),
+                (OrganisationSettings(name: "Plant", baseURL: "https://vigil.example/#top"), "base_url"),
+                (OrganisationSettings(name: "Plant", baseURL: "https:///path"), "base_url"),
+                (OrganisationSettings(name: "Plant", baseURL: "https://vigil .example"), "base_url"),
+            ]
+            for (settings, field) in bad {
+                do {
+                    try await store.saveOrganisationSettings(settings, organisationID: plant.id, actor: "ada@example.org", at: at)
+                    Issue.record("\(settings) was accepted")
+                } catch let error as StoreError {
+                    #expect(error.kind == .invalid(field: field), "\(settings): \(error)")
+                }
+            }
+            #expect(try await store.organisationSettings(organisationID: plant.id) == saved, "refused saves changed nothing")
+            await #expect(throws: StoreError.self) {
+                try await store.saveOrganisationSettings(OrganisationSettings(name: "Nowhere"), organisationID: 999_999, actor: "x", at: at)
+            }
+
+            // The base URL cleared: messages use the server's again.
+            try await store.saveOrganisationSettings(OrganisationSettings(name: "Plant Hamburg", timeZone: "Europe/Berlin", digestHour: 6, baseURL: ""),
+                                                     organisationID: plant.id, actor: "bob@example.org", at: at)
+            #expect(try await store.organisationSettings(organisationID: plant.id)?.baseURL == nil)
+        }
+    }
+
+    @Test("held digests and delivery content carry the organisation's clock and base URL", arguments: Backend.allCases)
+    func heldChannelsCarryTheClock(backend: Backend) async throws {
+        try await backend.withStore { store in
+            let plant = try await Contract.organisation(store, "Plant")
+            let depot = try await Contract.organisation(store, "Depot")
+            let daily = try await store.addChannel(Contract.email("daily", schedule: .daily), organisationID: plant.id)
+            let weekly = try await store.addChannel(Contract.email("weekly", schedule: .weekly), organisationID: depot.id)
+            _ = try await store.createAlert(Contract.draft(plant, key: "p", channels: [daily.id]))
+            _ = try await store.createAlert(Contract.draft(depot, key: "d", channels: [weekly.id]))
+            try await store.saveOrganisationSettings(OrganisationSettings(name: "Plant", timeZone: "America/Chicago", digestHour: 16,
+                                                                          baseURL: "http://10.0.0.5:8080"),
+                                                     organisationID: plant.id, actor: "ada@example.org", at: Contract.epoch)
+            let held = try await store.channelsWithHeldAlerts()
+            #expect(held.map(\.channel.id) == [daily.id, weekly.id])
+            #expect(held.map(\.timeZone) == ["America/Chicago", "UTC"])
+            #expect(held.map(\.digestHour) == [16, 7])
+
+            let boundary = Date().addingTimeInterval(60)
+            #expect(try await store.composeDigest(channelID: daily.id, periodEnd: boundary, now: boundary) == 1)
+            #expect(try await store.composeDigest(channelID: weekly.id, periodEnd: boundary, now: boundary) == 1)
+            let claimed = try await store.claimDeliveries(now: boundary, lease: 60, limit: 10, only: nil, kinds: nil)
+            let plantDigest = try #require(claimed.first { $0.organisationID == plant.id })
+            let depotDigest = try #require(claimed.first { $0.organisationID == depot.id })
+            let plantContent = try await store.deliveryContent(plantDigest, cache: AdvisoryCache())
+            #expect(plantContent.baseURL == "http://10.0.0.5:8080")
+            #expect(plantContent.notices.count == 1)
+            #expect(try await store.deliveryContent(depotDigest, cache: AdvisoryCache()).baseURL == nil, "the server's, for an organisation without one")
+        }
+    }
 }
