@@ -1,0 +1,209 @@
+import Foundation
+
+/// The groups of the CSAF 2.0 standard's tests (§6): a document that fails a mandatory test is not valid CSAF;
+/// optional tests find what a good document avoids; informative ones what is worth a look.
+public enum ConformanceGroup: String, Sendable, Codable, CaseIterable, Comparable {
+    case mandatory, optional, informative
+
+    public static func < (lhs: ConformanceGroup, rhs: ConformanceGroup) -> Bool {
+        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    }
+}
+
+/// One finding of a §6 test: the test's number (`6.1.1`), its group, where (a JSON path, `$.vulnerabilities[0].cve`)
+/// and a sentence a document's author can act on.
+public struct ConformanceFinding: Sendable, Equatable, Codable, CustomStringConvertible {
+    public var test: String
+    public var group: ConformanceGroup
+    public var path: String
+    public var message: String
+
+    public init(test: String, group: ConformanceGroup, path: String, message: String) {
+        self.test = test
+        self.group = group
+        self.path = path
+        self.message = message
+    }
+
+    public var description: String { "\(test) (\(group.rawValue)) \(path): \(message)" }
+}
+
+/// One test of §6: its number, group and title, and what it finds in a document.
+public struct ConformanceTest: Sendable {
+    public let id: String
+    public let group: ConformanceGroup
+    public let title: String
+    let run: @Sendable (ConformanceDocument, inout ConformanceReport) -> Void
+}
+
+/// What the tests of one run found.
+public struct ConformanceReport: Sendable {
+    public private(set) var findings: [ConformanceFinding] = []
+    var current: (id: String, group: ConformanceGroup) = ("", .mandatory)
+
+    mutating func fail(_ path: String, _ message: String) {
+        findings.append(ConformanceFinding(test: current.id, group: current.group, path: path, message: message))
+    }
+}
+
+/// The CSAF 2.0 standard's tests (§6) over a document's JSON, not its decoded model: they judge documents that the
+/// model would refuse to read, and report the path of what they find.
+public enum CSAFConformance {
+    /// Every test implemented, in the standard's order.
+    public static let tests: [ConformanceTest] = mandatoryTests
+
+    /// The tests of `groups` (all unless given), or only those numbered in `only`, run over `document`.
+    public static func check(_ document: JSONValue, groups: Set<ConformanceGroup> = Set(ConformanceGroup.allCases),
+                             only: Set<String>? = nil) -> [ConformanceFinding] {
+        let context = ConformanceDocument(document)
+        var report = ConformanceReport()
+        for test in tests where groups.contains(test.group) && (only?.contains(test.id) ?? true) {
+            report.current = (test.id, test.group)
+            test.run(context, &report)
+        }
+        return report.findings
+    }
+
+    /// Parses and checks a document's bytes.
+    public static func check(bytes: some ContiguousBytes, groups: Set<ConformanceGroup> = Set(ConformanceGroup.allCases)) throws(JSONSyntaxError) -> [ConformanceFinding] {
+        check(try JSONParser.parse(bytes), groups: groups)
+    }
+}
+
+/// A document prepared for the tests: its JSON with the product IDs and groups it defines and the places that
+/// reference them, collected once.
+struct ConformanceDocument: Sendable {
+    let root: JSONValue
+    /// `product_id` of every Full Product Name, with its path.
+    let definedProducts: [(id: String, path: String)]
+    /// Every place a product ID is referenced (§6.1.1's paths), with its path.
+    let productReferences: [(id: String, path: String)]
+    /// `group_id` of every product group, with its path and the product IDs it holds.
+    let groups: [(id: String, path: String, products: [String])]
+
+    init(_ root: JSONValue) {
+        self.root = root
+        var defined: [(String, String)] = []
+        var references: [(String, String)] = []
+        var groups: [(String, String, [String])] = []
+        let tree = root["product_tree"]
+        func fullProductName(_ value: JSONValue?, _ path: String) {
+            if let id = value?["product_id"]?.stringValue { defined.append((id, path + ".product_id")) }
+        }
+        func branches(_ value: JSONValue?, _ path: String) {
+            for (i, branch) in (value?.arrayValue ?? []).enumerated() {
+                let at = "\(path)[\(i)]"
+                fullProductName(branch["product"], at + ".product")
+                branches(branch["branches"], at + ".branches")
+            }
+        }
+        branches(tree?["branches"], "$.product_tree.branches")
+        for (i, name) in (tree?["full_product_names"]?.arrayValue ?? []).enumerated() {
+            fullProductName(name, "$.product_tree.full_product_names[\(i)]")
+        }
+        for (i, relationship) in (tree?["relationships"]?.arrayValue ?? []).enumerated() {
+            let at = "$.product_tree.relationships[\(i)]"
+            fullProductName(relationship["full_product_name"], at + ".full_product_name")
+            for key in ["product_reference", "relates_to_product_reference"] {
+                if let id = relationship[key]?.stringValue { references.append((id, "\(at).\(key)")) }
+            }
+        }
+        for (i, group) in (tree?["product_groups"]?.arrayValue ?? []).enumerated() {
+            let at = "$.product_tree.product_groups[\(i)]"
+            let ids = group["product_ids"]?.arrayValue ?? []
+            for (j, id) in ids.enumerated() {
+                if let id = id.stringValue { references.append((id, "\(at).product_ids[\(j)]")) }
+            }
+            if let id = group["group_id"]?.stringValue { groups.append((id, at + ".group_id", ids.compactMap(\.stringValue))) }
+        }
+        for (i, vulnerability) in (root["vulnerabilities"]?.arrayValue ?? []).enumerated() {
+            let at = "$.vulnerabilities[\(i)]"
+            for status in StatusLists.all {
+                for (j, id) in (vulnerability["product_status"]?[status]?.arrayValue ?? []).enumerated() {
+                    if let id = id.stringValue { references.append((id, "\(at).product_status.\(status)[\(j)]")) }
+                }
+            }
+            for (list, key) in [("remediations", "product_ids"), ("scores", "products"), ("threats", "product_ids"), ("flags", "product_ids")] {
+                for (j, item) in (vulnerability[list]?.arrayValue ?? []).enumerated() {
+                    for (k, id) in (item[key]?.arrayValue ?? []).enumerated() {
+                        if let id = id.stringValue { references.append((id, "\(at).\(list)[\(j)].\(key)[\(k)]")) }
+                    }
+                }
+            }
+        }
+        definedProducts = defined
+        productReferences = references
+        self.groups = groups
+    }
+
+    var document: JSONValue? { root["document"] }
+    var category: String { document?["category"]?.stringValue ?? "" }
+    var vulnerabilities: [JSONValue] { root["vulnerabilities"]?.arrayValue ?? [] }
+
+    /// The products a list of product IDs and a list of group IDs name together.
+    func products(ids: JSONValue?, groupIDs: JSONValue?) -> Set<String> {
+        var products = Set((ids?.arrayValue ?? []).compactMap(\.stringValue))
+        for groupID in (groupIDs?.arrayValue ?? []).compactMap(\.stringValue) {
+            for group in groups where group.id == groupID { products.formUnion(group.products) }
+        }
+        return products
+    }
+
+    /// Every Full Product Name in the product tree, with its path: in branches, `full_product_names` and relationships.
+    var fullProductNames: [(value: JSONValue, path: String)] {
+        var names: [(JSONValue, String)] = []
+        let tree = root["product_tree"]
+        func branches(_ value: JSONValue?, _ path: String) {
+            for (i, branch) in (value?.arrayValue ?? []).enumerated() {
+                let at = "\(path)[\(i)]"
+                if let product = branch["product"] { names.append((product, at + ".product")) }
+                branches(branch["branches"], at + ".branches")
+            }
+        }
+        branches(tree?["branches"], "$.product_tree.branches")
+        for (i, name) in (tree?["full_product_names"]?.arrayValue ?? []).enumerated() { names.append((name, "$.product_tree.full_product_names[\(i)]")) }
+        for (i, relationship) in (tree?["relationships"]?.arrayValue ?? []).enumerated() {
+            if let name = relationship["full_product_name"] { names.append((name, "$.product_tree.relationships[\(i)].full_product_name")) }
+        }
+        return names
+    }
+
+    /// Every branch, however deep, with its path.
+    var allBranches: [(value: JSONValue, path: String)] {
+        var all: [(JSONValue, String)] = []
+        func walk(_ value: JSONValue?, _ path: String) {
+            for (i, branch) in (value?.arrayValue ?? []).enumerated() {
+                let at = "\(path)[\(i)]"
+                all.append((branch, at))
+                walk(branch["branches"], at + ".branches")
+            }
+        }
+        walk(root["product_tree"]?["branches"], "$.product_tree.branches")
+        return all
+    }
+}
+
+/// The product status lists of a vulnerability.
+enum StatusLists {
+    static let all = ["first_affected", "first_fixed", "fixed", "known_affected", "known_not_affected", "last_affected", "recommended",
+                      "under_investigation"]
+    /// §6.1.6's groups: a product in two of them contradicts itself.
+    static let contradictionGroups: [(name: String, lists: [String])] = [
+        ("affected", ["first_affected", "known_affected", "last_affected"]),
+        ("not affected", ["known_not_affected"]),
+        ("fixed", ["first_fixed", "fixed"]),
+        ("under investigation", ["under_investigation"]),
+    ]
+}
+
+extension JSONValue {
+    var arrayValue: [JSONValue]? {
+        if case .array(let items) = self { return items }
+        return nil
+    }
+
+    var members: [JSONMember]? {
+        if case .object(let members) = self { return members }
+        return nil
+    }
+}

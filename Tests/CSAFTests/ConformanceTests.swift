@@ -1,0 +1,86 @@
+import CSAF
+import Foundation
+import Testing
+import VigilTestSupport
+
+/// The CSAF 2.0 §6 tests against the OASIS test documents (`test/validator/data/testcases.json`): each document listed
+/// under a test's `failures` must fail that test, by number, and each listed as `valid` must pass it. Tests not
+/// implemented yet are listed in the output, not counted as passing.
+@Suite("CSAF §6 conformance tests")
+struct ConformanceTests {
+    typealias TestCases = OASISValidatorTests.TestCases
+
+    static func findings(_ data: URL, _ name: String) throws -> [ConformanceFinding] {
+        CSAFConformance.check(try JSONParser.parse(try Data(contentsOf: data.appendingPathComponent(name))))
+    }
+
+    @Test("each OASIS failure document fails its test by number, each valid document passes it; the score per group is printed")
+    func oasisTestDocuments() throws {
+        let data = try SharedData.url("oasis-csaf-2.0/test/validator/data")
+        let cases = try JSONDecoder().decode(TestCases.self, from: Data(contentsOf: data.appendingPathComponent("testcases.json")))
+        #expect(cases.tests.count == 74)
+        let implemented = Set(CSAFConformance.tests.map(\.id))
+        #expect(implemented.count == CSAFConformance.tests.count, "a test number is registered twice")
+        var score: [ConformanceGroup: (tests: Int, implemented: Int, documents: Int, right: Int)] = [:]
+        var missing: [String] = []
+        var alsoFailing: [String] = []
+        for test in cases.tests {
+            let group: ConformanceGroup = test.id.hasPrefix("6.1.") ? .mandatory : test.id.hasPrefix("6.2.") ? .optional : .informative
+            score[group, default: (0, 0, 0, 0)].tests += 1
+            guard implemented.contains(test.id) else {
+                missing.append(test.id)
+                continue
+            }
+            score[group]!.implemented += 1
+            for failure in test.failures ?? [] {
+                let found = try Self.findings(data, failure.name)
+                score[group]!.documents += 1
+                let mine = found.filter { $0.test == test.id }
+                if mine.isEmpty {
+                    Issue.record("\(failure.name) should fail \(test.id); findings: \(found)")
+                } else {
+                    score[group]!.right += 1
+                    #expect(mine.allSatisfy { $0.group == group && $0.path.hasPrefix("$") && !$0.message.isEmpty })
+                }
+                // Some failure documents show more than one mistake (a minimal VEX document lacks notes and IDs
+                // both): listed, for a reader to judge, not asserted away.
+                let others = Set(found.filter { $0.group == .mandatory && $0.test != test.id }.map(\.test)).sorted()
+                if !others.isEmpty { alsoFailing.append("\((failure.name as NSString).lastPathComponent) also fails \(others.joined(separator: ", "))") }
+            }
+            for valid in test.valid ?? [] {
+                let found = try Self.findings(data, valid.name)
+                score[group]!.documents += 1
+                let mandatory = found.filter { $0.group == .mandatory }
+                if mandatory.isEmpty && !found.contains(where: { $0.test == test.id }) {
+                    score[group]!.right += 1
+                } else {
+                    Issue.record("\(valid.name) should pass \(test.id) and every mandatory test; findings: \(found)")
+                }
+            }
+        }
+        for group in ConformanceGroup.allCases {
+            let s = score[group] ?? (0, 0, 0, 0)
+            print("CSAF §6 \(group.rawValue): \(s.implemented) of \(s.tests) tests implemented; \(s.right) of \(s.documents) of their test documents judged right")
+        }
+        print("CSAF §6 tests not implemented yet: \(missing.joined(separator: ", "))")
+        print("CSAF §6 failure documents with more than their own mistake:\n  " + alsoFailing.joined(separator: "\n  "))
+    }
+
+    @Test("a document that is not an object, or has wrong types where the tests look, gives findings or none, never a crash")
+    func hostileShapes() throws {
+        for text in ["[]", "null", "\"csaf\"", #"{"document": 3, "product_tree": [], "vulnerabilities": {}}"#,
+                     #"{"document": {"tracking": {"revision_history": [{"number": 7, "date": []}], "version": {}}}, "vulnerabilities": [1, "x", null]}"#,
+                     #"{"product_tree": {"branches": [{"branches": [{"branches": "x"}]}], "relationships": [{"full_product_name": {"product_id": "A"}, "product_reference": "A"}]}}"#] {
+            let findings = CSAFConformance.check(try JSONParser.parse(Array(text.utf8)))
+            #expect(findings.allSatisfy { !$0.test.isEmpty }, "\(text)")
+        }
+        // A relationship whose product is made from itself is circular (6.1.3), not an endless loop.
+        let circular = CSAFConformance.check(try JSONParser.parse(Array(#"""
+            {"product_tree": {"relationships": [
+              {"category": "installed_on", "full_product_name": {"name": "A", "product_id": "A"}, "product_reference": "B", "relates_to_product_reference": "C"},
+              {"category": "installed_on", "full_product_name": {"name": "B", "product_id": "B"}, "product_reference": "A", "relates_to_product_reference": "C"}]}}
+            """#.utf8)), only: ["6.1.3"])
+        #expect(circular.map(\.path) == ["$.product_tree.relationships[0].full_product_name.product_id",
+                                         "$.product_tree.relationships[1].full_product_name.product_id"])
+    }
+}
