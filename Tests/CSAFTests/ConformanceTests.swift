@@ -84,3 +84,77 @@ struct ConformanceTests {
                                          "$.product_tree.relationships[1].full_product_name.product_id"])
     }
 }
+
+/// The CVSS calculator against FIRST-derived vectors in `../shared/data/vectors/cvss` (each line a vector and its
+/// base, temporal and environmental scores), and the package URL check against purl-spec's parse cases.
+@Suite("CVSS scores and package URLs for §6")
+struct ConformanceFormatTests {
+    @Test("every v2 and v3 vector of ../shared/data/vectors/cvss scores as listed: base, temporal and environmental",
+          arguments: ["vectors_simple2", "vectors_simple3", "vectors_simple31", "vectors_calculator2", "vectors_calculator3", "vectors_cvsslib2",
+                      "vectors_cvsslib3"])
+    func cvssVectors(file: String) throws {
+        let text = String(decoding: try SharedData.bytes("vectors/cvss/\(file)"), as: UTF8.self)
+        var checked = 0, wrong: [String] = []
+        for line in text.split(separator: "\n") where !line.isEmpty {
+            let parts = line.components(separatedBy: " - (")
+            guard parts.count == 2 else { continue }
+            let expected = parts[1].dropLast().components(separatedBy: ", ").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+            guard let scores = CVSSVectorScores(parts[0]) else {
+                wrong.append("\(parts[0]) did not parse")
+                continue
+            }
+            checked += 1
+            let got: [Double?] = [scores.baseScore, scores.temporalScore, scores.environmentalScore]
+            for (index, value) in expected.enumerated() where index < 3 {
+                // "None" in the file: the vector defines no such score.
+                // The v3 files give a vector without temporal (or environmental) metrics the base (or temporal) score
+                // there; the v2 file says None.
+                let mine = got[index] ?? (index == 2 ? (scores.temporalScore ?? scores.baseScore) : scores.baseScore)
+                if let value, abs(mine - abs(value)) > 0.001 {
+                    wrong.append("\(parts[0]): score \(index) is \(mine), expected \(value)")
+                }
+            }
+        }
+        #expect(checked == text.split(separator: "\n").filter { !$0.isEmpty }.count, "\(file): \(checked) vectors scored")
+        #expect(wrong.isEmpty, "\(file): \(wrong.count) wrong, first: \(wrong.prefix(5))")
+        print("CVSS \(file): \(checked) vectors scored, \(wrong.count) wrong")
+    }
+
+    @Test("purl-spec's parse cases: the invalid ones are refused, the valid ones accepted")
+    func packageURLs() throws {
+        struct Cases: Decodable {
+            struct Case: Decodable {
+                var test_type: String
+                var input: JSONInput
+                var expected_failure: Bool?
+            }
+            var tests: [Case]
+        }
+        enum JSONInput: Decodable {
+            case text(String), other
+            init(from decoder: Decoder) throws {
+                self = (try? decoder.singleValueContainer().decode(String.self)).map(JSONInput.text) ?? .other
+            }
+        }
+        // The specification's own cases, then the per-type ones (a Chrome extension's ID is 32 letters a–p, a CPAN
+        // name has no "::"…): §6.1.13 asks for a valid package URL, which Vigil judges by the generic grammar only.
+        var generic: [(String, Bool)] = [], typed: [(String, Bool)] = []
+        for file in try SharedData.jsonFiles(under: "vectors/purl-spec/tests") {
+            let decoded = try JSONDecoder().decode(Cases.self, from: Data(try SharedData.bytes("vectors/purl-spec/tests/\(file)")))
+            for test in decoded.tests where test.test_type == "parse" {
+                guard case .text(let input) = test.input else { continue }
+                if file.hasPrefix("spec/") { generic.append((input, test.expected_failure ?? false)) } else { typed.append((input, test.expected_failure ?? false)) }
+            }
+        }
+        func misjudged(_ cases: [(String, Bool)]) -> [String] {
+            cases.filter { (PackageURLCheck.problem($0.0) != nil) != $0.1 }.map { "\($0.0) should be \($0.1 ? "refused" : "accepted")" }
+        }
+        #expect(generic.count >= 10 && typed.count > 100)
+        let wrong = misjudged(generic)
+        #expect(wrong.isEmpty, "\(wrong)")
+        // Every valid per-type case is accepted; the invalid ones the generic grammar cannot see are counted.
+        let typedWrong = misjudged(typed)
+        #expect(typedWrong.allSatisfy { $0.hasSuffix("should be refused") }, "\(typedWrong)")
+        print("purl-spec parse cases: \(generic.count) of the specification's judged right; \(typed.count - typedWrong.count) of \(typed.count) per-type cases (\(typedWrong.count) invalid only by a type's own rules accepted)")
+    }
+}

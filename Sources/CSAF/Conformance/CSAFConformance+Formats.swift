@@ -1,0 +1,165 @@
+import Foundation
+
+/// The mandatory tests about formats defined elsewhere: CVSS objects (6.1.8–6.1.10), language tags (6.1.12) and
+/// package URLs (6.1.13). 6.1.11 (CWE) needs MITRE's catalogue, which Vigil does not ship: it is reported as not run.
+extension CSAFConformance {
+    static let formatTests: [ConformanceTest] = [
+        test("6.1.8", "Invalid CVSS") { doc, report in
+            forEachCVSS(doc) { key, cvss, path in
+                let required = key == "cvss_v3" ? ["version", "vectorString", "baseScore", "baseSeverity"] : ["version", "vectorString", "baseScore"]
+                for property in required where cvss[property] == nil {
+                    report.fail(path, "the \(key) object lacks \(property), which the CVSS schema requires")
+                }
+                let versions = key == "cvss_v3" ? ["3.0", "3.1"] : ["2.0"]
+                if let version = cvss["version"], !versions.contains(version.stringValue ?? "") {
+                    report.fail(path + ".version", "\(key) has version \(describe(version)); it must be \(versions.joined(separator: " or "))")
+                }
+                if let vector = cvss["vectorString"] {
+                    let text = vector.stringValue ?? ""
+                    let parsed = CVSSVectorScores(text)
+                    let expected = key == "cvss_v3" ? [CVSSVectorScores.Version.v30, .v31] : [.v2]
+                    if parsed.map({ !expected.contains($0.version) }) ?? true {
+                        report.fail(path + ".vectorString", "\(describe(vector)) is not a CVSS \(versions.joined(separator: "/")) vector")
+                    } else if let parsed, let version = cvss["version"]?.stringValue, key == "cvss_v3", parsed.version.rawValue != version {
+                        report.fail(path + ".vectorString", "the vector is CVSS \(parsed.version.rawValue) but version says \(version)")
+                    }
+                }
+                for property in ["baseScore", "temporalScore", "environmentalScore"] {
+                    guard let value = cvss[property] else { continue }
+                    if case .number(let score) = value, (0...10).contains(score) { continue }
+                    report.fail("\(path).\(property)", "\(property) is \(describe(value)); a CVSS score is a number from 0 to 10")
+                }
+                let properties = key == "cvss_v3" ? v3Properties : v2Properties
+                for member in cvss.members ?? [] {
+                    if let words = properties.first(where: { $0.property == member.key })?.words,
+                       !words.values.contains(member.value.stringValue ?? "") && !(words.values.isEmpty) {
+                        report.fail("\(path).\(member.key)", "\(member.key) is \(describe(member.value)); it must be one of \(Set(words.values).sorted().joined(separator: ", "))")
+                    }
+                }
+                if key == "cvss_v3" {
+                    for property in ["baseSeverity", "temporalSeverity", "environmentalSeverity"] {
+                        if let value = cvss[property], !["NONE", "LOW", "MEDIUM", "HIGH", "CRITICAL"].contains(value.stringValue ?? "") {
+                            report.fail("\(path).\(property)", "\(property) is \(describe(value)); it must be NONE, LOW, MEDIUM, HIGH or CRITICAL")
+                        }
+                    }
+                }
+            }
+        },
+        test("6.1.9", "Invalid CVSS computation") { doc, report in
+            forEachCVSS(doc) { key, cvss, path in
+                guard let text = cvss["vectorString"]?.stringValue, let scores = CVSSVectorScores(text) else { return }
+                let computed: [(String, Double?, String?)] = [("baseScore", scores.baseScore, "baseSeverity"),
+                                                              ("temporalScore", scores.temporalScore, "temporalSeverity"),
+                                                              ("environmentalScore", scores.environmentalScore, "environmentalSeverity")]
+                for (property, value, severity) in computed {
+                    if case .number(let given)? = cvss[property] {
+                        // A score the vector does not define (no temporal metric) is the base score's.
+                        let expected = value ?? (property == "environmentalScore" ? scores.temporalScore ?? scores.baseScore : scores.baseScore)
+                        if abs(given - expected) > 0.001 {
+                            report.fail("\(path).\(property)", "\(property) is \(format(given)) but the vector \(text) gives \(format(expected))")
+                        }
+                    }
+                    if key == "cvss_v3", let severity, let given = cvss[severity]?.stringValue {
+                        let score = value ?? (property == "environmentalScore" ? scores.temporalScore ?? scores.baseScore : scores.baseScore)
+                        let expected = CVSSVectorScores.severity(score)
+                        if given != expected {
+                            report.fail("\(path).\(severity)", "\(severity) is \(given) but a score of \(format(score)) is \(expected)")
+                        }
+                    }
+                }
+            }
+        },
+        test("6.1.10", "Inconsistent CVSS") { doc, report in
+            forEachCVSS(doc) { key, cvss, path in
+                guard let text = cvss["vectorString"]?.stringValue, let scores = CVSSVectorScores(text) else { return }
+                let properties = key == "cvss_v3" ? v3Properties : v2Properties
+                let undefined = key == "cvss_v3" ? "X" : "ND"
+                for (metric, property, words) in properties {
+                    guard let given = cvss[property]?.stringValue else { continue }
+                    let code = scores.metrics[metric] ?? undefined
+                    if let expected = words[code], expected != given {
+                        report.fail("\(path).\(property)", "\(property) is \(given) but the vector says \(metric):\(code) (\(expected))")
+                    }
+                }
+            }
+        },
+        test("6.1.12", "Language") { doc, report in
+            for key in ["lang", "source_lang"] {
+                guard let value = doc.document?[key] else { continue }
+                if let problem = LanguageTag.problem(value.stringValue ?? "") {
+                    report.fail("$.document.\(key)", "\(describe(value)) is not a valid language tag: \(problem)")
+                }
+            }
+        },
+        test("6.1.13", "PURL") { doc, report in
+            for name in doc.fullProductNames {
+                guard let purl = name.value["product_identification_helper"]?["purl"] else { continue }
+                if let problem = PackageURLCheck.problem(purl.stringValue ?? "") {
+                    report.fail(name.path + ".product_identification_helper.purl", "\(describe(purl)) is not a valid package URL: \(problem)")
+                }
+            }
+        },
+    ]
+
+    /// Each CVSS object of each score, with its key (`cvss_v2`, `cvss_v3`) and path.
+    static func forEachCVSS(_ doc: ConformanceDocument, _ body: (String, JSONValue, String) -> Void) {
+        for (i, vulnerability) in doc.vulnerabilities.enumerated() {
+            for (j, score) in (vulnerability["scores"]?.arrayValue ?? []).enumerated() {
+                for key in ["cvss_v2", "cvss_v3"] {
+                    if let cvss = score[key], cvss.members != nil { body(key, cvss, "$.vulnerabilities[\(i)].scores[\(j)].\(key)") }
+                }
+            }
+        }
+    }
+
+    static func describe(_ value: JSONValue) -> String {
+        switch value {
+        case .string(let text): "“\(text)”"
+        case .number(let number): format(number)
+        default: value.typeName
+        }
+    }
+
+    static func format(_ number: Double) -> String {
+        number == number.rounded() && abs(number) < 1e15 ? String(format: "%.1f", number) : "\(number)"
+    }
+
+    /// CVSS v3 metrics, the properties that repeat them, and the words for each value.
+    static let v3Properties: [(metric: String, property: String, words: [String: String])] = {
+        let notDefined = ["X": "NOT_DEFINED"]
+        let av = ["N": "NETWORK", "A": "ADJACENT_NETWORK", "L": "LOCAL", "P": "PHYSICAL"]
+        let lowHigh = ["L": "LOW", "H": "HIGH"]
+        let pr = ["N": "NONE", "L": "LOW", "H": "HIGH"]
+        let ui = ["N": "NONE", "R": "REQUIRED"]
+        let scope = ["U": "UNCHANGED", "C": "CHANGED"]
+        let impact = ["H": "HIGH", "L": "LOW", "N": "NONE"]
+        let requirement = ["X": "NOT_DEFINED", "H": "HIGH", "M": "MEDIUM", "L": "LOW"]
+        func modified(_ words: [String: String]) -> [String: String] { words.merging(notDefined) { a, _ in a } }
+        return [("AV", "attackVector", av), ("AC", "attackComplexity", lowHigh), ("PR", "privilegesRequired", pr), ("UI", "userInteraction", ui),
+                ("S", "scope", scope), ("C", "confidentialityImpact", impact), ("I", "integrityImpact", impact), ("A", "availabilityImpact", impact),
+                ("E", "exploitCodeMaturity", ["X": "NOT_DEFINED", "H": "HIGH", "F": "FUNCTIONAL", "P": "PROOF_OF_CONCEPT", "U": "UNPROVEN"]),
+                ("RL", "remediationLevel", ["X": "NOT_DEFINED", "U": "UNAVAILABLE", "W": "WORKAROUND", "T": "TEMPORARY_FIX", "O": "OFFICIAL_FIX"]),
+                ("RC", "reportConfidence", ["X": "NOT_DEFINED", "C": "CONFIRMED", "R": "REASONABLE", "U": "UNKNOWN"]),
+                ("CR", "confidentialityRequirement", requirement), ("IR", "integrityRequirement", requirement), ("AR", "availabilityRequirement", requirement),
+                ("MAV", "modifiedAttackVector", modified(av)), ("MAC", "modifiedAttackComplexity", modified(lowHigh)),
+                ("MPR", "modifiedPrivilegesRequired", modified(pr)), ("MUI", "modifiedUserInteraction", modified(ui)), ("MS", "modifiedScope", modified(scope)),
+                ("MC", "modifiedConfidentialityImpact", modified(impact)), ("MI", "modifiedIntegrityImpact", modified(impact)),
+                ("MA", "modifiedAvailabilityImpact", modified(impact))]
+    }()
+
+    /// CVSS v2 metrics, the properties that repeat them, and the words for each value.
+    static let v2Properties: [(metric: String, property: String, words: [String: String])] = {
+        let impact = ["N": "NONE", "P": "PARTIAL", "C": "COMPLETE"]
+        let requirement = ["L": "LOW", "M": "MEDIUM", "H": "HIGH", "ND": "NOT_DEFINED"]
+        return [("AV", "accessVector", ["L": "LOCAL", "A": "ADJACENT_NETWORK", "N": "NETWORK"]),
+                ("AC", "accessComplexity", ["H": "HIGH", "M": "MEDIUM", "L": "LOW"]),
+                ("Au", "authentication", ["M": "MULTIPLE", "S": "SINGLE", "N": "NONE"]),
+                ("C", "confidentialityImpact", impact), ("I", "integrityImpact", impact), ("A", "availabilityImpact", impact),
+                ("E", "exploitability", ["U": "UNPROVEN", "POC": "PROOF_OF_CONCEPT", "F": "FUNCTIONAL", "H": "HIGH", "ND": "NOT_DEFINED"]),
+                ("RL", "remediationLevel", ["OF": "OFFICIAL_FIX", "TF": "TEMPORARY_FIX", "W": "WORKAROUND", "U": "UNAVAILABLE", "ND": "NOT_DEFINED"]),
+                ("RC", "reportConfidence", ["UC": "UNCONFIRMED", "UR": "UNCORROBORATED", "C": "CONFIRMED", "ND": "NOT_DEFINED"]),
+                ("CDP", "collateralDamagePotential", ["N": "NONE", "L": "LOW", "LM": "LOW_MEDIUM", "MH": "MEDIUM_HIGH", "H": "HIGH", "ND": "NOT_DEFINED"]),
+                ("TD", "targetDistribution", ["N": "NONE", "L": "LOW", "M": "MEDIUM", "H": "HIGH", "ND": "NOT_DEFINED"]),
+                ("CR", "confidentialityRequirement", requirement), ("IR", "integrityRequirement", requirement), ("AR", "availabilityRequirement", requirement)]
+    }()
+}
