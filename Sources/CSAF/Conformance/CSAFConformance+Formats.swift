@@ -73,10 +73,10 @@ extension CSAFConformance {
             forEachCVSS(doc) { key, cvss, path in
                 guard let text = cvss["vectorString"]?.stringValue, let scores = CVSSVectorScores(text) else { return }
                 let properties = key == "cvss_v3" ? v3Properties : v2Properties
-                let undefined = key == "cvss_v3" ? "X" : "ND"
+                // A property for a metric the vector leaves out adds to it (an environmental property beside a base
+                // vector): only a metric in both can contradict.
                 for (metric, property, words) in properties {
-                    guard let given = cvss[property]?.stringValue else { continue }
-                    let code = scores.metrics[metric] ?? undefined
+                    guard let given = cvss[property]?.stringValue, let code = scores.metrics[metric] else { continue }
                     if let expected = words[code], expected != given {
                         report.fail("\(path).\(property)", "\(property) is \(given) but the vector says \(metric):\(code) (\(expected))")
                     }
