@@ -45,7 +45,7 @@ public enum OfflineVerifier {
                            now: Date = Date()) throws -> Report {
         let candidates = try FileDiscovery.candidates(in: paths)
         let keys = ProviderKeys.discover(metadataPaths: FileDiscovery.providerMetadata(among: candidates), explicit: explicit)
-        let results = UnsafeResults(count: candidates.count)
+        let results = ConcurrentResults<Result>(count: candidates.count)
         DispatchQueue.concurrentPerform(iterations: candidates.count) { index in
             results.set(index, check(candidates[index], keys: keys, maxBytes: maxBytes, now: now))
         }
@@ -98,17 +98,5 @@ public enum OfflineVerifier {
         let (integrity, _) = IntegrityChecker.check(bytes: bytes, fileName: IntegrityChecker.lastPathComponent(path),
                                                     sidecars: sidecars, keyring: keys.keyring(for: path) ?? Keyring(), now: now)
         return .verdict(Verdict(path: path, status: integrity.status.rawValue, reason: integrity.detail, signer: integrity.signer))
-    }
-
-    /// Results written by index from concurrent workers; each slot is written once, read after all are done.
-    final class UnsafeResults: @unchecked Sendable {
-        private(set) var values: [Result?]
-        private let lock = NSLock()
-        init(count: Int) { values = Array(repeating: nil, count: count) }
-        func set(_ index: Int, _ value: Result?) {
-            lock.lock()
-            values[index] = value
-            lock.unlock()
-        }
     }
 }

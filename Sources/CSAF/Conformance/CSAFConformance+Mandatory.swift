@@ -394,8 +394,7 @@ extension CSAFConformance {
     }
 
     static func test(_ id: String, _ title: String, _ run: @escaping @Sendable (ConformanceDocument, inout ConformanceReport) -> Void) -> ConformanceTest {
-        let group: ConformanceGroup = id.hasPrefix("6.1.") ? .mandatory : id.hasPrefix("6.2.") ? .optional : .informative
-        return ConformanceTest(id: id, group: group, title: title, run: run)
+        ConformanceTest(id: id, group: group(of: id), title: title, run: run)
     }
 
     static func revisions(_ doc: ConformanceDocument) -> [JSONValue] {

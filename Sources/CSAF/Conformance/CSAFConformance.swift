@@ -61,8 +61,13 @@ public enum CSAFConformance {
         ("6.3.8", "spell check: no dictionary is installed"),
     ]
 
+    /// The group a test number belongs to: 6.1 mandatory, 6.2 optional, 6.3 informative.
+    public static func group(of id: String) -> ConformanceGroup {
+        id.hasPrefix("6.1.") ? .mandatory : id.hasPrefix("6.2.") ? .optional : .informative
+    }
+
     /// `6.1.27.10` as numbers, for sorting in the standard's order.
-    static func order(_ id: String) -> [Int] { id.split(separator: ".").map { Int($0) ?? 0 } }
+    public static func order(_ id: String) -> [Int] { id.split(separator: ".").map { Int($0) ?? 0 } }
 
     /// The tests of `groups` (all unless given), or only those numbered in `only`, run over `document`.
     public static func check(_ document: JSONValue, groups: Set<ConformanceGroup> = Set(ConformanceGroup.allCases),
