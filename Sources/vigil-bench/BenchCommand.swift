@@ -19,7 +19,7 @@ struct VigilBench: AsyncParsableCommand {
         commandName: "vigil-bench",
         abstract: "Measure performance against stated targets (prints figures; asserts nothing).",
         discussion: "The page-serving benchmark is Benchmarks/serve-bench.sh (it needs wrk and nginx).",
-        subcommands: [ImportBenchmark.self, ImportBenchmarkRun.self, VerifyBenchmark.self, SyncBenchmark.self, MatchBenchmarkCommand.self, AlertBenchmarkCommand.self, SearchBenchmark.self, LatencyBenchmark.self, LinkBenchmark.self, ReportBenchmark.self])
+        subcommands: [ImportBenchmark.self, ImportBenchmarkRun.self, VerifyBenchmark.self, SyncBenchmark.self, MatchBenchmarkCommand.self, AlertBenchmarkCommand.self, SearchBenchmark.self, LatencyBenchmark.self, LinkBenchmark.self, ReportBenchmark.self, ValidateBenchmark.self])
 }
 
 /// `vigil-bench import`: imports a provider folder into a fresh database, as `vigil import` does, and compares it

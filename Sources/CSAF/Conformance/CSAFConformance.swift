@@ -151,6 +151,8 @@ struct ConformanceDocument: Sendable {
         definedProducts = defined
         productReferences = references
         self.groups = groups
+        fullProductNames = Self.fullProductNames(root)
+        allBranches = Self.allBranches(root)
     }
 
     var document: JSONValue? { root["document"] }
@@ -167,7 +169,11 @@ struct ConformanceDocument: Sendable {
     }
 
     /// Every Full Product Name in the product tree, with its path: in branches, `full_product_names` and relationships.
-    var fullProductNames: [(value: JSONValue, path: String)] {
+    let fullProductNames: [(value: JSONValue, path: String)]
+    /// Every branch, however deep, with its path.
+    let allBranches: [(value: JSONValue, path: String)]
+
+    static func fullProductNames(_ root: JSONValue) -> [(value: JSONValue, path: String)] {
         var names: [(JSONValue, String)] = []
         let tree = root["product_tree"]
         func branches(_ value: JSONValue?, _ path: String) {
@@ -185,8 +191,7 @@ struct ConformanceDocument: Sendable {
         return names
     }
 
-    /// Every branch, however deep, with its path.
-    var allBranches: [(value: JSONValue, path: String)] {
+    static func allBranches(_ root: JSONValue) -> [(value: JSONValue, path: String)] {
         var all: [(JSONValue, String)] = []
         func walk(_ value: JSONValue?, _ path: String) {
             for (i, branch) in (value?.arrayValue ?? []).enumerated() {
