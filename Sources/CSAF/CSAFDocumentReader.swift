@@ -47,6 +47,8 @@ public struct ParsedCSAF: Sendable {
     public var document: CSAFDocument
     public var advisory: Advisory
     public var warnings: [ValidationIssue]
+    /// The §6 findings by group, when `read` was asked to run the tests.
+    public var conformance: ConformanceSummary? = nil
 }
 
 /// The result of reading one JSON file.
@@ -68,8 +70,10 @@ public enum CSAFDocumentReader {
 
     /// `checkIdentifiers`: reject a document whose keyed text is over `maxIdentifierBytes` (on import; documents
     /// already stored are read without it).
+    /// With `conformance`, the CSAF 2.0 §6 tests run over the same parsed JSON and their counts come back in
+    /// `ParsedCSAF.conformance`; their findings never refuse a document.
     public static func read(_ bytes: [UInt8], maxBytes: Int = defaultMaxBytes,
-                            checkIdentifiers: Bool = true) throws(CSAFReadError) -> JSONFileContent {
+                            checkIdentifiers: Bool = true, conformance: Bool = false) throws(CSAFReadError) -> JSONFileContent {
         guard bytes.count <= maxBytes else {
             throw CSAFReadError(code: .tooLarge, message: "the file is \(bytes.count) bytes, over the limit of \(maxBytes) bytes (raise it with --max-size if the document is genuine)")
         }
@@ -108,7 +112,8 @@ public enum CSAFDocumentReader {
         }
         let advisory = AdvisoryNormalizer.normalize(document)
         if checkIdentifiers { try checkLengths(advisory, version: document.document.tracking.version) }
-        return .csaf(ParsedCSAF(document: document, advisory: advisory, warnings: issues.filter { $0.severity == .warning }))
+        return .csaf(ParsedCSAF(document: document, advisory: advisory, warnings: issues.filter { $0.severity == .warning },
+                                conformance: conformance ? ConformanceSummary(CSAFConformance.check(value)) : nil))
     }
 
     /// Throws for the first keyed text over `maxIdentifierBytes`, naming where it is and how long.

@@ -76,6 +76,8 @@ public struct IncomingDocument: Sendable {
     public var advisory: Advisory
     public var tracking: Tracking
     public var warnings: [ValidationIssue]
+    /// The CSAF §6 findings by group, when the reader ran the tests (imports and syncs do).
+    public var conformance: ConformanceSummary?
     public var integrity: DocumentIntegrity
 
     public init(origin: String, bytes: [UInt8], parsed: ParsedCSAF, integrity: DocumentIntegrity) {
@@ -84,6 +86,7 @@ public struct IncomingDocument: Sendable {
         self.advisory = parsed.advisory
         self.tracking = parsed.document.document.tracking
         self.warnings = parsed.warnings
+        self.conformance = parsed.conformance
         self.integrity = integrity
     }
 }

@@ -195,7 +195,7 @@ public struct LocalImporter: Sendable {
 
         let content: JSONFileContent
         do {
-            content = try CSAFDocumentReader.read(bytes, maxBytes: maxBytes)
+            content = try CSAFDocumentReader.read(bytes, maxBytes: maxBytes, conformance: true)
         } catch {
             let sha256 = IntegrityChecker.hex(sha256Digest(bytes))
             return .rejected(RejectedDocument(origin: path, reason: error.message, code: QuarantineCode(error.code), bytes: bytes, sha256: sha256))

@@ -509,7 +509,7 @@ public struct ProviderSync: Sendable {
                 let (integrity, failure) = IntegrityChecker.check(bytes: bytes, fileName: fileName, sidecars: found, keyring: keyring)
                 let content: JSONFileContent
                 do throws(CSAFReadError) {
-                    content = try CSAFDocumentReader.read(bytes, maxBytes: maxBytes)
+                    content = try CSAFDocumentReader.read(bytes, maxBytes: maxBytes, conformance: true)
                 } catch {
                     continuation.resume(returning: .rejected(RejectedDocument(origin: listing.url, reason: error.message, code: QuarantineCode(error.code),
                                                                               bytes: bytes, sha256: integrity.sha256), parsed: true))

@@ -144,6 +144,8 @@ public struct StoredAdvisory: Sendable {
     public var conflictCount: Int
     /// Its CVEs that are in CISA's Known Exploited Vulnerabilities catalogue.
     public var knownExploited: [KnownExploitedVulnerability] = []
+    /// The current document's CSAF §6 findings (all groups), made from its stored bytes when read.
+    public var conformance: [ConformanceFinding] = []
 
     public init(advisory: Advisory, document: StoredRevision, warnings: [ValidationIssue], revisions: [StoredRevision], conflictCount: Int, knownExploited: [KnownExploitedVulnerability] = []) {
         self.advisory = advisory
@@ -173,8 +175,11 @@ public struct StoredRevision: Sendable, Equatable, Codable {
     /// The primary key fingerprint of the verified signer, when the signature verified.
     public var signer: String?
     public var isCurrent: Bool
+    /// Its CSAF §6 findings by group, counted when it was stored; nil for a document stored before the tests existed.
+    public var conformance: ConformanceSummary? = nil
 
-    public init(documentID: Int64, version: String, currentReleaseDate: Date? = nil, sha256: String, sha512: String, size: Int, origin: String, importedAt: Date, integrity: IntegrityStatus, integrityDetail: String, hasSHA256Sidecar: Bool, hasSHA512Sidecar: Bool, hasSignature: Bool, signer: String? = nil, isCurrent: Bool) {
+    public init(documentID: Int64, version: String, currentReleaseDate: Date? = nil, sha256: String, sha512: String, size: Int, origin: String, importedAt: Date, integrity: IntegrityStatus, integrityDetail: String, hasSHA256Sidecar: Bool, hasSHA512Sidecar: Bool, hasSignature: Bool, signer: String? = nil, isCurrent: Bool, conformance: ConformanceSummary? = nil) {
+        self.conformance = conformance
         self.documentID = documentID
         self.version = version
         self.currentReleaseDate = currentReleaseDate

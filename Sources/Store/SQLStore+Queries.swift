@@ -29,8 +29,18 @@ extension SQLStore {
         guard case .csaf(let parsed) = try? CSAFDocumentReader.read(raw, maxBytes: Int.max, checkIdentifiers: false) else {
             throw StoreError.corrupt("the stored document of \(id) no longer parses (database \(path))")
         }
-        return StoredAdvisory(advisory: parsed.advisory, document: current, warnings: parsed.warnings,
-                              revisions: revisions, conflictCount: conflicts, knownExploited: known)
+        var stored = StoredAdvisory(advisory: parsed.advisory, document: current, warnings: parsed.warnings,
+                                    revisions: revisions, conflictCount: conflicts, knownExploited: known)
+        // The findings are made again from the bytes (the store keeps their counts): the same tests, the same verdicts.
+        stored.conformance = (try? CSAFConformance.check(bytes: raw)) ?? []
+        return stored
+    }
+
+    /// A document row's §6 counts; nil when they were never counted.
+    static func conformance(_ row: SQLRow) -> ConformanceSummary? {
+        guard let mandatory = row["conformance_mandatory"] as Int?, let optional = row["conformance_optional"] as Int?,
+              let informative = row["conformance_informative"] as Int? else { return nil }
+        return ConformanceSummary(mandatory: mandatory, optional: optional, informative: informative)
     }
 
     public func revisions(advisoryID: String) async throws -> [StoredRevision] {
@@ -42,6 +52,7 @@ extension SQLStore {
             SELECT d.id, d.version, d.current_release_date, d.current_release_date_raw, d.status, d.sha256, d.sha512, d.size,
               d.origin, d.imported_at, d.integrity, d.integrity_detail, d.sha256_sidecar IS NOT NULL AS has256,
               d.sha512_sidecar IS NOT NULL AS has512, d.signature IS NOT NULL AS has_sig, d.signer,
+              d.conformance_mandatory, d.conformance_optional, d.conformance_informative,
               COALESCE(d.id = (SELECT document_id FROM advisories WHERE id = ?), FALSE) AS current
             FROM documents d WHERE d.advisory_id = ?
             """, [advisoryID, advisoryID])
@@ -53,7 +64,7 @@ extension SQLStore {
                 importedAt: Timestamp.parse(row["imported_at"]) ?? Date(timeIntervalSince1970: 0),
                 integrity: IntegrityStatus(rawValue: row["integrity"]) ?? .unsigned, integrityDetail: row["integrity_detail"],
                 hasSHA256Sidecar: row["has256"], hasSHA512Sidecar: row["has512"], hasSignature: row["has_sig"],
-                signer: row["signer"], isCurrent: row["current"])
+                signer: row["signer"], isCurrent: row["current"], conformance: Self.conformance(row))
         }
         let raws = Dictionary(uniqueKeysWithValues: rows.map { ($0["id"] as Int64, $0["current_release_date_raw"] as String) })
         let statuses = Dictionary(uniqueKeysWithValues: rows.map {

@@ -310,7 +310,8 @@ extension SQLStore {
         var insert = MultiRowInsert()
         insert.add("documents", ["raw", "advisory_id", "version", "current_release_date", "current_release_date_raw", "status",
                                  "sha256", "sha512", "size", "origin", "integrity", "integrity_detail", "sha256_sidecar",
-                                 "sha512_sidecar", "signature", "imported_at", "signer"],
+                                 "sha512_sidecar", "signature", "imported_at", "signer", "conformance_mandatory", "conformance_optional",
+                                 "conformance_informative"],
                    rows: documents.map { incoming in
                        let tracking = incoming.tracking
                        let integrity = incoming.integrity
@@ -318,7 +319,8 @@ extension SQLStore {
                                tracking.currentReleaseDate, tracking.status.rawValue, integrity.sha256, integrity.sha512,
                                incoming.bytes.count, incoming.origin, integrity.status.rawValue, integrity.detail,
                                integrity.sha256Sidecar, integrity.sha512Sidecar, integrity.signature, Timestamp.format(Date()),
-                               integrity.signer]
+                               integrity.signer, incoming.conformance?.mandatory, incoming.conformance?.optional,
+                               incoming.conformance?.informative]
                    },
                    suffix: "RETURNING id, advisory_id", computed: dialect == .postgres ? [("document", "vigil_jsonb(u.raw)")] : [],
                    ordered: true)

@@ -429,6 +429,10 @@ extension SQLiteStore {
             // Per organisation: the time zone and hour of its digests, the base URL of its messages.
             for statement in SchemaText.organisationSettings { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("v22-document-conformance") { db in
+            // Per document, its CSAF §6 findings by group, counted at import and sync.
+            for statement in SchemaText.documentConformance { try db.execute(sql: statement) }
+        }
         return migrator
     }
 }

@@ -155,6 +155,14 @@ enum SchemaText {
         "ALTER TABLE organisations ADD COLUMN settings_updated_by TEXT",
     ]
 
+    /// Per document, how many CSAF §6 findings it has in each group (`ConformanceSummary`); NULL for documents stored
+    /// before the tests existed.
+    static let documentConformance = [
+        "ALTER TABLE documents ADD COLUMN conformance_mandatory INTEGER",
+        "ALTER TABLE documents ADD COLUMN conformance_optional INTEGER",
+        "ALTER TABLE documents ADD COLUMN conformance_informative INTEGER",
+    ]
+
     /// `report_settings`: an organisation's report framework, deadlines and monthly channel (`ReportSettings`).
     /// `created_at` stays as first saved: a month's report is sent only when the settings existed before it ended.
     static func reportSettingsTable(id: String) -> String {

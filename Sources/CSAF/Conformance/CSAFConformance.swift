@@ -28,6 +28,27 @@ public struct ConformanceFinding: Sendable, Equatable, Codable, CustomStringConv
     public var description: String { "\(test) (\(group.rawValue)) \(path): \(message)" }
 }
 
+/// How many §6 findings a document has in each group: what the store keeps per document (the findings themselves are
+/// made again from its bytes when asked for; the tests are deterministic).
+public struct ConformanceSummary: Sendable, Equatable, Codable {
+    public var mandatory: Int
+    public var optional: Int
+    public var informative: Int
+
+    public init(mandatory: Int, optional: Int, informative: Int) {
+        self.mandatory = mandatory
+        self.optional = optional
+        self.informative = informative
+    }
+
+    public init(_ findings: [ConformanceFinding]) {
+        self.init(mandatory: findings.count { $0.group == .mandatory }, optional: findings.count { $0.group == .optional },
+                  informative: findings.count { $0.group == .informative })
+    }
+
+    public var total: Int { mandatory + optional + informative }
+}
+
 /// One test of §6: its number, group and title, and what it finds in a document.
 public struct ConformanceTest: Sendable {
     public let id: String

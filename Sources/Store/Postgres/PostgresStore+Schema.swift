@@ -418,5 +418,7 @@ extension PostgresStore {
         ]),
         // SQLite's v21: per organisation, the time zone and hour of its digests and the base URL of its messages.
         Migration(name: "v10-organisation-settings", statements: SchemaText.organisationSettings),
+        // SQLite's v22: per document, its CSAF §6 findings by group.
+        Migration(name: "v11-document-conformance", statements: SchemaText.documentConformance),
     ]
 }

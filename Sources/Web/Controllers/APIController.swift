@@ -92,11 +92,34 @@ struct APIController<Context: RequestContext>: Sendable {
         let integrity: Integrity
         let revisions: [Revision]
         let validationWarnings: [ValidationIssue]
+        /// The CSAF 2.0 §6 tests over the current document.
+        let conformance: Conformance
         let conflicts: Int
         let knownExploited: [KnownExploitedVulnerability]
         let links: Links
         /// Other publishers' advisories linked to this one, strongest first; empty when there are none.
         let related: [Related]
+    }
+
+    struct Conformance: Encodable {
+        struct NotRun: Encodable {
+            let test: String
+            let reason: String
+        }
+        let mandatory: Int
+        let optional: Int
+        let informative: Int
+        let findings: [ConformanceFinding]
+        let notRun: [NotRun]
+
+        init(_ findings: [ConformanceFinding]) {
+            let summary = ConformanceSummary(findings)
+            mandatory = summary.mandatory
+            optional = summary.optional
+            informative = summary.informative
+            self.findings = findings
+            notRun = CSAFConformance.notRun.map { NotRun(test: $0.id, reason: $0.reason) }
+        }
     }
 
     struct Integrity: Encodable {
@@ -168,7 +191,7 @@ struct APIController<Context: RequestContext>: Sendable {
                          current: $0.isCurrent, importedAt: $0.importedAt,
                          raw: $0.isCurrent ? "/advisories/\(encoded).json" : "/advisories/\(encoded)/revisions/\($0.documentID).json")
             },
-            validationWarnings: stored.warnings, conflicts: stored.conflictCount, knownExploited: stored.knownExploited,
+            validationWarnings: stored.warnings, conformance: Conformance(stored.conformance), conflicts: stored.conflictCount, knownExploited: stored.knownExploited,
             links: Links(html: "/advisories/\(encoded)", raw: "/advisories/\(encoded).json", source: stored.advisory.sourceURL),
             related: related.map(Related.init)))
     }

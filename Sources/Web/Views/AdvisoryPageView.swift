@@ -5,6 +5,18 @@ import Storage
 
 /// Everything the advisory page shows, in the order it shows it.
 struct AdvisoryPageView {
+    /// One finding of the CSAF 2.0 §6 tests, as the page lists it.
+    struct ConformanceLine {
+        let test: String
+        let group: String
+        let path: String
+        let message: String
+        let mandatory: Bool
+    }
+
+    /// At most this many findings are listed; `vigil validate` and the API give them all.
+    static let conformanceLimit = 200
+
     struct Link {
         let label: String
         let href: String
@@ -152,6 +164,13 @@ struct AdvisoryPageView {
     let signerFingerprint: String?
     let sha256: String
     let warnings: [String]
+    /// The CSAF 2.0 §6 tests: "2 mandatory, 5 optional and 12 informative findings", or that it passes them.
+    let conformanceSummary: String
+    let conformanceFindings: [ConformanceLine]
+    let hasConformanceFindings: Bool
+    let conformanceFailsMandatory: Bool
+    let conformanceMore: Int
+    let hasConformanceMore: Bool
     let conflictCount: Int
     let watchHref: String
     let watchVendors: String
@@ -275,6 +294,20 @@ struct AdvisoryPageView {
         }
         sha256 = stored.document.sha256
         warnings = stored.warnings.map(\.description)
+        let findings = stored.conformance
+        let summary = ConformanceSummary(findings)
+        let parts = [(summary.mandatory, "mandatory"), (summary.optional, "optional"), (summary.informative, "informative")]
+            .filter { $0.0 > 0 }.map { "\($0.0) \($0.1)" }
+        conformanceSummary = parts.isEmpty ? "passes every test of CSAF 2.0 §6 that Vigil runs"
+            : "\(findings.count) finding\(findings.count == 1 ? "" : "s") (" + parts.joined(separator: ", ") + ")"
+            + (summary.mandatory > 0 ? ": not valid CSAF 2.0, shown because it is authentic and readable" : "")
+        conformanceFindings = findings.prefix(Self.conformanceLimit).map {
+            ConformanceLine(test: $0.test, group: $0.group.rawValue, path: $0.path, message: $0.message, mandatory: $0.group == .mandatory)
+        }
+        hasConformanceFindings = !findings.isEmpty
+        conformanceFailsMandatory = summary.mandatory > 0
+        conformanceMore = max(findings.count - Self.conformanceLimit, 0)
+        hasConformanceMore = findings.count > Self.conformanceLimit
         conflictCount = stored.conflictCount
         hasConflicts = stored.conflictCount > 0
         hasWarnings = !stored.warnings.isEmpty
