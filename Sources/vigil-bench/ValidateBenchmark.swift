@@ -69,6 +69,8 @@ struct ValidateBenchmark: ParsableCommand {
         }
         let all = best { documents.reduce(0) { n, bytes in n + ((try? CSAFConformance.check(bytes: bytes))?.count ?? 0) } }
         let testsOnly = best { trees.reduce(0) { $0 + CSAFConformance.check($1).count } }
+        let mandatoryOnly = best { trees.reduce(0) { $0 + CSAFConformance.check($1, groups: [.mandatory]).count } }
+        let preparation = best { trees.reduce(0) { $0 + CSAFConformance.check($1, only: []).count } }
         let allParallel = best { parallel(docs.count) { (try? CSAFConformance.check(bytes: docs[$0]))?.count ?? 0 } }
         let schemaParallel = best {
             parallel(docs.count) { index in
@@ -76,6 +78,13 @@ struct ValidateBenchmark: ParsableCommand {
                 return read.warnings.count
             }
         }
+        // Each test alone, less the preparation every check makes: the five dearest are printed.
+        var perTest: [(String, Double)] = []
+        for test in CSAFConformance.tests {
+            let timed = best { trees.reduce(0) { $0 + CSAFConformance.check($1, only: [test.id]).count } }
+            perTest.append((test.id, max(timed.seconds - preparation.seconds, 0)))
+        }
+        let dearest = perTest.sorted { $0.1 > $1.1 }.prefix(5).map { String(format: "%@ %.3f s", $0.0, $0.1) }.joined(separator: ", ")
         let cores = ProcessInfo.processInfo.activeProcessorCount
         func line(_ name: String, _ result: (seconds: Double, findings: Int)) {
             print(name.padding(toLength: 52, withPad: " ", startingAt: 0) + String(format: " %7.3f s  %9.0f documents/s", result.seconds, Double(documents.count) / result.seconds))
@@ -84,6 +93,9 @@ struct ValidateBenchmark: ParsableCommand {
         line("schema-level reading, as at import (one thread)", schema)
         line("parse + every §6 test (one thread)", all)
         line("every §6 test on parsed trees (one thread)", testsOnly)
+        line("  of which the mandatory tests alone", mandatoryOnly)
+        line("  of which collecting IDs, references and branches", preparation)
+        print("  the dearest tests (one thread, less the collecting): \(dearest)")
         line("schema-level reading (\(cores) cores)", schemaParallel)
         line("parse + every §6 test (\(cores) cores)", allParallel)
         let ratio = all.seconds / schema.seconds
@@ -91,7 +103,7 @@ struct ValidateBenchmark: ParsableCommand {
                      ratio, allParallel.seconds, cores, Self.target, allParallel.seconds < Self.target ? "met" : "missed"))
         print("Findings over the corpus: \(all.findings) (run with vigil validate to read them)")
         let summary: [String: Any] = ["documents": documents.count, "parse_s": parse.seconds, "schema_s": schema.seconds, "all_tests_s": all.seconds,
-                                      "tests_only_s": testsOnly.seconds, "all_tests_parallel_s": allParallel.seconds,
+                                      "tests_only_s": testsOnly.seconds, "mandatory_only_s": mandatoryOnly.seconds, "preparation_s": preparation.seconds, "all_tests_parallel_s": allParallel.seconds,
                                       "schema_parallel_s": schemaParallel.seconds, "cores": cores, "findings": all.findings]
         print(String(decoding: try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys]), as: UTF8.self))
     }

@@ -13,7 +13,7 @@ struct ValidateCommand: ParsableCommand {
             author. --profile mandatory runs the mandatory tests only; optional adds the optional ones; informative \\
             (the default) runs all. Exits with status 1 when any document fails a mandatory test or cannot be read \\
             as a CSAF document, 2 when a path does not exist. Tests that do not run are named: 6.1.11 (no CWE \\
-            catalogue), 6.2.20, 6.3.6 and 6.3.7 (they need the network), 6.3.8 (no dictionary).
+            catalogue), 6.3.6 and 6.3.7 (they need the network), 6.3.8 (no dictionary).
             """)
 
     enum Profile: String, ExpressibleByArgument, CaseIterable {

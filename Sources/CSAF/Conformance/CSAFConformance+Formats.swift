@@ -5,7 +5,9 @@ import Foundation
 extension CSAFConformance {
     static let formatTests: [ConformanceTest] = [
         test("6.1.8", "Invalid CVSS") { doc, report in
-            forEachCVSS(doc) { key, cvss, path in
+            for object in doc.cvssObjects {
+                let key = object.key, cvss = object.value
+                var path: String { object.path }
                 let required = key == "cvss_v3" ? ["version", "vectorString", "baseScore", "baseSeverity"] : ["version", "vectorString", "baseScore"]
                 for property in required where cvss[property] == nil {
                     report.fail(path, "the \(key) object lacks \(property), which the CVSS schema requires")
@@ -15,8 +17,7 @@ extension CSAFConformance {
                     report.fail(path + ".version", "\(key) has version \(describe(version)); it must be \(versions.joined(separator: " or "))")
                 }
                 if let vector = cvss["vectorString"] {
-                    let text = vector.stringValue ?? ""
-                    let parsed = CVSSVectorScores(text)
+                    let parsed = object.scores
                     let expected = key == "cvss_v3" ? [CVSSVectorScores.Version.v30, .v31] : [.v2]
                     if parsed.map({ !expected.contains($0.version) }) ?? true {
                         report.fail(path + ".vectorString", "\(describe(vector)) is not a CVSS \(versions.joined(separator: "/")) vector")
@@ -29,11 +30,10 @@ extension CSAFConformance {
                     if case .number(let score) = value, (0...10).contains(score) { continue }
                     report.fail("\(path).\(property)", "\(property) is \(describe(value)); a CVSS score is a number from 0 to 10")
                 }
-                let properties = key == "cvss_v3" ? v3Properties : v2Properties
+                let properties = key == "cvss_v3" ? v3Words : v2Words
                 for member in cvss.members ?? [] {
-                    if let words = properties.first(where: { $0.property == member.key })?.words,
-                       !words.values.contains(member.value.stringValue ?? "") && !(words.values.isEmpty) {
-                        report.fail("\(path).\(member.key)", "\(member.key) is \(describe(member.value)); it must be one of \(Set(words.values).sorted().joined(separator: ", "))")
+                    if let words = properties[member.key], !words.contains(member.value.stringValue ?? "") {
+                        report.fail("\(path).\(member.key)", "\(member.key) is \(describe(member.value)); it must be one of \(words.sorted().joined(separator: ", "))")
                     }
                 }
                 if key == "cvss_v3" {
@@ -46,8 +46,10 @@ extension CSAFConformance {
             }
         },
         test("6.1.9", "Invalid CVSS computation") { doc, report in
-            forEachCVSS(doc) { key, cvss, path in
-                guard let text = cvss["vectorString"]?.stringValue, let scores = CVSSVectorScores(text) else { return }
+            for object in doc.cvssObjects {
+                let key = object.key, cvss = object.value
+                var path: String { object.path }
+                guard let text = cvss["vectorString"]?.stringValue, let scores = object.scores else { continue }
                 let computed: [(String, Double?, String?)] = [("baseScore", scores.baseScore, "baseSeverity"),
                                                               ("temporalScore", scores.temporalScore, "temporalSeverity"),
                                                               ("environmentalScore", scores.environmentalScore, "environmentalSeverity")]
@@ -70,8 +72,10 @@ extension CSAFConformance {
             }
         },
         test("6.1.10", "Inconsistent CVSS") { doc, report in
-            forEachCVSS(doc) { key, cvss, path in
-                guard let text = cvss["vectorString"]?.stringValue, let scores = CVSSVectorScores(text) else { return }
+            for object in doc.cvssObjects {
+                let key = object.key, cvss = object.value
+                var path: String { object.path }
+                guard object.scores != nil, let scores = object.scores else { continue }
                 let properties = key == "cvss_v3" ? v3Properties : v2Properties
                 // A property for a metric the vector leaves out adds to it (an environmental property beside a base
                 // vector): only a metric in both can contradict.
@@ -101,16 +105,9 @@ extension CSAFConformance {
         },
     ]
 
-    /// Each CVSS object of each score, with its key (`cvss_v2`, `cvss_v3`) and path.
-    static func forEachCVSS(_ doc: ConformanceDocument, _ body: (String, JSONValue, String) -> Void) {
-        for (i, vulnerability) in doc.vulnerabilities.enumerated() {
-            for (j, score) in (vulnerability["scores"]?.arrayValue ?? []).enumerated() {
-                for key in ["cvss_v2", "cvss_v3"] {
-                    if let cvss = score[key], cvss.members != nil { body(key, cvss, "$.vulnerabilities[\(i)].scores[\(j)].\(key)") }
-                }
-            }
-        }
-    }
+    /// The words each CVSS property may hold, by property name.
+    static let v3Words: [String: Set<String>] = Dictionary(v3Properties.map { ($0.property, Set($0.words.values)) }, uniquingKeysWith: { a, _ in a })
+    static let v2Words: [String: Set<String>] = Dictionary(v2Properties.map { ($0.property, Set($0.words.values)) }, uniquingKeysWith: { a, _ in a })
 
     static func describe(_ value: JSONValue) -> String {
         switch value {

@@ -10,25 +10,26 @@ extension CSAFConformance {
             }
         },
         test("6.1.2", "Multiple definition of product ID") { doc, report in
-            var first: [String: String] = [:]
+            var first: [String: LocatedID] = [:]
             for product in doc.definedProducts {
                 if let earlier = first[product.id] {
-                    report.fail(product.path, "the product ID \(product.id) is defined again (first at \(earlier)); each product needs an ID of its own")
+                    report.fail(product.path, "the product ID \(product.id) is defined again (first at \(earlier.path)); each product needs an ID of its own")
                 } else {
-                    first[product.id] = product.path
+                    first[product.id] = product
                 }
             }
         },
         test("6.1.3", "Circular definition of product ID") { doc, report in
             // A relationship's new product may not, through the products it combines, depend on itself.
             var edges: [String: [String]] = [:]
-            var paths: [String: String] = [:]
+            var firstIndex: [String: Int] = [:]
             for (i, relationship) in (doc.root["product_tree"]?["relationships"]?.arrayValue ?? []).enumerated() {
                 guard let id = relationship["full_product_name"]?["product_id"]?.stringValue else { continue }
                 edges[id, default: []] += ["product_reference", "relates_to_product_reference"].compactMap { relationship[$0]?.stringValue }
-                paths[id] = paths[id] ?? "$.product_tree.relationships[\(i)].full_product_name.product_id"
+                firstIndex[id] = firstIndex[id] ?? i
             }
-            for (id, path) in paths.sorted(by: { $0.value < $1.value }) {
+            for (id, index) in firstIndex.sorted(by: { $0.value < $1.value }) {
+                let path = "$.product_tree.relationships[\(index)].full_product_name.product_id"
                 var seen: Set<String> = []
                 var queue = edges[id] ?? []
                 while let next = queue.popLast() {
@@ -56,12 +57,12 @@ extension CSAFConformance {
             }
         },
         test("6.1.5", "Multiple definition of product group ID") { doc, report in
-            var first: [String: String] = [:]
+            var first: [String: LocatedGroup] = [:]
             for group in doc.groups {
                 if let earlier = first[group.id] {
-                    report.fail(group.path, "the product group ID \(group.id) is defined again (first at \(earlier))")
+                    report.fail(group.path, "the product group ID \(group.id) is defined again (first at \(earlier.path))")
                 } else {
-                    first[group.id] = group.path
+                    first[group.id] = group
                 }
             }
         },

@@ -82,20 +82,30 @@ extension CSAFConformance {
             if doc.document?["lang"]?.stringValue?.isEmpty ?? true { report.fail("$.document.lang", "the document does not say its language (lang)") }
         },
         test("6.2.13", "Sorting") { doc, report in
-            func walk(_ value: JSONValue, _ path: String) {
+            var trail = JSONTrail()
+            func walk(_ value: JSONValue) {
                 switch value {
                 case .object(let members):
-                    if let index = members.indices.dropLast().first(where: { members[$0].key > members[$0 + 1].key }) {
-                        report.fail(path, "the keys are not sorted alphabetically: \(members[index + 1].key) comes after \(members[index].key)")
+                    // Byte order: the schema's keys are ASCII, and comparing bytes is what "alphabetically" needs here.
+                    if let index = members.indices.dropLast().first(where: { members[$0 + 1].key.utf8.lexicographicallyPrecedes(members[$0].key.utf8) }) {
+                        report.fail(trail.path, "the keys are not sorted alphabetically: \(members[index + 1].key) comes after \(members[index].key)")
                     }
-                    for member in members { walk(member.value, "\(path).\(member.key)") }
+                    for member in members {
+                        trail.push(member.key)
+                        walk(member.value)
+                        trail.pop()
+                    }
                 case .array(let items):
-                    for (i, item) in items.enumerated() { walk(item, "\(path)[\(i)]") }
+                    for (i, item) in items.enumerated() {
+                        trail.push(i)
+                        walk(item)
+                        trail.pop()
+                    }
                 default:
                     break
                 }
             }
-            walk(doc.root, "$")
+            walk(doc.root)
         },
         test("6.2.14", "Use of private language") { doc, report in
             for key in ["lang", "source_lang"] {
@@ -148,6 +158,35 @@ extension CSAFConformance {
                 }
             }
         },
+        test("6.2.20", "Additional properties") { doc, report in
+            // The schema's keys for each object (CSAFSchemaKeys, generated from the schema); arrays are looked through.
+            var trail = JSONTrail()
+            func walk(_ value: JSONValue, _ keys: [String: String]) {
+                switch value {
+                case .array(let items):
+                    for (i, item) in items.enumerated() {
+                        trail.push(i)
+                        walk(item, keys)
+                        trail.pop()
+                    }
+                case .object(let members):
+                    for member in members {
+                        guard let child = keys[member.key] else {
+                            report.fail(trail.path + "." + member.key, "\(member.key) is not a property the CSAF 2.0 schema defines here")
+                            continue
+                        }
+                        if !child.isEmpty, let childKeys = CSAFSchemaKeys.shapes[child] {
+                            trail.push(member.key)
+                            walk(member.value, childKeys)
+                            trail.pop()
+                        }
+                    }
+                default:
+                    break
+                }
+            }
+            walk(doc.root, CSAFSchemaKeys.shapes[CSAFSchemaKeys.root] ?? [:])
+        },
     ]
 
     static let informativeTests: [ConformanceTest] = [
@@ -159,10 +198,9 @@ extension CSAFConformance {
             }
         },
         test("6.3.2", "Use of CVSS v3.0") { doc, report in
-            forEachCVSS(doc) { key, cvss, path in
-                guard key == "cvss_v3" else { return }
-                if cvss["version"]?.stringValue == "3.0" || cvss["vectorString"]?.stringValue?.hasPrefix("CVSS:3.0/") == true {
-                    report.fail(path, "CVSS v3.0 is used; CVSS v3.1 is recommended")
+            for object in doc.cvssObjects where object.key == "cvss_v3" {
+                if object.value["version"]?.stringValue == "3.0" || object.value["vectorString"]?.stringValue?.hasPrefix("CVSS:3.0/") == true {
+                    report.fail(object.path, "CVSS v3.0 is used; CVSS v3.1 is recommended")
                 }
             }
         },
@@ -272,5 +310,28 @@ public enum CSAFFilename {
             let c = Character(scalar)
             return (scalar.isASCII && (c.isLetter || c.isNumber)) || c == "+" || c == "-" ? c : "_"
         }) + ".json"
+    }
+}
+
+/// The way down a JSON tree during a walk, rendered as a path (`$.document.notes[2]`) only when a finding needs it.
+struct JSONTrail {
+    enum Step {
+        case key(String)
+        case index(Int)
+    }
+
+    private var steps: [Step] = []
+
+    mutating func push(_ key: String) { steps.append(.key(key)) }
+    mutating func push(_ index: Int) { steps.append(.index(index)) }
+    mutating func pop() { steps.removeLast() }
+
+    var path: String {
+        steps.reduce(into: "$") { path, step in
+            switch step {
+            case .key(let key): path += "." + key
+            case .index(let index): path += "[\(index)]"
+            }
+        }
     }
 }

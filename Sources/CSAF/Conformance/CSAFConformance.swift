@@ -76,7 +76,6 @@ public enum CSAFConformance {
     /// Tests of §6 that Vigil does not run, with the reason, for reports to say so.
     public static let notRun: [(id: String, reason: String)] = [
         ("6.1.11", "CWE: needs MITRE's CWE catalogue, which Vigil does not ship"),
-        ("6.2.20", "additional properties: not implemented yet"),
         ("6.3.6", "non-self URLs resolving: needs the network, and validation runs offline"),
         ("6.3.7", "self URLs resolving: needs the network, and validation runs offline"),
         ("6.3.8", "spell check: no dictionary is installed"),
@@ -108,63 +107,137 @@ public enum CSAFConformance {
     }
 }
 
+/// Where something is in a document, kept as indices and rendered as a JSON path (`$.vulnerabilities[0].cve`) only
+/// when a finding needs it: most of what the tests collect is never reported, and building a path string for each
+/// product, reference and branch of a large product tree cost more than the tests themselves.
+enum Location: Sendable {
+    /// `$.product_tree.branches[i].branches[j]…`
+    case branch([Int])
+    case fullProductName(Int)
+    /// `$.product_tree.relationships[i]`
+    case relationship(Int)
+    /// `$.product_tree.product_groups[i]`
+    case group(Int)
+    /// `$.vulnerabilities[i].product_status.<list>[j]`
+    case status(Int, String, Int)
+    /// `$.vulnerabilities[i].<list>[j].<key>[k]`
+    case listItem(Int, String, Int, String, Int)
+
+    var path: String {
+        switch self {
+        case .branch(let indices): "$.product_tree" + indices.map { ".branches[\($0)]" }.joined()
+        case .fullProductName(let i): "$.product_tree.full_product_names[\(i)]"
+        case .relationship(let i): "$.product_tree.relationships[\(i)]"
+        case .group(let i): "$.product_tree.product_groups[\(i)]"
+        case .status(let i, let list, let j): "$.vulnerabilities[\(i)].product_status.\(list)[\(j)]"
+        case .listItem(let i, let list, let j, let key, let k): "$.vulnerabilities[\(i)].\(list)[\(j)].\(key)[\(k)]"
+        }
+    }
+}
+
+/// A value found in a document, with where it is (`path` rendered when asked).
+struct Located: Sendable {
+    let value: JSONValue
+    let location: Location
+    /// After the location's path: `.product`, `.full_product_name`, `.product_id`, `.product_ids[3]`.
+    let suffix: String
+    var path: String { location.path + suffix }
+}
+
+/// A product ID where it is defined or used.
+struct LocatedID: Sendable {
+    let id: String
+    let location: Location
+    let suffix: String
+    var path: String { location.path + suffix }
+}
+
+/// A CVSS object (`cvss_v2` or `cvss_v3`) of a score, with its vector parsed (nil when it is not a valid vector).
+struct CVSSObject: Sendable {
+    let key: String
+    let value: JSONValue
+    let vulnerability: Int
+    let score: Int
+    let scores: CVSSVectorScores?
+    var path: String { "$.vulnerabilities[\(vulnerability)].scores[\(score)].\(key)" }
+}
+
+/// A product group: its ID, where it is, the product IDs it holds.
+struct LocatedGroup: Sendable {
+    let id: String
+    let index: Int
+    let products: [String]
+    var path: String { Location.group(index).path + ".group_id" }
+}
+
 /// A document prepared for the tests: its JSON with the product IDs and groups it defines and the places that
 /// reference them, collected once.
 struct ConformanceDocument: Sendable {
     let root: JSONValue
-    /// `product_id` of every Full Product Name, with its path.
-    let definedProducts: [(id: String, path: String)]
-    /// Every place a product ID is referenced (§6.1.1's paths), with its path.
-    let productReferences: [(id: String, path: String)]
-    /// `group_id` of every product group, with its path and the product IDs it holds.
-    let groups: [(id: String, path: String, products: [String])]
+    /// `product_id` of every Full Product Name, where it is defined.
+    let definedProducts: [LocatedID]
+    /// Every place a product ID is referenced (§6.1.1's paths).
+    let productReferences: [LocatedID]
+    /// Every product group.
+    let groups: [LocatedGroup]
+    /// Every Full Product Name in the product tree: in branches, `full_product_names` and relationships.
+    let fullProductNames: [Located]
+    /// Every branch, however deep.
+    let allBranches: [Located]
+    /// Every CVSS object of every score, its vector parsed once.
+    let cvssObjects: [CVSSObject]
 
     init(_ root: JSONValue) {
         self.root = root
-        var defined: [(String, String)] = []
-        var references: [(String, String)] = []
-        var groups: [(String, String, [String])] = []
+        var defined: [LocatedID] = []
+        var references: [LocatedID] = []
+        var groups: [LocatedGroup] = []
+        var names: [Located] = []
+        var branchList: [Located] = []
         let tree = root["product_tree"]
-        func fullProductName(_ value: JSONValue?, _ path: String) {
-            if let id = value?["product_id"]?.stringValue { defined.append((id, path + ".product_id")) }
+        func fullProductName(_ value: JSONValue?, _ location: Location, _ suffix: String) {
+            guard let value else { return }
+            names.append(Located(value: value, location: location, suffix: suffix))
+            if let id = value["product_id"]?.stringValue { defined.append(LocatedID(id: id, location: location, suffix: suffix + ".product_id")) }
         }
-        func branches(_ value: JSONValue?, _ path: String) {
-            for (i, branch) in (value?.arrayValue ?? []).enumerated() {
-                let at = "\(path)[\(i)]"
-                fullProductName(branch["product"], at + ".product")
-                branches(branch["branches"], at + ".branches")
+        func branches(_ value: JSONValue?, _ indices: [Int]) {
+            guard case .array(let items)? = value else { return }
+            for (i, branch) in items.enumerated() {
+                let at = indices + [i]
+                branchList.append(Located(value: branch, location: .branch(at), suffix: ""))
+                fullProductName(branch["product"], .branch(at), ".product")
+                branches(branch["branches"], at)
             }
         }
-        branches(tree?["branches"], "$.product_tree.branches")
+        branches(tree?["branches"], [])
         for (i, name) in (tree?["full_product_names"]?.arrayValue ?? []).enumerated() {
-            fullProductName(name, "$.product_tree.full_product_names[\(i)]")
+            fullProductName(name, .fullProductName(i), "")
         }
         for (i, relationship) in (tree?["relationships"]?.arrayValue ?? []).enumerated() {
-            let at = "$.product_tree.relationships[\(i)]"
-            fullProductName(relationship["full_product_name"], at + ".full_product_name")
+            fullProductName(relationship["full_product_name"], .relationship(i), ".full_product_name")
             for key in ["product_reference", "relates_to_product_reference"] {
-                if let id = relationship[key]?.stringValue { references.append((id, "\(at).\(key)")) }
+                if let id = relationship[key]?.stringValue { references.append(LocatedID(id: id, location: .relationship(i), suffix: "." + key)) }
             }
         }
         for (i, group) in (tree?["product_groups"]?.arrayValue ?? []).enumerated() {
-            let at = "$.product_tree.product_groups[\(i)]"
             let ids = group["product_ids"]?.arrayValue ?? []
             for (j, id) in ids.enumerated() {
-                if let id = id.stringValue { references.append((id, "\(at).product_ids[\(j)]")) }
+                if let id = id.stringValue { references.append(LocatedID(id: id, location: .group(i), suffix: ".product_ids[\(j)]")) }
             }
-            if let id = group["group_id"]?.stringValue { groups.append((id, at + ".group_id", ids.compactMap(\.stringValue))) }
+            if let id = group["group_id"]?.stringValue { groups.append(LocatedGroup(id: id, index: i, products: ids.compactMap(\.stringValue))) }
         }
         for (i, vulnerability) in (root["vulnerabilities"]?.arrayValue ?? []).enumerated() {
-            let at = "$.vulnerabilities[\(i)]"
-            for status in StatusLists.all {
-                for (j, id) in (vulnerability["product_status"]?[status]?.arrayValue ?? []).enumerated() {
-                    if let id = id.stringValue { references.append((id, "\(at).product_status.\(status)[\(j)]")) }
+            if let status = vulnerability["product_status"] {
+                for list in StatusLists.all {
+                    for (j, id) in (status[list]?.arrayValue ?? []).enumerated() {
+                        if let id = id.stringValue { references.append(LocatedID(id: id, location: .status(i, list, j), suffix: "")) }
+                    }
                 }
             }
             for (list, key) in [("remediations", "product_ids"), ("scores", "products"), ("threats", "product_ids"), ("flags", "product_ids")] {
                 for (j, item) in (vulnerability[list]?.arrayValue ?? []).enumerated() {
                     for (k, id) in (item[key]?.arrayValue ?? []).enumerated() {
-                        if let id = id.stringValue { references.append((id, "\(at).\(list)[\(j)].\(key)[\(k)]")) }
+                        if let id = id.stringValue { references.append(LocatedID(id: id, location: .listItem(i, list, j, key, k), suffix: "")) }
                     }
                 }
             }
@@ -172,8 +245,19 @@ struct ConformanceDocument: Sendable {
         definedProducts = defined
         productReferences = references
         self.groups = groups
-        fullProductNames = Self.fullProductNames(root)
-        allBranches = Self.allBranches(root)
+        fullProductNames = names
+        allBranches = branchList
+        var cvss: [CVSSObject] = []
+        for (i, vulnerability) in (root["vulnerabilities"]?.arrayValue ?? []).enumerated() {
+            for (j, score) in (vulnerability["scores"]?.arrayValue ?? []).enumerated() {
+                for key in ["cvss_v2", "cvss_v3"] {
+                    guard let value = score[key], value.members != nil else { continue }
+                    cvss.append(CVSSObject(key: key, value: value, vulnerability: i, score: j,
+                                           scores: value["vectorString"]?.stringValue.flatMap(CVSSVectorScores.init)))
+                }
+            }
+        }
+        cvssObjects = cvss
     }
 
     var document: JSONValue? { root["document"] }
@@ -187,42 +271,6 @@ struct ConformanceDocument: Sendable {
             for group in groups where group.id == groupID { products.formUnion(group.products) }
         }
         return products
-    }
-
-    /// Every Full Product Name in the product tree, with its path: in branches, `full_product_names` and relationships.
-    let fullProductNames: [(value: JSONValue, path: String)]
-    /// Every branch, however deep, with its path.
-    let allBranches: [(value: JSONValue, path: String)]
-
-    static func fullProductNames(_ root: JSONValue) -> [(value: JSONValue, path: String)] {
-        var names: [(JSONValue, String)] = []
-        let tree = root["product_tree"]
-        func branches(_ value: JSONValue?, _ path: String) {
-            for (i, branch) in (value?.arrayValue ?? []).enumerated() {
-                let at = "\(path)[\(i)]"
-                if let product = branch["product"] { names.append((product, at + ".product")) }
-                branches(branch["branches"], at + ".branches")
-            }
-        }
-        branches(tree?["branches"], "$.product_tree.branches")
-        for (i, name) in (tree?["full_product_names"]?.arrayValue ?? []).enumerated() { names.append((name, "$.product_tree.full_product_names[\(i)]")) }
-        for (i, relationship) in (tree?["relationships"]?.arrayValue ?? []).enumerated() {
-            if let name = relationship["full_product_name"] { names.append((name, "$.product_tree.relationships[\(i)].full_product_name")) }
-        }
-        return names
-    }
-
-    static func allBranches(_ root: JSONValue) -> [(value: JSONValue, path: String)] {
-        var all: [(JSONValue, String)] = []
-        func walk(_ value: JSONValue?, _ path: String) {
-            for (i, branch) in (value?.arrayValue ?? []).enumerated() {
-                let at = "\(path)[\(i)]"
-                all.append((branch, at))
-                walk(branch["branches"], at + ".branches")
-            }
-        }
-        walk(root["product_tree"]?["branches"], "$.product_tree.branches")
-        return all
     }
 }
 
