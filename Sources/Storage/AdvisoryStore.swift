@@ -102,8 +102,14 @@ public struct AdvisorySummary: Sendable, Equatable, Codable {
     public var integrity: IntegrityStatus
     /// How many of its CVEs are in CISA's Known Exploited Vulnerabilities catalogue.
     public var knownExploitedCount: Int = 0
+    /// The document's category (`csaf_security_advisory`, `csaf_informational_advisory`, …); nil when not read.
+    public var category: String? = nil
 
-    public init(id: String, title: String, publisher: String, vendors: [String], initialReleaseDate: Date? = nil, currentReleaseDate: Date? = nil, version: String, score: Double? = nil, severity: Severity, vector: String? = nil, cveCount: Int, integrity: IntegrityStatus, knownExploitedCount: Int = 0) {
+    /// An informational advisory describes no vulnerability: shown as such, never as "0 CVEs, severity none".
+    public var isInformational: Bool { category == "csaf_informational_advisory" }
+
+    public init(id: String, title: String, publisher: String, vendors: [String], initialReleaseDate: Date? = nil, currentReleaseDate: Date? = nil, version: String, score: Double? = nil, severity: Severity, vector: String? = nil, cveCount: Int, integrity: IntegrityStatus, knownExploitedCount: Int = 0, category: String? = nil) {
+        self.category = category
         self.id = id
         self.title = title
         self.publisher = publisher

@@ -107,7 +107,7 @@ enum StoreRows {
             version: row["version"], score: row["cvss_score"],
             severity: Severity(rawValue: row["severity"]) ?? .none, vector: row["cvss_vector"],
             cveCount: row["cve_count"], integrity: IntegrityStatus(rawValue: row["integrity"]) ?? .unsigned,
-            knownExploitedCount: row["kev_count"] ?? 0)
+            knownExploitedCount: row["kev_count"] ?? 0, category: row["category"])
     }
 
     static func user(from row: SQLRow) -> UserAccount {

@@ -66,4 +66,39 @@ struct ConformancePagesTests {
             #expect(detail.conformance.not_run.map(\.test).contains("6.3.8"))
         }
     }
+
+    @Test("an informational advisory is shown as such on its page and in the list, never as 0 CVEs of severity none")
+    func informationalAdvisory() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let path = folder.url.appendingPathComponent("vigil-info-0001.json").path
+        try Data(#"""
+            {"document": {"category": "csaf_informational_advisory", "csaf_version": "2.0", "lang": "en",
+              "title": "Hardening guide for Widget PLCs",
+              "publisher": {"category": "vendor", "name": "Acme", "namespace": "https://acme.example"},
+              "notes": [{"category": "summary", "text": "Segment the control network and disable the web server."}],
+              "references": [{"category": "external", "summary": "Guide", "url": "https://acme.example/guide"}],
+              "tracking": {"id": "VIGIL-INFO-0001", "status": "final", "version": "1",
+                "initial_release_date": "2026-11-02T10:00:00Z", "current_release_date": "2026-11-02T10:00:00Z",
+                "revision_history": [{"date": "2026-11-02T10:00:00Z", "number": "1", "summary": "Published"}]}}}
+            """#.utf8).write(to: URL(fileURLWithPath: path))
+        let (store, directory) = try await Fixtures.store(importing: [path, try Fixtures.cisaAdvisory])
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let app = Application(router: try await buildRouter(store: store))
+        try await app.test(.router) { client in
+            let page = String(buffer: try await client.execute(uri: "/advisories/VIGIL-INFO-0001", method: .get).body)
+            #expect(page.contains("<span class=\"badge big sev-info\">INFORMATIONAL</span>"), "\(page)")
+            #expect(page.contains("An informational advisory: it describes no vulnerability"))
+            #expect(!page.contains("CVEs (0)") && !page.contains("NOT SCORED") && !page.contains("No vulnerabilities are listed"))
+            // Valid (notes and an external reference, no vulnerabilities): optional findings only (no TLP label, no
+            // canonical URL, keys not sorted).
+            #expect(page.contains("<p id=\"conformance\">Conformance: ") && !page.contains("(mandatory)"))
+
+            let list = String(buffer: try await client.execute(uri: "/", method: .get).body)
+            let row = try #require(list.components(separatedBy: "VIGIL-INFO-0001").dropFirst().first?.components(separatedBy: "</li>").first)
+            #expect(list.contains("sev-info\">INFORMATIONAL</span>"), "\(row)")
+            // The CISA advisory beside it keeps its severity.
+            #expect(list.contains("ICSA-22-172-04") && list.contains("CRITICAL"))
+        }
+    }
 }

@@ -101,7 +101,7 @@ struct AdvisoryListView {
                 vendors: item.vendors.joined(separator: ", "), publisher: item.publisher,
                 date: published, dateMachine: Format.machine(item.initialReleaseDate ?? item.currentReleaseDate),
                 updated: current != published ? current : nil,
-                badge: SeverityBadge(severity: item.severity, score: item.score), cveCount: item.cveCount,
+                badge: item.isInformational ? .informational : SeverityBadge(severity: item.severity, score: item.score), cveCount: item.cveCount,
                 hasCVEs: item.cveCount > 0, cveLabel: item.cveCount == 1 ? "1 CVE" : "\(item.cveCount) CVEs",
                 integrityWarning: !item.integrity.isAcceptable,
                 kevLabel: item.knownExploitedCount == 0 ? nil : item.knownExploitedCount == 1 ? "KEV" : "\(item.knownExploitedCount) KEV",

@@ -172,6 +172,8 @@ struct AdvisoryPageView {
     let conformanceMore: Int
     let hasConformanceMore: Bool
     let conflictCount: Int
+    /// No vulnerability: the page says what the document is instead of "CVEs (0)" and a severity of none.
+    let isInformational: Bool
     let watchHref: String
     let watchVendors: String
     let apiHref: String
@@ -205,7 +207,9 @@ struct AdvisoryPageView {
         tlp = a.tlp
         sourceLink = Format.documentLink(a.sourceURL).map { Link(label: "View on \(a.publisher.name) ↗", href: $0) }
         sourceText = sourceLink == nil ? a.sourceURL : nil
-        badge = SeverityBadge(severity: a.severity, score: a.highestScore?.score)
+        // An informational advisory (or any document without vulnerabilities) has no severity to show.
+        isInformational = a.category == "csaf_informational_advisory" || a.vulnerabilities.isEmpty
+        badge = isInformational ? .informational : SeverityBadge(severity: a.severity, score: a.highestScore?.score)
         vector = a.highestScore?.vector
         cvssVersion = a.highestScore.map { "CVSS v\($0.version)" }
         riskSummary = a.riskSummary

@@ -82,4 +82,13 @@ struct SeverityBadge {
         self.cssClass = "sev-" + severity.rawValue
         self.scoreText = Format.score(score)
     }
+
+    private init(label: String, cssClass: String) {
+        self.label = label
+        self.cssClass = cssClass
+        scoreText = nil
+    }
+
+    /// An informational advisory's badge: it has no vulnerability, so no severity.
+    static let informational = SeverityBadge(label: "INFORMATIONAL", cssClass: "sev-info")
 }
