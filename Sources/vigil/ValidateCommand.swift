@@ -9,11 +9,11 @@ struct ValidateCommand: ParsableCommand {
         commandName: "validate",
         abstract: "Run the CSAF 2.0 standard's tests (§6) over documents, offline.",
         discussion: """
-            Every document gets each finding with its test number (6.1.1 …), group, JSON path and a sentence for its \\
-            author. --profile mandatory runs the mandatory tests only; optional adds the optional ones; informative \\
-            (the default) runs all. Exits with status 1 when any document fails a mandatory test or cannot be read \\
-            as a CSAF document, 2 when a path does not exist. Tests that do not run are named: 6.1.11 (no CWE \\
-            catalogue), 6.3.6 and 6.3.7 (they need the network), 6.3.8 (no dictionary).
+            Every document gets each finding with its test number (6.1.1 …), group, JSON path and a sentence for its \
+            author. --profile mandatory runs the mandatory tests only; optional adds the optional ones; informative \
+            (the default) runs all. Exits with status 1 when any document fails a mandatory test or cannot be read \
+            as a CSAF document, 2 when a path does not exist. Tests that do not run are named: 6.3.6 and 6.3.7 \
+            (they need the network), 6.3.8 (no dictionary). CWEs are checked against MITRE's list, version 4.14.
             """)
 
     enum Profile: String, ExpressibleByArgument, CaseIterable {

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The mandatory tests about formats defined elsewhere: CVSS objects (6.1.8–6.1.10), language tags (6.1.12) and
-/// package URLs (6.1.13). 6.1.11 (CWE) needs MITRE's catalogue, which Vigil does not ship: it is reported as not run.
+/// package URLs (6.1.13), CWEs against MITRE's list (6.1.11, `CWECatalogue`, CWE 4.14).
 extension CSAFConformance {
     static let formatTests: [ConformanceTest] = [
         test("6.1.8", "Invalid CVSS") { doc, report in
@@ -84,6 +84,23 @@ extension CSAFConformance {
                     if let expected = words[code], expected != given {
                         report.fail("\(path).\(property)", "\(property) is \(given) but the vector says \(metric):\(code) (\(expected))")
                     }
+                }
+            }
+        },
+        test("6.1.11", "CWE") { doc, report in
+            for (i, vulnerability) in doc.vulnerabilities.enumerated() {
+                guard let cwe = vulnerability["cwe"], cwe.members != nil else { continue }
+                let id = cwe["id"]?.stringValue ?? ""
+                guard id.hasPrefix("CWE-"), let number = Int(id.dropFirst(4)), let name = CWECatalogue.names[number] else {
+                    report.fail("$.vulnerabilities[\(i)].cwe.id", "\(describe(cwe["id"] ?? .null)) is not a CWE of MITRE's list (version \(CWECatalogue.version))")
+                    continue
+                }
+                // A CWE deprecated since (CISA's 2017 advisories cite CWE-533) still exists: its name matches with or
+                // without the list's "DEPRECATED: " prefix. Trimmed: MITRE's list has a trailing space in CWE-280's name.
+                let listed = name.trimmingCharacters(in: .whitespaces)
+                let names = listed.hasPrefix("DEPRECATED: ") ? [listed, String(listed.dropFirst(12))] : [listed]
+                if let given = cwe["name"]?.stringValue, !names.contains(given.trimmingCharacters(in: .whitespaces)) {
+                    report.fail("$.vulnerabilities[\(i)].cwe.name", "\(id) is named “\(name)” in MITRE's list (version \(CWECatalogue.version)), not “\(given)”")
                 }
             }
         },

@@ -75,7 +75,6 @@ public enum CSAFConformance {
 
     /// Tests of §6 that Vigil does not run, with the reason, for reports to say so.
     public static let notRun: [(id: String, reason: String)] = [
-        ("6.1.11", "CWE: needs MITRE's CWE catalogue, which Vigil does not ship"),
         ("6.3.6", "non-self URLs resolving: needs the network, and validation runs offline"),
         ("6.3.7", "self URLs resolving: needs the network, and validation runs offline"),
         ("6.3.8", "spell check: no dictionary is installed"),
