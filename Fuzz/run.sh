@@ -90,16 +90,18 @@ link_target() {
 }
 
 wants() { local t; for t in "${targets[@]}"; do [ "$t" = "$1" ] && return 0; done; return 1; }
+# A target's Swift files, in its subfolders too (Sources/CSAF/Conformance/), in a stable order.
+sources_of() { find "Sources/$1" -name '*.swift' | LC_ALL=C sort; }
 
 build_start=$(date +%s)
 if wants json || wants csaf || wants csv || wants cyclonedx; then
-  build_module CSAF -- Sources/CSAF/*.swift
+  build_module CSAF -- $(sources_of CSAF)
 fi
 if wants versions || wants csv || wants cyclonedx; then
-  build_module Versions -- Sources/Versions/*.swift
+  build_module Versions -- $(sources_of Versions)
 fi
 if wants csv || wants cyclonedx; then
-  build_module Matching -- Sources/Matching/*.swift
+  build_module Matching -- $(sources_of Matching)
 fi
 if wants smtp; then
   # Only the Foundation-only part of Alerts: the SMTP state machine and the types it names (no NIO, no Store).
@@ -108,7 +110,7 @@ if wants smtp; then
 fi
 if wants openpgp; then
   build_crypto_archive
-  build_module OpenPGP "${crypto_flags[@]}" -- Sources/OpenPGP/*.swift
+  build_module OpenPGP "${crypto_flags[@]}" -- $(sources_of OpenPGP)
 fi
 
 wants json && link_target json Fuzz/Targets/JSONFuzz.swift "$mods/CSAF.o"
