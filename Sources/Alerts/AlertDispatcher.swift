@@ -212,7 +212,7 @@ public struct AlertDispatcher: Sendable {
         } catch {
             return .failed(DeliveryFailure("could not read what to send: \(error)", isTransient: true))
         }
-        let composer = composer.linking(to: content.baseURL)
+        let composer = composer.linking(to: content.baseURL).inZone(content.timeZone)
         if delivery.kind == .report { return await prepareReport(delivery, content: content, composer: composer, now: now) }
         if delivery.kind != .test, content.notices.isEmpty {
             return .failed(DeliveryFailure("nothing left to send: the alert was removed", isTransient: false))

@@ -9,6 +9,8 @@ import Storage
 public struct AlertMessageComposer: Sendable {
     /// Where Vigil's pages are reached by the people alerted (`https://vigil.example.org`), without a trailing slash.
     public var baseURL: String
+    /// The organisation's time zone, in which a digest's period is told beside UTC; nil (or UTC) tells it in UTC only.
+    public var timeZone: TimeZone?
     /// At most this many assets are listed per alert (the alert's page lists them all).
     public var assetLimit = 25
     /// At most this many affected products are listed per alert.
@@ -27,6 +29,23 @@ public struct AlertMessageComposer: Sendable {
         var composer = self
         composer.baseURL = AlertMessageComposer(baseURL: organisationBaseURL).baseURL
         return composer
+    }
+
+    /// This composer telling times on an organisation's clock (`OrganisationSettings.timeZone`, an IANA name).
+    public func inZone(_ identifier: String?) -> AlertMessageComposer {
+        var composer = self
+        composer.timeZone = identifier.flatMap(TimeZone.init(identifier:))
+        return composer
+    }
+
+    /// `2026-12-08 09:00 Asia/Tokyo (2026-12-08T00:00:00Z)` on an organisation's clock; the UTC stamp alone in UTC.
+    func periodEnd(_ date: Date) -> String {
+        guard let zone = timeZone, zone.identifier != "UTC", zone.identifier != "GMT" else { return Timestamp.format(date) }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = zone
+        formatter.dateFormat = "yyyy-MM-dd HH:mm"
+        return "\(formatter.string(from: date)) \(zone.identifier) (\(Timestamp.format(date)))"
     }
 
     // MARK: Identity
@@ -103,7 +122,7 @@ public struct AlertMessageComposer: Sendable {
             out += "The monthly report for \(content.organisation.name): \(baseURL)/reports\n"
         case .digest:
             out += "\(content.notices.count) alert\(content.notices.count == 1 ? "" : "s") for \(content.organisation.name)"
-            if let end = delivery.periodEnd { out += " up to \(Timestamp.format(end))" }
+            if let end = delivery.periodEnd { out += " up to \(periodEnd(end))" }
             out += ", most severe first.\n"
             for severity in Severity.allCases.reversed() {
                 let group = content.notices.filter { severityOf($0) == severity }

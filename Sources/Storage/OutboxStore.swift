@@ -253,10 +253,13 @@ public struct DeliveryContent: Sendable {
     public var notices: [AlertNotice]
     /// The organisation's own base URL for links (`OrganisationSettings.baseURL`); nil uses the server's.
     public var baseURL: String?
-    public init(organisation: Organisation, notices: [AlertNotice], baseURL: String? = nil) {
+    /// The organisation's time zone (IANA name), in which a digest's period is told; nil for UTC.
+    public var timeZone: String?
+    public init(organisation: Organisation, notices: [AlertNotice], baseURL: String? = nil, timeZone: String? = nil) {
         self.organisation = organisation
         self.notices = notices
         self.baseURL = baseURL
+        self.timeZone = timeZone
     }
 }
 

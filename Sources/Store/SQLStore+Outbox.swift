@@ -170,7 +170,7 @@ extension SQLStore {
     }
 
     public func deliveryContent(_ delivery: ClaimedDelivery, cache: AdvisoryCache) async throws -> DeliveryContent {
-        guard let organisation = try await fetchOne("SELECT name, base_url FROM organisations WHERE id = ?", [delivery.organisationID]) else {
+        guard let organisation = try await fetchOne("SELECT name, base_url, time_zone FROM organisations WHERE id = ?", [delivery.organisationID]) else {
             throw StoreError.notFound("organisation \(delivery.organisationID) of delivery \(delivery.id) no longer exists")
         }
         let name: String = organisation["name"]
@@ -192,7 +192,7 @@ extension SQLStore {
             notices.append(AlertNotice(alert: alert, advisory: advisory, exposures: exposures))
         }
         return DeliveryContent(organisation: Organisation(id: delivery.organisationID, name: name), notices: notices,
-                               baseURL: organisation["base_url"])
+                               baseURL: organisation["base_url"], timeZone: organisation["time_zone"])
     }
 
     public func markDelivered(deliveryID: Int64, at: Date, detail: String) async throws {

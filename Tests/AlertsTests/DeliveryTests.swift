@@ -341,6 +341,8 @@ import VigilTestSupport
             try #require(digests.count == 1)
             let text = digests[0].parts[0].content.replacingOccurrences(of: "\r\n", with: "\n")
             #expect(text.contains("https://vigil.plant.example/alerts/") && text.contains("https://vigil.plant.example/unsubscribe/"), "\(text)")
+            // The period on the organisation's clock, with UTC beside it.
+            #expect(text.contains(" 09:00 Asia/Tokyo (\(Timestamp.format(boundary))), most severe first."), "\(text)")
             #expect(!text.contains("https://vigil.example/"), "not the server's base URL")
             #expect(digests[0].parts.count > 1 && digests[0].parts[1].content.contains("https://vigil.plant.example/"), "the HTML part too")
             let record = try #require(try await fixture.outbox().first { $0.kind == .digest })
