@@ -117,6 +117,20 @@ public struct Credentials: Sendable {
     }
 }
 
+/// The redirects a fetch followed (or refused to follow), hop by hop: the provider checker reports them (CSAF 2.0
+/// §7.1.6 asks providers not to redirect).
+public final class RedirectLog: Sendable {
+    public struct Hop: Sendable, Equatable {
+        public var from: String
+        public var to: String
+        public var status: Int
+    }
+    private let hops = Mutex<[Hop]>([])
+    public init() {}
+    func append(_ hop: Hop) { hops.withLock { $0.append(hop) } }
+    public var all: [Hop] { hops.withLock { $0 } }
+}
+
 /// The outcome of a conditional GET.
 public enum FetchResult: Sendable {
     case notModified
@@ -217,7 +231,7 @@ public final class HTTPFetcher: Sendable {
     /// the source may connect (nil: what `url` itself grants, see `OutboundAccess.configured`).
     public func get(_ url: String, validators: HTTPValidators? = nil, maxBytes: Int, expectJSON: Bool = false,
                     counters: FetchCounters? = nil, credentials: Credentials? = nil,
-                    access: OutboundAccess? = nil) async throws(FetchFailure) -> FetchResult {
+                    access: OutboundAccess? = nil, redirects: RedirectLog? = nil) async throws(FetchFailure) -> FetchResult {
         let access = access ?? .configured(url)
         var attempt = 1
         while true {
@@ -225,7 +239,7 @@ public final class HTTPFetcher: Sendable {
             if Task.isCancelled { throw FetchFailure.cancelled(url) }
             do throws(FetchFailure) {
                 return try await getOnce(url, validators: validators, maxBytes: maxBytes, expectJSON: expectJSON, counters: counters,
-                                         credentials: credentials, access: access)
+                                         credentials: credentials, access: access, redirects: redirects)
             } catch {
                 if Task.isCancelled { throw FetchFailure.cancelled(url) }
                 guard error.isRetryable(maxWait: policy.maxRetryWait), attempt < policy.attempts else { throw error }
@@ -241,7 +255,8 @@ public final class HTTPFetcher: Sendable {
     }
 
     private func getOnce(_ original: String, validators: HTTPValidators?, maxBytes: Int, expectJSON: Bool,
-                         counters: FetchCounters?, credentials: Credentials?, access: OutboundAccess) async throws(FetchFailure) -> FetchResult {
+                         counters: FetchCounters?, credentials: Credentials?, access: OutboundAccess,
+                         redirects: RedirectLog?) async throws(FetchFailure) -> FetchResult {
         var url = original
         for _ in 0...policy.maxRedirects {
             // Every hop under the source's access, never the hop's own: a redirect cannot grant itself this machine.
@@ -289,6 +304,7 @@ public final class HTTPFetcher: Sendable {
                       let next = URL(string: location, relativeTo: URL(string: url))?.absoluteString else {
                     throw FetchFailure(url: url, kind: .httpStatus, status: code, message: "\(url) answered \(code) without a usable Location")
                 }
+                redirects?.append(.init(from: url, to: next, status: code))
                 if let refusal = OutboundPolicy.checkRedirect(from: url, to: next) { throw HTTPFetcher.failure(next, refusal) }
                 url = next
                 continue

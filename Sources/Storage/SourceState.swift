@@ -51,6 +51,8 @@ public struct SourceRecord: Sendable, Codable, Equatable {
     /// The interval the polling node last scheduled this source with, when it differs from `pollInterval`
     /// (`vigil serve --poll-interval`), so that every view shows the schedule really in force.
     public var scheduledInterval: Int?
+    /// The latest provider check (`vigil check-provider`, or "Check" on the sources page): the source's quality.
+    public var quality: SourceQuality?
 
     /// The interval in force: the polling node's override, else the configured one.
     public var effectiveInterval: Int { scheduledInterval ?? pollInterval }
@@ -108,6 +110,24 @@ extension SourceRecord {
         if consecutiveFailures > 0 { return .unreachable }
         if lastSuccess == nil { return .pending }
         return lastError == nil ? .ok : .degraded
+    }
+}
+
+/// A source's latest check against CSAF 2.0 §7 (the provider checker's report, kept whole as JSON).
+public struct SourceQuality: Sendable, Codable, Equatable {
+    public var checkedAt: Date
+    /// The highest role met (`csaf_trusted_provider`, …), nil when none is.
+    public var role: String?
+    /// One line: "meets provider (claims trusted provider); 2 of 20 applicable requirements failed: 18, 19".
+    public var summary: String
+    /// The whole report as JSON (`vigil check-provider --json`).
+    public var report: String
+
+    public init(checkedAt: Date, role: String?, summary: String, report: String) {
+        self.checkedAt = checkedAt
+        self.role = role
+        self.summary = summary
+        self.report = report
     }
 }
 
@@ -196,6 +216,8 @@ public protocol SourceStateStore: DocumentSink {
     func source(slug: String) async throws -> SourceRecord?
     /// Inserts or replaces the source with this slug (its configuration and sync status).
     func saveSource(_ source: SourceRecord) async throws
+    /// Keeps the latest provider check of a source: false when there is no such source.
+    func saveSourceQuality(slug: String, quality: SourceQuality) async throws -> Bool
     /// Removes the source and its sync state; its documents stay. False when there was no such source.
     func removeSource(slug: String) async throws -> Bool
     /// The last response kept for a URL (validators and body), so that a `304 Not Modified` can be answered from it.

@@ -35,6 +35,17 @@ extension SQLStore {
         }
     }
 
+    public func saveSourceQuality(slug: String, quality: SourceQuality) async throws -> Bool {
+        try await transaction { db in
+            let saved = !(try await db.fetchAll("""
+                UPDATE sources SET quality_checked_at = ?, quality_role = ?, quality_summary = ?, quality_report = ?
+                WHERE slug = ? RETURNING slug
+                """, [Timestamp.format(quality.checkedAt), quality.role, quality.summary, quality.report, slug])).isEmpty
+            if saved { try await Self.bumpGeneration(db) }
+            return saved
+        }
+    }
+
     public func removeSource(slug: String) async throws -> Bool {
         try await transaction { db in
             let removed = !(try await db.fetchAll("DELETE FROM sources WHERE slug = ? RETURNING slug", [slug])).isEmpty

@@ -433,6 +433,10 @@ extension SQLiteStore {
             // Per document, its CSAF §6 findings by group, counted at import and sync.
             for statement in SchemaText.documentConformance { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("v23-source-quality") { db in
+            // Per source, its latest check against CSAF 2.0 §7 (vigil check-provider).
+            for statement in SchemaText.sourceQuality { try db.execute(sql: statement) }
+        }
         return migrator
     }
 }

@@ -157,6 +157,14 @@ enum SchemaText {
 
     /// Per document, how many CSAF §6 findings it has in each group (`ConformanceSummary`); NULL for documents stored
     /// before the tests existed.
+    /// Per source, its latest check against CSAF 2.0 §7 (`SourceQuality`).
+    static let sourceQuality = [
+        "ALTER TABLE sources ADD COLUMN quality_checked_at TEXT",
+        "ALTER TABLE sources ADD COLUMN quality_role TEXT",
+        "ALTER TABLE sources ADD COLUMN quality_summary TEXT",
+        "ALTER TABLE sources ADD COLUMN quality_report TEXT",
+    ]
+
     static let documentConformance = [
         "ALTER TABLE documents ADD COLUMN conformance_mandatory INTEGER",
         "ALTER TABLE documents ADD COLUMN conformance_optional INTEGER",

@@ -94,6 +94,10 @@ enum StoreRows {
         record.failingSince = (row["failing_since"] as String?).flatMap(Timestamp.parse)
         record.scheduledInterval = row["scheduled_interval"]
         record.allowPrivateNetwork = row["allow_private_network"] ?? false
+        if let checked = (row["quality_checked_at"] as String?).flatMap(Timestamp.parse) {
+            record.quality = SourceQuality(checkedAt: checked, role: row["quality_role"], summary: row["quality_summary"] ?? "",
+                                           report: row["quality_report"] ?? "{}")
+        }
         return record
     }
 

@@ -9,7 +9,7 @@ struct Vigil: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vigil",
         abstract: "Monitor OT/ICS security advisories (CSAF 2.0): import, verify, search and serve them.",
-        subcommands: [ServeCommand.self, ImportCommand.self, VerifyCommand.self, ValidateCommand.self, SourcesCommand.self, QuarantineCommand.self, DiffCommand.self, RelatedCommand.self, ReportCommand.self, ReportSettingsCommand.self, AssetsCommand.self, ExposuresCommand.self, RangeCommand.self, OrgCommand.self, WatchCommand.self, ChannelCommand.self, AlertsCommand.self, UsersCommand.self, StatsCommand.self, MigrateCommand.self, ExportCommand.self, BackupCommand.self, RestoreCommand.self])
+        subcommands: [ServeCommand.self, ImportCommand.self, VerifyCommand.self, ValidateCommand.self, CheckProviderCommand.self, SourcesCommand.self, QuarantineCommand.self, DiffCommand.self, RelatedCommand.self, ReportCommand.self, ReportSettingsCommand.self, AssetsCommand.self, ExposuresCommand.self, RangeCommand.self, OrgCommand.self, WatchCommand.self, ChannelCommand.self, AlertsCommand.self, UsersCommand.self, StatsCommand.self, MigrateCommand.self, ExportCommand.self, BackupCommand.self, RestoreCommand.self])
 }
 
 /// `--db PATH`, shared by every command that opens the store.

@@ -11,6 +11,7 @@ extension ProviderMirror {
     func run(_ body: @Sendable (ProviderMirror) async throws -> Void) async throws {
         let router = Router()
         router.get("**") { request, _ in try await self.respond(request) }
+        router.get("/") { request, _ in try await self.respond(request) }
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         try await app.test(.live) { client in
             port.withLock { $0 = client.port ?? 0 }

@@ -47,9 +47,46 @@ public final class ProviderMirror: Sendable {
     public let state = Mutex(State())
     public let port = Mutex(0)
 
-    public init(root: URL, prefixes: [String]) {
+    /// For gocsaf's test providers (`../shared/data/providers/gocsaf-testdata`), written as Go templates: the flags
+    /// their test server sets (`EnableSha256`, `EnableSha512`, `ForbidSha256`, `ForbidSha512`), served as gocsaf's
+    /// `testutil.ProviderHandler` serves them. Nil for every other provider.
+    public let goTemplateFlags: [String: Bool]?
+    /// Whether the folder is gocsaf's directory provider (hash files answer 404 unless enabled, as in gocsaf).
+    public let directoryProvider: Bool
+
+    public init(root: URL, prefixes: [String], goTemplateFlags: [String: Bool]? = nil, directoryProvider: Bool = false) {
         self.root = root
         self.prefixes = prefixes
+        self.goTemplateFlags = goTemplateFlags
+        self.directoryProvider = directoryProvider
+    }
+
+    /// gocsaf's `simple-directory-provider` or `simple-rolie-provider`, with its test server's flags.
+    public static func gocsaf(directory: Bool, flags: [String: Bool] = [:]) throws -> ProviderMirror {
+        ProviderMirror(root: try SharedData.url("providers/gocsaf-testdata/" + (directory ? "simple-directory-provider" : "simple-rolie-provider")),
+                       prefixes: [], goTemplateFlags: flags, directoryProvider: directory)
+    }
+
+    /// gocsaf's answers for hash files: 403 when forbidden, 404 when a directory provider does not enable them.
+    func goTemplateStatus(_ path: String) -> Int? {
+        guard let flags = goTemplateFlags else { return nil }
+        for algorithm in ["256", "512"] where path.hasSuffix(".sha" + algorithm) {
+            if flags["ForbidSha" + algorithm] == true { return 403 }
+            if directoryProvider, flags["EnableSha" + algorithm] != true, state.withLock({ $0.overlay[path] }) == nil { return 404 }
+        }
+        return nil
+    }
+
+    /// Go's `{{.URL}}` and `{{if .Flag}}…{{end}}`, as much of text/template as gocsaf's test files use.
+    func renderGoTemplate(_ text: String, flags: [String: Bool]) -> String {
+        var out = text.replacingOccurrences(of: "{{.URL}}", with: String(base.dropLast()))
+        while let open = out.range(of: "{{if ."), let close = out.range(of: "}}", range: open.upperBound..<out.endIndex),
+              let end = out.range(of: "{{end}}", range: close.upperBound..<out.endIndex) {
+            let flag = String(out[open.upperBound..<close.lowerBound])
+            let body = flags[flag] == true ? String(out[close.upperBound..<end.lowerBound]) : ""
+            out.replaceSubrange(open.lowerBound..<end.upperBound, with: body)
+        }
+        return out
     }
 
     /// CISA's folder, with its two public prefixes mapped to the root.
@@ -112,6 +149,9 @@ public final class ProviderMirror: Sendable {
         case nil:
             break
         }
+        if let status = goTemplateStatus(path) {
+            return logged(Response(status: .init(code: status), body: .init(byteBuffer: ByteBuffer(string: "status \(status)"))))
+        }
         guard let bytes = served(path) else {
             return logged(Response(status: .notFound, body: .init(byteBuffer: ByteBuffer(string: "not found"))))
         }
@@ -119,7 +159,7 @@ public final class ProviderMirror: Sendable {
         var headers = HTTPFields()
         headers[.eTag] = etag
         headers[.lastModified] = "Thu, 24 Oct 2024 19:23:12 GMT"
-        headers[.contentType] = path.hasSuffix(".json") ? "application/json" : "text/plain"
+        headers[.contentType] = path.hasSuffix(".json") ? "application/json" : path.isEmpty || path.hasSuffix("/") || path.hasSuffix(".html") ? "text/html" : "text/plain"
         if request.headers[.ifNoneMatch] == etag {
             return logged(Response(status: .notModified, headers: headers))
         }
@@ -129,6 +169,11 @@ public final class ProviderMirror: Sendable {
     /// What a GET of `path` answers (without faults): the overlay or the folder's file, with the metadata and the ROLIE
     /// feeds rewritten to this server.
     public func served(_ path: String) -> [UInt8]? {
+        if let flags = goTemplateFlags {
+            let file = path.isEmpty || path.hasSuffix("/") ? path + "index.html" : path
+            guard let bytes = content(file) else { return nil }
+            return Array(renderGoTemplate(String(decoding: bytes, as: UTF8.self), flags: flags).utf8)
+        }
         guard let bytes = content(path) else { return nil }
         let rewritten = path.hasSuffix("provider-metadata.json") || path.hasSuffix("-feed-tlp-white.json") || path.hasSuffix("-feed-tlp-clear.json")
         return rewritten ? rewrite(bytes, path: path) : bytes

@@ -133,6 +133,7 @@ struct StoreErrorPagesTests {
     func sources() async throws -> [SourceRecord] { try await base.sources() }
     func source(slug: String) async throws -> SourceRecord? { try await base.source(slug: slug) }
     func saveSource(_ source: SourceRecord) async throws { try await base.saveSource(source) }
+    func saveSourceQuality(slug: String, quality: SourceQuality) async throws -> Bool { try await base.saveSourceQuality(slug: slug, quality: quality) }
     func removeSource(slug: String) async throws -> Bool { try await base.removeSource(slug: slug) }
     func cachedResponse(for url: String) async throws -> CachedResponse? { try await base.cachedResponse(for: url) }
     func saveCachedResponse(_ response: CachedResponse, for url: String) async throws { try await base.saveCachedResponse(response, for: url) }

@@ -420,5 +420,7 @@ extension PostgresStore {
         Migration(name: "v10-organisation-settings", statements: SchemaText.organisationSettings),
         // SQLite's v22: per document, its CSAF §6 findings by group.
         Migration(name: "v11-document-conformance", statements: SchemaText.documentConformance),
+        // SQLite's v23: per source, its latest check against CSAF 2.0 §7.
+        Migration(name: "v12-source-quality", statements: SchemaText.sourceQuality),
     ]
 }
