@@ -1,5 +1,6 @@
 import CSAF
 import Foundation
+import Storage
 
 /// Aggregators and listers: requirements 21 to 23 on `aggregator.json` and its mirrors, and 1 to 6, 18 and 19 on the
 /// documents of the mirrors (each mirror checked as a provider, with a share of the document budget).

@@ -1,5 +1,6 @@
 import CSAF
 import Foundation
+import Storage
 
 /// The listings: ROLIE feeds, service and category documents (requirements 15 to 17, and 5 for protected feeds), and
 /// directories with `index.txt`, `changes.csv` and their listings (requirements 11 to 14).

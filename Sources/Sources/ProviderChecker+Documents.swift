@@ -1,6 +1,7 @@
 import CSAF
 import Crypto
 import Foundation
+import Storage
 import OpenPGP
 
 /// The documents themselves: requirements 1, 2, 4, 5, 11, 13, 15 (their sidecars listed), 18 and 19.

@@ -1,5 +1,6 @@
 import CSAF
 import Foundation
+import Storage
 import OpenPGP
 
 /// Finding the provider metadata (requirements 7 to 10) and its keys (requirement 20).

@@ -1,5 +1,6 @@
 import CSAF
 import Foundation
+import Storage
 import OpenPGP
 import Synchronization
 

@@ -11,6 +11,8 @@ public struct SourceAdministrator: SourceAdministration {
     let environment: [String: String]
     /// Polled every this many seconds when added from the page.
     public var pollInterval = 300
+    /// Documents a check from the page fetches, newest first (`vigil check-provider --all` checks every one).
+    public var checkDocuments = 50
 
     public init(store: any SourceStateStore, policy: FetchPolicy = .init(), environment: [String: String] = [:]) {
         self.store = store
@@ -65,6 +67,20 @@ public struct SourceAdministrator: SourceAdministration {
             }
         }
         return report.map { SourceSyncOutcome(text: $0.summary(name: source.name, kind: source.kind), failed: $0.error != nil) }
+    }
+}
+
+extension SourceAdministrator {
+    public func check(slug: String) async throws -> SourceSyncOutcome {
+        guard let source = try await store.source(slug: slug) else { return SourceSyncOutcome(text: "There is no source \(slug).", failed: true) }
+        var options = ProviderChecker.Options()
+        options.allowPrivateNetwork = source.allowPrivateNetwork
+        options.maxDocuments = checkDocuments
+        let report = try await HTTPFetcher.with(policy: policy) { fetcher in
+            await ProviderChecker(fetcher: fetcher, options: options).check(source.url)
+        }
+        _ = try await store.saveSourceQuality(slug: slug, quality: try report.sourceQuality())
+        return SourceSyncOutcome(text: "\(source.name): \(report.summary).", failed: !report.failed.isEmpty)
     }
 }
 

@@ -48,4 +48,6 @@ public protocol SourceAdministration: Sendable {
     func add(_ found: DiscoveredSource, allowPrivateNetwork: Bool, enabled: Bool) async throws -> [SourceRecord]
     /// Syncs one source now; nil when a node holds its poll lease (it is being synced right now).
     func sync(slug: String) async throws -> SourceSyncOutcome?
+    /// Checks one source against CSAF 2.0 §7 (`vigil check-provider`) and keeps the result as its quality.
+    func check(slug: String) async throws -> SourceSyncOutcome
 }

@@ -74,6 +74,7 @@ struct SourcesCommand: AsyncParsableCommand {
                     if source.allowPrivateNetwork { policy.append("private-network addresses allowed") }
                     if !policy.isEmpty { print("    " + policy.joined(separator: "; ")) }
                     if let error = source.lastError { print("    last error: \(error)") }
+                    if let quality = source.quality { print("    CSAF §7: \(quality.summary) (checked \(Timestamp.format(quality.checkedAt)))") }
                 }
                 let withoutFeed = SourceCatalogue.withoutFeed
                 if !withoutFeed.isEmpty {

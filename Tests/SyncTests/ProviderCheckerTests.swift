@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Sources
+import Storage
 import Testing
 import VigilTestSupport
 
@@ -248,6 +249,46 @@ struct ProviderCheckerTests {
             #expect(report.requirements[6].problems == ["no provider metadata found for \(host): not at \(mirror.base).well-known/csaf/provider-metadata.json, in security.txt, or at https://csaf.data.security.127.0.0.1/"])
             #expect(report.requirements.filter { $0.verdict == .notApplicable }.count == 20)
             #expect(report.quality == nil)
+        }
+    }
+
+    @Test("vigil check-provider: the report in words or JSON, status 1 when a requirement fails, --source keeps it for /sources")
+    func command() async throws {
+        let mirror = try ProviderMirror.gocsaf(directory: false, flags: ["EnableSha256": true, "EnableSha512": true])
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let db = folder.url.appendingPathComponent("vigil.sqlite").path
+        try await mirror.run { mirror in
+            let url = mirror.base + "provider-metadata.json"
+            let text = try await Executables.runVigil(["check-provider", url, "--host-rate", "0"])
+            #expect(text.status == 1, "\(text.stderr)")
+            #expect(text.stdout.hasPrefix("Provider: ACME Inc (\(url))\nMeets publisher (claims trusted provider); 2 of 11 applicable requirements failed: 8, 9.\nDocuments: 1 listed, 1 checked.\n"), "\(text.stdout)")
+            #expect(text.stdout.contains("  9 Well-known URL for provider-metadata.json  failed \n      - \(mirror.base).well-known/csaf/provider-metadata.json answered HTTP 404"), "\(text.stdout)")
+            #expect(text.stdout.contains(" 19 Signatures                                 passed every document checked has a signature that verifies with the provider's key"))
+            #expect(text.stdout.contains("Trusted Provider: not met (not a provider)"))
+
+            let json = try await Executables.runVigil(["check-provider", url, "--json", "--host-rate", "0"])
+            #expect(json.status == 1)
+            let report = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+            #expect(report["kind"] as? String == "provider")
+            #expect(report["claimed_role"] as? String == "csaf_trusted_provider")
+            let requirements = try #require(report["requirements"] as? [[String: Any]])
+            #expect(requirements.map { $0["number"] as? Int } == (1...23).map { $0 })
+            #expect(requirements[14]["verdict"] as? String == "passed" && requirements[10]["verdict"] as? String == "not_applicable")
+            #expect((report["roles"] as? [[String: Any]])?.map { $0["met"] as? Bool } == [true, false, false])
+
+            // Kept as a source's quality; a source that does not exist is said so, with nothing kept.
+            #expect(try await Executables.runVigil(["sources", "add", "--db", db, "--slug", "acme", url]).status == 0)
+            let kept = try await Executables.runVigil(["check-provider", url, "--db", db, "--source", "acme", "--host-rate", "0"])
+            #expect(kept.status == 1, "\(kept.stderr)")
+            let list = try await Executables.runVigil(["sources", "list", "--db", db])
+            #expect(list.stdout.contains("    CSAF §7: meets publisher (claims trusted provider); 2 of 11 applicable requirements failed: 8, 9 (checked "), "\(list.stdout)")
+            let missing = try await Executables.runVigil(["check-provider", url, "--db", db, "--source", "nope", "--host-rate", "0"])
+            #expect(missing.status == 2)
+            #expect(missing.stderr.contains("no source \"nope\""))
+            // Nothing to check: a usage error names what to give.
+            let empty = try await Executables.runVigil(["check-provider", " "])
+            #expect(empty.status != 0 && empty.stderr.contains("give a provider-metadata.json URL or a domain"))
         }
     }
 }

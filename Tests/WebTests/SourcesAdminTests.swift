@@ -44,7 +44,7 @@ struct SourcesAdminTests {
                 #expect(try await browser.get("/settings/sources").status == .forbidden, "\(email)")
                 #expect(!String(buffer: try await browser.get("/sources").body).contains("Manage sources"), "\(email)")
                 let csrf = TestBrowser.csrf(in: try await browser.get("/account"))
-                for action in ["disable", "remove", "sync"] {
+                for action in ["disable", "remove", "sync", "check"] {
                     #expect(try await browser.post("/settings/sources/example/\(action)", [], csrf: csrf).status == .forbidden, "\(email) \(action)")
                 }
                 #expect(try await browser.post("/settings/sources/lookup", [("target", "example.com")], csrf: csrf).status == .forbidden)
@@ -103,6 +103,23 @@ struct SourcesAdminTests {
                 #expect(try await fixture.store.advisory(id: "ICSA-24-004-01") != nil)
                 #expect(String(buffer: try await alice.get("/").body).contains("ICSA-24-004-01"))
                 #expect(try await fixture.store.source(slug: "cisa")?.documentsHeld == 3)
+
+                // Checked against CSAF 2.0 §7: the mirror serves neither the well-known URL nor a security.txt.
+                let checked = String(buffer: try await alice.post("/settings/sources/cisa/check", [], csrf: csrf).body)
+                #expect(checked.contains("id=\"sync-outcome\">CISA: meets publisher (claims trusted provider); 2 of 11 applicable requirements failed: 8, 9."), "\(checked)")
+                #expect(checked.contains("<small>CSAF §7: meets publisher (claims trusted provider); 2 of 11 applicable requirements failed: 8, 9 (checked "))
+                let quality = try #require(try await fixture.store.source(slug: "cisa")?.quality)
+                #expect(quality.role == "csaf_publisher")
+                let sourcesPage = String(buffer: try await alice.get("/sources").body)
+                #expect(sourcesPage.contains("CSAF §7 quality: meets publisher (claims trusted provider); 2 of 11 applicable requirements failed: 8, 9 (checked "))
+                #expect(sourcesPage.contains("<li>9 Well-known URL for provider-metadata.json: \(mirror.base).well-known/csaf/provider-metadata.json answered HTTP 404 Not Found"), "\(sourcesPage)")
+                #expect(sourcesPage.contains("<code>vigil check-provider \(mirror.metadataURL)</code> gives every problem."))
+                let api = try #require(try JSONSerialization.jsonObject(with: Data(buffer: try await alice.get("/api/v1/sources").body)) as? [[String: Any]])
+                let listed = try #require(api.first { $0["slug"] as? String == "cisa" }?["quality"] as? [String: Any])
+                #expect(listed["role"] as? String == "csaf_publisher")
+                let report = try #require(listed["report"] as? [String: Any])
+                #expect((report["requirements"] as? [[String: Any]])?.count == 23)
+                #expect((report["requirements"] as? [[String: Any]])?[8]["verdict"] as? String == "failed")
 
                 #expect(try await alice.post("/settings/sources/cisa/disable", [], csrf: csrf).headers[.location] == "/settings/sources?done=disabled")
                 #expect(try await fixture.store.source(slug: "cisa")?.enabled == false)

@@ -263,7 +263,17 @@ enum OpenAPIDocument {
               "last_error": {"type": "string"}, "next_poll": {"type": "string", "format": "date-time"},
               "consecutive_failures": {"type": "integer"}, "unreachable_since": {"type": "string", "format": "date-time"},
               "documents_held": {"type": "integer"}, "documents_quarantined": {"type": "integer"}, "documents_failing": {"type": "integer"},
-              "mirrors": {"type": "integer"}, "credentials": {"type": "boolean"}
+              "mirrors": {"type": "integer"}, "credentials": {"type": "boolean"},
+              "quality": {
+                "type": "object", "description": "The latest check against CSAF 2.0 section 7 (vigil check-provider --source, or Check on /settings/sources)",
+                "required": ["checked_at", "summary"],
+                "properties": {
+                  "checked_at": {"type": "string", "format": "date-time"},
+                  "role": {"type": "string", "enum": ["csaf_publisher", "csaf_provider", "csaf_trusted_provider", "csaf_lister", "csaf_aggregator"]},
+                  "summary": {"type": "string"},
+                  "report": {"type": "object", "description": "As vigil check-provider --json prints it: requirements (number, title, verdict passed|failed|not_applicable, reason, problems, problem_count, advice) and roles (role, met, reason)"}
+                }
+              }
             }
           },
           "Vendor": {

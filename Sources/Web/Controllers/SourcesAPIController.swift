@@ -37,6 +37,16 @@ struct SourcesAPIController<Context: RequestContext>: Sendable {
         let mirrors: Int
         /// Whether the source sends credentials (the variable's name is not shown).
         let credentials: Bool
+        /// The latest check against CSAF 2.0 §7 (`vigil check-provider --source`, or "Check" on /settings/sources).
+        let quality: Quality?
+    }
+
+    struct Quality: Encodable {
+        let checkedAt: Date
+        /// The highest role met, absent when none is.
+        let role: String?
+        let summary: String
+        let report: ProviderCheckReport?
     }
 
     @Sendable func list(_ request: Request, context: Context) async throws -> Response {
@@ -46,7 +56,8 @@ struct SourcesAPIController<Context: RequestContext>: Sendable {
                  lastAttempt: source.lastAttempt, lastSuccess: source.lastSuccess, lastError: source.lastError,
                  nextPoll: source.nextPoll, consecutiveFailures: source.consecutiveFailures, unreachableSince: source.failingSince,
                  documentsHeld: source.documentsHeld, documentsQuarantined: source.documentsQuarantined,
-                 documentsFailing: source.documentsFailing, mirrors: source.mirrors.count, credentials: source.credentialsVariable != nil)
+                 documentsFailing: source.documentsFailing, mirrors: source.mirrors.count, credentials: source.credentialsVariable != nil,
+                 quality: source.quality.map { Quality(checkedAt: $0.checkedAt, role: $0.role, summary: $0.summary, report: ProviderCheckReport.decode($0.report)) })
         }
         return JSONResponse.make(items)
     }

@@ -86,7 +86,7 @@ struct SourcesAdminController<Context: ViewerRequestContext>: Sendable {
         }
     }
 
-    /// `POST /settings/sources/{slug}/enable|disable|remove|sync`.
+    /// `POST /settings/sources/{slug}/enable|disable|remove|sync|check`.
     @Sendable func act(_ request: Request, context: Context) async throws -> Response {
         let viewer = try administrator(request, context)
         let slug = try context.parameters.require("slug")
@@ -105,6 +105,12 @@ struct SourcesAdminController<Context: ViewerRequestContext>: Sendable {
             let outcome = try await administration.sync(slug: slug)
                 ?? SourceSyncOutcome(text: "\(source.name) is being synced by a node right now; its outcome shows here when it is done.", failed: false)
             return try await render(viewer: viewer, outcome: outcome)
+        case "check":
+            guard let administration else { return try await render(viewer: viewer, error: Self.noFetching, status: .serviceUnavailable) }
+            guard source.kind != .kev else {
+                return try await render(viewer: viewer, outcome: SourceSyncOutcome(text: "\(source.name) is a catalogue, not a CSAF provider: there is nothing to check.", failed: true))
+            }
+            return try await render(viewer: viewer, outcome: try await administration.check(slug: slug))
         default:
             throw HTTPError(.notFound, message: "There is no such thing to do with a source.")
         }
@@ -126,6 +132,10 @@ struct SourcesAdminView {
         let backoff: String?
         let documentsHeld: Int
         let quarantined: Int
+        /// "meets provider (claims trusted provider); … (checked …)": the latest check against CSAF 2.0 §7.
+        let quality: String?
+        /// A provider or aggregator (a catalogue has no §7 to check).
+        let checkable: Bool
     }
 
     struct Found {
@@ -158,7 +168,9 @@ struct SourcesAdminView {
                 : nil
             return Row(slug: source.slug, name: source.name, kind: source.kind.rawValue, url: source.url, enabled: source.enabled,
                        lastSuccess: Format.dateTime(source.lastSuccess) ?? "never", lastError: source.lastError, backoff: backoff,
-                       documentsHeld: source.documentsHeld, quarantined: source.documentsQuarantined)
+                       documentsHeld: source.documentsHeld, quarantined: source.documentsQuarantined,
+                       quality: source.quality.map { "\($0.summary) (checked \(Format.dateTime($0.checkedAt) ?? ""))" },
+                       checkable: source.kind != .kev)
         }
         hasRows = !rows.isEmpty
         self.target = target

@@ -44,6 +44,12 @@ struct SourcesPageView {
         /// "Siemens ProductCERT: median 2 days earlier than CISA, first in 70 of 76 pairs", when the source is tied to
         /// a publisher with linked pairs.
         let lead: String?
+        /// The latest check against CSAF 2.0 §7: its one-line summary and when it ran.
+        let quality: String?
+        let qualityChecked: String
+        /// "18 Integrity: …" per failed requirement.
+        let qualityFailures: [String]
+        let hasQualityFailures: Bool
     }
 
     /// One publisher's line in "Lead time by publisher".
@@ -80,6 +86,10 @@ struct SourcesPageView {
 
     init(sources: [SourceRecord], failures: [String: [RemoteDocumentState]], withoutFeed: [SourceWithoutFeed],
          leadTimes: SourceLeadTimes = .none, now: Date = Date()) {
+        func failedRequirements(_ quality: SourceQuality?) -> [String] {
+            guard let json = quality?.report, let report = ProviderCheckReport.decode(json) else { return [] }
+            return report.failed.map { "\($0.number) \($0.title): \($0.reason)" }
+        }
         rows = sources.map { source in
             let stateLabel: String
             let stateClass: String
@@ -107,7 +117,9 @@ struct SourcesPageView {
                                                    ?? "as soon as the scheduler runs") : "not polled",
                        interval: source.intervalDescription,
                        failures: failing, hasFailures: !failing.isEmpty,
-                       lead: leadTimes.leadTime(source: source.slug).map(Self.sentence))
+                       lead: leadTimes.leadTime(source: source.slug).map(Self.sentence),
+                       quality: source.quality?.summary, qualityChecked: Format.dateTime(source.quality?.checkedAt) ?? "",
+                       qualityFailures: failedRequirements(source.quality), hasQualityFailures: !failedRequirements(source.quality).isEmpty)
         }
         hasRows = !sources.isEmpty
         enabledCount = sources.filter(\.enabled).count.formatted()

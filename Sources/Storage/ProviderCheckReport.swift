@@ -1,5 +1,5 @@
 import Foundation
-import Storage
+
 
 /// What `vigil check-provider` found: each requirement of CSAF 2.0 §7.1 passed, failed or not applicable, with the
 /// reason, and the roles of §7.2 the provider (or aggregator) meets. Stored per source as its quality on `/sources`.
@@ -20,6 +20,16 @@ public struct ProviderCheckReport: Sendable, Codable, Equatable {
         public var advice: [String]
 
         enum CodingKeys: String, CodingKey { case number, title, verdict, reason, problems, problemCount = "problem_count", advice }
+
+        public init(number: Int, title: String, verdict: Verdict, reason: String, problems: [String], problemCount: Int, advice: [String]) {
+            self.number = number
+            self.title = title
+            self.verdict = verdict
+            self.reason = reason
+            self.problems = problems
+            self.problemCount = problemCount
+            self.advice = advice
+        }
     }
 
     public struct Role: Sendable, Codable, Equatable {
@@ -27,6 +37,12 @@ public struct ProviderCheckReport: Sendable, Codable, Equatable {
         public var role: String
         public var met: Bool
         public var reason: String
+
+        public init(role: String, met: Bool, reason: String) {
+            self.role = role
+            self.met = met
+            self.reason = reason
+        }
     }
 
     public static let maxProblems = 20
@@ -48,6 +64,20 @@ public struct ProviderCheckReport: Sendable, Codable, Equatable {
     enum CodingKeys: String, CodingKey {
         case input, kind, url, name, claimedRole = "claimed_role", checkedAt = "checked_at", documentsListed = "documents_listed",
              documentsChecked = "documents_checked", requirements, roles
+    }
+
+    public init(input: String, kind: String, url: String?, name: String?, claimedRole: String?, checkedAt: Date,
+                documentsListed: Int, documentsChecked: Int, requirements: [Requirement], roles: [Role]) {
+        self.input = input
+        self.kind = kind
+        self.url = url
+        self.name = name
+        self.claimedRole = claimedRole
+        self.checkedAt = checkedAt
+        self.documentsListed = documentsListed
+        self.documentsChecked = documentsChecked
+        self.requirements = requirements
+        self.roles = roles
     }
 
     /// The highest role met (`csaf_trusted_provider` …), or nil when none is.
