@@ -40,6 +40,8 @@ public struct AlertCreator: Sendable {
         public var republicationsNoted = 0
         /// Revisions whose changes touch none of an organisation's assets, where only its asset inventory matched.
         public var unchangedForAssets = 0
+        /// Notes added to alerts whose exposures a VEX document closed.
+        public var vexClosuresNoted = 0
         public init() {}
     }
 
@@ -112,6 +114,10 @@ public struct AlertCreator: Sendable {
     func process(_ change: AdvisoryChangeRecord, watches: [Int64: [StoredWatch]], channels allChannels: [Int64: [NotificationChannel]],
                  pass: inout Pass, summary: inout Summary) async throws {
         guard !watches.isEmpty else { return }
+        // Before the backfill rule: an old VEX document imported today still closes exposures today.
+        if change.current.category == "csaf_vex" {
+            try await noteVEXClosures(change, organisations: watches.keys.sorted(), summary: &summary)
+        }
         if change.previous == nil, let published = change.current.initialReleaseDate ?? change.current.currentReleaseDate,
            change.recordedAt.timeIntervalSince(published) > Self.backfillAge {
             summary.backfillSkipped += 1
@@ -123,7 +129,8 @@ public struct AlertCreator: Sendable {
         // brings something new for them.
         var republished: [AdvisoryLink] = []
         var earlierAlerts: [Int64: [StoredAlert]] = [:]
-        if change.previous == nil, change.knownExploitedAdded.isEmpty {
+        // A VEX document is no republication of the advisories of its CVEs: what it closes is noted above.
+        if change.previous == nil, change.knownExploitedAdded.isEmpty, change.current.category != "csaf_vex" {
             republished = try await store.related(advisoryID: change.current.id).filter { $0.strength == .strong }
             if !republished.isEmpty {
                 earlierAlerts = Dictionary(grouping: try await store.alerts(advisoryIDs: republished.map(\.id)), by: \.draft.organisationID)
@@ -188,6 +195,33 @@ public struct AlertCreator: Sendable {
             let published = change.current.currentReleaseDate ?? change.recordedAt
             let latency = reason == .knownExploited ? nil : Date().timeIntervalSince(published)
             for _ in 0..<created { metrics.alertCreated(reason, latency: latency) }
+        }
+    }
+
+    /// A VEX document that closed exposures (its `known_not_affected` products, see `VEXOverlay`): the alert log of
+    /// each advisory whose exposure it closed says so, once, with the assets and the VEX document's justification.
+    func noteVEXClosures(_ change: AdvisoryChangeRecord, organisations: [Int64], summary: inout Summary) async throws {
+        let marker = "\(change.current.id) (VEX by "
+        for organisationID in organisations {
+            let closed = try await store.exposures(organisationID: organisationID, filter: ExposureFilter(includeNotAffected: true, limit: 100_000))
+                .filter { $0.exposure.status == .notAffected && $0.exposure.reason.contains("closed by VEX: ") && $0.exposure.reason.contains(marker) }
+            guard !closed.isEmpty else { continue }
+            let alerts = try await store.alerts(advisoryIDs: Array(Set(closed.map(\.exposure.advisoryID))))
+                .filter { $0.draft.organisationID == organisationID }
+            for (advisoryID, rows) in Dictionary(grouping: closed, by: \.exposure.advisoryID).sorted(by: { $0.key < $1.key }) {
+                // The latest alert of that advisory for this organisation carries the note.
+                guard let alert = alerts.filter({ $0.draft.advisoryID == advisoryID }).max(by: { $0.id < $1.id }) else { continue }
+                let names = rows.map { AssetImpact.Assets.name($0.asset) }
+                let reason = rows[0].exposure.reason
+                let said = reason.range(of: "closed by VEX: ").map { String(reason[$0.upperBound...]) } ?? reason
+                let note = "exposure closed by VEX for \(names.count) asset\(names.count == 1 ? "" : "s") (\(AdvisoryChange.named(names))): \(said)"
+                let events = try await store.alertEvents(alertID: alert.id, organisationID: organisationID)
+                if !events.contains(where: { $0.field == "note" && $0.newValue == note }) {
+                    _ = try await store.updateAlert(id: alert.id, organisationID: organisationID, update: AlertUpdate(note: note),
+                                                    actor: "Vigil", at: change.recordedAt)
+                    summary.vexClosuresNoted += 1
+                }
+            }
         }
     }
 

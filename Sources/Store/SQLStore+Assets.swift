@@ -221,6 +221,11 @@ extension SQLStore {
         if !assets.isEmpty {
             let index = calculator.index(advisories: try await Self.matchAdvisories(advisoryID: nil, db: db))
             for asset in assets { exposures += calculator.exposures(of: asset, in: index) }
+            let statements = try await Self.vexStatements(cves: nil, db: db)
+            if !statements.isEmpty {
+                exposures = VEXOverlay.apply(exposures, context: exposures, statements: statements,
+                                             cves: try await Self.advisoryCVEs(advisoryID: nil, db: db)).exposures
+            }
         }
         try await replaceExposures(exposures, organisationIDs: [organisationID], advisoryID: nil, db: db) { _ in organisationID }
     }
@@ -254,9 +259,72 @@ extension SQLStore {
         for advisory in try await Self.matchAdvisories(advisoryID: advisoryID, db: db) {
             exposures += calculator.exposures(to: advisory, in: index)
         }
+        // VEX (CSAF's csaf_vex profile): a VEX document's known_not_affected closes exposures that other advisories of
+        // the same CVEs open; an advisory arriving after the VEX document is read against it.
+        let cves = try await Self.advisoryCVEs(advisoryID: advisoryID, db: db)
+        let isVEX = try await db.fetchValue("SELECT category FROM advisories WHERE id = ?", [advisoryID], as: String.self) == "csaf_vex"
+        if !isVEX, let own = cves[advisoryID], !exposures.isEmpty {
+            let statements = try await Self.vexStatements(cves: Set(own), db: db)
+            if !statements.isEmpty {
+                let documents = Array(Set(statements.map(\.advisoryID)))
+                let context = try await db.fetchAll("""
+                    SELECT asset_id, advisory_id, confidence, product_ids FROM exposures
+                    WHERE status = 'not_affected' AND advisory_id IN (\(Self.placeholders(documents.count)))
+                    """, SQLArguments(documents)).map { row in
+                    Exposure(assetID: row["asset_id"], advisoryID: row["advisory_id"], status: .notAffected,
+                             confidence: MatchConfidence(rawValue: row["confidence"]) ?? .low, reason: "",
+                             productIDs: (row["product_ids"] as String).components(separatedBy: "\n"))
+                }
+                exposures = VEXOverlay.apply(exposures, context: context, statements: statements, cves: cves).exposures
+            }
+        }
         try await replaceExposures(exposures, organisationIDs: Array(Set(organisationOf.values)), advisoryID: advisoryID, db: db) {
             organisationOf[$0.assetID]!
         }
+        // A VEX document: the other advisories of its CVEs are read against it again (it may close, or no longer
+        // close, their exposures).
+        if isVEX, let own = cves[advisoryID], !own.isEmpty {
+            let others = try await db.fetchAll("""
+                SELECT DISTINCT a.id FROM vulnerabilities v JOIN advisories a ON a.seq = v.advisory_seq
+                WHERE v.cve IN (\(Self.placeholders(own.count))) AND a.category <> 'csaf_vex'
+                """, SQLArguments(own)).map { $0["id"] as String }
+            for other in others {
+                try await recomputeExposures(advisoryID: other, inventory: state, db: db, cache: cache)
+            }
+        }
+    }
+
+    /// Each advisory's CVEs (one advisory's, or all).
+    static func advisoryCVEs(advisoryID: String?, db: some SQLExecutor) async throws -> [String: [String]] {
+        var cves: [String: [String]] = [:]
+        for row in try await db.fetchAll("""
+            SELECT a.id, v.cve FROM vulnerabilities v JOIN advisories a ON a.seq = v.advisory_seq
+            WHERE v.cve IS NOT NULL\(advisoryID == nil ? "" : " AND a.id = ?") ORDER BY a.seq, v.position
+            """, advisoryID.map { [$0] } ?? []) {
+            cves[row["id"], default: []].append(row["cve"])
+        }
+        return cves
+    }
+
+    /// The statements of the current VEX documents that speak of these CVEs (of all, when nil), read from their
+    /// stored bytes: VEX documents are few, and what they say per CVE and product is not kept in columns.
+    static func vexStatements(cves: Set<String>?, db: some SQLExecutor) async throws -> [VEXStatement] {
+        var sql = "SELECT a.id, d.raw FROM advisories a JOIN documents d ON d.id = a.document_id WHERE a.category = 'csaf_vex'"
+        var arguments = SQLArguments()
+        if let cves {
+            guard !cves.isEmpty else { return [] }
+            sql += " AND a.seq IN (SELECT advisory_seq FROM vulnerabilities WHERE cve IN (\(Self.placeholders(cves.count))))"
+            arguments = SQLArguments(Array(cves).sorted())
+        }
+        var statements: [VEXStatement] = []
+        for row in try await db.fetchAll(sql, arguments) {
+            let raw: [UInt8] = row["raw"]
+            guard case .csaf(let parsed) = try? CSAFDocumentReader.read(raw, maxBytes: Int.max, checkIdentifiers: false) else { continue }
+            var names: [String: String] = [:]
+            for product in parsed.advisory.products { names[product.productID] = product.fullName }
+            statements += VEXStatement.statements(in: parsed.document, advisoryID: row["id"], names: names).filter { cves?.contains($0.cve) ?? true }
+        }
+        return statements
     }
 
     /// Replaces the organisations' exposures (to one advisory, or to all) in three statements, keeping first_seen.

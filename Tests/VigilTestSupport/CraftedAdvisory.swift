@@ -40,6 +40,9 @@ public struct CraftedAdvisory: Sendable {
     public var version: Int
     public var title: String
     public var cvss: Double
+    /// When set, a VEX document (`csaf_vex`): its products are `known_not_affected` by every CVE, with this flag label
+    /// (`vulnerable_code_not_present`, …) as the justification.
+    public var notAffectedBecause: String?
 
     public init(id: String, publisher: Publisher = .cisa, vendor: String = "Example", products: [Product] = [Product("Example PLC", "< V2.0")],
                 cves: [String] = ["CVE-2026-0001"], references: [String] = [], released: String = "2026-03-02", version: Int = 1,
@@ -83,14 +86,17 @@ public struct CraftedAdvisory: Sendable {
                 },
             ])
         }
-        let affected = products.indices.filter { !products[$0].fixed }.map { "CSAFPID-\($0 + 1)" }
+        let affected = notAffectedBecause != nil ? [] : products.indices.filter { !products[$0].fixed }.map { "CSAFPID-\($0 + 1)" }
+        let notAffected = notAffectedBecause != nil ? products.indices.map { "CSAFPID-\($0 + 1)" } : []
         let fixed = products.indices.filter { products[$0].fixed }.map { "CSAFPID-\($0 + 1)" }
         var status: [String: Any] = [:]
         if !affected.isEmpty { status["known_affected"] = affected }
-        if !fixed.isEmpty { status["fixed"] = fixed }
+        if !fixed.isEmpty, notAffectedBecause == nil { status["fixed"] = fixed }
+        if !notAffected.isEmpty { status["known_not_affected"] = notAffected }
         let vulnerabilities: [[String: Any]] = cves.map { cve in
             var vulnerability: [String: Any] = ["cve": cve, "title": "A flaw (\(cve))", "product_status": status,
                                                 "notes": [["category": "summary", "text": "Details of \(cve)."]]]
+            if let notAffectedBecause { vulnerability["flags"] = [["label": notAffectedBecause, "product_ids": notAffected]] }
             if !affected.isEmpty {
                 vulnerability["scores"] = [["products": affected, "cvss_v3": [
                     "version": "3.1", "vectorString": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N", "baseScore": cvss,
@@ -102,7 +108,7 @@ public struct CraftedAdvisory: Sendable {
             return vulnerability
         }
         var header: [String: Any] = [
-                "category": "csaf_security_advisory", "csaf_version": "2.0", "title": title, "lang": "en-US",
+                "category": notAffectedBecause == nil ? "csaf_security_advisory" : "csaf_vex", "csaf_version": "2.0", "title": title, "lang": "en-US",
                 "distribution": ["tlp": ["label": "WHITE"]],
                 "publisher": ["category": publisher.category, "name": publisher.name, "namespace": publisher.namespace],
                 "notes": [["category": "summary", "text": "Crafted advisory \(id)."]],
