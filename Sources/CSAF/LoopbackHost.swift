@@ -46,6 +46,9 @@ public struct OutboundAccess: Sendable, Equatable {
     public var loopback: Bool
     /// Private, link-local and loopback addresses: the explicit `--allow-private-network` option.
     public var privateNetwork: Bool
+    /// Plain HTTP to any host: only for checking that a document's links resolve (`vigil validate --online`), never
+    /// for fetching what Vigil reads.
+    public var plainHTTP = false
 
     public init(loopback: Bool, privateNetwork: Bool) {
         self.loopback = loopback || privateNetwork
@@ -127,7 +130,7 @@ public enum OutboundPolicy {
         }
         switch scheme {
         case "https": break
-        case "http" where LoopbackHost.contains(host): break
+        case "http" where LoopbackHost.contains(host) || access.plainHTTP: break
         case "http":
             return Refusal(kind: .insecure, message: "\(url) uses plain HTTP, which is accepted only for a host on this machine written as 127.0.0.1, ::1 or localhost; use https://")
         default:
@@ -143,7 +146,7 @@ public enum OutboundPolicy {
     /// access; and a plain-HTTP URL's host, accepted as being on this machine, must resolve to loopback only.
     public static func checkDestination(url: String, host: String, addresses: [String], access: OutboundAccess,
                                         option: String, what: String = "request") -> Refusal? {
-        let plainHTTP = URLComponents(string: url)?.scheme?.lowercased() == "http"
+        let plainHTTP = URLComponents(string: url)?.scheme?.lowercased() == "http" && !access.plainHTTP
         for address in addresses {
             let scope = scope(ofAddress: address) ?? .reserved
             let named = bare(host) == bare(address) ? "\(host) is" : "\(host) resolves to \(address),"

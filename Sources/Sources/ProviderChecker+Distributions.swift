@@ -83,7 +83,9 @@ extension CheckRun {
                 }
             }
         }
-        if usesROLIE, !tally.failed(15) { tally.passes[15] = "\(feeds.count) ROLIE feed\(feeds.count == 1 ? "" : "s") read, \(documents.count) entries" }
+        if usesROLIE, !tally.failed(15) {
+            tally.passes[15] = "\(feeds.count) ROLIE feed\(feeds.count == 1 ? "" : "s") read, \(documents.count) entr\(documents.count == 1 ? "y" : "ies")"
+        }
 
         // Requirement 16 (optional documents: when named, they must be right).
         if usesROLIE {
@@ -172,8 +174,8 @@ extension CheckRun {
             for path in index where !inChanges.contains(path) { tally.fail(13, "\(path) is in index.txt but not in \(base)changes.csv") }
             for path in Set(changes.map(\.path)).sorted() where !inIndex.contains(path) { tally.fail(12, "\(path) is in changes.csv but not in \(base)index.txt") }
         }
-        if indexRead, !tally.failed(12) { tally.passes[12] = "\(base)index.txt lists \(index.count) documents" }
-        if changesRead, !tally.failed(13) { tally.passes[13] = "\(base)changes.csv lists \(changes.count) changes, latest first" }
+        if indexRead, !tally.failed(12) { tally.passes[12] = "\(base)index.txt lists \(index.count) document\(index.count == 1 ? "" : "s")" }
+        if changesRead, !tally.failed(13) { tally.passes[13] = "\(base)changes.csv lists \(changes.count) change\(changes.count == 1 ? "" : "s"), latest first" }
 
         // Requirement 14: the directory and its folders list what index.txt names.
         let all = Array(Set(index + changes.map(\.path))).sorted()

@@ -38,11 +38,13 @@ extension CheckRun {
         if chosen.isEmpty {
             for number in [1, 2, 18, 19] where !tally.failed(number) { tally.notApplicable[number] = "no document is listed" }
         }
-        if !tally.failed(1), !chosen.isEmpty { tally.passes[1] = "all \(read) documents checked\(sample) are valid CSAF 2.0 (schema and the 43 mandatory tests)" }
+        if !tally.failed(1), !chosen.isEmpty {
+            tally.passes[1] = (read == 1 ? "the document checked" : "all \(read) documents checked") + "\(sample) \(read == 1 ? "is" : "are") valid CSAF 2.0 (schema and the 43 mandatory tests)"
+        }
         if !tally.failed(2), !chosen.isEmpty { tally.passes[2] = "every file name checked follows its document's tracking ID" }
         if !tally.failed(4) {
             if whites == 0 { tally.notApplicable[4] = "no document checked is labelled TLP:WHITE" }
-            else { tally.passes[4] = "\(whites) TLP:WHITE documents read without credentials" }
+            else { tally.passes[4] = "\(whites) TLP:WHITE document\(whites == 1 ? "" : "s") read without credentials" }
         }
         if !tally.failed(5), tally.passes[5] == nil {
             tally.notApplicable[5] = "no TLP:AMBER or TLP:RED feed or document was found"

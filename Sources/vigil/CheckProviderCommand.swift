@@ -81,8 +81,10 @@ struct CheckProviderCommand: AsyncParsableCommand {
         for requirement in report.requirements {
             let verdict = requirement.verdict == .notApplicable ? "n/a" : requirement.verdict.rawValue
             let title = requirement.title.padding(toLength: 42, withPad: " ", startingAt: 0)
-            lines.append(String(format: "%3d ", requirement.number) + title + " " + verdict.padding(toLength: 7, withPad: " ", startingAt: 0)
-                         + (requirement.verdict == .failed ? "" : requirement.reason))
+            // A failure's problems follow on lines of their own.
+            let detail = requirement.verdict == .failed ? "" : requirement.reason
+            lines.append(String(format: "%3d ", requirement.number) + title + " "
+                         + (detail.isEmpty ? verdict : verdict.padding(toLength: 7, withPad: " ", startingAt: 0) + detail))
             for problem in requirement.problems { lines.append("      - " + problem) }
             if requirement.problemCount > requirement.problems.count {
                 lines.append("      … and \(requirement.problemCount - requirement.problems.count) more (--json lists the first \(ProviderCheckReport.maxProblems))")

@@ -4,7 +4,7 @@ import Foundation
 import Sources
 
 /// `vigil validate PATH... [--json] [--profile mandatory|optional|informative]`: the CSAF 2.0 §6 tests, offline.
-struct ValidateCommand: ParsableCommand {
+struct ValidateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "validate",
         abstract: "Run the CSAF 2.0 standard's tests (§6) over documents, offline.",
@@ -13,7 +13,8 @@ struct ValidateCommand: ParsableCommand {
             author. --profile mandatory runs the mandatory tests only; optional adds the optional ones; informative \
             (the default) runs all. Exits with status 1 when any document fails a mandatory test or cannot be read \
             as a CSAF document, 2 when a path does not exist. Tests that do not run are named: 6.3.6 and 6.3.7 \
-            (they need the network), 6.3.8 (no dictionary). CWEs are checked against MITRE's list, version 4.14.
+            (they need the network: --online requests every URL they concern, once each), 6.3.8 (no dictionary). \
+            CWEs are checked against MITRE's list, version 4.14.
             """)
 
     enum Profile: String, ExpressibleByArgument, CaseIterable {
@@ -37,15 +38,37 @@ struct ValidateCommand: ParsableCommand {
     @Option(help: "The tests to run: mandatory, optional (with mandatory) or informative (all).")
     var profile: Profile = .informative
 
-    func run() throws {
-        let report: ConformanceRun.Report
+    @Flag(help: "Run 6.3.6 and 6.3.7 too: request every URL they concern (with the informative profile).")
+    var online = false
+
+    @Flag(name: .customLong("allow-private-network"), help: "With --online, also request private and loopback addresses.")
+    var allowPrivateNetwork = false
+
+    func validate() throws {
+        if online, profile != .informative { throw ValidationError("--online runs informative tests (6.3.6, 6.3.7): use it with --profile informative") }
+    }
+
+    func run() async throws {
+        var report: ConformanceRun.Report
         do {
-            report = try ConformanceRun.run(paths: paths, groups: profile.groups)
+            report = try ConformanceRun.run(paths: paths, groups: profile.groups, links: online)
         } catch {
             printError("vigil validate: \(error)")
             throw ExitCode(2)
         }
-        let notRun = CSAFConformance.notRun.filter { id in profile.groups.contains(CSAFConformance.group(of: id.id)) }
+        if online {
+            var policy = FetchPolicy()
+            policy.attempts = 1
+            policy.timeout = 30
+            let allow = allowPrivateNetwork
+            report = try await HTTPFetcher.with(policy: policy) { [report] fetcher in
+                var resolved = report
+                await ConformanceRun.resolve(&resolved, fetcher: fetcher, allowPrivateNetwork: allow)
+                return resolved
+            }
+        }
+        let ran: Set<String> = online ? ["6.3.6", "6.3.7"] : []
+        let notRun = CSAFConformance.notRun.filter { id in profile.groups.contains(CSAFConformance.group(of: id.id)) && !ran.contains(id.id) }
         if json {
             struct Output: Encodable {
                 struct NotRun: Encodable { var test: String; var reason: String }

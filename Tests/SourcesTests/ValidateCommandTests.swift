@@ -102,4 +102,57 @@ struct ValidateCommandTests {
         let missing = try await Executables.runVigil(["validate", folder.url.appendingPathComponent("nowhere").path])
         #expect(missing.status == 2 && missing.stderr.contains("vigil validate:"))
     }
+
+    @Test("--online runs 6.3.6 and 6.3.7: a 404 fails, a redirect's first answer counts, each URL is requested once; loopback needs --allow-private-network")
+    func online() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let server = ProviderMirror(root: folder.url, prefixes: [])
+        server.set("ok.html", Array("<p>here</p>".utf8))
+        let serving = try await server.start()
+        defer { serving.stop() }
+        let base = server.base
+        server.fault("moved", .redirect(base + "gone-too"))
+        var crafted = CraftedAdvisory(id: "EX-2026-0042", publisher: .init(name: "Example", category: "vendor", namespace: base + "ok.html"),
+                                      references: [base + "ok.html", base + "moved", base + "gone"])
+        crafted.title = "Example PLC"
+        var object = try #require(try JSONSerialization.jsonObject(with: Data(crafted.bytes)) as? [String: Any])
+        var header = try #require(object["document"] as? [String: Any])
+        var references = try #require(header["references"] as? [[String: Any]])
+        references.append(["category": "self", "summary": "This advisory", "url": base + "advisories/ex-2026-0042.json"])
+        header["references"] = references
+        object["document"] = header
+        let path = folder.url.appendingPathComponent("ex-2026-0042.json").path
+        try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: path))
+        // The same URLs twice: requested once each.
+        let copy = folder.url.appendingPathComponent("copy.json").path
+        try FileManager.default.copyItem(atPath: path, toPath: copy)
+
+        struct Output: Decodable {
+            struct File: Decodable { var path: String; var findings: [ConformanceFinding] }
+            struct NotRun: Decodable { var test: String }
+            var files: [File]
+            var not_run: [NotRun]
+        }
+        let run = try await Executables.runVigil(["validate", "--online", "--allow-private-network", "--json", path, copy])
+        let output = try JSONDecoder().decode(Output.self, from: Data(run.stdout.utf8))
+        #expect(output.not_run.map(\.test) == ["6.3.8"])
+        for file in output.files {
+            let links = file.findings.filter { ["6.3.6", "6.3.7"].contains($0.test) }
+            #expect(links.map(\.test) == ["6.3.6", "6.3.7"], "\(links)")
+            #expect(links.first?.path == "$.document.references[2].url")
+            #expect(links.first?.message.hasPrefix("the URL \(base)gone does not resolve: \(base)gone answered HTTP 404") == true, "\(links)")
+            #expect(links.last?.path == "$.document.references[3].url")
+            #expect(links.last?.message.hasPrefix("the document's own (self) reference \(base)advisories/ex-2026-0042.json does not resolve") == true)
+        }
+        #expect(server.requests(for: "gone") == 1 && server.requests(for: "ok.html") == 1 && server.requests(for: "moved") == 1)
+        #expect(server.requests(for: "gone-too") == 1, "the redirect is followed, but its first answer decides")
+
+        // Without --allow-private-network, a loopback URL is refused, and said so.
+        let refused = try await Executables.runVigil(["validate", "--online", path])
+        #expect(refused.stdout.contains("6.3.6 (informative) $.document.references[0].url: the URL \(base)ok.html does not resolve: refused"), "\(refused.stdout)")
+        #expect(!refused.stdout.contains("Not run: 6.3.6"))
+        let usage = try await Executables.runVigil(["validate", "--online", "--profile", "mandatory", path])
+        #expect(usage.status != 0 && usage.stderr.contains("--online runs informative tests"))
+    }
 }

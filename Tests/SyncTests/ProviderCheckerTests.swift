@@ -263,7 +263,7 @@ struct ProviderCheckerTests {
             let text = try await Executables.runVigil(["check-provider", url, "--host-rate", "0"])
             #expect(text.status == 1, "\(text.stderr)")
             #expect(text.stdout.hasPrefix("Provider: ACME Inc (\(url))\nMeets publisher (claims trusted provider); 2 of 11 applicable requirements failed: 8, 9.\nDocuments: 1 listed, 1 checked.\n"), "\(text.stdout)")
-            #expect(text.stdout.contains("  9 Well-known URL for provider-metadata.json  failed \n      - \(mirror.base).well-known/csaf/provider-metadata.json answered HTTP 404"), "\(text.stdout)")
+            #expect(text.stdout.contains("  9 Well-known URL for provider-metadata.json  failed\n      - \(mirror.base).well-known/csaf/provider-metadata.json answered HTTP 404"), "\(text.stdout)")
             #expect(text.stdout.contains(" 19 Signatures                                 passed every document checked has a signature that verifies with the provider's key"))
             #expect(text.stdout.contains("Trusted Provider: not met (not a provider)"))
 
