@@ -238,6 +238,37 @@ struct ProviderCheckerTests {
         }
     }
 
+    @Test("Hostile listings: 5,000 changes.csv lines naming nothing real, a feed of the wrong shape: each problem named, lists capped, nothing checked twice")
+    func hostile() async throws {
+        let directory = try ProviderMirror.gocsaf(directory: true, flags: ["EnableSha256": true])
+        try await directory.run { mirror in
+            var lines = ""
+            for i in 0..<5_000 { lines += "\"2020/x-\(i).json\",\"2020-01-01T00:00:00Z\"\n" }
+            mirror.set("white/changes.csv", Array(lines.utf8))
+            let report = try await Self.check(mirror.base + "provider-metadata.json", maxDocuments: 10)
+            #expect(report.documentsListed == 5_001 && report.documentsChecked == 10)
+            let index = report.requirements[11]
+            // 5,000 lines index.txt does not have, and the ten checked answering 404.
+            #expect(index.verdict == .failed && index.problemCount == 5_010 && index.problems.count == ProviderCheckReport.maxProblems)
+            #expect(index.problems.first == "2020/x-0.json is in changes.csv but not in \(mirror.base)white/index.txt")
+            #expect(report.requirements[12].problems == ["avendor-advisory-0004.json is in index.txt but not in \(mirror.base)white/changes.csv"])
+            #expect(mirror.requests(for: "white/2020/x-0.json") <= 1)
+        }
+        let rolie = try ProviderMirror.gocsaf(directory: false)
+        try await rolie.run { mirror in
+            mirror.set("white/white-feed.json", Array(#"{"feed": {"id": 5, "link": "self", "entry": "everything"}}"#.utf8))
+            let report = try await Self.check(mirror.base + "provider-metadata.json")
+            #expect(report.requirements[14].problems == [
+                "\(mirror.base)white/white-feed.json: $.feed.id is missing", "\(mirror.base)white/white-feed.json: $.feed.title is missing",
+                "\(mirror.base)white/white-feed.json: $.feed.link has no self link",
+                "\(mirror.base)white/white-feed.json: $.feed.updated is missing or not a date-time",
+                "\(mirror.base)white/white-feed.json: $.feed.entry is missing or not an array",
+            ])
+            #expect(report.documentsListed == 0)
+            for number in [1, 2, 18, 19] { #expect(report.requirements[number - 1].reason == "no document is listed") }
+        }
+    }
+
     @Test("Nothing at the address: requirement 7 fails with every place tried, the rest is not checked")
     func nothingThere() async throws {
         let mirror = try ProviderMirror.gocsaf(directory: true)
