@@ -261,8 +261,9 @@ extension SQLStore {
         }
         // VEX (CSAF's csaf_vex profile): a VEX document's known_not_affected closes exposures that other advisories of
         // the same CVEs open; an advisory arriving after the VEX document is read against it.
-        let cves = try await Self.advisoryCVEs(advisoryID: advisoryID, db: db)
         let isVEX = try await db.fetchValue("SELECT category FROM advisories WHERE id = ?", [advisoryID], as: String.self) == "csaf_vex"
+        // Most advisories concern no asset: their CVEs are read only when a VEX document or an exposure needs them.
+        let cves = isVEX || !exposures.isEmpty ? try await Self.advisoryCVEs(advisoryID: advisoryID, db: db) : [:]
         if !isVEX, let own = cves[advisoryID], !exposures.isEmpty {
             let statements = try await Self.vexStatements(cves: Set(own), db: db)
             if !statements.isEmpty {

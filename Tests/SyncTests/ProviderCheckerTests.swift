@@ -283,6 +283,18 @@ struct ProviderCheckerTests {
         }
     }
 
+    @Test("An unreachable provider: a refused connection is named for each place tried, and the check ends at once")
+    func unreachable() async throws {
+        // Port 9 (discard) on loopback: nothing listens there.
+        let report = try await Self.check("http://127.0.0.1:9/provider-metadata.json")
+        #expect(report.kind == "unknown")
+        let metadata = report.requirements[6]
+        #expect(metadata.verdict == .failed)
+        #expect(metadata.problems.first?.hasPrefix("http://127.0.0.1:9/provider-metadata.json") == true, "\(metadata.problems)")
+        #expect(report.requirements[8].problems.first?.hasPrefix("http://127.0.0.1:9/.well-known/csaf/provider-metadata.json") == true)
+        #expect(report.roles.allSatisfy { !$0.met && $0.reason == "no provider metadata was found" })
+    }
+
     @Test("vigil check-provider: the report in words or JSON, status 1 when a requirement fails, --source keeps it for /sources")
     func command() async throws {
         let mirror = try ProviderMirror.gocsaf(directory: false, flags: ["EnableSha256": true, "EnableSha512": true])
