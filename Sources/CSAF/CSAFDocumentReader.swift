@@ -113,7 +113,7 @@ public enum CSAFDocumentReader {
         let advisory = AdvisoryNormalizer.normalize(document)
         if checkIdentifiers { try checkLengths(advisory, version: document.document.tracking.version) }
         return .csaf(ParsedCSAF(document: document, advisory: advisory, warnings: issues.filter { $0.severity == .warning },
-                                conformance: conformance ? ConformanceSummary(CSAFConformance.check(value)) : nil))
+                                conformance: conformance ? CSAFConformance.summary(value) : nil))
     }
 
     /// Throws for the first keyed text over `maxIdentifierBytes`, naming where it is and how long.

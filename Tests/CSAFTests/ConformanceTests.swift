@@ -10,8 +10,30 @@ import VigilTestSupport
 struct ConformanceTests {
     typealias TestCases = OASISValidatorTests.TestCases
 
+    /// The findings of every test, and on the way the check that the import's count-only run (`summary`) counts
+    /// exactly what the full run finds.
     static func findings(_ data: URL, _ name: String) throws -> [ConformanceFinding] {
-        CSAFConformance.check(try JSONParser.parse(try Data(contentsOf: data.appendingPathComponent(name))))
+        let document = try JSONParser.parse(try Data(contentsOf: data.appendingPathComponent(name)))
+        let found = CSAFConformance.check(document)
+        #expect(CSAFConformance.summary(document) == ConformanceSummary(found), "\(name)")
+        return found
+    }
+
+    @Test("the import's count-only run counts what the full run finds, over real providers' documents")
+    func summaryCountsTheFindings() throws {
+        var documents = 0, findings = 0
+        for provider in ["cisa/csaf_files/OT/white/2023", "siemens-sample", "festo", "stackable", "ni"] {
+            for file in try SharedData.jsonFiles(under: "providers/\(provider)") {
+                guard let document = try? JSONParser.parse(try SharedData.bytes("providers/\(provider)/\(file)")),
+                      document["document"] != nil else { continue }
+                let found = CSAFConformance.check(document)
+                #expect(CSAFConformance.summary(document) == ConformanceSummary(found), "\(provider)/\(file)")
+                documents += 1
+                findings += found.count
+            }
+        }
+        #expect(documents > 300)
+        #expect(findings > 1_000, "the real documents have findings of every group to count")
     }
 
     @Test("each OASIS failure document fails its test by number, each valid document passes it; the score per group is printed")
