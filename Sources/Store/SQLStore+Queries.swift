@@ -102,30 +102,39 @@ extension SQLStore {
         var arguments: SQLArguments = []
         var from = "advisories a"
         let newest = "\(dialect.binary("a.current_release_date")) DESC NULLS LAST"
-        var order = "\(newest), \(dialect.binary("a.id")) DESC"
-        // Title and CVE hits first, then vendors, products and the risk summary: FTS5's bm25 on SQLite, ts_rank over
-        // the weighted tsvector on PostgreSQL.
+        let order = "\(newest), \(dialect.binary("a.id")) DESC"
+        // Full text: the matches that pass the filters, the most recently stored first, at most
+        // `AdvisoryPage.rankedMatches` of them (`hits`), then ranked: title and CVE hits first, then vendors, products
+        // and the risk summary (FTS5's bm25 on SQLite, ts_rank over the weighted tsvector on PostgreSQL). Walking the
+        // matches newest first stops at the limit, so neither the relevance scores nor the sort grow with the corpus.
+        var ranked: RankedSearch?
         if let text = query.text {
             switch dialect {
             case .sqlite:
                 if let match = SQLiteStore.ftsQuery(text) {
-                    from = "advisories a JOIN advisories_fts f ON f.rowid = a.seq"
-                    conditions.append("advisories_fts MATCH ?")
+                    // FTS5 walks its matches in descending rowid (= seq) order itself; bm25 can only be computed there.
+                    from = "advisories_fts f JOIN advisories a ON a.seq = f.rowid"
+                    ranked = RankedSearch(match: "advisories_fts MATCH ?", newestStored: "f.rowid DESC",
+                                          innerScore: "bm25(advisories_fts, 0, 10.0, 2.0, 5.0, 3.0, 10.0)", outerJoin: "",
+                                          outerArguments: [], order: "h.score")
                     arguments.append(match)
-                    order = "bm25(advisories_fts, 0, 10.0, 2.0, 5.0, 3.0, 10.0), \(newest)"
                 }
             case .postgres:
                 switch FullText.query(text) {
                 case .none: break
                 case .nothing: conditions.append("FALSE")
                 case .tsquery(let tsquery):
+                    // Ranked in the outer query, for the kept matches only (PostgreSQL would rank every match before
+                    // the sort otherwise).
                     from = "advisories a CROSS JOIN to_tsquery('simple', ?) AS q"
+                    ranked = RankedSearch(match: "a.search @@ q", newestStored: "a.seq DESC", innerScore: "0",
+                                          outerJoin: "CROSS JOIN to_tsquery('simple', ?) AS q", outerArguments: [tsquery],
+                                          order: "ts_rank('{0.2,0.3,0.5,1.0}', a.search, q) DESC")
                     arguments.append(tsquery)
-                    conditions.append("a.search @@ q")
-                    order = "ts_rank('{0.2,0.3,0.5,1.0}', a.search, q) DESC, \(newest)"
                 }
             }
         }
+        if let ranked { conditions.append(ranked.match) }
         if let vendor = query.vendor {
             conditions.append("a.seq IN (SELECT av.advisory_seq FROM advisory_vendors av JOIN vendors v ON v.id = av.vendor_id WHERE v.slug = ?)")
             arguments.append(vendor)
@@ -150,30 +159,58 @@ extension SQLStore {
             conditions.append("EXISTS (SELECT 1 FROM vulnerabilities v JOIN kev k ON k.cve = v.cve WHERE v.advisory_seq = a.seq)")
         }
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        // The document's integrity and the KEV count as subqueries, which PostgreSQL evaluates for the page's rows
+        // only, after the sort: a join read every document row of a broad search (a third of its time there).
+        let columns = """
+            a.id, a.title, a.publisher, a.vendors, a.initial_release_date, a.current_release_date, a.version,
+              a.cvss_score, a.severity, a.cvss_vector, a.cve_count, a.category,
+              (SELECT d.integrity FROM documents d WHERE d.id = a.document_id) AS integrity,
+              (SELECT COUNT(DISTINCT v.cve) FROM vulnerabilities v JOIN kev k ON k.cve = v.cve WHERE v.advisory_seq = a.seq) AS kev_count
+            """
+        let limit = AdvisoryPage.rankedMatches
         let (total, rows) = try await snapshot { db in
-            let total = try await db.fetchValue("SELECT COUNT(*) FROM \(from) \(whereClause)", arguments, as: Int.self) ?? 0
-            // The document's integrity and the KEV count as subqueries, which PostgreSQL evaluates for the page's rows
-            // only, after the sort: a join read every document row of a broad search (a third of its time there).
+            guard let ranked else {
+                let total = try await db.fetchValue("SELECT COUNT(*) FROM \(from) \(whereClause)", arguments, as: Int.self) ?? 0
+                let rows = try await db.fetchAll("""
+                    SELECT \(columns) FROM \(from) \(whereClause)
+                    ORDER BY \(order) LIMIT ? OFFSET ?
+                    """, arguments + [query.perPage, (query.page - 1) * query.perPage])
+                return (total, rows)
+            }
+            // One more than the limit says whether there are more.
+            let total = try await db.fetchValue("""
+                SELECT COUNT(*) FROM (SELECT 1 FROM \(from) \(whereClause) ORDER BY \(ranked.newestStored) LIMIT ?) AS matches
+                """, arguments + [limit + 1], as: Int.self) ?? 0
             let rows = try await db.fetchAll("""
-                SELECT a.id, a.title, a.publisher, a.vendors, a.initial_release_date, a.current_release_date, a.version,
-                  a.cvss_score, a.severity, a.cvss_vector, a.cve_count, a.category,
-                  (SELECT d.integrity FROM documents d WHERE d.id = a.document_id) AS integrity,
-                  (SELECT COUNT(DISTINCT v.cve) FROM vulnerabilities v JOIN kev k ON k.cve = v.cve WHERE v.advisory_seq = a.seq) AS kev_count
-                FROM \(from) \(whereClause)
-                ORDER BY \(order) LIMIT ? OFFSET ?
-                """, arguments + [query.perPage, (query.page - 1) * query.perPage])
+                WITH hits AS (SELECT a.seq AS seq, \(ranked.innerScore) AS score FROM \(from) \(whereClause)
+                              ORDER BY \(ranked.newestStored) LIMIT ?)
+                SELECT \(columns) FROM hits h JOIN advisories a ON a.seq = h.seq \(ranked.outerJoin)
+                ORDER BY \(ranked.order), \(newest), \(dialect.binary("a.id")) DESC LIMIT ? OFFSET ?
+                """, arguments + [limit] + ranked.outerArguments + [query.perPage, (query.page - 1) * query.perPage])
             return (total, rows)
         }
-        return AdvisoryPage(items: rows.map(StoreRows.summary), total: total, query: query)
+        let moreMatches = ranked != nil && total > limit
+        return AdvisoryPage(items: rows.map(StoreRows.summary), total: moreMatches ? limit : total, query: query, moreMatches: moreMatches)
     }
 
-
+    /// Every vendor with its advisory count: an aggregate over every advisory, so it is kept per generation of the
+    /// corpus (`FacetCache`) and read again only after a document arrives.
     public func vendors() async throws -> [VendorSummary] {
-        try await fetchAll("""
-            SELECT v.name, v.slug, COUNT(*) AS n, MAX(a.current_release_date) AS latest
-            FROM vendors v JOIN advisory_vendors av ON av.vendor_id = v.id JOIN advisories a ON a.seq = av.advisory_seq
-            GROUP BY v.id ORDER BY \(dialect.noCase("v.name")), v.id
-            """).map(StoreRows.vendorSummary)
+        try await snapshot { db in
+            try await facetCache.vendors(generation: try await Self.corpusGeneration(db)) {
+                try await db.fetchAll("""
+                    SELECT v.name, v.slug, COUNT(*) AS n, MAX(a.current_release_date) AS latest
+                    FROM vendors v JOIN advisory_vendors av ON av.vendor_id = v.id JOIN advisories a ON a.seq = av.advisory_seq
+                    GROUP BY v.id ORDER BY \(dialect.noCase("v.name")), v.id
+                    """).map(StoreRows.vendorSummary)
+            }
+        }
+    }
+
+    /// The store's generation (`meta.generation`, which every ingest bumps in its transaction and cached pages are
+    /// kept by), read in the snapshot the aggregate is computed in. One row, however large the corpus.
+    static func corpusGeneration(_ db: Session) async throws -> Int64 {
+        try await db.fetchValue("SELECT value FROM meta WHERE key = 'generation'", as: Int64.self) ?? 0
     }
 
     public func vendor(slug: String) async throws -> VendorSummary? {
@@ -199,14 +236,18 @@ extension SQLStore {
     }
 
 
+    /// The search form's choices (publishers, sectors by use, years): aggregates over every advisory, kept per
+    /// generation of the corpus like `vendors()`, so the home page and every search page do not read them all.
     public func filterOptions() async throws -> FilterOptions {
         try await snapshot { db in
-            FilterOptions(
-                publishers: try await db.fetchValues("SELECT DISTINCT \(dialect.binary("publisher")) FROM advisories ORDER BY 1"),
-                sectors: try await db.fetchValues("""
-                    SELECT sector FROM sectors GROUP BY sector ORDER BY COUNT(*) DESC, \(dialect.binary("sector"))
-                    """),
-                years: try await db.fetchValues("SELECT DISTINCT year FROM advisories WHERE year IS NOT NULL ORDER BY year DESC"))
+            try await facetCache.filterOptions(generation: try await Self.corpusGeneration(db)) {
+                FilterOptions(
+                    publishers: try await db.fetchValues("SELECT DISTINCT \(dialect.binary("publisher")) FROM advisories ORDER BY 1"),
+                    sectors: try await db.fetchValues("""
+                        SELECT sector FROM sectors GROUP BY sector ORDER BY COUNT(*) DESC, \(dialect.binary("sector"))
+                        """),
+                    years: try await db.fetchValues("SELECT DISTINCT year FROM advisories WHERE year IS NOT NULL ORDER BY year DESC"))
+            }
         }
     }
 
@@ -270,10 +311,66 @@ extension SQLiteStore {
             let cleaned = word.unicodeScalars.filter { CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "." || $0 == "_" }
             let token = String(String.UnicodeScalarView(cleaned))
             guard token.unicodeScalars.contains(where: { CharacterSet.alphanumerics.contains($0) }) else { return nil }
-            return "\"\(token)\"*"
+            return "\"\(token)\"" + (FullTextPrefix.applies(lastToken: FullTextPrefix.lastToken(token)) ? "*" : "")
         }
         return words.isEmpty ? nil : words.joined(separator: " ")
     }
 }
 
 extension PostgresStore: AdvisoryStore {}
+
+/// Aggregates over the whole corpus (the vendor list, the search form's choices), kept for one generation of it
+/// (`SQLStore.corpusGeneration`): computed once after the store changes, then served from memory, so the search pages
+/// that show them cost the same at 2,000 advisories as at 250,000 (the page cache keeps a page per query; these are
+/// shared by every query). Each process keeps its own; the generation is the database's, so other processes' and
+/// other nodes' documents count.
+public final class FacetCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var vendorList: (generation: Int64, value: [VendorSummary])?
+    private var options: (generation: Int64, value: FilterOptions)?
+
+    public init() {}
+
+    func vendors(generation: Int64, compute: () async throws -> [VendorSummary]) async throws -> [VendorSummary] {
+        if let kept = lock.withLock({ vendorList }), kept.generation == generation { return kept.value }
+        let value = try await compute()
+        lock.withLock { vendorList = (generation, value) }
+        return value
+    }
+
+    func filterOptions(generation: Int64, compute: () async throws -> FilterOptions) async throws -> FilterOptions {
+        if let kept = lock.withLock({ options }), kept.generation == generation { return kept.value }
+        let value = try await compute()
+        lock.withLock { options = (generation, value) }
+        return value
+    }
+}
+
+/// How a full-text search finds, keeps and ranks its matches on one database (`SQLStore.search`).
+private struct RankedSearch {
+    /// The condition that selects the matches.
+    var match: String
+    /// The order that walks them most recently stored first, which the database can follow without sorting.
+    var newestStored: String
+    /// The relevance computed as each kept match is found (SQLite: bm25 exists only there), lower first.
+    var innerScore: String
+    /// What the outer query joins to rank the kept matches (PostgreSQL), and its arguments.
+    var outerJoin: String
+    var outerArguments: SQLArguments
+    /// The ranking of the kept matches.
+    var order: String
+}
+
+/// When a search word's last token is matched as a prefix (`"plc"*`, `'plc':*`): from three characters. A shorter
+/// prefix stands for thousands of indexed words, whose lists of advisories the database would merge (186 ms for "s"
+/// over 250,000 advisories); "s7" or "ab" is matched as the word itself.
+enum FullTextPrefix {
+    static let minimumLength = 3
+
+    static func applies(lastToken: Substring) -> Bool { lastToken.unicodeScalars.count >= minimumLength }
+
+    /// The last run of letters and digits in `word`, as both databases' tokenisers split it.
+    static func lastToken(_ word: String) -> Substring {
+        word.split(whereSeparator: { !$0.isLetter && !$0.isNumber }).last ?? ""
+    }
+}

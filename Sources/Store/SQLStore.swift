@@ -56,6 +56,8 @@ public protocol SQLStore: SQLExecutor, AdvisoryStore, AssetStore {
     func sizeOnDisk() async throws -> Int64
     /// The organisations' asset indexes, kept between ingests until an inventory changes.
     var assetIndexCache: AssetIndexCache { get }
+    /// Aggregates over the whole corpus, kept per generation of it.
+    var facetCache: FacetCache { get }
 }
 
 extension SQLStore {

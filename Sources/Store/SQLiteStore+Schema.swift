@@ -437,6 +437,10 @@ extension SQLiteStore {
             // Per source, its latest check against CSAF 2.0 §7 (vigil check-provider).
             for statement in SchemaText.sourceQuality { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("v24-filters-by-date") { db in
+            // The filtered advisory lists read newest first from an index, at any size of the corpus.
+            for statement in SchemaText.filteredByDate(newestFirst: "current_release_date DESC, id DESC") { try db.execute(sql: statement) }
+        }
         return migrator
     }
 }

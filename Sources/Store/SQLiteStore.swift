@@ -12,6 +12,7 @@ public struct SQLiteStore: AdvisoryStore, SQLStore {
     let writer: SQLiteWriter
     let readers: SQLiteSnapshotReaders
     public let assetIndexCache = AssetIndexCache()
+    public let facetCache = FacetCache()
     /// Where the database lives, for messages.
     public let path: String
     /// The shared hold on `<path>.lock` while this store is in use, which `vigil restore` respects.

@@ -165,6 +165,16 @@ enum SchemaText {
         "ALTER TABLE sources ADD COLUMN quality_report TEXT",
     ]
 
+    /// The advisory list filtered by severity, year or publisher, newest first, read from an index in that order:
+    /// the single-column indexes made the database sort every advisory of the filter (49 ms for "critical" among
+    /// 250,000) to show 25. `newestFirst` is each database's spelling of the date index's key.
+    static func filteredByDate(newestFirst: String) -> [String] {
+        ["severity", "year", "publisher"].flatMap { column in
+            ["DROP INDEX IF EXISTS advisories_by_\(column)",
+             "CREATE INDEX advisories_by_\(column) ON advisories(\(column), \(newestFirst))"]
+        }
+    }
+
     static let documentConformance = [
         "ALTER TABLE documents ADD COLUMN conformance_mandatory INTEGER",
         "ALTER TABLE documents ADD COLUMN conformance_optional INTEGER",

@@ -57,6 +57,41 @@ struct SearchTests {
         #expect(try await store.search(AdvisoryQuery(text: "cve-2022-31801")).items.map(\.id).contains("ICSA-22-172-04"))
         #expect(try await store.search(AdvisoryQuery(text: "ProConOS MULTIPROG phoenix")).items.map(\.id).contains("ICSA-22-172-04"))
         #expect(try await store.search(AdvisoryQuery(text: "ProConOS xyzzyplugh")).total == 0)
+        #expect(proconos.moreMatches == false)
+
+        // A broad word: 1,875 of CISA's advisories say "exploitation" (in the title or risk summary). The 1,000 most recently stored are ranked and
+        // listed (the cost bound of issue 20), the page says there are more, and each listed one says the word.
+        let mentions = { (advisory: Advisory) -> Bool in
+            ([advisory.title, advisory.riskSummary ?? ""] + advisory.products.map(\.product) + advisory.vendors).joined(separator: " ")
+                .lowercased().contains("exploitation")
+        }
+        let broad = try await store.search(AdvisoryQuery(text: "exploitation", perPage: 100))
+        #expect(broad.moreMatches)
+        #expect(broad.total == AdvisoryPage.rankedMatches)
+        #expect(broad.pageCount == 10)
+        let ranked = try await Self.ids(store, AdvisoryQuery(text: "exploitation"))
+        #expect(ranked.count == AdvisoryPage.rankedMatches)
+        let newestStored = try await store.fetchAll("""
+            SELECT a.id FROM advisories a JOIN advisories_fts f ON f.rowid = a.seq WHERE advisories_fts MATCH '"exploitation"*'
+            ORDER BY a.seq DESC LIMIT 1000
+            """).map { $0["id"] as String }
+        #expect(ranked == Set(newestStored))
+        #expect(ranked.allSatisfy { id in all.first { $0.id == id }.map(mentions) == true })
+        // Narrowed by a filter below the bound: every match, and no "more".
+        let narrowed = try await store.search(AdvisoryQuery(text: "exploitation", year: 2019, perPage: 500))
+        #expect(!narrowed.moreMatches)
+        #expect(try await Self.ids(store, AdvisoryQuery(text: "exploitation", year: 2019))
+                == Set(all.filter { mentions($0) && ($0.initialReleaseDate ?? $0.currentReleaseDate).map(Timestamp.year) == 2019 }.map(\.id)))
+        #expect(narrowed.total < AdvisoryPage.rankedMatches)
+        // Still ranked: of the listed, title hits come first.
+        let firstPage = try await store.search(AdvisoryQuery(text: "ProConOS", perPage: 500))
+        #expect(firstPage.items.first.map { $0.title.lowercased().contains("proconos") } == true)
+
+        // A word's last part is a prefix from three characters: "abb" finds ABB's advisories as a prefix, "ab" only
+        // the word "ab" (no advisory has it), never every word starting with it.
+        #expect(try await store.search(AdvisoryQuery(text: "abb")).total > 0)
+        #expect(try await store.search(AdvisoryQuery(text: "ab")).total == 0)
+        #expect(try await store.search(AdvisoryQuery(text: "AB")).total == 0)
 
         // Vendor, by slug.
         let phoenix = Set(all.filter { $0.vendors.contains("Phoenix Contact") }.map(\.id))
@@ -133,6 +168,43 @@ struct SearchTests {
         #expect(Set(first.items.map(\.id)).isDisjoint(with: second.items.map(\.id)))
         let dates = (first.items + second.items).compactMap(\.currentReleaseDate)
         #expect(dates == dates.sorted(by: >))
+    }
+
+    /// The vendor list and the search form's choices are kept in memory per generation of the corpus: a document
+    /// arriving, a revision, or another process's document on the same file shows at once, never a stale list.
+    @Test("vendors and filter choices kept between documents, never stale")
+    func facetsFollowTheCorpus() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let store = try folder.store()
+        #expect(try await store.ingest(try Incoming.document("providers/cisa/csaf_files/OT/white/2022/icsa-22-172-04.json")) == .new)
+        #expect(try await store.vendors().map(\.name) == ["Phoenix Contact"])
+        #expect(try await store.filterOptions().publishers == ["CISA"])
+        #expect(try await store.vendors().map(\.name) == ["Phoenix Contact"], "served again from the kept list")
+
+        let other = CraftedAdvisory.Publisher(name: "Example PSIRT", category: "vendor", namespace: "https://psirt.example")
+        let crafted = CraftedAdvisory(id: "EX-2026-0001", publisher: other, vendor: "Example Automation", released: "2026-03-02")
+        #expect(try await store.ingest(try Incoming.document(crafted.bytes, origin: "ex-2026-0001.json")) == .new)
+        #expect(try await store.vendors().map(\.name) == ["Example Automation", "Phoenix Contact"])
+        #expect(try await store.vendors().first?.advisoryCount == 1)
+        #expect(try await store.filterOptions().publishers == ["CISA", "Example PSIRT"])
+        #expect(try await store.filterOptions().years == [2026, 2022])
+
+        // A revision that names another vendor: the old one's count drops with it.
+        var revised = crafted
+        revised.vendor = "Example Controls"
+        revised.version = 2
+        #expect(try await store.ingest(try Incoming.document(revised.bytes, origin: "ex-2026-0001.json")) == .updated)
+        #expect(try await store.vendors().map(\.name) == ["Example Controls", "Phoenix Contact"])
+
+        // Another process on the same file (its own store, its own memory): the first store sees its document.
+        let second = try folder.store()
+        let third = CraftedAdvisory(id: "EX-2026-0002", publisher: other, vendor: "Example Drives", released: "2025-05-01")
+        #expect(try await second.ingest(try Incoming.document(third.bytes, origin: "ex-2026-0002.json")) == .new)
+        await second.close()
+        #expect(try await store.vendors().map(\.name) == ["Example Controls", "Example Drives", "Phoenix Contact"])
+        #expect(try await store.filterOptions().years == [2026, 2025, 2022])
+        await store.close()
     }
 
     @Test("hostile full-text input never makes the query fail", arguments: [

@@ -74,7 +74,8 @@ enum FullText {
     }
 
     /// What a person typed as a `to_tsquery('simple', …)` argument, built from the same cleaned words as SQLite's
-    /// `ftsQuery`: every word must occur, each as a phrase of its tokens whose last token is a prefix (FTS5's `"…"*`).
+    /// `ftsQuery`: every word must occur, each as a phrase of its tokens whose last token is a prefix (FTS5's `"…"*`)
+    /// when it has at least three characters (`FullTextPrefix`).
     /// Only letters and digits reach the query, each inside quotes, so no input can make it fail.
     static func query(_ text: String) -> Query {
         var terms: [String] = []
@@ -83,7 +84,8 @@ enum FullText {
             guard cleaned.contains(where: { CharacterSet.alphanumerics.contains($0) }) else { continue }
             let tokens = FullText.tokens(String(String.UnicodeScalarView(cleaned)))
             guard !tokens.isEmpty, tokens.allSatisfy({ $0.utf8.count < 2_000 }) else { return .nothing }
-            terms.append("(" + tokens.map { "'\($0)'" }.joined(separator: " <-> ") + ":*)")
+            let prefix = FullTextPrefix.applies(lastToken: Substring(tokens.last ?? "")) ? ":*" : ""
+            terms.append("(" + tokens.map { "'\($0)'" }.joined(separator: " <-> ") + prefix + ")")
         }
         return terms.isEmpty ? .none : .tsquery(terms.joined(separator: " & "))
     }

@@ -15,6 +15,7 @@ public struct PostgresStore: SQLExecutor {
     let pool: PostgresConnectionPool
     let logger: Logger
     public let assetIndexCache = AssetIndexCache()
+    public let facetCache = FacetCache()
     public let configuration: PostgresConfiguration
 
     /// Where the database lives, for messages (never the password).

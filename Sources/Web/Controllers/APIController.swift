@@ -27,6 +27,7 @@ struct APIController<Context: RequestContext>: Sendable {
         let page: Int
         let perPage: Int
         let pageCount: Int
+        let moreMatches: Bool
         let items: [Item]
     }
 
@@ -161,7 +162,7 @@ struct APIController<Context: RequestContext>: Sendable {
         let rows = try await VulnerabilityGroups.rows(of: page, grouping: grouping, store: store)
         func url(_ id: String) -> String { "/api/v1/advisories/\(Format.pathSegment(id))" }
         return JSONResponse.make(ListResponse(
-            total: page.total, page: query.page, perPage: query.perPage, pageCount: page.pageCount,
+            total: page.total, page: query.page, perPage: query.perPage, pageCount: page.pageCount, moreMatches: page.moreMatches,
             items: rows.map { row in
                 let item = row.item
                 return Item(id: item.id, title: item.title, publisher: item.publisher, vendors: item.vendors,

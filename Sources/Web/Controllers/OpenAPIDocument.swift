@@ -134,9 +134,9 @@ enum OpenAPIDocument {
           "Error": {"type": "object", "required": ["error", "status"], "properties": {"error": {"type": "object", "required": ["code", "field", "message"], "properties": {"code": {"type": "string", "description": "invalid, not_found, conflict, unavailable, internal, unauthorized, forbidden, …"}, "field": {"type": ["string", "null"], "description": "The input at fault, when one is"}, "message": {"type": "string"}}}, "status": {"type": "integer"}}},
           "AdvisoryList": {
             "type": "object",
-            "required": ["total", "page", "per_page", "page_count", "items"],
+            "required": ["total", "page", "per_page", "page_count", "more_matches", "items"],
             "properties": {
-              "total": {"type": "integer"}, "page": {"type": "integer"}, "per_page": {"type": "integer"}, "page_count": {"type": "integer"},
+              "total": {"type": "integer"}, "page": {"type": "integer"}, "per_page": {"type": "integer"}, "page_count": {"type": "integer"}, "more_matches": {"type": "boolean", "description": "A full-text search (q) matched more advisories than are ranked (1,000): total is 1,000, the most recently stored matches ranked by relevance, and the others are not listed. Add words or filters to narrow the search."},
               "items": {"type": "array", "items": {"$ref": "#/components/schemas/AdvisorySummary"}}
             }
           },

@@ -58,6 +58,8 @@ struct AdvisoryListView {
     let rows: [Row]
     let total: String
     let totalIsOne: Bool
+    /// A full-text search matched more than are ranked: "more than 1,000", with advice to narrow it.
+    let moreMatches: Bool
     let hasRows: Bool
     let storeIsEmpty: Bool
     let filtered: Bool
@@ -124,6 +126,7 @@ struct AdvisoryListView {
         }
         self.total = page.total.formatted()
         self.totalIsOne = page.total == 1
+        self.moreMatches = page.moreMatches
         self.hasRows = !page.items.isEmpty
         self.storeIsEmpty = storeIsEmpty
         self.filtered = query.text != nil || query.sector != nil || query.severity != nil || query.year != nil || query.publisher != nil

@@ -96,7 +96,8 @@ struct CorpusParityTests {
                              "Siemens", "siemens ruggedcom", "RUGGEDCOM ROX", "Schneider Electric", "phoenix contact",
                              "ProConOS MULTIPROG phoenix", "ProConOS xyzzyplugh", "buffer overflow", "SQL injection",
                              "V2.13", "Modicon M580", "S7-1200", "cross-site", "deserialization", "Mitsubishi", "Rockwell",
-                             "hard-coded credentials", "e", "1", "firmware update", "Electric", "electric", "ÉLECTRIC"]
+                             "hard-coded credentials", "e", "1", "firmware update", "Electric", "electric", "ÉLECTRIC",
+                             "exploitation", "successful exploitation"]
                 for text in texts {
                     let (expected, total) = try await Self.all(sqlite, AdvisoryQuery(text: text))
                     let (items, pgTotal) = try await Self.all(postgres, AdvisoryQuery(text: text))
@@ -104,6 +105,10 @@ struct CorpusParityTests {
                     #expect(Set(items.map(\.id)) == Set(expected.map(\.id)), "\(text)")
                     let byID = Dictionary(uniqueKeysWithValues: expected.map { ($0.id, $0) })
                     #expect(items.allSatisfy { byID[$0.id] == $0 }, "\(text)")
+                    // Beyond the ranked bound both keep the same most recently stored matches and say there are more.
+                    let more = try await sqlite.search(AdvisoryQuery(text: text)).moreMatches
+                    #expect(try await postgres.search(AdvisoryQuery(text: text)).moreMatches == more, "\(text)")
+                    #expect(more == ["exploitation", "successful exploitation"].contains(text), "\(text)")
                 }
                 // Combined with filters, ANDed alike.
                 let combined = AdvisoryQuery(text: "ProConOS", vendor: "phoenix-contact", sector: "Multiple Sectors",
