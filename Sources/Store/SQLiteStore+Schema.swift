@@ -438,8 +438,10 @@ extension SQLiteStore {
             for statement in SchemaText.sourceQuality { try db.execute(sql: statement) }
         }
         migrator.registerMigration("v24-filters-by-date") { db in
-            // The filtered advisory lists read newest first from an index, at any size of the corpus.
-            for statement in SchemaText.filteredByDate(newestFirst: "current_release_date DESC, id DESC") { try db.execute(sql: statement) }
+            // The filtered advisory lists read newest first from an index, and the dashboard's months by their dates,
+            // at any size of the corpus.
+            for statement in SchemaText.filteredByDate(newestFirst: "current_release_date DESC, id DESC",
+                                                                releasedFrom: "initial_release_date") { try db.execute(sql: statement) }
         }
         return migrator
     }

@@ -424,6 +424,7 @@ extension PostgresStore {
         Migration(name: "v12-source-quality", statements: SchemaText.sourceQuality),
         // SQLite's v24: the filtered advisory lists read newest first from an index.
         Migration(name: "v13-filters-by-date",
-                  statements: SchemaText.filteredByDate(newestFirst: "current_release_date COLLATE \"C\" DESC NULLS LAST, id COLLATE \"C\" DESC")),
+                  statements: SchemaText.filteredByDate(newestFirst: "current_release_date COLLATE \"C\" DESC NULLS LAST, id COLLATE \"C\" DESC",
+                                                        releasedFrom: "initial_release_date COLLATE \"C\"")),
     ]
 }
