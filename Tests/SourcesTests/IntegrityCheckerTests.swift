@@ -1,6 +1,6 @@
 import CSAF
 import Foundation
-import Sources
+@testable import Sources
 import Storage
 import Testing
 import VigilTestSupport
@@ -103,6 +103,41 @@ struct IntegrityCheckerTests {
             let (integrity, failure) = IntegrityChecker.check(bytes: bytes, fileName: "icsa-22-172-04.json", sidecars: .init(sha512: sidecar))
             #expect(failure == nil, "\(sidecar.debugDescription)")
             #expect(integrity.status == .hashOnly)
+        }
+    }
+
+    /// The byte-level reading of the usual one-line sidecar gives exactly what the general reading gives, on every
+    /// form it accepts, and leaves every other form to it.
+    @Test("the one-line fast reading agrees with the general one")
+    func singleLineAgrees() throws {
+        let hex = String(repeating: "0123456789abcdef", count: 8)
+        var forms = [hex, hex + "\n", hex + "\r\n", hex + "  icsa-22-172-04.json", hex + " *icsa-22-172-04.json\n", hex.uppercased() + "  x.json",
+                     hex + "\t2024/x.json", hex + "*x.json", hex + "*", hex + "   ", hex + "  *  spaced name.json\r\n", hex + "  a b.json  \n\n",
+                     // Left to the general reading: each must come back nil here.
+                     " " + hex, "\u{FEFF}" + hex, "SHA512 (x.json) = " + hex, "\\" + hex + "  x\\nname", hex + "0  x.json", hex + "g",
+                     hex + "  x.json\n" + hex + "  y.json", hex + "  naïve.json", String(hex.dropLast()), "", "\n"]
+        for provider in ["cisa", "stackable", "ni"] {
+            for file in try SharedData.jsonFiles(under: "providers/\(provider)").prefix(400) {
+                let sidecar = try SharedData.url("providers/\(provider)").appendingPathComponent(file + ".sha512")
+                if let text = try? String(contentsOf: sidecar, encoding: .utf8) { forms.append(text) }
+            }
+        }
+        #expect(forms.count > 300)
+        var fast = 0
+        for form in forms {
+            let general = IntegrityChecker.parseLines(form, expectedLength: 128)
+            guard let single = IntegrityChecker.singleLine(form, expectedLength: 128) else { continue }
+            fast += 1
+            guard case .success(let (digest, name)) = general else {
+                Issue.record("the fast reading accepted \(form.debugDescription), the general one refuses it")
+                continue
+            }
+            #expect(single.digest == digest && single.name == name, "\(form.debugDescription)")
+        }
+        #expect(fast >= 212, "the real sidecars and the twelve usual forms take the fast reading")
+        for form in [" " + hex, "\u{FEFF}" + hex, "SHA512 (x.json) = " + hex, hex + "0  x.json", hex + "  x.json\n" + hex + "  y.json", hex + "  naïve.json"] {
+            #expect(IntegrityChecker.singleLine(form, expectedLength: 128) == nil, "\(form.debugDescription)")
+            #expect((try? IntegrityChecker.parseSidecar(form, expectedLength: 128, fileName: "x.json").get()) != nil || form.hasPrefix(hex + "0"))
         }
     }
 

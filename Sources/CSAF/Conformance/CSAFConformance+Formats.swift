@@ -97,9 +97,9 @@ extension CSAFConformance {
                 }
                 // A CWE deprecated since (CISA's 2017 advisories cite CWE-533) still exists: its name matches with or
                 // without the list's "DEPRECATED: " prefix. Trimmed: MITRE's list has a trailing space in CWE-280's name.
-                let listed = name.trimmingCharacters(in: .whitespaces)
+                let listed = name.trimmingSpacesAndTabs
                 let names = listed.hasPrefix("DEPRECATED: ") ? [listed, String(listed.dropFirst(12))] : [listed]
-                if let given = cwe["name"]?.stringValue, !names.contains(given.trimmingCharacters(in: .whitespaces)) {
+                if let given = cwe["name"]?.stringValue, !names.contains(given.trimmingSpacesAndTabs) {
                     report.fail("$.vulnerabilities[\(i)].cwe.name", "\(id) is named “\(name)” in MITRE's list (version \(CWECatalogue.version)), not “\(given)”")
                 }
             }
