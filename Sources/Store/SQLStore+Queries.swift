@@ -102,7 +102,6 @@ extension SQLStore {
         var arguments: SQLArguments = []
         var from = "advisories a"
         let newest = "\(dialect.binary("a.current_release_date")) DESC NULLS LAST"
-        let order = "\(newest), \(dialect.binary("a.id")) DESC"
         // Full text: the matches that pass the filters, the most recently stored first, at most
         // `AdvisoryPage.rankedMatches` of them (`hits`), then ranked: title and CVE hits first, then vendors, products
         // and the risk summary (FTS5's bm25 on SQLite, ts_rank over the weighted tsvector on PostgreSQL). Walking the
@@ -135,8 +134,17 @@ extension SQLStore {
             }
         }
         if let ranked { conditions.append(ranked.match) }
+        var order = "\(newest), \(dialect.binary("a.id")) DESC"
         if let vendor = query.vendor {
-            conditions.append("a.seq IN (SELECT av.advisory_seq FROM advisory_vendors av JOIN vendors v ON v.id = av.vendor_id WHERE v.slug = ?)")
+            if ranked == nil {
+                // Listed from the vendor's range of `advisory_vendors`, which keeps each advisory's date and ID in
+                // the list's order: a vendor's page reads its 25 rows, however many advisories the vendor has.
+                from = "advisory_vendors av JOIN advisories a ON a.seq = av.advisory_seq"
+                conditions.append("av.vendor_id = (SELECT id FROM vendors WHERE slug = ?)")
+                order = "\(dialect.binary("av.current_release_date")) DESC NULLS LAST, \(dialect.binary("av.advisory_id")) DESC"
+            } else {
+                conditions.append("a.seq IN (SELECT av.advisory_seq FROM advisory_vendors av JOIN vendors v ON v.id = av.vendor_id WHERE v.slug = ?)")
+            }
             arguments.append(vendor)
         }
         if let sector = query.sector {
@@ -199,8 +207,8 @@ extension SQLStore {
         try await snapshot { db in
             try await facetCache.vendors(generation: try await Self.corpusGeneration(db)) {
                 try await db.fetchAll("""
-                    SELECT v.name, v.slug, COUNT(*) AS n, MAX(a.current_release_date) AS latest
-                    FROM vendors v JOIN advisory_vendors av ON av.vendor_id = v.id JOIN advisories a ON a.seq = av.advisory_seq
+                    SELECT v.name, v.slug, COUNT(*) AS n, MAX(av.current_release_date) AS latest
+                    FROM vendors v JOIN advisory_vendors av ON av.vendor_id = v.id
                     GROUP BY v.id ORDER BY \(dialect.noCase("v.name")), v.id
                     """).map(StoreRows.vendorSummary)
             }
@@ -215,9 +223,8 @@ extension SQLStore {
 
     public func vendor(slug: String) async throws -> VendorSummary? {
         try await fetchOne("""
-            SELECT v.name, v.slug, COUNT(a.seq) AS n, MAX(a.current_release_date) AS latest
-            FROM vendors v LEFT JOIN advisory_vendors av ON av.vendor_id = v.id
-            LEFT JOIN advisories a ON a.seq = av.advisory_seq WHERE v.slug = ? GROUP BY v.id
+            SELECT v.name, v.slug, COUNT(av.advisory_seq) AS n, MAX(av.current_release_date) AS latest
+            FROM vendors v LEFT JOIN advisory_vendors av ON av.vendor_id = v.id WHERE v.slug = ? GROUP BY v.id
             """, [slug]).map(StoreRows.vendorSummary)
     }
 

@@ -376,8 +376,11 @@ extension SQLStore {
                        [seq, position, r.category, r.details, r.url, r.productIDs.joined(separator: "\n"), r.cves.joined(separator: "\n")]
                    })
         insert.add("sectors", ["advisory_seq", "sector"], rows: a.sectors.map { [seq, $0] }, suffix: "ON CONFLICT DO NOTHING")
-        insert.add("advisory_vendors", ["advisory_seq", "vendor_id"], rows: a.vendors.map { [seq, vendorIDs[TextSafe.clean($0)]!] },
-                   suffix: "ON CONFLICT DO NOTHING")
+        // The advisory's date and ID beside each vendor: a vendor's advisories are listed and counted from this table's
+        // index alone (`SchemaText.scaleIndexes`).
+        let released = a.currentReleaseDate.map(Timestamp.format)
+        insert.add("advisory_vendors", ["advisory_seq", "vendor_id", "current_release_date", "advisory_id"],
+                   rows: a.vendors.map { [seq, vendorIDs[TextSafe.clean($0)]!, released, a.id] }, suffix: "ON CONFLICT DO NOTHING")
         insert.add("advisory_link_keys", linkKeyColumns, rows: linkKeyRows(a, seq: seq))
         insert.add("advisory_changes", ["advisory_id", "document_id", "previous_document_id", "recorded_at"],
                    rows: [[a.id, documentID, previousDocumentID, Timestamp.format(Date())]], ordered: true)

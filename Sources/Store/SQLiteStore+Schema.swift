@@ -437,11 +437,12 @@ extension SQLiteStore {
             // Per source, its latest check against CSAF 2.0 §7 (vigil check-provider).
             for statement in SchemaText.sourceQuality { try db.execute(sql: statement) }
         }
-        migrator.registerMigration("v24-filters-by-date") { db in
-            // The filtered advisory lists read newest first from an index, and the dashboard's months by their dates,
-            // at any size of the corpus.
-            for statement in SchemaText.filteredByDate(newestFirst: "current_release_date DESC, id DESC",
-                                                                releasedFrom: "initial_release_date") { try db.execute(sql: statement) }
+        migrator.registerMigration("v24-scale-indexes") { db in
+            // Filtered and per-vendor advisory lists read newest first from an index, and the dashboard's months by
+            // their dates, at any size of the corpus.
+            let statements = SchemaText.scaleIndexes(newestFirst: { date, id in "\(date) DESC, \(id) DESC" },
+                                                     releasedFrom: "initial_release_date")
+            for statement in statements { try db.execute(sql: statement) }
         }
         return migrator
     }

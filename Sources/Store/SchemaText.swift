@@ -167,14 +167,31 @@ enum SchemaText {
 
     /// The advisory list filtered by severity, year or publisher, newest first, read from an index in that order:
     /// the single-column indexes made the database sort every advisory of the filter (49 ms for "critical" among
-    /// 250,000) to show 25. `newestFirst` is each database's spelling of the date index's key.
+    /// 250,000) to show 25. `newestFirst(date, id)` is each database's spelling of the date index's key.
+    ///
+    /// A vendor's advisories likewise: `advisory_vendors` keeps each advisory's current release date and ID beside the
+    /// vendor (written with the row at every ingest, a revision's replacing the old), so a vendor's page, count and
+    /// latest date come from one index range, and the vendor list counts without reading the advisories (36, 31 and
+    /// 305 ms for a vendor of 32,000 advisories among 250,000).
+    ///
     /// `releasedFrom` spells the first release date as the dashboard's range compares it: its monthly counts read
     /// the advisories of its months, not every advisory.
-    static func filteredByDate(newestFirst: String, releasedFrom: String) -> [String] {
+    static func scaleIndexes(newestFirst: (_ date: String, _ id: String) -> String, releasedFrom: String) -> [String] {
         ["severity", "year", "publisher"].flatMap { column in
             ["DROP INDEX IF EXISTS advisories_by_\(column)",
-             "CREATE INDEX advisories_by_\(column) ON advisories(\(column), \(newestFirst))"]
-        } + ["CREATE INDEX advisories_by_first_release ON advisories(\(releasedFrom))"]
+             "CREATE INDEX advisories_by_\(column) ON advisories(\(column), \(newestFirst("current_release_date", "id")))"]
+        } + [
+            "CREATE INDEX advisories_by_first_release ON advisories(\(releasedFrom))",
+            "ALTER TABLE advisory_vendors ADD COLUMN current_release_date TEXT",
+            "ALTER TABLE advisory_vendors ADD COLUMN advisory_id TEXT",
+            """
+            UPDATE advisory_vendors SET
+              current_release_date = (SELECT a.current_release_date FROM advisories a WHERE a.seq = advisory_vendors.advisory_seq),
+              advisory_id = (SELECT a.id FROM advisories a WHERE a.seq = advisory_vendors.advisory_seq)
+            """,
+            "DROP INDEX IF EXISTS advisory_vendors_by_vendor",
+            "CREATE INDEX advisory_vendors_by_vendor ON advisory_vendors(vendor_id, \(newestFirst("current_release_date", "advisory_id")), advisory_seq)",
+        ]
     }
 
     static let documentConformance = [

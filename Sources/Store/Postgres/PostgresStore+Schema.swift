@@ -422,9 +422,10 @@ extension PostgresStore {
         Migration(name: "v11-document-conformance", statements: SchemaText.documentConformance),
         // SQLite's v23: per source, its latest check against CSAF 2.0 §7.
         Migration(name: "v12-source-quality", statements: SchemaText.sourceQuality),
-        // SQLite's v24: the filtered advisory lists read newest first from an index.
-        Migration(name: "v13-filters-by-date",
-                  statements: SchemaText.filteredByDate(newestFirst: "current_release_date COLLATE \"C\" DESC NULLS LAST, id COLLATE \"C\" DESC",
-                                                        releasedFrom: "initial_release_date COLLATE \"C\"")),
+        // SQLite's v24: filtered and per-vendor advisory lists read newest first from an index, the dashboard's months
+        // by their dates.
+        Migration(name: "v13-scale-indexes",
+                  statements: SchemaText.scaleIndexes(newestFirst: { date, id in "\(date) COLLATE \"C\" DESC NULLS LAST, \(id) COLLATE \"C\" DESC" },
+                                                      releasedFrom: "initial_release_date COLLATE \"C\"")),
     ]
 }
