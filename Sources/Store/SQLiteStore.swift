@@ -9,6 +9,9 @@ import Storage
 /// hands over a batch. An import killed half-way leaves every document either fully stored or absent (the batch
 /// being written is absent), and a re-run completes it.
 public struct SQLiteStore: AdvisoryStore, SQLStore {
+    /// How much of the database file the readers map into memory (1 GiB; SQLite maps at most the file's size).
+    static let mmapSize: Int64 = 1 << 30
+
     let writer: SQLiteWriter
     let readers: SQLiteSnapshotReaders
     public let assetIndexCache = AssetIndexCache()
