@@ -19,7 +19,7 @@ struct VigilBench: AsyncParsableCommand {
         commandName: "vigil-bench",
         abstract: "Measure performance against stated targets (prints figures; asserts nothing).",
         discussion: "The page-serving benchmark is Benchmarks/serve-bench.sh (it needs wrk and nginx).",
-        subcommands: [ImportBenchmark.self, ImportBenchmarkRun.self, VerifyBenchmark.self, SyncBenchmark.self, MatchBenchmarkCommand.self, AlertBenchmarkCommand.self, SearchBenchmark.self, LatencyBenchmark.self, LinkBenchmark.self, ReportBenchmark.self, ValidateBenchmark.self])
+        subcommands: [ImportBenchmark.self, ImportBenchmarkRun.self, VerifyBenchmark.self, SyncBenchmark.self, MatchBenchmarkCommand.self, AlertBenchmarkCommand.self, SearchBenchmark.self, LatencyBenchmark.self, LinkBenchmark.self, ReportBenchmark.self, ValidateBenchmark.self, CorpusCommand.self, ScaleBenchmark.self])
 }
 
 /// `vigil-bench import`: imports a provider folder into a fresh database, as `vigil import` does, and compares it
@@ -253,7 +253,7 @@ struct ImportBenchmarkRun: AsyncParsableCommand {
         let figures = ImportRunFigures(
             seconds: seconds, documents: summary.accepted, bytes: sink.bytes.withLock { $0 }, rejected: summary.rejected,
             files: summary.files, peakKB: BenchPaths.peakResidentKB(), cpuSeconds: BenchPaths.cpuSeconds() - cpuBefore,
-            storeSeconds: sink.storeSeconds)
+            storeSeconds: sink.storeSeconds, integrity: summary.integrity, keyProblems: summary.keyProblems)
         for error in summary.errors { printError("rejected \(error.path): \(error.reason)") }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -276,9 +276,14 @@ struct ImportRunFigures: Codable {
     /// Of `seconds`, the time the store had a batch to write (Vigil only): the rest is reading and checking files
     /// while the store waited for them.
     var storeSeconds: Double?
+    /// Documents per integrity status (`verified`, `hash-only`, …; Vigil only), and the provider keys that could not
+    /// be used: `vigil-bench scale` checks that every generated document was verified.
+    var integrity: [String: Int]?
+    var keyProblems: [String]?
 
     enum CodingKeys: String, CodingKey {
-        case seconds, documents, bytes, rejected, files
+        case seconds, documents, bytes, rejected, files, integrity
+        case keyProblems = "key_problems"
         case peakKB = "peak_kb"
         case cpuSeconds = "cpu_seconds"
         case pythonVersion = "python_version"
@@ -351,6 +356,23 @@ enum BenchPaths {
     static func absolute(_ path: String) -> String {
         let full = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
         return (full as NSString).standardizingPath
+    }
+
+    /// `path` from the current folder when it exists there, else from the package this executable was built in
+    /// (`<package>/.build/<configuration>/vigil-bench`), so that `../shared/…` defaults work from either place. When
+    /// neither exists, the path from the current folder, for the error message.
+    static func packageRelative(_ path: String) -> String {
+        let fromHere = absolute(path)
+        guard !path.hasPrefix("/"), !FileManager.default.fileExists(atPath: fromHere) else { return fromHere }
+        var folder = (currentExecutable() as NSString).deletingLastPathComponent
+        for _ in 0..<4 {
+            folder = (folder as NSString).deletingLastPathComponent
+            if FileManager.default.fileExists(atPath: folder + "/Package.swift") {
+                let candidate = ((folder as NSString).appendingPathComponent(path) as NSString).standardizingPath
+                return FileManager.default.fileExists(atPath: candidate) ? candidate : fromHere
+            }
+        }
+        return fromHere
     }
 
     static func isDirectory(_ path: String) -> Bool {
