@@ -107,7 +107,16 @@ extension SQLStore {
         // and the risk summary (FTS5's bm25 on SQLite, ts_rank over the weighted tsvector on PostgreSQL). Walking the
         // matches newest first stops at the limit, so neither the relevance scores nor the sort grow with the corpus.
         var ranked: RankedSearch?
-        if let text = query.text {
+        // An advisory's own ID (as typed, or in capitals) finds that advisory: IDs are not in the word index, and
+        // someone pasting one wants the advisory, not the documents that happen to share its numbers.
+        var text = query.text
+        if let typed = text?.trimmed, !typed.isEmpty, !typed.contains(where: \.isWhitespace),
+           let id = try await fetchValue("SELECT id FROM advisories WHERE id IN (?, ?)", [typed, typed.uppercased()], as: String.self) {
+            conditions.append("a.id = ?")
+            arguments.append(id)
+            text = nil
+        }
+        if let text {
             switch dialect {
             case .sqlite:
                 if let match = SQLiteStore.ftsQuery(text) {
@@ -185,7 +194,7 @@ extension SQLStore {
         // Filtered by vendor and sector alone, the count comes from their tables' indexes, without reading each
         // advisory's row (7,000 row reads for a sector of 7,000). The arguments are in the same order.
         var countQuery: String?
-        if ranked == nil, query.severity == nil, query.year == nil, query.publisher == nil, !query.knownExploited {
+        if query.text == nil, query.severity == nil, query.year == nil, query.publisher == nil, !query.knownExploited {
             let inSector = "advisory_seq IN (SELECT advisory_seq FROM sectors WHERE sector = ?)"
             if query.vendor != nil {
                 countQuery = "SELECT COUNT(*) FROM advisory_vendors WHERE vendor_id = (SELECT id FROM vendors WHERE slug = ?)"

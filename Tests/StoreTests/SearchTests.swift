@@ -58,6 +58,13 @@ struct SearchTests {
         #expect(try await store.search(AdvisoryQuery(text: "ProConOS MULTIPROG phoenix")).items.map(\.id).contains("ICSA-22-172-04"))
         #expect(try await store.search(AdvisoryQuery(text: "ProConOS xyzzyplugh")).total == 0)
         #expect(proconos.moreMatches == false)
+        // An advisory's ID, as printed or in any case, finds that advisory alone; other filters still apply.
+        for typed in ["ICSA-22-172-04", "icsa-22-172-04", "  ICSA-22-172-04 "] {
+            let byID = try await store.search(AdvisoryQuery(text: typed))
+            #expect(byID.items.map(\.id) == ["ICSA-22-172-04"] && byID.total == 1, "\(typed)")
+        }
+        #expect(try await store.search(AdvisoryQuery(text: "ICSA-22-172-04", year: 2019)).total == 0)
+        #expect(try await store.search(AdvisoryQuery(text: "ICSA-22-172-04", vendor: "phoenix-contact")).total == 1)
 
         // A broad word: 1,875 of CISA's advisories say "exploitation" (in the title or risk summary). The 1,000 most recently stored are ranked and
         // listed (the cost bound of issue 20), the page says there are more, and each listed one says the word.
