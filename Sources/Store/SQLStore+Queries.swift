@@ -183,7 +183,7 @@ extension SQLStore {
         let columns = """
             a.id, a.title, a.publisher, a.vendors, a.initial_release_date, a.current_release_date, a.version,
               a.cvss_score, a.severity, a.cvss_vector, a.cve_count, a.category,
-              (SELECT d.integrity FROM documents d WHERE d.id = a.document_id) AS integrity,
+              (SELECT d.integrity FROM documents d \(dialect == .sqlite ? "INDEXED BY documents_integrity" : "") WHERE d.id = a.document_id) AS integrity,
               (SELECT COUNT(DISTINCT v.cve) FROM vulnerabilities v JOIN kev k ON k.cve = v.cve WHERE v.advisory_seq = a.seq) AS kev_count
             """
         let pageRows = """

@@ -9,8 +9,10 @@ import Storage
 /// hands over a batch. An import killed half-way leaves every document either fully stored or absent (the batch
 /// being written is absent), and a re-run completes it.
 public struct SQLiteStore: AdvisoryStore, SQLStore {
-    /// How much of the database file the readers map into memory (1 GiB; SQLite maps at most the file's size).
-    static let mmapSize: Int64 = 1 << 30
+    /// How much of the database file each reader maps into memory (256 MiB; SQLite maps at most the file's size):
+    /// the mapped pages a process has touched count in its resident set, so the map's size bounds what the server's
+    /// readers add to it, whatever the size of the corpus; pages beyond it are read as before.
+    static let mmapSize: Int64 = 256 << 20
 
     let writer: SQLiteWriter
     let readers: SQLiteSnapshotReaders

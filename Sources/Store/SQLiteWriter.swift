@@ -197,8 +197,9 @@ final class SQLiteSnapshotReaders: Sendable {
                 configuration.busyMode = .timeout(10)
                 configuration.prepareDatabase { db in
                     // Pages read through a memory map rather than copied by a read() each: on a corpus larger than
-                    // the connection's page cache, a list page's reads were a third of the server's time. The map
-                    // is address space, not memory; the kernel's page cache holds the pages either way.
+                    // the connection's page cache, a list page's reads were a third of the server's time. The pages
+                    // are the kernel's page cache either way, but mapped ones count in the resident set: the map's
+                    // size (`SQLiteStore.mmapSize`) bounds that.
                     try db.execute(sql: "PRAGMA mmap_size = \(SQLiteStore.mmapSize)")
                 }
                 return try DatabaseQueue(path: path, configuration: configuration)
