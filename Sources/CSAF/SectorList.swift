@@ -13,6 +13,10 @@ public enum SectorList {
         "Nuclear Reactors, Materials, and Waste", "Transportation Systems", "Water and Wastewater Systems",
         "Multiple Sectors",
     ]
+    /// The canonical names by their lower case, and the variants: one lookup per piece (lower-casing the 17 names
+    /// for every piece of every document was 1.8 % of an import's CPU).
+    static let lookup: [String: String] = Dictionary(canonical.map { ($0.lowercased(), $0) }, uniquingKeysWith: { first, _ in first })
+        .merging(variants, uniquingKeysWith: { canonical, _ in canonical })
     static let variants: [String: String] = [
         "multiple": "Multiple Sectors", "multiple sector": "Multiple Sectors", "multiple sectors": "Multiple Sectors",
         "multiple industries": "Multiple Sectors", "critical infrastructure sector: multiple sectors": "Multiple Sectors",
@@ -57,12 +61,10 @@ public enum SectorList {
 
     static func canonicalName(_ piece: String) -> String {
         var lowered = piece.lowercased()
-        if let exact = canonical.first(where: { $0.lowercased() == lowered }) { return exact }
-        if let variant = variants[lowered] { return variant }
+        if let known = lookup[lowered] { return known }
         if lowered.hasSuffix(" sector") {
             lowered.removeLast(7)
-            if let exact = canonical.first(where: { $0.lowercased() == lowered }) { return exact }
-            if let variant = variants[lowered] { return variant }
+            if let known = lookup[lowered] { return known }
         }
         return piece
     }
