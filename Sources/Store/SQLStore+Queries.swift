@@ -157,7 +157,14 @@ extension SQLStore {
             arguments.append(vendor)
         }
         if let sector = query.sector {
-            conditions.append("a.seq IN (SELECT advisory_seq FROM sectors WHERE sector = ?)")
+            if ranked == nil, query.vendor == nil {
+                // Listed from the sector's range of `sectors`, kept in the list's order as `advisory_vendors` is.
+                from = "sectors s JOIN advisories a ON a.seq = s.advisory_seq"
+                conditions.append("s.sector = ?")
+                order = "\(dialect.binary("s.current_release_date")) DESC NULLS LAST, \(dialect.binary("s.advisory_id")) DESC"
+            } else {
+                conditions.append("a.seq IN (SELECT advisory_seq FROM sectors WHERE sector = ?)")
+            }
             arguments.append(sector)
         }
         if let severity = query.severity {

@@ -191,6 +191,16 @@ enum SchemaText {
             """,
             "DROP INDEX IF EXISTS advisory_vendors_by_vendor",
             "CREATE INDEX advisory_vendors_by_vendor ON advisory_vendors(vendor_id, \(newestFirst("current_release_date", "advisory_id")), advisory_seq)",
+            // A sector's advisories likewise (135 ms for a sector of 70,000 among 250,000, sorted to show 25).
+            "ALTER TABLE sectors ADD COLUMN current_release_date TEXT",
+            "ALTER TABLE sectors ADD COLUMN advisory_id TEXT",
+            """
+            UPDATE sectors SET
+              current_release_date = (SELECT a.current_release_date FROM advisories a WHERE a.seq = sectors.advisory_seq),
+              advisory_id = (SELECT a.id FROM advisories a WHERE a.seq = sectors.advisory_seq)
+            """,
+            "DROP INDEX IF EXISTS sectors_by_name",
+            "CREATE INDEX sectors_by_name ON sectors(sector, \(newestFirst("current_release_date", "advisory_id")), advisory_seq)",
         ]
     }
 
