@@ -128,6 +128,13 @@ public enum Timestamp {
         return era * 146_097 + doe - 719_468
     }
 
+    /// Year, month and day (UTC) of `seconds` since 1970.
+    public static func civil(seconds: Int) -> (year: Int, month: Int, day: Int) {
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let (year, month, day) = civilFromDays(days)
+        return (year, month, day)
+    }
+
     static func civilFromDays(_ z0: Int) -> (Int, Int, Int) {
         let z = z0 + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097

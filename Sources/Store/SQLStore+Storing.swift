@@ -375,11 +375,11 @@ extension SQLStore {
                    rows: a.remediations.enumerated().map { position, r in
                        [seq, position, r.category, r.details, r.url, r.productIDs.joined(separator: "\n"), r.cves.joined(separator: "\n")]
                    })
-        insert.add("sectors", ["advisory_seq", "sector", "current_release_date", "advisory_id"],
-                   rows: a.sectors.map { [seq, $0, a.currentReleaseDate.map(Timestamp.format), a.id] }, suffix: "ON CONFLICT DO NOTHING")
-        // The advisory's date and ID beside each vendor: a vendor's advisories are listed and counted from this table's
-        // index alone (`SchemaText.scaleIndexes`).
+        // The advisory's date and ID beside each sector and vendor: a sector's or vendor's advisories are listed and
+        // counted from that table's index alone (`SchemaText.scaleIndexes`).
         let released = a.currentReleaseDate.map(Timestamp.format)
+        insert.add("sectors", ["advisory_seq", "sector", "current_release_date", "advisory_id"],
+                   rows: a.sectors.map { [seq, $0, released, a.id] }, suffix: "ON CONFLICT DO NOTHING")
         insert.add("advisory_vendors", ["advisory_seq", "vendor_id", "current_release_date", "advisory_id"],
                    rows: a.vendors.map { [seq, vendorIDs[TextSafe.clean($0)]!, released, a.id] }, suffix: "ON CONFLICT DO NOTHING")
         insert.add("advisory_link_keys", linkKeyColumns, rows: linkKeyRows(a, seq: seq))

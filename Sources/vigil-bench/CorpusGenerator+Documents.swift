@@ -55,7 +55,7 @@ extension CorpusGenerator {
         var dates = [initial]
         let window = min(Self.lastDate, initial + 2 * 365 * 86_400) - initial
         dates += (1..<revisionCount).map { _ in initial + 3_600 + random.below(max(1, window - 3_600)) }.sorted()
-        let year = Self.civil(initial).year
+        let year = Timestamp.civil(seconds: initial).year
         let number = String(index + 1)
         let id = "VBENCH-\(year)-" + String(repeating: "0", count: max(0, 5 - number.count)) + number
         let fileName = Self.fileName(for: id)
@@ -289,23 +289,10 @@ extension CorpusGenerator {
 
     /// `2024-01-04T06:00:00Z` for seconds since 1970.
     static func timestamp(_ seconds: Int) -> String {
-        let (year, month, day) = civil(seconds)
+        let (year, month, day) = Timestamp.civil(seconds: seconds)
         let time = seconds % 86_400
         func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
         return "\(year)-\(two(month))-\(two(day))T\(two(time / 3600)):\(two(time / 60 % 60)):\(two(time % 60))Z"
-    }
-
-    /// Year, month and day (UTC) of seconds since 1970 (H. Hinnant's civil-from-days).
-    static func civil(_ seconds: Int) -> (year: Int, month: Int, day: Int) {
-        let days = seconds / 86_400 + 719_468
-        let era = days / 146_097
-        let dayOfEra = days - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthPart = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthPart + 2) / 5 + 1
-        let month = monthPart < 10 ? monthPart + 3 : monthPart - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 }
 

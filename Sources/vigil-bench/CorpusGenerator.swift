@@ -203,7 +203,7 @@ struct CorpusGenerator: Sendable {
         }
         let fingerprint = signer.fingerprintHex
         let white = folder + "/white"
-        for year in Self.civil(Self.firstDate).year...Self.civil(Self.lastDate).year {
+        for year in Timestamp.civil(seconds: Self.firstDate).year...Timestamp.civil(seconds: Self.lastDate).year {
             try manager.createDirectory(atPath: "\(white)/\(year)", withIntermediateDirectories: true)
         }
         try Self.writeFile(folder + "/\(fingerprint).asc", Array(try signer.armoredPublicKey().utf8))

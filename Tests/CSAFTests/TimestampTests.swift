@@ -35,6 +35,20 @@ struct TimestampTests {
         #expect(date.timeIntervalSince1970 == Self.midnight + Double(delta))
     }
 
+    @Test("civil(seconds:) gives the UTC date Foundation's calendar gives, before 1970 too")
+    func civilDates() {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        #expect(Timestamp.civil(seconds: 0) == (1970, 1, 1))
+        #expect(Timestamp.civil(seconds: -1) == (1969, 12, 31))
+        #expect(Timestamp.civil(seconds: 1_796_083_200) == (2026, 12, 1))
+        for seconds in stride(from: -2_000_000_000, through: 4_000_000_000, by: 7_777_777) {
+            let parts = calendar.dateComponents([.year, .month, .day], from: Date(timeIntervalSince1970: Double(seconds)))
+            let civil = Timestamp.civil(seconds: seconds)
+            #expect(civil.year == parts.year && civil.month == parts.month && civil.day == parts.day, "\(seconds)")
+        }
+    }
+
     @Test("a bare date is midnight UTC; trailing spaces are tolerated")
     func bareDate() {
         #expect(Timestamp.parse("2022-06-21")?.timeIntervalSince1970 == Self.midnight)
