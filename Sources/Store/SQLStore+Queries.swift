@@ -143,14 +143,15 @@ extension SQLStore {
             }
         }
         if let ranked { conditions.append(ranked.match) }
-        var order = "\(newest), \(dialect.binary("a.id")) DESC"
+        // The list's order, from the table whose index keeps it: `advisories`, or a vendor's or sector's range.
+        var listed = (date: "a.current_release_date", id: "a.id")
         if let vendor = query.vendor {
             if ranked == nil {
                 // Listed from the vendor's range of `advisory_vendors`, which keeps each advisory's date and ID in
                 // the list's order: a vendor's page reads its 25 rows, however many advisories the vendor has.
                 from = "advisory_vendors av JOIN advisories a ON a.seq = av.advisory_seq"
                 conditions.append("av.vendor_id = (SELECT id FROM vendors WHERE slug = ?)")
-                order = "\(dialect.binary("av.current_release_date")) DESC NULLS LAST, \(dialect.binary("av.advisory_id")) DESC"
+                listed = ("av.current_release_date", "av.advisory_id")
             } else {
                 conditions.append("a.seq IN (SELECT av.advisory_seq FROM advisory_vendors av JOIN vendors v ON v.id = av.vendor_id WHERE v.slug = ?)")
             }
@@ -161,7 +162,7 @@ extension SQLStore {
                 // Listed from the sector's range of `sectors`, kept in the list's order as `advisory_vendors` is.
                 from = "sectors s JOIN advisories a ON a.seq = s.advisory_seq"
                 conditions.append("s.sector = ?")
-                order = "\(dialect.binary("s.current_release_date")) DESC NULLS LAST, \(dialect.binary("s.advisory_id")) DESC"
+                listed = ("s.current_release_date", "s.advisory_id")
             } else {
                 conditions.append("a.seq IN (SELECT advisory_seq FROM sectors WHERE sector = ?)")
             }
@@ -182,7 +183,11 @@ extension SQLStore {
         if query.knownExploited {
             conditions.append("EXISTS (SELECT 1 FROM vulnerabilities v JOIN kev k ON k.cve = v.cve WHERE v.advisory_seq = a.seq)")
         }
-        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let order = "\(dialect.binary(listed.date)) DESC NULLS LAST, \(dialect.binary(listed.id)) DESC"
+        func whereClause(_ extra: [String] = []) -> String {
+            let all = conditions + extra
+            return all.isEmpty ? "" : "WHERE " + all.joined(separator: " AND ")
+        }
         // The page's advisories are chosen first (`page`: their seq and rank, sorted, limited), then their columns,
         // the document's integrity and the KEV count read for those rows alone. In one query with the sort, SQLite
         // computed both subqueries for every row entering the sort, and the integrity lies in the document's row after
@@ -197,7 +202,42 @@ extension SQLStore {
             SELECT \(columns) FROM page p JOIN advisories a ON a.seq = p.seq
             ORDER BY p.score, \(newest), \(dialect.binary("a.id")) DESC
             """
-        let window: SQLArguments = [query.perPage, (query.page - 1) * query.perPage]
+        // One row more than the page says whether another page follows (`nextAfter`).
+        let window: SQLArguments = [query.perPage + 1, (query.page - 1) * query.perPage]
+        // `page` counts pages from the cursor when there is one.
+        // The advisories chosen for the page: by offset, or by key after `query.after` (not for a ranked search).
+        // By key, the dated advisories after the cursor are one index range, entered at the cursor by a row-value
+        // comparison (an OR of date and ID comparisons is walked from the list's top on SQLite); the undated ones,
+        // listed last, are a second range, read only as far as the page needs.
+        let chosen: (sql: String, arguments: SQLArguments)
+        let skipped = (query.page - 1) * query.perPage
+        let more = skipped + query.perPage + 1
+        if let after = query.after, ranked == nil {
+            let undated = "SELECT a.seq AS seq, \(listed.date) AS d, \(listed.id) AS i FROM \(from)"
+            let fill = "ORDER BY \(dialect.binary(listed.id)) DESC LIMIT ?"
+            var sql = "SELECT k.seq AS seq, 0 AS score FROM ("
+            var bound: SQLArguments
+            if let date = after.currentReleaseDate {
+                let pair = "(\(dialect.binary(listed.date)), \(dialect.binary(listed.id)))"
+                sql += """
+                    SELECT seq, d, i FROM (SELECT a.seq AS seq, \(listed.date) AS d, \(listed.id) AS i FROM \(from)
+                      \(whereClause(["\(pair) < (?, ?)"])) ORDER BY \(order) LIMIT ?) AS dated
+                    UNION ALL SELECT seq, d, i FROM (\(undated) \(whereClause(["\(listed.date) IS NULL"])) \(fill)) AS undated
+                    """
+                bound = arguments + [date, after.id, more] + arguments + [more]
+            } else {
+                sql += """
+                    SELECT seq, d, i FROM (\(undated)
+                      \(whereClause(["\(listed.date) IS NULL", "\(dialect.binary(listed.id)) < ?"])) \(fill)) AS undated
+                    """
+                bound = arguments + [after.id, more]
+            }
+            sql += ") AS k ORDER BY \(dialect.binary("k.d")) DESC NULLS LAST, \(dialect.binary("k.i")) DESC LIMIT ? OFFSET ?"
+            chosen = (sql, bound + [query.perPage + 1, skipped])
+        } else {
+            chosen = ("SELECT a.seq AS seq, 0 AS score FROM \(from) \(whereClause()) ORDER BY \(order) LIMIT ? OFFSET ?",
+                      arguments + window)
+        }
         // Filtered by vendor and sector alone, the count comes from their tables' indexes, without reading each
         // advisory's row (7,000 row reads for a sector of 7,000). The arguments are in the same order.
         var countQuery: String?
@@ -213,19 +253,16 @@ extension SQLStore {
         let limit = AdvisoryPage.rankedMatches
         let (total, rows) = try await snapshot { db in
             guard let ranked else {
-                let total = try await db.fetchValue(countQuery ?? "SELECT COUNT(*) FROM \(from) \(whereClause)", arguments, as: Int.self) ?? 0
-                let rows = try await db.fetchAll("""
-                    WITH page AS (SELECT a.seq AS seq, 0 AS score FROM \(from) \(whereClause) ORDER BY \(order) LIMIT ? OFFSET ?)
-                    \(pageRows)
-                    """, arguments + window)
+                let total = try await db.fetchValue(countQuery ?? "SELECT COUNT(*) FROM \(from) \(whereClause())", arguments, as: Int.self) ?? 0
+                let rows = try await db.fetchAll("WITH page AS (\(chosen.sql))\n\(pageRows)", chosen.arguments)
                 return (total, rows)
             }
             // One more than the limit says whether there are more.
             let total = try await db.fetchValue("""
-                SELECT COUNT(*) FROM (SELECT 1 FROM \(from) \(whereClause) ORDER BY \(ranked.newestStored) LIMIT ?) AS matches
+                SELECT COUNT(*) FROM (SELECT 1 FROM \(from) \(whereClause()) ORDER BY \(ranked.newestStored) LIMIT ?) AS matches
                 """, arguments + [limit + 1], as: Int.self) ?? 0
             let rows = try await db.fetchAll("""
-                WITH hits AS (SELECT a.seq AS seq, \(ranked.innerScore) AS score FROM \(from) \(whereClause)
+                WITH hits AS (SELECT a.seq AS seq, \(ranked.innerScore) AS score FROM \(from) \(whereClause())
                               ORDER BY \(ranked.newestStored) LIMIT ?),
                 page AS (SELECT h.seq AS seq, \(ranked.score) AS score FROM hits h JOIN advisories a ON a.seq = h.seq \(ranked.outerJoin)
                          ORDER BY 2, \(newest), \(dialect.binary("a.id")) DESC LIMIT ? OFFSET ?)
@@ -234,7 +271,13 @@ extension SQLStore {
             return (total, rows)
         }
         let moreMatches = ranked != nil && total > limit
-        return AdvisoryPage(items: rows.map(StoreRows.summary), total: moreMatches ? limit : total, query: query, moreMatches: moreMatches)
+        let kept = rows.prefix(query.perPage)
+        // A ranked search pages by `page` alone: its order is the relevance of at most 1,000 matches, not a key.
+        let nextAfter = rows.count > query.perPage && ranked == nil ? kept.last.map {
+            ListCursor(currentReleaseDate: $0["current_release_date"], id: $0["id"])
+        } : nil
+        return AdvisoryPage(items: kept.map(StoreRows.summary), total: moreMatches ? limit : total, query: query,
+                            moreMatches: moreMatches, nextAfter: nextAfter)
     }
 
     /// Every vendor with its advisory count: an aggregate over every advisory, so it is kept per generation of the

@@ -192,6 +192,9 @@ struct APIConformanceTests {
                 Sample(uri: "/api/v1/advisories?vendor=phoenix-contact&kev=true&page=1000000", bearer: false, status: 200),
                 Sample(uri: "/api/v1/advisories?severity=extreme", bearer: false, status: 400),
                 Sample(uri: "/api/v1/advisories?page=1000001", bearer: false, status: 400),
+                Sample(uri: "/api/v1/advisories?per_page=3&after=\(Self.cursor.token)", bearer: false, status: 200),
+                Sample(uri: "/api/v1/advisories?after=~ICSA-22-172-04&page=2", bearer: false, status: 200),
+                Sample(uri: "/api/v1/advisories?after=2022-06-21", bearer: false, status: 400),
             ],
             "GET /api/v1/advisories/{id}": [
                 Sample(uri: "/api/v1/advisories/ICSA-22-172-04", bearer: false, status: 200),
@@ -319,6 +322,72 @@ struct APIConformanceTests {
 }
 
 extension APIConformanceTests {
+    /// A place in the list (ICSA-22-172-04's date, as stored) for samples that page by key.
+    static let cursor = ListCursor(currentReleaseDate: "2022-06-21T00:00:00Z", id: "ICSA-22-172-04")
+
+    @Test("The API pages by key: next_after and the Link header walk the whole list exactly as pages do; a search pages by page")
+    func pagesByKey() async throws {
+        let corpus = try await Corpus.make()
+        defer { try? FileManager.default.removeItem(at: corpus.directory) }
+        let app = Application(router: try await corpus.router())
+        struct Walk: Sendable {
+            var ids: [String] = []
+            var links: [String] = []
+            var afters: [String] = []
+        }
+        @Sendable func items(_ body: ByteBuffer) throws -> (ids: [String], next: String?, total: Int) {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any])
+            let items = try #require(object["items"] as? [[String: Any]])
+            return (items.compactMap { $0["id"] as? String }, object["next_after"] as? String, try #require(object["total"] as? Int))
+        }
+        for filter in ["", "vendor=siemens&", "severity=critical&year=2022&"] {
+            let (byPage, byKey) = try await app.test(.router) { client -> (Walk, Walk) in
+                var byPage = Walk()
+                for page in 1...100 {
+                    let response = try await client.executeRequest(uri: "/api/v1/advisories?\(filter)per_page=500&page=\(page)", method: .get, headers: [:], body: nil)
+                    let (ids, _, total) = try items(response.body)
+                    byPage.ids += ids
+                    if byPage.ids.count >= total { break }
+                }
+                // Followed as a client would: the Link header's address, page after page.
+                var byKey = Walk()
+                var uri: String? = "/api/v1/advisories?\(filter)per_page=300"
+                while let next = uri, byKey.links.count < 100 {
+                    let response = try await client.executeRequest(uri: next, method: .get, headers: [:], body: nil)
+                    #expect(response.status == .ok, "\(next)")
+                    let (ids, after, _) = try items(response.body)
+                    byKey.ids += ids
+                    let link = response.headers[HTTPField.Name("Link")!]
+                    #expect((link == nil) == (after == nil), "a Link header exactly when there is a next page")
+                    uri = nil
+                    if let link, let after {
+                        byKey.links.append(link)
+                        byKey.afters.append(after)
+                        #expect(link.hasPrefix("</api/v1/advisories?") && link.hasSuffix(">; rel=\"next\""), "\(link)")
+                        uri = String(link.dropFirst().prefix { $0 != ">" })
+                    }
+                }
+                return (byPage, byKey)
+            }
+            #expect(byKey.ids == byPage.ids, "?\(filter): \(byKey.ids.count) by key, \(byPage.ids.count) by page")
+            #expect(byPage.ids.count > 0 && Set(byPage.ids).count == byPage.ids.count)
+            #expect(byKey.links.count == (byPage.ids.count + 299) / 300 - 1)
+            for (link, after) in zip(byKey.links, byKey.afters) {
+                #expect(link.contains("after=\(after)") && link.contains("per_page=300"), "\(link)")
+                #expect(!link.contains("&page=") && !link.contains("?page="), "the Link replaces page with after: \(link)")
+                for part in filter.split(separator: "&") { #expect(link.contains(String(part)), "the Link keeps the filters: \(link)") }
+            }
+        }
+        // A search pages by page: no next_after, no Link.
+        try await app.test(.router) { client in
+            let response = try await client.executeRequest(uri: "/api/v1/advisories?q=siemens&per_page=5", method: .get, headers: [:], body: nil)
+            let (ids, after, total) = try items(response.body)
+            #expect(ids.count == 5 && total > 5 && after == nil)
+            #expect(response.headers[HTTPField.Name("Link")!] == nil)
+        }
+        await corpus.store.close()
+    }
+
     @Test("The API reads parameters exactly as documented: values the lenient pages accept (any case, empty, padded) are 400 here")
     func parametersAsDocumented() async throws {
         let corpus = try await Corpus.make()
@@ -331,7 +400,10 @@ extension APIConformanceTests {
                                     ("group=vulnerability", 200), ("group=advisory", 200), ("group=Vulnerability", 400), ("group=", 400),
                                     ("severity=HIGH", 400), ("severity=", 400), ("severity=%20high", 400), ("year=+2022", 400),
                                     ("page=01", 400), ("per_page=", 400), ("kev=yes", 400), ("q=\(TestBrowser.encode(longQuery))", 400),
-                                    ("severity=high&severity=bogus", 400)] {
+                                    ("severity=high&severity=bogus", 400), ("after=\(Self.cursor.token)", 200),
+                                    ("after=\(Self.cursor.token)&vendor=siemens&q=%20", 200), ("after=~x", 200), ("after=2022-06-21~x", 200), ("after=", 400),
+                                    ("after=~", 400), ("after=abc", 400), ("after=2022-06-21", 400), ("after=\(Self.cursor.token)&page=2", 200),
+                                    ("after=\(Self.cursor.token)&q=siemens", 200), ("after=~\(String(repeating: "A", count: 1_000))", 400)] {
                 let response = try await client.executeRequest(uri: "/api/v1/advisories?\(query)", method: .get, headers: [:], body: nil)
                 #expect(response.status.code == status, "?\(query): \(response.status.code)")
             }

@@ -1,4 +1,5 @@
 import CSAF
+import HTTPTypes
 import Foundation
 import Hummingbird
 import Revisions
@@ -28,6 +29,8 @@ struct APIController<Context: RequestContext>: Sendable {
         let perPage: Int
         let pageCount: Int
         let moreMatches: Bool
+        /// The `after` of the next page; absent on the last page and for a full-text search.
+        let nextAfter: String?
         let items: [Item]
     }
 
@@ -150,10 +153,11 @@ struct APIController<Context: RequestContext>: Sendable {
     }
 
     @Sendable func list(_ request: Request, context: Context) async throws -> Response {
-        let query: AdvisoryQuery
+        var query: AdvisoryQuery
         do {
             try APIParameters.check(request)
             query = try ListQuery.parse(from: request, strict: true)
+            query.after = request.uri.queryParameters.get("after").flatMap(ListCursor.init(token:))
         } catch let invalid as ListQuery.Invalid {
             throw HTTPError(.badRequest, message: invalid.message)
         }
@@ -161,8 +165,9 @@ struct APIController<Context: RequestContext>: Sendable {
         let page = try await store.search(query)
         let rows = try await VulnerabilityGroups.rows(of: page, grouping: grouping, store: store)
         func url(_ id: String) -> String { "/api/v1/advisories/\(Format.pathSegment(id))" }
-        return JSONResponse.make(ListResponse(
+        var response = JSONResponse.make(ListResponse(
             total: page.total, page: query.page, perPage: query.perPage, pageCount: page.pageCount, moreMatches: page.moreMatches,
+            nextAfter: page.nextAfter?.token,
             items: rows.map { row in
                 let item = row.item
                 return Item(id: item.id, title: item.title, publisher: item.publisher, vendors: item.vendors,
@@ -173,6 +178,14 @@ struct APIController<Context: RequestContext>: Sendable {
                                 Publication(id: $0.id, publisher: $0.publisher, initialReleaseDate: $0.initialReleaseDate, url: url($0.id))
                             } : nil)
             }))
+        // RFC 8288: the next page's address, the same query with `after` in place of `page`.
+        if let next = page.nextAfter {
+            var parameters = request.uri.queryParameters.filter { $0.key != "after" && $0.key != "page" }
+                .map { "\(Format.queryValue(String($0.key)))=\(Format.queryValue(String($0.value)))" }
+            parameters.append("after=\(next.token)")
+            response.headers[HTTPField.Name("Link")!] = "</api/v1/advisories?\(parameters.joined(separator: "&"))>; rel=\"next\""
+        }
+        return response
     }
 
     @Sendable func advisory(_ request: Request, context: Context) async throws -> Response {
@@ -273,6 +286,7 @@ enum APIParameters {
         try each("page", "page must be a whole number from 1 to 1000000") { integer($0, in: 1...1_000_000) != nil }
         try each("per_page", "per_page must be between 1 and 500") { integer($0, in: 1...500) != nil }
         try each("group", "group must be advisory or vulnerability") { ListGrouping(rawValue: $0) != nil }
+        try each("after", "after must be the next_after of an earlier response: DATE~ID, or ~ID") { ListCursor(token: $0) != nil }
     }
 
     /// A whole number written plainly (digits, no sign, no leading zero, no spaces) within `range`.

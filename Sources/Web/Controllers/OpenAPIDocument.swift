@@ -25,6 +25,7 @@ enum OpenAPIDocument {
               {"name": "kev", "in": "query", "description": "true (or 1, as the pages link it): only advisories with a CVE in CISA's Known Exploited Vulnerabilities catalogue.", "schema": {"type": "string", "enum": ["true", "false", "1", "0"]}},
               {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000000, "default": 1}},
               {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}},
+              {"name": "after", "in": "query", "description": "Pagination by key: the next_after of the previous response (also in its Link header, rel=next). The list continues after that place, page counting from it; each page then costs the same however deep it lies, and advisories stored meanwhile do not shift the pages. The value is DATE~ID, the current release date as stored and the advisory ID (~ID for an advisory without a date); any such pair is a place in the list. Ignored with q: a search is ranked and pages by page.", "schema": {"type": "string", "pattern": "^[^~]*~.+$", "maxLength": 1000}},
               {"name": "group", "in": "query", "description": "vulnerability: one item per vulnerability. Advisories of this page that are the same advisory published by different publishers (strong links: one names the other in its references, or both list the same CVEs of the same vendor) are folded into the item of the earliest-published one, which names the others in also_published_as. Folding is within the page: total and page_count still count advisories, and a republication on another page keeps its own item there. advisory (the default): one item per advisory.", "schema": {"type": "string", "enum": ["advisory", "vulnerability"], "default": "advisory"}}
             ],
             "responses": {
@@ -137,6 +138,7 @@ enum OpenAPIDocument {
             "required": ["total", "page", "per_page", "page_count", "more_matches", "items"],
             "properties": {
               "total": {"type": "integer"}, "page": {"type": "integer"}, "per_page": {"type": "integer"}, "page_count": {"type": "integer"}, "more_matches": {"type": "boolean", "description": "A full-text search (q) matched more advisories than are ranked (1,000): total is 1,000, the most recently stored matches ranked by relevance, and the others are not listed. Add words or filters to narrow the search."},
+              "next_after": {"type": "string", "description": "Where the next page starts: pass it as after. Absent on the last page and for a full-text search (q). total and page_count count the whole list, with after or without."},
               "items": {"type": "array", "items": {"$ref": "#/components/schemas/AdvisorySummary"}}
             }
           },

@@ -88,6 +88,22 @@ struct CorpusParityTests {
                     #expect(page.total == expected.total, "\(query)")
                     #expect(page.items == expected.items, "\(query)")
                     #expect(try await Self.all(postgres, query).items == (try await Self.all(sqlite, query)).items, "\(query)")
+                    // By key from the top, in pages of 97: the same list on both.
+                    var keyed = query
+                    keyed.page = 1
+                    let everything = try await Self.all(sqlite, keyed).items
+                    keyed.perPage = 97
+                    for store in [sqlite, postgres] as [any VigilStore] {
+                        var walked: [AdvisorySummary] = []
+                        var next = keyed
+                        while walked.count <= everything.count {
+                            let page = try await store.search(next)
+                            walked += page.items
+                            guard let after = page.nextAfter else { break }
+                            next.after = after
+                        }
+                        #expect(walked == everything, "\(query) by key on \(type(of: store))")
+                    }
                 }
                 #expect(try await postgres.search(AdvisoryQuery(knownExploited: true)).total == 54)
 
