@@ -37,6 +37,34 @@ struct HostileContentTests {
         html.components(separatedBy: "href=\"").dropFirst().map { String($0.prefix { $0 != "\"" }) }
     }
 
+    @Test("a quote or < followed by a combining mark is escaped like any other, on pages and in emails")
+    func combiningMarks() async throws {
+        // One Character each (`"` + U+0301, `<` + U+0338), equal to neither `"` nor `<`: an escaper that went by
+        // Characters left them raw, and a browser still reads the quote as the end of an attribute value.
+        let hostile = "Widget\"\u{301} autofocus onfocus=alert(1) x=\"\u{301} <\u{338}img src=x>"
+        #expect(MarkupEscaping.html(hostile) == "Widget&quot;\u{301} autofocus onfocus=alert(1) x=&quot;\u{301} &lt;\u{338}img src=x&gt;")
+        #expect(MarkupEscaping.html("plain text, é and 😀") == "plain text, é and 😀")
+        #expect(MarkupEscaping.html("&<>\"'") == "&amp;&lt;&gt;&quot;&#39;")
+
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("marks.json")
+        try Fixtures.craftedDocument(title: hostile, product: hostile).write(to: file, atomically: true, encoding: .utf8)
+        let (store, storeDirectory) = try await Fixtures.store(importing: [file.path])
+        defer { try? FileManager.default.removeItem(at: storeDirectory) }
+        let app = Application(router: try await buildRouter(store: store))
+        try await app.test(.router) { client in
+            for uri in ["/advisories/VIGIL-TEST-0001", "/", "/?q=widget", "/vendors/acme-sons-industrial"] {
+                let response = try await client.executeRequest(uri: uri, method: .get, headers: [:], body: nil)
+                #expect(response.status == .ok, "\(uri)")
+                let html = String(buffer: response.body)
+                #expect(html.contains("Widget&quot;\u{301} autofocus"), "\(uri) shows the title, escaped")
+                #expect(!html.unicodeScalars.split(separator: "\u{301}").dropLast().contains { $0.last == "\"" }, "\(uri): a raw quote before U+0301")
+                #expect(!html.unicodeScalars.split(separator: "\u{338}").dropLast().contains { $0.last == "<" }, "\(uri): a raw < before U+0338")
+            }
+        }
+    }
+
     @Test("the advisory page links a document's URLs only for http, https and mailto; other schemes are text")
     func documentLinksOnThePage() async throws {
         let directory = try Fixtures.temporaryDirectory()
