@@ -146,6 +146,39 @@ struct ConformanceFormatTests {
         print("CVSS \(file): \(checked) vectors scored, \(wrong.count) wrong")
     }
 
+    @Test("the shared memo of parsed vectors answers as the calculator does: first and again, valid or not, from four tasks at once")
+    func memoisedVectors() async throws {
+        var vectors: [String] = []
+        for file in ["vectors_simple2", "vectors_simple3", "vectors_simple31", "vectors_calculator2", "vectors_calculator3",
+                     "vectors_cvsslib2", "vectors_cvsslib3"] {
+            let text = String(decoding: try SharedData.bytes("vectors/cvss/\(file)"), as: UTF8.self)
+            for line in text.split(separator: "\n") where !line.isEmpty {
+                let vector = line.components(separatedBy: " - (")[0]
+                // Each one, a broken copy, and a copy too long for the memo.
+                vectors += [vector, vector + "/AV:Q", vector + String(repeating: "/E:X", count: 80)]
+            }
+        }
+        #expect(vectors.count > 3 * 4_096, "enough vectors to fill the memo and see it emptied: \(vectors.count)")
+        let expected = vectors.map { CVSSVectorScores($0) }
+        #expect(expected.contains { $0 == nil } && expected.contains { $0 != nil })
+        let all = vectors
+        let mismatches = await withTaskGroup(of: Int.self) { group in
+            for worker in 0..<4 {
+                group.addTask {
+                    var wrong = 0
+                    for round in 0..<2 {
+                        for (index, vector) in all.enumerated() where (index + worker + round) % 2 == 0 || round == 1 {
+                            if CVSSVectorScores.parsed(vector) != expected[index] { wrong += 1 }
+                        }
+                    }
+                    return wrong
+                }
+            }
+            return await group.reduce(0, +)
+        }
+        #expect(mismatches == 0)
+    }
+
     @Test("purl-spec's parse cases: the invalid ones are refused, the valid ones accepted")
     func packageURLs() throws {
         struct Cases: Decodable {

@@ -82,7 +82,7 @@ extension CSAFConformance {
             if doc.document?["lang"]?.stringValue?.isEmpty ?? true { report.fail("$.document.lang", "the document does not say its language (lang)") }
         },
         test("6.2.13", "Sorting") { doc, report in
-            var trail = JSONTrail()
+            var trail = JSONTrail(recording: !report.countOnly)
             func walk(_ value: JSONValue) {
                 switch value {
                 case .object(let members):
@@ -160,7 +160,7 @@ extension CSAFConformance {
         },
         test("6.2.20", "Additional properties") { doc, report in
             // The schema's keys for each object (CSAFSchemaKeys, generated from the schema); arrays are looked through.
-            var trail = JSONTrail()
+            var trail = JSONTrail(recording: !report.countOnly)
             func walk(_ value: JSONValue, _ keys: [String: String]) {
                 switch value {
                 case .array(let items):
@@ -290,12 +290,12 @@ extension CSAFConformance {
     /// metrics the vector leaves out (`modifiedIntegrityImpact: NONE`), when any environmental metric is set.
     static func environmentalScore(_ cvss: JSONValue) -> Double? {
         if case .number(let score)? = cvss["environmentalScore"] { return score }
-        guard var vector = cvss["vectorString"]?.stringValue, let parsed = CVSSVectorScores(vector) else { return nil }
+        guard var vector = cvss["vectorString"]?.stringValue, let parsed = CVSSVectorScores.parsed(vector) else { return nil }
         let properties = parsed.version == .v2 ? v2Properties : v3Properties
         for (metric, property, words) in properties where parsed.metrics[metric] == nil {
             if let given = cvss[property]?.stringValue, let code = words.first(where: { $0.value == given })?.key { vector += "/\(metric):\(code)" }
         }
-        guard let scores = CVSSVectorScores(vector) else { return nil }
+        guard let scores = CVSSVectorScores.parsed(vector) else { return nil }
         let environmental = ["CR", "IR", "AR", "MAV", "MAC", "MPR", "MUI", "MS", "MC", "MI", "MA", "CDP", "TD"]
         guard environmental.contains(where: { key in scores.metrics[key].map { $0 != "X" && $0 != "ND" } ?? false }) else { return nil }
         return scores.environmentalScore
@@ -321,10 +321,17 @@ struct JSONTrail {
     }
 
     private var steps: [Step] = []
+    /// False when nothing will ask for a path (a count-only run, `ConformanceReport.countOnly`): the walk then keeps
+    /// no steps.
+    private let recording: Bool
 
-    mutating func push(_ key: String) { steps.append(.key(key)) }
-    mutating func push(_ index: Int) { steps.append(.index(index)) }
-    mutating func pop() { steps.removeLast() }
+    init(recording: Bool = true) {
+        self.recording = recording
+    }
+
+    mutating func push(_ key: String) { if recording { steps.append(.key(key)) } }
+    mutating func push(_ index: Int) { if recording { steps.append(.index(index)) } }
+    mutating func pop() { if recording { steps.removeLast() } }
 
     var path: String {
         steps.reduce(into: "$") { path, step in

@@ -278,7 +278,7 @@ struct ConformanceDocument: Sendable {
                 for key in ["cvss_v2", "cvss_v3"] {
                     guard let value = score[key], value.members != nil else { continue }
                     cvss.append(CVSSObject(key: key, value: value, vulnerability: i, score: j,
-                                           scores: value["vectorString"]?.stringValue.flatMap(CVSSVectorScores.init)))
+                                           scores: value["vectorString"]?.stringValue.flatMap(CVSSVectorScores.parsed)))
                 }
             }
         }
