@@ -179,12 +179,24 @@ struct SearchTests {
 
     /// The vendor list and the search form's choices are kept in memory per generation of the corpus: a document
     /// arriving, a revision, or another process's document on the same file shows at once, never a stale list.
-    @Test("vendors and filter choices kept between documents, never stale")
+    @Test("vendors, filter choices and list counts kept between documents, never stale")
     func facetsFollowTheCorpus() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let store = try folder.store()
+        /// Each list's total, asked twice (the second from the kept count): all, two vendors, a publisher, known-exploited.
+        func totals() async throws -> [Int] {
+            let queries = [AdvisoryQuery(), AdvisoryQuery(vendor: "example-automation"), AdvisoryQuery(vendor: "example-controls"),
+                           AdvisoryQuery(publisher: "Example PSIRT"), AdvisoryQuery(knownExploited: true)]
+            var first: [Int] = [], again: [Int] = []
+            for query in queries { first.append(try await store.search(query).total) }
+            for query in queries { again.append(try await store.search(query).total) }
+            #expect(again == first)
+            return first
+        }
+        #expect(try await totals() == [0, 0, 0, 0, 0])
         #expect(try await store.ingest(try Incoming.document("providers/cisa/csaf_files/OT/white/2022/icsa-22-172-04.json")) == .new)
+        #expect(try await totals() == [1, 0, 0, 0, 0])
         #expect(try await store.vendors().map(\.name) == ["Phoenix Contact"])
         #expect(try await store.filterOptions().publishers == ["CISA"])
         #expect(try await store.vendors().map(\.name) == ["Phoenix Contact"], "served again from the kept list")
@@ -196,6 +208,7 @@ struct SearchTests {
         #expect(try await store.vendors().first?.advisoryCount == 1)
         #expect(try await store.filterOptions().publishers == ["CISA", "Example PSIRT"])
         #expect(try await store.filterOptions().years == [2026, 2022])
+        #expect(try await totals() == [2, 1, 0, 1, 0])
 
         // A revision that names another vendor: the old one's count drops with it.
         var revised = crafted
@@ -203,6 +216,12 @@ struct SearchTests {
         revised.version = 2
         #expect(try await store.ingest(try Incoming.document(revised.bytes, origin: "ex-2026-0001.json")) == .updated)
         #expect(try await store.vendors().map(\.name) == ["Example Controls", "Phoenix Contact"])
+        #expect(try await totals() == [2, 0, 1, 1, 0])
+        // A catalogue of known exploited vulnerabilities naming its CVE.
+        let listed = KnownExploitedVulnerability(cve: crafted.cves[0], vendor: "Example", product: "PLC", name: "Example PLC flaw",
+                                                 dateAdded: "2026-03-03", dueDate: "2026-03-24", requiredAction: "Update.", ransomware: "Unknown")
+        _ = try await store.replaceKnownExploited([listed], catalogVersion: "1")
+        #expect(try await totals() == [2, 0, 1, 1, 1])
 
         // Another process on the same file (its own store, its own memory): the first store sees its document.
         let second = try folder.store()
@@ -211,6 +230,7 @@ struct SearchTests {
         await second.close()
         #expect(try await store.vendors().map(\.name) == ["Example Controls", "Example Drives", "Phoenix Contact"])
         #expect(try await store.filterOptions().years == [2026, 2025, 2022])
+        #expect(try await totals() == [3, 0, 1, 2, 2], "the third names the listed CVE too")
         await store.close()
     }
 
