@@ -25,15 +25,18 @@ enum ScalePages {
     }
 
     static func targets(store: any VigilStore, searchWords: [String]) async throws -> Targets {
-        // Advisories from four places in the list (newest to oldest), 500 from each.
+        // Enough distinct addresses that the server renders nearly every page rather than serving it from its page
+        // cache (a run at 25,000 makes about 4,000 requests of each kind): advisories from eight places in the list
+        // (newest to oldest), 500 from each; every vendor's first and second page; each search and API query also
+        // as its next pages.
         let first = try await store.search(AdvisoryQuery(perPage: 500))
         var ids = first.items.map(\.id)
         let pages = first.pageCount
-        for page in Set([pages / 3, 2 * pages / 3, pages]).sorted() where page > 1 {
+        for page in Set((1...7).map { $0 * pages / 7 }).sorted() where page > 1 {
             ids += try await store.search(AdvisoryQuery(page: page, perPage: 500)).items.map(\.id)
         }
         let vendors = try await store.vendors()
-        let stride = max(1, vendors.count / 400)
+        let stride = max(1, vendors.count / 2_000)
         let vendorSlugs = Swift.stride(from: 0, to: vendors.count, by: stride).map { vendors[$0].slug }
         let words = searchWords.isEmpty ? ["controller"] : searchWords
         let severities = ["critical", "high", "medium", "low"]
@@ -55,12 +58,16 @@ enum ScalePages {
         }
         return Targets(kinds: [
             ("home", ["/"]),
-            ("vendor", vendorSlugs.isEmpty ? ["/vendors"] : vendorSlugs.map { "/vendors/\(encoded($0))" }),
+            ("vendor", vendorSlugs.isEmpty ? ["/vendors"] : vendorSlugs.map { "/vendors/\(encoded($0))" }
+                + vendorSlugs.map { "/vendors/\(encoded($0))?page=2" }),
             ("advisory", ids.map { "/advisories/\(encoded($0))" }),
-            ("search", words.enumerated().map { position, word in
-                position % 3 == 2 ? "/?q=\(encoded(word))&severity=\(severities[position % 4])" : "/?q=\(encoded(word))"
+            ("search", (1...4).flatMap { page in
+                words.enumerated().map { position, word in
+                    (position % 3 == 2 ? "/?q=\(encoded(word))&severity=\(severities[position % 4])" : "/?q=\(encoded(word))")
+                        + (page > 1 ? "&page=\(page)" : "")
+                }
             }),
-            ("api", api),
+            ("api", api + api.filter { !$0.contains("&page=") }.flatMap { path in (2...4).map { "\(path)&page=\($0)" } }),
         ])
     }
 
