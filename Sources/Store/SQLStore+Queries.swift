@@ -202,38 +202,37 @@ extension SQLStore {
             SELECT \(columns) FROM page p JOIN advisories a ON a.seq = p.seq
             ORDER BY p.score, \(newest), \(dialect.binary("a.id")) DESC
             """
-        // One row more than the page says whether another page follows (`nextAfter`).
-        let window: SQLArguments = [query.perPage + 1, (query.page - 1) * query.perPage]
-        // `page` counts pages from the cursor when there is one.
+        // One row more than the page says whether another page follows (`nextAfter`); with a cursor, `page` counts
+        // from it.
+        let skipped = (query.page - 1) * query.perPage
+        let window: SQLArguments = [query.perPage + 1, skipped]
         // The advisories chosen for the page: by offset, or by key after `query.after` (not for a ranked search).
         // By key, the dated advisories after the cursor are one index range, entered at the cursor by a row-value
         // comparison (an OR of date and ID comparisons is walked from the list's top on SQLite); the undated ones,
         // listed last, are a second range, read only as far as the page needs.
         let chosen: (sql: String, arguments: SQLArguments)
-        let skipped = (query.page - 1) * query.perPage
-        let more = skipped + query.perPage + 1
         if let after = query.after, ranked == nil {
-            let undated = "SELECT a.seq AS seq, \(listed.date) AS d, \(listed.id) AS i FROM \(from)"
-            let fill = "ORDER BY \(dialect.binary(listed.id)) DESC LIMIT ?"
+            let keyed = "SELECT a.seq AS seq, \(listed.date) AS d, \(listed.id) AS i FROM \(from)"
+            let undatedOrder = "ORDER BY \(dialect.binary(listed.id)) DESC LIMIT ?"
+            let more = skipped + query.perPage + 1
             var sql = "SELECT k.seq AS seq, 0 AS score FROM ("
             var bound: SQLArguments
             if let date = after.currentReleaseDate {
                 let pair = "(\(dialect.binary(listed.date)), \(dialect.binary(listed.id)))"
                 sql += """
-                    SELECT seq, d, i FROM (SELECT a.seq AS seq, \(listed.date) AS d, \(listed.id) AS i FROM \(from)
-                      \(whereClause(["\(pair) < (?, ?)"])) ORDER BY \(order) LIMIT ?) AS dated
-                    UNION ALL SELECT seq, d, i FROM (\(undated) \(whereClause(["\(listed.date) IS NULL"])) \(fill)) AS undated
+                    SELECT seq, d, i FROM (\(keyed) \(whereClause(["\(pair) < (?, ?)"])) ORDER BY \(order) LIMIT ?) AS dated
+                    UNION ALL SELECT seq, d, i FROM (\(keyed) \(whereClause(["\(listed.date) IS NULL"])) \(undatedOrder)) AS undated
                     """
                 bound = arguments + [date, after.id, more] + arguments + [more]
             } else {
                 sql += """
-                    SELECT seq, d, i FROM (\(undated)
-                      \(whereClause(["\(listed.date) IS NULL", "\(dialect.binary(listed.id)) < ?"])) \(fill)) AS undated
+                    SELECT seq, d, i FROM (\(keyed)
+                      \(whereClause(["\(listed.date) IS NULL", "\(dialect.binary(listed.id)) < ?"])) \(undatedOrder)) AS undated
                     """
                 bound = arguments + [after.id, more]
             }
             sql += ") AS k ORDER BY \(dialect.binary("k.d")) DESC NULLS LAST, \(dialect.binary("k.i")) DESC LIMIT ? OFFSET ?"
-            chosen = (sql, bound + [query.perPage + 1, skipped])
+            chosen = (sql, bound + window)
         } else {
             chosen = ("SELECT a.seq AS seq, 0 AS score FROM \(from) \(whereClause()) ORDER BY \(order) LIMIT ? OFFSET ?",
                       arguments + window)

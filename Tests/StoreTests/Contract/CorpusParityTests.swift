@@ -92,16 +92,8 @@ struct CorpusParityTests {
                     var keyed = query
                     keyed.page = 1
                     let everything = try await Self.all(sqlite, keyed).items
-                    keyed.perPage = 97
                     for store in [sqlite, postgres] as [any VigilStore] {
-                        var walked: [AdvisorySummary] = []
-                        var next = keyed
-                        while walked.count <= everything.count {
-                            let page = try await store.search(next)
-                            walked += page.items
-                            guard let after = page.nextAfter else { break }
-                            next.after = after
-                        }
+                        let walked = try await KeysetPaginationContractTests.byKey(store, keyed, size: 97)
                         #expect(walked == everything, "\(query) by key on \(type(of: store))")
                     }
                 }
